@@ -1,0 +1,12 @@
+// y[i] += alpha * x[i]   (gradient accumulation into a residual gradient)
+// Grid: ceil(n / 256) workgroups, 2-D when above the per-dimension limit.
+struct Params { n: u32, rowStride: u32, alpha: f32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.x + gid.y * p.rowStride;
+  if (i < p.n) { y[i] = y[i] + p.alpha * x[i]; }
+}
