@@ -54,7 +54,7 @@ export class DTypeRangeError extends RangeError {
 // ---------------------------------------------------------------------------
 // 16-bit float decoding
 
-export function bf16ToF32(bits: Uint16Array, out = new Float32Array(bits.length)): Float32Array {
+export function bf16ToF32(bits: Uint16Array, out: Float32Array = new Float32Array(bits.length)): Float32Array {
   // bf16 is the top half of an f32, so widening is exact: shift the bits up.
   const outBits = new Uint32Array(out.buffer, out.byteOffset, bits.length);
   for (let i = 0; i < bits.length; i++) outBits[i] = bits[i]! << 16;
@@ -88,14 +88,14 @@ function f16BitsTable(): Uint32Array {
   return table;
 }
 
-export function f16ToF32(bits: Uint16Array, out = new Float32Array(bits.length)): Float32Array {
+export function f16ToF32(bits: Uint16Array, out: Float32Array = new Float32Array(bits.length)): Float32Array {
   const table = f16BitsTable();
   const outBits = new Uint32Array(out.buffer, out.byteOffset, bits.length);
   for (let i = 0; i < bits.length; i++) outBits[i] = table[bits[i]!]!;
   return out;
 }
 
-export function f64ToF32(values: Float64Array, out = new Float32Array(values.length)): Float32Array {
+export function f64ToF32(values: Float64Array, out: Float32Array = new Float32Array(values.length)): Float32Array {
   // Typed-array stores round to nearest even, which is what we want.
   out.set(values);
   return out;

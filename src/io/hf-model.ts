@@ -1,0 +1,465 @@
+// Hugging Face Qwen3 model folders: config.json plus model.safetensors, or
+// shards listed in model.safetensors.index.json.
+import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { isFloatDType, type DType } from './dtype.js';
+import {
+  describeSomeNames,
+  numElements,
+  openSafetensors,
+  syncDirectory,
+  writeFileAtomically,
+  writeSafetensors,
+  type SafetensorsFile,
+  type TensorToWrite,
+} from './safetensors.js';
+
+export class HfModelError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'HfModelError';
+  }
+}
+
+export interface Qwen3Config {
+  vocabSize: number;
+  hiddenSize: number;
+  intermediateSize: number;
+  numLayers: number;
+  numHeads: number;
+  numKvHeads: number;
+  headDim: number;
+  rmsNormEps: number;
+  ropeTheta: number;
+  maxPositionEmbeddings: number;
+  tieWordEmbeddings: boolean;
+  bosTokenId?: number;
+  /** HF allows a list of stop tokens here. */
+  eosTokenId?: number | number[];
+  /** HF `torch_dtype` string, e.g. "bfloat16"; "float32" when config.json has none. */
+  torchDtype: string;
+}
+
+/** A parsed `config.json` object. */
+export type HfConfigJson = Record<string, unknown>;
+
+// ---------------------------------------------------------------------------
+// config.json
+
+class ConfigReader {
+  constructor(
+    private readonly json: HfConfigJson,
+    private readonly source: string,
+  ) {}
+
+  fail(key: string, problem: string): never {
+    throw new HfModelError(`${this.source}: "${key}" ${problem}`);
+  }
+
+  private got(key: string): string {
+    return `got ${JSON.stringify(this.json[key])}`;
+  }
+
+  has(key: string): boolean {
+    return this.json[key] !== undefined && this.json[key] !== null;
+  }
+
+  positiveInt(key: string, fallback?: number): number {
+    if (!this.has(key)) {
+      if (fallback !== undefined) return fallback;
+      this.fail(key, 'is missing');
+    }
+    const v = this.json[key];
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) this.fail(key, `must be a positive integer, ${this.got(key)}`);
+    return v;
+  }
+
+  positiveNumber(key: string, fallback: number): number {
+    if (!this.has(key)) return fallback;
+    const v = this.json[key];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) this.fail(key, `must be a positive number, ${this.got(key)}`);
+    return v;
+  }
+
+  boolean(key: string, fallback: boolean): boolean {
+    if (!this.has(key)) return fallback;
+    const v = this.json[key];
+    if (typeof v !== 'boolean') this.fail(key, `must be true or false, ${this.got(key)}`);
+    return v;
+  }
+
+  tokenId(key: string): number | undefined {
+    if (!this.has(key)) return undefined;
+    const v = this.json[key];
+    if (!isTokenId(v)) this.fail(key, `must be a non-negative integer, ${this.got(key)}`);
+    return v;
+  }
+
+  tokenIds(key: string): number | number[] | undefined {
+    if (!this.has(key)) return undefined;
+    const v = this.json[key];
+    if (isTokenId(v)) return v;
+    if (Array.isArray(v) && v.length > 0 && v.every(isTokenId)) return [...v];
+    return this.fail(key, `must be a non-negative integer or a list of them, ${this.got(key)}`);
+  }
+
+  /** Keys whose non-default values change the math or the weight set; we only implement the defaults. */
+  rejectUnsupported(key: string, supported: unknown): void {
+    if (this.has(key) && this.json[key] !== supported) {
+      this.fail(key, `is ${JSON.stringify(this.json[key])}; only ${JSON.stringify(supported)} is supported`);
+    }
+  }
+}
+
+function isTokenId(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+/**
+ * Validates a Hugging Face Qwen3 `config.json`. `source` names the file in errors.
+ * Optional keys fall back to the transformers Qwen3Config defaults.
+ */
+export function parseQwen3Config(json: unknown, source: string): Qwen3Config {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new HfModelError(`${source}: config must be a JSON object`);
+  }
+  const r: ConfigReader = new ConfigReader(json as HfConfigJson, source);
+  const cfgJson = json as HfConfigJson;
+  if (cfgJson.model_type !== 'qwen3') r.fail('model_type', `must be "qwen3", got ${JSON.stringify(cfgJson.model_type)}`);
+  r.rejectUnsupported('attention_bias', false);
+  r.rejectUnsupported('hidden_act', 'silu');
+  r.rejectUnsupported('use_sliding_window', false);
+  r.rejectUnsupported('rope_scaling', null);
+
+  const hiddenSize = r.positiveInt('hidden_size');
+  const numHeads = r.positiveInt('num_attention_heads');
+  const numKvHeads = r.positiveInt('num_key_value_heads', numHeads);
+  if (numHeads % numKvHeads !== 0) {
+    r.fail('num_key_value_heads', `(${numKvHeads}) must divide num_attention_heads (${numHeads})`);
+  }
+  if (!r.has('head_dim') && hiddenSize % numHeads !== 0) {
+    r.fail('head_dim', `is absent and hidden_size (${hiddenSize}) is not divisible by num_attention_heads (${numHeads})`);
+  }
+  const headDim = r.positiveInt('head_dim', hiddenSize / numHeads);
+  // Rotary embeddings rotate pairs of dimensions.
+  if (headDim % 2 !== 0) r.fail('head_dim', `(${headDim}) must be even for rotary embeddings`);
+
+  const torchDtype = cfgJson.torch_dtype ?? cfgJson.dtype ?? 'float32';
+  if (typeof torchDtype !== 'string') r.fail('torch_dtype', `must be a string, got ${JSON.stringify(torchDtype)}`);
+
+  const config: Qwen3Config = {
+    vocabSize: r.positiveInt('vocab_size'),
+    hiddenSize,
+    intermediateSize: r.positiveInt('intermediate_size'),
+    numLayers: r.positiveInt('num_hidden_layers'),
+    numHeads,
+    numKvHeads,
+    headDim,
+    rmsNormEps: r.positiveNumber('rms_norm_eps', 1e-6),
+    ropeTheta: r.positiveNumber('rope_theta', 10000),
+    maxPositionEmbeddings: r.positiveInt('max_position_embeddings', 32768),
+    tieWordEmbeddings: r.boolean('tie_word_embeddings', false),
+    torchDtype,
+  };
+  const bos = r.tokenId('bos_token_id');
+  const eos = r.tokenIds('eos_token_id');
+  if (bos !== undefined) config.bosTokenId = bos;
+  if (eos !== undefined) config.eosTokenId = eos;
+  return config;
+}
+
+/** The inverse of parseQwen3Config, in the shape transformers writes. */
+export function qwen3ConfigToHfJson(cfg: Qwen3Config): HfConfigJson {
+  const json: HfConfigJson = {
+    architectures: ['Qwen3ForCausalLM'],
+    model_type: 'qwen3',
+    vocab_size: cfg.vocabSize,
+    hidden_size: cfg.hiddenSize,
+    intermediate_size: cfg.intermediateSize,
+    num_hidden_layers: cfg.numLayers,
+    num_attention_heads: cfg.numHeads,
+    num_key_value_heads: cfg.numKvHeads,
+    head_dim: cfg.headDim,
+    hidden_act: 'silu',
+    max_position_embeddings: cfg.maxPositionEmbeddings,
+    rms_norm_eps: cfg.rmsNormEps,
+    rope_theta: cfg.ropeTheta,
+    rope_scaling: null,
+    tie_word_embeddings: cfg.tieWordEmbeddings,
+    attention_bias: false,
+    attention_dropout: 0.0,
+    use_sliding_window: false,
+    sliding_window: null,
+    max_window_layers: cfg.numLayers,
+    torch_dtype: cfg.torchDtype,
+  };
+  if (cfg.bosTokenId !== undefined) json.bos_token_id = cfg.bosTokenId;
+  if (cfg.eosTokenId !== undefined) json.eos_token_id = Array.isArray(cfg.eosTokenId) ? [...cfg.eosTokenId] : cfg.eosTokenId;
+  return json;
+}
+
+// ---------------------------------------------------------------------------
+// Weight names and shapes
+
+/** HF tensor name -> shape, in the order transformers lists the parameters. */
+export function qwen3WeightShapes(cfg: Qwen3Config): Map<string, number[]> {
+  const { vocabSize: V, hiddenSize: H, intermediateSize: I, headDim: D } = cfg;
+  const q = cfg.numHeads * D;
+  const kv = cfg.numKvHeads * D;
+  const shapes = new Map<string, number[]>([['model.embed_tokens.weight', [V, H]]]);
+  for (let n = 0; n < cfg.numLayers; n++) {
+    const p = `model.layers.${n}.`;
+    shapes.set(`${p}self_attn.q_proj.weight`, [q, H]);
+    shapes.set(`${p}self_attn.k_proj.weight`, [kv, H]);
+    shapes.set(`${p}self_attn.v_proj.weight`, [kv, H]);
+    shapes.set(`${p}self_attn.o_proj.weight`, [H, q]);
+    shapes.set(`${p}self_attn.q_norm.weight`, [D]);
+    shapes.set(`${p}self_attn.k_norm.weight`, [D]);
+    shapes.set(`${p}mlp.gate_proj.weight`, [I, H]);
+    shapes.set(`${p}mlp.up_proj.weight`, [I, H]);
+    shapes.set(`${p}mlp.down_proj.weight`, [H, I]);
+    shapes.set(`${p}input_layernorm.weight`, [H]);
+    shapes.set(`${p}post_attention_layernorm.weight`, [H]);
+  }
+  shapes.set('model.norm.weight', [H]);
+  if (!cfg.tieWordEmbeddings) shapes.set('lm_head.weight', [V, H]);
+  return shapes;
+}
+
+const fmtShape = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+// ---------------------------------------------------------------------------
+// Reading a folder
+
+export interface HfModelFolder {
+  dir: string;
+  config: Qwen3Config;
+  /** The weights the config implies, in qwen3WeightShapes order. */
+  tensorNames: string[];
+  /** Other tensors in the folder outside `model.*` (e.g. a classifier head); readable but not validated. */
+  unusedTensorNames: string[];
+  dtypeOf(name: string): DType;
+  shapeOf(name: string): number[];
+  readF32(name: string): Promise<Float32Array>;
+  close(): Promise<void>;
+}
+
+const SINGLE_FILE = 'model.safetensors';
+const INDEX_FILE = 'model.safetensors.index.json';
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function readJsonFile(dir: string, file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, file), 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'not found' : `unreadable (${(err as Error).message})`;
+    throw new HfModelError(`model folder ${dir}: ${file} ${why}`, { cause: err });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new HfModelError(`model folder ${dir}: ${file} is not valid JSON (${(err as Error).message})`, { cause: err });
+  }
+}
+
+interface WeightSources {
+  files: SafetensorsFile[];
+  /** Tensor name -> the open file holding it. */
+  locate: Map<string, SafetensorsFile>;
+}
+
+async function closeAll(files: readonly SafetensorsFile[]): Promise<void> {
+  await Promise.all(files.map((f) => f.close().catch(() => undefined)));
+}
+
+async function openWeightSources(dir: string): Promise<WeightSources> {
+  // transformers prefers the single file when both are present; so do we.
+  if (await exists(join(dir, SINGLE_FILE))) {
+    const file = await openSafetensors(join(dir, SINGLE_FILE));
+    return { files: [file], locate: new Map(file.tensors.map((t) => [t.name, file])) };
+  }
+  if (await exists(join(dir, INDEX_FILE))) return openShards(dir, parseWeightMap(dir, await readJsonFile(dir, INDEX_FILE)));
+  throw new HfModelError(`model folder ${dir}: no ${SINGLE_FILE} or ${INDEX_FILE} found`);
+}
+
+function parseWeightMap(dir: string, index: unknown): Map<string, string> {
+  const where = `model folder ${dir}: ${INDEX_FILE}`;
+  const weightMap = (index as { weight_map?: unknown } | null)?.weight_map;
+  if (typeof weightMap !== 'object' || weightMap === null || Array.isArray(weightMap)) {
+    throw new HfModelError(`${where} has no "weight_map" object`);
+  }
+  const map = new Map<string, string>();
+  for (const [name, shard] of Object.entries(weightMap)) {
+    // Shard names come from a downloaded file; keep them inside the folder.
+    if (typeof shard !== 'string' || shard !== basename(shard) || shard === '..' || shard === '.') {
+      throw new HfModelError(`${where} maps tensor '${name}' to ${JSON.stringify(shard)}, which is not a file name in the folder`);
+    }
+    map.set(name, shard);
+  }
+  return map;
+}
+
+async function openShards(dir: string, weightMap: Map<string, string>): Promise<WeightSources> {
+  const byShard = new Map<string, SafetensorsFile>();
+  try {
+    for (const shard of new Set(weightMap.values())) byShard.set(shard, await openSafetensors(join(dir, shard)));
+    const locate = new Map<string, SafetensorsFile>();
+    for (const [name, shard] of weightMap) {
+      const file = byShard.get(shard)!;
+      if (!file.has(name)) {
+        throw new HfModelError(`model folder ${dir}: ${INDEX_FILE} maps tensor '${name}' to ${shard}, which does not contain it`);
+      }
+      locate.set(name, file);
+    }
+    return { files: [...byShard.values()], locate };
+  } catch (err) {
+    await closeAll([...byShard.values()]);
+    throw err;
+  }
+}
+
+// Non-persistent buffers some older exports saved; they carry no learned weights.
+const IGNORABLE = /\.rotary_emb\.inv_freq$/;
+
+function validateWeights(dir: string, config: Qwen3Config, locate: Map<string, SafetensorsFile>): string[] {
+  const expected = qwen3WeightShapes(config);
+  for (const [name, shape] of expected) {
+    const file = locate.get(name);
+    if (!file) {
+      const hint = name === 'lm_head.weight' ? ' (config.json has tie_word_embeddings false)' : '';
+      throw new HfModelError(`model folder ${dir}: tensor ${name} is missing; config.json implies shape ${fmtShape(shape)}${hint}`);
+    }
+    const info = file.info(name);
+    if (!sameShape(info.shape, shape)) {
+      throw new HfModelError(`model folder ${dir}: tensor ${name} has shape ${fmtShape(info.shape)} but config.json implies ${fmtShape(shape)}`);
+    }
+    if (!isFloatDType(info.dtype)) {
+      throw new HfModelError(`model folder ${dir}: tensor ${name} has dtype ${info.dtype}, expected a float dtype`);
+    }
+  }
+  const unused: string[] = [];
+  for (const name of locate.keys()) {
+    if (expected.has(name) || IGNORABLE.test(name)) continue;
+    // A tied model computes logits from the embedding; a stray copy is dropped.
+    if (name === 'lm_head.weight' && config.tieWordEmbeddings) continue;
+    // Extra model.* weights (another layer, biases) mean config.json describes a different model.
+    if (name.startsWith('model.') || name.startsWith('lm_head.')) {
+      throw new HfModelError(`model folder ${dir}: tensor ${name} is not part of the Qwen3 model config.json describes`);
+    }
+    unused.push(name);
+  }
+  return unused;
+}
+
+/** Opens a Qwen3 model folder and checks every weight against config.json before returning. */
+export async function openHfModelFolder(dir: string): Promise<HfModelFolder> {
+  const config = parseQwen3Config(await readJsonFile(dir, 'config.json'), join(dir, 'config.json'));
+  const { files, locate } = await openWeightSources(dir);
+  let unusedTensorNames: string[];
+  try {
+    unusedTensorNames = validateWeights(dir, config, locate);
+  } catch (err) {
+    await closeAll(files);
+    throw err;
+  }
+  const tensorNames = [...qwen3WeightShapes(config).keys()];
+  const readable = new Set([...tensorNames, ...unusedTensorNames]);
+  const fileOf = (name: string): SafetensorsFile => {
+    if (readable.has(name)) return locate.get(name)!;
+    throw new HfModelError(`model folder ${dir}: no tensor named '${name}' (e.g. ${describeSomeNames([...readable], name)})`);
+  };
+  return {
+    dir,
+    config,
+    tensorNames,
+    unusedTensorNames,
+    dtypeOf: (name) => fileOf(name).info(name).dtype,
+    shapeOf: (name) => [...fileOf(name).info(name).shape],
+    readF32: async (name) => fileOf(name).readF32(name),
+    close: () => closeAll(files),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Writing a folder
+
+export type HfWeightDType = 'F32' | 'BF16' | 'F16';
+
+const TORCH_DTYPE: Record<HfWeightDType, string> = { F32: 'float32', BF16: 'bfloat16', F16: 'float16' };
+
+function tensorsToWrite(dir: string, config: Qwen3Config, tensors: ReadonlyMap<string, Float32Array>, dtype: HfWeightDType): TensorToWrite[] {
+  const expected = qwen3WeightShapes(config);
+  for (const name of tensors.keys()) {
+    if (!expected.has(name)) throw new HfModelError(`writing model folder ${dir}: tensor ${name} is not part of this Qwen3 config`);
+  }
+  return [...expected].map(([name, shape]) => {
+    const data = tensors.get(name);
+    if (!data) throw new HfModelError(`writing model folder ${dir}: tensor ${name} is missing`);
+    if (data.length !== numElements(shape)) {
+      throw new HfModelError(`writing model folder ${dir}: tensor ${name} has ${data.length} values but shape ${fmtShape(shape)} needs ${numElements(shape)}`);
+    }
+    return { name, dtype, shape, data };
+  });
+}
+
+/**
+ * Writes config.json and model.safetensors. The folder is built as a temporary
+ * sibling and renamed into place (an existing `dir` is moved aside first and
+ * then deleted), so readers never see a half-written folder. Files other than
+ * these two that were in an existing `dir` are not carried over.
+ */
+export async function writeHfModelFolder(
+  dir: string,
+  config: Qwen3Config,
+  tensors: ReadonlyMap<string, Float32Array>,
+  options: { dtype: HfWeightDType },
+): Promise<void> {
+  if (!(options.dtype in TORCH_DTYPE)) throw new HfModelError(`writing model folder ${dir}: unsupported dtype ${JSON.stringify(options.dtype)}`);
+  const list = tensorsToWrite(dir, config, tensors, options.dtype);
+  const target = resolve(dir);
+  const tmp = `${target}.tmp-${process.pid}`;
+  await rm(tmp, { recursive: true, force: true });
+  await mkdir(tmp, { recursive: true });
+  try {
+    const json = qwen3ConfigToHfJson({ ...config, torchDtype: TORCH_DTYPE[options.dtype] });
+    await writeFileAtomically(join(tmp, 'config.json'), [new TextEncoder().encode(JSON.stringify(json, null, 2) + '\n')]);
+    await writeSafetensors(join(tmp, SINGLE_FILE), list, { format: 'pt' });
+    await syncDirectory(tmp);
+    await swapInto(tmp, target);
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  await syncDirectory(dirname(target));
+}
+
+async function swapInto(tmp: string, target: string): Promise<void> {
+  if (!(await exists(target))) {
+    await rename(tmp, target);
+    return;
+  }
+  const old = `${target}.old-${process.pid}`;
+  await rm(old, { recursive: true, force: true });
+  await rename(target, old);
+  try {
+    await rename(tmp, target);
+  } catch (err) {
+    await rename(old, target).catch(() => undefined);
+    throw err;
+  }
+  await rm(old, { recursive: true, force: true });
+}

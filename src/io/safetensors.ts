@@ -1,0 +1,458 @@
+// safetensors reader and writer (https://github.com/huggingface/safetensors).
+//
+// Layout: u64 little-endian header length N, N bytes of JSON header
+// {name: {dtype, shape, data_offsets: [begin, end]}, __metadata__?: {k: v}},
+// then the data region; offsets are relative to the start of the data region.
+//
+// Checkpoints can be many GB, so the reader never loads a whole file: it reads
+// the header, then each tensor's byte range on demand with positional reads.
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import {
+  bytesPerElement,
+  decodeToF32,
+  decodeToI32,
+  DTypeRangeError,
+  encodeF32,
+  encodeI32,
+  isDType,
+  isFloatDType,
+  type DType,
+} from './dtype.js';
+
+export class SafetensorsError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SafetensorsError';
+  }
+}
+
+export interface TensorInfo {
+  name: string;
+  dtype: DType;
+  shape: number[];
+  /** Absolute position of the first byte in the file. */
+  byteOffset: number;
+  byteLength: number;
+}
+
+export interface SafetensorsHeader {
+  path: string;
+  fileSize: number;
+  /** Absolute file position where the data region starts (8 + header length). */
+  dataStart: number;
+  /** Tensors in header order. */
+  tensors: TensorInfo[];
+  /** The `__metadata__` entry, or undefined when the file has none. */
+  metadata: Record<string, string> | undefined;
+}
+
+export interface SafetensorsFile extends SafetensorsHeader {
+  has(name: string): boolean;
+  /** Throws SafetensorsError naming a few available tensors when `name` is absent. */
+  info(name: string): TensorInfo;
+  readBytes(name: string): Promise<Uint8Array>;
+  /** Any float dtype, converted to f32. */
+  readF32(name: string): Promise<Float32Array>;
+  /** Any integer or BOOL dtype; I64 values must fit in Int32. */
+  readI32(name: string): Promise<Int32Array>;
+  close(): Promise<void>;
+}
+
+/** Data for one tensor to write. Float32Array is converted for F16/BF16, Int32Array for I64; Uint8Array is taken as raw little-endian bytes. */
+export type TensorData = Float32Array | Float64Array | Uint16Array | Int32Array | BigInt64Array | Uint8Array;
+
+export interface TensorToWrite {
+  name: string;
+  dtype: DType;
+  shape: readonly number[];
+  data: TensorData;
+}
+
+const MAX_HEADER_BYTES = 100 * 1024 * 1024;
+// Bounds both the size of a single read() call (Linux caps it near 2 GiB) and
+// the scratch memory used while converting a 16-bit tensor to f32.
+const READ_CHUNK_BYTES = 64 * 1024 * 1024;
+
+// ---------------------------------------------------------------------------
+// Reading
+
+async function readExactly(handle: FileHandle, into: Uint8Array, position: number, path: string): Promise<void> {
+  let done = 0;
+  while (done < into.byteLength) {
+    const want = Math.min(into.byteLength - done, READ_CHUNK_BYTES);
+    const { bytesRead } = await handle.read(into, done, want, position + done);
+    if (bytesRead === 0) {
+      throw new SafetensorsError(`safetensors file ${path}: unexpected end of file at byte ${position + done}`);
+    }
+    done += bytesRead;
+  }
+}
+
+async function readHeaderFrom(handle: FileHandle, path: string): Promise<SafetensorsHeader> {
+  const fileSize = (await handle.stat()).size;
+  if (fileSize < 8) {
+    throw new SafetensorsError(`safetensors file ${path}: only ${fileSize} bytes, shorter than the 8-byte header length`);
+  }
+  const lengthBytes = new Uint8Array(8);
+  await readExactly(handle, lengthBytes, 0, path);
+  const headerLength = new DataView(lengthBytes.buffer).getBigUint64(0, true);
+  if (headerLength > BigInt(MAX_HEADER_BYTES)) {
+    throw new SafetensorsError(`safetensors file ${path}: header length ${headerLength} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
+  }
+  if (headerLength > BigInt(fileSize - 8)) {
+    throw new SafetensorsError(`safetensors file ${path}: header length ${headerLength} runs past the end of the ${fileSize}-byte file`);
+  }
+  const headerBytes = new Uint8Array(Number(headerLength));
+  await readExactly(handle, headerBytes, 8, path);
+  const dataStart = 8 + headerBytes.byteLength;
+  const { tensors, metadata } = parseHeaderJson(headerBytes, path, dataStart, fileSize);
+  return { path, fileSize, dataStart, tensors, metadata };
+}
+
+function parseHeaderJson(
+  bytes: Uint8Array,
+  path: string,
+  dataStart: number,
+  fileSize: number,
+): { tensors: TensorInfo[]; metadata: Record<string, string> | undefined } {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (err) {
+    throw new SafetensorsError(`safetensors file ${path}: header is not valid JSON (${(err as Error).message})`, { cause: err });
+  }
+  if (!isPlainObject(json)) {
+    throw new SafetensorsError(`safetensors file ${path}: header must be a JSON object`);
+  }
+  const tensors: TensorInfo[] = [];
+  let metadata: Record<string, string> | undefined;
+  for (const [name, entry] of Object.entries(json)) {
+    if (name === '__metadata__') metadata = parseMetadata(entry, path);
+    else tensors.push(parseTensorEntry(name, entry, path, dataStart, fileSize));
+  }
+  checkNoOverlap(tensors, path);
+  return { tensors, metadata };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function parseMetadata(entry: unknown, path: string): Record<string, string> {
+  if (!isPlainObject(entry)) {
+    throw new SafetensorsError(`safetensors file ${path}: __metadata__ must be an object of strings`);
+  }
+  for (const [key, value] of Object.entries(entry)) {
+    if (typeof value !== 'string') {
+      throw new SafetensorsError(`safetensors file ${path}: __metadata__.${key} must be a string, got ${JSON.stringify(value)}`);
+    }
+  }
+  return entry as Record<string, string>;
+}
+
+function parseTensorEntry(name: string, entry: unknown, path: string, dataStart: number, fileSize: number): TensorInfo {
+  const where = `safetensors file ${path}: tensor '${name}'`;
+  if (!isPlainObject(entry)) throw new SafetensorsError(`${where}: entry must be an object`);
+  const { dtype, shape, data_offsets: offsets } = entry;
+  if (typeof dtype !== 'string' || !isDType(dtype)) {
+    throw new SafetensorsError(`${where}: unknown or unsupported dtype ${JSON.stringify(dtype)}`);
+  }
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw new SafetensorsError(`${where}: shape ${JSON.stringify(shape)} is not an array of non-negative integers`);
+  }
+  if (
+    !Array.isArray(offsets) ||
+    offsets.length !== 2 ||
+    !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) ||
+    offsets[0] > offsets[1]
+  ) {
+    throw new SafetensorsError(`${where}: data_offsets ${JSON.stringify(offsets)} must be [begin, end] integers with 0 <= begin <= end`);
+  }
+  const [begin, end] = offsets as [number, number];
+  const expected = numElements(shape as number[]) * bytesPerElement(dtype);
+  if (end - begin !== expected) {
+    throw new SafetensorsError(
+      `${where}: data_offsets [${begin}, ${end}] span ${end - begin} bytes but ${dtype} shape [${shape.join(', ')}] needs ${expected}`,
+    );
+  }
+  if (dataStart + end > fileSize) {
+    throw new SafetensorsError(`${where}: data_offsets [${begin}, ${end}] run past the end of the file (data region is ${fileSize - dataStart} bytes)`);
+  }
+  return { name, dtype, shape: [...(shape as number[])], byteOffset: dataStart + begin, byteLength: end - begin };
+}
+
+export function numElements(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+function checkNoOverlap(tensors: readonly TensorInfo[], path: string): void {
+  // Empty tensors occupy no bytes, so they cannot overlap anything.
+  const sorted = tensors.filter((t) => t.byteLength > 0).sort((a, b) => a.byteOffset - b.byteOffset);
+  for (let i = 1; i < sorted.length; i++) {
+    const prev = sorted[i - 1]!;
+    const cur = sorted[i]!;
+    if (cur.byteOffset < prev.byteOffset + prev.byteLength) {
+      throw new SafetensorsError(`safetensors file ${path}: tensors '${prev.name}' and '${cur.name}' have overlapping data ranges`);
+    }
+  }
+}
+
+/** Reads and validates only the header; the file is closed again before returning. */
+export async function readSafetensorsHeader(path: string): Promise<SafetensorsHeader> {
+  const handle = await openForRead(path);
+  try {
+    return await readHeaderFrom(handle, path);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function openForRead(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, 'r');
+  } catch (err) {
+    throw new SafetensorsError(`safetensors file ${path}: cannot open (${(err as Error).message})`, { cause: err });
+  }
+}
+
+/** Opens a file, validates its header, and keeps the handle for on-demand tensor reads. */
+export async function openSafetensors(path: string): Promise<SafetensorsFile> {
+  const handle = await openForRead(path);
+  let header: SafetensorsHeader;
+  try {
+    header = await readHeaderFrom(handle, path);
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+  return new OpenSafetensors(handle, header);
+}
+
+class OpenSafetensors implements SafetensorsFile {
+  readonly path: string;
+  readonly fileSize: number;
+  readonly dataStart: number;
+  readonly tensors: TensorInfo[];
+  readonly metadata: Record<string, string> | undefined;
+  private readonly byName: Map<string, TensorInfo>;
+  private closed = false;
+
+  constructor(
+    private readonly handle: FileHandle,
+    header: SafetensorsHeader,
+  ) {
+    this.path = header.path;
+    this.fileSize = header.fileSize;
+    this.dataStart = header.dataStart;
+    this.tensors = header.tensors;
+    this.metadata = header.metadata;
+    this.byName = new Map(header.tensors.map((t) => [t.name, t]));
+  }
+
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
+
+  info(name: string): TensorInfo {
+    const found = this.byName.get(name);
+    if (found) return found;
+    throw new SafetensorsError(
+      `safetensors file ${this.path}: no tensor named '${name}' (${this.tensors.length} tensors, e.g. ${describeSomeNames(this.tensors.map((t) => t.name), name)})`,
+    );
+  }
+
+  async readBytes(name: string): Promise<Uint8Array> {
+    const t = this.info(name);
+    this.checkOpen();
+    const out = new Uint8Array(t.byteLength);
+    await readExactly(this.handle, out, t.byteOffset, this.path);
+    return out;
+  }
+
+  async readF32(name: string): Promise<Float32Array> {
+    const t = this.info(name);
+    const dtype = t.dtype;
+    if (!isFloatDType(dtype)) {
+      throw new SafetensorsError(`safetensors file ${this.path}: tensor '${name}' has dtype ${dtype}, not a float dtype (use readI32)`);
+    }
+    this.checkOpen();
+    const out = new Float32Array(t.byteLength / bytesPerElement(dtype));
+    if (dtype === 'F32') {
+      await readExactly(this.handle, new Uint8Array(out.buffer), t.byteOffset, this.path);
+      return out;
+    }
+    await this.readConvertedInChunks(t, (bytes, firstElement) => {
+      decodeToF32(bytes, dtype, out.subarray(firstElement));
+    });
+    return out;
+  }
+
+  async readI32(name: string): Promise<Int32Array> {
+    const t = this.info(name);
+    const dtype = t.dtype;
+    if (isFloatDType(dtype)) {
+      throw new SafetensorsError(`safetensors file ${this.path}: tensor '${name}' has dtype ${dtype}, not an integer dtype (use readF32)`);
+    }
+    const bytes = await this.readBytes(name);
+    try {
+      return decodeToI32(bytes, dtype);
+    } catch (err) {
+      if (err instanceof DTypeRangeError) {
+        throw new SafetensorsError(`safetensors file ${this.path}: tensor '${name}': ${err.message}`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.handle.close();
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new SafetensorsError(`safetensors file ${this.path}: already closed`);
+  }
+
+  // Converting through a bounded scratch buffer keeps peak memory near the size
+  // of the f32 result rather than result + whole source tensor.
+  private async readConvertedInChunks(t: TensorInfo, convert: (bytes: Uint8Array, firstElement: number) => void): Promise<void> {
+    const elementSize = bytesPerElement(t.dtype);
+    const chunkBytes = Math.min(t.byteLength, Math.max(elementSize, READ_CHUNK_BYTES - (READ_CHUNK_BYTES % elementSize)));
+    const scratch = new Uint8Array(chunkBytes);
+    for (let done = 0; done < t.byteLength; done += chunkBytes) {
+      const bytes = scratch.subarray(0, Math.min(chunkBytes, t.byteLength - done));
+      await readExactly(this.handle, bytes, t.byteOffset + done, this.path);
+      convert(bytes, done / elementSize);
+    }
+  }
+}
+
+/** Up to `limit` names, preferring those that share the requested name's last dotted parts. */
+export function describeSomeNames(names: readonly string[], wanted: string, limit = 6): string {
+  if (names.length === 0) return 'none';
+  const tail = wanted.split('.').slice(-2).join('.');
+  const similar = names.filter((n) => n.endsWith(tail));
+  const picked = [...new Set([...similar, ...names])].slice(0, limit);
+  const more = names.length > picked.length ? ', ...' : '';
+  return picked.map((n) => `'${n}'`).join(', ') + more;
+}
+
+// ---------------------------------------------------------------------------
+// Writing
+
+function encodeTensor(t: TensorToWrite, path: string): Uint8Array {
+  const where = `safetensors file ${path}: tensor '${t.name}'`;
+  if (!isDType(t.dtype)) throw new SafetensorsError(`${where}: unknown dtype ${JSON.stringify(t.dtype)}`);
+  if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw new SafetensorsError(`${where}: shape ${JSON.stringify(t.shape)} is not an array of non-negative integers`);
+  }
+  const bytes = encodeData(t, where);
+  const expected = numElements(t.shape) * bytesPerElement(t.dtype);
+  if (bytes.byteLength !== expected) {
+    throw new SafetensorsError(`${where}: data has ${bytes.byteLength} bytes as ${t.dtype} but shape [${t.shape.join(', ')}] needs ${expected}`);
+  }
+  return bytes;
+}
+
+function encodeData({ dtype, data }: TensorToWrite, where: string): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (data instanceof Float32Array && (dtype === 'F32' || dtype === 'F16' || dtype === 'BF16')) return encodeF32(data, dtype);
+  if (data instanceof Int32Array && (dtype === 'I32' || dtype === 'I64')) return encodeI32(data, dtype);
+  const rawMatches =
+    (data instanceof Float64Array && dtype === 'F64') ||
+    (data instanceof Uint16Array && (dtype === 'F16' || dtype === 'BF16')) ||
+    (data instanceof BigInt64Array && dtype === 'I64');
+  if (rawMatches) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  throw new SafetensorsError(`${where}: cannot write ${data.constructor.name} data as ${dtype}`);
+}
+
+function buildHeader(tensors: readonly TensorToWrite[], sizes: readonly number[], metadata: Record<string, string> | undefined, path: string): Uint8Array {
+  const header: Record<string, unknown> = {};
+  if (metadata !== undefined) {
+    for (const [key, value] of Object.entries(metadata)) {
+      if (typeof value !== 'string') throw new SafetensorsError(`safetensors file ${path}: metadata value for '${key}' must be a string`);
+    }
+    header.__metadata__ = metadata;
+  }
+  let offset = 0;
+  tensors.forEach((t, i) => {
+    if (t.name === '__metadata__' || Object.hasOwn(header, t.name)) {
+      throw new SafetensorsError(`safetensors file ${path}: tensor name '${t.name}' is reserved or duplicated`);
+    }
+    header[t.name] = { dtype: t.dtype, shape: [...t.shape], data_offsets: [offset, offset + sizes[i]!] };
+    offset += sizes[i]!;
+  });
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  // Padding keeps the data region 8-byte aligned for readers that mmap the file.
+  const padded = new Uint8Array(Math.ceil(json.byteLength / 8) * 8).fill(0x20);
+  padded.set(json);
+  return padded;
+}
+
+/**
+ * Writes tensors in the given order. Crash-safe: the bytes go to a temporary
+ * sibling that is fsynced and then renamed over `path`, so readers see either
+ * the old file or the complete new one.
+ */
+export async function writeSafetensors(
+  path: string,
+  tensors: readonly TensorToWrite[],
+  metadata?: Record<string, string>,
+): Promise<void> {
+  const encoded = tensors.map((t) => encodeTensor(t, path));
+  const header = buildHeader(
+    tensors,
+    encoded.map((b) => b.byteLength),
+    metadata,
+    path,
+  );
+  const lengthBytes = new Uint8Array(8);
+  new DataView(lengthBytes.buffer).setBigUint64(0, BigInt(header.byteLength), true);
+  await writeFileAtomically(path, [lengthBytes, header, ...encoded]);
+}
+
+/** Writes `chunks` to `path` via fsynced temporary file + rename. */
+export async function writeFileAtomically(path: string, chunks: readonly Uint8Array[]): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  const handle = await open(tmp, 'w');
+  try {
+    for (const chunk of chunks) await writeAll(handle, chunk);
+    await handle.sync();
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  await handle.close();
+  try {
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  await syncDirectory(dirname(path));
+}
+
+async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
+  for (let done = 0; done < bytes.byteLength; ) {
+    const length = Math.min(bytes.byteLength - done, READ_CHUNK_BYTES);
+    const { bytesWritten } = await handle.write(bytes, done, length);
+    done += bytesWritten;
+  }
+}
+
+/** Makes a rename durable; best effort, since some platforms cannot open directories. */
+export async function syncDirectory(dir: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // Durability of the directory entry is an optimisation, not a correctness requirement here.
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
