@@ -1,0 +1,94 @@
+// GRPO loss (clipped policy gradient + k3 KL to the reference policy), its gradient
+// with respect to the current log-probs, and metric sums. Per token n with A = advantages[n]:
+//   ratio = exp(lp - old)
+//   pg    = max(-A * ratio, -A * clamp(ratio, 1 - eps, 1 + eps))
+//   kl    = exp(ref - lp) - (ref - lp) - 1
+//   loss[0]      = sum((pg + klCoef * kl) * mask) * invCount
+//   dLogprobs[n] = mask * invCount * (dpg + klCoef * (1 - exp(ref - lp)))
+// dpg follows PyTorch autograd of torch.maximum and torch.clamp: the larger branch gets the
+// whole gradient, a tie splits it half and half, and clamp passes the gradient where
+// 1 - eps <= ratio <= 1 + eps (bounds included). Inside the clip range both branches are the
+// same number, so the halves add up to -A * ratio; where the clipped branch is strictly
+// larger (ratio > 1 + eps with A > 0, ratio < 1 - eps with A < 0) the gradient is zero.
+//   stats [4] = masked sums of: clipped indicator (clipped branch strictly larger), kl, ratio, pg
+// Inputs: logprobs, oldLogprobs, refLogprobs, advantages, mask: [N]. Exponents are capped at
+// 80 so that f32 stays finite (PyTorch would produce inf there).
+// One workgroup of 256 lanes, fixed-order tree reduction (deterministic). Grid: [1].
+struct Params { N: u32, invCount: f32, clipEps: f32, klCoef: f32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> logprobs: array<f32>;
+@group(0) @binding(2) var<storage, read> oldLogprobs: array<f32>;
+@group(0) @binding(3) var<storage, read> refLogprobs: array<f32>;
+@group(0) @binding(4) var<storage, read> advantages: array<f32>;
+@group(0) @binding(5) var<storage, read> mask: array<f32>;
+@group(0) @binding(6) var<storage, read_write> loss: array<f32>;
+@group(0) @binding(7) var<storage, read_write> dLogprobs: array<f32>;
+@group(0) @binding(8) var<storage, read_write> stats: array<f32>;
+
+const WG = 256u;
+const MAX_EXP = 80.0;
+var<workgroup> redLoss: array<f32, 256>;
+var<workgroup> redStats: array<vec4<f32>, 256>;
+
+// exp(d) - d - 1 without the cancellation of the direct formula for small |d|
+// (Taylor series to d^8; truncation below 1e-7 relative for |d| < 0.5).
+fn k3(d: f32) -> f32 {
+  if (abs(d) < 0.5) {
+    return d * d * (0.5 + d * (1.0 / 6.0 + d * (1.0 / 24.0 + d * (1.0 / 120.0 + d * (1.0 / 720.0 + d * (1.0 / 5040.0 + d * (1.0 / 40320.0)))))));
+  }
+  return exp(min(d, MAX_EXP)) - d - 1.0;
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_index) lid: u32) {
+  let lo = 1.0 - p.clipEps;
+  let hi = 1.0 + p.clipEps;
+  var accLoss = 0.0;
+  var accStats = vec4<f32>(0.0);
+  for (var n = lid; n < p.N; n += WG) {
+    let m = mask[n];
+    if (m == 0.0) { dLogprobs[n] = 0.0; continue; } // padding may hold garbage
+    let lp = logprobs[n];
+    let A = advantages[n];
+    let ratio = exp(min(lp - oldLogprobs[n], MAX_EXP));
+    let clipped = clamp(ratio, lo, hi);
+    let a = -A * ratio;
+    let b = -A * clipped;
+    let pg = max(a, b);
+    // d pg / d ratio, PyTorch's maximum/clamp backward
+    var wa = 0.5;
+    var wb = 0.5;
+    if (a > b) { wa = 1.0; wb = 0.0; } else if (b > a) { wa = 0.0; wb = 1.0; }
+    var dClamp = 0.0;
+    if (ratio >= lo && ratio <= hi) { dClamp = 1.0; }
+    let dpg = -A * ratio * (wa + wb * dClamp); // d ratio / d lp = ratio
+
+    let d = refLogprobs[n] - lp;
+    let kl = k3(d);
+    let dkl = 1.0 - exp(min(d, MAX_EXP));
+
+    accLoss += (pg + p.klCoef * kl) * m;
+    dLogprobs[n] = m * p.invCount * (dpg + p.klCoef * dkl);
+    var isClipped = 0.0;
+    if (b > a) { isClipped = 1.0; }
+    accStats += m * vec4<f32>(isClipped, kl, ratio, pg);
+  }
+  redLoss[lid] = accLoss;
+  redStats[lid] = accStats;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (lid < s) {
+      redLoss[lid] += redLoss[lid + s];
+      redStats[lid] += redStats[lid + s];
+    }
+    workgroupBarrier();
+  }
+  if (lid == 0u) {
+    loss[0] = redLoss[0] * p.invCount;
+    let t = redStats[0];
+    stats[0] = t.x;
+    stats[1] = t.y;
+    stats[2] = t.z;
+    stats[3] = t.w;
+  }
+}

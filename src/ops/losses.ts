@@ -1,0 +1,42 @@
+// Token-level training losses on per-token log-probs (from lmHeadForward):
+// each writes the scalar loss and dL/dlogprobs for lmHeadBackward. Masks come
+// from the CPU, so the caller passes invCount = 1 / sum(mask) as a number.
+import type { Runtime } from '../gpu/runtime.js';
+import type { Tensor } from '../gpu/tensor.js';
+
+function checkSizes(name: string, N: number, perToken: Tensor[], scalars: [Tensor, number][]): void {
+  for (const t of perToken) if (t.size < N) throw new Error(`${name}: '${t.label}' has ${t.size} elements, expected at least N = ${N}`);
+  for (const [t, n] of scalars) if (t.size < n) throw new Error(`${name}: '${t.label}' has ${t.size} elements, expected ${n}`);
+}
+
+/** SFT: loss[0] = -sum(logprobs * mask) * invCount; dLogprobs = -mask * invCount. */
+export function sftLoss(rt: Runtime, logprobs: Tensor, mask: Tensor, invCount: number, loss: Tensor, dLogprobs: Tensor, N: number): void {
+  checkSizes('sftLoss', N, [logprobs, mask, dLogprobs], [[loss, 1]]);
+  rt.dispatch(rt.kernel('loss_sft'), { logprobs, mask, loss, dLogprobs }, { N, invCount }, [1]);
+}
+
+export interface GrpoLossOptions {
+  clipEps: number;
+  klCoef: number;
+}
+
+/**
+ * GRPO: ratio = exp(lp - old), pg = max(-A * ratio, -A * clip(ratio, 1 - eps, 1 + eps)),
+ * kl = exp(ref - lp) - (ref - lp) - 1; loss[0] = sum((pg + klCoef * kl) * mask) * invCount,
+ * dLogprobs its derivative (PyTorch semantics at ties: torch.maximum splits the gradient
+ * in half, torch.clamp passes it at the bounds; see kernels/loss_grpo.wgsl).
+ * stats [4] = masked sums of [clipped indicator, kl, ratio, pg]; divide by sum(mask) for means.
+ * advantages [N] holds each token's copy of its sequence's advantage.
+ */
+export function grpoLoss(
+  rt: Runtime, logprobs: Tensor, oldLogprobs: Tensor, refLogprobs: Tensor, advantages: Tensor, mask: Tensor, invCount: number,
+  o: GrpoLossOptions, loss: Tensor, dLogprobs: Tensor, stats: Tensor, N: number,
+): void {
+  checkSizes('grpoLoss', N, [logprobs, oldLogprobs, refLogprobs, advantages, mask, dLogprobs], [[loss, 1], [stats, 4]]);
+  rt.dispatch(
+    rt.kernel('loss_grpo'),
+    { logprobs, oldLogprobs, refLogprobs, advantages, mask, loss, dLogprobs, stats },
+    { N, invCount, clipEps: o.clipEps, klCoef: o.klCoef },
+    [1],
+  );
+}

@@ -1,0 +1,159 @@
+import { describe, expect, it } from 'vitest';
+import { grpoLoss, sftLoss, type GrpoLossOptions } from '../src/ops/losses.js';
+import { finiteDiff, maxAbsDiff, randn, relErr, rng, runtime, sampleCoords, toF64 } from './util.js';
+
+function randomMask(N: number, seed: number, pOne = 0.7): Float32Array {
+  const u = rng(seed);
+  return Float32Array.from({ length: N }, () => (u() < pOne ? 1 : 0));
+}
+
+const sum = (a: ArrayLike<number>) => Array.from(a).reduce((s, x) => s + x, 0);
+
+/** float64 SFT loss and gradient. */
+function refSft(lp: ArrayLike<number>, mask: ArrayLike<number>, invCount: number) {
+  let s = 0;
+  for (let n = 0; n < lp.length; n++) if (mask[n]) s += lp[n]! * mask[n]!;
+  return { loss: -s * invCount, dLp: Float64Array.from(mask, (m) => -m * invCount) };
+}
+
+interface GrpoInputs { old: ArrayLike<number>; ref: ArrayLike<number>; adv: ArrayLike<number>; mask: ArrayLike<number> }
+
+/**
+ * float64 GRPO loss and the gradient autograd computes: torch.maximum gives the
+ * larger input the gradient and splits it at a tie, torch.clamp passes it inside
+ * [lo, hi] bounds included.
+ */
+function refGrpo(lp: ArrayLike<number>, x: GrpoInputs, invCount: number, o: GrpoLossOptions) {
+  const lo = 1 - o.clipEps, hi = 1 + o.clipEps;
+  let loss = 0;
+  const stats = [0, 0, 0, 0];
+  const dLp = new Float64Array(lp.length);
+  for (let n = 0; n < lp.length; n++) {
+    const m = x.mask[n]!;
+    if (!m) continue;
+    const A = x.adv[n]!;
+    const ratio = Math.exp(lp[n]! - x.old[n]!);
+    const a = -A * ratio, b = -A * Math.min(Math.max(ratio, lo), hi);
+    const pg = Math.max(a, b);
+    const [wa, wb] = a > b ? [1, 0] : b > a ? [0, 1] : [0.5, 0.5];
+    const dClamp = ratio >= lo && ratio <= hi ? 1 : 0;
+    const dpg = -A * ratio * (wa + wb * dClamp);
+    const d = x.ref[n]! - lp[n]!;
+    const kl = Math.exp(d) - d - 1;
+    loss += (pg + o.klCoef * kl) * m;
+    dLp[n] = m * invCount * (dpg + o.klCoef * (1 - Math.exp(d)));
+    stats[0] += m * (b > a ? 1 : 0);
+    stats[1] += m * kl;
+    stats[2] += m * ratio;
+    stats[3] += m * pg;
+  }
+  return { loss: loss * invCount, dLp, stats };
+}
+
+describe('SFT loss', () => {
+  for (const N of [37, 601]) {
+    it(`N = ${N}: loss and gradient match float64`, async () => {
+      const rt = await runtime();
+      const lp = randn(N, N, 3).map((x) => -Math.abs(x));
+      const mask = randomMask(N, N + 1);
+      lp[0] = 1e30; // garbage at a masked position must not leak into the loss
+      mask[0] = 0;
+      const invCount = 1 / sum(mask);
+      const tLp = rt.upload(lp, [N]), tMask = rt.upload(mask, [N]);
+      const loss = rt.empty([1]), dLp = rt.upload(randn(N, 5), [N]); // dLogprobs is overwritten
+      sftLoss(rt, tLp, tMask, invCount, loss, dLp, N);
+      const ref = refSft(lp, mask, invCount);
+      const gotLoss = (await rt.read(loss))[0]!;
+      expect(Math.abs(gotLoss - ref.loss) / Math.abs(ref.loss)).toBeLessThan(1e-6);
+      expect(relErr(await rt.read(dLp), ref.dLp)).toBeLessThan(1e-7);
+    });
+  }
+});
+
+describe('GRPO loss', () => {
+  const B = 5, T = 61, N = B * T;
+  const o: GrpoLossOptions = { clipEps: 0.2, klCoef: 0.05 };
+  const seqAdv = [1.3, -0.8, 0.45, -1.7, 0]; // both signs, and a zero advantage (ties everywhere)
+  const adv = Float32Array.from({ length: N }, (_, n) => seqAdv[Math.floor(n / T)]!);
+  const u = rng(7);
+  // lp - old spans [-1, 1]: ratios from 0.37 to 2.7, well outside 1 +/- eps on both sides.
+  const lp = Float32Array.from({ length: N }, () => -0.2 - 3 * u());
+  const old = Float32Array.from(lp, (x) => x - (2 * u() - 1));
+  // ref - lp: half small (where exp(d) - d - 1 cancels in f32), half up to +/- 1.5.
+  const ref = Float32Array.from(lp, (x, n) => x + (n % 2 ? 0.05 : 1.5) * (2 * u() - 1));
+  const mask = randomMask(N, 8, 0.75);
+  lp[3] = 60; // garbage at a masked position (exp would overflow)
+  mask[3] = 0;
+  const invCount = 1 / sum(mask);
+  const inputs: GrpoInputs = { old, ref, adv, mask };
+
+  it('test data hits both clip branches for both signs of the advantage', () => {
+    const lo = 1 - o.clipEps, hi = 1 + o.clipEps;
+    const counts = { highPos: 0, lowNeg: 0, highNeg: 0, lowPos: 0, inside: 0 };
+    for (let n = 0; n < N; n++) {
+      if (!mask[n]) continue;
+      const r = Math.exp(lp[n]! - old[n]!), A = adv[n]!;
+      if (r > hi && A > 0) counts.highPos++; // clipped: zero gradient
+      if (r < lo && A < 0) counts.lowNeg++; // clipped: zero gradient
+      if (r > hi && A < 0) counts.highNeg++; // unclipped branch wins
+      if (r < lo && A > 0) counts.lowPos++; // unclipped branch wins
+      if (r >= lo && r <= hi && A !== 0) counts.inside++; // tie: gradient split in halves
+    }
+    for (const c of Object.values(counts)) expect(c).toBeGreaterThan(5);
+  });
+
+  it('float64 gradient agrees with finite differences of the loss', () => {
+    const x = toF64(lp);
+    const g = refGrpo(x, inputs, invCount, o).dLp;
+    const coords = sampleCoords(N, 40, 9);
+    const fd = finiteDiff((y) => refGrpo(y, inputs, invCount, o).loss, x, coords);
+    const err = relErr(fd, coords.map((i) => g[i]!));
+    console.log(`GRPO reference gradient vs finite differences: ${err.toExponential(2)}`);
+    expect(err).toBeLessThan(1e-6);
+    // The clipped tokens really have zero gradient, the others not.
+    const lo = 1 - o.clipEps, hi = 1 + o.clipEps;
+    for (let n = 0; n < N; n++) {
+      const r = Math.exp(lp[n]! - old[n]!), A = adv[n]!;
+      const clipped = (r > hi && A > 0) || (r < lo && A < 0);
+      if (mask[n] && clipped) expect(Math.abs(g[n]!)).toBeLessThan(o.klCoef * invCount * 10);
+    }
+  });
+
+  it('loss, gradient and stats match float64', async () => {
+    const rt = await runtime();
+    const up = (a: Float32Array, label: string) => rt.upload(a, [N], label);
+    const tLp = up(lp, 'lp'), tOld = up(old, 'old'), tRef = up(ref, 'ref'), tAdv = up(adv, 'adv'), tMask = up(mask, 'mask');
+    const loss = rt.empty([1]), dLp = up(randn(N, 10), 'dLp'), stats = rt.empty([4]);
+    grpoLoss(rt, tLp, tOld, tRef, tAdv, tMask, invCount, o, loss, dLp, stats, N);
+    const want = refGrpo(lp, inputs, invCount, o);
+    const gotLoss = (await rt.read(loss))[0]!;
+    const gotDLp = await rt.read(dLp);
+    const gotStats = await rt.read(stats);
+    const lossErr = Math.abs(gotLoss - want.loss) / Math.abs(want.loss);
+    const gradErr = relErr(gotDLp, want.dLp);
+    console.log(`GRPO: loss rel err ${lossErr.toExponential(2)}, dLogprobs rel err ${gradErr.toExponential(2)}, stats`, Array.from(gotStats), 'want', want.stats);
+    expect(lossErr).toBeLessThan(1e-5);
+    expect(gradErr).toBeLessThan(1e-5);
+    expect(gotStats[0]).toBe(want.stats[0]);
+    for (let i = 1; i < 4; i++) expect(Math.abs(gotStats[i]! - want.stats[i]!) / Math.abs(want.stats[i]!)).toBeLessThan(1e-5);
+    expect(gotDLp[3]).toBe(0);
+  });
+
+  it('exp(d) - d - 1 stays accurate for tiny KL terms', async () => {
+    // All tokens with ratio 1 and A = 0: the loss is klCoef * mean(kl) with |ref - lp| ~ 1e-3,
+    // where the direct f32 formula would lose about 4 of its 7 digits.
+    const rt = await runtime();
+    const n = 300;
+    const lp2 = randn(n, 12).map((x) => -2 - Math.abs(x));
+    const ref2 = Float32Array.from(lp2, (x, i) => x + 1e-3 * Math.sin(i + 1));
+    const m = new Float32Array(n).fill(1);
+    const zeros = new Float32Array(n);
+    const up = (a: Float32Array) => rt.upload(a, [n]);
+    const loss = rt.empty([1]), dLp = rt.empty([n]), stats = rt.empty([4]);
+    grpoLoss(rt, up(lp2), up(lp2), up(ref2), up(zeros), up(m), 1 / n, { clipEps: 0.2, klCoef: 1 }, loss, dLp, stats, n);
+    const want = refGrpo(lp2, { old: lp2, ref: ref2, adv: zeros, mask: m }, 1 / n, { clipEps: 0.2, klCoef: 1 });
+    const got = (await rt.read(loss))[0]!;
+    expect(Math.abs(got - want.loss) / want.loss).toBeLessThan(1e-5);
+    expect(maxAbsDiff(await rt.read(dLp), want.dLp)).toBeLessThan(1e-8);
+  });
+});
