@@ -1,0 +1,28 @@
+// out[i] = mean + std * N(0,1), a counter-based normal draw keyed by (seed, base + i),
+// so random initialisation of a multi-GB model happens on the GPU, and the
+// same seed gives the same weights whatever the row-split of the tensor.
+// Grid: ceil(n / 256) workgroups, 2-D when above the per-dimension limit.
+struct Params { n: u32, rowStride: u32, seed: u32, base: u32, mean: f32, std: f32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+
+// PCG hash (Jarzynski & Olano 2020): a good 32-bit integer mix.
+fn pcg(v: u32) -> u32 {
+  let state = v * 747796405u + 2891336453u;
+  let word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;
+  return (word >> 22u) ^ word;
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.x + gid.y * p.rowStride;
+  if (i >= p.n) { return; }
+  let idx = p.base + i;
+  let h1 = pcg(idx ^ pcg(p.seed));
+  let h2 = pcg(h1 ^ 0x9e3779b9u);
+  // uniforms in (0, 1]: avoid log(0)
+  let u1 = (f32(h1 >> 8u) + 1.0) / 16777216.0;
+  let u2 = f32(h2 >> 8u) / 16777216.0;
+  let z = sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+  out[i] = p.mean + p.std * z;
+}

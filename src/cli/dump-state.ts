@@ -1,0 +1,25 @@
+// node tools/dump-state.js --model DIR --case FILE --out FILE
+// Writes the engine's debug state (logits, log-probs, losses, every gradient,
+// AdamW losses) under the names of the PyTorch fixture, for comparison.
+import { parseArgs } from 'node:util';
+import { Runtime } from '../gpu/runtime.js';
+import { writeSafetensors } from '../io/safetensors.js';
+import { computeDebugState, readDebugCase } from '../train/debug-state.js';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { model: { type: 'string' }, case: { type: 'string' }, out: { type: 'string' } } });
+  if (!values.model || !values.case || !values.out) {
+    process.stderr.write('usage: node tools/dump-state.js --model DIR --case FILE --out FILE\n');
+    process.exit(2);
+  }
+  const rt = await Runtime.create();
+  const c = await readDebugCase(values.case);
+  const state = await computeDebugState(rt, values.model, c);
+  await writeSafetensors(values.out, [...state].map(([name, t]) => ({ name, dtype: 'F32' as const, shape: t.shape, data: t.data })), { format: 'pt', producer: 'patarm-webgpu dump-state' });
+  process.stdout.write(`wrote ${state.size} tensors to ${values.out}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`dump-state: ${(err as Error).message}\n`);
+  process.exit(1);
+});

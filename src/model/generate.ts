@@ -1,0 +1,109 @@
+// Batched generation: prefill all prompts through the KV cache, then one
+// token per step for every unfinished sequence. Sampling runs on the GPU;
+// each step reads back one small buffer (ids and log-probs of the batch).
+// Finished sequences leave the batch, so they stop costing work.
+import type { Runtime } from '../gpu/runtime.js';
+import type { Tensor } from '../gpu/tensor.js';
+import { decodeSamples, sampleTokens, type SamplingParams } from '../ops/sample.js';
+import { KvSession } from './kv-session.js';
+import type { Qwen3 } from './qwen3.js';
+
+export interface GenerateOptions {
+  maxNewTokens: number;
+  /** Generation of a sequence ends after it emits one of these ids (the stop token is kept in the output). */
+  stopIds: readonly number[];
+  sampling: SamplingParams;
+  /** Streaming: called for every new token, in order per sequence. */
+  onToken?: (sequence: number, id: number) => void;
+}
+
+export interface Generation {
+  /** Generated ids, including the stop token when finish is 'stop'. */
+  tokens: Int32Array;
+  /** Log-prob of each generated token under softmax(logits / temperature) (the behaviour policy). */
+  logprobs: Float32Array;
+  finish: 'stop' | 'length';
+}
+
+export async function generate(model: Qwen3, prompts: readonly Int32Array[], opts: GenerateOptions): Promise<Generation[]> {
+  const { rt, cfg } = model;
+  const B = prompts.length;
+  if (B === 0) return [];
+  if (!(opts.maxNewTokens >= 1)) throw new Error(`max new tokens must be at least 1 (got ${opts.maxNewTokens})`);
+  prompts.forEach((p, i) => {
+    if (p.length === 0) throw new Error(`prompt ${i} is empty`);
+    if (p.length >= cfg.maxPositionEmbeddings) {
+      throw new Error(`prompt ${i} has ${p.length} tokens; the model's context holds ${cfg.maxPositionEmbeddings} (prompt plus at least one new token)`);
+    }
+  });
+  const longest = Math.max(...prompts.map((p) => p.length));
+  const maxLen = Math.min(cfg.maxPositionEmbeddings, longest + opts.maxNewTokens);
+  const session = new KvSession(model, B, maxLen);
+  const V = cfg.vocabSize;
+  const stop = new Set(opts.stopIds);
+  const out = prompts.map(() => ({ tokens: [] as number[], logprobs: [] as number[], finish: 'length' as Generation['finish'] }));
+  const samples = rt.empty([B, 2], 'u32', 'samples');
+  const seedsAll = Uint32Array.from({ length: B }, (_, i) => i);
+
+  // The sampler writes rows rowStart.. of `samples`; rowSeeds are the sequences' stream ids.
+  const sampleInto = (active: number[], step: number) => {
+    const seeds = rt.upload(Uint32Array.from(active, (s) => seedsAll[s]!), [active.length], 'row-seeds');
+    return {
+      consumer: (logits: Tensor, rowStart: number, rows: number) => {
+        if (rowStart === 0) {
+          sampleTokens(rt, logits, seeds, samples, rows, V, step, opts.sampling);
+          return;
+        }
+        // Later chunks (only when [rows, V] logits exceed one binding): sample into a
+        // scratch and copy the rows into place.
+        const seedChunk = sliceRows(rt, seeds, rowStart, rows);
+        const chunkOut = rt.empty([rows, 2], 'u32', 'samples-chunk');
+        sampleTokens(rt, logits, seedChunk, chunkOut, rows, V, step, opts.sampling);
+        rt.copy(chunkOut, samples, rows * 2, 0, rowStart * 2);
+        seedChunk.dispose();
+        chunkOut.dispose();
+      },
+      dispose: () => seeds.dispose(),
+    };
+  };
+
+  try {
+    let active = prompts.map((_, i) => i);
+    const s0 = sampleInto(active, 0);
+    session.prefill(prompts, s0.consumer);
+    s0.dispose();
+    for (let step = 0; active.length > 0; step++) {
+      const { ids, logprobs } = decodeSamples(await rt.readBytes(samples), active.length);
+      const next: number[] = [];
+      active.forEach((seq, i) => {
+        const id = ids[i]!;
+        const o = out[seq]!;
+        o.tokens.push(id);
+        o.logprobs.push(logprobs[i]!);
+        opts.onToken?.(seq, id);
+        const position = prompts[seq]!.length + o.tokens.length - 1; // where this token goes in the cache
+        if (stop.has(id)) o.finish = 'stop';
+        else if (o.tokens.length < opts.maxNewTokens && position < maxLen) next.push(seq);
+      });
+      active = next;
+      if (active.length === 0) break;
+      const stepIds = Int32Array.from(active, (s) => out[s]!.tokens[out[s]!.tokens.length - 1]!);
+      const slots = Int32Array.from(active);
+      const positions = Int32Array.from(active, (s) => prompts[s]!.length + out[s]!.tokens.length - 1);
+      const sampler = sampleInto(active, step + 1);
+      session.step(stepIds, slots, positions, sampler.consumer);
+      sampler.dispose();
+    }
+  } finally {
+    samples.dispose();
+    session.dispose();
+  }
+  return out.map((o) => ({ tokens: Int32Array.from(o.tokens), logprobs: Float32Array.from(o.logprobs), finish: o.finish }));
+}
+
+/** A separate tensor holding elements [start, start+count) of t (copied), for chunked sampling. */
+function sliceRows(rt: Runtime, t: Tensor, start: number, count: number): Tensor {
+  const s = rt.empty([count], t.dtype);
+  rt.copy(t, s, count, start, 0);
+  return s;
+}

@@ -1,0 +1,165 @@
+// A KV-cache session: per layer K and V caches [slots, maxLen, Hkv*D] on the
+// GPU, allocated once. Cache slot s holds sequence s; its token at position p
+// sits at [s, p], so ragged prompts need no padding inside the cache: prefill
+// runs the prompts right-padded to the longest, and the padding positions of
+// a short prompt are overwritten by its own generated tokens before any query
+// can see them (a query at position p reads only positions 0..p).
+import type { Runtime } from '../gpu/runtime.js';
+import type { Tensor } from '../gpu/tensor.js';
+import { attentionForward } from '../ops/attention.js';
+import { attentionDecode, kvAppend } from '../ops/decode-attention.js';
+import { embeddingForward } from '../ops/embedding.js';
+import { gatherRows } from '../ops/gather.js';
+import { matmul } from '../ops/matmul.js';
+import type { Qwen3 } from './qwen3.js';
+
+const MiB = 1024 * 1024;
+
+export class KvSession {
+  private readonly kCache: Tensor[] = [];
+  private readonly vCache: Tensor[] = [];
+  private readonly rt: Runtime;
+
+  constructor(readonly model: Qwen3, readonly slots: number, readonly maxLen: number) {
+    this.rt = model.rt;
+    const { cfg } = model;
+    if (maxLen > cfg.maxPositionEmbeddings) {
+      throw new Error(`KV cache of ${maxLen} positions exceeds the model's context (max_position_embeddings ${cfg.maxPositionEmbeddings})`);
+    }
+    const bytes = kvCacheBytesPerTensor(slots, maxLen, cfg.numKvHeads * cfg.headDim);
+    const limit = this.rt.gpu.maxStorageBindingBytes;
+    if (bytes > limit) {
+      throw new Error(
+        `KV cache for ${slots} sequences x ${maxLen} positions needs ${(bytes / MiB).toFixed(1)} MiB per layer tensor, ` +
+          `more than one storage binding holds on this adapter (${(limit / MiB).toFixed(0)} MiB); reduce the batch or max new tokens`,
+      );
+    }
+    for (let l = 0; l < cfg.numLayers; l++) {
+      this.kCache.push(this.rt.empty([slots, maxLen, cfg.numKvHeads * cfg.headDim], 'f32', `kcache${l}`));
+      this.vCache.push(this.rt.empty([slots, maxLen, cfg.numKvHeads * cfg.headDim], 'f32', `vcache${l}`));
+    }
+  }
+
+  /**
+   * Runs prompts (one per slot 0..B-1) through the model, filling the cache.
+   * Logits go to `onLogits` for each prompt's last token (row b = prompt b),
+   * or, with `allPositions`, for every right-padded position (row b*Tp + t).
+   * Returns Tp, the padded prompt length.
+   */
+  prefill(prompts: readonly Int32Array[], onLogits: LogitsConsumer, allPositions = false): number {
+    const { rt, model } = this;
+    const { cfg } = model;
+    const B = prompts.length;
+    if (B === 0 || B > this.slots) throw new Error(`prefill: ${B} prompts for a session of ${this.slots} slots`);
+    const Tp = Math.max(...prompts.map((p) => p.length));
+    if (Tp > this.maxLen) throw new Error(`prefill: a prompt of ${Tp} tokens exceeds the session length ${this.maxLen}`);
+    const N = B * Tp;
+    const ids = new Int32Array(N), positions = new Int32Array(N), slots = new Int32Array(N);
+    prompts.forEach((p, b) => {
+      if (p.length === 0) throw new Error(`prefill: prompt ${b} is empty`);
+      for (let t = 0; t < Tp; t++) {
+        ids[b * Tp + t] = t < p.length ? p[t]! : p[p.length - 1]!; // padding: any valid id
+        positions[b * Tp + t] = t;
+        slots[b * Tp + t] = b;
+      }
+    });
+    model.checkTokens(ids, positions);
+    const D = cfg.headDim, Hq = cfg.numHeads, Hkv = cfg.numKvHeads;
+    const idsT = rt.upload(ids, [N], 'ids'), posT = rt.upload(positions, [N], 'pos'), slotT = rt.upload(slots, [N], 'slots');
+    const shape = { B, T: Tp, Hq, Hkv, D, scale: 1 / Math.sqrt(D) };
+    const x = this.runLayers(idsT, posT, N, (l, qRot, kRot, v, attn) => {
+      kvAppend(rt, kRot, v, this.kCache[l]!, this.vCache[l]!, slotT, posT, N, this.maxLen, Hkv, D);
+      const lse = rt.empty([N, Hq]);
+      attentionForward(rt, qRot, kRot, v, attn, lse, shape);
+      lse.dispose();
+    });
+    let rows = x, M = N;
+    if (!allPositions) {
+      const last = rt.upload(Int32Array.from(prompts, (p, b) => b * Tp + p.length - 1), [B], 'last');
+      rows = rt.empty([B, cfg.hiddenSize]);
+      gatherRows(rt, x, last, rows, B, cfg.hiddenSize);
+      last.dispose();
+      x.dispose();
+      M = B;
+    }
+    this.emitLogits(rows, M, onLogits);
+    rows.dispose();
+    for (const t of [idsT, posT, slotT]) t.dispose();
+    return Tp;
+  }
+
+  /** One new token for each of M rows: row i is token ids[i] of slot slots[i] at position positions[i]; logits go to `onLogits`. */
+  step(ids: Int32Array, slots: Int32Array, positions: Int32Array, onLogits: LogitsConsumer): void {
+    const { rt, model } = this;
+    const { cfg } = model;
+    const M = ids.length;
+    for (let i = 0; i < M; i++) {
+      if (slots[i]! < 0 || slots[i]! >= this.slots) throw new Error(`step: slot ${slots[i]} outside the session's ${this.slots} slots`);
+      if (positions[i]! >= this.maxLen) throw new Error(`step: position ${positions[i]} outside the session length ${this.maxLen}`);
+    }
+    model.checkTokens(ids, positions);
+    const D = cfg.headDim, Hq = cfg.numHeads, Hkv = cfg.numKvHeads;
+    const idsT = rt.upload(ids, [M], 'ids'), posT = rt.upload(positions, [M], 'pos'), slotT = rt.upload(slots, [M], 'slots');
+    const shape = { M, maxLen: this.maxLen, Hq, Hkv, D, scale: 1 / Math.sqrt(D) };
+    const x = this.runLayers(idsT, posT, M, (l, _qRot, kRot, v, attn) => {
+      kvAppend(rt, kRot, v, this.kCache[l]!, this.vCache[l]!, slotT, posT, M, this.maxLen, Hkv, D);
+      attentionDecode(rt, _qRot, this.kCache[l]!, this.vCache[l]!, slotT, posT, attn, shape);
+    });
+    this.emitLogits(x, M, onLogits);
+    x.dispose();
+    for (const t of [idsT, posT, slotT]) t.dispose();
+  }
+
+  private runLayers(
+    idsT: Tensor, posT: Tensor, N: number,
+    attention: (l: number, qRot: Tensor, kRot: Tensor, v: Tensor, attn: Tensor) => void,
+  ): Tensor {
+    const { rt, model } = this;
+    let x = rt.empty([N, model.cfg.hiddenSize]);
+    embeddingForward(rt, idsT, model.embedding, x, N);
+    for (let l = 0; l < model.cfg.numLayers; l++) {
+      const { xOut, acts } = model.layerForward(l, x, N, posT, (qRot, kRot, v, attn) => {
+        attention(l, qRot, kRot, v, attn);
+        return null;
+      });
+      for (const t of Object.values(acts)) t.dispose(); // includes x (acts.xIn)
+      x = xOut;
+    }
+    return x;
+  }
+
+  /**
+   * logits = final_norm(x) @ W_head^T, handed to `onLogits` in row chunks
+   * [rows, V] small enough for one binding (151936-wide rows: ~220 per
+   * 128 MiB). The chunk tensor is reused after the callback returns, so the
+   * callback records GPU work on it (sampling, a copy) rather than keeping it.
+   */
+  private emitLogits(x: Tensor, M: number, onLogits: LogitsConsumer): void {
+    const { rt, model } = this;
+    const V = model.cfg.vocabSize, H = model.cfg.hiddenSize;
+    const chunkRows = Math.max(1, Math.min(M, Math.floor(rt.gpu.maxStorageBindingBytes / (V * 4))));
+    const { hF, rstdF } = model.finalNorm(x, M);
+    const logits = rt.empty([chunkRows, V], 'f32', 'logits');
+    for (let r0 = 0; r0 < M; r0 += chunkRows) {
+      const rows = Math.min(chunkRows, M - r0);
+      for (const part of model.lmHead.parts) {
+        matmul(rt, 'nt', rows, part.rows, H, { t: hF, ld: H, offset: r0 * H }, { t: part.tensor, ld: H }, { t: logits, ld: V, offset: part.rowStart });
+      }
+      onLogits(logits, r0, rows);
+    }
+    logits.dispose();
+    hF.dispose();
+    rstdF.dispose();
+  }
+
+  dispose(): void {
+    for (const t of [...this.kCache, ...this.vCache]) t.dispose();
+  }
+}
+
+/** Receives logits [>= rows, V] for rows rowStart .. rowStart+rows-1 of the pass. */
+export type LogitsConsumer = (logits: Tensor, rowStart: number, rows: number) => void;
+
+export function kvCacheBytesPerTensor(slots: number, maxLen: number, kvDim: number): number {
+  return slots * maxLen * kvDim * 4;
+}

@@ -1,0 +1,76 @@
+// The parameters of a Qwen3 model on the GPU, under their Hugging Face names,
+// each a RowSplitTensor (1-D weights as [1, dim]) so that gradients, optimizer
+// state and I/O treat every parameter alike.
+import { RowSplitTensor } from '../gpu/row-split.js';
+import type { Runtime } from '../gpu/runtime.js';
+import { openHfModelFolder, qwen3WeightShapes, type Qwen3Config } from '../io/hf-model.js';
+
+export type ParamSet = Map<string, RowSplitTensor>;
+
+export function as2d(shape: readonly number[]): [number, number] {
+  return shape.length === 1 ? [1, shape[0]!] : [shape[0]!, shape[1]!];
+}
+
+/** Zero-filled tensors with the shapes of every weight of `cfg` (for weights, gradients or moments). */
+export function zerosLike(rt: Runtime, cfg: Qwen3Config, label: string): ParamSet {
+  const out: ParamSet = new Map();
+  for (const [name, shape] of qwen3WeightShapes(cfg)) {
+    const [rows, cols] = as2d(shape);
+    out.set(name, RowSplitTensor.zeros(rt, rows, cols, `${label}:${name}`));
+  }
+  return out;
+}
+
+/** Loads a Hugging Face Qwen3 folder (any of f32/bf16/f16, single or sharded) onto the GPU as f32. */
+export async function loadHfWeights(rt: Runtime, dir: string): Promise<{ config: Qwen3Config; params: ParamSet }> {
+  const folder = await openHfModelFolder(dir);
+  try {
+    const params = zerosLike(rt, folder.config, 'w');
+    for (const [name, t] of params) t.write(rt, await folder.readF32(name));
+    return { config: folder.config, params };
+  } finally {
+    await folder.close();
+  }
+}
+
+/**
+ * Random initialisation on the GPU: linear weights ~ N(0, std^2) (HF's
+ * initializer_range, 0.02), norm weights 1. Deterministic for a seed.
+ */
+export function initRandomWeights(rt: Runtime, cfg: Qwen3Config, seed: number, std = 0.02): ParamSet {
+  const params = zerosLike(rt, cfg, 'w');
+  const kernel = rt.kernel('init_normal');
+  let nameIndex = 0;
+  for (const [name, t] of params) {
+    const isNorm = name.endsWith('norm.weight');
+    const cols = t.shape[1];
+    for (const part of t.parts) {
+      const n = part.rows * cols;
+      const groups = rt.grid(Math.ceil(n / 256));
+      rt.dispatch(kernel, { out: part.tensor }, {
+        n, rowStride: groups[0] * 256,
+        seed: (seed * 1000003 + nameIndex * 7919) >>> 0,
+        base: part.rowStart * cols,
+        mean: isNorm ? 1 : 0, std: isNorm ? 0 : std,
+      }, groups);
+    }
+    nameIndex++;
+  }
+  return params;
+}
+
+export async function readWeights(rt: Runtime, params: ParamSet): Promise<Map<string, Float32Array>> {
+  const out = new Map<string, Float32Array>();
+  for (const [name, t] of params) out.set(name, await t.read(rt));
+  return out;
+}
+
+export function disposeAll(params: ParamSet): void {
+  for (const t of params.values()) t.dispose();
+}
+
+export function paramCount(params: ParamSet): number {
+  let n = 0;
+  for (const t of params.values()) n += t.size;
+  return n;
+}
