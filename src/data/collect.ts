@@ -1,0 +1,67 @@
+/**
+ * The shared path of every loader: records (or their decode errors) in file order -> pairs, with
+ * the bad-row policy and the duplicate-id check applied. In skip mode every dropped record is
+ * listed with its location and reason; nothing is dropped silently.
+ */
+import { basename } from 'node:path';
+import { PairDataError, describeLocation } from './errors.js';
+import { pairFromRecord, type PairFieldNames } from './records.js';
+import type { BadRowPolicy, PreferencePair, RecordLocation, SkippedRecord } from './types.js';
+
+export interface CollectOptions {
+  onBadRow?: BadRowPolicy;
+  fields?: PairFieldNames;
+}
+
+/** One record as decoded from the file, or the reason it could not be decoded. */
+export type DecodedRecord = { location: RecordLocation; record: unknown } | { location: RecordLocation; decodeError: string };
+
+export interface CollectedPairs {
+  pairs: PreferencePair[];
+  skipped: SkippedRecord[];
+  /** Every top-level field name seen, in order of first appearance. */
+  fieldsFound: string[];
+}
+
+function generatedId(location: RecordLocation): string {
+  const name = basename(location.file);
+  return location.line !== undefined ? `${name}:${location.line}` : `${name}:${location.row ?? 0}`;
+}
+
+export function collectPairs(records: Iterable<DecodedRecord>, options: CollectOptions = {}): CollectedPairs {
+  const policy = options.onBadRow ?? 'error';
+  const pairs: PreferencePair[] = [];
+  const skipped: SkippedRecord[] = [];
+  const fieldsFound = new Set<string>();
+  const firstSeen = new Map<string, RecordLocation>();
+
+  const bad = (location: RecordLocation, reason: string): void => {
+    if (policy === 'error') throw new PairDataError(location, reason);
+    skipped.push({ location, where: describeLocation(location), reason });
+  };
+
+  for (const decoded of records) {
+    const { location } = decoded;
+    if ('decodeError' in decoded) {
+      bad(location, decoded.decodeError);
+      continue;
+    }
+    const { record } = decoded;
+    if (typeof record === 'object' && record !== null && !Array.isArray(record)) {
+      for (const key of Object.keys(record)) fieldsFound.add(key);
+    }
+    const outcome = pairFromRecord(record, generatedId(location), options.fields);
+    if (!outcome.ok) {
+      bad(location, outcome.reason);
+      continue;
+    }
+    const earlier = firstSeen.get(outcome.pair.id);
+    if (earlier !== undefined) {
+      bad(location, `duplicate pair id '${outcome.pair.id}' (first seen at ${describeLocation(earlier)})`);
+      continue;
+    }
+    firstSeen.set(outcome.pair.id, location);
+    pairs.push(outcome.pair);
+  }
+  return { pairs, skipped, fieldsFound: [...fieldsFound] };
+}
