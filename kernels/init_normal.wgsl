@@ -2,7 +2,7 @@
 // so random initialisation of a multi-GB model happens on the GPU, and the
 // same seed gives the same weights whatever the row-split of the tensor.
 // Grid: ceil(n / 256) workgroups, 2-D when above the per-dimension limit.
-struct Params { n: u32, rowStride: u32, seed: u32, base: u32, mean: f32, std: f32 }
+struct Params { n: u32, rowStride: u32, seed: u32, base: u32, mean: f32, stdDev: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 
@@ -24,5 +24,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let u1 = (f32(h1 >> 8u) + 1.0) / 16777216.0;
   let u2 = f32(h2 >> 8u) / 16777216.0;
   let z = sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
-  out[i] = p.mean + p.std * z;
+  out[i] = p.mean + p.stdDev * z;
 }

@@ -50,6 +50,22 @@ export class Runtime {
     });
     this.arenaMirror = new ArrayBuffer(this.slotBytes * ARENA_SLOTS);
     this.profiler = new Profiler(this.device, profile && gpu.hasTimestamps);
+    // WebGPU reports invalid shaders and bindings asynchronously; keep the first
+    // one and raise it at the next sync or readback instead of computing on.
+    this.device.addEventListener('uncapturederror', (ev) => {
+      this.deviceError ??= new Error(`WebGPU error: ${(ev as GPUUncapturedErrorEvent).error.message}`);
+    });
+  }
+
+  private deviceError: Error | null = null;
+
+  /** Throws the first WebGPU validation error seen since the last check. */
+  throwIfDeviceError(): void {
+    const err = this.deviceError;
+    if (err) {
+      this.deviceError = null;
+      throw err;
+    }
   }
 
   static async create(opts: { profile?: boolean } = {}): Promise<Runtime> {
@@ -129,6 +145,7 @@ export class Runtime {
     const out = staging.getMappedRange().slice(0);
     staging.unmap();
     staging.destroy();
+    this.throwIfDeviceError();
     return out;
   }
 
@@ -264,5 +281,6 @@ export class Runtime {
     this.submit();
     await this.device.queue.onSubmittedWorkDone();
     await this.profiler.collect();
+    this.throwIfDeviceError();
   }
 }

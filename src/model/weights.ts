@@ -51,7 +51,7 @@ export function initRandomWeights(rt: Runtime, cfg: Qwen3Config, seed: number, s
         n, rowStride: groups[0] * 256,
         seed: (seed * 1000003 + nameIndex * 7919) >>> 0,
         base: part.rowStart * cols,
-        mean: isNorm ? 1 : 0, std: isNorm ? 0 : std,
+        mean: isNorm ? 1 : 0, stdDev: isNorm ? 0 : std,
       }, groups);
     }
     nameIndex++;
