@@ -4,7 +4,7 @@
 // variable for that reason.
 import { create, globals } from 'webgpu';
 
-let gpuRoot: GPU | null = null;
+const gpuRoots: GPU[] = []; // never released: see above
 
 export class GpuUnavailableError extends Error {
   constructor(detail: string) {
@@ -55,19 +55,34 @@ function limitsOf(adapter: GPUAdapter): Record<string, number> {
   return out;
 }
 
-async function openGpu(): Promise<GpuInfo> {
+/**
+ * The adapter Dawn offers with the given flags (e.g. "backend=vulkan",
+ * "adapter=NAME"; by default those of PATARM_DAWN_FLAGS, comma-separated),
+ * or GpuUnavailableError saying how to install a driver.
+ */
+export async function requestAdapter(flags = dawnFlagsFromEnv()): Promise<GPUAdapter> {
   Object.assign(globalThis, globals);
   let adapter: GPUAdapter | null = null;
   try {
-    gpuRoot = create([]);
-    adapter = await gpuRoot.requestAdapter({ powerPreference: 'high-performance' });
+    const root = create(flags);
+    gpuRoots.push(root);
+    adapter = await root.requestAdapter({ powerPreference: 'high-performance' });
   } catch (err) {
     throw new GpuUnavailableError(`requestAdapter failed: ${(err as Error).message}`);
   }
-  if (!adapter) throw new GpuUnavailableError('requestAdapter returned null');
+  if (!adapter) throw new GpuUnavailableError(`requestAdapter returned null${flags.length ? ` with Dawn flags ${flags.join(',')}` : ''}`);
+  return adapter;
+}
+
+function dawnFlagsFromEnv(): string[] {
+  return (process.env.PATARM_DAWN_FLAGS ?? '').split(',').map((f) => f.trim()).filter(Boolean);
+}
+
+async function openGpu(): Promise<GpuInfo> {
+  const adapter = await requestAdapter();
 
   const wanted: GPUFeatureName[] = ['timestamp-query', 'shader-f16', 'subgroups'];
-  const features = wanted.filter((f) => adapter!.features.has(f));
+  const features = wanted.filter((f) => adapter.features.has(f));
   const limits = limitsOf(adapter);
   // Ask for everything the adapter offers: WebGPU's defaults (128 MiB bindings,
   // 256 MiB buffers, 8 storage buffers per stage) are far below real hardware.
