@@ -1,0 +1,99 @@
+// Qwen3's chat template (the Jinja `chat_template` in its tokenizer_config.json), for plain
+// system/user/assistant messages without tools. Each message renders as
+// `<|im_start|>{role}\n{content}<|im_end|>\n`; the generation prompt is `<|im_start|>assistant\n`,
+// followed by an empty think block when thinking is disabled.
+//
+// Two assistant-turn rules of the real template are kept, because training text must look like
+// what the model sees at inference:
+// - assistant turns after the last user message get a think block in front of the answer:
+//   the reasoning from `<think>...</think>` in the content, or an empty `<think>\n\n</think>\n\n`
+//   for the final turn when the content has none;
+// - assistant turns before the last user message lose their `<think>...</think>` reasoning.
+// `rawAssistantContent: true` turns both off and renders assistant content verbatim.
+import { TokenizerError } from './errors.js';
+
+export type ChatRole = 'system' | 'user' | 'assistant';
+
+export interface ChatMessage {
+  role: ChatRole;
+  content: string;
+}
+
+export interface RenderChatOptions {
+  /** Append `<|im_start|>assistant\n` so the model answers next. Default true. */
+  addGenerationPrompt?: boolean;
+  /** Qwen3's `enable_thinking`. With false an empty `<think>\n\n</think>\n\n` follows the
+   * generation prompt, so the model answers without reasoning. Default true. */
+  enableThinking?: boolean;
+  /** Render assistant content exactly as given (no think-block rules). Default false. */
+  rawAssistantContent?: boolean;
+}
+
+export const IM_START = '<|im_start|>';
+export const IM_END = '<|im_end|>';
+export const EMPTY_THINK_BLOCK = '<think>\n\n</think>\n\n';
+
+const CHAT_ROLES: ReadonlySet<string> = new Set<ChatRole>(['system', 'user', 'assistant']);
+
+// Python's str.lstrip('\n') / rstrip('\n'), as the template uses them.
+const stripLeadingNewlines = (s: string): string => s.replace(/^\n+/, '');
+const stripTrailingNewlines = (s: string): string => s.replace(/\n+$/, '');
+
+/** The template's `last_query_index`: the last user message that is not a wrapped tool result. */
+function lastQueryIndex(messages: readonly ChatMessage[]): number {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const { role, content } = messages[i]!;
+    const isToolResult = content.startsWith('<tool_response>') && content.endsWith('</tool_response>');
+    if (role === 'user' && !isToolResult) return i;
+  }
+  return messages.length - 1;
+}
+
+/** Splits `<think>reasoning</think>answer` the way the template does. */
+function splitReasoning(content: string): { reasoning: string; answer: string } {
+  if (!content.includes('</think>')) return { reasoning: '', answer: content };
+  const parts = content.split('</think>');
+  const beforeFirstEnd = stripTrailingNewlines(parts[0]!);
+  const reasoning = stripLeadingNewlines(beforeFirstEnd.split('<think>').at(-1)!);
+  return { reasoning, answer: stripLeadingNewlines(parts.at(-1)!) };
+}
+
+function renderAssistantBody(content: string, index: number, isLast: boolean, lastQuery: number): string {
+  const { reasoning, answer } = splitReasoning(content);
+  if (index > lastQuery && (isLast || reasoning !== '')) {
+    return `<think>\n${stripTrailingNewlines(stripLeadingNewlines(reasoning))}\n</think>\n\n${answer}`;
+  }
+  return answer;
+}
+
+function checkMessages(messages: readonly ChatMessage[]): void {
+  if (messages.length === 0) throw new TokenizerError('renderChat: no messages');
+  messages.forEach((message, i) => {
+    if (!CHAT_ROLES.has(message?.role)) {
+      throw new TokenizerError(`renderChat: message ${i} has role '${message?.role}'; expected system, user or assistant`);
+    }
+    if (typeof message.content !== 'string') {
+      throw new TokenizerError(`renderChat: message ${i} (${message.role}) has no string content`);
+    }
+  });
+}
+
+/** The prompt text for `messages`, as Qwen3's `apply_chat_template(..., tokenize=False)`. */
+export function renderChat(messages: readonly ChatMessage[], options: RenderChatOptions = {}): string {
+  const { addGenerationPrompt = true, enableThinking = true, rawAssistantContent = false } = options;
+  checkMessages(messages);
+  const lastQuery = lastQueryIndex(messages);
+  let text = '';
+  messages.forEach(({ role, content }, i) => {
+    const body =
+      role === 'assistant' && !rawAssistantContent
+        ? renderAssistantBody(content, i, i === messages.length - 1, lastQuery)
+        : content;
+    text += `${IM_START}${role}\n${body}${IM_END}\n`;
+  });
+  if (addGenerationPrompt) {
+    text += `${IM_START}assistant\n`;
+    if (!enableThinking) text += EMPTY_THINK_BLOCK;
+  }
+  return text;
+}
