@@ -8,7 +8,6 @@ import {
   neutraliseTemplateTags,
   parseJudgment,
   promptToText,
-  renderChat,
   renderPairwise,
   renderPointwise,
 } from '../src/patarm/index.js';
@@ -27,26 +26,6 @@ const PAIRWISE_STRUCTURE = [
 ];
 const tagsOf = (text: string) => listTemplateTags(text).map((t) => t.tag);
 const count = (text: string, needle: string) => text.split(needle).length - 1;
-
-describe('renderChat', () => {
-  const messages = [
-    { role: 'system', content: 'Be brief.' },
-    { role: 'user', content: 'Hi' },
-  ];
-  it('renders messages and the generation prompt with thinking on', () => {
-    expect(renderChat(messages, { addGenerationPrompt: true, enableThinking: true })).toBe(
-      '<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n',
-    );
-  });
-  it('appends the empty think block with thinking off', () => {
-    expect(renderChat(messages.slice(1), { addGenerationPrompt: true, enableThinking: false })).toBe(
-      '<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n',
-    );
-  });
-  it('has no generation prompt by default (HF default)', () => {
-    expect(renderChat(messages.slice(1))).toBe('<|im_start|>user\nHi<|im_end|>\n');
-  });
-});
 
 describe('renderPointwise / renderPairwise', () => {
   it('produces the exact tagged layout of patarm.md section 3', () => {

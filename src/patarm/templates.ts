@@ -5,7 +5,8 @@
  * All untrusted text (prompt, responses, rubric) passes through `neutraliseTemplateTags`, so the
  * only well-formed template tags in the result are the ones written here.
  */
-import { renderChat, type ChatMessage } from './chat.js';
+import { renderChat } from '../tokenizer/chat-template.js';
+import type { ChatMessage } from './chat.js';
 import { rubricForTask } from './rubrics.js';
 import { neutraliseTemplateTags } from './sanitize.js';
 import { TASK_TYPES, isTaskType, type TaskType } from './tasks.js';
