@@ -13,6 +13,12 @@ export interface GenerateOptions {
   /** Generation of a sequence ends after it emits one of these ids (the stop token is kept in the output). */
   stopIds: readonly number[];
   sampling: SamplingParams;
+  /**
+   * Random-stream id of each sequence (default: its index). Sequences with the
+   * same stream id, seed and prompt sample the same tokens, so a caller that
+   * splits a batch into several calls keeps results independent of the split.
+   */
+  streamIds?: readonly number[];
   /** Streaming: called for every new token, in order per sequence. */
   onToken?: (sequence: number, id: number) => void;
 }
@@ -43,7 +49,8 @@ export async function generate(model: Qwen3, prompts: readonly Int32Array[], opt
   const stop = new Set(opts.stopIds);
   const out = prompts.map(() => ({ tokens: [] as number[], logprobs: [] as number[], finish: 'length' as Generation['finish'] }));
   const samples = rt.empty([B, 2], 'u32', 'samples');
-  const seedsAll = Uint32Array.from({ length: B }, (_, i) => i);
+  if (opts.streamIds && opts.streamIds.length !== B) throw new Error(`${opts.streamIds.length} stream ids for ${B} prompts`);
+  const seedsAll = Uint32Array.from({ length: B }, (_, i) => opts.streamIds?.[i] ?? i);
 
   // The sampler writes rows rowStart.. of `samples`; rowSeeds are the sequences' stream ids.
   const sampleInto = (active: number[], step: number) => {

@@ -1,0 +1,16 @@
+// The package's public entry: runtime, checkpoint I/O, the Qwen3 model,
+// generation, the PaTaRM method and its data layer.
+export { Runtime } from './gpu/runtime.js';
+export { getGpu, requestAdapter, GpuUnavailableError, type GpuInfo } from './gpu/device.js';
+export { Tensor } from './gpu/tensor.js';
+export { RowSplitTensor } from './gpu/row-split.js';
+export * from './io/safetensors.js';
+export * from './io/hf-model.js';
+export { Qwen3, type TokenBatch, type ForwardState } from './model/qwen3.js';
+export { loadHfWeights, initRandomWeights, readWeights, zerosLike, type ParamSet } from './model/weights.js';
+export { KvSession } from './model/kv-session.js';
+export { generate, type GenerateOptions, type Generation } from './model/generate.js';
+export { AdamW, type AdamWConfig } from './train/optimizer.js';
+export { computeDebugState, readDebugCase } from './train/debug-state.js';
+export * from './patarm/index.js';
+export * from './data/index.js';

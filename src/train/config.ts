@@ -1,0 +1,760 @@
+// The training configuration of `node train.js`: its type and defaults, and a
+// loader that reads JSON or YAML, applies `--key value` command-line
+// overrides and validates everything before any GPU work. Every problem is
+// collected and reported at once, each with its key path, so a user fixes a
+// config in one round instead of one error per launch.
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import YAML from 'yaml';
+import { parseQwen3Config, type Qwen3Config } from '../io/hf-model.js';
+
+export const STAGES = ['sft', 'grpo'] as const;
+export type Stage = (typeof STAGES)[number];
+
+export const LR_SCHEDULES = ['constant', 'linear', 'cosine'] as const;
+export type LrScheduleKind = (typeof LR_SCHEDULES)[number];
+
+export type DataFormat = 'auto' | 'jsonl' | 'json' | 'parquet';
+
+export interface ModelConfig {
+  /** Hugging Face model folder (config.json + model.safetensors or shards). No default; exactly one of path / init. */
+  path?: string;
+  /** 'random': fresh weights from `config` and `seed` (smoke runs, tests). No default. */
+  init?: 'random';
+  /** With init 'random': a config.json to build the model from, e.g. models/qwen3-0.6b.json. No default. */
+  config?: string;
+  /** Precision of the trained weights on the GPU. Default 'f32' (the only one implemented). */
+  dtype: 'f32';
+}
+
+export interface DataConfig {
+  /** Preference pairs with teacher judgments for the SFT stage. Required when stages has 'sft'. */
+  sft?: string;
+  /** Preference pairs for the GRPO stage. Required when stages has 'grpo'. */
+  grpo?: string;
+  /** Held-out pairs for evaluation. Required when eval.every is set. */
+  eval?: string;
+  /** File format; 'auto' (default) decides by extension (.jsonl/.ndjson, .json, .parquet). */
+  format: DataFormat;
+  /** A malformed record: 'error' (default) stops with its location, 'skip' drops and reports it. */
+  onBadRow: 'error' | 'skip';
+}
+
+export interface TemplateConfig {
+  /** Wrap the tagged judge input as the user turn of the Qwen3 chat template. Default false (raw tagged text, as the model card). */
+  chat: boolean;
+  /** Qwen3 thinking (`<think>...</think>`) in the judgments. Default false. */
+  thinking: boolean;
+  /** JSON/YAML mapping task -> primary rubric text replacing the built-in rubrics. No default. */
+  rubricsFile?: string;
+}
+
+/** AdamW and learning-rate settings shared by both stages. */
+export interface OptimizerSettings {
+  lr: number;
+  /** Learning rate reached at the last step by 'linear' and 'cosine' schedules. */
+  minLr: number;
+  schedule: LrScheduleKind;
+  /** Steps of linear warmup from 0 to lr. Default 0. */
+  warmupSteps: number;
+  /** Global gradient-norm clip; 0 disables. Default 1.0. */
+  gradClip: number;
+  /** Decoupled weight decay. Default 0.01. */
+  weightDecay: number;
+  /** AdamW (beta1, beta2). Default [0.9, 0.999]. */
+  betas: [number, number];
+  /** AdamW epsilon. Default 1e-8. */
+  eps: number;
+}
+
+export interface SftConfig extends OptimizerSettings {
+  /** Passes over the SFT data. Default 1. */
+  epochs: number;
+  /** Rows per optimizer step (even: a pair's two judgments stay together). Default 16 (paper: 512). */
+  batchRows: number;
+  /** Rows per forward/backward (gradient accumulation over batchRows / microBatchRows). Default 4. */
+  microBatchRows: number;
+  // lr default 1.5e-6, minLr 1.5e-7, schedule 'cosine' (paper, 8B).
+  /** Tokens per row (prompt + target); longer rows are an error or skipped per data.onBadRow. Default 2048. */
+  maxSeqLen: number;
+  /** Keep an SFT pair only when the teacher's score(chosen) - score(rejected) exceeds this. Default 2. */
+  teacherMarginThreshold: number;
+}
+
+export interface RewardConfig {
+  /** PAR margin -> reward: 'graded' (default, the paper's) or 'constant' (collapses later in training). */
+  f: 'graded' | 'constant';
+  /** Margin above which 'graded' gives `high`. Default 2. */
+  threshold: number;
+  /** Reward for a margin above the threshold (and for any positive margin with 'constant'). Default 1.0. */
+  high: number;
+  /** Reward for a positive margin up to the threshold. Default 0.5. */
+  low: number;
+  /** Reward added for a malformed rollout. Default -1. */
+  formatPenalty: number;
+}
+
+export interface GrpoConfig extends OptimizerSettings {
+  /** Optimizer steps; when set, overrides `epochs`. No default. */
+  steps?: number;
+  /** Passes over the GRPO pairs (when steps is unset). Default 1. */
+  epochs: number;
+  /** Preference pairs per step; rows = 2 * batchPairs. Default 8 (paper: 128 pairs = 256 rows). */
+  batchPairs: number;
+  /** Judgment rollouts per row (GRPO group size n). Default 16 (paper: 4/8/16). */
+  rollouts: number;
+  /** Rollout sequences per forward/backward. Default 8. */
+  microBatchRows: number;
+  // lr default 5e-7, minLr 0, schedule 'constant' (paper, 8B).
+  /** Generated tokens per rollout. Default 4096. */
+  maxNewTokens: number;
+  /** Tokens of a rendered judge prompt; longer rows are an error or skipped per data.onBadRow. Default 4096. */
+  maxPromptLen: number;
+  /** Sampling temperature. Default 1.0. */
+  temperature: number;
+  /** Nucleus sampling; 1 disables. Default 1.0. */
+  topP: number;
+  /** Top-k sampling; 0 disables. Default 0. */
+  topK: number;
+  /** PPO ratio clip epsilon. Default 0.2. */
+  clipEps: number;
+  /** Coefficient of the k3 KL loss to the reference (initial) model; 0 drops the reference model. Default 0.001. */
+  klCoef: number;
+  /** Advantage = (r - mean) / (std + advantageEps). Default 1e-6. */
+  advantageEps: number;
+  /** Divide advantages by the group's (unbiased) std. Default true. */
+  normalizeStd: boolean;
+  reward: RewardConfig;
+  /** Fraction of GRPO pairs whose chosen/rejected are swapped (robustness experiments). Default 0. */
+  labelNoise: number;
+}
+
+export interface CheckpointConfig {
+  /** Save every this many optimizer steps (and at the end of each stage). Default 100. */
+  every: number;
+  /** Checkpoints kept in outDir; older ones are deleted. Default 2. */
+  keep: number;
+}
+
+export interface TrainConfig {
+  /** Seeds data order, sampling and random init. Default 0. */
+  seed: number;
+  /** Run name. Default: the config file's base name, else 'run'. */
+  name: string;
+  /** Run folder (metrics, checkpoints, report). Default 'runs/<name>'. */
+  outDir: string;
+  /** Stages to run, in order. Default ['sft', 'grpo']. */
+  stages: Stage[];
+  model: ModelConfig;
+  /** Folder with tokenizer.json, or the file. Default: model.path. */
+  tokenizer?: string;
+  data: DataConfig;
+  template: TemplateConfig;
+  sft: SftConfig;
+  grpo: GrpoConfig;
+  checkpoint: CheckpointConfig;
+  /** Write a metrics line every this many steps. Default 1. */
+  log: { every: number };
+  /** Evaluate every this many steps (no default: off) on at most `limit` pairs (no default: all). */
+  eval: { every?: number; limit?: number };
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly problems: readonly string[],
+    readonly source: string,
+  ) {
+    super(`invalid training config (${source}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function defaultTrainConfig(): TrainConfig {
+  const adam = { gradClip: 1.0, weightDecay: 0.01, betas: [0.9, 0.999] as [number, number], eps: 1e-8, warmupSteps: 0 };
+  return {
+    seed: 0,
+    name: 'run',
+    outDir: 'runs/run',
+    stages: ['sft', 'grpo'],
+    model: { dtype: 'f32' },
+    data: { format: 'auto', onBadRow: 'error' },
+    template: { chat: false, thinking: false },
+    sft: {
+      epochs: 1,
+      batchRows: 16,
+      microBatchRows: 4,
+      lr: 1.5e-6,
+      minLr: 1.5e-7,
+      schedule: 'cosine',
+      maxSeqLen: 2048,
+      teacherMarginThreshold: 2,
+      ...adam,
+    },
+    grpo: {
+      epochs: 1,
+      batchPairs: 8,
+      rollouts: 16,
+      microBatchRows: 8,
+      lr: 5e-7,
+      minLr: 0,
+      schedule: 'constant',
+      maxNewTokens: 4096,
+      maxPromptLen: 4096,
+      temperature: 1.0,
+      topP: 1.0,
+      topK: 0,
+      clipEps: 0.2,
+      klCoef: 0.001,
+      advantageEps: 1e-6,
+      normalizeStd: true,
+      reward: { f: 'graded', threshold: 2, high: 1.0, low: 0.5, formatPenalty: -1 },
+      labelNoise: 0,
+      ...adam,
+    },
+    checkpoint: { every: 100, keep: 2 },
+    log: { every: 1 },
+    eval: {},
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Schema: what each key may hold. Defaults live in defaultTrainConfig only.
+
+type Spec =
+  | { kind: 'number'; integer: boolean; min?: number; max?: number; above?: number; below?: number; optional?: boolean }
+  | { kind: 'boolean' }
+  | { kind: 'string'; optional?: boolean }
+  | { kind: 'enum'; values: readonly string[]; optional?: boolean }
+  | { kind: 'stages' }
+  | { kind: 'betas' }
+  | { kind: 'section'; fields: Readonly<Record<string, Spec>> };
+
+type NumberLimits = { min?: number; max?: number; above?: number; below?: number; optional?: boolean };
+const int = (limits: NumberLimits = {}): Spec => ({ kind: 'number', integer: true, ...limits });
+const num = (limits: NumberLimits = {}): Spec => ({ kind: 'number', integer: false, ...limits });
+const bool: Spec = { kind: 'boolean' };
+const str = (optional = false): Spec => ({ kind: 'string', optional });
+const oneOf = (values: readonly string[], optional = false): Spec => ({ kind: 'enum', values, optional });
+const section = (fields: Record<string, Spec>): Spec => ({ kind: 'section', fields });
+
+const optimizerFields: Record<string, Spec> = {
+  lr: num({ above: 0 }),
+  minLr: num({ min: 0 }),
+  schedule: oneOf(LR_SCHEDULES),
+  warmupSteps: int({ min: 0 }),
+  gradClip: num({ min: 0 }),
+  weightDecay: num({ min: 0 }),
+  betas: { kind: 'betas' },
+  eps: num({ above: 0 }),
+};
+
+const SCHEMA: Spec = section({
+  seed: int({ min: 0, max: 0xffffffff }),
+  name: str(),
+  outDir: str(),
+  stages: { kind: 'stages' },
+  model: section({ path: str(true), init: oneOf(['random'], true), config: str(true), dtype: oneOf(['f32']) }),
+  tokenizer: str(true),
+  data: section({
+    sft: str(true),
+    grpo: str(true),
+    eval: str(true),
+    format: oneOf(['auto', 'jsonl', 'json', 'parquet']),
+    onBadRow: oneOf(['error', 'skip']),
+  }),
+  template: section({ chat: bool, thinking: bool, rubricsFile: str(true) }),
+  sft: section({
+    epochs: int({ min: 1 }),
+    batchRows: int({ min: 2 }),
+    microBatchRows: int({ min: 1 }),
+    maxSeqLen: int({ min: 2 }),
+    teacherMarginThreshold: num(),
+    ...optimizerFields,
+  }),
+  grpo: section({
+    steps: int({ min: 1, optional: true }),
+    epochs: int({ min: 1 }),
+    batchPairs: int({ min: 1 }),
+    // The group std of a single rollout is undefined (unbiased estimator divides by n - 1).
+    rollouts: int({ min: 2 }),
+    microBatchRows: int({ min: 1 }),
+    maxNewTokens: int({ min: 1 }),
+    maxPromptLen: int({ min: 1 }),
+    temperature: num({ above: 0 }),
+    topP: num({ above: 0, max: 1 }),
+    topK: int({ min: 0 }),
+    clipEps: num({ above: 0, below: 1 }),
+    klCoef: num({ min: 0 }),
+    advantageEps: num({ above: 0 }),
+    normalizeStd: bool,
+    reward: section({
+      f: oneOf(['graded', 'constant']),
+      threshold: num({ min: 0 }),
+      high: num(),
+      low: num(),
+      formatPenalty: num({ max: 0 }),
+    }),
+    labelNoise: num({ min: 0, max: 1 }),
+    ...optimizerFields,
+  }),
+  checkpoint: section({ every: int({ min: 1 }), keep: int({ min: 1 }) }),
+  log: section({ every: int({ min: 1 }) }),
+  eval: section({ every: int({ min: 1, optional: true }), limit: int({ min: 1, optional: true }) }),
+});
+
+/** Keys people plausibly write that mean something else here. */
+const KEY_HINTS: Readonly<Record<string, string>> = {
+  'grpo.batchRows': "GRPO batches are counted in pairs: use 'grpo.batchPairs' (rows = 2 * batchPairs)",
+  'grpo.batchSize': "GRPO batches are counted in pairs: use 'grpo.batchPairs' (rows = 2 * batchPairs)",
+  'sft.batchSize': "use 'sft.batchRows'",
+  'grpo.n': "use 'grpo.rollouts' (judgments sampled per row)",
+};
+
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function specAt(path: readonly string[]): Spec | undefined {
+  let spec: Spec | undefined = SCHEMA;
+  for (const key of path) {
+    if (spec?.kind !== 'section' || !Object.hasOwn(spec.fields, key)) return undefined;
+    spec = spec.fields[key];
+  }
+  return spec;
+}
+
+function leafPaths(spec: Spec = SCHEMA, prefix = ''): string[] {
+  if (spec.kind !== 'section') return [prefix];
+  return Object.entries(spec.fields).flatMap(([k, s]) => leafPaths(s, prefix ? `${prefix}.${k}` : k));
+}
+
+// ---------------------------------------------------------------------------
+// Unknown keys and "did you mean"
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return row[b.length]!;
+}
+
+function closest(word: string, candidates: readonly string[]): string | undefined {
+  const w = word.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = Math.max(1, Math.floor(word.length / 3)) + 1;
+  for (const c of candidates) {
+    const d = editDistance(w, c.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return best;
+}
+
+function unknownKeyProblem(path: string): string {
+  const hint = KEY_HINTS[path];
+  if (hint) return `unknown key '${path}': ${hint}`;
+  const parts = path.split('.');
+  const key = parts[parts.length - 1]!;
+  const parent = specAt(parts.slice(0, -1));
+  const prefix = parts.slice(0, -1).join('.');
+  let suggestion: string | undefined;
+  if (parent?.kind === 'section') {
+    const sibling = closest(key, Object.keys(parent.fields));
+    if (sibling) suggestion = prefix ? `${prefix}.${sibling}` : sibling;
+  }
+  // The right key in the wrong section (sft.rollouts -> grpo.rollouts), or a typo of a full path.
+  suggestion ??= leafPaths().find((p) => p.endsWith(`.${key}`)) ?? closest(path, leafPaths());
+  return `unknown key '${path}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}`;
+}
+
+function findUnknownKeys(value: Json, spec: Spec, prefix: string, problems: string[]): void {
+  if (spec.kind !== 'section') return;
+  for (const [key, child] of Object.entries(value)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    const childSpec = spec.fields[key];
+    if (!Object.hasOwn(spec.fields, key) || !childSpec) problems.push(unknownKeyProblem(path));
+    else if (isObject(child)) findUnknownKeys(child, childSpec, path, problems);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Type and range checks
+
+const show = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : JSON.stringify(v) ?? String(v));
+
+function describeRange(s: Extract<Spec, { kind: 'number' }>): string {
+  const lo = s.above !== undefined ? `> ${s.above}` : s.min !== undefined ? `>= ${s.min}` : '';
+  const hi = s.below !== undefined ? `< ${s.below}` : s.max !== undefined ? `<= ${s.max}` : '';
+  return [lo, hi].filter(Boolean).join(' and ');
+}
+
+function checkValue(spec: Spec, value: unknown, path: string, problems: string[]): void {
+  const bad = (what: string) => problems.push(`${path}: ${what}`);
+  switch (spec.kind) {
+    case 'section':
+      if (!isObject(value)) return void bad(`must be a mapping of keys, got ${show(value)}`);
+      for (const [key, child] of Object.entries(spec.fields)) checkValue(child, value[key], `${path ? `${path}.` : ''}${key}`, problems);
+      return;
+    case 'number': {
+      if (value === undefined && spec.optional) return;
+      if (typeof value !== 'number') return void bad(`must be a number, got ${show(value)}`);
+      if (!Number.isFinite(value)) return void bad(`must be a finite number, got ${value}`);
+      if (spec.integer && !Number.isInteger(value)) return void bad(`must be an integer, got ${value}`);
+      const outside =
+        (spec.min !== undefined && value < spec.min) ||
+        (spec.max !== undefined && value > spec.max) ||
+        (spec.above !== undefined && value <= spec.above) ||
+        (spec.below !== undefined && value >= spec.below);
+      if (outside) bad(`must be ${describeRange(spec)}, got ${value}`);
+      return;
+    }
+    case 'boolean':
+      if (typeof value !== 'boolean') bad(`must be true or false, got ${show(value)}`);
+      return;
+    case 'string':
+      if (value === undefined && spec.optional) return;
+      if (typeof value !== 'string' || value === '') bad(`must be a non-empty string, got ${show(value)}`);
+      return;
+    case 'enum':
+      if (value === undefined && spec.optional) return;
+      if (typeof value !== 'string' || !spec.values.includes(value)) bad(`must be one of ${spec.values.map(show).join(', ')}, got ${show(value)}`);
+      return;
+    case 'stages':
+      checkStages(value, bad);
+      return;
+    case 'betas':
+      if (!Array.isArray(value) || value.length !== 2 || !value.every((b) => typeof b === 'number' && b >= 0 && b < 1)) {
+        bad(`must be [beta1, beta2] with each in [0, 1), got ${show(value)}`);
+      }
+      return;
+  }
+}
+
+function checkStages(value: unknown, bad: (what: string) => void): void {
+  const allowed = STAGES as readonly unknown[];
+  if (!Array.isArray(value) || value.length === 0 || !value.every((s) => allowed.includes(s))) {
+    return void bad(`must be a non-empty list of ${STAGES.map(show).join(', ')}, got ${show(value)}`);
+  }
+  if (new Set(value).size !== value.length) return void bad(`lists a stage twice: ${show(value)}`);
+  // GRPO starts from the SFT model; the reverse order has no meaning in the pipeline.
+  const order = value.map((s) => allowed.indexOf(s));
+  if (order.some((o, i) => i > 0 && o < order[i - 1]!)) bad(`must run sft before grpo, got ${show(value)}`);
+}
+
+// ---------------------------------------------------------------------------
+// Cross-field checks and files on disk
+
+type PathKind = 'file' | 'dir' | 'missing';
+
+function pathKind(path: string): PathKind {
+  try {
+    return statSync(path).isDirectory() ? 'dir' : 'file';
+  } catch {
+    return 'missing';
+  }
+}
+
+const DATA_EXTENSIONS = new Set(['.jsonl', '.ndjson', '.json', '.parquet']);
+
+function checkRelations(cfg: TrainConfig, problems: string[]): void {
+  const { model, data, sft, grpo } = cfg;
+  if (model.path !== undefined && model.init !== undefined) {
+    problems.push("model: give either model.path (a Hugging Face model folder) or model.init: random, not both");
+  } else if (model.path === undefined && model.init === undefined) {
+    problems.push('model: missing; set model.path to a Hugging Face model folder, or model.init: random with model.config');
+  }
+  if (model.init === 'random' && model.config === undefined) {
+    problems.push("model.config: required when model.init is 'random' (a config.json, e.g. models/qwen3-0.6b.json)");
+  }
+  if (model.path !== undefined && model.config !== undefined) {
+    problems.push("model.config: only used with model.init: random (model.path has its own config.json)");
+  }
+  if (cfg.tokenizer === undefined && model.init === 'random') {
+    problems.push("tokenizer: required when model.init is 'random' (a folder with tokenizer.json, or the file)");
+  }
+  if (cfg.stages.includes('sft') && data.sft === undefined) problems.push("data.sft: required because stages includes 'sft'");
+  if (cfg.stages.includes('grpo') && data.grpo === undefined) problems.push("data.grpo: required because stages includes 'grpo'");
+  if (cfg.eval.every !== undefined && data.eval === undefined) problems.push('data.eval: required because eval.every is set');
+  if (data.format === 'auto') {
+    for (const key of ['sft', 'grpo', 'eval'] as const) {
+      const file = data[key];
+      if (file !== undefined && !DATA_EXTENSIONS.has(extname(file).toLowerCase())) {
+        problems.push(`data.${key}: cannot tell the format of '${file}' from its extension; use .jsonl, .ndjson, .json or .parquet, or set data.format`);
+      }
+    }
+  }
+  for (const [stage, s] of [['sft', sft], ['grpo', grpo]] as const) {
+    if (s.minLr > s.lr) problems.push(`${stage}.minLr (${s.minLr}) must not exceed ${stage}.lr (${s.lr})`);
+  }
+  if (sft.batchRows % 2 !== 0) {
+    problems.push(`sft.batchRows must be even (the two judgments of a pair stay in one batch), got ${sft.batchRows}`);
+  }
+  if (sft.microBatchRows > sft.batchRows) {
+    problems.push(`sft.microBatchRows (${sft.microBatchRows}) must not exceed sft.batchRows (${sft.batchRows})`);
+  }
+  const sequences = 2 * grpo.batchPairs * grpo.rollouts;
+  if (grpo.microBatchRows > sequences) {
+    problems.push(`grpo.microBatchRows (${grpo.microBatchRows}) must not exceed the rollouts of a batch (2 * batchPairs * rollouts = ${sequences})`);
+  }
+  if (grpo.steps !== undefined && grpo.warmupSteps > grpo.steps) {
+    problems.push(`grpo.warmupSteps (${grpo.warmupSteps}) must not exceed grpo.steps (${grpo.steps})`);
+  }
+  if (grpo.reward.low > grpo.reward.high) {
+    problems.push(`grpo.reward.low (${grpo.reward.low}) must not exceed grpo.reward.high (${grpo.reward.high})`);
+  }
+}
+
+function readModelConfigFile(file: string, key: string, problems: string[]): Qwen3Config | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    problems.push(`${key}: ${file} is not readable JSON (${(err as Error).message})`);
+    return undefined;
+  }
+  try {
+    return parseQwen3Config(json, file);
+  } catch (err) {
+    problems.push(`${key}: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+/** Works on a config that may have failed type checks: only string paths are looked at. */
+function checkFiles(cfg: TrainConfig, problems: string[]): Qwen3Config | undefined {
+  const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+  const section = (v: unknown): Json => (isObject(v) ? v : {});
+  const model = section(cfg.model), data = section(cfg.data), template = section(cfg.template);
+  const stages: unknown[] = Array.isArray(cfg.stages) ? cfg.stages : [];
+  const need = (key: string, path: string | undefined, want: 'file' | 'dir'): path is string => {
+    if (path === undefined) return false;
+    const kind = pathKind(path);
+    if (kind === want) return true;
+    const found = kind === 'missing' ? 'no such file or folder' : `expected a ${want === 'dir' ? 'folder' : 'file'}, found a ${kind === 'dir' ? 'folder' : 'file'}`;
+    problems.push(`${key}: ${found}: ${path}`);
+    return false;
+  };
+  let modelConfig: Qwen3Config | undefined;
+  const modelPath = text(model.path);
+  if (need('model.path', modelPath, 'dir')) {
+    const file = join(modelPath, 'config.json');
+    if (pathKind(file) !== 'file') problems.push(`model.path: no config.json in ${modelPath}`);
+    else modelConfig = readModelConfigFile(file, 'model.path', problems);
+  }
+  const configPath = model.init === 'random' ? text(model.config) : undefined;
+  if (need('model.config', configPath, 'file')) modelConfig = readModelConfigFile(configPath, 'model.config', problems);
+  const tokenizer = text(cfg.tokenizer);
+  if (tokenizer !== undefined) {
+    const kind = pathKind(tokenizer);
+    if (kind === 'missing') problems.push(`tokenizer: no such file or folder: ${tokenizer}`);
+    else if (kind === 'dir' && pathKind(join(tokenizer, 'tokenizer.json')) !== 'file') problems.push(`tokenizer: no tokenizer.json in ${tokenizer}`);
+  }
+  need('data.sft', stages.includes('sft') ? text(data.sft) : undefined, 'file');
+  need('data.grpo', stages.includes('grpo') ? text(data.grpo) : undefined, 'file');
+  need('data.eval', text(data.eval), 'file');
+  need('template.rubricsFile', text(template.rubricsFile), 'file');
+  return modelConfig;
+}
+
+function checkAgainstModel(cfg: TrainConfig, model: Qwen3Config, problems: string[]): void {
+  const context = model.maxPositionEmbeddings;
+  if (cfg.stages.includes('sft') && cfg.sft.maxSeqLen > context) {
+    problems.push(`sft.maxSeqLen (${cfg.sft.maxSeqLen}) exceeds the model's context (max_position_embeddings ${context})`);
+  }
+  const grpoLen = cfg.grpo.maxPromptLen + cfg.grpo.maxNewTokens;
+  if (cfg.stages.includes('grpo') && grpoLen > context) {
+    problems.push(`grpo.maxPromptLen + grpo.maxNewTokens (${grpoLen}) exceeds the model's context (max_position_embeddings ${context})`);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Reading files and command-line overrides
+
+function readConfigFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`cannot read config file (${(err as Error).message})`], path);
+  }
+  const ext = extname(path).toLowerCase();
+  if (ext === '.json') {
+    try {
+      return JSON.parse(text);
+    } catch (err) {
+      throw new ConfigError([`not valid JSON: ${(err as Error).message}`], path);
+    }
+  }
+  if (ext !== '.yaml' && ext !== '.yml') {
+    throw new ConfigError([`unknown config extension '${ext}': use .json, .yaml or .yml`], path);
+  }
+  const doc = YAML.parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) throw new ConfigError(doc.errors.map((e) => `not valid YAML: ${e.message}`), path);
+  return doc.toJS() as unknown;
+}
+
+const NUMBER_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** Text from the command line -> the value for `spec`: string keys keep the text; others parse numbers, booleans, JSON, comma lists. */
+function parseOverrideValue(text: string, spec: Spec): unknown {
+  if (text === 'null') return null;
+  if (spec.kind === 'string' || spec.kind === 'enum') return text;
+  if (NUMBER_TEXT.test(text)) return Number(text);
+  if (text === 'true' || text === 'false') return text === 'true';
+  if (/^[[{"]/.test(text)) {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return text; // reported by the type check, which names the key
+    }
+  }
+  if (spec.kind === 'stages') return text.split(',').map((s) => s.trim());
+  if (spec.kind === 'betas') return text.split(',').map((s) => (NUMBER_TEXT.test(s.trim()) ? Number(s) : s));
+  return text;
+}
+
+export interface Override {
+  key: string;
+  text: string;
+}
+
+/** `--a.b value`, `--a.b=value`, or a bare `--flag` (true). */
+export function parseOverrideArgs(args: readonly string[], problems: string[] = []): Override[] {
+  const out: Override[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (!arg.startsWith('--') || arg.length === 2) {
+      problems.push(`command line: expected --key value, got '${arg}'`);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    if (eq > 0) {
+      out.push({ key: arg.slice(2, eq), text: arg.slice(eq + 1) });
+      continue;
+    }
+    const next = args[i + 1];
+    if (next === undefined || next.startsWith('--')) out.push({ key: arg.slice(2), text: 'true' });
+    else {
+      out.push({ key: arg.slice(2), text: next });
+      i++;
+    }
+  }
+  return out;
+}
+
+function overridesObject(overrides: readonly Override[], problems: string[]): Json {
+  const root: Json = {};
+  for (const { key, text } of overrides) {
+    const path = key.split('.');
+    const spec = specAt(path);
+    if (!spec || path.some((p) => p === '')) {
+      problems.push(`${unknownKeyProblem(key)} (command line --${key})`);
+      continue;
+    }
+    let node = root;
+    for (const part of path.slice(0, -1)) {
+      if (!isObject(node[part])) node[part] = {};
+      node = node[part] as Json;
+    }
+    node[path[path.length - 1]!] = parseOverrideValue(text, spec);
+  }
+  return root;
+}
+
+/** Sections merge key by key; other values replace. null unsets an optional key. */
+function merge(base: Json, over: Json, spec: Spec): Json {
+  const out: Json = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const child = spec.kind === 'section' ? spec.fields[key] : undefined;
+    if (!child) continue; // unknown keys are reported separately
+    if (child.kind === 'section' && isObject(value) && isObject(out[key])) out[key] = merge(out[key] as Json, value, child);
+    else if (value === null && 'optional' in child && child.optional) delete out[key];
+    else out[key] = value;
+  }
+  return out;
+}
+
+export interface LoadConfigOptions {
+  /** Check that model, tokenizer, data and rubric paths exist (and parse the model's config.json). Default true. */
+  checkPaths?: boolean;
+}
+
+/**
+ * Reads `path` (.json, .yaml or .yml; null: defaults only), applies `--key value`
+ * overrides, fills defaults and validates. Relative paths are taken relative to
+ * the working directory, like the paths given on the command line.
+ * Throws one ConfigError listing every problem.
+ */
+export function loadTrainConfig(path: string | null, overrides: readonly string[], options: LoadConfigOptions = {}): TrainConfig {
+  const source = path ?? 'defaults and command line';
+  const problems: string[] = [];
+  const fileValue = path === null ? {} : readConfigFile(path);
+  if (fileValue !== null && fileValue !== undefined && !isObject(fileValue)) {
+    throw new ConfigError([`the top level must be a mapping of keys, got ${show(fileValue)}`], source);
+  }
+  const fromFile = (fileValue ?? {}) as Json;
+  findUnknownKeys(fromFile, SCHEMA, '', problems);
+  const fromArgs = overridesObject(parseOverrideArgs(overrides, problems), problems);
+  // A section given as JSON on the command line (--grpo.reward '{...}') may hold unknown keys too.
+  findUnknownKeys(fromArgs, SCHEMA, '', problems);
+
+  const merged = merge(merge(defaultTrainConfig() as unknown as Json, fromFile, SCHEMA), fromArgs, SCHEMA);
+  // Derived defaults see the merged values, so `--name x` also moves the run folder.
+  const userSet = (key: string) => Object.hasOwn(fromFile, key) || Object.hasOwn(fromArgs, key);
+  if (!userSet('name')) merged.name = path === null ? 'run' : basename(path, extname(path));
+  if (!userSet('outDir')) merged.outDir = `runs/${String(merged.name)}`;
+  if (!userSet('tokenizer') && isObject(merged.model) && typeof merged.model.path === 'string') merged.tokenizer = merged.model.path;
+
+  checkValue(SCHEMA, merged, '', problems);
+  const typesOk = problems.length === 0;
+  const cfg = merged as unknown as TrainConfig;
+  // Relations need well-typed values; missing files are worth reporting either way.
+  if (typesOk) checkRelations(cfg, problems);
+  if (options.checkPaths ?? true) {
+    const modelConfig = checkFiles(cfg, problems);
+    if (modelConfig && typesOk) checkAgainstModel(cfg, modelConfig, problems);
+  }
+  if (problems.length > 0) throw new ConfigError(problems, source);
+  return cfg;
+}
+
+/** The Qwen3 config the run trains: model.path's config.json, or model.config with init random. */
+export function loadModelConfig(cfg: TrainConfig): Qwen3Config {
+  const file = cfg.model.path !== undefined ? join(cfg.model.path, 'config.json') : cfg.model.config;
+  if (file === undefined) throw new ConfigError(['model: neither model.path nor model.config is set'], 'model config');
+  const problems: string[] = [];
+  const parsed = readModelConfigFile(file, cfg.model.path !== undefined ? 'model.path' : 'model.config', problems);
+  if (!parsed) throw new ConfigError(problems, file);
+  return parsed;
+}
+
+/** The resolved config as commented YAML, for the run folder. */
+export function describeConfig(cfg: TrainConfig): string {
+  return `# Training config with defaults filled in (written by train.js; loadable with --config).\n${YAML.stringify(cfg)}`;
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (isObject(value)) {
+    const keys = Object.keys(value).filter((k) => value[k] !== undefined).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * Hash of the settings that change what training computes, stored in checkpoints
+ * so a resume with different settings is caught. Names, folders, logging,
+ * checkpointing and evaluation cadence are left out: changing them on resume is fine.
+ */
+export function configHash(cfg: TrainConfig): string {
+  const { name: _n, outDir: _o, log: _l, checkpoint: _c, eval: _e, ...training } = cfg;
+  return createHash('sha256').update(canonicalJson(training)).digest('hex').slice(0, 16);
+}

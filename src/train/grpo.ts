@@ -1,0 +1,218 @@
+// One GRPO step with the Preference-Aware Reward:
+//   pairs -> 2 pointwise rows each -> n rollouts per row (KV-cache sampling)
+//   -> parse -> PAR + format rewards per pair -> advantages per row group
+//   -> clipped surrogate + k3 KL to the reference, token-mean over the batch,
+//      micro-batched -> AdamW.
+// One update per batch, so the behaviour policy is the current policy: the
+// "old" log-probs are the current forward's (ratio 1), as in verl with one
+// PPO epoch; the sampler's own log-probs are kept to report their gap from
+// the trainer's (a check on the KV-cache decode path).
+import type { Tensor } from '../gpu/tensor.js';
+import { absDiff, axpy, maskedSumInto } from '../ops/elementwise.js';
+import { grpoLoss } from '../ops/losses.js';
+import { generate } from '../model/generate.js';
+import type { Qwen3 } from '../model/qwen3.js';
+import { groupAdvantages, parRewards, type ParOptions } from '../patarm/index.js';
+import { pairsToPointwiseRows, type PreferencePair } from '../data/index.js';
+import type { Tokenizer } from '../tokenizer/index.js';
+import type { AdamW } from './optimizer.js';
+import { encodeJudgePrompt, type JudgeTemplateOptions } from './prompts.js';
+import { chunks, packSequences, perRowValues, perTargetValues, type PromptCompletion } from './sequences.js';
+
+export interface GrpoStepConfig {
+  rollouts: number;
+  microBatchRows: number;
+  /** Sequences generated together (KV-cache batch); default all rollouts of the step. */
+  genBatchRows?: number;
+  maxNewTokens: number;
+  maxPromptLen: number;
+  temperature: number;
+  topP: number;
+  topK: number;
+  minP?: number;
+  /** Sampling seed of this step (derive it from the run seed and the step for resumability). */
+  seed: number;
+  clipEps: number;
+  klCoef: number;
+  lr: number;
+  advantageEps: number;
+  normalizeStd: boolean;
+  par: ParOptions;
+  template: JudgeTemplateOptions;
+}
+
+export interface GrpoContext {
+  model: Qwen3;
+  /** Frozen reference policy for the KL term; null when klCoef is 0. */
+  ref: Qwen3 | null;
+  opt: AdamW;
+  tokenizer: Tokenizer;
+}
+
+export interface GrpoStepMetrics {
+  loss: number;
+  rewardMean: number;
+  parReward: number;
+  formatErrorRate: number;
+  /** Share of pairs whose mean chosen score beats the mean rejected score. */
+  parAccuracy: number;
+  scoreChosen: number | null;
+  scoreRejected: number | null;
+  responseLength: number;
+  kl: number;
+  clipFraction: number;
+  entropy: number;
+  /** Mean |log p_sampler - log p_trainer| over response tokens. */
+  samplerGap: number;
+  gradNorm: number;
+  targetTokens: number;
+  genSeconds: number;
+  trainSeconds: number;
+  /** Sequences processed by the trainer per second (prompt + response tokens). */
+  tokensPerSecond: number;
+}
+
+interface Rollout extends PromptCompletion {
+  pairIndex: number;
+  side: 'chosen' | 'rejected';
+  samplerLogprobs: Float32Array;
+  text: string;
+  advantage: number;
+}
+
+export async function grpoStep(ctx: GrpoContext, pairs: readonly PreferencePair[], c: GrpoStepConfig): Promise<GrpoStepMetrics> {
+  const { model, tokenizer } = ctx;
+  const t0 = performance.now();
+  const rows = pairsToPointwiseRows([...pairs]);
+  const prompts = await Promise.all(rows.map((r) => encodeJudgePrompt(tokenizer, r, c.template)));
+  prompts.forEach((p, i) => {
+    if (p.length > c.maxPromptLen) throw new Error(`pair ${rows[i]!.pairId} (${rows[i]!.side}): prompt of ${p.length} tokens exceeds grpo.maxPromptLen ${c.maxPromptLen}`);
+  });
+
+  // 1. Rollouts: n per row, generated in KV-cache batches with per-sequence random streams.
+  const rolloutPrompts: Int32Array[] = [];
+  const rowOf: number[] = [];
+  prompts.forEach((p, r) => { for (let k = 0; k < c.rollouts; k++) { rolloutPrompts.push(p); rowOf.push(r); } });
+  const genBatch = c.genBatchRows ?? rolloutPrompts.length;
+  const generations = [];
+  for (let s = 0; s < rolloutPrompts.length; s += genBatch) {
+    const part = rolloutPrompts.slice(s, s + genBatch);
+    generations.push(...await generate(model, part, {
+      maxNewTokens: c.maxNewTokens,
+      stopIds: tokenizer.stopIds,
+      sampling: { temperature: c.temperature, topP: c.topP, topK: c.topK, minP: c.minP ?? 0, seed: c.seed },
+      streamIds: part.map((_, i) => s + i),
+    }));
+  }
+  const t1 = performance.now();
+
+  // 2. Rewards per pair (grouped by pair, never by position), advantages per row group.
+  const rollouts: Rollout[] = generations.map((g, i) => {
+    const row = rows[rowOf[i]!]!;
+    return {
+      prompt: rolloutPrompts[i]!, completion: g.tokens, samplerLogprobs: g.logprobs,
+      text: tokenizer.decode(g.tokens), pairIndex: Math.floor(rowOf[i]! / 2), side: row.side, advantage: 0,
+    };
+  });
+  let rewardSum = 0, parSum = 0, formatErrors = 0, accurate = 0, lengthSum = 0;
+  let chosenScoreSum = 0, chosenScoreN = 0, rejectedScoreSum = 0, rejectedScoreN = 0;
+  for (let p = 0; p < pairs.length; p++) {
+    const mine = rollouts.filter((r) => r.pairIndex === p);
+    const chosen = mine.filter((r) => r.side === 'chosen'), rejected = mine.filter((r) => r.side === 'rejected');
+    const res = parRewards(chosen.map((r) => r.text), rejected.map((r) => r.text), { ...c.par, parse: { thinking: c.template.thinking } });
+    const advC = groupAdvantages(res.chosen.rewards, { eps: c.advantageEps, normalizeStd: c.normalizeStd });
+    const advR = groupAdvantages(res.rejected.rewards, { eps: c.advantageEps, normalizeStd: c.normalizeStd });
+    chosen.forEach((r, i) => (r.advantage = advC[i]!));
+    rejected.forEach((r, i) => (r.advantage = advR[i]!));
+    for (const side of [res.chosen, res.rejected]) {
+      rewardSum += side.rewards.reduce((a, b) => a + b, 0);
+      parSum += side.parRewards.reduce((a, b) => a + b, 0);
+      formatErrors += side.scores.filter((s) => s === null).length;
+    }
+    if (res.meanChosen !== null) { chosenScoreSum += res.meanChosen; chosenScoreN++; }
+    if (res.meanRejected !== null) { rejectedScoreSum += res.meanRejected; rejectedScoreN++; }
+    if (res.meanChosen !== null && res.meanRejected !== null && res.meanChosen > res.meanRejected) accurate++;
+  }
+  for (const r of rollouts) lengthSum += r.completion.length;
+
+  // 3. Policy update: token-mean over every response token of the batch.
+  const train = await updatePolicy(ctx, rollouts, c);
+  const t2 = performance.now();
+  const nRollouts = rollouts.length;
+  return {
+    loss: train.loss,
+    rewardMean: rewardSum / nRollouts,
+    parReward: parSum / nRollouts,
+    formatErrorRate: formatErrors / nRollouts,
+    parAccuracy: accurate / pairs.length,
+    scoreChosen: chosenScoreN ? chosenScoreSum / chosenScoreN : null,
+    scoreRejected: rejectedScoreN ? rejectedScoreSum / rejectedScoreN : null,
+    responseLength: lengthSum / nRollouts,
+    kl: train.kl,
+    clipFraction: train.clipFraction,
+    entropy: train.entropy,
+    samplerGap: train.samplerGap,
+    gradNorm: train.gradNorm,
+    targetTokens: train.targetTokens,
+    genSeconds: (t1 - t0) / 1000,
+    trainSeconds: (t2 - t1) / 1000,
+    tokensPerSecond: train.tokens / ((t2 - t1) / 1000),
+  };
+}
+
+async function updatePolicy(ctx: GrpoContext, rollouts: readonly Rollout[], c: GrpoStepConfig) {
+  const { model, ref, opt, tokenizer } = ctx;
+  const { rt } = model;
+  const total = rollouts.reduce((s, r) => s + r.completion.length, 0);
+  if (total === 0) throw new Error('GRPO batch has no response tokens');
+  // Batch sums kept on the GPU, read once at the end of the step.
+  const lossSum = rt.zeros([1]), statsSum = rt.zeros([4]), metricSums = rt.zeros([2]); // [entropy, sampler gap]
+  const loss = rt.empty([1]), stats = rt.empty([4]);
+  model.zeroGrads();
+  let tokens = 0;
+  for (const mb of chunks(rollouts, c.microBatchRows)) {
+    const packed = packSequences(mb, tokenizer.padId);
+    const { B, T } = packed.batch;
+    const N = B * T;
+    tokens += N;
+    const mask = rt.upload(packed.mask, [N], 'mask');
+    const adv = rt.upload(perRowValues(Float32Array.from(mb, (r) => r.advantage), T), [N], 'adv');
+    const sampler = rt.upload(perTargetValues(mb, T, mb.map((r) => r.samplerLogprobs)), [N], 'sampler-lp');
+    let refLp: Tensor | null = null;
+    if (ref && c.klCoef !== 0) {
+      const rst = ref.forward(packed.batch);
+      refLp = rt.empty([N], 'f32', 'ref');
+      rt.copy(rst.logprobs, refLp, N);
+      rst.dispose();
+    }
+    const st = model.forward(packed.batch, { entropy: true });
+    const old = rt.empty([N], 'f32', 'old');
+    rt.copy(st.logprobs, old, N); // one update per batch: behaviour policy = current policy
+    const dLogprobs = rt.empty([N]);
+    grpoLoss(rt, st.logprobs, old, refLp ?? old, adv, mask, 1 / total, { clipEps: c.clipEps, klCoef: c.klCoef }, loss, dLogprobs, stats, N);
+    axpy(rt, 1, loss, lossSum);
+    axpy(rt, 1, stats, statsSum);
+    maskedSumInto(rt, st.entropy!, mask, metricSums, 0, N);
+    const gap = rt.empty([N]);
+    absDiff(rt, st.logprobs, sampler, gap);
+    maskedSumInto(rt, gap, mask, metricSums, 1, N);
+    gap.dispose();
+    model.backward(st, dLogprobs);
+    for (const t of [mask, adv, old, dLogprobs, sampler]) t.dispose();
+    refLp?.dispose();
+    st.dispose();
+  }
+  opt.step(model.params, model.grads!, c.lr);
+  // one readback: [loss, clipped, kl, ratio, pg, entropy, gap, grad norm^2]
+  const packedSums = rt.empty([8]);
+  rt.copy(lossSum, packedSums, 1, 0, 0);
+  rt.copy(statsSum, packedSums, 4, 0, 1);
+  rt.copy(metricSums, packedSums, 2, 0, 5);
+  rt.copy(opt.gradNormSq, packedSums, 1, 0, 7);
+  const s = await rt.read(packedSums);
+  for (const t of [lossSum, statsSum, metricSums, loss, stats, packedSums]) t.dispose();
+  return {
+    loss: s[0]!, clipFraction: s[1]! / total, kl: s[2]! / total, entropy: s[5]! / total, samplerGap: s[6]! / total,
+    gradNorm: Math.sqrt(s[7]!), targetTokens: total, tokens,
+  };
+}
