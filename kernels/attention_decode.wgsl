@@ -1,0 +1,132 @@
+// Attention of single query tokens against the KV cache (generation): query row i
+// attends causally to cache[slots[i], 0 ..= positions[i]] (its own k/v were
+// appended before), o = softmax(scale * q k^T) v, online softmax over key chunks.
+//   q       [M, Hq * D]               read
+//   kCache  [slots, maxLen, Hkv, D]   read
+//   vCache  [slots, maxLen, Hkv, D]   read
+//   slots, positions  i32 [M]         read; a row whose slot or position is out of
+//                                     range gets a zero output (padding rows)
+//   out     [M, Hq * D]               write
+// GQA: query head h reads kv head h / (Hq / Hkv).
+//
+// Grid: M * Hq workgroups (2-D when above the per-dimension limit, rowStride =
+// workgroups in x); workgroup w serves row w / Hq, head w % Hq, and walks the
+// row's keys in chunks of WG:
+//   1. thread t scores key k0 + t (a dot over D with q, which sits in workgroup memory);
+//   2. a tree reduction gives the chunk max, hence the new running max and the
+//      rescale factor of everything accumulated so far;
+//   3. p_t = exp(score - max) goes to workgroup memory; each thread keeps its own
+//      running sum of p (reduced once at the end);
+//   4. output: threads form GROUPS groups of min(D, WG) threads; thread (g, c)
+//      owns dims c, c + WG, ... (DIMS_PER_THREAD of them) and sums p_j * v_j over
+//      the chunk keys j = g, g + GROUPS, ...  (v reads are contiguous across c).
+// At the end the groups' partial outputs are added in workgroup memory.
+// Overrides (set by the host): HEAD_DIM = D; GROUPS = WG / D when D <= WG, else 1;
+// DIMS_PER_THREAD = ceil(D / WG) (at most MAX_DIMS); ACC_SIZE = GROUPS * D.
+override HEAD_DIM: u32;
+override GROUPS: u32;
+override DIMS_PER_THREAD: u32;
+override ACC_SIZE: u32;
+const WG = 128u;
+const MAX_DIMS = 4u;
+const MASKED = -3.0e38; // finite stand-in for -inf (WGSL need not keep Inf)
+
+struct Params { M: u32, Hq: u32, Hkv: u32, maxLen: u32, nSlots: u32, rowStride: u32, scale: f32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> q: array<f32>;
+@group(0) @binding(2) var<storage, read> kCache: array<f32>;
+@group(0) @binding(3) var<storage, read> vCache: array<f32>;
+@group(0) @binding(4) var<storage, read> slots: array<i32>;
+@group(0) @binding(5) var<storage, read> positions: array<i32>;
+@group(0) @binding(6) var<storage, read_write> out: array<f32>;
+
+var<workgroup> qs: array<f32, HEAD_DIM>;     // scale * q
+var<workgroup> probs: array<f32, WG>;        // exp(score - running max) of the chunk
+var<workgroup> red: array<f32, WG>;          // reduction scratch
+var<workgroup> partial: array<f32, ACC_SIZE>; // [GROUPS, D] partial outputs
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let w = wid.x + wid.y * p.rowStride;
+  if (w >= p.M * p.Hq) { return; } // uniform over the workgroup
+  let i = w / p.Hq;
+  let h = w % p.Hq;
+  let hk = h / (p.Hq / p.Hkv);
+  let qBase = w * HEAD_DIM; // (i * Hq + h) * D
+  let slot = slots[i];
+  let pos = positions[i];
+  if (slot < 0 || u32(slot) >= p.nSlots || pos < 0 || u32(pos) >= p.maxLen) {
+    for (var d = lid; d < HEAD_DIM; d += WG) { out[qBase + d] = 0.0; }
+    return;
+  }
+  let kvRow = p.Hkv * HEAD_DIM;                                // floats per cache position
+  let cacheBase = u32(slot) * p.maxLen * kvRow + hk * HEAD_DIM; // key j at cacheBase + j * kvRow
+  let nKeys = u32(pos) + 1u;
+
+  for (var d = lid; d < HEAD_DIM; d += WG) { qs[d] = p.scale * q[qBase + d]; }
+  workgroupBarrier();
+
+  let width = min(HEAD_DIM, WG); // threads per output group
+  let g = lid / width;
+  let c = lid % width;
+  var acc: array<f32, MAX_DIMS>;
+  var runMax = MASKED;
+  var mySum = 0.0;
+  for (var k0 = 0u; k0 < nKeys; k0 += WG) {
+    let j = k0 + lid;
+    var s = MASKED;
+    if (j < nKeys) {
+      let kb = cacheBase + j * kvRow;
+      var dotQK = 0.0;
+      for (var d = 0u; d < HEAD_DIM; d++) { dotQK += qs[d] * kCache[kb + d]; }
+      s = dotQK;
+    }
+    red[lid] = s;
+    workgroupBarrier();
+    for (var st = WG / 2u; st > 0u; st >>= 1u) {
+      if (lid < st) { red[lid] = max(red[lid], red[lid + st]); }
+      workgroupBarrier();
+    }
+    let newMax = max(runMax, red[0]);
+    let alpha = exp(runMax - newMax); // 0 on the first chunk (runMax = MASKED)
+    var pj = 0.0;
+    if (j < nKeys) { pj = exp(s - newMax); }
+    probs[lid] = pj;
+    mySum = mySum * alpha + pj;
+    runMax = newMax;
+    workgroupBarrier();
+
+    if (g < GROUPS) {
+      let chunk = min(WG, nKeys - k0);
+      for (var r = 0u; r < DIMS_PER_THREAD; r++) {
+        let d = c + r * width;
+        if (d < HEAD_DIM) {
+          var a = 0.0;
+          for (var jj = g; jj < chunk; jj += GROUPS) { a += probs[jj] * vCache[cacheBase + (k0 + jj) * kvRow + d]; }
+          acc[r] = acc[r] * alpha + a;
+        }
+      }
+    }
+    workgroupBarrier(); // red and probs are rewritten by the next chunk
+  }
+
+  red[lid] = mySum;
+  workgroupBarrier();
+  for (var st = WG / 2u; st > 0u; st >>= 1u) {
+    if (lid < st) { red[lid] += red[lid + st]; }
+    workgroupBarrier();
+  }
+  if (g < GROUPS) {
+    for (var r = 0u; r < DIMS_PER_THREAD; r++) {
+      let d = c + r * width;
+      if (d < HEAD_DIM) { partial[g * HEAD_DIM + d] = acc[r]; }
+    }
+  }
+  workgroupBarrier();
+  let total = red[0]; // >= 1: the row max contributes exp(0)
+  for (var d = lid; d < HEAD_DIM; d += WG) {
+    var o = 0.0;
+    for (var gg = 0u; gg < GROUPS; gg++) { o += partial[gg * HEAD_DIM + d]; }
+    out[qBase + d] = o / total;
+  }
+}
