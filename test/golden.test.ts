@@ -46,6 +46,14 @@ describe('golden state vs PyTorch', () => {
       const rows = await compareWithReference(state, `${fixture}/case.safetensors`);
       const lines = rows.map((r) => `${r.err <= r.tol ? 'OK ' : 'BAD'} ${r.name.padEnd(52)} rel err ${r.err.toExponential(2)}  (tol ${r.tol.toExponential(0)})`);
       process.stdout.write(`${fixture}\n${lines.join('\n')}\n`);
+      // KV-cache decode reproduces the full forward's logits (prefill half, then one token at a time).
+      const decodeErr = relErr(state.get('decode_logits')!.data, state.get('logits')!.data);
+      const ref = await openSafetensors(`${fixture}/case.safetensors`);
+      const decodeVsRef = relErr(state.get('decode_logits')!.data, await ref.readF32('logits'));
+      await ref.close();
+      process.stdout.write(`${decodeVsRef <= 1e-4 ? 'OK ' : 'BAD'} ${'decode_logits (vs reference logits)'.padEnd(52)} rel err ${decodeVsRef.toExponential(2)}  (tol 1e-4)\n`);
+      expect(decodeVsRef).toBeLessThanOrEqual(1e-4);
+      expect(decodeErr).toBeLessThanOrEqual(1e-4);
       const nWeights = [...state.keys()].filter((k) => k.startsWith('sft.grad.')).length;
       expect(nWeights).toBeGreaterThan(0);
       expect(rows.length).toBe(5 + 2 * nWeights); // every gradient of the reference was compared

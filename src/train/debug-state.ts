@@ -7,6 +7,7 @@ import { openSafetensors } from '../io/safetensors.js';
 import { grpoLoss, sftLoss } from '../ops/losses.js';
 import { Qwen3, type ForwardState } from '../model/qwen3.js';
 import { loadHfWeights, readWeights } from '../model/weights.js';
+import { KvSession } from '../model/kv-session.js';
 import { AdamW } from './optimizer.js';
 
 export interface DebugCase {
@@ -124,6 +125,8 @@ export async function computeDebugState(rt: Runtime, modelDir: string, c: DebugC
   await gradsOut('grpo');
   st.dispose();
 
+  out.set('decode_logits', { shape: [B, T, V], data: await decodeLogits(model, c) });
+
   // AdamW: the SFT loss before each step.
   const opt = new AdamW(rt, config, { ...c.adamw });
   const losses = new Float32Array(c.adamw.steps);
@@ -142,6 +145,37 @@ export async function computeDebugState(rt: Runtime, modelDir: string, c: DebugC
   opt.dispose();
   model.dispose();
   return out;
+}
+
+/**
+ * Logits through the KV cache: prefill the first ceil(T/2) tokens, then feed
+ * the rest one token per step, recording the logits at every position [B, T, V].
+ */
+async function decodeLogits(model: Qwen3, c: DebugCase): Promise<Float32Array> {
+  const { rt } = model;
+  const { B, T } = c;
+  const V = model.cfg.vocabSize;
+  const all = rt.empty([B * T, V], 'f32', 'decode-logits');
+  const session = new KvSession(model, B, T);
+  const Tp = Math.ceil(T / 2);
+  const prompts = Array.from({ length: B }, (_, b) => c.inputIds.subarray(b * T, b * T + Tp));
+  session.prefill(prompts, (logits, rowStart, rows) => {
+    for (let r = rowStart; r < rowStart + rows; r++) {
+      const b = Math.floor(r / Tp), t = r % Tp;
+      rt.copy(logits, all, V, (r - rowStart) * V, (b * T + t) * V);
+    }
+  }, true);
+  for (let t = Tp; t < T; t++) {
+    const ids = Int32Array.from({ length: B }, (_, b) => c.inputIds[b * T + t]!);
+    const slots = Int32Array.from({ length: B }, (_, b) => b);
+    session.step(ids, slots, new Int32Array(B).fill(t), (logits, rowStart, rows) => {
+      for (let r = rowStart; r < rowStart + rows; r++) rt.copy(logits, all, V, (r - rowStart) * V, (r * T + t) * V);
+    });
+  }
+  const data = await rt.read(all);
+  all.dispose();
+  session.dispose();
+  return data;
 }
 
 function shapeOf(model: Qwen3, name: string): number[] {

@@ -1,0 +1,73 @@
+// Generation through the KV cache against the full forward pass.
+import { describe, expect, it } from 'vitest';
+import { Qwen3 } from '../src/model/qwen3.js';
+import { loadHfWeights } from '../src/model/weights.js';
+import { generate } from '../src/model/generate.js';
+import { runtime } from './util.js';
+
+const MODEL = 'test/fixtures/qwen3-untied-hd24/model'; // GQA 3:1, untied head, vocab 97
+
+async function loadModel() {
+  const rt = await runtime();
+  const { config, params } = await loadHfWeights(rt, MODEL);
+  return new Qwen3(rt, config, params);
+}
+
+/** Greedy continuation by re-running the full forward pass on the growing sequence. */
+async function greedyByFullForward(model: Qwen3, prompt: Int32Array, steps: number, stop: Set<number>): Promise<number[]> {
+  const seq = Array.from(prompt);
+  const out: number[] = [];
+  const V = model.cfg.vocabSize;
+  for (let s = 0; s < steps; s++) {
+    const st = model.forward({ B: 1, T: seq.length, ids: Int32Array.from(seq) }, { logits: true });
+    const logits = await model.rt.read(st.logits!);
+    st.dispose();
+    const last = logits.subarray((seq.length - 1) * V, seq.length * V);
+    let best = 0;
+    for (let v = 1; v < V; v++) if (last[v]! > last[best]!) best = v;
+    out.push(best);
+    seq.push(best);
+    if (stop.has(best)) break;
+  }
+  return out;
+}
+
+describe('generate', () => {
+  it('greedy decoding of a ragged batch equals argmax of repeated full forward passes', async () => {
+    const model = await loadModel();
+    const prompts = [Int32Array.from([5, 17, 33]), Int32Array.from([2]), Int32Array.from([60, 61, 62, 63, 64, 65, 66, 7]), Int32Array.from([9, 9])];
+    const stop = new Set([96]);
+    const gens = await generate(model, prompts, { maxNewTokens: 12, stopIds: [...stop], sampling: { temperature: 0, topK: 0, topP: 1, minP: 0, seed: 1 } });
+    for (let i = 0; i < prompts.length; i++) {
+      const want = await greedyByFullForward(model, prompts[i]!, 12, stop);
+      expect(Array.from(gens[i]!.tokens), `prompt ${i}`).toEqual(want);
+      expect(gens[i]!.finish).toBe(want[want.length - 1] === 96 ? 'stop' : 'length');
+    }
+  });
+
+  it('returns the sampling log-probs of the chosen tokens and reproduces a seed', async () => {
+    const model = await loadModel();
+    const prompts = [Int32Array.from([1, 2, 3]), Int32Array.from([4, 5])];
+    const opts = { maxNewTokens: 6, stopIds: [], sampling: { temperature: 1, topK: 0, topP: 1, minP: 0, seed: 42 } };
+    const a = await generate(model, prompts, opts);
+    const b = await generate(model, prompts, opts);
+    const c = await generate(model, prompts, { ...opts, sampling: { ...opts.sampling, seed: 43 } });
+    expect(a.map((g) => Array.from(g.tokens))).toEqual(b.map((g) => Array.from(g.tokens)));
+    expect(a.map((g) => Array.from(g.tokens))).not.toEqual(c.map((g) => Array.from(g.tokens)));
+    // the sampler's log-prob of each token equals the full forward's log-softmax at temperature 1
+    const seq = Int32Array.from([...prompts[0]!, ...a[0]!.tokens]);
+    const st = model.forward({ B: 1, T: seq.length, ids: seq });
+    const lp = await model.rt.read(st.logprobs);
+    st.dispose();
+    for (let i = 0; i < a[0]!.tokens.length; i++) expect(a[0]!.logprobs[i]).toBeCloseTo(lp[prompts[0]!.length - 1 + i]!, 4);
+  });
+
+  it('rejects empty prompts, prompts beyond the context and caches that cannot fit', async () => {
+    const model = await loadModel();
+    const sampling = { temperature: 0, topK: 0, topP: 1, minP: 0, seed: 0 };
+    await expect(generate(model, [new Int32Array(0)], { maxNewTokens: 2, stopIds: [], sampling })).rejects.toThrow(/prompt 0 is empty/);
+    const long = new Int32Array(model.cfg.maxPositionEmbeddings).fill(3);
+    await expect(generate(model, [long], { maxNewTokens: 2, stopIds: [], sampling })).rejects.toThrow(/context holds/);
+    await expect(generate(model, [Int32Array.from([500])], { maxNewTokens: 2, stopIds: [], sampling })).rejects.toThrow(/outside the vocabulary/);
+  });
+});
