@@ -1,0 +1,72 @@
+// node generate.js --model DIR --prompt TEXT [--chat] [--thinking] [--max-new-tokens N]
+//                  [--temperature T --top-p P --top-k K --min-p M --seed S] [--n N]
+// Streams the continuation of one sequence to the terminal; with --n > 1 it
+// samples N sequences in one batch and prints each when done.
+import { parseArgs } from 'node:util';
+import { Runtime } from '../gpu/runtime.js';
+import { generate } from '../model/generate.js';
+import { Qwen3 } from '../model/qwen3.js';
+import { loadHfWeights } from '../model/weights.js';
+import { loadTokenizer, renderChat, StreamDecoder } from '../tokenizer/index.js';
+
+const USAGE = `usage: node generate.js --model DIR --prompt TEXT [--chat] [--thinking] [--max-new-tokens N]
+                        [--temperature T] [--top-p P] [--top-k K] [--min-p M] [--seed S] [--n N]`;
+
+function num(name: string, value: string | undefined, fallback: number, check: (v: number) => boolean): number {
+  if (value === undefined) return fallback;
+  const v = Number(value);
+  if (!Number.isFinite(v) || !check(v)) throw new Error(`--${name} ${value} is not valid`);
+  return v;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      model: { type: 'string' }, prompt: { type: 'string' }, chat: { type: 'boolean' }, thinking: { type: 'boolean' },
+      'max-new-tokens': { type: 'string' }, temperature: { type: 'string' }, 'top-p': { type: 'string' },
+      'top-k': { type: 'string' }, 'min-p': { type: 'string' }, seed: { type: 'string' }, n: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help || !values.model || values.prompt === undefined) {
+    process.stderr.write(USAGE + '\n');
+    process.exit(values.help ? 0 : 2);
+  }
+  const maxNewTokens = num('max-new-tokens', values['max-new-tokens'], 256, (v) => Number.isInteger(v) && v >= 1);
+  const sampling = {
+    temperature: num('temperature', values.temperature, 0.6, (v) => v >= 0),
+    topP: num('top-p', values['top-p'], 0.95, (v) => v > 0 && v <= 1),
+    topK: num('top-k', values['top-k'], 20, (v) => Number.isInteger(v) && v >= 0),
+    minP: num('min-p', values['min-p'], 0, (v) => v >= 0 && v < 1),
+    seed: num('seed', values.seed, 0, (v) => Number.isInteger(v) && v >= 0),
+  };
+  const n = num('n', values.n, 1, (v) => Number.isInteger(v) && v >= 1);
+  const tokenizer = await loadTokenizer(values.model);
+  const text = values.chat
+    ? renderChat([{ role: 'user', content: values.prompt }], { addGenerationPrompt: true, enableThinking: values.thinking ?? false })
+    : values.prompt;
+  const prompt = await tokenizer.encode(text);
+  if (prompt.length === 0) throw new Error('the prompt encodes to no tokens');
+  const rt = await Runtime.create();
+  const { config, params } = await loadHfWeights(rt, values.model);
+  if (tokenizer.vocabSize > config.vocabSize) {
+    throw new Error(`tokenizer has ${tokenizer.vocabSize} tokens but the model's vocabulary is ${config.vocabSize}`);
+  }
+  const model = new Qwen3(rt, config, params);
+  const stream = n === 1 ? new StreamDecoder(tokenizer) : null;
+  const t0 = performance.now();
+  const gens = await generate(model, Array.from({ length: n }, () => prompt), {
+    maxNewTokens, stopIds: tokenizer.stopIds, sampling,
+    onToken: stream ? (_seq, id) => process.stdout.write(stream.push(id)) : undefined,
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  if (stream) process.stdout.write(stream.flush() + '\n');
+  else gens.forEach((g, i) => process.stdout.write(`--- sample ${i + 1} (${g.finish}) ---\n${tokenizer.decode(g.tokens)}\n`));
+  const total = gens.reduce((s, g) => s + g.tokens.length, 0);
+  process.stderr.write(`[${total} tokens in ${seconds.toFixed(2)} s, ${(total / seconds).toFixed(1)} tokens/s on ${rt.gpu.name}]\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`generate: ${(err as Error).message}\n`);
+  process.exit(1);
+});
