@@ -551,7 +551,8 @@ function checkFiles(cfg: TrainConfig, problems: string[]): Qwen3Config | undefin
   const configPath = model.init === 'random' ? text(model.config) : undefined;
   if (need('model.config', configPath, 'file')) modelConfig = readModelConfigFile(configPath, 'model.config', problems);
   const tokenizer = text(cfg.tokenizer);
-  if (tokenizer !== undefined) {
+  // A tokenizer defaulted from a missing model.path is the same problem, already reported.
+  if (tokenizer !== undefined && !(tokenizer === modelPath && pathKind(modelPath) === 'missing')) {
     const kind = pathKind(tokenizer);
     if (kind === 'missing') problems.push(`tokenizer: no such file or folder: ${tokenizer}`);
     else if (kind === 'dir' && pathKind(join(tokenizer, 'tokenizer.json')) !== 'file') problems.push(`tokenizer: no tokenizer.json in ${tokenizer}`);
@@ -712,8 +713,9 @@ export function loadTrainConfig(path: string | null, overrides: readonly string[
   if (!userSet('outDir')) merged.outDir = `runs/${String(merged.name)}`;
   if (!userSet('tokenizer') && isObject(merged.model) && typeof merged.model.path === 'string') merged.tokenizer = merged.model.path;
 
+  const before = problems.length;
   checkValue(SCHEMA, merged, '', problems);
-  const typesOk = problems.length === 0;
+  const typesOk = problems.length === before;
   const cfg = merged as unknown as TrainConfig;
   // Relations need well-typed values; missing files are worth reporting either way.
   if (typesOk) checkRelations(cfg, problems);

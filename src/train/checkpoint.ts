@@ -1,0 +1,384 @@
+// Training checkpoints: a Hugging Face style model folder (config.json,
+// model.safetensors, tokenizer files) that also holds optimizer.safetensors
+// (AdamW m.<name>, v.<name>) and trainer_state.json.
+//
+// Crash safety: a checkpoint is built completely in `<dir>.tmp-<pid>` (every
+// file fsynced) and then renamed into place, so a SIGKILL or power loss at any
+// moment leaves either no folder or a complete one under the final name, and
+// the previous checkpoint untouched.
+import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { openHfModelFolder, writeHfModelFolder, type HfModelFolder, type Qwen3Config } from '../io/hf-model.js';
+import {
+  openSafetensors,
+  syncDirectory,
+  writeFileAtomically,
+  writeSafetensors,
+  type SafetensorsFile,
+  type TensorToWrite,
+} from '../io/safetensors.js';
+import type { PairSamplerState } from '../data/sampler.js';
+import { STAGES, type Stage } from './config.js';
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** Where training stands, enough to resume exactly. */
+export interface TrainerState {
+  stage: Stage;
+  /** Optimizer steps finished in this stage. */
+  step: number;
+  epoch: number;
+  /** Rows (SFT) or pairs (GRPO) of the current epoch already consumed. */
+  dataPosition: number;
+  sampler: PairSamplerState | null;
+  /** Whatever the trainer needs to continue its random streams. */
+  rng: JsonValue;
+  /** configHash() of the run's config; a resume with different training settings is refused. */
+  configHash: string;
+  /** Lines of metrics.jsonl at the time (MetricsLog keepRows when resuming). */
+  metricsRows: number;
+  extra?: JsonValue;
+}
+
+export interface OptimizerState {
+  m: ReadonlyMap<string, Float32Array>;
+  v: ReadonlyMap<string, Float32Array>;
+  /** AdamW step count (bias correction). */
+  step: number;
+}
+
+export interface CheckpointContent {
+  config: Qwen3Config;
+  weights: ReadonlyMap<string, Float32Array>;
+  optimizer?: OptimizerState;
+  trainer: TrainerState;
+  /** Files copied in by base name (tokenizer.json, tokenizer_config.json, ...). */
+  tokenizerFiles?: readonly string[];
+  /** Weight precision in model.safetensors. Default 'f32'; 'bf16' halves the size but a resume from it is lossy. */
+  dtype?: 'f32' | 'bf16';
+}
+
+export interface LoadedCheckpoint {
+  dir: string;
+  config: Qwen3Config;
+  weights: Map<string, Float32Array>;
+  optimizer?: { m: Map<string, Float32Array>; v: Map<string, Float32Array>; step: number };
+  trainer: TrainerState;
+  /** Paths of the tokenizer files inside the checkpoint. */
+  tokenizerFiles: string[];
+}
+
+export class CheckpointError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CheckpointError';
+  }
+}
+
+const STATE_FILE = 'trainer_state.json';
+const OPTIMIZER_FILE = 'optimizer.safetensors';
+const STATE_FORMAT = 'patarm-trainer-state';
+const STATE_VERSION = 1;
+/** Files the model folder writer owns; a tokenizer file may not replace them. */
+const RESERVED = new Set(['config.json', 'model.safetensors', OPTIMIZER_FILE, STATE_FILE]);
+
+/** On-disk trainer_state.json: the state plus what the folder must contain. */
+interface StateFile extends TrainerState {
+  format: typeof STATE_FORMAT;
+  version: number;
+  hasOptimizer: boolean;
+  tokenizerFiles: string[];
+}
+
+function validateTrainerState(value: unknown, where: string): TrainerState {
+  const bad = (what: string): never => {
+    throw new CheckpointError(`${where}: ${what}`);
+  };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) bad('trainer state must be a JSON object');
+  const s = value as Record<string, unknown>;
+  if (!(STAGES as readonly unknown[]).includes(s.stage)) bad(`"stage" must be one of ${STAGES.join(', ')}, got ${JSON.stringify(s.stage)}`);
+  for (const key of ['step', 'epoch', 'dataPosition', 'metricsRows'] as const) {
+    if (!Number.isSafeInteger(s[key]) || (s[key] as number) < 0) bad(`"${key}" must be an integer >= 0, got ${JSON.stringify(s[key])}`);
+  }
+  if (typeof s.configHash !== 'string' || s.configHash === '') bad(`"configHash" must be a non-empty string, got ${JSON.stringify(s.configHash)}`);
+  if (s.sampler !== null && (typeof s.sampler !== 'object' || Array.isArray(s.sampler))) bad('"sampler" must be an object or null');
+  if (!('rng' in s)) bad('"rng" is missing');
+  return value as TrainerState;
+}
+
+function checkOptimizer(dir: string, weights: ReadonlyMap<string, Float32Array>, opt: OptimizerState): void {
+  if (!Number.isSafeInteger(opt.step) || opt.step < 0) throw new CheckpointError(`writing checkpoint ${dir}: optimizer step must be an integer >= 0, got ${opt.step}`);
+  for (const [label, moments] of [['m', opt.m], ['v', opt.v]] as const) {
+    for (const [name, w] of weights) {
+      const t = moments.get(name);
+      if (!t) throw new CheckpointError(`writing checkpoint ${dir}: optimizer ${label} has no tensor for weight ${name}`);
+      if (t.length !== w.length) throw new CheckpointError(`writing checkpoint ${dir}: optimizer ${label}.${name} has ${t.length} values, the weight ${w.length}`);
+    }
+    for (const name of moments.keys()) {
+      if (!weights.has(name)) throw new CheckpointError(`writing checkpoint ${dir}: optimizer ${label} has tensor ${name}, which is not a weight`);
+    }
+  }
+}
+
+async function fsyncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Moves a finished temporary folder to `target`; an existing target is set aside first and deleted after. */
+async function swapInto(tmp: string, target: string): Promise<void> {
+  if (!(await exists(target))) {
+    await rename(tmp, target);
+    return;
+  }
+  const old = `${target}.old-${process.pid}`;
+  await rm(old, { recursive: true, force: true });
+  await rename(target, old);
+  try {
+    await rename(tmp, target);
+  } catch (err) {
+    await rename(old, target).catch(() => undefined);
+    throw err;
+  }
+  await rm(old, { recursive: true, force: true });
+}
+
+/** Writes a complete checkpoint folder at `dir` (see the file comment for crash safety). */
+export async function writeCheckpoint(dir: string, content: CheckpointContent): Promise<void> {
+  const target = resolve(dir);
+  const trainer = validateTrainerState(content.trainer, `writing checkpoint ${target}`);
+  if (content.optimizer) checkOptimizer(target, content.weights, content.optimizer);
+  const tokenizerFiles = content.tokenizerFiles ?? [];
+  const names = tokenizerFiles.map((f) => basename(f));
+  for (const name of names) {
+    if (RESERVED.has(name)) throw new CheckpointError(`writing checkpoint ${target}: tokenizer file ${name} would replace a checkpoint file`);
+  }
+  if (new Set(names).size !== names.length) throw new CheckpointError(`writing checkpoint ${target}: two tokenizer files share a name (${names.join(', ')})`);
+
+  const tmp = `${target}.tmp-${process.pid}`;
+  await mkdir(dirname(target), { recursive: true });
+  await rm(tmp, { recursive: true, force: true });
+  try {
+    // Validates names and shapes against the config and writes config.json + model.safetensors (fsynced).
+    await writeHfModelFolder(tmp, content.config, content.weights, { dtype: content.dtype === 'bf16' ? 'BF16' : 'F32' });
+    if (content.optimizer) {
+      const { m, v, step } = content.optimizer;
+      const tensors: TensorToWrite[] = [];
+      for (const [label, moments] of [['m', m], ['v', v]] as const) {
+        for (const [name, w] of content.weights) {
+          tensors.push({ name: `${label}.${name}`, dtype: 'F32', shape: [w.length], data: moments.get(name)! });
+        }
+      }
+      await writeSafetensors(join(tmp, OPTIMIZER_FILE), tensors, { format: 'pt', step: String(step) });
+    }
+    for (const file of tokenizerFiles) {
+      const into = join(tmp, basename(file));
+      await copyFile(file, into);
+      await fsyncFile(into);
+    }
+    const state: StateFile = {
+      format: STATE_FORMAT,
+      version: STATE_VERSION,
+      hasOptimizer: content.optimizer !== undefined,
+      tokenizerFiles: names,
+      ...trainer,
+    };
+    await writeFileAtomically(join(tmp, STATE_FILE), [new TextEncoder().encode(`${JSON.stringify(state, null, 2)}\n`)]);
+    await syncDirectory(tmp);
+    await swapInto(tmp, target);
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  await syncDirectory(dirname(target));
+}
+
+async function readStateFile(dir: string): Promise<StateFile> {
+  const path = join(dir, STATE_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new CheckpointError(`checkpoint ${dir}: ${STATE_FILE} ${missing ? 'is missing (not a checkpoint folder, or an incomplete copy)' : `is unreadable (${(err as Error).message})`}`, { cause: err });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new CheckpointError(`checkpoint ${dir}: ${STATE_FILE} is not valid JSON (${(err as Error).message})`, { cause: err });
+  }
+  const s = json as Partial<StateFile> | null;
+  if (s?.format !== STATE_FORMAT) throw new CheckpointError(`checkpoint ${dir}: ${STATE_FILE} has format ${JSON.stringify(s?.format)}, expected "${STATE_FORMAT}"`);
+  if (s.version !== STATE_VERSION) throw new CheckpointError(`checkpoint ${dir}: ${STATE_FILE} has version ${JSON.stringify(s.version)}; this build reads version ${STATE_VERSION}`);
+  if (typeof s.hasOptimizer !== 'boolean' || !Array.isArray(s.tokenizerFiles) || !s.tokenizerFiles.every((f) => typeof f === 'string')) {
+    throw new CheckpointError(`checkpoint ${dir}: ${STATE_FILE} lacks "hasOptimizer" (boolean) or "tokenizerFiles" (list of names)`);
+  }
+  validateTrainerState(s, `checkpoint ${dir}: ${STATE_FILE}`);
+  return s as StateFile;
+}
+
+async function readOptimizer(dir: string, weightNames: readonly string[]): Promise<NonNullable<LoadedCheckpoint['optimizer']>> {
+  const path = join(dir, OPTIMIZER_FILE);
+  if (!(await exists(path))) throw new CheckpointError(`checkpoint ${dir}: ${OPTIMIZER_FILE} is missing but ${STATE_FILE} says the optimizer was saved`);
+  let file: SafetensorsFile;
+  try {
+    file = await openSafetensors(path);
+  } catch (err) {
+    throw new CheckpointError(`checkpoint ${dir}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    const step = Number(file.metadata?.step);
+    if (!Number.isSafeInteger(step) || step < 0) throw new CheckpointError(`checkpoint ${dir}: ${OPTIMIZER_FILE} metadata has no valid "step" (got ${JSON.stringify(file.metadata?.step)})`);
+    const m = new Map<string, Float32Array>(), v = new Map<string, Float32Array>();
+    for (const name of weightNames) {
+      for (const [label, into] of [['m', m], ['v', v]] as const) {
+        const key = `${label}.${name}`;
+        if (!file.has(key)) throw new CheckpointError(`checkpoint ${dir}: ${OPTIMIZER_FILE} has no tensor ${key}`);
+        into.set(name, await file.readF32(key));
+      }
+    }
+    return { m, v, step };
+  } finally {
+    await file.close();
+  }
+}
+
+export interface ReadCheckpointOptions {
+  /** Load optimizer.safetensors too (needed to resume, not to evaluate). Default true. */
+  optimizer?: boolean;
+}
+
+/** Loads and validates a checkpoint; every missing or corrupt piece is a CheckpointError naming it. */
+export async function readCheckpoint(dir: string, options: ReadCheckpointOptions = {}): Promise<LoadedCheckpoint> {
+  const full = resolve(dir);
+  if (!(await exists(full))) throw new CheckpointError(`checkpoint ${full}: folder not found`);
+  const state = await readStateFile(full);
+  const { format: _f, version: _v, hasOptimizer, tokenizerFiles, ...trainer } = state;
+  let folder: HfModelFolder;
+  try {
+    folder = await openHfModelFolder(full);
+  } catch (err) {
+    throw new CheckpointError(`checkpoint ${full}: ${(err as Error).message}`, { cause: err });
+  }
+  const weights = new Map<string, Float32Array>();
+  try {
+    for (const name of folder.tensorNames) weights.set(name, await folder.readF32(name));
+  } catch (err) {
+    throw new CheckpointError(`checkpoint ${full}: ${(err as Error).message}`, { cause: err });
+  } finally {
+    await folder.close();
+  }
+  const paths = tokenizerFiles.map((name) => join(full, name));
+  for (const path of paths) {
+    if (!(await exists(path))) throw new CheckpointError(`checkpoint ${full}: tokenizer file ${basename(path)} listed in ${STATE_FILE} is missing`);
+  }
+  const loaded: LoadedCheckpoint = { dir: full, config: folder.config, weights, trainer, tokenizerFiles: paths };
+  if (hasOptimizer && (options.optimizer ?? true)) loaded.optimizer = await readOptimizer(full, folder.tensorNames);
+  return loaded;
+}
+
+// ---------------------------------------------------------------------------
+// Checkpoints of a run folder: <outDir>/step-<stage>-<step, 6 digits>
+
+const NAME = /^step-(sft|grpo)-(\d+)$/;
+// The model folder writer nests its own temporary inside ours: step-x.tmp-<pid>.tmp-<pid>.
+const INTERRUPTED = /^(step-(?:sft|grpo)-\d+)\.(tmp|old)-(\d+)(?:\.(?:tmp|old)-\d+)*$/;
+
+export function checkpointName(stage: Stage, step: number): string {
+  return `step-${stage}-${String(step).padStart(6, '0')}`;
+}
+
+export interface CheckpointEntry {
+  dir: string;
+  stage: Stage;
+  step: number;
+}
+
+/** Complete checkpoints (final names only), oldest first: SFT before GRPO, then by step. */
+export async function listCheckpoints(outDir: string): Promise<CheckpointEntry[]> {
+  let names: string[];
+  try {
+    names = await readdir(outDir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const entries: CheckpointEntry[] = [];
+  for (const name of names) {
+    const match = NAME.exec(name);
+    if (match) entries.push({ dir: join(outDir, name), stage: match[1] as Stage, step: Number(match[2]) });
+  }
+  const order = (e: CheckpointEntry) => STAGES.indexOf(e.stage);
+  return entries.sort((a, b) => order(a) - order(b) || a.step - b.step);
+}
+
+/** The newest checkpoint folder of a run, or null when there is none. */
+export async function latestCheckpoint(outDir: string): Promise<string | null> {
+  const all = await listCheckpoints(outDir);
+  for (let i = all.length - 1; i >= 0; i--) {
+    if (await exists(join(all[i]!.dir, STATE_FILE))) return all[i]!.dir;
+  }
+  return null;
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: the process exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Cleans up after writers that died: deletes their `.tmp-<pid>` folders, and
+ * puts back a `.old-<pid>` folder whose replacement never arrived (killed
+ * between the two renames of an overwrite). Returns the paths removed.
+ */
+export async function recoverInterruptedWrites(outDir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(outDir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const match = INTERRUPTED.exec(name);
+    if (!match || processIsAlive(Number(match[3]))) continue;
+    const path = join(outDir, name);
+    const finalPath = join(outDir, match[1]!);
+    if (match[2] === 'old' && !(await exists(finalPath))) {
+      await rename(path, finalPath);
+      continue;
+    }
+    await rm(path, { recursive: true, force: true });
+    removed.push(path);
+  }
+  return removed;
+}
+
+/** Deletes the oldest checkpoints beyond `keep` (and dead writers' leftovers). Returns the deleted folders. */
+export async function pruneCheckpoints(outDir: string, keep: number): Promise<string[]> {
+  if (!Number.isInteger(keep) || keep < 1) throw new RangeError(`pruneCheckpoints: keep must be an integer >= 1, got ${keep}`);
+  const removed = await recoverInterruptedWrites(outDir);
+  const all = await listCheckpoints(outDir);
+  for (const entry of all.slice(0, Math.max(0, all.length - keep))) {
+    await rm(entry.dir, { recursive: true, force: true });
+    removed.push(entry.dir);
+  }
+  return removed;
+}

@@ -1,0 +1,283 @@
+// GPU memory plan of a training run, computed before any GPU work from the
+// model's sizes and the batch shape. WebGPU does not expose how much memory a
+// device has, so the total comes from the user (--gpu-memory 24GB).
+//
+// Phases: persistent state (weights, gradients, AdamW moments, reference
+// model) lives all run; the generation phase (KV cache) and the training phase
+// (activations of one micro-batch) do not overlap, assuming the trainer trims
+// the buffer pool between them (BufferPool.trim). Peak = persistent + the
+// larger of the two.
+import { qwen3WeightShapes, type Qwen3Config } from '../io/hf-model.js';
+import { sizeClass } from '../gpu/buffer-pool.js';
+import { lmHeadChunkTokens } from '../ops/lm-head.js';
+import type { Stage, TrainConfig } from './config.js';
+
+export type MemoryPhase = 'persistent' | 'generation' | 'training';
+
+export interface MemoryItem {
+  name: string;
+  phase: MemoryPhase;
+  bytes: number;
+  /** How the number was computed, e.g. "596049920 params x 4 B". */
+  detail: string;
+}
+
+export interface MemoryPlanTrain {
+  /** Stages that share this shape; 'grpo' adds the reference model and the KV cache. */
+  stages: readonly Stage[];
+  /** Sequences per forward/backward. */
+  microBatchRows: number;
+  /** Tokens per trained sequence (SFT: maxSeqLen; GRPO: maxPromptLen + maxNewTokens), also the KV cache length. */
+  seqLen: number;
+  /** Rollouts per row (GRPO group size); 1 for SFT. */
+  rollouts: number;
+  /** Rows per optimizer step (GRPO: 2 * batchPairs). */
+  batchRows: number;
+  /** GRPO generation length; must leave room for a prompt inside seqLen. */
+  maxNewTokens: number;
+  /** Precision of the frozen reference model for the KL term; 'none' when klCoef is 0. */
+  refModel: 'f32' | 'bf16' | 'none';
+  /** Sequences generated at once; default batchRows * rollouts (a step samples all its rollouts before the update). */
+  generationRows?: number;
+}
+
+export interface AdapterMemory {
+  maxBufferBytes: number;
+  maxStorageBindingBytes: number;
+  /** Device memory, from --gpu-memory; unknown to WebGPU itself. */
+  totalBytes?: number;
+}
+
+export interface MemoryPlan {
+  params: number;
+  items: MemoryItem[];
+  persistentBytes: number;
+  generationBytes: number;
+  trainingBytes: number;
+  /** persistent + max(generation, training). */
+  totalBytes: number;
+  deviceBytes?: number;
+  /** The largest tensor that must sit in one storage binding (weights are split by rows, so they are not candidates). */
+  largestTensor: { name: string; bytes: number };
+  fits: boolean;
+  /** Why it does not fit; empty when it fits. */
+  reasons: string[];
+  /** Caveats that do not decide `fits` (e.g. unknown device memory). */
+  notes: string[];
+}
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const GiB = 1024 * MiB;
+
+const UNITS: Readonly<Record<string, number>> = {
+  b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: KiB, mib: MiB, gib: GiB, tib: 1024 * GiB, k: KiB, m: MiB, g: GiB, t: 1024 * GiB,
+};
+
+/** '24GB' (10^9), '80GiB' (2^30), '512MiB', '1.5G' (binary, like nvidia-smi), or plain bytes. */
+export function parseBytes(text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*([a-zA-Z]*)\s*$/.exec(text);
+  const unit = match ? UNITS[match[2]!.toLowerCase() || 'b'] : undefined;
+  if (!match || unit === undefined) {
+    throw new RangeError(`invalid byte size '${text}': expected a number with a unit such as 24GB, 80GiB or 512MiB`);
+  }
+  return Math.round(Number(match[1]) * unit);
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes >= GiB) return `${(bytes / GiB).toFixed(2)} GiB`;
+  if (bytes >= MiB) return `${(bytes / MiB).toFixed(1)} MiB`;
+  if (bytes >= KiB) return `${(bytes / KiB).toFixed(1)} KiB`;
+  return `${bytes} B`;
+}
+
+export function paramCount(cfg: Qwen3Config): number {
+  let n = 0;
+  for (const shape of qwen3WeightShapes(cfg).values()) n += shape.reduce((a, b) => a * b, 1);
+  return n;
+}
+
+/** Floats per token of each tensor the forward keeps for backward in one layer (LayerActs in model/qwen3.ts). */
+export function layerActivationFloats(cfg: Qwen3Config): number[] {
+  const { hiddenSize: H, numHeads: Hq, numKvHeads: Hkv, headDim: D, intermediateSize: I } = cfg;
+  return [
+    H, 1, H, // xIn, rstd1, h1
+    Hq * D, Hkv * D, Hq, Hkv, Hq * D, Hkv * D, Hkv * D, Hq * D, Hq, // qPre, kPre, rstdQ, rstdK, qRot, kRot, v, attn, lse
+    H, 1, H, // xMid, rstd2, h2
+    I, I, I, // gate, up, act
+  ];
+}
+
+/**
+ * Bytes the buffer pool really takes for a tensor: it rounds up to a size
+ * class (a power of two up to 64 MiB, e.g. [2048, 3072] f32 = 24 MiB takes
+ * 32 MiB), as BufferPool.acquire does.
+ */
+export function allocatedBytes(bytes: number, maxBufferBytes: number): number {
+  const cls = sizeClass(Math.max(4, bytes));
+  return cls > maxBufferBytes ? Math.ceil(bytes / 256) * 256 : cls;
+}
+
+/** All weights of `cfg` stored as row-split parts (each within one binding) of `width`-byte elements, as allocated. */
+export function parameterBytes(cfg: Qwen3Config, width: number, adapter: AdapterMemory): number {
+  let total = 0;
+  for (const shape of qwen3WeightShapes(cfg).values()) {
+    const [rows, cols] = shape.length === 1 ? [1, shape[0]!] : [shape[0]!, shape[1]!];
+    const rowsPerPart = Math.max(1, Math.floor(adapter.maxStorageBindingBytes / (cols * width)));
+    for (let r = 0; r < rows; r += rowsPerPart) total += allocatedBytes(Math.min(rowsPerPart, rows - r) * cols * width, adapter.maxBufferBytes);
+  }
+  return total;
+}
+
+function checkTrainShape(t: MemoryPlanTrain): void {
+  for (const key of ['microBatchRows', 'seqLen', 'rollouts', 'batchRows'] as const) {
+    if (!Number.isInteger(t[key]) || t[key] < 1) throw new RangeError(`planMemory: train.${key} must be an integer >= 1, got ${t[key]}`);
+  }
+  if (t.stages.includes('grpo') && !(t.maxNewTokens >= 1 && t.maxNewTokens < t.seqLen)) {
+    throw new RangeError(`planMemory: train.maxNewTokens (${t.maxNewTokens}) must be >= 1 and leave room for a prompt in seqLen (${t.seqLen})`);
+  }
+}
+
+const sci = (n: number): string => n.toExponential(2).replace('e+', 'e');
+const sumPhase = (items: readonly MemoryItem[], phase: MemoryPhase): number =>
+  items.filter((i) => i.phase === phase).reduce((a, i) => a + i.bytes, 0);
+
+/**
+ * The memory of one training shape. Every item is counted as the buffer pool
+ * allocates it (size classes, row-split weights), so the sums are what the
+ * device must hold, not just the raw tensor sizes.
+ */
+export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: AdapterMemory): MemoryPlan {
+  checkTrainShape(train);
+  const { hiddenSize: H, numLayers: L, numHeads: Hq, numKvHeads: Hkv, headDim: D, intermediateSize: I, vocabSize: V } = model;
+  const alloc = (bytes: number) => allocatedBytes(bytes, adapter.maxBufferBytes);
+  const P = paramCount(model);
+  const grpo = train.stages.includes('grpo');
+  const items: MemoryItem[] = [];
+  const add = (name: string, phase: MemoryPhase, bytes: number, detail: string) => items.push({ name, phase, bytes, detail });
+
+  const f32Params = parameterBytes(model, 4, adapter);
+  for (const name of ['weights (f32)', 'gradients (f32)', 'AdamW m (f32)', 'AdamW v (f32)']) add(name, 'persistent', f32Params, `${P} params x 4 B, as allocated`);
+  if (grpo && train.refModel !== 'none') {
+    const width = train.refModel === 'bf16' ? 2 : 4;
+    add(`reference model (${train.refModel})`, 'persistent', parameterBytes(model, width, adapter), `${P} params x ${width} B, as allocated`);
+  }
+  const ropeBytes = model.maxPositionEmbeddings * D * 4;
+  add('RoPE table', 'persistent', alloc(ropeBytes), `${model.maxPositionEmbeddings} positions x ${D} x 4 B`);
+
+  const candidates: { name: string; bytes: number }[] = [{ name: 'RoPE table', bytes: ropeBytes }];
+  if (grpo) {
+    const G = train.generationRows ?? train.batchRows * train.rollouts;
+    const perLayerTensor = G * train.seqLen * Hkv * D * 4;
+    add('KV cache', 'generation', 2 * L * alloc(perLayerTensor), `2 x ${L} layers x ${G} seqs x ${train.seqLen} positions x ${Hkv * D} x 4 B`);
+    const rows = Math.max(1, Math.min(G, Math.floor(adapter.maxStorageBindingBytes / (V * 4))));
+    add('sampling logits', 'generation', alloc(rows * V * 4), `${rows} rows x ${V} vocab x 4 B`);
+    candidates.push({ name: `KV cache of one layer (${G} seqs x ${train.seqLen} positions)`, bytes: perLayerTensor });
+  }
+
+  const N = train.microBatchRows * train.seqLen;
+  const perLayer = layerActivationFloats(model);
+  const layerBytes = perLayer.reduce((a, f) => a + alloc(N * f * 4), 0);
+  // After the layers: final residual xOut and norm output hF [N, H]; rstdF, logprobs, lse, entropy [N]; ids, positions, targets [N] i32.
+  const tailBytes = 2 * alloc(N * H * 4) + 7 * alloc(N * 4);
+  const keptFloats = perLayer.reduce((a, b) => a + b, 0);
+  add('activations kept by forward', 'training', L * layerBytes + tailBytes, `${N} tokens x (${L} layers x ${keptFloats} + ${2 * H + 7}) floats, as allocated`);
+  // dx, dH, dNormed [N, H] live through the whole backward, plus one layer's temporaries at a time.
+  const layerTemps = Math.max(3 * alloc(N * I * 4), 2 * alloc(N * Hq * D * 4) + 3 * alloc(N * Hkv * D * 4));
+  add('backward working set', 'training', 3 * alloc(N * H * 4) + layerTemps, `${N} tokens x (3 x ${H} + max(3 x ${I}, 2 x ${Hq * D} + 3 x ${Hkv * D})) floats, as allocated`);
+  if (V * 4 <= adapter.maxStorageBindingBytes) {
+    const chunk = lmHeadChunkTokens(adapter.maxStorageBindingBytes, V, N);
+    add('LM head logits chunk', 'training', alloc(chunk * V * 4), `${chunk} tokens x ${V} vocab x 4 B`);
+  }
+  candidates.push({ name: `activation [${N} tokens, ${Math.max(I, Hq * D, H)}]`, bytes: N * Math.max(I, Hq * D, H) * 4 });
+
+  const persistentBytes = sumPhase(items, 'persistent');
+  const generationBytes = sumPhase(items, 'generation');
+  const trainingBytes = sumPhase(items, 'training');
+  const totalBytes = persistentBytes + Math.max(generationBytes, trainingBytes);
+  const largestTensor = candidates.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+
+  const reasons: string[] = [];
+  const notes: string[] = [];
+  const bindingLimit = Math.min(adapter.maxStorageBindingBytes, adapter.maxBufferBytes);
+  if (V * 4 > adapter.maxStorageBindingBytes) {
+    reasons.push(`one row of ${V} logits (${formatBytes(V * 4)}) exceeds the adapter's storage binding limit (${formatBytes(adapter.maxStorageBindingBytes)})`);
+  }
+  if (largestTensor.bytes > bindingLimit) {
+    reasons.push(
+      `the ${largestTensor.name} takes ${formatBytes(largestTensor.bytes)}, more than one storage binding holds on this adapter ` +
+        `(${formatBytes(bindingLimit)}); lower ${grpo ? 'the batch, rollouts or sequence length' : 'microBatchRows or the sequence length'}`,
+    );
+  }
+  const device = adapter.totalBytes;
+  if (device === undefined) {
+    notes.push('device memory unknown (WebGPU does not report it): pass --gpu-memory, e.g. 24GB');
+  } else if (persistentBytes > device) {
+    reasons.push(
+      `weights + gradients + AdamW m and v alone need 16 bytes/param x ${sci(P)} params = ${formatBytes(16 * P)} ` +
+        `(${formatBytes(persistentBytes)} of persistent state as allocated), more than the device's ${formatBytes(device)}; ` +
+        'f32 training keeps all four on the GPU',
+    );
+  } else {
+    if (persistentBytes + trainingBytes > device) {
+      reasons.push(
+        `a micro-batch of ${train.microBatchRows} x ${train.seqLen} tokens needs ${formatBytes(trainingBytes)} of activations; ` +
+          `with ${formatBytes(persistentBytes)} of persistent state that is ${formatBytes(persistentBytes + trainingBytes)} > ${formatBytes(device)}: ` +
+          'lower microBatchRows or the sequence length',
+      );
+    }
+    if (persistentBytes + generationBytes > device) {
+      reasons.push(
+        `generation needs ${formatBytes(generationBytes)} (KV cache for ${train.generationRows ?? train.batchRows * train.rollouts} sequences x ${train.seqLen} positions); ` +
+          `with ${formatBytes(persistentBytes)} of persistent state that is ${formatBytes(persistentBytes + generationBytes)} > ${formatBytes(device)}: ` +
+          'lower grpo.batchPairs, grpo.rollouts or grpo.maxNewTokens',
+      );
+    }
+  }
+  return {
+    params: P, items, persistentBytes, generationBytes, trainingBytes, totalBytes, largestTensor,
+    fits: reasons.length === 0, reasons, notes, ...(device !== undefined ? { deviceBytes: device } : {}),
+  };
+}
+
+/** The shape of one stage of a run, for planMemory. */
+export function trainShapeForStage(cfg: TrainConfig, stage: Stage): MemoryPlanTrain {
+  if (stage === 'sft') {
+    const s = cfg.sft;
+    return { stages: ['sft'], microBatchRows: s.microBatchRows, seqLen: s.maxSeqLen, rollouts: 1, batchRows: s.batchRows, maxNewTokens: 0, refModel: 'none' };
+  }
+  const g = cfg.grpo;
+  return {
+    stages: ['grpo'],
+    microBatchRows: g.microBatchRows,
+    seqLen: g.maxPromptLen + g.maxNewTokens,
+    rollouts: g.rollouts,
+    batchRows: 2 * g.batchPairs,
+    maxNewTokens: g.maxNewTokens,
+    refModel: g.klCoef > 0 ? 'bf16' : 'none',
+  };
+}
+
+/** An aligned table in MiB/GiB, then the totals, the device size and the verdict. */
+export function formatPlan(plan: MemoryPlan): string {
+  const rows = plan.items.map((i) => [i.name, i.phase, formatBytes(i.bytes), i.detail] as const);
+  const totals: [string, number][] = [
+    ['persistent', plan.persistentBytes],
+    ['generation phase', plan.generationBytes],
+    ['training phase', plan.trainingBytes],
+    ['peak (persistent + larger phase)', plan.totalBytes],
+  ];
+  if (plan.deviceBytes !== undefined) totals.push(['device', plan.deviceBytes]);
+  const phaseWidth = Math.max(...rows.map((r) => r[1].length), 'phase'.length);
+  // Item names and total labels share the space left of the size column.
+  const nameWidth = Math.max(...rows.map((r) => r[0].length), 'item'.length, ...totals.map(([l]) => l.length - phaseWidth - 2));
+  const sizeWidth = Math.max(...rows.map((r) => r[2].length), ...totals.map(([, b]) => formatBytes(b).length), 'size'.length);
+  const line = (name: string, phase: string, size: string, how: string) =>
+    `${name.padEnd(nameWidth)}  ${phase.padEnd(phaseWidth)}  ${size.padStart(sizeWidth)}  ${how}`.trimEnd();
+  const out = [line('item', 'phase', 'size', 'how'), ...rows.map((r) => line(...r))];
+  for (const [label, bytes] of totals) out.push(`${label.padEnd(nameWidth + phaseWidth + 2)}  ${formatBytes(bytes).padStart(sizeWidth)}`);
+  out.push(`largest single tensor: ${plan.largestTensor.name}, ${formatBytes(plan.largestTensor.bytes)}`);
+  out.push(plan.fits ? 'fits: yes' : `fits: NO\n${plan.reasons.map((r) => `  - ${r}`).join('\n')}`);
+  for (const note of plan.notes) out.push(`note: ${note}`);
+  return out.join('\n');
+}

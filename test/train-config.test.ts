@@ -1,0 +1,305 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseQwen3Config } from '../src/io/hf-model.js';
+import {
+  ConfigError,
+  configHash,
+  defaultTrainConfig,
+  describeConfig,
+  loadModelConfig,
+  loadTrainConfig,
+  parseOverrideArgs,
+  type TrainConfig,
+} from '../src/train/config.js';
+import { paramCount } from '../src/train/memory-plan.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'patarm-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+const sftData = file('sft.jsonl', '{"prompt":"p","chosen":"a","rejected":"b"}\n');
+const grpoData = file('grpo.jsonl', '{"prompt":"p","chosen":"a","rejected":"b"}\n');
+const tokenizerFile = file('tokenizer.json', '{"model":{}}');
+const modelDir = join(dir, 'model');
+mkdirSync(modelDir);
+writeFileSync(join(modelDir, 'config.json'), readFileSync('models/qwen3-0.6b.json'));
+writeFileSync(join(modelDir, 'tokenizer.json'), '{"model":{}}');
+
+/** Overrides that make a valid config from defaults alone. */
+const VALID = ['--model.path', modelDir, '--data.sft', sftData, '--data.grpo', grpoData];
+
+function problemsOf(run: () => unknown): string[] {
+  try {
+    run();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return [...(err as ConfigError).problems];
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadTrainConfig: defaults and overrides', () => {
+  it('fills every default of the brief and derives name, outDir and tokenizer', () => {
+    const cfg = loadTrainConfig(null, VALID);
+    const expected = defaultTrainConfig();
+    expect(cfg.sft).toEqual(expected.sft);
+    expect(cfg.grpo).toEqual(expected.grpo);
+    expect(cfg.seed).toBe(0);
+    expect(cfg.stages).toEqual(['sft', 'grpo']);
+    expect(cfg.name).toBe('run');
+    expect(cfg.outDir).toBe('runs/run');
+    expect(cfg.tokenizer).toBe(modelDir);
+    expect(cfg.model).toEqual({ path: modelDir, dtype: 'f32' });
+    expect(cfg.data).toEqual({ sft: sftData, grpo: grpoData, format: 'auto', onBadRow: 'error' });
+    expect(cfg.template).toEqual({ chat: false, thinking: false });
+    expect(cfg.checkpoint).toEqual({ every: 100, keep: 2 });
+    expect(cfg.log).toEqual({ every: 1 });
+    expect(cfg.eval).toEqual({});
+    // Spot-check the numbers themselves, not only that defaults round-trip.
+    expect([cfg.sft.lr, cfg.sft.minLr, cfg.sft.schedule, cfg.sft.batchRows, cfg.sft.microBatchRows]).toEqual([1.5e-6, 1.5e-7, 'cosine', 16, 4]);
+    expect([cfg.grpo.lr, cfg.grpo.batchPairs, cfg.grpo.rollouts, cfg.grpo.clipEps, cfg.grpo.klCoef, cfg.grpo.maxNewTokens]).toEqual([5e-7, 8, 16, 0.2, 0.001, 4096]);
+    expect(cfg.grpo.reward).toEqual({ f: 'graded', threshold: 2, high: 1.0, low: 0.5, formatPenalty: -1 });
+    expect(cfg.sft.betas).toEqual([0.9, 0.999]);
+  });
+
+  it('reads YAML, then applies dotted command-line overrides with typed values', () => {
+    const path = file('my-run.yaml', `seed: 7\nmodel:\n  path: ${modelDir}\ndata:\n  sft: ${sftData}\n  grpo: ${grpoData}\ngrpo:\n  lr: 1.0e-6\n  rollouts: 8\n`);
+    const cfg = loadTrainConfig(path, [
+      '--grpo.lr', '2e-6',
+      '--template.chat',
+      '--grpo.reward.f=constant',
+      '--sft.betas', '[0.9, 0.95]',
+      '--grpo.normalizeStd', 'false',
+      '--grpo.reward.formatPenalty', '-0.5',
+    ]);
+    expect(cfg.seed).toBe(7);
+    expect(cfg.grpo.lr).toBe(2e-6);
+    expect(cfg.grpo.rollouts).toBe(8);
+    expect(cfg.template.chat).toBe(true);
+    expect(cfg.grpo.reward.f).toBe('constant');
+    expect(cfg.sft.betas).toEqual([0.9, 0.95]);
+    expect(cfg.grpo.normalizeStd).toBe(false);
+    expect(cfg.grpo.reward.formatPenalty).toBe(-0.5);
+    expect(cfg.name).toBe('my-run');
+    expect(cfg.outDir).toBe('runs/my-run');
+  });
+
+  it('keeps string keys as text even when they look like numbers, and moves outDir with --name', () => {
+    const cfg = loadTrainConfig(null, [...VALID, '--name', '42', '--stages', 'sft']);
+    expect(cfg.name).toBe('42');
+    expect(cfg.outDir).toBe('runs/42');
+    expect(cfg.stages).toEqual(['sft']);
+  });
+
+  it('null on the command line unsets an optional key', () => {
+    const path = file('steps.yaml', `grpo:\n  steps: 10\n`);
+    expect(loadTrainConfig(path, VALID).grpo.steps).toBe(10);
+    expect(loadTrainConfig(path, [...VALID, '--grpo.steps', 'null']).grpo.steps).toBeUndefined();
+  });
+
+  it('reads JSON configs too', () => {
+    const path = file('run.json', JSON.stringify({ model: { path: modelDir }, data: { sft: sftData, grpo: grpoData }, sft: { epochs: 3 } }));
+    expect(loadTrainConfig(path, []).sft.epochs).toBe(3);
+  });
+
+  it('parses --key value, --key=value and bare flags', () => {
+    expect(parseOverrideArgs(['--a.b', '1', '--c=x=y', '--flag', '--d', '-1'])).toEqual([
+      { key: 'a.b', text: '1' },
+      { key: 'c', text: 'x=y' },
+      { key: 'flag', text: 'true' },
+      { key: 'd', text: '-1' },
+    ]);
+  });
+});
+
+describe('loadTrainConfig: every problem at once, with its key path', () => {
+  it('lists unknown keys with suggestions, type and range errors and missing files together', () => {
+    const path = file(
+      'bad.yaml',
+      [
+        'model:',
+        `  path: ${modelDir}`,
+        'data:',
+        `  sft: ${join(dir, 'nope.jsonl')}`,
+        `  grpo: ${grpoData}`,
+        'sft:',
+        '  lr: abc',
+        '  rollouts: 4',
+        'grpo:',
+        '  lrr: 1.0e-6',
+        '  batchPairs: 2.5',
+        '  batchRows: 16',
+        '  clipEps: 1.5',
+        '  topP: 0',
+        'stages: [grpo, sft]',
+      ].join('\n'),
+    );
+    const problems = problemsOf(() => loadTrainConfig(path, ['--checkpoint.evry', '5']));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        "unknown key 'grpo.lrr' (did you mean 'grpo.lr'?)",
+        "unknown key 'sft.rollouts' (did you mean 'grpo.rollouts'?)",
+        "unknown key 'grpo.batchRows': GRPO batches are counted in pairs: use 'grpo.batchPairs' (rows = 2 * batchPairs)",
+        "unknown key 'checkpoint.evry' (did you mean 'checkpoint.every'?) (command line --checkpoint.evry)",
+        "sft.lr: must be a number, got 'abc'",
+        'grpo.batchPairs: must be an integer, got 2.5',
+        'grpo.clipEps: must be > 0 and < 1, got 1.5',
+        'grpo.topP: must be > 0 and <= 1, got 0',
+        'stages: must run sft before grpo, got ["grpo","sft"]',
+        `data.sft: no such file or folder: ${join(dir, 'nope.jsonl')}`,
+      ]),
+    );
+    expect(problems).toHaveLength(10);
+  });
+
+  it('puts every problem in the message, under the config source', () => {
+    try {
+      loadTrainConfig(null, [...VALID, '--grpo.lr', 'fast', '--seed', '-1']);
+      throw new Error('expected a ConfigError');
+    } catch (err) {
+      const message = (err as Error).message;
+      expect(message).toContain('invalid training config (defaults and command line)');
+      expect(message).toContain("  - grpo.lr: must be a number, got 'fast'");
+      expect(message).toContain('  - seed: must be >= 0 and <= 4294967295, got -1');
+    }
+  });
+
+  it('checks relations between keys', () => {
+    const problems = problemsOf(() =>
+      loadTrainConfig(null, [
+        '--model.path', modelDir, '--model.init', 'random',
+        '--stages', 'sft,grpo', '--data.sft', sftData,
+        '--sft.batchRows', '7', '--sft.microBatchRows', '8',
+        '--sft.minLr', '1e-3',
+        '--grpo.reward.low', '2',
+        '--eval.every', '10',
+      ]),
+    );
+    expect(problems).toEqual([
+      'model: give either model.path (a Hugging Face model folder) or model.init: random, not both',
+      "model.config: required when model.init is 'random' (a config.json, e.g. models/qwen3-0.6b.json)",
+      "data.grpo: required because stages includes 'grpo'",
+      'data.eval: required because eval.every is set',
+      'sft.minLr (0.001) must not exceed sft.lr (0.0000015)',
+      'sft.batchRows must be even (the two judgments of a pair stay in one batch), got 7',
+      'sft.microBatchRows (8) must not exceed sft.batchRows (7)',
+      'grpo.reward.low (2) must not exceed grpo.reward.high (1)',
+    ]);
+  });
+
+  it('requires a tokenizer with random init and checks model and data paths on disk', () => {
+    const problems = problemsOf(() =>
+      loadTrainConfig(null, ['--model.init', 'random', '--model.config', join(dir, 'missing.json'), '--stages', 'sft', '--data.sft', dir]),
+    );
+    expect(problems).toEqual([
+      "tokenizer: required when model.init is 'random' (a folder with tokenizer.json, or the file)",
+      `data.sft: cannot tell the format of '${dir}' from its extension; use .jsonl, .ndjson, .json or .parquet, or set data.format`,
+      `model.config: no such file or folder: ${join(dir, 'missing.json')}`,
+      `data.sft: expected a file, found a folder: ${dir}`,
+    ]);
+  });
+
+  it('finds a model folder without config.json and a tokenizer folder without tokenizer.json', () => {
+    const empty = join(dir, 'empty-model');
+    mkdirSync(empty, { recursive: true });
+    const problems = problemsOf(() => loadTrainConfig(null, ['--model.path', empty, '--stages', 'sft', '--data.sft', sftData]));
+    expect(problems).toEqual([`model.path: no config.json in ${empty}`, `tokenizer: no tokenizer.json in ${empty}`]);
+    // With path checks off only the config's own consistency is checked.
+    expect(loadTrainConfig(null, ['--model.path', empty, '--stages', 'sft', '--data.sft', sftData], { checkPaths: false }).model.path).toBe(empty);
+  });
+
+  it("checks sequence lengths against the model's context", () => {
+    const problems = problemsOf(() => loadTrainConfig(null, [...VALID, '--grpo.maxPromptLen', '40000', '--sft.maxSeqLen', '50000']));
+    expect(problems).toEqual([
+      "sft.maxSeqLen (50000) exceeds the model's context (max_position_embeddings 40960)",
+      "grpo.maxPromptLen + grpo.maxNewTokens (44096) exceeds the model's context (max_position_embeddings 40960)",
+    ]);
+  });
+
+  it('accepts random init from a models/*.json with a tokenizer file, and loads that model config', () => {
+    const cfg = loadTrainConfig(null, ['--model.init', 'random', '--model.config', 'models/qwen3-0.6b.json', '--tokenizer', tokenizerFile, '--stages', 'sft', '--data.sft', sftData]);
+    expect(loadModelConfig(cfg).hiddenSize).toBe(1024);
+  });
+
+  it('reports YAML syntax errors and a non-mapping top level', () => {
+    const broken = file('broken.yaml', 'sft:\n  lr: [1\n');
+    expect(problemsOf(() => loadTrainConfig(broken, []))[0]).toMatch(/^not valid YAML: /);
+    const list = file('list.yaml', '- 1\n- 2\n');
+    expect(problemsOf(() => loadTrainConfig(list, []))).toEqual(['the top level must be a mapping of keys, got [1,2]']);
+    expect(problemsOf(() => loadTrainConfig(file('x.toml', ''), []))).toEqual(["unknown config extension '.toml': use .json, .yaml or .yml"]);
+  });
+});
+
+describe('describeConfig and configHash', () => {
+  it('dumps YAML that loads back to the same config', () => {
+    const cfg = loadTrainConfig(null, [...VALID, '--grpo.steps', '12', '--template.rubricsFile', sftData]);
+    const dumped = file('dumped.yaml', describeConfig(cfg));
+    expect(readFileSync(dumped, 'utf8')).toMatch(/^# Training config/);
+    expect(loadTrainConfig(dumped, [])).toEqual(cfg);
+  });
+
+  it('hashes training settings only', () => {
+    const a = loadTrainConfig(null, VALID);
+    const b: TrainConfig = { ...a, outDir: 'elsewhere', log: { every: 5 } };
+    const c: TrainConfig = { ...a, grpo: { ...a.grpo, lr: 1e-6 } };
+    expect(configHash(b)).toBe(configHash(a));
+    expect(configHash(c)).not.toBe(configHash(a));
+    expect(configHash(a)).toMatch(/^[0-9a-f]{16}$/);
+  });
+});
+
+describe('models/', () => {
+  const names = readdirSync('models');
+
+  it('has the Qwen3 configs of qwen3.md, each a valid config.json', () => {
+    // [hidden, layers, heads, kv heads, head_dim, intermediate, tied]
+    const table: Record<string, [number, number, number, number, number, number, boolean]> = {
+      'qwen3-0.6b.json': [1024, 28, 16, 8, 128, 3072, true],
+      'qwen3-1.7b.json': [2048, 28, 16, 8, 128, 6144, true],
+      'qwen3-4b.json': [2560, 36, 32, 8, 128, 9728, true],
+      'qwen3-8b.json': [4096, 36, 32, 8, 128, 12288, false],
+      'qwen3-14b.json': [5120, 40, 40, 8, 128, 17408, false],
+    };
+    expect(names.filter((n) => n.endsWith('.json')).sort()).toEqual(Object.keys(table).sort());
+    for (const [name, [H, L, Hq, Hkv, D, I, tied]] of Object.entries(table)) {
+      const json = JSON.parse(readFileSync(join('models', name), 'utf8')) as Record<string, unknown>;
+      const cfg = parseQwen3Config(json, name);
+      expect([cfg.hiddenSize, cfg.numLayers, cfg.numHeads, cfg.numKvHeads, cfg.headDim, cfg.intermediateSize, cfg.tieWordEmbeddings], name).toEqual([H, L, Hq, Hkv, D, I, tied]);
+      expect([cfg.vocabSize, cfg.ropeTheta, cfg.rmsNormEps, cfg.maxPositionEmbeddings, cfg.torchDtype], name).toEqual([151936, 1e6, 1e-6, 40960, 'bfloat16']);
+    }
+    // The names promise the sizes: 0.6B and 8B parameter counts.
+    const count = (name: string) => paramCount(parseQwen3Config(JSON.parse(readFileSync(join('models', name), 'utf8')), name));
+    expect(count('qwen3-0.6b.json')).toBe(596049920);
+    expect(count('qwen3-8b.json')).toBe(8190735360);
+  });
+
+  it('every models/*.yaml is a valid training config (paths not checked)', () => {
+    const yamls = names.filter((n) => n.endsWith('.yaml'));
+    expect(yamls.sort()).toEqual(['patarm-0.6b.yaml', 'patarm-14b.yaml', 'patarm-8b.yaml']);
+    for (const name of yamls) {
+      const cfg = loadTrainConfig(join('models', name), [], { checkPaths: false });
+      expect(cfg.name).toBe(name.replace(/\.yaml$/, ''));
+      expect(cfg.model.path).toMatch(/^\/path\/to\/Qwen3-/);
+    }
+  });
+
+  it("patarm-8b.yaml and patarm-14b.yaml carry the paper's settings", () => {
+    for (const name of ['patarm-8b.yaml', 'patarm-14b.yaml']) {
+      const { sft, grpo, data } = loadTrainConfig(join('models', name), [], { checkPaths: false });
+      expect([sft.lr, sft.minLr, sft.batchRows, sft.epochs], name).toEqual([1.5e-6, 1.5e-7, 512, 1]);
+      expect([grpo.lr, 2 * grpo.batchPairs, grpo.rollouts, grpo.maxNewTokens, grpo.temperature, grpo.topP, grpo.clipEps, grpo.klCoef], name).toEqual([
+        5e-7, 256, 16, 4096, 1, 1, 0.2, 0.001,
+      ]);
+      expect([grpo.betas, grpo.weightDecay, grpo.gradClip, grpo.epochs, grpo.reward.f, grpo.reward.threshold], name).toEqual([[0.9, 0.999], 0.01, 1, 1, 'graded', 2]);
+      expect(data.sft).toBe('/path/to/sft_train_35.6k.jsonl');
+      expect(data.grpo).toBe('/path/to/rl_train_mix_41.7k.jsonl');
+    }
+  });
+});

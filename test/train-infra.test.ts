@@ -1,0 +1,650 @@
+import { spawn } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseQwen3Config, qwen3WeightShapes, type Qwen3Config } from '../src/io/hf-model.js';
+import {
+  checkpointName,
+  CheckpointError,
+  latestCheckpoint,
+  listCheckpoints,
+  pruneCheckpoints,
+  readCheckpoint,
+  recoverInterruptedWrites,
+  writeCheckpoint,
+  type CheckpointContent,
+  type TrainerState,
+} from '../src/train/checkpoint.js';
+import { loadTrainConfig } from '../src/train/config.js';
+import { formatPlan, paramCount, parseBytes, planMemory, trainShapeForStage, type MemoryPlanTrain } from '../src/train/memory-plan.js';
+import { MetricsLog, readMetrics, roundMetric, type MetricsRow } from '../src/train/metrics.js';
+import { formatDuration, formatNumber, ProgressReporter } from '../src/train/progress.js';
+import { lineChartSvg, niceTicks, renderHtmlReport, writeHtmlReport } from '../src/train/report-html.js';
+import { learningRate } from '../src/train/schedule.js';
+import { StopFlag } from '../src/train/signals.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'patarm-infra-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const MiB = 1024 * 1024;
+const modelConfig = (name: string): Qwen3Config => parseQwen3Config(JSON.parse(readFileSync(`models/qwen3-${name}.json`, 'utf8')), name);
+
+// ---------------------------------------------------------------------------
+
+describe('learningRate', () => {
+  const base = { lr: 1e-3, minLr: 1e-4, warmupSteps: 2 };
+
+  it('warms up linearly from 0, then decays to minLr at the last step (hand-computed)', () => {
+    // warmup: lr * step / 2
+    expect(learningRate(1, 12, { ...base, schedule: 'cosine' })).toBeCloseTo(5e-4, 15);
+    expect(learningRate(2, 12, { ...base, schedule: 'cosine' })).toBeCloseTo(1e-3, 15);
+    // step 4: progress (4 - 2) / (12 - 2) = 0.2
+    expect(learningRate(4, 12, { ...base, schedule: 'linear' })).toBeCloseTo(1e-4 + 9e-4 * 0.8, 15); // 8.2e-4
+    expect(learningRate(4, 12, { ...base, schedule: 'cosine' })).toBeCloseTo(9.140576474687264e-4, 15); // 1e-4 + 4.5e-4 * (1 + cos 36deg)
+    // step 7: progress 0.5, both decays at the midpoint
+    expect(learningRate(7, 12, { ...base, schedule: 'linear' })).toBeCloseTo(5.5e-4, 15);
+    expect(learningRate(7, 12, { ...base, schedule: 'cosine' })).toBeCloseTo(5.5e-4, 15);
+    for (const schedule of ['linear', 'cosine'] as const) expect(learningRate(12, 12, { ...base, schedule })).toBeCloseTo(1e-4, 15);
+    expect(learningRate(12, 12, { ...base, schedule: 'constant' })).toBe(1e-3);
+    expect(learningRate(1, 5, { ...base, warmupSteps: 0, schedule: 'constant' })).toBe(1e-3);
+  });
+
+  it('rejects steps outside 1..totalSteps and inconsistent settings', () => {
+    expect(() => learningRate(0, 10, { ...base, schedule: 'constant' })).toThrow(/step must be an integer in 1\.\.10 \(1-based\), got 0/);
+    expect(() => learningRate(11, 10, { ...base, schedule: 'constant' })).toThrow(/got 11/);
+    expect(() => learningRate(1, 10, { ...base, minLr: 1, schedule: 'cosine' })).toThrow(/minLr <= lr/);
+  });
+});
+
+// ---------------------------------------------------------------------------
+
+describe('planMemory', () => {
+  const bigAdapter = { maxBufferBytes: 2 ** 31, maxStorageBindingBytes: 2 ** 30 };
+  const sft = (microBatchRows: number, seqLen: number): MemoryPlanTrain => ({
+    stages: ['sft'], microBatchRows, seqLen, rollouts: 1, batchRows: 16, maxNewTokens: 0, refModel: 'none',
+  });
+
+  it('parses byte sizes with decimal and binary units', () => {
+    expect(parseBytes('24GB')).toBe(24e9);
+    expect(parseBytes('80GiB')).toBe(80 * 2 ** 30);
+    expect(parseBytes('512MiB')).toBe(512 * MiB);
+    expect(parseBytes('1.5G')).toBe(1.5 * 2 ** 30);
+    expect(parseBytes('4096')).toBe(4096);
+    expect(() => parseBytes('24 XB')).toThrow("invalid byte size '24 XB': expected a number with a unit such as 24GB, 80GiB or 512MiB");
+    expect(() => parseBytes('lots')).toThrow(/invalid byte size 'lots'/);
+  });
+
+  it('Qwen3-8B does not fit 24 GB nor 80 GB in f32 training: 16 bytes/param x 8.19e9', () => {
+    const m = modelConfig('8b');
+    expect(paramCount(m)).toBe(8190735360);
+    for (const gpu of ['24GB', '80GB']) {
+      const plan = planMemory(m, sft(1, 2048), { ...bigAdapter, totalBytes: parseBytes(gpu) });
+      expect(plan.fits, gpu).toBe(false);
+      expect(plan.reasons, gpu).toHaveLength(1);
+      expect(plan.reasons[0]).toContain('weights + gradients + AdamW m and v alone need 16 bytes/param x 8.19e9 params = 122.05 GiB');
+      expect(plan.reasons[0]).toContain(`more than the device's ${gpu === '24GB' ? '22.35' : '74.51'} GiB`);
+      // Every one of the four f32 copies is at least 4 bytes/param.
+      for (const item of plan.items.slice(0, 4)) expect(item.bytes).toBeGreaterThanOrEqual(8190735360 * 4);
+    }
+  });
+
+  // Qwen3-0.6B, hand-computed with the pool's size classes (powers of two up to 64 MiB, then 16 MiB steps).
+  const embedding = 38 * 16 * MiB; // 151936 x 1024 x 4 B = 593.5 MiB -> 608 MiB
+  const layerWeights = (8 + 4 + 4 + 8 + 16 + 16 + 16) * MiB + 2 * 512 + 2 * 4096; // q k v o, gate up down (12 -> 16 MiB), q/k norms, layer norms
+  const weights06 = embedding + 28 * layerWeights + 4096;
+  const floatsPerTokenPerLayer = 4 * 1024 + 3 * 2048 + 3 * 1024 + 3 * 3072 + 2 + 2 * 16 + 8; // 22570
+
+  it('Qwen3-0.6B with a micro-batch of 4 x 2048 tokens: the items, and why it does not fit 24 GB', () => {
+    const plan = planMemory(modelConfig('0.6b'), sft(4, 2048), { ...bigAdapter, totalBytes: parseBytes('24GB') });
+    const bytes = Object.fromEntries(plan.items.map((i) => [i.name, i.bytes]));
+    expect(bytes['weights (f32)']).toBe(weights06);
+    expect(bytes['gradients (f32)']).toBe(weights06);
+    expect(bytes['AdamW m (f32)']).toBe(weights06);
+    expect(bytes['AdamW v (f32)']).toBe(weights06);
+    expect(bytes['RoPE table']).toBe(32 * MiB); // 40960 x 128 x 4 B = 20 MiB
+    const N = 8192; // at this N every activation is a size class already
+    expect(bytes['activations kept by forward']).toBe(28 * N * 4 * floatsPerTokenPerLayer + N * 4 * (2 * 1024 + 7));
+    expect(bytes['backward working set']).toBe(3 * 32 * MiB + 3 * 96 * MiB); // dx, dH, dNormed + gate/up/act gradients
+    expect(bytes['LM head logits chunk']).toBe(256 * MiB); // 441 rows x 151936 x 4 B, rounded to 16 MiB
+    expect(bytes['KV cache']).toBeUndefined();
+    expect(plan.persistentBytes).toBe(4 * weights06 + 32 * MiB);
+    expect(plan.totalBytes).toBe(plan.persistentBytes + plan.trainingBytes);
+    expect(plan.fits).toBe(false);
+    expect(plan.reasons).toEqual([
+      'a micro-batch of 4 x 2048 tokens needs 19.97 GiB of activations; with 10.28 GiB of persistent state that is 30.26 GiB > 22.35 GiB: lower microBatchRows or the sequence length',
+    ]);
+  });
+
+  it('Qwen3-0.6B with a micro-batch of 1 x 2048 tokens fits 24 GB', () => {
+    const plan = planMemory(modelConfig('0.6b'), sft(1, 2048), { ...bigAdapter, totalBytes: parseBytes('24GB') });
+    const activations = plan.items.find((i) => i.name === 'activations kept by forward')!.bytes;
+    // [2048, 3072] f32 is 24 MiB, allocated as 32 MiB: gate, up and act of each layer.
+    expect(activations).toBe(28 * (2048 * 4 * floatsPerTokenPerLayer + 3 * 8 * MiB) + 2048 * 4 * (2 * 1024 + 7));
+    expect(plan.fits).toBe(true);
+    expect(plan.reasons).toEqual([]);
+    expect(plan.totalBytes).toBeLessThan(24e9);
+  });
+
+  it('GRPO adds the reference model and the KV cache, and checks the binding limit', () => {
+    const adapter = { maxBufferBytes: 256 * MiB, maxStorageBindingBytes: 128 * MiB, totalBytes: parseBytes('24GB') };
+    const grpo = (rollouts: number): MemoryPlanTrain => ({
+      stages: ['grpo'], microBatchRows: 1, seqLen: 2048, rollouts, batchRows: 4, maxNewTokens: 1024, refModel: 'bf16',
+    });
+    const plan = planMemory(modelConfig('0.6b'), grpo(4), adapter);
+    const kv = plan.items.find((i) => i.name === 'KV cache')!;
+    expect(kv.bytes).toBe(2 * 28 * 16 * 2048 * 8 * 128 * 4); // 16 sequences, 128 MiB per layer tensor
+    expect(kv.phase).toBe('generation');
+    expect(plan.items.find((i) => i.name === 'reference model (bf16)')!.bytes).toBeGreaterThanOrEqual(596049920 * 2);
+    expect(plan.largestTensor).toEqual({ name: 'KV cache of one layer (16 seqs x 2048 positions)', bytes: 128 * MiB });
+    expect(plan.fits).toBe(true);
+
+    const twice = planMemory(modelConfig('0.6b'), grpo(8), adapter);
+    expect(twice.fits).toBe(false);
+    expect(twice.reasons[0]).toBe(
+      'the KV cache of one layer (32 seqs x 2048 positions) takes 256.0 MiB, more than one storage binding holds on this adapter (128.0 MiB); lower the batch, rollouts or sequence length',
+    );
+  });
+
+  it('the 0.6B workstation config fits 24 GB in both stages; unknown device memory is a note', () => {
+    const cfg = loadTrainConfig('models/patarm-0.6b.yaml', [], { checkPaths: false });
+    for (const stage of cfg.stages) {
+      const plan = planMemory(modelConfig('0.6b'), trainShapeForStage(cfg, stage), { maxBufferBytes: 2 ** 31, maxStorageBindingBytes: 2 ** 30, totalBytes: parseBytes('24GB') });
+      expect(plan.reasons, stage).toEqual([]);
+    }
+    const unknown = planMemory(modelConfig('0.6b'), sft(1, 2048), bigAdapter);
+    expect(unknown.fits).toBe(true);
+    expect(unknown.notes[0]).toMatch(/device memory unknown .*--gpu-memory/);
+  });
+
+  it('formats an aligned table with the verdict', () => {
+    const text = formatPlan(planMemory(modelConfig('0.6b'), sft(4, 2048), { ...bigAdapter, totalBytes: parseBytes('24GB') }));
+    const lines = text.split('\n');
+    expect(lines[0]).toMatch(/^item\s+phase\s+size\s+how$/);
+    // The size column ends at the same place on every item and total line.
+    const sizeEnds = lines.slice(1, 13).map((l) => /\d (GiB|MiB|KiB|B)\b/.exec(l)!.index + /\d (GiB|MiB|KiB|B)\b/.exec(l)![0].length);
+    expect(new Set(sizeEnds).size).toBe(1);
+    expect(text).toContain('weights (f32)');
+    expect(text).toContain('peak (persistent + larger phase)');
+    expect(text).toMatch(/fits: NO\n  - a micro-batch of 4 x 2048 tokens/);
+  });
+});
+
+// ---------------------------------------------------------------------------
+
+describe('MetricsLog and readMetrics', () => {
+  const clock = () => {
+    let t = 1000;
+    return () => (t += 0.25);
+  };
+
+  it('writes one rounded, key-ordered JSON line per step, flushed at once', () => {
+    const out = join(dir, 'metrics-a');
+    const log = MetricsLog.create(out, { now: clock() });
+    log.append(1, 'sft', { loss: 1 / 3, lr: 1.5e-6, tokensPerSecond: 12345 });
+    // Readable before close: a killed run keeps every finished line.
+    expect(readFileSync(join(out, 'metrics.jsonl'), 'utf8')).toBe('{"step":1,"stage":"sft","time":0.25,"loss":0.333333,"lr":0.0000015,"tokensPerSecond":12345}\n');
+    log.append(2, 'grpo', { rewardMean: 2 / 3, kl: NaN, parAccuracy: 0.5 });
+    log.close();
+    const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').split('\n');
+    expect(lines[1]).toBe('{"step":2,"stage":"grpo","time":0.5,"kl":"NaN","parAccuracy":0.5,"rewardMean":0.666667}');
+    const { rows, truncatedLastLine } = readMetrics(join(out, 'metrics.jsonl'));
+    expect(truncatedLastLine).toBeUndefined();
+    expect(rows).toHaveLength(2);
+    expect(rows[1]!.kl).toBeNaN();
+    expect(rows[0]!.loss).toBe(0.333333);
+  });
+
+  it('identical runs write identical files', () => {
+    const write = (name: string) => {
+      const log = MetricsLog.create(join(dir, name), { now: clock() });
+      for (let s = 1; s <= 5; s++) log.append(s, 'sft', { loss: Math.exp(-s / 7), lr: learningRate(s, 5, { lr: 1e-5, minLr: 1e-6, schedule: 'cosine', warmupSteps: 1 }) });
+      log.close();
+      return readFileSync(join(dir, name, 'metrics.jsonl'), 'utf8');
+    };
+    expect(write('run-1')).toBe(write('run-2'));
+    expect(roundMetric(123456789)).toBe(123456789);
+    expect(roundMetric(0.1234567891)).toBe(0.123457);
+    expect(roundMetric(-Infinity)).toBe('-Infinity');
+  });
+
+  it('reports a truncated last line and rejects a broken line elsewhere', () => {
+    const out = join(dir, 'metrics-b');
+    const log = MetricsLog.create(out, { now: clock() });
+    log.append(1, 'sft', { loss: 1 });
+    log.append(2, 'sft', { loss: 0.5 });
+    log.close();
+    const path = join(out, 'metrics.jsonl');
+    appendFileSync(path, '{"step":3,"stage":"sft","lo');
+    const result = readMetrics(path);
+    expect(result.rows.map((r) => r.step)).toEqual([1, 2]);
+    expect(result.truncatedLastLine).toEqual({ line: 3, text: '{"step":3,"stage":"sft","lo' });
+    writeFileSync(path, '{"step":1,"stage":"sft"}\n{oops\n{"step":3,"stage":"sft"}\n');
+    expect(() => readMetrics(path)).toThrow(new RegExp(`${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} line 2: not valid JSON`));
+  });
+
+  it('keeps the first rows of an earlier run when resuming', () => {
+    const out = join(dir, 'metrics-c');
+    const first = MetricsLog.create(out, { now: clock() });
+    for (let s = 1; s <= 3; s++) first.append(s, 'sft', { loss: s });
+    first.close();
+    appendFileSync(join(out, 'metrics.jsonl'), '{"step":4,"st'); // killed mid-line after the checkpoint at step 2
+    const resumed = MetricsLog.create(out, { keepRows: 2, now: clock() });
+    expect(resumed.rows).toBe(2);
+    resumed.append(3, 'sft', { loss: 30 });
+    resumed.close();
+    expect(readMetrics(join(out, 'metrics.jsonl')).rows.map((r) => [r.step, r.loss])).toEqual([[1, 1], [2, 2], [3, 30]]);
+    expect(() => MetricsLog.create(out, { keepRows: 10 })).toThrow(/resuming needs its first 10 metrics lines, but the file has 3 complete lines/);
+  });
+});
+
+// ---------------------------------------------------------------------------
+
+function captureStream(isTTY: boolean): { stream: PassThrough & { isTTY?: boolean; columns?: number }; text: () => string } {
+  const stream = new PassThrough() as PassThrough & { isTTY?: boolean; columns?: number };
+  stream.isTTY = isTTY;
+  stream.columns = 120;
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
+}
+
+describe('ProgressReporter', () => {
+  it('formats numbers and durations', () => {
+    expect(formatNumber(1.23449)).toBe('1.234');
+    expect(formatNumber(1.5e-6)).toBe('1.5e-6');
+    expect(formatNumber(0.5)).toBe('0.5');
+    expect(formatNumber(12345.6)).toBe('12346');
+    expect(formatNumber(42)).toBe('42');
+    expect(formatDuration(45)).toBe('45s');
+    expect(formatDuration(190)).toBe('3m10s');
+    expect(formatDuration(7500)).toBe('2h05m');
+    expect(formatDuration(NaN)).toBe('?');
+  });
+
+  it('prints plain lines every k steps (plus the first and the last) off a TTY', async () => {
+    const { stream, text } = captureStream(false);
+    let ms = 0;
+    const p = new ProgressReporter({ stream, every: 5, now: () => ms });
+    p.start('sft', 100);
+    for (let step = 1; step <= 10; step++) {
+      ms = step * 1000; // one step per second -> eta = remaining steps in seconds
+      p.update(step, { loss: 1.23449, lr: 1.5e-6, unrelated: 7 });
+    }
+    p.log('checkpoint saved');
+    p.stop();
+    await new Promise((r) => setImmediate(r));
+    expect(text()).toBe(
+      [
+        '[sft] step 1/100 loss 1.234 lr 1.5e-6 eta 1m39s',
+        '[sft] step 5/100 loss 1.234 lr 1.5e-6 eta 1m35s',
+        '[sft] step 10/100 loss 1.234 lr 1.5e-6 eta 1m30s',
+        'checkpoint saved',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('measures the ETA from the steps run since a resume', () => {
+    let ms = 0;
+    const p = new ProgressReporter({ stream: captureStream(false).stream, now: () => ms });
+    p.start('grpo', 100, 90);
+    ms = 10_000;
+    expect(p.eta(95)).toBe(10); // 5 steps in 10 s, 5 to go
+  });
+
+  it('is silent when quiet, except for log messages', async () => {
+    const { stream, text } = captureStream(false);
+    const p = new ProgressReporter({ stream, quiet: true });
+    p.start('sft', 3);
+    for (let s = 1; s <= 3; s++) p.update(s, { loss: 1 });
+    p.log('done');
+    p.stop();
+    await new Promise((r) => setImmediate(r));
+    expect(text()).toBe('done\n');
+  });
+
+  it('draws a bar with metrics and ETA on a TTY', async () => {
+    const { stream, text } = captureStream(true);
+    let ms = 0;
+    const p = new ProgressReporter({ stream, now: () => ms });
+    p.start('grpo', 10);
+    ms = 2000;
+    p.update(4, { rewardMean: 0.75 });
+    p.stop();
+    await new Promise((r) => setImmediate(r));
+    const out = text();
+    expect(out).toContain('[grpo]');
+    expect(out).toContain('4/10 reward 0.75 | eta 3s');
+    expect(out).not.toContain('step 4/10'); // not the plain-line format
+  });
+});
+
+// ---------------------------------------------------------------------------
+
+describe('HTML report', () => {
+  const rows: MetricsRow[] = [
+    ...[1, 2, 3].map((step) => ({ step, stage: 'sft' as const, time: step, loss: 2 / step, lr: 1e-6 })),
+    ...[1, 2, 3, 4].map((step) => ({ step, stage: 'grpo' as const, time: 10 + step, rewardMean: step / 8, kl: step === 2 ? NaN : 0.01 * step, custom: 5 })),
+  ];
+
+  it('picks round tick values', () => {
+    expect(niceTicks(0, 1)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
+    expect(niceTicks(3, 97)).toEqual([20, 40, 60, 80]);
+    expect(niceTicks(0.13, 0.87)).toEqual([0.2, 0.4, 0.6, 0.8]);
+    expect(niceTicks(5, 5)).toEqual([5]);
+  });
+
+  it('draws a chart per metric per stage, self-contained, with ticks and hover titles', () => {
+    const html = renderHtmlReport(rows, {
+      title: 'run <x>',
+      configSummary: 'seed: 0\nname: a&b',
+      results: { caption: 'RewardBench', columns: ['section', 'accuracy'], rows: [['Chat', 0.8771], ['Safety', 0.5]] },
+    });
+    expect(html).not.toMatch(/<script|<link|src=|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
+    expect(html.match(/<svg /g)).toHaveLength(5); // sft: loss, lr; grpo: reward mean, KL, custom (none for step or time)
+    for (const title of ['sft: loss', 'sft: learning rate', 'grpo: reward mean', 'grpo: KL to reference (1 non-finite value not drawn)', 'grpo: custom']) {
+      expect(html).toContain(`<title>${title}</title>`);
+    }
+    expect(html).toContain('<title>step 3: 0.6667</title>'); // sft loss 2/3 hover
+    expect(html).toContain('<title>step 4: 0.5</title>'); // grpo reward 4/8
+    expect(html).toContain('<h1>run &lt;x&gt;</h1>');
+    expect(html).toContain('name: a&amp;b');
+    expect(html).toContain('<td>Chat</td><td>0.8771</td>');
+    // The sft charts come before the grpo ones, and known metrics before unknown ones.
+    expect(html.indexOf('sft: loss')).toBeLessThan(html.indexOf('grpo: reward mean'));
+    expect(html.indexOf('grpo: KL')).toBeLessThan(html.indexOf('grpo: custom'));
+  });
+
+  it('labels both axes with ticks and places points inside the plot', () => {
+    const svg = lineChartSvg({ x: [0, 10], y: [0, 1] }, { title: 't', width: 520, height: 240 });
+    // y ticks 0..1 by 0.2, x ticks 0..10 by 2
+    for (const label of ['0', '0.2', '0.4', '0.6', '0.8', '1']) expect(svg).toContain(`class="l">${label}</text>`);
+    for (const label of ['2', '4', '6', '8', '10']) expect(svg).toContain(`class="l">${label}</text>`);
+    // plot area x 64..504, y 30..200: (0, 0) bottom-left, (10, 1) top-right
+    expect(svg).toContain('<polyline points="64.0,200.0 504.0,30.0"');
+  });
+
+  it('writes report.html atomically', async () => {
+    const out = join(dir, 'report');
+    const path = await writeHtmlReport(out, rows, { title: 'r' });
+    expect(path).toBe(join(out, 'report.html'));
+    expect(readFileSync(path, 'utf8')).toMatch(/^<!DOCTYPE html>/);
+    expect(readdirSync(out)).toEqual(['report.html']);
+  });
+});
+
+// ---------------------------------------------------------------------------
+
+const TINY: Qwen3Config = {
+  vocabSize: 32, hiddenSize: 8, intermediateSize: 16, numLayers: 1, numHeads: 2, numKvHeads: 1, headDim: 4,
+  rmsNormEps: 1e-6, ropeTheta: 10000, maxPositionEmbeddings: 64, tieWordEmbeddings: false, torchDtype: 'float32',
+};
+
+function tensorsFor(cfg: Qwen3Config, offset: number): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>();
+  let k = offset;
+  for (const [name, shape] of qwen3WeightShapes(cfg)) {
+    const t = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    for (let i = 0; i < t.length; i++) t[i] = Math.sin(k++) * 0.1;
+    out.set(name, t);
+  }
+  return out;
+}
+
+const trainerState = (step: number): TrainerState => ({
+  stage: 'grpo', step, epoch: 0, dataPosition: step * 8,
+  sampler: { seed: 3, epoch: 0, position: step * 8, pairCount: 100 },
+  rng: { seed: 3, draws: step * 16 }, configHash: 'abc123', metricsRows: step,
+});
+
+function content(step: number, extra: Partial<CheckpointContent> = {}): CheckpointContent {
+  return {
+    config: TINY,
+    weights: tensorsFor(TINY, step),
+    optimizer: { m: tensorsFor(TINY, 1000 + step), v: tensorsFor(TINY, 2000 + step), step },
+    trainer: trainerState(step),
+    ...extra,
+  };
+}
+
+describe('checkpoints', () => {
+  const tokenizerJson = join(dir, 'tokenizer.json');
+  writeFileSync(tokenizerJson, '{"model":{"type":"BPE"}}');
+
+  it('round-trips weights, optimizer, trainer state and tokenizer files', async () => {
+    const out = join(dir, 'ckpt-a', checkpointName('grpo', 5));
+    const c = content(5, { tokenizerFiles: [tokenizerJson] });
+    await writeCheckpoint(out, c);
+    expect(readdirSync(out).sort()).toEqual(['config.json', 'model.safetensors', 'optimizer.safetensors', 'tokenizer.json', 'trainer_state.json']);
+    const back = await readCheckpoint(out);
+    expect(back.config).toEqual(TINY);
+    expect(back.weights).toEqual(c.weights);
+    expect(back.optimizer).toEqual({ m: c.optimizer!.m, v: c.optimizer!.v, step: 5 });
+    expect(back.trainer).toEqual(trainerState(5));
+    expect(back.tokenizerFiles).toEqual([join(resolve(out), 'tokenizer.json')]);
+    expect(readFileSync(back.tokenizerFiles[0]!, 'utf8')).toBe('{"model":{"type":"BPE"}}');
+    expect(readdirSync(join(dir, 'ckpt-a'))).toEqual([checkpointName('grpo', 5)]); // no temporaries left
+  });
+
+  it('writes bf16 weights on request', async () => {
+    const out = join(dir, 'ckpt-bf16');
+    const c = content(1, { dtype: 'bf16', optimizer: undefined });
+    await writeCheckpoint(out, c);
+    const back = await readCheckpoint(out);
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).torch_dtype).toBe('bfloat16');
+    const w = back.weights.get('model.embed_tokens.weight')!;
+    const orig = c.weights.get('model.embed_tokens.weight')!;
+    expect(w).not.toEqual(orig);
+    for (let i = 0; i < w.length; i++) expect(Math.abs(w[i]! - orig[i]!)).toBeLessThanOrEqual(Math.abs(orig[i]!) / 128);
+    expect(back.optimizer).toBeUndefined();
+  });
+
+  it('names each missing or corrupt piece', async () => {
+    const make = async (name: string) => {
+      const out = join(dir, 'ckpt-bad', name);
+      await writeCheckpoint(out, content(2, { tokenizerFiles: [tokenizerJson] }));
+      return out;
+    };
+    const noState = await make('no-state');
+    rmSync(join(noState, 'trainer_state.json'));
+    await expect(readCheckpoint(noState)).rejects.toThrow(/trainer_state\.json is missing \(not a checkpoint folder, or an incomplete copy\)/);
+
+    const noOpt = await make('no-opt');
+    rmSync(join(noOpt, 'optimizer.safetensors'));
+    await expect(readCheckpoint(noOpt)).rejects.toThrow(/optimizer\.safetensors is missing but trainer_state\.json says the optimizer was saved/);
+    expect((await readCheckpoint(noOpt, { optimizer: false })).optimizer).toBeUndefined();
+
+    const cut = await make('cut');
+    truncateSync(join(cut, 'model.safetensors'), statSync(join(cut, 'model.safetensors')).size - 16);
+    await expect(readCheckpoint(cut)).rejects.toThrow(CheckpointError);
+    await expect(readCheckpoint(cut)).rejects.toThrow(/run past the end of the file/);
+
+    const badState = await make('bad-state');
+    const state = JSON.parse(readFileSync(join(badState, 'trainer_state.json'), 'utf8'));
+    writeFileSync(join(badState, 'trainer_state.json'), JSON.stringify({ ...state, step: -1 }));
+    await expect(readCheckpoint(badState)).rejects.toThrow(/"step" must be an integer >= 0, got -1/);
+
+    const noTok = await make('no-tok');
+    rmSync(join(noTok, 'tokenizer.json'));
+    await expect(readCheckpoint(noTok)).rejects.toThrow(/tokenizer file tokenizer\.json listed in trainer_state\.json is missing/);
+
+    await expect(readCheckpoint(join(dir, 'ckpt-bad', 'nothing'))).rejects.toThrow(/folder not found/);
+  });
+
+  it('refuses inconsistent content before writing anything', async () => {
+    const out = join(dir, 'ckpt-refused', 'x');
+    const m = new Map(content(1).optimizer!.m);
+    m.delete('lm_head.weight');
+    await expect(writeCheckpoint(out, content(1, { optimizer: { m, v: content(1).optimizer!.v, step: 1 } }))).rejects.toThrow(
+      /optimizer m has no tensor for weight lm_head\.weight/,
+    );
+    await expect(writeCheckpoint(out, content(1, { trainer: { ...trainerState(1), stage: 'rl' as 'grpo' } }))).rejects.toThrow(/"stage" must be one of sft, grpo/);
+    expect(existsSync(join(dir, 'ckpt-refused'))).toBe(false);
+  });
+
+  it('overwrites a checkpoint of the same name completely', async () => {
+    const out = join(dir, 'ckpt-over');
+    await writeCheckpoint(out, content(1, { tokenizerFiles: [tokenizerJson] }));
+    await writeCheckpoint(out, content(2));
+    const back = await readCheckpoint(out);
+    expect(back.trainer.step).toBe(2);
+    expect(readdirSync(out)).not.toContain('tokenizer.json');
+  });
+
+  it('lists, finds the latest and prunes the oldest checkpoints', async () => {
+    const out = join(dir, 'ckpt-run');
+    for (const [stage, step] of [['grpo', 20], ['sft', 100], ['grpo', 3], ['sft', 7]] as const) {
+      await writeCheckpoint(join(out, checkpointName(stage, step)), content(step, { trainer: { ...trainerState(step), stage } }));
+    }
+    mkdirSync(join(out, 'unrelated'));
+    expect((await listCheckpoints(out)).map((e) => `${e.stage}-${e.step}`)).toEqual(['sft-7', 'sft-100', 'grpo-3', 'grpo-20']);
+    expect(await latestCheckpoint(out)).toBe(join(out, 'step-grpo-000020'));
+    expect(await pruneCheckpoints(out, 2)).toEqual([join(out, 'step-sft-000007'), join(out, 'step-sft-000100')]);
+    expect(readdirSync(out).sort()).toEqual(['step-grpo-000003', 'step-grpo-000020', 'unrelated']);
+    expect(await latestCheckpoint(join(dir, 'no-such-run'))).toBeNull();
+  });
+
+  // The child writes a large checkpoint (128 MB of weights, 256 MB of optimizer state) so that it is still busy when killed.
+  const writerScript = () => {
+    const script = join(dir, 'write-big-checkpoint.ts');
+    writeFileSync(
+      script,
+      `import { writeCheckpoint } from ${JSON.stringify(resolve('src/train/checkpoint.ts'))};
+const config = { vocabSize: 16384, hiddenSize: 1024, intermediateSize: 8, numLayers: 1, numHeads: 1, numKvHeads: 1, headDim: 8,
+  rmsNormEps: 1e-6, ropeTheta: 10000, maxPositionEmbeddings: 64, tieWordEmbeddings: false, torchDtype: 'float32' };
+const shapes = { 'model.embed_tokens.weight': [16384, 1024], 'model.layers.0.self_attn.q_proj.weight': [8, 1024],
+  'model.layers.0.self_attn.k_proj.weight': [8, 1024], 'model.layers.0.self_attn.v_proj.weight': [8, 1024],
+  'model.layers.0.self_attn.o_proj.weight': [1024, 8], 'model.layers.0.self_attn.q_norm.weight': [8],
+  'model.layers.0.self_attn.k_norm.weight': [8], 'model.layers.0.mlp.gate_proj.weight': [8, 1024],
+  'model.layers.0.mlp.up_proj.weight': [8, 1024], 'model.layers.0.mlp.down_proj.weight': [1024, 8],
+  'model.layers.0.input_layernorm.weight': [1024], 'model.layers.0.post_attention_layernorm.weight': [1024],
+  'model.norm.weight': [1024], 'lm_head.weight': [16384, 1024] };
+const make = (v) => new Map(Object.entries(shapes).map(([n, s]) => [n, new Float32Array(s.reduce((a, b) => a * b, 1)).fill(v)]));
+const trainer = { stage: 'sft', step: 2, epoch: 0, dataPosition: 0, sampler: null, rng: null, configHash: 'x', metricsRows: 2 };
+process.stdout.write('START\\n');
+await writeCheckpoint(process.argv[2], { config, weights: make(1), optimizer: { m: make(2), v: make(3), step: 2 }, trainer });
+process.stdout.write('DONE\\n');
+`,
+    );
+    return script;
+  };
+
+  /** Paths of files under `root` whose name starts with `prefix`, with their sizes. */
+  const filesNamed = (root: string, prefix: string): [string, number][] => {
+    const found: [string, number][] = [];
+    const walk = (path: string) => {
+      let names: string[];
+      try {
+        names = readdirSync(path);
+      } catch {
+        return; // renamed away while we looked
+      }
+      for (const name of names) {
+        const child = join(path, name);
+        try {
+          const st = statSync(child);
+          if (st.isDirectory()) walk(child);
+          else if (name.startsWith(prefix)) found.push([child, st.size]);
+        } catch {
+          // renamed away while we looked
+        }
+      }
+    };
+    walk(root);
+    return found;
+  };
+
+  for (const victim of ['model.safetensors', 'optimizer.safetensors']) {
+    it(`a SIGKILL while ${victim} is being written leaves the previous checkpoint complete and no half folder`, async () => {
+      const out = join(dir, `ckpt-kill-${victim}`);
+      const previous = join(out, checkpointName('sft', 1));
+      await writeCheckpoint(previous, content(1));
+      const next = join(out, checkpointName('sft', 2));
+
+      const child = spawn(process.execPath, [resolve('node_modules/vite-node/vite-node.mjs'), writerScript(), next], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '', stderr = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+
+      // Kill once the victim file (wherever the writer puts it) holds over 1 MB but the writer has not finished.
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        if (filesNamed(out, victim).some(([, size]) => size > 1_000_000)) break;
+        if (stdout.includes('DONE') || Date.now() > deadline || child.exitCode !== null) {
+          child.kill('SIGKILL');
+          throw new Error(`the child finished or failed before it could be killed mid-write\nstdout: ${stdout}\nstderr: ${stderr}`);
+        }
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      child.kill('SIGKILL');
+      await exited;
+      expect(stdout).toBe('START\n');
+
+      // No folder under the final name; the previous checkpoint is the latest and loads completely.
+      expect(existsSync(next)).toBe(false);
+      expect(readdirSync(out).some((n) => n.includes('.tmp-'))).toBe(true);
+      expect(await latestCheckpoint(out)).toBe(previous);
+      const back = await readCheckpoint(previous);
+      expect(back.trainer).toEqual(trainerState(1));
+      expect(back.weights).toEqual(content(1).weights);
+
+      // The dead writer's leftovers are cleaned up.
+      const removed = await recoverInterruptedWrites(out);
+      expect(removed.length).toBeGreaterThan(0);
+      expect(readdirSync(out)).toEqual([checkpointName('sft', 1)]);
+    });
+  }
+});
+
+// ---------------------------------------------------------------------------
+
+describe('StopFlag', () => {
+  it('first signal requests a stop, the second aborts', () => {
+    const messages: string[] = [];
+    const exits: number[] = [];
+    const before = process.listenerCount('SIGINT');
+    const flag = new StopFlag({ log: (m) => messages.push(m), exit: (code) => exits.push(code) }).install();
+    expect(process.listenerCount('SIGINT')).toBe(before + 1);
+    process.emit('SIGINT', 'SIGINT');
+    expect(flag.requested).toBe(true);
+    expect(exits).toEqual([]);
+    expect(messages).toEqual(['SIGINT: stopping at the next step boundary (Ctrl-C again to abort)']);
+    process.emit('SIGINT', 'SIGINT');
+    expect(exits).toEqual([130]);
+    flag.dispose();
+    expect(process.listenerCount('SIGINT')).toBe(before);
+  });
+
+  it('works with real signals in a child process', async () => {
+    const script = join(dir, 'stop-flag-child.ts');
+    writeFileSync(
+      script,
+      `import { StopFlag } from ${JSON.stringify(resolve('src/train/signals.ts'))};
+const flag = new StopFlag({ log: (m) => process.stdout.write(m + '\\n') }).install();
+process.stdout.write('READY\\n');
+const timer = setInterval(() => { if (flag.requested) process.stdout.write('STEP BOUNDARY\\n'); }, 20);
+setTimeout(() => clearInterval(timer), 30_000);
+`,
+    );
+    const child = spawn(process.execPath, [resolve('node_modules/vite-node/vite-node.mjs'), script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const waitFor = async (text: string) => {
+      const deadline = Date.now() + 30_000;
+      while (!stdout.includes(text)) {
+        if (Date.now() > deadline) throw new Error(`child never printed ${text}; got: ${stdout}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    await waitFor('READY');
+    child.kill('SIGINT');
+    await waitFor('STEP BOUNDARY');
+    expect(stdout).toContain('SIGINT: stopping at the next step boundary (Ctrl-C again to abort)');
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+  });
+});
