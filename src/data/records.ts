@@ -22,9 +22,14 @@ export interface PairFieldNames {
 
 export const EXPECTED_PAIR_FIELDS =
   "{prompt, chosen, rejected} as strings (TRL/RewardBench style) or {chosen, rejected} as message lists " +
-  '[{role, content}] ending in the assistant response (Skywork style); optional: id, task, subset, domain, ability, source';
+  '[{role, content}] ending in the assistant response (Skywork style); optional: id, task, subset, domain, ability, source, ' +
+  'and for SFT the teacher judgments chosen_judgment, rejected_judgment';
 
 const LABEL_FIELDS = ['task', 'subset', 'domain', 'ability', 'source'] as const;
+const JUDGMENT_FIELDS = [
+  ['chosenJudgment', ['chosen_judgment', 'chosenJudgment']],
+  ['rejectedJudgment', ['rejected_judgment', 'rejectedJudgment']],
+] as const;
 
 export type RecordOutcome = { ok: true; pair: PreferencePair } | { ok: false; reason: string };
 
@@ -156,6 +161,16 @@ export function pairFromRecord(record: unknown, defaultId: string, fields: PairF
   for (const label of LABEL_FIELDS) {
     const value = record[label];
     if (typeof value === 'string') pair[label] = value;
+  }
+  // SFT data: the teacher's judgment of each side (its <answer> score gives the teacher margin).
+  for (const [side, names] of JUDGMENT_FIELDS) {
+    for (const name of names) {
+      const value = record[name];
+      if (value === undefined || value === null) continue;
+      if (typeof value !== 'string' || value.trim() === '') return { ok: false, reason: `field '${name}' must be a non-empty string (a teacher judgment)` };
+      pair[side] = value;
+      break;
+    }
   }
   return { ok: true, pair };
 }

@@ -18,6 +18,9 @@ export interface PreferencePair {
   domain?: string;
   ability?: string;
   source?: string;
+  /** SFT data: the teacher's judgment text of the chosen / rejected response (ends in <answer>score</answer>). */
+  chosenJudgment?: string;
+  rejectedJudgment?: string;
 }
 
 /** One pointwise row: a (prompt, response) to judge, tied to its pair. */

@@ -19,10 +19,12 @@ export interface SftStepResult {
   targetTokens: number;
   tokens: number;
   gradNorm: number;
+  seconds: number;
 }
 
 export async function sftStep(model: Qwen3, opt: AdamW, rows: readonly PromptCompletion[], o: SftStepOptions): Promise<SftStepResult> {
   const { rt } = model;
+  const t0 = performance.now();
   const packed = chunks(rows, o.microBatchRows).map((mb) => packSequences(mb, o.padId, o.maxSeqLen));
   const total = packed.reduce((s, p) => s + p.count, 0);
   if (total === 0) throw new Error('SFT batch has no target tokens');
@@ -48,5 +50,5 @@ export async function sftStep(model: Qwen3, opt: AdamW, rows: readonly PromptCom
   const gradNorm = await opt.gradNorm();
   lossSum.dispose();
   loss.dispose();
-  return { loss: lossValue, targetTokens: total, tokens, gradNorm };
+  return { loss: lossValue, targetTokens: total, tokens, gradNorm, seconds: (performance.now() - t0) / 1000 };
 }

@@ -1,0 +1,103 @@
+// node train.js                      the default job: a small PaTaRM reproduction (src/demo)
+// node train.js --config FILE [--key value ...] [--resume DIR|latest] [--dry-run] [--gpu-memory 24GB] [--quiet]
+// Everything that can be wrong with a config, its files, data or tokenizer is
+// reported before any GPU work.
+import { requestAdapter } from '../gpu/device.js';
+import { Runtime } from '../gpu/runtime.js';
+import { loadModelConfig, loadTrainConfig, type Stage, type TrainConfig } from '../train/config.js';
+import { formatPlan, parseBytes, planMemory, trainShapeForStage, type AdapterMemory } from '../train/memory-plan.js';
+import { prepareRunData } from '../train/run-data.js';
+import { runTraining } from '../train/trainer.js';
+
+const USAGE = `usage:
+  node train.js                                   run the default job (small PaTaRM reproduction; --study adds ablations)
+  node train.js --config FILE [--key value ...]   train from a JSON/YAML config; any config key can be overridden
+options: --resume DIR|latest   --dry-run (print the memory plan and exit)   --gpu-memory SIZE (e.g. 24GB)   --quiet`;
+
+interface CliFlags {
+  config: string | null;
+  resume?: string;
+  dryRun: boolean;
+  gpuMemory?: number;
+  quiet: boolean;
+  study: boolean;
+  seeds?: number;
+  overrides: string[];
+}
+
+/** Takes the CLI's own flags out of argv; the rest are config overrides (--key value). */
+export function parseTrainArgs(argv: readonly string[]): CliFlags {
+  const flags: CliFlags = { config: null, dryRun: false, quiet: false, study: false, overrides: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--config') flags.config = value();
+    else if (a === '--resume') flags.resume = value();
+    else if (a === '--dry-run') flags.dryRun = true;
+    else if (a === '--gpu-memory') flags.gpuMemory = parseBytes(value());
+    else if (a === '--quiet') flags.quiet = true;
+    else if (a === '--study') flags.study = true;
+    else if (a === '--seeds') flags.seeds = Number(value());
+    else if (a === '--help' || a === '-h') {
+      process.stdout.write(USAGE + '\n');
+      process.exit(0);
+    } else flags.overrides.push(a);
+  }
+  return flags;
+}
+
+async function adapterMemory(gpuMemory?: number): Promise<{ memory: AdapterMemory; name: string }> {
+  try {
+    const adapter = await requestAdapter();
+    return {
+      memory: { maxBufferBytes: adapter.limits.maxBufferSize, maxStorageBindingBytes: adapter.limits.maxStorageBufferBindingSize, totalBytes: gpuMemory },
+      name: [adapter.info.vendor, adapter.info.description].filter(Boolean).join(' / '),
+    };
+  } catch {
+    // No adapter here: plan against common desktop-GPU limits so --dry-run still answers.
+    return { memory: { maxBufferBytes: 2 ** 32 - 4, maxStorageBindingBytes: 2 ** 31 - 4, totalBytes: gpuMemory }, name: 'no adapter (assumed 4 GiB buffers, 2 GiB bindings)' };
+  }
+}
+
+async function runConfig(flags: CliFlags): Promise<void> {
+  const cfg: TrainConfig = loadTrainConfig(flags.config, flags.overrides);
+  const modelCfg = loadModelConfig(cfg);
+  const { memory, name } = await adapterMemory(flags.gpuMemory);
+  let fits = true;
+  for (const stage of cfg.stages as Stage[]) {
+    const plan = planMemory(modelCfg, trainShapeForStage(cfg, stage), memory);
+    if (flags.dryRun) process.stdout.write(`memory plan for the ${stage} stage on ${name}:\n${formatPlan(plan)}\n\n`);
+    if (!plan.fits) {
+      fits = false;
+      if (!flags.dryRun) throw new Error(`the ${stage} stage does not fit this GPU:\n  ${plan.reasons.join('\n  ')}\n(run with --dry-run to see the plan)`);
+    }
+  }
+  if (flags.dryRun) {
+    process.stdout.write(fits ? 'everything fits.\n' : 'some stage does not fit (see the reasons above).\n');
+    return;
+  }
+  const data = await prepareRunData(cfg, modelCfg);
+  const rt = await Runtime.create();
+  const result = await runTraining(rt, cfg, modelCfg, data, { resume: flags.resume, quiet: flags.quiet, handleSignals: true });
+  process.stderr.write(`${result.stopped ? 'stopped' : 'finished'}: metrics in ${cfg.outDir}/metrics.jsonl, report ${cfg.outDir}/report.html` +
+    (result.finalCheckpoint ? `, checkpoint ${result.finalCheckpoint}` : '') + '\n');
+}
+
+async function main(): Promise<void> {
+  const flags = parseTrainArgs(process.argv.slice(2));
+  if (flags.config === null && flags.overrides.length === 0 && !flags.resume) {
+    const { runDefaultJob } = await import('../demo/default-job.js');
+    await runDefaultJob({ study: flags.study, quiet: flags.quiet, seeds: flags.seeds });
+    return;
+  }
+  await runConfig(flags);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`train: ${(err as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,198 @@
+// The training run: SFT and/or GRPO stages from a validated config, with
+// metrics, progress, periodic crash-safe checkpoints, exact resume, Ctrl-C
+// at step boundaries and an HTML report at the end.
+//
+// Resume state: weights, AdamW moments and step, the pair sampler's position,
+// and the step counter from which every random stream is derived (sampling
+// seeds are deriveSeed(seed, step)), so a resumed run repeats the same steps.
+// GRPO's KL reference is the policy at the start of the GRPO stage; it is
+// kept on the GPU as a second f32 copy and saved once as <outDir>/reference
+// so a resumed run reloads the same reference.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { PairSampler, deriveSeed, type PreferencePair } from '../data/index.js';
+import type { Runtime } from '../gpu/runtime.js';
+import type { Qwen3Config } from '../io/hf-model.js';
+import { Qwen3 } from '../model/qwen3.js';
+import { initRandomWeights, loadHfWeights, readWeights, zerosLike, type ParamSet } from '../model/weights.js';
+import {
+  checkpointName, latestCheckpoint, pruneCheckpoints, readCheckpoint, recoverInterruptedWrites, writeCheckpoint, type TrainerState,
+} from './checkpoint.js';
+import { configHash, describeConfig, type Stage, type TrainConfig } from './config.js';
+import { grpoStep } from './grpo.js';
+import { MetricsLog, type MetricsRow } from './metrics.js';
+import { AdamW } from './optimizer.js';
+import { ProgressReporter } from './progress.js';
+import { writeHtmlReport } from './report-html.js';
+import type { RunData, SftPair } from './run-data.js';
+import { learningRate } from './schedule.js';
+import { sftStep } from './sft.js';
+import { StopFlag } from './signals.js';
+
+export interface RunOptions {
+  /** A checkpoint folder to continue from, or 'latest' for the newest in outDir. */
+  resume?: string;
+  quiet?: boolean;
+  /** Stop (with a checkpoint) after this many optimizer steps in this process (tests: simulate a kill). */
+  maxStepsThisRun?: number;
+  /** Install the Ctrl-C handler (off in tests). */
+  handleSignals?: boolean;
+}
+
+export interface RunResult {
+  stopped: boolean;
+  metrics: MetricsRow[];
+  finalCheckpoint: string | null;
+  model: Qwen3;
+}
+
+export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3Config, data: RunData, opts: RunOptions = {}): Promise<RunResult> {
+  await recoverInterruptedWrites(cfg.outDir);
+  const hash = configHash(cfg);
+  let resumeFrom: Awaited<ReturnType<typeof readCheckpoint>> | null = null;
+  if (opts.resume) {
+    const dir = opts.resume === 'latest' ? await latestCheckpoint(cfg.outDir) : opts.resume;
+    if (!dir) throw new Error(`--resume latest: no checkpoint in ${cfg.outDir}`);
+    resumeFrom = await readCheckpoint(dir);
+    if (resumeFrom.trainer.configHash !== hash) throw new Error(`checkpoint ${dir} was written by a run with different training settings (config hash differs)`);
+  }
+  const params = resumeFrom
+    ? paramsFromMaps(rt, modelCfg, resumeFrom.weights)
+    : cfg.model.path ? (await loadHfWeights(rt, cfg.model.path)).params : initRandomWeights(rt, modelCfg, cfg.seed);
+  const model = new Qwen3(rt, modelCfg, params);
+  const metrics = MetricsLog.create(cfg.outDir, { keepRows: resumeFrom?.trainer.metricsRows ?? 0 });
+  const progress = new ProgressReporter({ quiet: opts.quiet });
+  const stop = opts.handleSignals ? new StopFlag().install() : null;
+  const allRows: MetricsRow[] = [];
+  let stepsThisRun = 0;
+  let stopped = false;
+  let finalCheckpoint: string | null = null;
+  for (const n of data.notes) progress.log(n);
+
+  const stageOrder: Stage[] = cfg.stages;
+  const startIndex = resumeFrom ? stageOrder.indexOf(resumeFrom.trainer.stage) : 0;
+  try {
+    for (let si = startIndex; si < stageOrder.length && !stopped; si++) {
+      const stage = stageOrder[si]!;
+      const resumeState = resumeFrom && si === startIndex ? resumeFrom : null;
+      const hyper = stage === 'sft' ? cfg.sft : cfg.grpo;
+      const opt = new AdamW(rt, modelCfg, { lr: hyper.lr, beta1: hyper.betas[0], beta2: hyper.betas[1], eps: hyper.eps, weightDecay: hyper.weightDecay, maxGradNorm: hyper.gradClip });
+      if (resumeState?.optimizer) {
+        writeMaps(rt, opt.m, resumeState.optimizer.m);
+        writeMaps(rt, opt.v, resumeState.optimizer.v);
+        opt.stepCount = resumeState.optimizer.step;
+      }
+      const pairs = stage === 'sft' ? data.sft : data.grpo;
+      const pairsPerStep = stage === 'sft' ? cfg.sft.batchRows / 2 : cfg.grpo.batchPairs;
+      const sampler = new PairSampler<SftPair | PreferencePair>(pairs, { batchRows: pairsPerStep * 2, seed: deriveSeed(cfg.seed, si) }, resumeState?.trainer.sampler ?? undefined);
+      const stepsPerEpoch = Math.ceil(pairs.length / pairsPerStep);
+      const totalSteps = stage === 'grpo' && cfg.grpo.steps !== undefined ? cfg.grpo.steps : hyper.epochs * stepsPerEpoch;
+      let step = resumeState?.trainer.step ?? 0;
+
+      let ref: Qwen3 | null = null;
+      if (stage === 'grpo' && cfg.grpo.klCoef !== 0) ref = await referenceModel(rt, cfg, modelCfg, model, resumeState !== null);
+
+      progress.start(stage, totalSteps, step);
+      while (step < totalSteps) {
+        const batch = sampler.nextBatch();
+        const lr = learningRate(step + 1, totalSteps, { lr: hyper.lr, minLr: hyper.minLr, schedule: hyper.schedule, warmupSteps: hyper.warmupSteps });
+        let row: Record<string, number | null>;
+        if (stage === 'sft') {
+          const rows = (batch.pairs as SftPair[]).flatMap((p) => p.rows);
+          const r = await sftStep(model, opt, rows, { microBatchRows: cfg.sft.microBatchRows, padId: data.tokenizer.padId, lr, maxSeqLen: cfg.sft.maxSeqLen });
+          row = { loss: r.loss, gradNorm: r.gradNorm, lr, responseLength: r.targetTokens / rows.length, tokensPerSecond: r.tokens / r.seconds, trainSeconds: r.seconds, epoch: batch.epoch };
+        } else {
+          const g = cfg.grpo;
+          const r = await grpoStep({ model, ref, opt, tokenizer: data.tokenizer }, batch.pairs as PreferencePair[], {
+            rollouts: g.rollouts, microBatchRows: g.microBatchRows, maxNewTokens: g.maxNewTokens, maxPromptLen: g.maxPromptLen,
+            temperature: g.temperature, topP: g.topP, topK: g.topK, seed: deriveSeed(cfg.seed, 1_000_000 + step),
+            clipEps: g.clipEps, klCoef: g.klCoef, lr, advantageEps: g.advantageEps, normalizeStd: g.normalizeStd,
+            par: {
+              f: g.reward.f === 'graded' ? { kind: 'graded', threshold: g.reward.threshold, high: g.reward.high, low: g.reward.low } : { kind: 'constant', value: g.reward.high },
+              formatPenalty: g.reward.formatPenalty,
+            },
+            template: data.template,
+          });
+          row = { ...r, lr, epoch: batch.epoch };
+        }
+        step++;
+        stepsThisRun++;
+        if (step % cfg.log.every === 0 || step === totalSteps) allRows.push(metrics.append(step, stage, row));
+        progress.update(step, row);
+        const atEnd = step === totalSteps;
+        const interrupted = (stop?.requested ?? false) || (opts.maxStepsThisRun !== undefined && stepsThisRun >= opts.maxStepsThisRun);
+        if (atEnd || interrupted || step % cfg.checkpoint.every === 0) {
+          // The state after the last finished step; at a stage's end the next stage starts fresh.
+          const next: TrainerState = atEnd && si + 1 < stageOrder.length
+            ? { stage: stageOrder[si + 1]!, step: 0, epoch: 0, dataPosition: 0, sampler: null, rng: null, configHash: hash, metricsRows: metrics.rows }
+            : { stage, step, epoch: batch.epoch, dataPosition: sampler.state().position, sampler: sampler.state(), rng: { seed: cfg.seed }, configHash: hash, metricsRows: metrics.rows };
+          const keepOptimizer = !(atEnd && si + 1 < stageOrder.length);
+          finalCheckpoint = await saveCheckpoint(rt, cfg, modelCfg, model, keepOptimizer ? opt : null, next, data, stage, step);
+          if (interrupted && !atEnd) {
+            progress.log(`stopped after ${stage} step ${step}; resume with --resume ${finalCheckpoint}`);
+            stopped = true;
+            break;
+          }
+        }
+      }
+      progress.stop();
+      opt.dispose();
+      ref?.dispose();
+    }
+  } finally {
+    metrics.close();
+    stop?.dispose();
+  }
+  await writeHtmlReport(cfg.outDir, allRows, { title: `PaTaRM training: ${cfg.name}`, configSummary: describeConfig(cfg) });
+  return { stopped, metrics: allRows, finalCheckpoint, model };
+}
+
+async function saveCheckpoint(
+  rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3Config, model: Qwen3, opt: AdamW | null, state: TrainerState, data: RunData, stage: Stage, step: number,
+): Promise<string> {
+  const dir = join(cfg.outDir, checkpointName(stage, step));
+  await writeCheckpoint(dir, {
+    config: modelCfg,
+    weights: await readWeights(rt, model.params),
+    optimizer: opt ? { m: await readWeights(rt, opt.m), v: await readWeights(rt, opt.v), step: opt.stepCount } : undefined,
+    trainer: state,
+    tokenizerFiles: tokenizerFilesOf(data),
+  });
+  await pruneCheckpoints(cfg.outDir, cfg.checkpoint.keep);
+  return dir;
+}
+
+function tokenizerFilesOf(data: RunData): string[] {
+  const files = [data.tokenizer.path];
+  const configPath = join(data.tokenizer.path, '..', 'tokenizer_config.json');
+  if (existsSync(configPath)) files.push(configPath);
+  return files;
+}
+
+/** The frozen KL reference: a copy of the policy at the start of GRPO, saved so that a resume reloads it. */
+async function referenceModel(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3Config, policy: Qwen3, resuming: boolean): Promise<Qwen3> {
+  const dir = join(cfg.outDir, 'reference');
+  if (resuming) {
+    if (!existsSync(dir)) throw new Error(`resuming GRPO needs the KL reference weights in ${dir}, which are missing`);
+    const { params } = await loadHfWeights(rt, dir);
+    return new Qwen3(rt, modelCfg, params);
+  }
+  const weights = await readWeights(rt, policy.params);
+  const { writeHfModelFolder } = await import('../io/hf-model.js');
+  await writeHfModelFolder(dir, modelCfg, weights, { dtype: 'F32' });
+  return new Qwen3(rt, modelCfg, paramsFromMaps(rt, modelCfg, weights));
+}
+
+export function paramsFromMaps(rt: Runtime, cfg: Qwen3Config, weights: ReadonlyMap<string, Float32Array>): ParamSet {
+  const params = zerosLike(rt, cfg, 'w');
+  writeMaps(rt, params, weights);
+  return params;
+}
+
+function writeMaps(rt: Runtime, target: ParamSet, values: ReadonlyMap<string, Float32Array>): void {
+  for (const [name, t] of target) {
+    const v = values.get(name);
+    if (!v) throw new Error(`checkpoint is missing ${name}`);
+    t.write(rt, v);
+  }
+}
