@@ -1,0 +1,174 @@
+/**
+ * Command-line arguments of the evaluation (node:util parseArgs), checked with messages that name
+ * the option and the value. Decoding defaults are Qwen3's recommended thinking-mode sampling
+ * (temperature 0.6, top-p 0.95) and the paper's response length (4096 tokens).
+ */
+import { parseArgs } from 'node:util';
+import type { PairFileFormat } from '../data/index.js';
+import { BENCHMARK_FORMATS, type BenchmarkFormat } from './benchmark.js';
+import type { EvalMode } from './items.js';
+import type { DecodingOptions } from './results.js';
+import { VOTING_METHODS, type VotingMethod } from './voting.js';
+
+export const EVAL_USAGE = `usage: node eval.js --data FILE --format rewardbench|rmbench|pairs (--model DIR | --judgments FILE) [options]
+
+  --data FILE              benchmark file (.jsonl, .json or .parquet)
+  --format F               rewardbench | rmbench | pairs
+  --data-format F          jsonl | json | parquet (default: from the file extension)
+  --model DIR              judge with this model (needs the GPU judge of eval.js)
+  --judgments FILE         score judgments produced elsewhere (JSONL; no GPU needed)
+  --save-judgments FILE    append every generated judgment to FILE; items already in FILE are not judged again
+  --mode M                 pointwise (default) | pairwise
+  --k K                    judgments per item for voting@k (default 1; with --judgments: the most draws found)
+  --voting V               average (default) | majority
+  --temperature T          sampling temperature (default 0.6)
+  --top-p P                nucleus sampling (default 0.95)
+  --max-new-tokens N       judgment length limit (default 4096)
+  --seed S                 seeds sampling and the pairwise A/B order (default 0)
+  --batch-size N           prompts per judge call (default 8)
+  --limit N                only the first N examples
+  --chat-template          wrap prompts in the Qwen3 chat template (default: raw tagged text, as the model card)
+  --thinking on|off        Qwen3 thinking (default on): chat template flag and judgment parsing
+  --label NAME             name of our row in the tables
+  --out FILE               results JSON (default results.json); the HTML report goes beside it
+  --html FILE              HTML report path (default: --out with .html)
+  --help                   this text
+`;
+
+export class EvalUsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EvalUsageError';
+  }
+}
+
+export interface EvalCliOptions {
+  data: string;
+  format: BenchmarkFormat;
+  dataFormat?: PairFileFormat;
+  model?: string;
+  judgments?: string;
+  saveJudgments?: string;
+  /** Absent when not given (a judgments file may then decide). */
+  mode?: EvalMode;
+  k?: number;
+  voting: VotingMethod;
+  decoding: DecodingOptions;
+  batchSize: number;
+  limit?: number;
+  chatTemplate: boolean;
+  thinking: boolean;
+  label?: string;
+  out: string;
+  html: string;
+}
+
+function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], option: string): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value)) throw new EvalUsageError(`--${option} must be one of ${allowed.join(', ')}; got '${value}'`);
+  return value as T;
+}
+
+function integer(value: string | undefined, option: string, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value.trim()) || Number(value) < min || !Number.isSafeInteger(Number(value))) {
+    throw new EvalUsageError(`--${option} must be an integer >= ${min}; got '${value}'`);
+  }
+  return Number(value);
+}
+
+function decimal(value: string | undefined, option: string, fallback: number, ok: (x: number) => boolean, range: string): number {
+  if (value === undefined) return fallback;
+  const x = Number(value);
+  if (value.trim() === '' || !Number.isFinite(x) || !ok(x)) throw new EvalUsageError(`--${option} must be a number ${range}; got '${value}'`);
+  return x;
+}
+
+/** Parsed options, or null when --help was asked for. */
+export function parseEvalArgs(argv: readonly string[]): EvalCliOptions | null {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        data: { type: 'string' },
+        format: { type: 'string' },
+        'data-format': { type: 'string' },
+        model: { type: 'string' },
+        judgments: { type: 'string' },
+        'save-judgments': { type: 'string' },
+        mode: { type: 'string' },
+        k: { type: 'string' },
+        voting: { type: 'string' },
+        temperature: { type: 'string' },
+        'top-p': { type: 'string' },
+        'max-new-tokens': { type: 'string' },
+        seed: { type: 'string' },
+        'batch-size': { type: 'string' },
+        limit: { type: 'string' },
+        'chat-template': { type: 'boolean' },
+        thinking: { type: 'string' },
+        label: { type: 'string' },
+        out: { type: 'string' },
+        html: { type: 'string' },
+        help: { type: 'boolean' },
+      },
+    }));
+  } catch (err) {
+    throw new EvalUsageError((err as Error).message);
+  }
+  if (values['help']) return null;
+  const str = (name: string) => values[name] as string | undefined;
+
+  const data = str('data');
+  if (!data) throw new EvalUsageError('--data FILE is required');
+  const format = oneOf(str('format'), BENCHMARK_FORMATS, 'format');
+  if (!format) throw new EvalUsageError(`--format is required: one of ${BENCHMARK_FORMATS.join(', ')}`);
+  const model = str('model');
+  const judgments = str('judgments');
+  if ((model === undefined) === (judgments === undefined)) {
+    throw new EvalUsageError('give exactly one of --model DIR (judge now) or --judgments FILE (score existing judgments)');
+  }
+  const saveJudgments = str('save-judgments');
+  if (saveJudgments !== undefined && judgments !== undefined) {
+    throw new EvalUsageError('--save-judgments keeps judgments generated with --model; with --judgments nothing is generated');
+  }
+  const thinking = oneOf(str('thinking'), ['on', 'off'] as const, 'thinking') ?? 'on';
+  const out = str('out') ?? 'results.json';
+  const seed = integer(str('seed'), 'seed', 0) ?? 0;
+  if (seed > 0xffffffff) throw new EvalUsageError(`--seed must be below 2^32; got ${seed}`);
+  const options: EvalCliOptions = {
+    data,
+    format,
+    voting: oneOf(str('voting'), VOTING_METHODS, 'voting') ?? 'average',
+    decoding: {
+      temperature: decimal(str('temperature'), 'temperature', 0.6, (x) => x >= 0, '>= 0'),
+      topP: decimal(str('top-p'), 'top-p', 0.95, (x) => x > 0 && x <= 1, 'in (0, 1]'),
+      maxNewTokens: integer(str('max-new-tokens'), 'max-new-tokens', 1) ?? 4096,
+      seed,
+    },
+    batchSize: integer(str('batch-size'), 'batch-size', 1) ?? 8,
+    chatTemplate: Boolean(values['chat-template']),
+    thinking: thinking === 'on',
+    out,
+    html: str('html') ?? out.replace(/\.json$/i, '') + '.html',
+  };
+  const dataFormat = oneOf(str('data-format'), ['jsonl', 'json', 'parquet'] as const, 'data-format');
+  const mode = oneOf(str('mode'), ['pointwise', 'pairwise'] as const, 'mode');
+  const k = integer(str('k'), 'k', 1);
+  const limit = integer(str('limit'), 'limit', 1);
+  const label = str('label');
+  return {
+    ...options,
+    ...(dataFormat ? { dataFormat } : {}),
+    ...(model !== undefined ? { model } : {}),
+    ...(judgments !== undefined ? { judgments } : {}),
+    ...(saveJudgments !== undefined ? { saveJudgments } : {}),
+    ...(mode ? { mode } : {}),
+    ...(k !== undefined ? { k } : {}),
+    ...(limit !== undefined ? { limit } : {}),
+    ...(label !== undefined ? { label } : {}),
+  };
+}

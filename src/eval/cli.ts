@@ -1,0 +1,203 @@
+/**
+ * The evaluation command: load a benchmark, get judgments (generated now by an injected judge, or
+ * read from a file written elsewhere), score them, print Table 1 and the details, and write
+ * results.json and results.html. eval.js (the lead's) calls runEvalCli with the GPU judge;
+ * `--judgments` mode needs no judge at all.
+ *
+ * Exit codes: 0 done, 1 bad data or a failed run (message on stderr, nothing half-written),
+ * 2 bad arguments (message and usage on stderr).
+ */
+import { basename } from 'node:path';
+import { loadBenchmark, type LoadedBenchmark } from './benchmark.js';
+import { EVAL_USAGE, EvalUsageError, parseEvalArgs, type EvalCliOptions } from './cli-args.js';
+import { buildItems, itemKeysOf, type EvalMode, type JudgingItem } from './items.js';
+import { runEvaluation, type JudgeFn } from './judge.js';
+import { describeLineProblems, readJudgmentsFile, type JudgmentRecord } from './judgments.js';
+import { createJudgingProgress } from './progress.js';
+import { formatTerminalReport, judgmentWarnings } from './report.js';
+import { writeResultsHtml } from './report-html.js';
+import { buildResults, writeResultsJson, type DecodingOptions, type EvalConfig, type EvalRunSummary, type JudgmentsFileSummary } from './results.js';
+import { scoreEvaluation } from './score.js';
+
+/** Builds the judge for a model folder (the GPU judge in eval.js, a fake in tests). */
+export type MakeJudge = (modelDir: string, decoding: DecodingOptions) => Promise<JudgeFn>;
+
+export interface EvalCliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+const SKIPPED_ROWS_SHOWN = 5;
+
+function dataWarnings(benchmark: LoadedBenchmark): string[] {
+  const warnings = [...benchmark.warnings];
+  const skipped = benchmark.skipped;
+  if (skipped.length > 0) {
+    const more = skipped.length > SKIPPED_ROWS_SHOWN ? `; the first ${SKIPPED_ROWS_SHOWN} follow, all are listed in results.json` : '';
+    warnings.push(`${skipped.length} row(s) of ${benchmark.file} skipped${more}`);
+    for (const s of skipped.slice(0, SKIPPED_ROWS_SHOWN)) warnings.push(`skipped ${s.where}: ${s.reason}`);
+  }
+  return warnings;
+}
+
+interface Judged {
+  records: JudgmentRecord[];
+  mode: EvalMode;
+  k: number;
+  items: JudgingItem[];
+  run: EvalRunSummary | null;
+  judgmentsFile: JudgmentsFileSummary | null;
+  warnings: string[];
+}
+
+function readExistingJudgments(options: EvalCliOptions, makeItems: (mode: EvalMode) => JudgingItem[]): Judged {
+  const path = options.judgments!;
+  const parsed = readJudgmentsFile(path, { defaultMode: options.mode ?? 'pointwise' });
+  const warnings = describeLineProblems(path, parsed.problems);
+  if (parsed.partialLastLine) warnings.push(`${path}: the last line is cut short (no newline, not JSON); ignored`);
+  if (parsed.records.length === 0) throw new Error(`${path} holds no readable judgment${parsed.problems.length > 0 ? `: ${warnings[0]}` : ''}`);
+  // Without --mode, the file decides: pairwise when every judgment in it is.
+  const mode = options.mode ?? (parsed.records.every((r) => r.mode === 'pairwise') ? 'pairwise' : 'pointwise');
+  const items = makeItems(mode);
+  const keys = new Set(items.map((i) => i.key));
+  const drawsFound = parsed.records.filter((r) => keys.has(r.key) && r.mode === mode).reduce((max, r) => Math.max(max, r.draw + 1), 1);
+  return {
+    records: parsed.records,
+    mode,
+    k: options.k ?? drawsFound,
+    items,
+    run: null,
+    judgmentsFile: { path, lines: parsed.records.length + parsed.problems.length, problems: parsed.problems, partialLastLine: parsed.partialLastLine },
+    warnings,
+  };
+}
+
+async function generateJudgments(options: EvalCliOptions, items: JudgingItem[], makeJudge: MakeJudge | undefined, io: EvalCliIo): Promise<Judged> {
+  if (makeJudge === undefined) {
+    throw new EvalUsageError('judging with --model needs the GPU judge (run eval.js); to score judgments made elsewhere use --judgments FILE');
+  }
+  const k = options.k ?? 1;
+  const judge = await makeJudge(options.model!, options.decoding);
+  const progress = createJudgingProgress({ stream: io.stderr });
+  const started = Date.now();
+  let run;
+  try {
+    run = await runEvaluation({
+      items,
+      judge,
+      k,
+      batchSize: options.batchSize,
+      seed: options.decoding.seed,
+      ...(options.saveJudgments !== undefined ? { savedJudgments: options.saveJudgments } : {}),
+      onProgress: (p) => progress.update(p),
+    });
+  } finally {
+    progress.stop();
+  }
+  const warnings: string[] = [];
+  if (run.saved) {
+    warnings.push(...describeLineProblems(run.saved.path, run.saved.problems));
+    if (run.saved.droppedPartialLine) warnings.push(`${run.saved.path}: removed a last line cut short by an earlier run`);
+    if (run.saved.foreignRecords > 0) warnings.push(`${run.saved.path}: ${run.saved.foreignRecords} line(s) belong to other items or another mode; kept in the file, not used`);
+  }
+  return {
+    records: run.records,
+    mode: options.mode ?? 'pointwise',
+    k,
+    items,
+    run: { resumedItems: run.resumedItems, judgedItems: run.judgedItems, judgeCalls: run.judgeCalls, seconds: (Date.now() - started) / 1000 },
+    judgmentsFile: null,
+    warnings,
+  };
+}
+
+async function evaluate(options: EvalCliOptions, makeJudge: MakeJudge | undefined, io: EvalCliIo): Promise<void> {
+  const benchmark = await loadBenchmark(options.data, options.format, options.dataFormat ? { fileFormat: options.dataFormat } : {});
+  const warnings = dataWarnings(benchmark);
+  for (const w of warnings) io.stderr.write(`eval: ${w}\n`);
+  const examples = options.limit !== undefined ? benchmark.examples.slice(0, options.limit) : benchmark.examples;
+  const template = { chatTemplate: options.chatTemplate ? { enableThinking: options.thinking } : (false as const) };
+  const makeItems = (mode: EvalMode) => buildItems(examples, { mode, seed: options.decoding.seed, template });
+
+  const judged = options.judgments !== undefined
+    ? readExistingJudgments(options, makeItems)
+    : await generateJudgments(options, makeItems(options.mode ?? 'pointwise'), makeJudge, io);
+  warnings.push(...judged.warnings);
+
+  const allKeys = new Set(benchmark.examples.flatMap((e) => itemKeysOf(e, judged.mode)));
+  const scores = scoreEvaluation(judged.items, judged.records, {
+    format: options.format,
+    mode: judged.mode,
+    k: judged.k,
+    voting: options.voting,
+    parse: { thinking: options.thinking },
+    allKeys,
+  });
+  warnings.push(...judgmentWarnings(scores));
+  if (scores.judgedExamples === 0) {
+    const sample = judged.items[0]?.key;
+    throw new Error(
+      `no example could be scored: none has judgments for all of its items. ` +
+        `Check that the judgments match --data, --format and --mode (${judged.mode}); item keys look like '${sample}'.` +
+        (warnings.length > 0 ? ` ${warnings[warnings.length - 1]}` : ''),
+    );
+  }
+
+  const config: EvalConfig = {
+    label: options.label ?? (options.model !== undefined ? basename(options.model) : `judgments ${basename(options.judgments!)}`),
+    data: options.data,
+    format: options.format,
+    fileFormat: benchmark.fileFormat,
+    mode: judged.mode,
+    k: judged.k,
+    voting: options.voting,
+    seed: options.decoding.seed,
+    limit: options.limit ?? null,
+    model: options.model ?? null,
+    judgments: options.judgments ?? null,
+    saveJudgments: options.saveJudgments ?? null,
+    batchSize: options.model !== undefined ? options.batchSize : null,
+    decoding: options.model !== undefined ? options.decoding : null,
+    chatTemplate: options.chatTemplate,
+    thinking: options.thinking,
+  };
+  const results = buildResults({
+    config,
+    data: { examples: benchmark.examples.length, evaluatedExamples: examples.length, skippedRows: benchmark.skipped, warnings: benchmark.warnings },
+    items: judged.items.length,
+    run: judged.run,
+    judgmentsFile: judged.judgmentsFile,
+    scores,
+    warnings,
+  });
+  writeResultsJson(options.out, results);
+  writeResultsHtml(options.html, results);
+  io.stdout.write(formatTerminalReport(results));
+  io.stdout.write(`\nwrote ${options.out} and ${options.html}\n`);
+}
+
+/** Runs the evaluation command; resolves to the exit code. Never throws for bad input. */
+export async function runEvalCli(argv: readonly string[], makeJudge?: MakeJudge, io: EvalCliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  let options: EvalCliOptions | null;
+  try {
+    options = parseEvalArgs(argv);
+  } catch (err) {
+    io.stderr.write(`eval: ${(err as Error).message}\n\n${EVAL_USAGE}`);
+    return 2;
+  }
+  if (options === null) {
+    io.stdout.write(EVAL_USAGE);
+    return 0;
+  }
+  try {
+    await evaluate(options, makeJudge, io);
+    return 0;
+  } catch (err) {
+    if (err instanceof EvalUsageError) {
+      io.stderr.write(`eval: ${err.message}\n`);
+      return 2;
+    }
+    io.stderr.write(`eval: ${(err as Error).message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * Benchmark examples -> judging items, each with a stable key that names it in judgment files.
+ *
+ * Pointwise: one item per (example, response). Keys: `<id>:chosen` / `<id>:rejected` when the
+ * example has one response per side, `<id>:chosen:<i>` / `<id>:rejected:<j>` (style index) when
+ * it has several (RM-Bench).
+ * Pairwise: one item per comparison. Keys: `<id>:pair`, or `<id>:c<i>:r<j>` for RM-Bench's nine
+ * style comparisons. Which response is shown as A is drawn from one mulberry32 stream seeded with
+ * `seed`, in item order, and recorded in the item (and in every judgment saved for it), so the
+ * verdict is always read against the order the judge actually saw.
+ */
+import type { PairSide } from '../data/index.js';
+import { mulberry32 } from '../data/index.js';
+import { renderPairwise, renderPointwise, type TaskType, type TemplateRenderOptions } from '../patarm/index.js';
+import type { BenchmarkExample } from './benchmark.js';
+
+/** Which response is A: `chosen-rejected` = A is chosen, B rejected; `rejected-chosen` = the reverse. */
+export type PairOrder = 'chosen-rejected' | 'rejected-chosen';
+export const PAIR_ORDERS: readonly PairOrder[] = ['chosen-rejected', 'rejected-chosen'];
+
+export type EvalMode = 'pointwise' | 'pairwise';
+
+interface ItemBase {
+  key: string;
+  exampleId: string;
+  /** The example's group (RewardBench subset, RM-Bench domain, task of a plain pair). */
+  group: string;
+  task: TaskType;
+  /** The rendered judge input. */
+  prompt: string;
+}
+
+export interface PointwiseItem extends ItemBase {
+  mode: 'pointwise';
+  side: PairSide;
+  /** Index into the example's chosen or rejected list (the style for RM-Bench). */
+  index: number;
+}
+
+export interface PairwiseItem extends ItemBase {
+  mode: 'pairwise';
+  chosenIndex: number;
+  rejectedIndex: number;
+  order: PairOrder;
+}
+
+export type JudgingItem = PointwiseItem | PairwiseItem;
+
+export interface BuildItemsOptions {
+  mode: EvalMode;
+  /** Seeds the A/B order of pairwise items. */
+  seed?: number;
+  template?: TemplateRenderOptions;
+}
+
+function hasStyles(example: BenchmarkExample): boolean {
+  return example.chosen.length > 1 || example.rejected.length > 1;
+}
+
+export function pointwiseKey(exampleId: string, side: PairSide, index: number | null): string {
+  return index === null ? `${exampleId}:${side}` : `${exampleId}:${side}:${index}`;
+}
+
+export function pairwiseKey(exampleId: string, styles: { chosenIndex: number; rejectedIndex: number } | null): string {
+  return styles === null ? `${exampleId}:pair` : `${exampleId}:c${styles.chosenIndex}:r${styles.rejectedIndex}`;
+}
+
+/** The keys buildItems gives an example's items, without rendering prompts. */
+export function itemKeysOf(example: BenchmarkExample, mode: EvalMode): string[] {
+  const styled = hasStyles(example);
+  if (mode === 'pointwise') {
+    return (['chosen', 'rejected'] as const).flatMap((side) => example[side].map((_, index) => pointwiseKey(example.id, side, styled ? index : null)));
+  }
+  return example.chosen.flatMap((_, chosenIndex) =>
+    example.rejected.map((_, rejectedIndex) => pairwiseKey(example.id, styled ? { chosenIndex, rejectedIndex } : null)),
+  );
+}
+
+function pointwiseItems(example: BenchmarkExample, template: TemplateRenderOptions): PointwiseItem[] {
+  const styled = hasStyles(example);
+  const items: PointwiseItem[] = [];
+  for (const side of ['chosen', 'rejected'] as const) {
+    example[side].forEach((response, index) => {
+      items.push({
+        mode: 'pointwise',
+        key: pointwiseKey(example.id, side, styled ? index : null),
+        exampleId: example.id,
+        group: example.group,
+        task: example.task,
+        side,
+        index,
+        prompt: renderPointwise({ task: example.task, prompt: example.prompt, response }, template),
+      });
+    });
+  }
+  return items;
+}
+
+function pairwiseItems(example: BenchmarkExample, template: TemplateRenderOptions, random: () => number): PairwiseItem[] {
+  const styled = hasStyles(example);
+  const items: PairwiseItem[] = [];
+  example.chosen.forEach((chosen, chosenIndex) => {
+    example.rejected.forEach((rejected, rejectedIndex) => {
+      const order: PairOrder = random() < 0.5 ? 'chosen-rejected' : 'rejected-chosen';
+      const [responseA, responseB] = order === 'chosen-rejected' ? [chosen, rejected] : [rejected, chosen];
+      items.push({
+        mode: 'pairwise',
+        key: pairwiseKey(example.id, styled ? { chosenIndex, rejectedIndex } : null),
+        exampleId: example.id,
+        group: example.group,
+        task: example.task,
+        chosenIndex,
+        rejectedIndex,
+        order,
+        prompt: renderPairwise({ task: example.task, prompt: example.prompt, responseA, responseB }, template),
+      });
+    });
+  });
+  return items;
+}
+
+export function buildItems(examples: readonly BenchmarkExample[], options: BuildItemsOptions): JudgingItem[] {
+  const template = options.template ?? {};
+  const random = mulberry32(options.seed ?? 0);
+  const items: JudgingItem[] = [];
+  for (const example of examples) {
+    if (options.mode === 'pointwise') items.push(...pointwiseItems(example, template));
+    else items.push(...pairwiseItems(example, template, random));
+  }
+  const seen = new Set<string>();
+  for (const item of items) {
+    // Distinct example ids can still collide once suffixed (an id that itself ends in ':pair').
+    if (seen.has(item.key)) throw new Error(`two judging items share the key '${item.key}'; example ids must not end in a key suffix`);
+    seen.add(item.key);
+  }
+  return items;
+}

@@ -1,0 +1,171 @@
+/**
+ * The evaluation driver: sends the items' prompts to a judge in batches and collects k judgment
+ * texts per item. The judge is injected (the GPU model in eval.js, a fake in tests), so nothing
+ * here needs a GPU.
+ *
+ * With `savedJudgments`, every judgment is appended to that JSONL file as soon as its batch
+ * returns, and items whose k draws are all in the file already are not judged again (resume after
+ * a crash or a stop). An item with only some of its draws saved is judged again in full; its new
+ * lines come later in the file and replace the old ones on reload. A last line cut short by a
+ * crash is removed from the file before appending, so the file stays one valid line per judgment.
+ *
+ * Seeds: each judge call gets `deriveSeed(seed, index of the call's first item)`, so a run that is
+ * not resumed is reproducible; a resumed run batches differently and may sample differently.
+ */
+import { closeSync, existsSync, mkdirSync, openSync, truncateSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { deriveSeed } from '../data/index.js';
+import type { JudgingItem } from './items.js';
+import { formatJudgmentLine, readJudgmentsFile, type JudgmentLineProblem, type JudgmentRecord } from './judgments.js';
+
+/** k judgment texts per prompt, in prompt order. */
+export type JudgeFn = (prompts: string[], opts: { k: number; seed: number }) => Promise<string[][]>;
+
+export interface EvaluationProgress {
+  /** Items whose judgments are in hand (resumed ones included). */
+  done: number;
+  total: number;
+  /** Items taken from the saved-judgments file rather than judged in this run. */
+  resumed: number;
+}
+
+export interface RunEvaluationOptions {
+  items: readonly JudgingItem[];
+  judge: JudgeFn;
+  /** Draws per item. */
+  k: number;
+  /** Prompts per judge call. */
+  batchSize: number;
+  seed?: number;
+  /** JSONL file to append judgments to and to resume from. */
+  savedJudgments?: string;
+  onProgress?: (progress: EvaluationProgress) => void;
+}
+
+export interface SavedJudgmentsReport {
+  path: string;
+  /** Lines of the existing file that could not be read (passed over). */
+  problems: JudgmentLineProblem[];
+  /** A line cut short by a crash was removed from the end of the file. */
+  droppedPartialLine: boolean;
+  /** Lines in the file for keys or modes that are not among this run's items (kept in the file). */
+  foreignRecords: number;
+}
+
+export interface EvaluationRun {
+  /** Every judgment of the items: the resumed ones, then the new ones. */
+  records: JudgmentRecord[];
+  resumedItems: number;
+  judgedItems: number;
+  judgeCalls: number;
+  saved?: SavedJudgmentsReport;
+}
+
+function assertPositiveInteger(value: number, name: string): void {
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${value}`);
+}
+
+interface ResumeState {
+  /** Complete items' records, by key. */
+  complete: Map<string, JudgmentRecord[]>;
+  report: SavedJudgmentsReport;
+  missingFinalNewline: boolean;
+}
+
+function loadResumeState(path: string, items: readonly JudgingItem[], k: number): ResumeState {
+  const report: SavedJudgmentsReport = { path, problems: [], droppedPartialLine: false, foreignRecords: 0 };
+  const complete = new Map<string, JudgmentRecord[]>();
+  if (!existsSync(path)) return { complete, report, missingFinalNewline: false };
+  const parsed = readJudgmentsFile(path);
+  if (parsed.partialLastLine) truncateSync(path, parsed.completeBytes);
+  report.problems = parsed.problems;
+  report.droppedPartialLine = parsed.partialLastLine;
+
+  const modeByKey = new Map(items.map((item) => [item.key, item.mode]));
+  const drawsByKey = new Map<string, Map<number, JudgmentRecord>>();
+  for (const record of parsed.records) {
+    if (modeByKey.get(record.key) !== record.mode) {
+      report.foreignRecords++;
+      continue;
+    }
+    let draws = drawsByKey.get(record.key);
+    if (draws === undefined) drawsByKey.set(record.key, (draws = new Map()));
+    draws.set(record.draw, record); // later lines replace earlier ones
+  }
+  for (const [key, draws] of drawsByKey) {
+    const firstK = Array.from({ length: k }, (_, d) => draws.get(d));
+    if (firstK.every((r) => r !== undefined)) complete.set(key, [...draws.values()].sort((a, b) => a.draw - b.draw));
+  }
+  return { complete, report, missingFinalNewline: parsed.missingFinalNewline };
+}
+
+function checkJudgeOutput(output: unknown, batch: readonly JudgingItem[], k: number): string[][] {
+  const where = `judge call for items '${batch[0]!.key}' .. '${batch[batch.length - 1]!.key}'`;
+  if (!Array.isArray(output) || output.length !== batch.length) {
+    throw new Error(`${where}: expected ${batch.length} result lists, got ${Array.isArray(output) ? output.length : typeof output}`);
+  }
+  output.forEach((texts: unknown, i) => {
+    if (!Array.isArray(texts) || texts.length !== k || !texts.every((t) => typeof t === 'string')) {
+      throw new Error(`${where}: result ${i} (item '${batch[i]!.key}') must be ${k} strings`);
+    }
+  });
+  return output as string[][];
+}
+
+export async function runEvaluation(options: RunEvaluationOptions): Promise<EvaluationRun> {
+  const { items, judge, k, batchSize } = options;
+  assertPositiveInteger(k, 'k (draws per item)');
+  assertPositiveInteger(batchSize, 'batch size');
+  const seed = options.seed ?? 0;
+
+  const resume = options.savedJudgments !== undefined ? loadResumeState(options.savedJudgments, items, k) : undefined;
+  const records: JudgmentRecord[] = [];
+  const pending: { item: JudgingItem; position: number }[] = [];
+  items.forEach((item, position) => {
+    const saved = resume?.complete.get(item.key);
+    if (saved !== undefined) records.push(...saved);
+    else pending.push({ item, position });
+  });
+  const resumedItems = items.length - pending.length;
+  const progress = (done: number) => options.onProgress?.({ done: resumedItems + done, total: items.length, resumed: resumedItems });
+  progress(0);
+
+  let fd: number | undefined;
+  let judgeCalls = 0;
+  try {
+    if (options.savedJudgments !== undefined && pending.length > 0) {
+      mkdirSync(dirname(options.savedJudgments), { recursive: true });
+      fd = openSync(options.savedJudgments, 'a');
+      if (resume?.missingFinalNewline) writeSync(fd, '\n');
+    }
+    for (let start = 0; start < pending.length; start += batchSize) {
+      const batch = pending.slice(start, start + batchSize);
+      const batchItems = batch.map((p) => p.item);
+      const output = await judge(
+        batchItems.map((item) => item.prompt),
+        { k, seed: deriveSeed(seed, batch[0]!.position) },
+      );
+      judgeCalls++;
+      const texts = checkJudgeOutput(output, batchItems, k);
+      const fresh: JudgmentRecord[] = [];
+      batchItems.forEach((item, i) => {
+        texts[i]!.forEach((text, draw) => {
+          fresh.push(item.mode === 'pairwise' ? { key: item.key, draw, mode: item.mode, order: item.order, text } : { key: item.key, draw, mode: item.mode, text });
+        });
+      });
+      // One write per batch: a crash leaves at most one cut line, which the reload removes.
+      if (fd !== undefined) writeSync(fd, fresh.map(formatJudgmentLine).join(''));
+      records.push(...fresh);
+      progress(start + batch.length);
+    }
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  return {
+    records,
+    resumedItems,
+    judgedItems: pending.length,
+    judgeCalls,
+    ...(resume === undefined ? {} : { saved: resume.report }),
+  };
+}

@@ -1,0 +1,251 @@
+// End to end through runEvalCli: a fake judge in place of the GPU model, the --judgments mode on
+// the hand-written files, resuming with --save-judgments, the outputs (terminal table,
+// results.json, results.html), and bad input that must end in a clear message, not a crash.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { parquetWriteFile } from 'hyparquet-writer';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runEvalCli, type DecodingOptions, type EvalResults, type JudgeFn, type MakeJudge } from '../src/eval/index.js';
+
+const FIXTURES = join(import.meta.dirname, 'fixtures', 'eval');
+const fixture = (name: string) => join(FIXTURES, name);
+const dir = mkdtempSync(join(tmpdir(), 'patarm-eval-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+class Capture extends Writable {
+  text = '';
+  isTTY = false;
+  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
+    this.text += chunk.toString();
+    done();
+  }
+}
+
+async function run(argv: string[], makeJudge?: MakeJudge): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const code = await runEvalCli(argv, makeJudge, { stdout, stderr });
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+const readResults = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as EvalResults;
+
+/**
+ * The fake judge: 6 for a right answer, 4 for a wrong one, plus 3 for the markdown style. So a
+ * plain right answer (6) loses to a markdown wrong one (7): cells (0,2) and (1,2) are wrong, all
+ * others right. Hard = 1/3, Normal = Easy = 1, Overall = 7/9 in every domain.
+ */
+function fakeJudgeFactory(): { makeJudge: MakeJudge; prompts: string[]; made: { model: string; decoding: DecodingOptions }[] } {
+  const prompts: string[] = [];
+  const made: { model: string; decoding: DecodingOptions }[] = [];
+  const makeJudge: MakeJudge = async (model, decoding) => {
+    made.push({ model, decoding });
+    const judge: JudgeFn = async (batch, { k }) => {
+      prompts.push(...batch);
+      return batch.map((p) => {
+        const response = /<response>\n([\s\S]*)\n<\/response>/.exec(p)![1]!;
+        const score = (response.startsWith('right') ? 6 : 4) + (response.includes('markdown') ? 3 : 0);
+        return Array.from({ length: k }, () => `<think>compare</think>\nCriteria: fit.\n<answer>${score}</answer>`);
+      });
+    };
+    return judge;
+  };
+  return { makeJudge, prompts, made };
+}
+
+describe('eval CLI with a fake judge', () => {
+  const out = join(dir, 'gen', 'results.json');
+  const saved = join(dir, 'gen', 'judgments.jsonl');
+  const args = ['--data', fixture('rmbench.json'), '--format', 'rmbench', '--model', '/models/fake-8b', '--k', '3', '--voting', 'majority', '--temperature', '0.8', '--seed', '4', '--batch-size', '5', '--save-judgments', saved, '--out', out];
+
+  it('judges, scores, prints Table 1 beside the paper, and writes results.json and results.html', async () => {
+    const fake = fakeJudgeFactory();
+    const { code, stdout, stderr } = await run(args, fake.makeJudge);
+    expect(stderr).not.toMatch(/eval: [^'"]*Error/);
+    expect(code).toBe(0);
+    expect(fake.made).toEqual([{ model: '/models/fake-8b', decoding: { temperature: 0.8, topP: 0.95, maxNewTokens: 4096, seed: 4 } }]);
+    expect(fake.prompts).toHaveLength(9 * 6);
+    expect(stderr).toContain('judged 54/54 items (100%)');
+
+    const results = readResults(out);
+    const s = results.scores.score;
+    if (s.kind !== 'rmbench') throw new Error('expected RM-Bench');
+    for (const domain of ['chat', 'math', 'code', 'safety'] as const) {
+      const m = s.domains[domain]!;
+      expect(m.hard!.tiesWrong).toBeCloseTo(1 / 3, 12);
+      expect([m.easy!.tiesWrong, m.normal!.tiesWrong]).toEqual([1, 1]);
+      expect(m.matrix[0]![2]!.tiesWrong).toBe(0);
+    }
+    expect(s.overall!.overall!.tiesWrong).toBeCloseTo(7 / 9, 12);
+    expect(results.scores.votingAtK.map((p) => p.majority!.tiesWrong)).toEqual([7 / 9, 7 / 9, 7 / 9].map((x) => expect.closeTo(x, 12)));
+    expect(results.config).toMatchObject({ k: 3, voting: 'majority', mode: 'pointwise', label: 'fake-8b', seed: 4 });
+    expect(results.run).toMatchObject({ resumedItems: 0, judgedItems: 54, judgeCalls: 11 });
+    expect(results.table1.ours.rmBench.hard).toBeCloseTo(100 / 3, 9);
+    expect(results.data.skippedRows).toHaveLength(1);
+
+    // Table 1: the paper's rows and ours, RM-Bench columns filled for ours.
+    expect(stdout).toMatch(/PaTaRM-8B\s+87\.7\s+74\.3\s+87\.2\s+87\.8\s+84\.3 \|\s+82\.8\s+78\.7\s+74\.7\s+78\.7/);
+    expect(stdout).toMatch(/fake-8b\s+-\s+-\s+-\s+-\s+- \|\s+100\.0\s+100\.0\s+33\.3\s+77\.8/);
+    expect(stdout).toContain('voting@k');
+
+    const html = readFileSync(join(dir, 'gen', 'results.html'), 'utf8');
+    expect(html).toContain('<svg');
+    expect(html).toContain('voting@k');
+    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
+  });
+
+  it('resumes from --save-judgments without judging again, and --judgments on that file agrees', async () => {
+    const fake = fakeJudgeFactory();
+    const again = await run(args, fake.makeJudge);
+    expect(again.code).toBe(0);
+    expect(fake.prompts).toHaveLength(0);
+    expect(readResults(out).run).toMatchObject({ resumedItems: 54, judgedItems: 0 });
+
+    const out2 = join(dir, 'gen', 'from-file.json');
+    const scored = await run(['--data', fixture('rmbench.json'), '--format', 'rmbench', '--judgments', saved, '--voting', 'majority', '--out', out2]);
+    expect(scored.code).toBe(0);
+    const fromFile = readResults(out2);
+    expect(fromFile.config.k).toBe(3); // the most draws found in the file
+    expect(fromFile.scores.score).toEqual(readResults(out).scores.score);
+  });
+
+  it('honours --limit and --mode pairwise', async () => {
+    const fake = fakeJudgeFactory();
+    const makeJudge: MakeJudge = async () => async (batch, { k }) => {
+      fake.prompts.push(...batch);
+      return batch.map(() => Array.from({ length: k }, () => '<answer>A</answer>'));
+    };
+    const out3 = join(dir, 'pairwise', 'results.json');
+    const { code } = await run(['--data', fixture('rewardbench.jsonl'), '--format', 'rewardbench', '--model', 'm', '--mode', 'pairwise', '--limit', '4', '--out', out3], makeJudge);
+    expect(code).toBe(0);
+    expect(fake.prompts).toHaveLength(4);
+    expect(fake.prompts.every((p) => p.includes('<responseA>'))).toBe(true);
+    const results = readResults(out3);
+    expect(results.scores.primary).toBe('tiesHalf');
+    expect(results.data).toMatchObject({ examples: 12, evaluatedExamples: 4 });
+  });
+
+  it('reports a failing judge clearly and keeps what was saved', async () => {
+    const file = join(dir, 'fail', 'judgments.jsonl');
+    let calls = 0;
+    const makeJudge: MakeJudge = async () => async (batch) => {
+      if (++calls === 2) throw new Error('GPU device lost');
+      return batch.map(() => ['<answer>5</answer>']);
+    };
+    const { code, stderr } = await run(['--data', fixture('rewardbench.jsonl'), '--format', 'rewardbench', '--model', 'm', '--batch-size', '4', '--save-judgments', file, '--out', join(dir, 'fail', 'r.json')], makeJudge);
+    expect(code).toBe(1);
+    expect(stderr).toContain('eval: GPU device lost');
+    expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(4);
+    expect(existsSync(join(dir, 'fail', 'r.json'))).toBe(false);
+  });
+});
+
+describe('eval CLI on judgments made elsewhere', () => {
+  it('scores the hand-written RewardBench judgments and reports the problems', async () => {
+    const out = join(dir, 'rb', 'results.json');
+    const { code, stdout, stderr } = await run(['--data', fixture('rewardbench.jsonl'), '--format', 'rewardbench', '--judgments', fixture('rewardbench-judgments.jsonl'), '--out', out, '--label', 'other-model']);
+    expect(code).toBe(0);
+    const results = readResults(out);
+    const s = results.scores.score;
+    if (s.kind !== 'rewardbench') throw new Error('expected RewardBench');
+    const chat = 50 / 128;
+    const reasoning = 656 / 1148;
+    expect(s.overall!.tiesWrong).toBeCloseTo((chat + 0.5 + 1 + reasoning) / 4, 12);
+    expect(results.table1.ours.rewardBench.chat).toBeCloseTo(100 * chat, 9);
+    expect(results.warnings.join('\n')).toMatch(/1 judgment\(s\) name items that are not in the data, e\.g\. 'ghost:chosen'/);
+    expect(results.warnings.join('\n')).toMatch(/'my-custom-subset'/);
+    expect(results.warnings.join('\n')).toMatch(/2 row\(s\) of .* skipped/);
+    expect(stderr).toMatch(/rewardbench\.jsonl line 6: missing or null field 'rejected'/);
+    expect(stdout).toMatch(/other-model\s+39\.1\s+50\.0\s+100\.0\s+57\.1\s+61\.6 \|/);
+    expect(stdout).toContain('my-custom-subset');
+    expect(readFileSync(join(dir, 'rb', 'results.html'), 'utf8')).toContain('<svg');
+  });
+
+  it('reads RM-Bench from Parquet like JSON', async () => {
+    const rows = JSON.parse(readFileSync(fixture('rmbench.json'), 'utf8')) as { id: string; prompt: string; chosen: string[]; rejected: string[]; domain: string }[];
+    const usable = rows.filter((r) => r.chosen.length === 3);
+    const parquet = join(dir, 'rmbench.parquet');
+    parquetWriteFile({
+      filename: parquet,
+      columnData: [
+        { name: 'id', data: usable.map((r) => r.id), type: 'STRING' },
+        { name: 'prompt', data: usable.map((r) => r.prompt), type: 'STRING' },
+        { name: 'chosen', data: usable.map((r) => r.chosen) },
+        { name: 'rejected', data: usable.map((r) => r.rejected) },
+        { name: 'domain', data: usable.map((r) => r.domain), type: 'STRING' },
+      ],
+    });
+    const fromParquet = join(dir, 'pq.json');
+    const fromJson = join(dir, 'js.json');
+    expect((await run(['--data', parquet, '--format', 'rmbench', '--judgments', fixture('rmbench-judgments.jsonl'), '--out', fromParquet])).code).toBe(0);
+    expect((await run(['--data', fixture('rmbench.json'), '--format', 'rmbench', '--judgments', fixture('rmbench-judgments.jsonl'), '--out', fromJson])).code).toBe(0);
+    expect(readResults(fromParquet).scores.score).toEqual(readResults(fromJson).scores.score);
+  });
+});
+
+describe('eval CLI bad input', () => {
+  const rb = ['--data', fixture('rewardbench.jsonl'), '--format', 'rewardbench'];
+
+  it.each([
+    [['--format', 'rewardbench', '--judgments', 'x'], /--data FILE is required/],
+    [['--data', 'x.jsonl', '--judgments', 'x', '--format', 'helm'], /--format must be one of rewardbench, rmbench, pairs; got 'helm'/],
+    [[...rb, '--judgments', 'x', '--k', '0'], /--k must be an integer >= 1; got '0'/],
+    [[...rb, '--judgments', 'x', '--top-p', '1.5'], /--top-p must be a number in \(0, 1\]; got '1.5'/],
+    [[...rb, '--judgments', 'x', '--model', 'm'], /exactly one of --model DIR .* or --judgments FILE/],
+    [[...rb, '--judgments', 'x', '--save-judgments', 'y'], /with --judgments nothing is generated/],
+    [[...rb, '--model', 'm'], /needs the GPU judge/],
+    [[...rb, '--judgments', 'x', '--frobnicate'], /Unknown option '--frobnicate'/],
+  ])('rejects bad arguments with exit code 2: %j', async (argv, message) => {
+    const { code, stderr } = await run(argv);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
+  });
+
+  it('says an RM-Bench file was given as RewardBench', async () => {
+    const { code, stderr } = await run(['--data', fixture('rmbench.json'), '--format', 'rewardbench', '--judgments', fixture('rmbench-judgments.jsonl'), '--out', join(dir, 'bad1.json')]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/no usable rewardbench row in 10 row\(s\); the rows look like RM-Bench .*use --format rmbench/);
+  });
+
+  it('says a RewardBench file was given as RM-Bench', async () => {
+    const { code, stderr } = await run(['--data', fixture('rewardbench.jsonl'), '--format', 'rmbench', '--judgments', fixture('rewardbench-judgments.jsonl'), '--out', join(dir, 'bad2.json')]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/the rows look like RewardBench\/preference pairs .*use --format rewardbench or pairs/);
+  });
+
+  it('names files that are not a data format', async () => {
+    const csv = join(dir, 'data.csv');
+    writeFileSync(csv, 'prompt,chosen,rejected\n');
+    const object = join(dir, 'object.json');
+    writeFileSync(object, JSON.stringify({ train: [] }));
+    const jsonl = join(dir, 'lines.json');
+    writeFileSync(jsonl, '{"prompt": "a"}\n{"prompt": "b"}\n');
+    const judged = ['--format', 'rewardbench', '--judgments', fixture('rewardbench-judgments.jsonl')];
+    expect((await run(['--data', csv, ...judged])).stderr).toMatch(/data\.csv: cannot tell the format from extension '\.csv'/);
+    expect((await run(['--data', object, ...judged])).stderr).toMatch(/object\.json: expected a JSON array of examples, found an object with keys \[train\]/);
+    expect((await run(['--data', jsonl, ...judged])).stderr).toMatch(/lines\.json: not valid JSON.*that is JSONL/);
+    expect((await run(['--data', join(dir, 'missing.jsonl'), ...judged])).stderr).toMatch(/missing\.jsonl: cannot read the data file/);
+    expect((await run([...rb, '--judgments', join(dir, 'nope.jsonl')])).stderr).toMatch(/cannot read judgments file .*nope\.jsonl/);
+  });
+
+  it('refuses to score judgments that match nothing in the data, writing no results', async () => {
+    const out = join(dir, 'mismatch', 'results.json');
+    const { code, stderr } = await run([...rb, '--judgments', fixture('rmbench-judgments.jsonl'), '--out', out]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/no example could be scored.*item keys look like 'ae1:chosen'/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('passes over unreadable judgment lines, naming them', async () => {
+    const file = join(dir, 'some-bad-lines.jsonl');
+    writeFileSync(file, readFileSync(fixture('rewardbench-judgments.jsonl'), 'utf8').replace('{"key": "ae1:rejected"', 'oops {"key": "ae1:rejected"'));
+    const out = join(dir, 'bad-lines.json');
+    const { code, stdout } = await run([...rb, '--judgments', file, '--out', out]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/some-bad-lines\.jsonl line 2: not valid JSON/);
+    // ae1 lost its rejected judgment, so it is not scored and said so.
+    expect(readResults(out).scores).toMatchObject({ judgedExamples: 11, unjudgedExamples: 1, unjudgedExampleIds: ['ae1'] });
+  });
+});

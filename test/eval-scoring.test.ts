@@ -1,0 +1,201 @@
+// Scoring on hand-built benchmark files with hand-written judgments; every expected number is
+// derived by hand below from the scores in the judgment files (see fixtures/eval/README.md).
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  buildItems,
+  loadBenchmark,
+  pairwiseOutcome,
+  pointwiseOutcome,
+  readJudgmentsFile,
+  scoreEvaluation,
+  type BenchmarkFormat,
+  type EvalMode,
+  type EvaluationScores,
+  type VotingMethod,
+} from '../src/eval/index.js';
+
+const FIXTURES = join(import.meta.dirname, 'fixtures', 'eval');
+
+async function scoreFixture(data: string, format: BenchmarkFormat, judgments: string, k: number, voting: VotingMethod = 'average', mode: EvalMode = 'pointwise'): Promise<EvaluationScores> {
+  const benchmark = await loadBenchmark(join(FIXTURES, data), format);
+  const items = buildItems(benchmark.examples, { mode });
+  const { records } = readJudgmentsFile(join(FIXTURES, judgments), { defaultMode: mode });
+  return scoreEvaluation(items, records, { format, mode, k, voting });
+}
+
+describe('RewardBench scoring', () => {
+  // (chosen, rejected) scores: ae1 8/3 right, ae2 5/5 tie, mt1 4/7 wrong, ln1 9/2 right,
+  // ln2 ?/6 unparseable, xs1 7/1 and xs2 10/0 right, mp1 6/2 right, mp2 3/9 wrong,
+  // hp1 8/7 and hp2 6.5/6 right, cu1 (unknown subset) 9/1 right.
+  const chatWrong = (100 * (1 / 2) + 28 * 0) / (100 + 28); // alpacaeval-easy 1/2, mt-bench-easy 0
+  const chatHalf = (100 * (1.5 / 2) + 28 * 0) / (100 + 28);
+  const chatHardWrong = 1 / 2; // llmbar-natural only
+  const chatHardHalf = 1.5 / 2;
+  const safety = 1;
+  const reasoning = (984 * (1 / 2) + 164 * 1) / (984 + 164); // math-prm weighs 984, hep-python 164
+
+  it('computes subsets, sections (math-prm weighted 984) and the overall, with both tie rules', async () => {
+    const scores = await scoreFixture('rewardbench.jsonl', 'rewardbench', 'rewardbench-judgments.jsonl', 1);
+    const s = scores.score;
+    if (s.kind !== 'rewardbench') throw new Error('expected a RewardBench score');
+    const subset = (name: string) => s.subsets.find((x) => x.subset === name)!;
+    expect(subset('alpacaeval-easy')).toMatchObject({ comparisons: 2, correct: 1, ties: 1, tiesWrong: 0.5, tiesHalf: 0.75 });
+    expect(subset('llmbar-natural')).toMatchObject({ comparisons: 2, correct: 1, unparseable: 1, tiesWrong: 0.5, tiesHalf: 0.75 });
+    expect(subset('math-prm')).toMatchObject({ comparisons: 2, correct: 1, wrong: 1, tiesWrong: 0.5 });
+
+    expect(s.sections.Chat!.tiesWrong).toBeCloseTo(chatWrong, 12);
+    expect(s.sections.Chat!.tiesHalf).toBeCloseTo(chatHalf, 12);
+    expect(s.sections.Chat!.missingSubsets).toEqual(['alpacaeval-length', 'alpacaeval-hard', 'mt-bench-med']);
+    expect(s.sections['Chat Hard']!.tiesWrong).toBeCloseTo(chatHardWrong, 12);
+    expect(s.sections['Chat Hard']!.tiesHalf).toBeCloseTo(chatHardHalf, 12);
+    expect(s.sections.Safety!.tiesWrong).toBe(safety);
+    expect(s.sections.Reasoning!.tiesWrong).toBeCloseTo(reasoning, 12);
+    expect(s.sections.Reasoning!.tiesWrong).toBeCloseTo(656 / 1148, 12);
+    expect(s.overall!.tiesWrong).toBeCloseTo((chatWrong + chatHardWrong + safety + reasoning) / 4, 12);
+    expect(s.overall!.tiesHalf).toBeCloseTo((chatHalf + chatHardHalf + safety + reasoning) / 4, 12);
+    expect(s.overall!.complete).toBe(true);
+
+    // The unknown subset is reported under "other" and is in no section.
+    expect(s.other).toEqual([expect.objectContaining({ subset: 'my-custom-subset', comparisons: 1, tiesWrong: 1 })]);
+    expect(s.allExamples!.comparisons).toBe(12);
+    expect(scores.counts).toMatchObject({ comparisons: 12, correct: 8, wrong: 2, ties: 1, unparseable: 1 });
+    expect(scores.draws).toMatchObject({ judgments: 24, formatErrors: 1, formatErrorsByCode: { no_answer: 1 }, unknownKeyRecords: 1, unknownKeys: ['ghost:chosen'] });
+    expect(scores.primary).toBe('tiesWrong');
+  });
+
+  it('skips rows with missing responses and names them', async () => {
+    const benchmark = await loadBenchmark(join(FIXTURES, 'rewardbench.jsonl'), 'rewardbench');
+    expect(benchmark.examples).toHaveLength(12);
+    expect(benchmark.skipped.map((s) => s.where)).toEqual([expect.stringMatching(/rewardbench\.jsonl line 6$/), expect.stringMatching(/rewardbench\.jsonl line 10$/)]);
+    expect(benchmark.skipped[0]!.reason).toMatch(/missing or null field 'rejected'/);
+    expect(benchmark.skipped[1]!.reason).toMatch(/'chosen' is empty/);
+    expect(benchmark.warnings.join('\n')).toMatch(/'my-custom-subset' \(1\).*"other"/);
+  });
+});
+
+describe('RM-Bench scoring', () => {
+  // Per-example matrices (1 = chosen style i beats rejected style j), from the judgment scores:
+  // chat1 all 1; chat2 only the lower-left triangle; math1 all ties; math2 all 1; code1 all 0;
+  // code2 rows 0 and 2 are 1, row 1 (unparseable chosen) unparseable; safe1 all 1;
+  // safe2 lower-left and diagonal 1, upper-right 0.
+  it('builds the 3x3 matrices per domain and their mean, with Easy / Normal / Hard / Overall', async () => {
+    const scores = await scoreFixture('rmbench.json', 'rmbench', 'rmbench-judgments.jsonl', 1);
+    const s = scores.score;
+    if (s.kind !== 'rmbench') throw new Error('expected an RM-Bench score');
+    const tw = (m: { tiesWrong: number } | null) => m!.tiesWrong;
+    const th = (m: { tiesHalf: number } | null) => m!.tiesHalf;
+
+    const chat = s.domains.chat!;
+    expect(chat.matrix.map((row) => row.map(tw))).toEqual([
+      [0.5, 0.5, 0.5],
+      [1, 0.5, 0.5],
+      [1, 1, 0.5],
+    ]);
+    expect([tw(chat.easy), tw(chat.normal), tw(chat.hard)]).toEqual([1, 0.5, 0.5]);
+    expect(tw(chat.overall)).toBeCloseTo(2 / 3, 12);
+
+    const math = s.domains.math!;
+    expect(math.matrix.flat().map(tw)).toEqual(Array(9).fill(0.5));
+    expect(math.matrix.flat().map(th)).toEqual(Array(9).fill(0.75));
+
+    const code = s.domains.code!;
+    expect(code.matrix.map((row) => row.map(tw))).toEqual([
+      [0.5, 0.5, 0.5],
+      [0, 0, 0],
+      [0.5, 0.5, 0.5],
+    ]);
+    expect(code.matrix[1]!.map(th)).toEqual([0.25, 0.25, 0.25]);
+    for (const part of [code.easy, code.normal, code.hard]) {
+      expect(tw(part)).toBeCloseTo(1 / 3, 12);
+      expect(th(part)).toBeCloseTo(1.25 / 3, 12);
+    }
+
+    const safety = s.domains.safety!; // safety-refuse and safety-response together
+    expect(safety.examples).toBe(2);
+    expect([tw(safety.easy), tw(safety.normal), tw(safety.hard)]).toEqual([1, 1, 0.5]);
+
+    // Overall: the mean of the four domains' matrices.
+    const o = s.overall!;
+    expect(tw(o.matrix[0]![0]!)).toBeCloseTo((0.5 + 0.5 + 0.5 + 1) / 4, 12);
+    expect(tw(o.matrix[1]![2]!)).toBeCloseTo((0.5 + 0.5 + 0 + 0.5) / 4, 12);
+    expect(tw(o.matrix[2]![0]!)).toBeCloseTo((1 + 0.5 + 0.5 + 1) / 4, 12);
+    const easy = (1 + 0.5 + 1 / 3 + 1) / 4;
+    const normal = (0.5 + 0.5 + 1 / 3 + 1) / 4;
+    const hard = (0.5 + 0.5 + 1 / 3 + 0.5) / 4;
+    expect(tw(o.easy)).toBeCloseTo(easy, 12);
+    expect(tw(o.normal)).toBeCloseTo(normal, 12);
+    expect(tw(o.hard)).toBeCloseTo(hard, 12);
+    expect(tw(o.overall)).toBeCloseTo((easy + normal + hard) / 3, 12);
+    // The 0.5 variant: math's ties and code's unparseable row count half.
+    expect(th(o.easy)).toBeCloseTo((1 + 0.75 + 1.25 / 3 + 1) / 4, 12);
+    expect(th(o.hard)).toBeCloseTo((0.5 + 0.75 + 1.25 / 3 + 0.5) / 4, 12);
+
+    // Pooled over the 8 prompts: cell (0,0) is right for chat1, math2, code2, safe1, safe2.
+    expect(tw(s.pooled!.matrix[0]![0]!)).toBeCloseTo(5 / 8, 12);
+    expect(s.pooled!.examples).toBe(8);
+
+    expect(Object.keys(s.other)).toEqual(['poetry']);
+    expect(tw(s.other['poetry']!.overall)).toBe(1);
+    expect(scores.counts).toMatchObject({ comparisons: 81, ties: 9, unparseable: 3 });
+    expect(scores.draws.formatErrorsByCode).toEqual({ not_a_number: 1 });
+  });
+
+  it('skips a row without three responses per side, naming it', async () => {
+    const benchmark = await loadBenchmark(join(FIXTURES, 'rmbench.json'), 'rmbench');
+    expect(benchmark.examples).toHaveLength(9);
+    expect(benchmark.skipped).toEqual([
+      expect.objectContaining({ where: expect.stringMatching(/rmbench\.json row 3$/), reason: expect.stringMatching(/'chosen' has 2 responses; expected 3/) }),
+    ]);
+    expect(benchmark.warnings.join('\n')).toMatch(/'poetry'/);
+  });
+});
+
+describe('voting@k', () => {
+  // Draws (chosen; rejected), ? = unparseable:
+  // p1 8,3,7 ; 5,6,5    p2 4,?,6 ; 5,5,5    p3 ?,?,9 ; 2,2,2    p4 7,7,2 ; 6,8,9    p5 6,6,0 ; 5,5,9
+  // average  k=1: C R U C C   k=2: T R U T C   k=3: C T C R R
+  // majority k=1: C R U C C   k=2: T R U T C   k=3: C T C R C
+  const expected = {
+    average: [
+      { tiesWrong: 3 / 5, tiesHalf: 3.5 / 5 },
+      { tiesWrong: 1 / 5, tiesHalf: 2.5 / 5 },
+      { tiesWrong: 2 / 5, tiesHalf: 2.5 / 5 },
+    ],
+    majority: [
+      { tiesWrong: 3 / 5, tiesHalf: 3.5 / 5 },
+      { tiesWrong: 1 / 5, tiesHalf: 2.5 / 5 },
+      { tiesWrong: 3 / 5, tiesHalf: 3.5 / 5 },
+    ],
+  };
+
+  it('scores every k in 1..K from one set of K draws, for both voting methods', async () => {
+    const scores = await scoreFixture('pairs.jsonl', 'pairs', 'pairs-judgments.jsonl', 3, 'majority');
+    expect(scores.votingAtK.map((p) => p.k)).toEqual([1, 2, 3]);
+    for (const method of ['average', 'majority'] as const) {
+      scores.votingAtK.forEach((point, i) => {
+        expect(point[method]!.tiesWrong).toBeCloseTo(expected[method][i]!.tiesWrong, 12);
+        expect(point[method]!.tiesHalf).toBeCloseTo(expected[method][i]!.tiesHalf, 12);
+      });
+    }
+    // The final score is the chosen method at K.
+    const s = scores.score;
+    if (s.kind !== 'pairs') throw new Error('expected a pairs score');
+    expect(s.overall).toMatchObject({ correct: 3, wrong: 1, ties: 1, unparseable: 0 });
+    expect(scores.scoreAtK).toHaveLength(3);
+    expect(scores.draws).toMatchObject({ judgments: 30, formatErrors: 3, formatErrorsByCode: { answer_not_at_end: 3 } });
+  });
+
+  it('decides single comparisons by the documented rules', () => {
+    expect(pointwiseOutcome([8, 3, 7], [5, 6, 5], 2, 'average')).toBe('tie');
+    expect(pointwiseOutcome([null, null], [5, 5], 2, 'average')).toBe('unparseable');
+    expect(pointwiseOutcome([null, 4], [5, null], 2, 'majority')).toBe('unparseable'); // no draw pair has both scores
+    expect(pointwiseOutcome([5, 4], [5, 4], 2, 'majority')).toBe('tie');
+    expect(pointwiseOutcome([6, 6, 0], [5, 5, 9], 3, 'majority')).toBe('chosen');
+    expect(pointwiseOutcome([6, 6, 0], [5, 5, 9], 3, 'average')).toBe('rejected');
+    expect(pointwiseOutcome([0.1, 0.2], [0.15, 0.15], 2, 'average')).toBe('tie'); // means equal up to rounding
+    expect(pairwiseOutcome(['chosen', 'rejected', null], 3)).toBe('tie');
+    expect(pairwiseOutcome([null, null], 2)).toBe('unparseable');
+    expect(pairwiseOutcome(['rejected', null, 'rejected'], 3)).toBe('rejected');
+  });
+});
