@@ -1,0 +1,73 @@
+/**
+ * String transformations standing in for code tasks: the answer is the exact output string a
+ * one-line program would print. Near misses are the typical off-by-one slips of such programs: two
+ * neighbouring characters swapped, a character lost, the input returned unchanged, only the first
+ * letter transformed.
+ */
+import { defineKind, pick, type Random, type SynthKind } from './kind.js';
+import { WORDS } from './vocabulary.js';
+
+interface Word {
+  word: string;
+}
+
+const VOWELS = /[aeiou]/g;
+
+const reverse = (s: string): string => [...s].reverse().join('');
+const sortLetters = (s: string): string => [...s].sort().join('');
+const removeVowels = (s: string): string => s.replace(VOWELS, '');
+
+/** The string with one pair of differing neighbours swapped (unchanged when there is none). */
+function swapNeighbours(s: string, random: Random): string {
+  const positions = [...s.slice(1)].flatMap((c, i) => (c !== s[i] ? [i] : []));
+  if (positions.length === 0) return s;
+  const i = pick(random, positions);
+  return s.slice(0, i) + s[i + 1] + s[i] + s.slice(i + 2);
+}
+
+function wordKind(
+  name: string,
+  render: (word: string) => string,
+  pattern: RegExp,
+  transform: (word: string) => string,
+  nearMisses: (word: string, expected: string, random: Random) => string[],
+): SynthKind {
+  return defineKind<Word>({
+    name,
+    task: 'code',
+    // A word the transformation leaves empty would have no near miss worth asking about.
+    enumerate: () => WORDS.filter((w) => transform(w) !== '').map((word) => ({ word })),
+    render: ({ word }) => render(word),
+    parse(prompt) {
+      const m = pattern.exec(prompt);
+      return m ? { word: m[1]! } : null;
+    },
+    expected: ({ word }) => transform(word),
+    nearMisses: ({ word }, random) => nearMisses(word, transform(word), random),
+  });
+}
+
+export const CODE_KINDS: readonly SynthKind[] = [
+  wordKind('reverse', (w) => `Reverse '${w}'.`, /^Reverse '([a-z]+)'\.$/, reverse, (w, e, random) => [
+    w,
+    swapNeighbours(e, random),
+    e.slice(0, -1),
+  ]),
+  wordKind('uppercase', (w) => `Uppercase '${w}'.`, /^Uppercase '([a-z]+)'\.$/, (w) => w.toUpperCase(), (w, e) => [
+    e[0] + w.slice(1),
+    e.slice(0, -1) + w.slice(-1),
+    w,
+  ]),
+  wordKind('sort', (w) => `Sort the letters of '${w}'.`, /^Sort the letters of '([a-z]+)'\.$/, sortLetters, (w, e, random) => [
+    reverse(e),
+    w,
+    swapNeighbours(e, random),
+    e.slice(0, -1),
+  ]),
+  wordKind('remove-vowels', (w) => `Remove the vowels of '${w}'.`, /^Remove the vowels of '([a-z]+)'\.$/, removeVowels, (w, e, random) => [
+    w,
+    w.replace(/[aeiou]/, ''),
+    swapNeighbours(e, random),
+    e.slice(0, -1),
+  ]),
+];

@@ -1,0 +1,99 @@
+/**
+ * One kind of synthetic problem ("add two numbers", "reverse a word", ...): its whole prompt space,
+ * the rule that decides whether a response is right, a correct response and plausible wrong ones.
+ *
+ * Everything works from the prompt text alone, because the teacher and the tests only see text:
+ * each kind parses its own prompts back into arguments. `defineKind` keeps the argument type
+ * private to the kind, so the registry holds plain `SynthKind` values.
+ */
+import { randomIndex } from '../data/prng.js';
+
+/** The PaTaRM task tags the synthetic family covers (no safety: it has no rule to check). */
+export const SYNTH_TASKS = ['math', 'code', 'instruction_following', 'chat'] as const;
+export type SynthTask = (typeof SYNTH_TASKS)[number];
+
+export type Random = () => number;
+
+export interface ResponseCheck {
+  correct: boolean;
+  /** What a correct response looks like: the exact answer, or for open-ended kinds the trace a
+   * correct response produces (e.g. `bbb` for three words starting with b). */
+  expected: string;
+  /** The same trace computed from the response (the trimmed answer for exact-answer kinds). */
+  got: string;
+}
+
+export interface SynthKind {
+  readonly name: string;
+  readonly task: SynthTask;
+  /** Every prompt of this kind, in a fixed order. */
+  prompts(): string[];
+  /** The rule; null when the prompt is not of this kind. */
+  check(prompt: string, response: string): ResponseCheck | null;
+  /** A correct response; open-ended kinds draw one at random. */
+  correctResponse(prompt: string, random: Random): string;
+  /** One plausible wrong response (a near miss). */
+  wrongResponse(prompt: string, random: Random): string;
+}
+
+export interface KindDefinition<A> {
+  name: string;
+  task: SynthTask;
+  enumerate(): A[];
+  render(args: A): string;
+  /** Inverse of render; null when the text is not a prompt of this kind. */
+  parse(prompt: string): A | null;
+  /** The trace a correct response gives (the exact answer for exact-answer kinds). */
+  expected(args: A): string;
+  /** The trace of a response. Default: the response with whitespace runs collapsed and trimmed. */
+  observe?(args: A, response: string): string;
+  /** Default: `expected(args)` itself. */
+  correct?(args: A, random: Random): string;
+  /** Candidate near misses; the ones the rule would accept are filtered out afterwards. */
+  nearMisses(args: A, random: Random): string[];
+}
+
+export function pick<T>(random: Random, items: readonly T[]): T {
+  if (items.length === 0) throw new Error('pick: no items to choose from');
+  return items[randomIndex(random, items.length)]!;
+}
+
+export function normaliseResponse(response: string): string {
+  return response.trim().replace(/\s+/g, ' ');
+}
+
+export function defineKind<A>(def: KindDefinition<A>): SynthKind {
+  const observe = def.observe ?? ((_args: A, response: string) => normaliseResponse(response));
+  const parseOrThrow = (prompt: string): A => {
+    const args = def.parse(prompt);
+    if (args === null) throw new Error(`${def.name}: not a prompt of this kind: ${JSON.stringify(prompt)}`);
+    return args;
+  };
+  const checkArgs = (args: A, response: string): ResponseCheck => {
+    const expected = def.expected(args);
+    const got = observe(args, response);
+    return { correct: got === expected, expected, got };
+  };
+  return {
+    name: def.name,
+    task: def.task,
+    prompts: () => def.enumerate().map((args) => def.render(args)),
+    check(prompt, response) {
+      const args = def.parse(prompt);
+      return args === null ? null : checkArgs(args, response);
+    },
+    correctResponse(prompt, random) {
+      const args = parseOrThrow(prompt);
+      const response = def.correct ? def.correct(args, random) : def.expected(args);
+      if (!checkArgs(args, response).correct) throw new Error(`${def.name}: generated a wrong "correct" response for ${prompt}`);
+      return response;
+    },
+    wrongResponse(prompt, random) {
+      const args = parseOrThrow(prompt);
+      // Empty strings are never offered: an empty response is not a plausible near miss.
+      const candidates = def.nearMisses(args, random).filter((r) => r.trim() !== '' && !checkArgs(args, r).correct);
+      if (candidates.length === 0) throw new Error(`${def.name}: no wrong response for ${prompt}`);
+      return pick(random, candidates);
+    },
+  };
+}

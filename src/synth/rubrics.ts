@@ -1,0 +1,27 @@
+/**
+ * Short primary rubrics for the synthetic family. The default job renders every prompt with one of
+ * these instead of the full primary rubric (patarm/rubrics.ts), because each rubric token is paid
+ * for on every row on a CPU. They share one frame, so the tiny tokenizer learns its words as single
+ * tokens; the score bands are left to the teacher's scores (high 8-10, low 0-2), and the aspect
+ * (correctness, usefulness, coverage) is named by what "right" refers to.
+ */
+import type { RubricOverrides } from '../patarm/rubrics.js';
+import { renderPointwise, type TemplateRenderOptions } from '../patarm/templates.js';
+import type { SynthTask } from './kind.js';
+
+export const SYNTH_RUBRICS: Readonly<Record<SynthTask, string>> & RubricOverrides = {
+  math: 'Score high only if the reply is exactly the right number.',
+  code: 'Score high only if the reply is exactly the right output.',
+  instruction_following: 'Score high only if the reply has the right count of words and letter.',
+  chat: 'Score high only if the reply is exactly the right answer.',
+};
+
+/** The pointwise input for one synthetic (prompt, response), rendered with the short rubric. */
+export function renderSynthPointwise(
+  task: SynthTask,
+  prompt: string,
+  response: string,
+  options: TemplateRenderOptions = {},
+): string {
+  return renderPointwise({ task, prompt, response, rubric: SYNTH_RUBRICS[task] }, options);
+}

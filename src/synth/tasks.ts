@@ -1,0 +1,175 @@
+/**
+ * The synthetic preference family of the default job: rule-checkable problems tagged with the
+ * PaTaRM tasks math, code, instruction_following and chat, turned into (prompt, chosen, rejected)
+ * pairs whose chosen response is right and whose rejected one is a near miss.
+ *
+ * Splits are disjoint by prompt: each kind's prompt space is shuffled with the seed and cut into a
+ * test, a validation and a train part (in proportion to the requested sizes, at least one prompt
+ * for a non-empty test or validation split; train takes the rest), and each split draws its pairs
+ * only from its part. Each pair picks a task by `taskWeights`, then a kind of that task with
+ * probability proportional to the square root of the kind's prompt count in the split (the 64
+ * multiplications would otherwise repeat as often as the 9801 additions; a plain proportional
+ * draw would almost never ask them). Within a split a prompt comes back only once its kind's part
+ * is used up, usually with another near miss. Everything follows from `seed` and the three sizes.
+ */
+import { deriveSeed, mulberry32, seededPermutation } from '../data/prng.js';
+import type { PreferencePair } from '../data/types.js';
+import { CHAT_KINDS } from './chat-kinds.js';
+import { CODE_KINDS } from './code-kinds.js';
+import { INSTRUCTION_KINDS } from './instruction-kinds.js';
+import { SYNTH_TASKS, type Random, type ResponseCheck, type SynthKind, type SynthTask } from './kind.js';
+import { MATH_KINDS } from './math-kinds.js';
+
+export { SYNTH_TASKS, type ResponseCheck, type SynthKind, type SynthTask } from './kind.js';
+
+export const SYNTH_KINDS: readonly SynthKind[] = [...MATH_KINDS, ...CODE_KINDS, ...INSTRUCTION_KINDS, ...CHAT_KINDS];
+
+export interface SynthResponseCheck extends ResponseCheck {
+  task: SynthTask;
+  /** The kind of problem, e.g. `add`, `reverse`, `words-starting-with`. */
+  kind: string;
+}
+
+/** The kind a prompt belongs to, or undefined when it is not a synthetic prompt. */
+export function findKind(prompt: string): SynthKind | undefined {
+  return SYNTH_KINDS.find((kind) => kind.check(prompt, '') !== null);
+}
+
+/**
+ * The rule that decides whether `response` answers the synthetic `prompt` correctly. Exact-answer
+ * kinds compare the response (whitespace collapsed and trimmed) with the answer, character for
+ * character. Throws on a prompt that is not from this family.
+ */
+export function checkResponse(prompt: string, response: string): SynthResponseCheck {
+  for (const kind of SYNTH_KINDS) {
+    const check = kind.check(prompt, response);
+    if (check !== null) return { ...check, task: kind.task, kind: kind.name };
+  }
+  throw new Error(`checkResponse: not a prompt of the synthetic task family: ${JSON.stringify(prompt)}`);
+}
+
+/** A synthetic pair; a `PreferencePair` whose prompt is plain text and whose task is always set. */
+export interface SynthPair extends PreferencePair {
+  prompt: string;
+  task: SynthTask;
+  kind: string;
+}
+
+export const SPLIT_NAMES = ['test', 'val', 'train'] as const;
+export type SplitName = (typeof SPLIT_NAMES)[number];
+
+export interface SynthSplitOptions {
+  seed: number;
+  train: number;
+  val: number;
+  test: number;
+  /** Relative frequency of each task (default 1 each); 0 leaves a task out. */
+  taskWeights?: Partial<Record<SynthTask, number>>;
+}
+
+export type SynthSplits = Record<SplitName, SynthPair[]>;
+
+function checkSize(name: string, n: number): void {
+  if (!Number.isInteger(n) || n < 0) throw new Error(`makeSplits: ${name} must be a non-negative integer, got ${n}`);
+}
+
+/** How many of a kind's `poolSize` prompts each split gets, in SPLIT_NAMES order. */
+export function allotPrompts(poolSize: number, sizes: readonly [number, number, number]): [number, number, number] {
+  const [test, val, train] = sizes;
+  const total = test + val + train;
+  if (total === 0) return [0, 0, 0];
+  const share = (n: number) => (n === 0 ? 0 : Math.max(1, Math.round((poolSize * n) / total)));
+  let testCount = share(test);
+  let valCount = share(val);
+  // Leave train at least one prompt when it wants pairs; shrink the larger held-out part first,
+  // validation on a tie (the test split is the one results are reported on).
+  const budget = poolSize - (train > 0 ? 1 : 0);
+  while (testCount + valCount > Math.max(budget, 0)) {
+    if (valCount >= testCount) valCount--;
+    else testCount--;
+  }
+  return [testCount, valCount, train > 0 ? poolSize - testCount - valCount : 0];
+}
+
+function taskWeightsOf(options: SynthSplitOptions): Record<SynthTask, number> {
+  const weights = {} as Record<SynthTask, number>;
+  for (const task of SYNTH_TASKS) {
+    const w = options.taskWeights?.[task] ?? 1;
+    if (!Number.isFinite(w) || w < 0) throw new Error(`makeSplits: weight of task '${task}' must be >= 0, got ${w}`);
+    weights[task] = w;
+  }
+  return weights;
+}
+
+function weightedPick<T>(random: Random, items: readonly T[], weight: (item: T) => number): T {
+  const total = items.reduce((sum, item) => sum + weight(item), 0);
+  let r = random() * total;
+  for (const item of items) {
+    r -= weight(item);
+    if (r < 0) return item;
+  }
+  return items[items.length - 1]!;
+}
+
+/** Each kind's prompts, shuffled with the seed and cut into per-split parts. */
+function promptParts(seed: number, sizes: readonly [number, number, number]): Map<SynthKind, string[]>[] {
+  const parts = SPLIT_NAMES.map(() => new Map<SynthKind, string[]>());
+  SYNTH_KINDS.forEach((kind, k) => {
+    const prompts = kind.prompts();
+    const order = seededPermutation(prompts.length, deriveSeed(seed, 1000 + k));
+    const counts = allotPrompts(prompts.length, sizes);
+    let start = 0;
+    counts.forEach((count, s) => {
+      if (count > 0) parts[s]!.set(kind, order.slice(start, start + count).map((i) => prompts[i]!));
+      start += count;
+    });
+  });
+  return parts;
+}
+
+function drawSplit(
+  name: SplitName,
+  size: number,
+  part: Map<SynthKind, string[]>,
+  weights: Record<SynthTask, number>,
+  random: Random,
+): SynthPair[] {
+  const tasks = SYNTH_TASKS.filter((t) => weights[t] > 0 && [...part.keys()].some((k) => k.task === t));
+  if (size > 0 && tasks.length === 0) throw new Error(`makeSplits: no prompts left for the ${name} split`);
+  const cursors = new Map<SynthKind, number>();
+  const pairs: SynthPair[] = [];
+  for (let i = 0; i < size; i++) {
+    const task = weightedPick(random, tasks, (t) => weights[t]);
+    const kind = weightedPick(
+      random,
+      [...part.keys()].filter((k) => k.task === task),
+      (k) => Math.sqrt(part.get(k)!.length),
+    );
+    const prompts = part.get(kind)!;
+    const cursor = cursors.get(kind) ?? 0;
+    cursors.set(kind, cursor + 1);
+    const prompt = prompts[cursor % prompts.length]!;
+    const chosen = kind.correctResponse(prompt, random);
+    const rejected = kind.wrongResponse(prompt, random);
+    pairs.push({ id: `synth-${name}-${i}`, prompt, chosen, rejected, task, kind: kind.name, source: 'synth' });
+  }
+  return pairs;
+}
+
+/**
+ * Disjoint train / validation / held-out test pairs: no prompt appears in two splits. Pair ids are
+ * `synth-{split}-{index}`.
+ */
+export function makeSplits(options: SynthSplitOptions): SynthSplits {
+  const { seed } = options;
+  const sizes = [options.test, options.val, options.train] as const;
+  SPLIT_NAMES.forEach((name, s) => checkSize(name, sizes[s]));
+  const weights = taskWeightsOf(options);
+  if (SYNTH_TASKS.every((t) => weights[t] === 0)) throw new Error('makeSplits: every task weight is 0');
+  const parts = promptParts(seed, sizes);
+  const splits = {} as SynthSplits;
+  SPLIT_NAMES.forEach((name, s) => {
+    splits[name] = drawSplit(name, sizes[s], parts[s]!, weights, mulberry32(deriveSeed(seed, s + 1)));
+  });
+  return splits;
+}

@@ -1,0 +1,155 @@
+/**
+ * A rule-based teacher for the synthetic family: it writes the judgment the model must learn to
+ * produce for ONE (prompt, response), in the layout `parseJudgment` accepts (no think block):
+ *
+ *   expected 85; got 86; wrong
+ *   Criteria:
+ *   - exact number
+ *   <answer>1</answer>
+ *
+ * The first line recomputes the answer with the task's rule and compares; the criteria section is
+ * one short criterion line per task (TEACHER_CRITERIA); the score is high for a correct
+ * response and low for a wrong one.
+ *
+ * Noise model (seeded, so the same options give the same judgments): with probability
+ * `flipProbability` the teacher states the opposite verdict and scores by it (the comparison line
+ * still shows what it computed, as a careless grader's would); the score is the verdict's base
+ * score moved by a uniform integer in [-jitter, +jitter], clamped to [0, 10]. Each judgment draws
+ * from its own stream, derived from the seed and a key (by default the prompt and response), so a
+ * judgment does not depend on which others were made before it.
+ */
+import { deriveSeed, mulberry32 } from '../data/prng.js';
+import { neutraliseTemplateTags } from '../patarm/sanitize.js';
+import type { SynthTask } from './kind.js';
+import { checkResponse } from './tasks.js';
+
+export interface TeacherNoise {
+  /** Scores move by a uniform integer in [-jitter, +jitter] (a non-negative integer). */
+  jitter: number;
+  /** Probability in [0, 1] that the stated verdict is the opposite of the rule's. */
+  flipProbability: number;
+}
+
+export interface TeacherOptions {
+  seed?: number;
+  noise?: Partial<TeacherNoise>;
+  /** Base score of a response judged correct (default 9) and of one judged wrong (default 1). */
+  correctScore?: number;
+  wrongScore?: number;
+}
+
+export interface TeacherJudgeOptions extends TeacherOptions {
+  /** Names the judgment's random stream; default: the prompt and the response. */
+  key?: string;
+}
+
+export type TeacherVerdict = 'correct' | 'wrong';
+
+export interface TeacherJudgment {
+  /** The judgment text, ending in `<answer>score</answer>`. */
+  text: string;
+  score: number;
+  /** What the rule says about the response. */
+  correct: boolean;
+  /** The verdict the teacher wrote; differs from the rule when `flipped`. */
+  verdict: TeacherVerdict;
+  flipped: boolean;
+}
+
+export const DEFAULT_TEACHER_NOISE: Readonly<TeacherNoise> = { jitter: 1, flipProbability: 0.05 };
+export const DEFAULT_CORRECT_SCORE = 9;
+export const DEFAULT_WRONG_SCORE = 1;
+
+/** The one criterion line the teacher writes per task: short, since every token costs CPU time. */
+export const TEACHER_CRITERIA: Readonly<Record<SynthTask, string>> = {
+  math: 'exact number',
+  code: 'exact output',
+  instruction_following: 'count and letter',
+  chat: 'exact answer',
+};
+
+/** Longest response trace quoted in the comparison line. */
+const MAX_TRACE_CHARS = 24;
+
+/** FNV-1a: turns the key into a stream number for deriveSeed. */
+function hashKey(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+function resolveNoise(options: TeacherOptions): TeacherNoise {
+  const noise = { ...DEFAULT_TEACHER_NOISE, ...options.noise };
+  if (!Number.isInteger(noise.jitter) || noise.jitter < 0) {
+    throw new Error(`teacher: jitter must be a non-negative integer, got ${noise.jitter}`);
+  }
+  if (!(noise.flipProbability >= 0 && noise.flipProbability <= 1)) {
+    throw new Error(`teacher: flipProbability must be in [0, 1], got ${noise.flipProbability}`);
+  }
+  return noise;
+}
+
+/** A response trace as it may appear in the judgment: one line, no template tags, bounded. */
+function quoteTrace(trace: string): string {
+  if (trace === '') return '(empty)';
+  const line = neutraliseTemplateTags(trace.replace(/\s+/g, ' '));
+  return line.length > MAX_TRACE_CHARS ? `${line.slice(0, MAX_TRACE_CHARS)}…` : line;
+}
+
+export function formatJudgment(expected: string, got: string, verdict: TeacherVerdict, criterion: string, score: number): string {
+  return `expected ${expected}; got ${quoteTrace(got)}; ${verdict}\nCriteria:\n- ${criterion}\n<answer>${score}</answer>`;
+}
+
+export function teacherJudge(prompt: string, response: string, options: TeacherJudgeOptions = {}): TeacherJudgment {
+  const noise = resolveNoise(options);
+  const check = checkResponse(prompt, response);
+  const random = mulberry32(deriveSeed(options.seed ?? 0, hashKey(options.key ?? `${prompt}\u0000${response}`)));
+  const flipped = random() < noise.flipProbability;
+  const judgedCorrect = check.correct !== flipped;
+  const base = judgedCorrect ? (options.correctScore ?? DEFAULT_CORRECT_SCORE) : (options.wrongScore ?? DEFAULT_WRONG_SCORE);
+  const offset = Math.floor(random() * (2 * noise.jitter + 1)) - noise.jitter;
+  const score = Math.min(10, Math.max(0, base + offset));
+  const verdict: TeacherVerdict = judgedCorrect ? 'correct' : 'wrong';
+  return {
+    text: formatJudgment(check.expected, check.got, verdict, TEACHER_CRITERIA[check.task], score),
+    score,
+    correct: check.correct,
+    verdict,
+    flipped,
+  };
+}
+
+export interface TeacherPairInput {
+  id: string;
+  prompt: string;
+  chosen: string;
+  rejected: string;
+}
+
+/** Both judgments of a pair; the fields `filterByTeacherMargin` (src/data) reads are the scores. */
+export interface TeacherPairJudgment {
+  chosenJudgment: string;
+  rejectedJudgment: string;
+  chosenScore: number;
+  rejectedScore: number;
+  chosenFlipped: boolean;
+  rejectedFlipped: boolean;
+}
+
+/**
+ * Judges both responses of a pair. The random streams are keyed by pair id, prompt and side, so
+ * two data sets that reuse ids (`synth-train-0` for every seed) still get independent noise.
+ */
+export function teacherJudgePair(pair: TeacherPairInput, options: TeacherOptions = {}): TeacherPairJudgment {
+  const key = (side: string) => `${pair.id}\u0000${pair.prompt}\u0000${side}`;
+  const chosen = teacherJudge(pair.prompt, pair.chosen, { ...options, key: key('chosen') });
+  const rejected = teacherJudge(pair.prompt, pair.rejected, { ...options, key: key('rejected') });
+  return {
+    chosenJudgment: chosen.text,
+    rejectedJudgment: rejected.text,
+    chosenScore: chosen.score,
+    rejectedScore: rejected.score,
+    chosenFlipped: chosen.flipped,
+    rejectedFlipped: rejected.flipped,
+  };
+}

@@ -1,0 +1,237 @@
+// The synthetic preference family: the correctness rule on hand-written cases of every kind,
+// chosen always right and rejected always wrong, seeded determinism and prompt-disjoint splits.
+import { describe, expect, it } from 'vitest';
+import {
+  SYNTH_KINDS,
+  SYNTH_TASKS,
+  allotPrompts,
+  checkResponse,
+  findKind,
+  makeSplits,
+  type SynthPair,
+} from '../src/synth/tasks.js';
+
+interface Case {
+  prompt: string;
+  response: string;
+  correct: boolean;
+  expected: string;
+  got?: string;
+}
+
+const CASES: Record<string, Case[]> = {
+  add: [
+    { prompt: 'What is 37 + 48?', response: '85', correct: true, expected: '85' },
+    { prompt: 'What is 37 + 48?', response: ' 85\n', correct: true, expected: '85', got: '85' },
+    { prompt: 'What is 37 + 48?', response: '86', correct: false, expected: '85' },
+    { prompt: 'What is 37 + 48?', response: '85.0', correct: false, expected: '85' },
+    { prompt: 'What is 37 + 48?', response: 'The answer is 85', correct: false, expected: '85' },
+    { prompt: 'What is 99 + 99?', response: '198', correct: true, expected: '198' },
+    { prompt: 'What is 5 + 4?', response: '9', correct: true, expected: '9' },
+  ],
+  subtract: [
+    { prompt: 'What is 48 - 37?', response: '11', correct: true, expected: '11' },
+    { prompt: 'What is 48 - 37?', response: '-11', correct: false, expected: '11' },
+    { prompt: 'What is 7 - 7?', response: '0', correct: true, expected: '0' },
+  ],
+  multiply: [
+    { prompt: 'What is 7 * 8?', response: '56', correct: true, expected: '56' },
+    { prompt: 'What is 7 * 8?', response: '65', correct: false, expected: '56' },
+  ],
+  reverse: [
+    { prompt: "Reverse 'kite'.", response: 'etik', correct: true, expected: 'etik' },
+    { prompt: "Reverse 'kite'.", response: 'etki', correct: false, expected: 'etik' },
+    { prompt: "Reverse 'kite'.", response: 'kite', correct: false, expected: 'etik' },
+    { prompt: "Reverse 'kite'.", response: 'ETIK', correct: false, expected: 'etik' },
+  ],
+  uppercase: [
+    { prompt: "Uppercase 'dog'.", response: 'DOG', correct: true, expected: 'DOG' },
+    { prompt: "Uppercase 'dog'.", response: 'Dog', correct: false, expected: 'DOG' },
+  ],
+  sort: [
+    { prompt: "Sort the letters of 'bca'.", response: 'abc', correct: true, expected: 'abc' },
+    { prompt: "Sort the letters of 'bca'.", response: 'acb', correct: false, expected: 'abc' },
+    { prompt: "Sort the letters of 'kite'.", response: 'eikt', correct: true, expected: 'eikt' },
+  ],
+  'remove-vowels': [
+    { prompt: "Remove the vowels of 'kite'.", response: 'kt', correct: true, expected: 'kt' },
+    { prompt: "Remove the vowels of 'kite'.", response: 'kte', correct: false, expected: 'kt' },
+  ],
+  'words-starting-with': [
+    { prompt: "Write 3 words starting with 'b'.", response: 'bat bed bus', correct: true, expected: 'bbb', got: 'bbb' },
+    // Any lower-case words obeying the rule count, listed or not.
+    { prompt: "Write 3 words starting with 'b'.", response: 'blue  brave\nbox', correct: true, expected: 'bbb' },
+    { prompt: "Write 3 words starting with 'b'.", response: 'bat bed', correct: false, expected: 'bbb', got: 'bb' },
+    { prompt: "Write 3 words starting with 'b'.", response: 'bat bed bus bag', correct: false, expected: 'bbb', got: 'bbbb' },
+    { prompt: "Write 3 words starting with 'b'.", response: 'bat cat bus', correct: false, expected: 'bbb', got: 'bcb' },
+    { prompt: "Write 3 words starting with 'b'.", response: 'Bat bed bus', correct: false, expected: 'bbb', got: '?bb' },
+    { prompt: "Write 3 words starting with 'b'.", response: 'bat, bed, bus', correct: false, expected: 'bbb', got: '??b' },
+    { prompt: "Write 2 words starting with 'z'.", response: '', correct: false, expected: 'zz', got: '' },
+  ],
+  'words-ending-with': [
+    { prompt: "Write 2 words ending with 't'.", response: 'cat hut', correct: true, expected: 'tt', got: 'tt' },
+    { prompt: "Write 2 words ending with 't'.", response: 'cat tub', correct: false, expected: 'tt', got: 'tb' },
+  ],
+  'letter-neighbour': [
+    { prompt: "What letter comes after 'c'?", response: 'd', correct: true, expected: 'd' },
+    { prompt: "What letter comes after 'c'?", response: 'e', correct: false, expected: 'd' },
+    { prompt: "What letter comes before 'c'?", response: 'b', correct: true, expected: 'b' },
+    { prompt: "What letter comes after 'y'?", response: 'z', correct: true, expected: 'z' },
+  ],
+  opposite: [
+    { prompt: "What is the opposite of 'hot'?", response: 'cold', correct: true, expected: 'cold' },
+    { prompt: "What is the opposite of 'cold'?", response: 'hot', correct: true, expected: 'hot' },
+    { prompt: "What is the opposite of 'hot'?", response: 'warm', correct: false, expected: 'cold' },
+  ],
+  plural: [
+    { prompt: "What is the plural of 'box'?", response: 'boxes', correct: true, expected: 'boxes' },
+    { prompt: "What is the plural of 'box'?", response: 'boxs', correct: false, expected: 'boxes' },
+    { prompt: "What is the plural of 'bus'?", response: 'buses', correct: true, expected: 'buses' },
+    { prompt: "What is the plural of 'bus'?", response: 'buss', correct: false, expected: 'buses' },
+    { prompt: "What is the plural of 'kite'?", response: 'kites', correct: true, expected: 'kites' },
+    { prompt: "What is the plural of 'key'?", response: 'keys', correct: true, expected: 'keys' },
+    { prompt: "What is the plural of 'city'?", response: 'cities', correct: true, expected: 'cities' },
+    { prompt: "What is the plural of 'city'?", response: 'citys', correct: false, expected: 'cities' },
+  ],
+};
+
+describe('checkResponse', () => {
+  it('has hand-written cases for every kind, right and wrong', () => {
+    expect(Object.keys(CASES).sort()).toEqual(SYNTH_KINDS.map((k) => k.name).sort());
+    for (const cases of Object.values(CASES)) {
+      expect(cases.some((c) => c.correct)).toBe(true);
+      expect(cases.some((c) => !c.correct)).toBe(true);
+    }
+  });
+
+  for (const [kind, cases] of Object.entries(CASES)) {
+    it(`decides ${kind} responses`, () => {
+      for (const c of cases) {
+        const check = checkResponse(c.prompt, c.response);
+        expect({ prompt: c.prompt, response: c.response, ...check }).toMatchObject({
+          prompt: c.prompt,
+          response: c.response,
+          kind,
+          correct: c.correct,
+          expected: c.expected,
+          ...(c.got === undefined ? {} : { got: c.got }),
+        });
+      }
+    });
+  }
+
+  it('rejects prompts that are not from the family', () => {
+    expect(() => checkResponse('What is 3 + 4', '7')).toThrow(/not a prompt of the synthetic task family/);
+    expect(() => checkResponse('What is 100 + 4?', '104')).toThrow(/synthetic/);
+    expect(() => checkResponse("What letter comes after 'z'?", 'a')).toThrow(/synthetic/);
+    expect(() => checkResponse("What is the plural of 'fish'?", 'fishes')).toThrow(/synthetic/);
+    expect(findKind('Tell me a joke.')).toBeUndefined();
+  });
+
+  it('tags each kind with a PaTaRM task of the family', () => {
+    const tasks = new Set(SYNTH_KINDS.map((k) => k.task));
+    expect([...tasks].sort()).toEqual([...SYNTH_TASKS].sort());
+    expect(checkResponse('What is 1 + 1?', '2').task).toBe('math');
+    expect(checkResponse("Reverse 'ab'.", 'ba').task).toBe('code');
+    expect(checkResponse("Write 2 words starting with 'b'.", 'bat bus').task).toBe('instruction_following');
+    expect(checkResponse("What is the opposite of 'up'?", 'down').task).toBe('chat');
+  });
+
+  it('parses back every prompt of every kind, and only its own', () => {
+    for (const kind of SYNTH_KINDS) {
+      const prompts = kind.prompts();
+      expect(prompts.length, kind.name).toBeGreaterThan(0);
+      expect(new Set(prompts).size).toBe(prompts.length);
+      for (const prompt of prompts) expect(findKind(prompt)).toBe(kind);
+    }
+  });
+});
+
+describe('makeSplits', () => {
+  const splits = makeSplits({ seed: 11, train: 1500, val: 150, test: 150 });
+  const all = [...splits.train, ...splits.val, ...splits.test];
+
+  it('returns the requested sizes with unique ids and PreferencePair fields', () => {
+    expect(splits.train).toHaveLength(1500);
+    expect(splits.val).toHaveLength(150);
+    expect(splits.test).toHaveLength(150);
+    expect(new Set(all.map((p) => p.id)).size).toBe(all.length);
+    for (const pair of all) {
+      expect(typeof pair.prompt).toBe('string');
+      expect(SYNTH_TASKS).toContain(pair.task);
+      expect(pair.chosen).not.toBe(pair.rejected);
+      expect(findKind(pair.prompt)?.name).toBe(pair.kind);
+    }
+  });
+
+  it('never shares a prompt between two splits', () => {
+    const seen = new Map<string, string>();
+    for (const [name, pairs] of Object.entries(splits)) {
+      for (const prompt of new Set(pairs.map((p: SynthPair) => p.prompt))) {
+        expect(seen.get(prompt), prompt).toBeUndefined();
+        seen.set(prompt, name);
+      }
+    }
+  });
+
+  it('keeps held-out splits disjoint even when a tiny split meets a huge one', () => {
+    const lopsided = makeSplits({ seed: 3, train: 4000, val: 1, test: 2 });
+    const held = new Set([...lopsided.val, ...lopsided.test].map((p) => p.prompt));
+    expect(held.size).toBeGreaterThan(0);
+    expect(lopsided.train.some((p) => held.has(p.prompt))).toBe(false);
+  });
+
+  it('always pairs a correct chosen response with a wrong rejected one', () => {
+    const big = makeSplits({ seed: 5, train: 4000, val: 0, test: 500 });
+    for (const pair of [...big.train, ...big.test, ...all]) {
+      expect(checkResponse(pair.prompt, pair.chosen).correct, `${pair.prompt} -> ${pair.chosen}`).toBe(true);
+      expect(checkResponse(pair.prompt, pair.rejected).correct, `${pair.prompt} -> ${pair.rejected}`).toBe(false);
+    }
+  });
+
+  it('makes math near misses that are plausible slips', () => {
+    for (const pair of all.filter((p) => p.task === 'math')) {
+      const right = Number(pair.chosen);
+      const wrong = Number(pair.rejected);
+      expect(pair.rejected).toMatch(/^\d+$/);
+      const swapped = pair.chosen.slice(0, -2) + pair.chosen.at(-1) + pair.chosen.at(-2);
+      expect([1, 2, 10].includes(Math.abs(wrong - right)) || pair.rejected === swapped, `${pair.chosen} vs ${pair.rejected}`).toBe(true);
+    }
+  });
+
+  it('covers every task and almost every kind in a train split of this size', () => {
+    for (const task of SYNTH_TASKS) expect(splits.train.filter((p) => p.task === task).length).toBeGreaterThan(250);
+    const kinds = new Set(splits.train.map((p) => p.kind));
+    expect(kinds.size).toBe(SYNTH_KINDS.length);
+  });
+
+  it('is deterministic for a seed and changes with it', () => {
+    expect(makeSplits({ seed: 11, train: 1500, val: 150, test: 150 })).toEqual(splits);
+    const other = makeSplits({ seed: 12, train: 1500, val: 150, test: 150 });
+    expect(other.test.map((p) => p.prompt)).not.toEqual(splits.test.map((p) => p.prompt));
+  });
+
+  it('follows task weights', () => {
+    const mathOnly = makeSplits({ seed: 1, train: 200, val: 0, test: 20, taskWeights: { code: 0, chat: 0, instruction_following: 0 } });
+    expect(new Set([...mathOnly.train, ...mathOnly.test].map((p) => p.task))).toEqual(new Set(['math']));
+    expect(() => makeSplits({ seed: 1, train: 1, val: 0, test: 0, taskWeights: { math: 0, code: 0, chat: 0, instruction_following: 0 } })).toThrow(/every task weight is 0/);
+    expect(() => makeSplits({ seed: 1, train: 1, val: 0, test: 0, taskWeights: { math: -1 } })).toThrow(/weight/);
+  });
+
+  it('rejects bad sizes', () => {
+    expect(() => makeSplits({ seed: 1, train: -1, val: 0, test: 0 })).toThrow(/train must be a non-negative integer/);
+    expect(() => makeSplits({ seed: 1, train: 1, val: 0.5, test: 0 })).toThrow(/val/);
+  });
+});
+
+describe('allotPrompts', () => {
+  it('gives held-out splits a proportional share, at least one prompt, and train the rest', () => {
+    expect(allotPrompts(1000, [100, 100, 800])).toEqual([100, 100, 800]);
+    expect(allotPrompts(64, [200, 200, 2000])).toEqual([5, 5, 54]);
+    expect(allotPrompts(7, [1, 1, 100000])).toEqual([1, 1, 5]);
+    expect(allotPrompts(2, [5, 5, 5])).toEqual([1, 0, 1]);
+    expect(allotPrompts(50, [0, 0, 10])).toEqual([0, 0, 50]);
+    expect(allotPrompts(50, [10, 0, 0])).toEqual([50, 0, 0]);
+    expect(allotPrompts(50, [0, 0, 0])).toEqual([0, 0, 0]);
+  });
+});

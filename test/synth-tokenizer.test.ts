@@ -1,0 +1,140 @@
+// The committed tiny tokenizer (models/tiny-tokenizer): 384 ids like the qwen3-tiny fixture, one
+// token per template tag, exact round trips, short rows, and a deterministic rebuild (in this
+// process and through the CLI shim) that reproduces the committed files byte for byte.
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Tokenizer as ReferenceTokenizer } from '@huggingface/tokenizers';
+import { Tokenizer as NativeTokenizer } from 'tokenizers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadTokenizer, type Tokenizer } from '../src/tokenizer/index.js';
+import { makeSplits } from '../src/synth/tasks.js';
+import {
+  TINY_SPECIAL_TOKENS,
+  TINY_TAG_TOKENS,
+  TINY_VOCAB_SIZE,
+  buildTinyTokenizer,
+  packageRoot,
+  tinyTokenizerDir,
+} from '../src/synth/tiny-tokenizer.js';
+import { measureSynthLengths } from '../src/synth/token-lengths.js';
+import { synthTexts } from '../src/synth/tokenizer-corpus.js';
+
+const DIR = tinyTokenizerDir();
+const TEMPLATE_TAGS = ['<task>', '</task>', '<rubrics>', '</rubrics>', '<prompt>', '</prompt>', '<response>', '</response>', '<answer>', '</answer>'];
+
+let tok: Tokenizer;
+let committed: { tokenizer: string; tokenizerConfig: string };
+
+beforeAll(async () => {
+  tok = await loadTokenizer(DIR);
+  committed = {
+    tokenizer: await readFile(join(DIR, 'tokenizer.json'), 'utf8'),
+    tokenizerConfig: await readFile(join(DIR, 'tokenizer_config.json'), 'utf8'),
+  };
+});
+
+const ids = async (text: string) => Array.from(await tok.encode(text));
+
+describe('tiny tokenizer files', () => {
+  it('live in models/tiny-tokenizer', () => {
+    expect(DIR).toBe(join(packageRoot(), 'models', 'tiny-tokenizer'));
+  });
+
+  it('have exactly 384 ids, the vocabulary of the qwen3-tiny fixture model', async () => {
+    const fixture = JSON.parse(await readFile(join(packageRoot(), 'test/fixtures/qwen3-tiny/model/config.json'), 'utf8'));
+    expect(TINY_VOCAB_SIZE).toBe(fixture.vocab_size);
+    expect(tok.vocabSize).toBe(384);
+    expect(NativeTokenizer.fromFile(join(DIR, 'tokenizer.json')).getVocabSize(true)).toBe(384);
+  });
+
+  it('end the vocabulary with the added tokens, special flags as in Qwen3', () => {
+    const added = [...TINY_SPECIAL_TOKENS, ...TINY_TAG_TOKENS];
+    expect(added).toHaveLength(15);
+    added.forEach((token, i) => expect(tok.tokenId(token)).toBe(369 + i));
+    for (const token of TINY_SPECIAL_TOKENS) expect(tok.isSpecial(tok.tokenId(token))).toBe(true);
+    for (const token of TINY_TAG_TOKENS) expect(tok.isSpecial(tok.tokenId(token))).toBe(false);
+    expect(tok.eosId).toBe(tok.tokenId('<|im_end|>'));
+    expect(tok.padId).toBe(tok.tokenId('<|endoftext|>'));
+    expect(tok.thinkStart).toBe(tok.tokenId('<think>'));
+    expect(tok.isByteLevel).toBe(true);
+  });
+
+  it('encode every template tag as one token, also inside text', async () => {
+    for (const tag of [...TEMPLATE_TAGS, '<think>', '</think>']) {
+      expect(await ids(tag), tag).toEqual([tok.tokenId(tag)]);
+    }
+    const inText = await ids('x<answer>7</answer>\n');
+    expect(inText).toContain(tok.tokenId('<answer>'));
+    expect(inText).toContain(tok.tokenId('</answer>'));
+    // Not special: decoding with special tokens skipped keeps the tags.
+    expect(tok.decode(inText, { skipSpecialTokens: true })).toBe('x<answer>7</answer>\n');
+  });
+
+  it('round-trip rendered prompts and judgments exactly', async () => {
+    const { test } = makeSplits({ seed: 99, train: 0, val: 0, test: 200 });
+    const { prompts, judgments } = synthTexts(test, 5);
+    for (const text of [...prompts, ...judgments]) expect(tok.decode(await ids(text))).toBe(text);
+  });
+
+  it('round-trip any text, since all 256 bytes are tokens', async () => {
+    for (const text of ['naïve café 日本 🤗', '\t\r\n  \u0000\u007f', '<|im_start|>user\nhi<|im_end|>\n', 'Ÿ¿½ ÿ']) {
+      expect(tok.decode(await ids(text))).toBe(text);
+    }
+  });
+
+  it('spell numbers digit by digit', async () => {
+    const digits = await Promise.all([...'0123456789'].map(async (d) => (await ids(d))[0]!));
+    expect(new Set(digits).size).toBe(10);
+    const number = await ids('1234567890');
+    expect(number).toEqual([...digits.slice(1), digits[0]]);
+  });
+
+  it('agree with an independent implementation (@huggingface/tokenizers)', async () => {
+    const reference = new ReferenceTokenizer(JSON.parse(committed.tokenizer), JSON.parse(committed.tokenizerConfig));
+    const { test } = makeSplits({ seed: 98, train: 0, val: 0, test: 40 });
+    const { prompts, judgments } = synthTexts(test);
+    for (const text of [...prompts, ...judgments, 'naïve 🤗 <|im_end|>']) {
+      expect(reference.encode(text, { add_special_tokens: false }).ids).toEqual(await ids(text));
+    }
+  });
+
+  it('keep typical rows short: prompts under 80 tokens, judgments under 30', async () => {
+    const lengths = await measureSynthLengths((text) => tok.encode(text));
+    expect(lengths.prompt.count).toBe(800);
+    expect(lengths.prompt.median).toBeLessThan(60);
+    expect(lengths.prompt.max).toBeLessThan(80);
+    expect(lengths.judgment.median).toBeLessThan(26);
+    expect(lengths.judgment.max).toBeLessThan(30);
+    // Shortness comes from learned merges, not from a degenerate byte-per-token encoding.
+    const rendered = (await ids('Score high only if the reply is exactly the right number.')).length;
+    expect(rendered).toBeLessThan(15);
+  });
+});
+
+describe('tiny tokenizer build', () => {
+  let scratch: string;
+  beforeAll(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'tiny-tokenizer-test-'));
+  });
+  afterAll(async () => {
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  it('reproduces the committed files byte for byte', async () => {
+    expect(await buildTinyTokenizer()).toEqual(committed);
+  });
+
+  it('gives other files for another corpus (the build really trains)', async () => {
+    const other = await buildTinyTokenizer({ seed: 1, pairs: 300 });
+    expect(other.tokenizer).not.toBe(committed.tokenizer);
+    expect(NativeTokenizer.fromString(other.tokenizer).getVocabSize(true)).toBe(384);
+  });
+
+  it('rebuilds the same files through the CLI shim in a fresh process', async () => {
+    execFileSync(process.execPath, [join(packageRoot(), 'tools/build-tiny-tokenizer.js'), scratch], { stdio: 'pipe' });
+    expect(await readFile(join(scratch, 'tokenizer.json'), 'utf8')).toBe(committed.tokenizer);
+    expect(await readFile(join(scratch, 'tokenizer_config.json'), 'utf8')).toBe(committed.tokenizerConfig);
+  });
+});
