@@ -1,0 +1,69 @@
+// Held-out evaluation of the default job, in the paper's two ways:
+// pointwise (judge chosen and rejected separately; correct iff s(chosen) > s(rejected),
+// ties and unparseable count wrong, with the ties-as-half variant) and pairwise
+// (both responses in one prompt with a seeded A/B order; tie or error = 0.5).
+import { deriveSeed, mulberry32, type PreferencePair } from '../data/index.js';
+import { judgeWithModel } from '../eval/gpu-judge.js';
+import type { Qwen3 } from '../model/qwen3.js';
+import { detectTask, parseJudgment, renderPairwise } from '../patarm/index.js';
+import type { Tokenizer } from '../tokenizer/index.js';
+import { renderJudgePrompt, type JudgeTemplateOptions } from '../train/prompts.js';
+
+export interface HeldOutScores {
+  pairs: number;
+  pointwise: number;
+  pointwiseTiesHalf: number;
+  formatErrorRate: number;
+  pairwise: number;
+  pairwiseFormatErrorRate: number;
+}
+
+export async function evaluateHeldOut(
+  model: Qwen3, tokenizer: Tokenizer, pairs: readonly PreferencePair[], template: JudgeTemplateOptions, o: { seed: number; maxNewTokens: number; pairwise: boolean },
+): Promise<HeldOutScores> {
+  // Greedy decoding: the evaluation measures the judge, not sampling luck.
+  const judge = judgeWithModel(model, tokenizer, { temperature: 0, topP: 1, maxNewTokens: o.maxNewTokens, seed: o.seed });
+  const prompts = pairs.flatMap((p) => [renderJudgePrompt({ ...p, response: p.chosen }, template), renderJudgePrompt({ ...p, response: p.rejected }, template)]);
+  const texts = (await judge(prompts, { k: 1, seed: o.seed })).map((d) => d[0]!);
+  let correct = 0, half = 0, malformed = 0;
+  const score = (text: string) => {
+    const r = parseJudgment(text, 'pointwise', { thinking: template.thinking });
+    if (!r.ok) malformed++;
+    return r.ok ? r.score : null;
+  };
+  pairs.forEach((_, i) => {
+    const c = score(texts[2 * i]!), r = score(texts[2 * i + 1]!);
+    if (c !== null && r !== null && c > r) { correct++; half++; }
+    else if (c === null || r === null || c === r) half += 0.5;
+  });
+
+  let pairwise = NaN, pairwiseErrors = NaN;
+  if (o.pairwise) {
+    const random = mulberry32(deriveSeed(o.seed, 77));
+    const orders = pairs.map(() => random() < 0.5);
+    const pwPrompts = pairs.map((p, i) => {
+      const { task } = detectTask({ task: p.task });
+      const [a, b] = orders[i] ? [p.chosen, p.rejected] : [p.rejected, p.chosen];
+      return renderPairwise({ task, prompt: p.prompt, responseA: a, responseB: b, rubric: template.rubrics?.[task] },
+        { chatTemplate: template.chat ? { enableThinking: template.thinking } : false });
+    });
+    const verdicts = (await judge(pwPrompts, { k: 1, seed: o.seed })).map((d) => d[0]!);
+    let sum = 0, errors = 0;
+    verdicts.forEach((text, i) => {
+      const r = parseJudgment(text, 'pairwise', { thinking: template.thinking });
+      if (!r.ok) { errors++; sum += 0.5; return; }
+      const chosenIs = orders[i] ? 'A' : 'B';
+      sum += r.verdict === chosenIs ? 1 : 0;
+    });
+    pairwise = sum / pairs.length;
+    pairwiseErrors = errors / pairs.length;
+  }
+  return {
+    pairs: pairs.length,
+    pointwise: correct / pairs.length,
+    pointwiseTiesHalf: half / pairs.length,
+    formatErrorRate: malformed / (2 * pairs.length),
+    pairwise,
+    pairwiseFormatErrorRate: pairwiseErrors,
+  };
+}
