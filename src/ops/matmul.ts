@@ -1,5 +1,13 @@
 // General matrix multiply on strided views, and the weight-side helpers that
 // loop over the row blocks of a RowSplitTensor.
+//
+// Three kernel families compute the same thing:
+//   'cpu'   kernels/matmul_cpu4.wgsl (vec4 loads) or matmul_cpu.wgsl (scalar
+//           fallback): tuned for CPU adapters (lavapipe), needs subgroups;
+//   'gpu'   kernels/matmul.wgsl: workgroup-memory tiles for real GPUs;
+//   'naive' kernels/matmul_naive.wgsl: the reference, one output per thread.
+// 'auto' picks 'cpu' on a CPU adapter with subgroups and 'gpu' otherwise. The
+// choice can be forced with setMatmulVariant() or PATARM_MATMUL=cpu|gpu|naive.
 import type { RowSplitTensor } from '../gpu/row-split.js';
 import type { Runtime } from '../gpu/runtime.js';
 import type { Tensor } from '../gpu/tensor.js';
@@ -23,17 +31,81 @@ export interface MatmulOptions {
   alpha?: number;
 }
 
+export type MatmulVariant = 'auto' | 'cpu' | 'gpu' | 'naive';
+export type ResolvedMatmulVariant = Exclude<MatmulVariant, 'auto'>;
+
+const VARIANTS: readonly MatmulVariant[] = ['auto', 'cpu', 'gpu', 'naive'];
+
+function variantFromEnv(): MatmulVariant {
+  const v = process.env.PATARM_MATMUL;
+  if (v === undefined || v === '') return 'auto';
+  if (!(VARIANTS as readonly string[]).includes(v)) throw new Error(`PATARM_MATMUL=${v}: expected one of ${VARIANTS.join(', ')}`);
+  return v as MatmulVariant;
+}
+
+let chosen: MatmulVariant = variantFromEnv();
+
+/** Forces a kernel family for every later matmul ('auto' restores the default choice). */
+export function setMatmulVariant(v: MatmulVariant): void {
+  if (!VARIANTS.includes(v)) throw new Error(`unknown matmul variant '${v}'`);
+  chosen = v;
+}
+
+export function getMatmulVariant(): MatmulVariant {
+  return chosen;
+}
+
+/** The family that `matmul` dispatches on this runtime under the current setting. */
+export function resolveMatmulVariant(rt: Runtime, v: MatmulVariant = chosen): ResolvedMatmulVariant {
+  const cpuPossible = rt.gpu.features.has('subgroups');
+  if (v === 'auto') return rt.gpu.isCpuAdapter && cpuPossible ? 'cpu' : 'gpu';
+  if (v === 'cpu' && !cpuPossible) throw new Error("matmul variant 'cpu' needs the 'subgroups' feature, which this adapter lacks");
+  return v;
+}
+
+/** Rows of C per workgroup and columns of C per workgroup of each family (see the kernel headers). */
+const TILE: Record<ResolvedMatmulVariant, { rows: number; cols: number }> = {
+  cpu: { rows: 16, cols: 256 },
+  gpu: { rows: 64, cols: 64 },
+  naive: { rows: 16, cols: 16 },
+};
+
 export function matmul(rt: Runtime, kind: MatmulKind, M: number, N: number, K: number, A: MatRef, B: MatRef, C: MatRef, opts: MatmulOptions = {}): void {
   if (M === 0 || N === 0) return;
-  const params = {
-    M, N, K,
-    lda: A.ld, ldb: B.ld, ldc: C.ld,
-    aOff: A.offset ?? 0, bOff: B.offset ?? 0, cOff: C.offset ?? 0,
-    alpha: opts.alpha ?? 1,
-    beta: opts.accumulate ? 1 : 0,
-  };
   checkBounds(kind, M, N, K, A, B, C);
-  rt.dispatch(rt.kernel('matmul_naive', kind), { A: A.t, B: B.t, C: C.t }, params, [Math.ceil(N / 16), Math.ceil(M / 16)]);
+  const variant = resolveMatmulVariant(rt);
+  const file = variant === 'cpu' ? (vec4Aligned(kind, M, N, K, A, B) ? 'matmul_cpu4' : 'matmul_cpu') : variant === 'gpu' ? 'matmul' : 'matmul_naive';
+  const kernel = rt.kernel(file, kind);
+  const tile = TILE[variant];
+  const gx = Math.ceil(N / tile.cols);
+  if (gx > rt.gpu.maxWorkgroupsPerDim) throw new Error(`matmul ${kind}: N = ${N} needs ${gx} workgroups in x, more than ${rt.gpu.maxWorkgroupsPerDim}`);
+  // Rows beyond one grid's reach go in further dispatches on shifted views
+  // (a multiple of the row tile, which keeps vec4 offsets aligned).
+  const rowsPerDispatch = tile.rows * rt.gpu.maxWorkgroupsPerDim;
+  const aRowStep = kind === 'tn' ? 1 : A.ld; // moving one row of C moves A by this many elements
+  for (let m = 0; m < M; m += rowsPerDispatch) {
+    const rows = Math.min(rowsPerDispatch, M - m);
+    const params = {
+      M: rows, N, K,
+      lda: A.ld, ldb: B.ld, ldc: C.ld,
+      aOff: (A.offset ?? 0) + m * aRowStep, bOff: B.offset ?? 0, cOff: (C.offset ?? 0) + m * C.ld,
+      alpha: opts.alpha ?? 1,
+      beta: opts.accumulate ? 1 : 0,
+    };
+    rt.dispatch(kernel, { A: A.t, B: B.t, C: C.t }, params, [gx, Math.ceil(rows / tile.rows)]);
+  }
+}
+
+/**
+ * Whether A and B can be read as vec4 arrays: element offsets and leading
+ * dimensions multiples of 4, and so the contiguous extent of each operand
+ * (so that no vec4 straddles the end of a row or of the buffer).
+ */
+export function vec4Aligned(kind: MatmulKind, M: number, N: number, K: number, A: MatRef, B: MatRef): boolean {
+  const aCols = kind === 'tn' ? M : K;
+  const bCols = kind === 'nt' ? K : N;
+  const ok = (r: MatRef, cols: number) => (r.offset ?? 0) % 4 === 0 && r.ld % 4 === 0 && cols % 4 === 0;
+  return ok(A, aCols) && ok(B, bCols);
 }
 
 function checkBounds(kind: MatmulKind, M: number, N: number, K: number, A: MatRef, B: MatRef, C: MatRef): void {
