@@ -1,6 +1,6 @@
 // Optional per-kernel GPU timing with timestamp queries: when enabled, each
 // dispatch gets its own compute pass whose begin/end timestamps are recorded.
-const CAPACITY = 4096; // timestamp pairs per submit
+const CAPACITY = 2048; // timestamp pairs per submit (WebGPU allows 4096 queries per set)
 
 export class Profiler {
   readonly totals = new Map<string, { ns: number; count: number }>();
@@ -14,6 +14,11 @@ export class Profiler {
       this.querySet = device.createQuerySet({ type: 'timestamp', count: CAPACITY * 2 });
       this.resolveBuf = device.createBuffer({ size: CAPACITY * 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
     }
+  }
+
+  /** No room for another timed pass before the next submit. */
+  get full(): boolean {
+    return this.enabled && this.labels.length >= CAPACITY;
   }
 
   passDescriptor(label: string): GPUComputePassDescriptor {

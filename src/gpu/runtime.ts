@@ -194,7 +194,7 @@ export class Runtime {
     if (gx === 0 || gy === 0 || gz === 0) return;
     const max = this.gpu.maxWorkgroupsPerDim;
     if (gx > max || gy > max || gz > max) throw new Error(`${kernel.key}: grid [${gx},${gy},${gz}] exceeds ${max} workgroups per dimension`);
-    if (this.arenaUsed === ARENA_SLOTS) this.submit();
+    if (this.arenaUsed === ARENA_SLOTS || this.profiler.full) this.submit();
     const entries: GPUBindGroupEntry[] = [];
     for (const b of kernel.layout.bindings) {
       if (b.access === 'uniform') {
