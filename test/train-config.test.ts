@@ -267,7 +267,7 @@ describe('models/', () => {
       'qwen3-8b.json': [4096, 36, 32, 8, 128, 12288, false],
       'qwen3-14b.json': [5120, 40, 40, 8, 128, 17408, false],
     };
-    expect(names.filter((n) => n.endsWith('.json')).sort()).toEqual(Object.keys(table).sort());
+    expect(names.filter((n) => n.startsWith('qwen3-') && n.endsWith('.json')).sort()).toEqual(Object.keys(table).sort());
     for (const [name, [H, L, Hq, Hkv, D, I, tied]] of Object.entries(table)) {
       const json = JSON.parse(readFileSync(join('models', name), 'utf8')) as Record<string, unknown>;
       const cfg = parseQwen3Config(json, name);
@@ -278,6 +278,11 @@ describe('models/', () => {
     const count = (name: string) => paramCount(parseQwen3Config(JSON.parse(readFileSync(join('models', name), 'utf8')), name));
     expect(count('qwen3-0.6b.json')).toBe(596049920);
     expect(count('qwen3-8b.json')).toBe(8190735360);
+  });
+
+  it('the default job\'s tiny judge config is a valid config.json sized for the tiny tokenizer', () => {
+    const cfg = parseQwen3Config(JSON.parse(readFileSync(join('models', 'tiny-judge.json'), 'utf8')), 'tiny-judge.json');
+    expect(cfg.vocabSize).toBe(384);
   });
 
   it('every models/*.yaml is a valid training config (paths not checked)', () => {
