@@ -1,0 +1,89 @@
+// The KV cache side of generation: appending the new tokens' k/v rows to the
+// cache, and attention of one query token per sequence against its cached keys.
+//
+// KV cache layout: per layer one K and one V tensor [slots, maxLen, Hkv, D];
+// cache slot s holds one sequence, its token at position p at [s, p].
+import type { Runtime } from '../gpu/runtime.js';
+import type { Tensor } from '../gpu/tensor.js';
+
+/** Threads per workgroup of attention_decode.wgsl (its WG override). */
+const DECODE_WG = 128;
+/** attention_decode.wgsl keeps at most this many output dims per thread (MAX_DIMS). */
+const DECODE_MAX_DIMS = 8;
+
+function requireSize(op: string, name: string, t: Tensor, elements: number): void {
+  if (t.size < elements) throw new Error(`${op}: '${name}' (${t.label}) holds ${t.size} elements, needs ${elements}`);
+}
+
+function cacheSlots(op: string, kCache: Tensor, vCache: Tensor, maxLen: number, rowWidth: number): number {
+  const perSlot = maxLen * rowWidth;
+  if (kCache.size !== vCache.size || kCache.size % perSlot !== 0) {
+    throw new Error(`${op}: caches of ${kCache.size} and ${vCache.size} elements are not [slots, ${maxLen}, ${rowWidth}]`);
+  }
+  return kCache.size / perSlot;
+}
+
+/**
+ * Appends the k/v rows of M decoding (or prefill) tokens: token i goes to slot
+ * slots[i], position positions[i]. Tokens with an out-of-range slot or position
+ * (e.g. slot -1 for padding rows) are skipped.
+ */
+export function kvAppend(
+  rt: Runtime, k: Tensor /* [M, Hkv*D] */, v: Tensor, kCache: Tensor, vCache: Tensor,
+  slots: Tensor /* i32 [M] */, positions: Tensor /* i32 [M] */, M: number, maxLen: number, Hkv: number, D: number,
+): void {
+  if (M === 0) return;
+  const rowWidth = Hkv * D;
+  requireSize('kvAppend', 'k', k, M * rowWidth);
+  requireSize('kvAppend', 'v', v, M * rowWidth);
+  requireSize('kvAppend', 'slots', slots, M);
+  requireSize('kvAppend', 'positions', positions, M);
+  const nSlots = cacheSlots('kvAppend', kCache, vCache, maxLen, rowWidth);
+  const groups = rt.grid(Math.ceil((M * rowWidth) / 256));
+  rt.dispatch(
+    rt.kernel('kv_append'),
+    { k, v, kCache, vCache, slots, positions },
+    { M, rowWidth, maxLen, nSlots, rowStride: groups[0] * 256 },
+    groups,
+  );
+}
+
+export interface DecodeAttentionShape {
+  M: number;
+  maxLen: number;
+  Hq: number;
+  Hkv: number;
+  D: number;
+  scale: number;
+}
+
+/**
+ * One query token per row i (M rows), attending causally to
+ * cache[slots[i], 0..positions[i]] inclusive (the current token's k/v were
+ * appended before). GQA: query head h uses kv head floor(h / (Hq / Hkv)).
+ * Rows with an out-of-range slot or position get zeros.
+ */
+export function attentionDecode(
+  rt: Runtime, q: Tensor /* [M, Hq*D] */, kCache: Tensor, vCache: Tensor, slots: Tensor, positions: Tensor,
+  out: Tensor /* [M, Hq*D] */, s: DecodeAttentionShape,
+): void {
+  const { M, maxLen, Hq, Hkv, D, scale } = s;
+  if (M === 0) return;
+  if (Hkv < 1 || Hq % Hkv !== 0) throw new Error(`attentionDecode: Hq ${Hq} is not a multiple of Hkv ${Hkv}`);
+  if (D > DECODE_WG * DECODE_MAX_DIMS) throw new Error(`attentionDecode: head_dim ${D} above ${DECODE_WG * DECODE_MAX_DIMS}`);
+  requireSize('attentionDecode', 'q', q, M * Hq * D);
+  requireSize('attentionDecode', 'out', out, M * Hq * D);
+  requireSize('attentionDecode', 'slots', slots, M);
+  requireSize('attentionDecode', 'positions', positions, M);
+  const nSlots = cacheSlots('attentionDecode', kCache, vCache, maxLen, Hkv * D);
+  const groupsOfThreads = D <= DECODE_WG ? Math.floor(DECODE_WG / D) : 1;
+  const kernel = rt.kernel('attention_decode', 'main', {
+    WG: DECODE_WG,
+    HEAD_DIM: D,
+    GROUPS: groupsOfThreads,
+    DIMS_PER_THREAD: Math.ceil(D / DECODE_WG),
+    ACC_SIZE: groupsOfThreads * D,
+  });
+  const grid = rt.grid(M * Hq);
+  rt.dispatch(kernel, { q, kCache, vCache, slots, positions, out }, { M, Hq, Hkv, maxLen, nSlots, rowStride: grid[0], scale }, grid);
+}

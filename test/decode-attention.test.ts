@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { attentionDecode, kvAppend } from '../src/ops/decode-attention.js';
+import { randn, relErr, rng, runtime } from './util.js';
+
+/**
+ * float64 reference: row i, head h attends to cache[slot_i, 0..pos_i] of kv head
+ * h / (Hq / Hkv); out = softmax(scale * q k^T) v. Rows with slot < 0 give zeros.
+ */
+function refDecode(
+  q: Float32Array, kc: Float32Array, vc: Float32Array, slots: Int32Array, pos: Int32Array,
+  M: number, maxLen: number, Hq: number, Hkv: number, D: number, scale: number,
+): Float64Array {
+  const out = new Float64Array(M * Hq * D);
+  for (let i = 0; i < M; i++) {
+    if (slots[i]! < 0) continue;
+    for (let h = 0; h < Hq; h++) {
+      const hk = Math.floor(h / (Hq / Hkv));
+      const n = pos[i]! + 1;
+      const keyAt = (j: number) => ((slots[i]! * maxLen + j) * Hkv + hk) * D;
+      const sc = new Float64Array(n);
+      let mx = -Infinity;
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let d = 0; d < D; d++) s += q[(i * Hq + h) * D + d]! * kc[keyAt(j) + d]!;
+        sc[j] = s * scale;
+        mx = Math.max(mx, sc[j]!);
+      }
+      let z = 0;
+      for (let j = 0; j < n; j++) z += (sc[j] = Math.exp(sc[j]! - mx));
+      for (let j = 0; j < n; j++)
+        for (let d = 0; d < D; d++) out[(i * Hq + h) * D + d] += (sc[j]! / z) * vc[keyAt(j) + d]!;
+    }
+  }
+  return out;
+}
+
+function firstMismatch(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return 0;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return i;
+  return -1;
+}
+
+/** Fisher-Yates with the test generator. */
+function shuffled(n: number, seed: number): number[] {
+  const u = rng(seed);
+  const a = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(u() * (i + 1));
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
+}
+
+interface Case { Hq: number; Hkv: number; D: number; nSlots: number; maxLen: number; rows: [slot: number, pos: number][]; qScale?: number }
+
+// Keys are walked in chunks of 512 (128 threads x 4 keys): positions sit on both sides of chunk edges.
+const cases: Case[] = [
+  // ratio 2, small head (6 key groups in the output phase); a padding row (slot -1); two rows share a slot
+  { Hq: 6, Hkv: 3, D: 20, nSlots: 4, maxLen: 1100, rows: [[2, 0], [0, 1099], [3, 511], [1, 512], [-1, 5], [0, 37], [3, 1024]] },
+  // ratio 3, Qwen3's head_dim
+  { Hq: 6, Hkv: 2, D: 128, nSlots: 3, maxLen: 600, rows: [[1, 599], [0, 1], [2, 513], [1, 64], [0, 255]] },
+  // head_dim above the workgroup width: two output dims per thread, the second partial
+  { Hq: 3, Hkv: 1, D: 136, nSlots: 2, maxLen: 140, rows: [[1, 139], [0, 0], [1, 70]] },
+  // a long context
+  { Hq: 4, Hkv: 2, D: 128, nSlots: 2, maxLen: 4097, rows: [[0, 4096], [1, 1000]] },
+  // scores spread over hundreds: exp overflows unless the true running max is subtracted
+  { Hq: 2, Hkv: 1, D: 20, nSlots: 2, maxLen: 700, rows: [[0, 699], [1, 300]], qScale: 40 },
+];
+
+describe('kvAppend + attentionDecode', () => {
+  for (const c of cases) {
+    const { Hq, Hkv, D, nSlots, maxLen, rows } = c;
+    it(`Hq ${Hq}, Hkv ${Hkv}, D ${D}, ${rows.length} ragged rows, maxLen ${maxLen}, q scale ${c.qScale ?? 2}`, async () => {
+      const rt = await runtime();
+      const rowWidth = Hkv * D;
+      const cacheSize = nSlots * maxLen * rowWidth;
+      // Fill every cache position through kvAppend, in a shuffled token order, plus
+      // padding tokens (slot -1, position past maxLen) that must be skipped.
+      const nTok = nSlots * maxLen;
+      const order = shuffled(nTok, D + Hq);
+      const pad = 3;
+      const slotsAll = new Int32Array(nTok + pad), posAll = new Int32Array(nTok + pad);
+      order.forEach((tok, i) => { slotsAll[i] = Math.floor(tok / maxLen); posAll[i] = tok % maxLen; });
+      slotsAll.set([-1, 0, nSlots], nTok); posAll.set([0, maxLen, 0], nTok);
+      const kNew = randn((nTok + pad) * rowWidth, 11 + D), vNew = randn((nTok + pad) * rowWidth, 12 + D);
+      const kCache = rt.zeros([nSlots, maxLen, Hkv, D]), vCache = rt.zeros([nSlots, maxLen, Hkv, D]);
+      const tSlots = rt.upload(slotsAll, [nTok + pad]), tPos = rt.upload(posAll, [nTok + pad]);
+      const tk = rt.upload(kNew, [nTok + pad, rowWidth]), tv = rt.upload(vNew, [nTok + pad, rowWidth]);
+      kvAppend(rt, tk, tv, kCache, vCache, tSlots, tPos, nTok + pad, maxLen, Hkv, D);
+
+      const expK = new Float32Array(cacheSize), expV = new Float32Array(cacheSize);
+      for (let i = 0; i < nTok; i++) {
+        const dst = (slotsAll[i]! * maxLen + posAll[i]!) * rowWidth;
+        expK.set(kNew.subarray(i * rowWidth, (i + 1) * rowWidth), dst);
+        expV.set(vNew.subarray(i * rowWidth, (i + 1) * rowWidth), dst);
+      }
+      const gotK = await rt.read(kCache), gotV = await rt.read(vCache);
+      // a copy: exact, and the padding tokens wrote nothing
+      expect(firstMismatch(gotK, expK)).toBe(-1);
+      expect(firstMismatch(gotV, expV)).toBe(-1);
+
+      const M = rows.length;
+      const slots = Int32Array.from(rows.map((r) => r[0])), pos = Int32Array.from(rows.map((r) => r[1]));
+      const q = randn(M * Hq * D, 13 + D, c.qScale ?? 2);
+      const scale = 1 / Math.sqrt(D);
+      const out = rt.empty([M, Hq * D]);
+      rt.write(out, new Float32Array(M * Hq * D).fill(7)); // the padding row must be overwritten with zeros
+      attentionDecode(rt, rt.upload(q, [M, Hq * D]), kCache, vCache, rt.upload(slots, [M]), rt.upload(pos, [M]), out, { M, maxLen, Hq, Hkv, D, scale });
+      const t0 = performance.now();
+      const got = await rt.read(out);
+      const gpuMs = performance.now() - t0;
+      const ref = refDecode(q, expK, expV, slots, pos, M, maxLen, Hq, Hkv, D, scale);
+      const err = relErr(got, ref);
+      console.log(`attentionDecode Hq ${Hq} Hkv ${Hkv} D ${D}: relErr ${err.toExponential(2)}, ${gpuMs.toFixed(0)} ms on the GPU`);
+      expect(err).toBeLessThan(1e-5);
+      // per row as well, so a wrong short row is not hidden by long ones
+      for (let i = 0; i < M; i++) {
+        const a = got.subarray(i * Hq * D, (i + 1) * Hq * D), b = ref.subarray(i * Hq * D, (i + 1) * Hq * D);
+        if (slots[i]! < 0) expect(Array.from(a).every((x) => x === 0)).toBe(true);
+        else expect(relErr(a, b)).toBeLessThan(1e-5);
+      }
+    });
+  }
+});
