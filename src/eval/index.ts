@@ -20,6 +20,5 @@ export * from './report-html.js';
 export * from './svg.js';
 export * from './text-table.js';
 export * from './progress.js';
-export * from './atomic-write.js';
 export * from './cli-args.js';
 export * from './cli.js';

@@ -3,7 +3,7 @@
  * (the paper's rows and ours), bar charts per section, the RM-Bench style matrices, the voting@k
  * curve, the counts and the warnings. Written atomically.
  */
-import { writeFileAtomic } from './atomic-write.js';
+import { writeTextFileAtomicSync as writeFileAtomic } from '../io/atomic.js';
 import { PAPER_ROWS } from './paper.js';
 import { TABLE1_COLUMNS, table1Cells } from './report.js';
 import type { EvalResults } from './results.js';

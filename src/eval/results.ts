@@ -4,7 +4,7 @@
  * the configuration, and the Table 1 rows (the paper's and ours). Written atomically.
  */
 import type { PairFileFormat, SkippedRecord } from '../data/index.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeTextFileAtomicSync as writeFileAtomic } from '../io/atomic.js';
 import type { BenchmarkFormat } from './benchmark.js';
 import type { EvalMode } from './items.js';
 import type { JudgmentLineProblem } from './judgments.js';

@@ -1,6 +1,7 @@
 // Hugging Face Qwen3 model folders: config.json plus model.safetensors, or
 // shards listed in model.safetensors.index.json.
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { pathExists, swapFolderInto } from './atomic.js';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isFloatDType, type DType } from './dtype.js';
 import {
@@ -251,14 +252,6 @@ export interface HfModelFolder {
 const SINGLE_FILE = 'model.safetensors';
 const INDEX_FILE = 'model.safetensors.index.json';
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function readJsonFile(dir: string, file: string): Promise<unknown> {
   let text: string;
@@ -288,11 +281,11 @@ async function closeAll(files: readonly SafetensorsFile[]): Promise<void> {
 
 async function openWeightSources(dir: string): Promise<WeightSources> {
   // transformers prefers the single file when both are present; so do we.
-  if (await exists(join(dir, SINGLE_FILE))) {
+  if (await pathExists(join(dir, SINGLE_FILE))) {
     const file = await openSafetensors(join(dir, SINGLE_FILE));
     return { files: [file], locate: new Map(file.tensors.map((t) => [t.name, file])) };
   }
-  if (await exists(join(dir, INDEX_FILE))) return openShards(dir, parseWeightMap(dir, await readJsonFile(dir, INDEX_FILE)));
+  if (await pathExists(join(dir, INDEX_FILE))) return openShards(dir, parseWeightMap(dir, await readJsonFile(dir, INDEX_FILE)));
   throw new HfModelError(`model folder ${dir}: no ${SINGLE_FILE} or ${INDEX_FILE} found`);
 }
 
@@ -439,7 +432,7 @@ export async function writeHfModelFolder(
     await writeFileAtomically(join(tmp, 'config.json'), [new TextEncoder().encode(JSON.stringify(json, null, 2) + '\n')]);
     await writeSafetensors(join(tmp, SINGLE_FILE), list, { format: 'pt' });
     await syncDirectory(tmp);
-    await swapInto(tmp, target);
+    await swapFolderInto(tmp, target);
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
     throw err;
@@ -447,19 +440,3 @@ export async function writeHfModelFolder(
   await syncDirectory(dirname(target));
 }
 
-async function swapInto(tmp: string, target: string): Promise<void> {
-  if (!(await exists(target))) {
-    await rename(tmp, target);
-    return;
-  }
-  const old = `${target}.old-${process.pid}`;
-  await rm(old, { recursive: true, force: true });
-  await rename(target, old);
-  try {
-    await rename(tmp, target);
-  } catch (err) {
-    await rename(old, target).catch(() => undefined);
-    throw err;
-  }
-  await rm(old, { recursive: true, force: true });
-}

@@ -6,8 +6,8 @@
 //
 // Checkpoints can be many GB, so the reader never loads a whole file: it reads
 // the header, then each tensor's byte range on demand with positional reads.
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { syncDirectory, writeFileAtomically } from './atomic.js';
+import { open, type FileHandle } from 'node:fs/promises';
 import {
   bytesPerElement,
   decodeToF32,
@@ -413,46 +413,4 @@ export async function writeSafetensors(
   await writeFileAtomically(path, [lengthBytes, header, ...encoded]);
 }
 
-/** Writes `chunks` to `path` via fsynced temporary file + rename. */
-export async function writeFileAtomically(path: string, chunks: readonly Uint8Array[]): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const handle = await open(tmp, 'w');
-  try {
-    for (const chunk of chunks) await writeAll(handle, chunk);
-    await handle.sync();
-  } catch (err) {
-    await handle.close().catch(() => undefined);
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-  await handle.close();
-  try {
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-  await syncDirectory(dirname(path));
-}
-
-async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
-  for (let done = 0; done < bytes.byteLength; ) {
-    const length = Math.min(bytes.byteLength - done, READ_CHUNK_BYTES);
-    const { bytesWritten } = await handle.write(bytes, done, length);
-    done += bytesWritten;
-  }
-}
-
-/** Makes a rename durable; best effort, since some platforms cannot open directories. */
-export async function syncDirectory(dir: string): Promise<void> {
-  let handle: FileHandle | undefined;
-  try {
-    handle = await open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // Durability of the directory entry is an optimisation, not a correctness requirement here.
-  } finally {
-    await handle?.close().catch(() => undefined);
-  }
-}
-
+export { syncDirectory, writeFileAtomically };

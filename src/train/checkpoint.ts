@@ -6,7 +6,8 @@
 // file fsynced) and then renamed into place, so a SIGKILL or power loss at any
 // moment leaves either no folder or a complete one under the final name, and
 // the previous checkpoint untouched.
-import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { pathExists, swapFolderInto } from '../io/atomic.js';
+import { copyFile, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { openHfModelFolder, writeHfModelFolder, type HfModelFolder, type Qwen3Config } from '../io/hf-model.js';
 import {
@@ -129,30 +130,7 @@ async function fsyncFile(path: string): Promise<void> {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
-}
 
-/** Moves a finished temporary folder to `target`; an existing target is set aside first and deleted after. */
-async function swapInto(tmp: string, target: string): Promise<void> {
-  if (!(await exists(target))) {
-    await rename(tmp, target);
-    return;
-  }
-  const old = `${target}.old-${process.pid}`;
-  await rm(old, { recursive: true, force: true });
-  await rename(target, old);
-  try {
-    await rename(tmp, target);
-  } catch (err) {
-    await rename(old, target).catch(() => undefined);
-    throw err;
-  }
-  await rm(old, { recursive: true, force: true });
-}
 
 /** Writes a complete checkpoint folder at `dir` (see the file comment for crash safety). */
 export async function writeCheckpoint(dir: string, content: CheckpointContent): Promise<void> {
@@ -196,7 +174,7 @@ export async function writeCheckpoint(dir: string, content: CheckpointContent): 
     };
     await writeFileAtomically(join(tmp, STATE_FILE), [new TextEncoder().encode(`${JSON.stringify(state, null, 2)}\n`)]);
     await syncDirectory(tmp);
-    await swapInto(tmp, target);
+    await swapFolderInto(tmp, target);
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
     throw err;
@@ -231,7 +209,7 @@ async function readStateFile(dir: string): Promise<StateFile> {
 
 async function readOptimizer(dir: string, weightNames: readonly string[]): Promise<NonNullable<LoadedCheckpoint['optimizer']>> {
   const path = join(dir, OPTIMIZER_FILE);
-  if (!(await exists(path))) throw new CheckpointError(`checkpoint ${dir}: ${OPTIMIZER_FILE} is missing but ${STATE_FILE} says the optimizer was saved`);
+  if (!(await pathExists(path))) throw new CheckpointError(`checkpoint ${dir}: ${OPTIMIZER_FILE} is missing but ${STATE_FILE} says the optimizer was saved`);
   let file: SafetensorsFile;
   try {
     file = await openSafetensors(path);
@@ -263,7 +241,7 @@ export interface ReadCheckpointOptions {
 /** Loads and validates a checkpoint; every missing or corrupt piece is a CheckpointError naming it. */
 export async function readCheckpoint(dir: string, options: ReadCheckpointOptions = {}): Promise<LoadedCheckpoint> {
   const full = resolve(dir);
-  if (!(await exists(full))) throw new CheckpointError(`checkpoint ${full}: folder not found`);
+  if (!(await pathExists(full))) throw new CheckpointError(`checkpoint ${full}: folder not found`);
   const state = await readStateFile(full);
   const { format: _f, version: _v, hasOptimizer, tokenizerFiles, ...trainer } = state;
   let folder: HfModelFolder;
@@ -282,7 +260,7 @@ export async function readCheckpoint(dir: string, options: ReadCheckpointOptions
   }
   const paths = tokenizerFiles.map((name) => join(full, name));
   for (const path of paths) {
-    if (!(await exists(path))) throw new CheckpointError(`checkpoint ${full}: tokenizer file ${basename(path)} listed in ${STATE_FILE} is missing`);
+    if (!(await pathExists(path))) throw new CheckpointError(`checkpoint ${full}: tokenizer file ${basename(path)} listed in ${STATE_FILE} is missing`);
   }
   const loaded: LoadedCheckpoint = { dir: full, config: folder.config, weights, trainer, tokenizerFiles: paths };
   if (hasOptimizer && (options.optimizer ?? true)) loaded.optimizer = await readOptimizer(full, folder.tensorNames);
@@ -328,7 +306,7 @@ export async function listCheckpoints(outDir: string): Promise<CheckpointEntry[]
 export async function latestCheckpoint(outDir: string): Promise<string | null> {
   const all = await listCheckpoints(outDir);
   for (let i = all.length - 1; i >= 0; i--) {
-    if (await exists(join(all[i]!.dir, STATE_FILE))) return all[i]!.dir;
+    if (await pathExists(join(all[i]!.dir, STATE_FILE))) return all[i]!.dir;
   }
   return null;
 }
@@ -361,7 +339,7 @@ export async function recoverInterruptedWrites(outDir: string): Promise<string[]
     if (!match || processIsAlive(Number(match[3]))) continue;
     const path = join(outDir, name);
     const finalPath = join(outDir, match[1]!);
-    if (match[2] === 'old' && !(await exists(finalPath))) {
+    if (match[2] === 'old' && !(await pathExists(finalPath))) {
       await rename(path, finalPath);
       continue;
     }

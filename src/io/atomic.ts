@@ -1,0 +1,90 @@
+// Writes that never leave a half-written result behind: files go to an
+// fsynced temporary sibling that is renamed over the target (same directory,
+// so the rename is atomic); folders are built aside and swapped into place.
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/** Bounds a single write() call (Linux caps it near 2 GiB). */
+const WRITE_CHUNK_BYTES = 64 * 1024 * 1024;
+
+async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
+  for (let done = 0; done < bytes.byteLength; ) {
+    const length = Math.min(bytes.byteLength - done, WRITE_CHUNK_BYTES);
+    const { bytesWritten } = await handle.write(bytes, done, length);
+    done += bytesWritten;
+  }
+}
+
+/** Writes `chunks` to `path` via fsynced temporary file + rename. */
+export async function writeFileAtomically(path: string, chunks: readonly Uint8Array[]): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  const handle = await open(tmp, 'w');
+  try {
+    for (const chunk of chunks) await writeAll(handle, chunk);
+    await handle.sync();
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  await handle.close();
+  try {
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  await syncDirectory(dirname(path));
+}
+/** Makes a rename durable; best effort, since some platforms cannot open directories. */
+export async function syncDirectory(dir: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // Durability of the directory entry is an optimisation, not a correctness requirement here.
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
+/** Synchronous text variant for small result files (reports, results.json). */
+export function writeTextFileAtomicSync(path: string, text: string): void {
+  const dir = dirname(path);
+  mkdirSync(dir, { recursive: true });
+  const temp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  try {
+    writeFileSync(temp, text);
+    renameSync(temp, path);
+  } catch (err) {
+    rmSync(temp, { force: true });
+    throw err;
+  }
+}
+
+export async function pathExists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Moves a finished temporary folder to `target`; an existing target is set aside first and deleted after. */
+export async function swapFolderInto(tmp: string, target: string): Promise<void> {
+  if (!(await pathExists(target))) {
+    await rename(tmp, target);
+    return;
+  }
+  const old = `${target}.old-${process.pid}`;
+  await rm(old, { recursive: true, force: true });
+  await rename(target, old);
+  try {
+    await rename(tmp, target);
+  } catch (err) {
+    await rename(old, target).catch(() => undefined);
+    throw err;
+  }
+  await rm(old, { recursive: true, force: true });
+}
