@@ -15,6 +15,8 @@ export interface DemoDataOptions {
   /** Teacher noise: probability that a judgment states the wrong verdict. */
   teacherFlip: number;
   taskWeights?: Partial<Record<SynthTask, number>>;
+  /** Only these task kinds (e.g. the character-level ones a tiny model can learn to check in minutes). */
+  kinds?: readonly string[];
 }
 
 export interface DemoData {
@@ -29,7 +31,7 @@ export interface DemoData {
 export function writeDemoData(dir: string, o: DemoDataOptions): DemoData {
   mkdirSync(dir, { recursive: true });
   // "train" feeds both stages: the first sftPairs for SFT, the rest for GRPO (disjoint pairs, shared prompt pool).
-  const splits = makeSplits({ seed: o.seed, train: o.sftPairs + o.grpoPairs, val: 0, test: o.testPairs, taskWeights: o.taskWeights });
+  const splits = kindFiltered(o);
   const sft = splits.train.slice(0, o.sftPairs);
   const grpo = splits.train.slice(o.sftPairs);
   const line = (x: object) => JSON.stringify(x) + '\n';
@@ -43,6 +45,18 @@ export function writeDemoData(dir: string, o: DemoDataOptions): DemoData {
   writeFileSync(files.testFile, splits.test.map((p) => line(pairFields(p))).join(''));
   writeFileSync(files.rubricsFile, JSON.stringify(SYNTH_RUBRICS, null, 2));
   return { dir, ...files, test: splits.test };
+}
+
+/** makeSplits, oversampled and filtered to `kinds` (held-out prompts stay disjoint from training ones). */
+function kindFiltered(o: DemoDataOptions): Record<'train' | 'test', SynthPair[]> {
+  const want = { train: o.sftPairs + o.grpoPairs, test: o.testPairs };
+  for (let factor = 1; ; factor *= 2) {
+    const s = makeSplits({ seed: o.seed, train: want.train * factor, val: 0, test: want.test * factor, taskWeights: o.taskWeights });
+    const keep = (p: SynthPair) => !o.kinds || o.kinds.includes(p.kind);
+    const train = s.train.filter(keep), test = s.test.filter(keep);
+    if (train.length >= want.train && test.length >= want.test) return { train: train.slice(0, want.train), test: test.slice(0, want.test) };
+    if (factor > 64) throw new Error(`default job data: the kinds ${o.kinds?.join(', ')} are too rare in the synthetic family`);
+  }
 }
 
 function pairFields(p: SynthPair): Record<string, string> {

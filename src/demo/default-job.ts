@@ -30,14 +30,21 @@ export interface DefaultJobOptions {
   scale?: 'default' | 'smoke';
 }
 
+/**
+ * Task kinds whose correctness a tiny model can learn to check, from scratch and in minutes, in a way
+ * that carries over to held-out prompts: per-character transformations and letter constraints.
+ * Arithmetic on held-out operands or word knowledge (opposites, plurals) would need far more training.
+ */
+export const CHARACTER_KINDS = ['uppercase', 'reverse', 'remove-vowels', 'words-starting-with', 'words-ending-with'] as const;
+
 export const DEMO_SCALES = {
   default: {
-    sftPairs: 480, grpoPairs: 480, testPairs: 200, teacherFlip: 0.1,
-    sft: { epochs: 1, batchRows: 16, microBatchRows: 16, lr: 3e-3, minLr: 3e-4, maxSeqLen: 128 },
-    grpo: { steps: 40, batchPairs: 4, rollouts: 4, microBatchRows: 32, lr: 3e-4, maxNewTokens: 32, maxPromptLen: 96 },
+    sftPairs: 480, grpoPairs: 480, testPairs: 200, teacherFlip: 0.1, kinds: CHARACTER_KINDS,
+    sft: { epochs: 3, batchRows: 16, microBatchRows: 16, lr: 3e-3, minLr: 3e-4, maxSeqLen: 128 },
+    grpo: { steps: 30, batchPairs: 4, rollouts: 4, microBatchRows: 32, lr: 5e-5, maxNewTokens: 32, maxPromptLen: 96 },
   },
   smoke: {
-    sftPairs: 16, grpoPairs: 8, testPairs: 6, teacherFlip: 0.1,
+    sftPairs: 16, grpoPairs: 8, testPairs: 6, teacherFlip: 0.1, kinds: CHARACTER_KINDS,
     sft: { epochs: 1, batchRows: 8, microBatchRows: 8, lr: 3e-3, minLr: 3e-4, maxSeqLen: 128 },
     grpo: { steps: 2, batchPairs: 2, rollouts: 2, microBatchRows: 8, lr: 3e-4, maxNewTokens: 8, maxPromptLen: 96 },
   },
@@ -58,7 +65,7 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
   const curves: MetricsRow[] = [];
   for (let seed = 0; seed < nSeeds; seed++) {
     const dir = join(root, `seed-${seed}`);
-    const data = writeDemoData(join(dir, 'data'), { seed, sftPairs: scale.sftPairs, grpoPairs: scale.grpoPairs, testPairs: scale.testPairs, teacherFlip: scale.teacherFlip });
+    const data = writeDemoData(join(dir, 'data'), { seed, sftPairs: scale.sftPairs, grpoPairs: scale.grpoPairs, testPairs: scale.testPairs, teacherFlip: scale.teacherFlip, kinds: scale.kinds });
     const base = baseConfig(seed, data.rubricsFile);
     const evalOpts = { seed, maxNewTokens: scale.grpo.maxNewTokens, pairwise: true };
 
