@@ -1,6 +1,7 @@
 // Shared helpers of the benchmarks: timing on the GPU queue, the machine
 // description that goes with every result, a plain-text table and the
 // one-JSON-line-per-run results files in bench/results/.
+import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -107,4 +108,25 @@ export function appendResult(name: string, record: object): string {
 
 export function hasFlag(name: string, argv: readonly string[] = process.argv.slice(2)): boolean {
   return argv.includes(`--${name}`);
+}
+
+/**
+ * The checked-out commit and the tracked files with uncommitted changes (at most 20 listed),
+ * or null outside a git checkout.
+ */
+export function gitCommit(): { commit: string; dirty: boolean; dirtyFiles: string[] } | null {
+  try {
+    const cwd = packageRoot();
+    const opts = { cwd, encoding: 'utf8' as const, stdio: ['ignore', 'pipe', 'ignore'] as ['ignore', 'pipe', 'ignore'], timeout: 10_000 };
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], opts).trim();
+    const changed = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], opts).split('\n').filter(Boolean).map((l) => l.slice(3));
+    return { commit, dirty: changed.length > 0, dirtyFiles: changed.slice(0, 20) };
+  } catch {
+    return null;
+  }
+}
+
+/** The 1, 5 and 15 minute load averages, rounded. */
+export function loadAverages(): number[] {
+  return os.loadavg().map((x) => Number(x.toFixed(2)));
 }

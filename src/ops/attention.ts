@@ -1,12 +1,79 @@
 // Causal grouped-query attention, flash style: forward keeps a running max and
 // sum per query row (no [T, T] score matrix in memory) and saves the row's
-// log-sum-exp; backward rebuilds the probabilities from it, tile by tile, in
-// three kernels: delta = rowsum(dOut * out), dK/dV per key block (looping over
-// queries and the query heads of the group, so no atomics), dQ per query block.
+// log-sum-exp; backward rebuilds the probabilities from it.
+//
+// Two kernel families compute the same thing:
+//   'gpu'  kernels/attention_forward.wgsl, attention_backward_{delta,dkdv,dq}.wgsl:
+//          K/V (or Q/dOut) tiles in workgroup memory shared by a workgroup of
+//          rows, for real GPUs. Backward: delta = rowsum(dOut * out), dK/dV per
+//          key block (looping over queries and the query heads of the group, so
+//          no atomics), dQ per query block.
+//   'cpu'  kernels/attention_cpu_forward.wgsl, attention_cpu_backward_{dq,dkdv}.wgsl:
+//          each invocation owns two rows in registers, no workgroup memory or
+//          barriers, the rows every lane needs are shared across a subgroup by
+//          subgroupShuffle; for CPU adapters (lavapipe), where the 'gpu' kernels
+//          run at well under 0.1 GFLOP/s. Needs the 'subgroups' feature.
+//          Backward: dQ and delta per query row, then dK/dV per key row.
+// 'auto' picks 'cpu' on a CPU adapter when it can run and 'gpu' otherwise; the
+// choice can be forced with setAttentionVariant() or PATARM_ATTENTION=cpu|gpu.
 import type { Runtime } from '../gpu/runtime.js';
 import type { Tensor } from '../gpu/tensor.js';
 
 export interface AttentionShape { B: number; T: number; Hq: number; Hkv: number; D: number; scale: number }
+
+export type AttentionVariant = 'auto' | 'cpu' | 'gpu';
+export type ResolvedAttentionVariant = Exclude<AttentionVariant, 'auto'>;
+
+const VARIANTS: readonly AttentionVariant[] = ['auto', 'cpu', 'gpu'];
+
+function variantFromEnv(): AttentionVariant {
+  const v = process.env.PATARM_ATTENTION;
+  if (v === undefined || v === '') return 'auto';
+  if (!(VARIANTS as readonly string[]).includes(v)) throw new Error(`PATARM_ATTENTION=${v}: expected one of ${VARIANTS.join(', ')}`);
+  return v as AttentionVariant;
+}
+
+let chosen: AttentionVariant = variantFromEnv();
+
+/** Forces a kernel family for every later attention call ('auto' restores the default choice). */
+export function setAttentionVariant(v: AttentionVariant): void {
+  if (!VARIANTS.includes(v)) throw new Error(`unknown attention variant '${v}'`);
+  chosen = v;
+}
+
+export function getAttentionVariant(): AttentionVariant {
+  return chosen;
+}
+
+/** The family that attentionForward/attentionBackward run on this runtime under the current setting. */
+export function resolveAttentionVariant(rt: Runtime, v: AttentionVariant = chosen): ResolvedAttentionVariant {
+  const subgroups = rt.gpu.features.has('subgroups');
+  if (v === 'auto') return rt.gpu.isCpuAdapter && subgroups ? 'cpu' : 'gpu';
+  if (v === 'cpu' && !subgroups) throw new Error("attention variant 'cpu' needs the 'subgroups' feature, which this adapter lacks");
+  return v;
+}
+
+/** Invocations per workgroup of the 'cpu' kernels, before rounding up to whole subgroups. */
+const CPU_MIN_LANES = 16;
+/** Rows (queries, or keys for dK/dV) each invocation of the 'cpu' kernels owns: their ROWS constant. */
+const CPU_ROWS_PER_LANE = 2;
+
+/**
+ * Workgroup size of the 'cpu' kernels: they share rows across a subgroup by
+ * shuffles, so every subgroup must be full; a multiple of the largest
+ * subgroup size guarantees that (128 when the adapter does not say).
+ */
+export function cpuAttentionLanes(rt: Runtime): number {
+  const maxSubgroup = (rt.gpu.adapter.info as unknown as { subgroupMaxSize?: number }).subgroupMaxSize || 128;
+  const lanes = Math.max(CPU_MIN_LANES, maxSubgroup);
+  if (lanes > rt.gpu.maxWorkgroupInvocations) throw new Error(`attention 'cpu': ${lanes} invocations per workgroup exceed the device limit ${rt.gpu.maxWorkgroupInvocations}`);
+  return lanes;
+}
+
+/** Query (or key) rows per workgroup of the 'cpu' kernels. */
+export function cpuAttentionBlockRows(rt: Runtime): number {
+  return CPU_ROWS_PER_LANE * cpuAttentionLanes(rt);
+}
 
 /** Workgroup tile sizes of the three tiled kernels (see the kernels' header comments). */
 export interface AttentionTiles {
@@ -100,28 +167,45 @@ function tileConstants(D: number, tpr: number, rows: number, other: [string, num
 }
 
 /**
+ * A 'cpu' kernel over the rows of `heads` heads: one block of rows of one head
+ * and one sequence per workgroup, B * heads * ceil(T / block) workgroups on a
+ * 2-D grid (the kernels skip the grid's padding).
+ */
+function dispatchCpu(rt: Runtime, file: string, bindings: Record<string, Tensor>, s: AttentionShape, heads: number): void {
+  const groups = rt.grid(Math.ceil(s.T / cpuAttentionBlockRows(rt)) * s.B * heads);
+  const kernel = rt.kernel(file, 'main', { WG: cpuAttentionLanes(rt) });
+  rt.dispatch(kernel, bindings, { T: s.T, B: s.B, Hq: s.Hq, Hkv: s.Hkv, D: s.D, gridX: groups[0], scale: s.scale }, groups);
+}
+
+/**
  * q [B*T, Hq, D], k and v [B*T, Hkv, D] (token n = b*T + t); writes out [B*T, Hq, D]
  * and lse [B*T, Hq] (log-sum-exp of the scaled scores of each query row, for backward).
+ * `tiles` only shape the 'gpu' kernels.
  */
 export function attentionForward(
-  rt: Runtime, q: Tensor, k: Tensor, v: Tensor, out: Tensor, lse: Tensor, s: AttentionShape, tiles: AttentionTiles = attentionTiles(rt, s.D),
+  rt: Runtime, q: Tensor, k: Tensor, v: Tensor, out: Tensor, lse: Tensor, s: AttentionShape, tiles?: AttentionTiles,
 ): void {
   const { B, T, Hq, Hkv, D } = s;
   const N = B * T;
   checkShape(s, { q: [q, N * Hq * D], k: [k, N * Hkv * D], v: [v, N * Hkv * D], out: [out, N * Hq * D], lse: [lse, N * Hq] });
-  checkTiles(rt, D, tiles);
-  const kernel = rt.kernel('attention_forward', 'main', tileConstants(D, tiles.threadsPerRow, tiles.forwardQueries, ['KEYS', tiles.forwardKeys]));
-  rt.dispatch(kernel, { q, k, v, out, lse }, { T, Hq, Hkv, scale: s.scale }, [Math.ceil(T / tiles.forwardQueries), Hq, B]);
+  if (resolveAttentionVariant(rt) === 'cpu') {
+    dispatchCpu(rt, 'attention_cpu_forward', { q, k, v, out, lse }, s, Hq);
+    return;
+  }
+  const t = tiles ?? attentionTiles(rt, D);
+  checkTiles(rt, D, t);
+  const kernel = rt.kernel('attention_forward', 'main', tileConstants(D, t.threadsPerRow, t.forwardQueries, ['KEYS', t.forwardKeys]));
+  rt.dispatch(kernel, { q, k, v, out, lse }, { T, Hq, Hkv, scale: s.scale }, [Math.ceil(T / t.forwardQueries), Hq, B]);
 }
 
 /**
  * Given dOut [B*T, Hq, D], writes (overwrites) dq [B*T, Hq, D], dk and dv [B*T, Hkv, D].
  * `out` and `lse` are the forward's outputs for the same q, k, v. dk and dv must
- * be distinct buffers (one dispatch writes both).
+ * be distinct buffers (one dispatch writes both). `tiles` only shape the 'gpu' kernels.
  */
 export function attentionBackward(
   rt: Runtime, q: Tensor, k: Tensor, v: Tensor, out: Tensor, lse: Tensor, dOut: Tensor, dq: Tensor, dk: Tensor, dv: Tensor,
-  s: AttentionShape, tiles: AttentionTiles = attentionTiles(rt, s.D),
+  s: AttentionShape, tiles?: AttentionTiles,
 ): void {
   const { B, T, Hq, Hkv, D } = s;
   const N = B * T;
@@ -130,19 +214,27 @@ export function attentionBackward(
     q: [q, qSize], k: [k, kvSize], v: [v, kvSize], out: [out, qSize], lse: [lse, N * Hq],
     dOut: [dOut, qSize], dq: [dq, qSize], dk: [dk, kvSize], dv: [dv, kvSize],
   });
-  checkTiles(rt, D, tiles);
+  const delta = rt.empty([N, Hq], 'f32', 'attention.delta');
+  if (resolveAttentionVariant(rt) === 'cpu') {
+    // dQ first: it computes delta = rowsum(dOut * out), which dK/dV read.
+    dispatchCpu(rt, 'attention_cpu_backward_dq', { q, k, v, out, dOut, lse, delta, dq }, s, Hq);
+    dispatchCpu(rt, 'attention_cpu_backward_dkdv', { q, k, v, dOut, lse, delta, dk, dv }, s, Hkv);
+    delta.dispose();
+    return;
+  }
+  const t = tiles ?? attentionTiles(rt, D);
+  checkTiles(rt, D, t);
   const params = { T, Hq, Hkv, scale: s.scale };
 
   const rows = N * Hq;
-  const delta = rt.empty([N, Hq], 'f32', 'attention.delta');
   const groups = rt.grid(Math.ceil(rows / 256));
   rt.dispatch(rt.kernel('attention_backward_delta'), { out, dOut, delta }, { rows, rowStride: groups[0] * 256, D }, groups);
 
-  const tpr = tiles.threadsPerRow;
-  const dkdv = rt.kernel('attention_backward_dkdv', 'main', tileConstants(D, tpr, tiles.dkdvKeys, ['QUERIES', tiles.dkdvQueries]));
-  rt.dispatch(dkdv, { q, k, v, dOut, lse, delta, dk, dv }, params, [Math.ceil(T / tiles.dkdvKeys), Hkv, B]);
+  const tpr = t.threadsPerRow;
+  const dkdv = rt.kernel('attention_backward_dkdv', 'main', tileConstants(D, tpr, t.dkdvKeys, ['QUERIES', t.dkdvQueries]));
+  rt.dispatch(dkdv, { q, k, v, dOut, lse, delta, dk, dv }, params, [Math.ceil(T / t.dkdvKeys), Hkv, B]);
 
-  const dqKernel = rt.kernel('attention_backward_dq', 'main', tileConstants(D, tpr, tiles.dqQueries, ['KEYS', tiles.dqKeys]));
-  rt.dispatch(dqKernel, { q, k, v, dOut, lse, delta, dq }, params, [Math.ceil(T / tiles.dqQueries), Hq, B]);
+  const dqKernel = rt.kernel('attention_backward_dq', 'main', tileConstants(D, tpr, t.dqQueries, ['KEYS', t.dqKeys]));
+  rt.dispatch(dqKernel, { q, k, v, dOut, lse, delta, dq }, params, [Math.ceil(T / t.dqQueries), Hq, B]);
   delta.dispose();
 }
