@@ -8,10 +8,10 @@ cd "$(dirname "$0")/.."
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
-# 1. npm dependencies (npm ci when the lockfile changed since the last install).
+# 1. npm dependencies (again whenever the lockfile changed since the last install).
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "installing npm dependencies"
-  npm ci --no-audit --no-fund --loglevel=error >&2
+  npm install --no-audit --no-fund --loglevel=error >&2
 fi
 
 # 2. The build: compile when any TypeScript source is newer than the output.
