@@ -3,7 +3,7 @@
 // checkpoints are Hugging Face folders. The bad-config paths go through
 // train.js itself.
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -115,6 +115,10 @@ describe('training end to end', () => {
     // the sampler's log-probs (KV-cache decode) and the trainer's (full forward) agree at temperature 1
     for (const m of grpo) expect(m.samplerGap as number).toBeLessThan(1e-3);
     expect(deterministicPart(b.metrics)).toEqual(deterministicPart(a.metrics));
+
+    // a fresh run into a folder that holds another run's checkpoints is refused (nothing is pruned)
+    await expect(run('a')).rejects.toThrow(/already holds checkpoints of a run/);
+    expect(existsSync(a.finalCheckpoint!)).toBe(true);
 
     // killed after 2 GRPO steps, resumed for the other 2: the same steps 3 and 4
     const c1 = await run('c', { maxStepsThisRun: SFT_STEPS + 2 });

@@ -25,6 +25,7 @@ export interface DemoData {
   grpoFile: string;
   testFile: string;
   rubricsFile: string;
+  grpo: SynthPair[];
   test: SynthPair[];
 }
 
@@ -44,7 +45,7 @@ export function writeDemoData(dir: string, o: DemoDataOptions): DemoData {
   writeFileSync(files.grpoFile, grpo.map((p) => line(pairFields(p))).join(''));
   writeFileSync(files.testFile, splits.test.map((p) => line(pairFields(p))).join(''));
   writeFileSync(files.rubricsFile, JSON.stringify(SYNTH_RUBRICS, null, 2));
-  return { dir, ...files, test: splits.test };
+  return { dir, ...files, grpo, test: splits.test };
 }
 
 /** makeSplits, oversampled and filtered to `kinds` (held-out prompts stay disjoint from training ones). */

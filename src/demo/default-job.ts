@@ -5,7 +5,7 @@
 // exceeds 2) -> GRPO with PAR (graded f) from the SFT checkpoint -> held-out
 // evaluation, reported like the paper's Table 14. --study adds constant f and
 // 20% flipped labels. Every run goes through train.js's own config path.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { Runtime } from '../gpu/runtime.js';
@@ -65,6 +65,7 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
   const curves: MetricsRow[] = [];
   for (let seed = 0; seed < nSeeds; seed++) {
     const dir = join(root, `seed-${seed}`);
+    rmSync(dir, { recursive: true, force: true }); // the default job's own output, regenerated on every run
     const data = writeDemoData(join(dir, 'data'), { seed, sftPairs: scale.sftPairs, grpoPairs: scale.grpoPairs, testPairs: scale.testPairs, teacherFlip: scale.teacherFlip, kinds: scale.kinds });
     const base = baseConfig(seed, data.rubricsFile);
     const evalOpts = { seed, maxNewTokens: scale.grpo.maxNewTokens, pairwise: true };
@@ -91,8 +92,7 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
       let grpoFile = data.grpoFile;
       if (variant === 'noisy') {
         grpoFile = join(dir, 'data', 'grpo-flipped-20.jsonl');
-        const { loadPairs } = await import('../data/index.js');
-        flipLabels(grpoFile, (await loadPairs(data.grpoFile)).pairs as never, 0.2, seed);
+        flipLabels(grpoFile, data.grpo, 0.2, seed);
       }
       const grpoCfg = writeConfig(join(dir, `grpo-${variant}.yaml`), {
         ...base, name: `seed-${seed}-grpo-${variant}`, outDir: join(dir, `grpo-${variant}`), stages: ['grpo'],

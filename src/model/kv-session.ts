@@ -101,9 +101,9 @@ export class KvSession {
     const D = cfg.headDim, Hq = cfg.numHeads, Hkv = cfg.numKvHeads;
     const idsT = rt.upload(ids, [M], 'ids'), posT = rt.upload(positions, [M], 'pos'), slotT = rt.upload(slots, [M], 'slots');
     const shape = { M, maxLen: this.maxLen, Hq, Hkv, D, scale: 1 / Math.sqrt(D) };
-    const x = this.runLayers(idsT, posT, M, (l, _qRot, kRot, v, attn) => {
+    const x = this.runLayers(idsT, posT, M, (l, qRot, kRot, v, attn) => {
       kvAppend(rt, kRot, v, this.kCache[l]!, this.vCache[l]!, slotT, posT, M, this.maxLen, Hkv, D);
-      attentionDecode(rt, _qRot, this.kCache[l]!, this.vCache[l]!, slotT, posT, attn, shape);
+      attentionDecode(rt, qRot, this.kCache[l]!, this.vCache[l]!, slotT, posT, attn, shape);
     });
     this.emitLogits(x, M, onLogits);
     x.dispose();

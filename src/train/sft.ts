@@ -46,9 +46,11 @@ export async function sftStep(model: Qwen3, opt: AdamW, rows: readonly PromptCom
     dLogprobs.dispose();
   }
   opt.step(model.params, model.grads!, o.lr);
-  const lossValue = (await rt.read(lossSum))[0]!;
-  const gradNorm = await opt.gradNorm();
-  lossSum.dispose();
-  loss.dispose();
-  return { loss: lossValue, targetTokens: total, tokens, gradNorm, seconds: (performance.now() - t0) / 1000 };
+  // one readback for the step's metrics: [loss, grad norm^2]
+  const metrics = rt.empty([2]);
+  rt.copy(lossSum, metrics, 1, 0, 0);
+  rt.copy(opt.gradNormSq, metrics, 1, 0, 1);
+  const [lossValue, gradNormSq] = await rt.read(metrics);
+  for (const t of [lossSum, loss, metrics]) t.dispose();
+  return { loss: lossValue!, targetTokens: total, tokens, gradNorm: Math.sqrt(gradNormSq!), seconds: (performance.now() - t0) / 1000 };
 }

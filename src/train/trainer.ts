@@ -12,11 +12,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PairSampler, deriveSeed, type PreferencePair } from '../data/index.js';
 import type { Runtime } from '../gpu/runtime.js';
-import type { Qwen3Config } from '../io/hf-model.js';
+import { writeHfModelFolder, type Qwen3Config } from '../io/hf-model.js';
 import { Qwen3 } from '../model/qwen3.js';
 import { initRandomWeights, loadHfWeights, readWeights, zerosLike, type ParamSet } from '../model/weights.js';
 import {
-  checkpointName, latestCheckpoint, pruneCheckpoints, readCheckpoint, recoverInterruptedWrites, writeCheckpoint, type TrainerState,
+  checkpointName, latestCheckpoint, listCheckpoints, pruneCheckpoints, readCheckpoint, recoverInterruptedWrites, writeCheckpoint, type TrainerState,
 } from './checkpoint.js';
 import { configHash, describeConfig, type Stage, type TrainConfig } from './config.js';
 import { grpoStep } from './grpo.js';
@@ -55,6 +55,12 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
     if (!dir) throw new Error(`--resume latest: no checkpoint in ${cfg.outDir}`);
     resumeFrom = await readCheckpoint(dir);
     if (resumeFrom.trainer.configHash !== hash) throw new Error(`checkpoint ${dir} was written by a run with different training settings (config hash differs)`);
+  } else {
+    // A fresh run would interleave its checkpoints with another run's and prune the wrong ones.
+    const existing = await listCheckpoints(cfg.outDir);
+    if (existing.length > 0) {
+      throw new Error(`${cfg.outDir} already holds checkpoints of a run (${existing.map((e) => e.dir).join(', ')}); resume it with --resume latest, or choose another outDir`);
+    }
   }
   const params = resumeFrom
     ? paramsFromMaps(rt, modelCfg, resumeFrom.weights)
@@ -178,7 +184,6 @@ async function referenceModel(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3Conf
     return new Qwen3(rt, modelCfg, params);
   }
   const weights = await readWeights(rt, policy.params);
-  const { writeHfModelFolder } = await import('../io/hf-model.js');
   await writeHfModelFolder(dir, modelCfg, weights, { dtype: 'F32' });
   return new Qwen3(rt, modelCfg, paramsFromMaps(rt, modelCfg, weights));
 }
