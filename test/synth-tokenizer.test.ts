@@ -9,9 +9,10 @@ import { Tokenizer as ReferenceTokenizer } from '@huggingface/tokenizers';
 import { Tokenizer as NativeTokenizer } from 'tokenizers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTokenizer, type Tokenizer } from '../src/tokenizer/index.js';
-import { makeSplits } from '../src/synth/tasks.js';
+import { CHARACTER_KINDS, makeSplits } from '../src/synth/tasks.js';
 import {
   TINY_SPECIAL_TOKENS,
+  TINY_SPLIT_PATTERN,
   TINY_TAG_TOKENS,
   TINY_VOCAB_SIZE,
   buildTinyTokenizer,
@@ -100,16 +101,49 @@ describe('tiny tokenizer files', () => {
     }
   });
 
-  it('keep typical rows short: prompts under 80 tokens, judgments under 30', async () => {
+  it('spell content one character per token and keep template words whole', async () => {
+    const letter = async (c: string) => {
+      const one = await ids(c);
+      expect(one, c).toHaveLength(1);
+      return one[0]!;
+    };
+    // A response, a word to transform and a judgment trace: every letter is its own token, the
+    // same id wherever it stands (word start, middle, after a space, upper case).
+    expect(await ids('pear pen')).toEqual([...(await Promise.all([...'pear'].map(letter))), await letter(' '), ...(await Promise.all([...'pen'].map(letter)))]);
+    expect(await ids("Reverse 'lid'.")).toEqual(expect.arrayContaining(await Promise.all([...'lid'].map(letter))));
+    expect(await ids('WIG')).toEqual(await Promise.all([...'WIG'].map(letter)));
+    // The judgment's fixed words are single tokens, with their leading space.
+    for (const word of ['expected', ' got', ' correct', ' wrong', 'Criteria']) expect(await ids(word), word).toHaveLength(1);
+    // A template word inside a longer word is spelt like any other content.
+    expect(await ids('gotten')).toHaveLength(6);
+  });
+
+  it('keep typical rows short: prompts under 70 tokens, judgments under 34', async () => {
+    // Content is spelt letter by letter, so the spelt-out opposites and plurals of the chat kinds
+    // make the longest judgments; the default job's kinds stay under 30.
     const lengths = await measureSynthLengths((text) => tok.encode(text));
     expect(lengths.prompt.count).toBe(800);
-    expect(lengths.prompt.median).toBeLessThan(60);
-    expect(lengths.prompt.max).toBeLessThan(80);
+    expect(lengths.prompt.median).toBeLessThan(50);
+    expect(lengths.prompt.max).toBeLessThan(70);
     expect(lengths.judgment.median).toBeLessThan(26);
-    expect(lengths.judgment.max).toBeLessThan(30);
+    expect(lengths.judgment.max).toBeLessThan(34);
+    for (const task of ['code', 'instruction_following'] as const) expect(lengths.maxByTask[task].judgment, task).toBeLessThan(30);
     // Shortness comes from learned merges, not from a degenerate byte-per-token encoding.
-    const rendered = (await ids('Score high only if the reply is exactly the right number.')).length;
-    expect(rendered).toBeLessThan(15);
+    expect(await ids('Score the exact output.')).toHaveLength(5);
+  });
+
+  it("keep every template word of the default job's rows whole, so no stray letter looks like content", async () => {
+    const { train } = makeSplits({ seed: 97, train: 400, val: 0, test: 0 });
+    const rows = train.filter((p) => (CHARACTER_KINDS as readonly string[]).includes(p.kind));
+    expect(rows.length).toBeGreaterThan(100);
+    const { prompts, judgments } = synthTexts(rows, 3);
+    const forms = new Set<string>();
+    // The template tags are added tokens, matched before the split pattern sees the text.
+    const untagged = [...prompts, ...judgments].map((text) => text.replace(/<\/?[a-z_]+>/g, '\n'));
+    for (const text of untagged) for (const m of text.matchAll(new RegExp(TINY_SPLIT_PATTERN, 'g'))) if (m[0].length > 1) forms.add(m[0]);
+    expect(forms).toContain('Uppercase');
+    expect(forms).toContain(' starting');
+    for (const form of forms) expect(await ids(form), JSON.stringify(form)).toHaveLength(1);
   });
 });
 

@@ -16,6 +16,7 @@ import { writeHtmlReport } from '../train/report-html.js';
 import { prepareRunData } from '../train/run-data.js';
 import { runTraining } from '../train/trainer.js';
 import type { MetricsRow } from '../train/metrics.js';
+import { CHARACTER_KINDS } from '../synth/tasks.js';
 import { flipLabels, writeDemoData } from './data.js';
 import { evaluateHeldOut, type HeldOutScores } from './evaluate.js';
 import { formatResultsTable, type ResultRow } from './results-table.js';
@@ -30,17 +31,12 @@ export interface DefaultJobOptions {
   scale?: 'default' | 'smoke';
 }
 
-/**
- * Task kinds whose correctness a tiny model can learn to check, from scratch and in minutes, in a way
- * that carries over to held-out prompts: per-character transformations and letter constraints.
- * Arithmetic on held-out operands or word knowledge (opposites, plurals) would need far more training.
- */
-export const CHARACTER_KINDS = ['uppercase', 'reverse', 'remove-vowels', 'words-starting-with', 'words-ending-with'] as const;
+export { CHARACTER_KINDS };
 
 export const DEMO_SCALES = {
   default: {
     sftPairs: 480, grpoPairs: 480, testPairs: 200, teacherFlip: 0.1, kinds: CHARACTER_KINDS,
-    sft: { epochs: 3, batchRows: 16, microBatchRows: 16, lr: 3e-3, minLr: 3e-4, maxSeqLen: 128 },
+    sft: { epochs: 8, batchRows: 16, microBatchRows: 16, lr: 3e-3, minLr: 3e-4, maxSeqLen: 128 },
     grpo: { steps: 30, batchPairs: 4, rollouts: 4, microBatchRows: 32, lr: 5e-5, maxNewTokens: 32, maxPromptLen: 96 },
   },
   smoke: {

@@ -24,6 +24,14 @@ export { SYNTH_TASKS, type ResponseCheck, type SynthKind, type SynthTask } from 
 
 export const SYNTH_KINDS: readonly SynthKind[] = [...MATH_KINDS, ...CODE_KINDS, ...INSTRUCTION_KINDS, ...CHAT_KINDS];
 
+/**
+ * The kinds the default job trains on: per-character transformations and letter constraints, whose
+ * checking a tiny model can learn from scratch in minutes in a way that carries over to held-out
+ * prompts. Arithmetic on held-out operands or word knowledge (opposites, plurals) would need far
+ * more training. The tiny tokenizer's merges are learnt from these kinds' text.
+ */
+export const CHARACTER_KINDS = ['uppercase', 'reverse', 'remove-vowels', 'words-starting-with', 'words-ending-with'] as const;
+
 export interface SynthResponseCheck extends ResponseCheck {
   task: SynthTask;
   /** The kind of problem, e.g. `add`, `reverse`, `words-starting-with`. */

@@ -68,6 +68,9 @@ export const TEACHER_CRITERIA: Readonly<Record<SynthTask, string>> = {
   chat: 'exact answer',
 };
 
+/** The fixed words of every judgment (see formatJudgment). */
+export const JUDGMENT_WORDS: readonly string[] = ['expected', 'got', 'correct', 'wrong', 'Criteria'];
+
 /** Longest response trace quoted in the comparison line. */
 const MAX_TRACE_CHARS = 24;
 

@@ -8,13 +8,16 @@
  *   256-368  the first 113 merges the BPE trainer learns from the corpus;
  *   369-383  the added tokens: Qwen3's special tokens, then `<think>`/`</think>` and the template
  *            tags, each one token so that the tagged layout costs one id per tag.
- * Pre-tokenizer: single digits (as Qwen3: every number is spelt digit by digit, which helps a
- * small model compare numbers), then the GPT-2 byte-level split without a prefix space.
+ * Pre-tokenizer: the family's template words (with an optional leading space) are whole pieces;
+ * every other ASCII letter and every digit is a piece of its own (numbers digit by digit, as
+ * Qwen3); the runs of spaces and punctuation between them are pieces too; then the byte-level
+ * mapping. So merges only ever build template words and punctuation runs, and the content a judge
+ * reads and compares is spelt one character per token.
  *
  * How it is trained: the Node binding of `tokenizers` has no trainer options (its `train` uses
  * the model's default BpeTrainer: 30000 ids, no byte alphabet) and does not extract added tokens
  * from training text. So the corpus is cut at the added tokens and pre-tokenized here with the
- * final pre-tokenizer; the trainer learns merges over those byte-level pieces (split on spaces,
+ * final pre-tokenizer's pattern (the same regex, run by JavaScript); the trainer learns merges over those byte-level pieces (split on spaces,
  * which byte-level pieces never contain); the merge list is cut where the 113th new token
  * appears. BPE training is greedy, so that prefix is what a trainer stopping at 384 ids would
  * have produced. The tokenizer.json is then written here (the binding cannot create a ByteLevel
@@ -25,6 +28,8 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SYNTH_KINDS } from './tasks.js';
+import { templateSplitPattern, templateWords } from './template-words.js';
 import { tokenizerCorpus, type TokenizerCorpusOptions } from './tokenizer-corpus.js';
 
 export const TINY_VOCAB_SIZE = 384;
@@ -54,11 +59,13 @@ const ADDED_TOKENS: readonly string[] = [...TINY_SPECIAL_TOKENS, ...TINY_TAG_TOK
 const BYTE_ALPHABET_SIZE = 256;
 export const TINY_MERGE_COUNT = TINY_VOCAB_SIZE - BYTE_ALPHABET_SIZE - ADDED_TOKENS.length;
 
+/** Template words whole, every other letter and digit alone (template-words.ts says why). */
+export const TINY_SPLIT_PATTERN = templateSplitPattern(templateWords(SYNTH_KINDS));
 const PRE_TOKENIZER = {
   type: 'Sequence',
   pretokenizers: [
-    { type: 'Digits', individual_digits: true },
-    { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: true },
+    { type: 'Split', pattern: { Regex: TINY_SPLIT_PATTERN }, behavior: 'Isolated', invert: false },
+    { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: false },
   ],
 };
 /** Qwen3's decoder and post-processor settings. */
@@ -94,18 +101,26 @@ function segmentsBetweenAddedTokens(text: string): string[] {
 
 type Merge = [string, string];
 
+/** A text's pieces as the final pre-tokenizer makes them: split at the pattern, bytes mapped to the alphabet. */
+function preTokenize(text: string, alphabet: readonly string[]): string[] {
+  const split = new RegExp(TINY_SPLIT_PATTERN, 'g');
+  const pieces: string[] = [];
+  let last = 0;
+  for (const m of text.matchAll(split)) {
+    if (m.index > last) pieces.push(text.slice(last, m.index));
+    pieces.push(m[0]);
+    last = m.index + m[0].length;
+  }
+  if (last < text.length) pieces.push(text.slice(last));
+  const utf8 = new TextEncoder();
+  return pieces.map((piece) => [...utf8.encode(piece)].map((b) => alphabet[b]!).join(''));
+}
+
 async function trainMerges(corpus: readonly string[], scratch: string): Promise<Merge[]> {
   const native = await import('tokenizers');
-  const preTokenizer = native.sequencePreTokenizer([
-    native.digitsPreTokenizer(true),
-    native.byteLevelPreTokenizer(false, true),
-  ]);
-  const lines = corpus.flatMap(segmentsBetweenAddedTokens).map((segment) =>
-    preTokenizer
-      .preTokenizeString(segment)
-      .map(([piece]) => piece)
-      .join(' '),
-  );
+  const alphabet = byteAlphabet();
+  // Pieces never hold a literal space (the alphabet maps it to 'Ġ'), so the trainer can split on spaces.
+  const lines = corpus.flatMap(segmentsBetweenAddedTokens).map((segment) => preTokenize(segment, alphabet).join(' '));
   const corpusPath = join(scratch, 'pieces.txt');
   await writeFile(corpusPath, `${lines.join('\n')}\n`);
   const trainer = new native.Tokenizer(native.BPE.empty());

@@ -1,0 +1,40 @@
+// The default job at its seconds-long smoke scale: every stage runs through train.js's config
+// path and the results table, results.json and the HTML report come out, the same for a seed.
+// (Whether the full-scale job learns is measured by running it; see README "Default job results".)
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runDefaultJob } from '../src/demo/default-job.js';
+import type { ResultRow } from '../src/demo/results-table.js';
+
+const root = mkdtempSync(join(tmpdir(), 'default-job-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('default job (smoke scale)', () => {
+  let first: ResultRow[];
+
+  it('runs untrained -> SFT -> GRPO and writes results and report', async () => {
+    const out = join(root, 'a');
+    first = await runDefaultJob({ scale: 'smoke', outDir: out, quiet: true });
+    expect(first.map((r) => r.model)).toEqual(['untrained', 'SFT only', 'SFT + GRPO (graded f)']);
+    for (const r of first) {
+      for (const v of [r.pointwise, r.pointwiseTiesHalf, r.formatErrorRate, r.pairwise]) {
+        expect(v).toBeGreaterThanOrEqual(0);
+        expect(v).toBeLessThanOrEqual(1);
+      }
+      expect(r.pointwiseTiesHalf).toBeGreaterThanOrEqual(r.pointwise);
+    }
+    const saved = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    expect(saved.rows).toEqual(JSON.parse(JSON.stringify(first)));
+    expect(saved.seconds).toBeGreaterThan(0);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('<svg');
+    // Each stage kept its config and a final checkpoint under its seed folder.
+    for (const f of ['sft.yaml', 'grpo-graded.yaml', 'data/sft.jsonl', 'data/test.jsonl']) expect(existsSync(join(out, 'seed-0', f)), f).toBe(true);
+  }, 600_000);
+
+  it('gives the same results for the same seed', async () => {
+    const again = await runDefaultJob({ scale: 'smoke', outDir: join(root, 'b'), quiet: true });
+    expect(again).toEqual(first);
+  }, 600_000);
+});
