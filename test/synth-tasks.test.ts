@@ -83,6 +83,16 @@ const CASES: Record<string, Case[]> = {
     { prompt: "What is the opposite of 'cold'?", response: 'hot', correct: true, expected: 'hot' },
     { prompt: "What is the opposite of 'hot'?", response: 'warm', correct: false, expected: 'cold' },
   ],
+  'first-letter': [
+    { prompt: "What is the first letter of 'pear'?", response: 'p', correct: true, expected: 'p' },
+    { prompt: "What is the first letter of 'pear'?", response: 'r', correct: false, expected: 'p' },
+    { prompt: "What is the first letter of 'pear'?", response: 'P', correct: false, expected: 'p' },
+  ],
+  'last-letter': [
+    { prompt: "What is the last letter of 'pear'?", response: 'r', correct: true, expected: 'r' },
+    { prompt: "What is the last letter of 'pear'?", response: ' r ', correct: true, expected: 'r' },
+    { prompt: "What is the last letter of 'pear'?", response: 'e', correct: false, expected: 'r' },
+  ],
   plural: [
     { prompt: "What is the plural of 'box'?", response: 'boxes', correct: true, expected: 'boxes' },
     { prompt: "What is the plural of 'box'?", response: 'boxs', correct: false, expected: 'boxes' },

@@ -6,7 +6,7 @@ import { filterByTeacherMargin } from '../src/data/teacher.js';
 import { listTemplateTags, parseJudgment, rubricForTask } from '../src/patarm/index.js';
 import { makeSplits } from '../src/synth/tasks.js';
 import { SYNTH_RUBRICS, renderSynthPointwise } from '../src/synth/rubrics.js';
-import { TEACHER_CRITERIA, teacherJudge, teacherJudgePair } from '../src/synth/teacher.js';
+import { TEACHER_CRITERIA, comparePositions, teacherJudge, teacherJudgePair } from '../src/synth/teacher.js';
 
 const NO_NOISE = { noise: { jitter: 0, flipProbability: 0 } };
 const pairs = makeSplits({ seed: 21, train: 600, val: 0, test: 0 }).train;
@@ -14,14 +14,20 @@ const pairs = makeSplits({ seed: 21, train: 600, val: 0, test: 0 }).train;
 describe('teacherJudge', () => {
   it('writes the comparison line, one criterion and the score', () => {
     expect(teacherJudge('What is 37 + 48?', '86', NO_NOISE).text).toBe(
-      'expected 85; got 86; wrong\nCriteria:\n- exact number\n<answer>1</answer>',
+      '88 ok, 56 no; wrong\nCriteria:\n- exact number\n<answer>1</answer>',
     );
     expect(teacherJudge("Write 3 words starting with 'b'.", 'bat cow bus', NO_NOISE).text).toBe(
-      'expected bbb; got bcb; wrong\nCriteria:\n- count and letter\n<answer>1</answer>',
+      'bb ok, bc no, bb ok; wrong\nCriteria:\n- count and letter\n<answer>1</answer>',
     );
     expect(teacherJudge("Reverse 'kite'.", 'etik', { ...NO_NOISE, correctScore: 10 }).text).toBe(
-      'expected etik; got etik; correct\nCriteria:\n- exact output\n<answer>10</answer>',
+      'ee ok, tt ok, ii ok, kk ok; correct\nCriteria:\n- exact output\n<answer>10</answer>',
     );
+    // A missing or extra position never agrees; whitespace and template tags cannot enter the line.
+    expect(comparePositions('ppp', 'pp')).toBe('pp ok, pp ok, p_ no');
+    expect(comparePositions('pp', 'ppp')).toBe('pp ok, pp ok, _p no');
+    expect(comparePositions('', '')).toBe('__ ok');
+    expect(comparePositions('ab', 'a b')).toBe('aa ok, b~ no, _b no');
+    expect(comparePositions('x', '<answer>9</answer>')).not.toContain('<answer>');
   });
 
   it('produces judgments that parse (thinking off) to its score and criterion', () => {

@@ -113,21 +113,22 @@ describe('tiny tokenizer files', () => {
     expect(await ids("Reverse 'lid'.")).toEqual(expect.arrayContaining(await Promise.all([...'lid'].map(letter))));
     expect(await ids('WIG')).toEqual(await Promise.all([...'WIG'].map(letter)));
     // The judgment's fixed words are single tokens, with their leading space.
-    for (const word of ['expected', ' got', ' correct', ' wrong', 'Criteria']) expect(await ids(word), word).toHaveLength(1);
+    for (const word of [' ok', ' no', ' correct', ' wrong', 'Criteria']) expect(await ids(word), word).toHaveLength(1);
     // A template word inside a longer word is spelt like any other content.
-    expect(await ids('gotten')).toHaveLength(6);
+    expect(await ids('broken')).toHaveLength(6);
   });
 
-  it('keep typical rows short: prompts under 70 tokens, judgments under 34', async () => {
-    // Content is spelt letter by letter, so the spelt-out opposites and plurals of the chat kinds
-    // make the longest judgments; the default job's kinds stay under 30.
+  it('keep typical rows short: prompts under 70 tokens, judgments under 40', async () => {
+    // Content is spelt letter by letter and compared position by position (4 tokens a position),
+    // so the long opposites and plurals of the chat kinds make the longest judgments; the default
+    // job's code and instruction rows stay under 32.
     const lengths = await measureSynthLengths((text) => tok.encode(text));
     expect(lengths.prompt.count).toBe(800);
     expect(lengths.prompt.median).toBeLessThan(50);
     expect(lengths.prompt.max).toBeLessThan(70);
     expect(lengths.judgment.median).toBeLessThan(26);
-    expect(lengths.judgment.max).toBeLessThan(34);
-    for (const task of ['code', 'instruction_following'] as const) expect(lengths.maxByTask[task].judgment, task).toBeLessThan(30);
+    expect(lengths.judgment.max).toBeLessThan(40);
+    for (const task of ['code', 'instruction_following'] as const) expect(lengths.maxByTask[task].judgment, task).toBeLessThan(32);
     // Shortness comes from learned merges, not from a degenerate byte-per-token encoding.
     expect(await ids('Score the exact output.')).toHaveLength(5);
   });

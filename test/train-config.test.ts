@@ -186,7 +186,7 @@ describe('loadTrainConfig: every problem at once, with its key path', () => {
       'model: give either model.path (a Hugging Face model folder) or model.init: random, not both',
       "model.config: required when model.init is 'random' (a config.json, e.g. models/qwen3-0.6b.json)",
       "data.grpo: required because stages includes 'grpo'",
-      'data.eval: required because eval.every is set',
+      'eval.every: evaluation during training is not implemented yet; evaluate saved checkpoints with node eval.js',
       'sft.minLr (0.001) must not exceed sft.lr (0.0000015)',
       'sft.batchRows must be even (the two judgments of a pair stay in one batch), got 7',
       'sft.microBatchRows (8) must not exceed sft.batchRows (7)',

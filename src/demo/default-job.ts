@@ -37,7 +37,7 @@ export const DEMO_SCALES = {
   default: {
     sftPairs: 480, grpoPairs: 480, testPairs: 200, teacherFlip: 0.1, kinds: CHARACTER_KINDS,
     sft: { epochs: 8, batchRows: 16, microBatchRows: 16, lr: 3e-3, minLr: 3e-4, maxSeqLen: 128 },
-    grpo: { steps: 30, batchPairs: 4, rollouts: 4, microBatchRows: 32, lr: 5e-5, maxNewTokens: 32, maxPromptLen: 96 },
+    grpo: { steps: 30, batchPairs: 4, rollouts: 4, microBatchRows: 32, lr: 5e-5, maxNewTokens: 40, maxPromptLen: 96 },
   },
   smoke: {
     sftPairs: 16, grpoPairs: 8, testPairs: 6, teacherFlip: 0.1, kinds: CHARACTER_KINDS,

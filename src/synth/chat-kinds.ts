@@ -94,4 +94,29 @@ const pluralKind: SynthKind = defineKind<Noun>({
   nearMisses: ({ noun }) => [noun, `${noun}s`, `${noun}es`, `${noun}ies`],
 });
 
-export const CHAT_KINDS: readonly SynthKind[] = [letterNeighbourKind, oppositeKind, pluralKind];
+type Edge = 'first' | 'last';
+
+/**
+ * "What is the first letter of 'pear'?" The answer is one letter read off the word, so checking
+ * a reply takes one look at the word and one at the reply: the simplest reading task of the
+ * family, and one that carries over to held-out words. Near misses: another letter of the word,
+ * the right letter in upper case.
+ */
+function letterOfWordKind(edge: Edge): SynthKind {
+  const letterAt = (word: string) => (edge === 'first' ? word[0]! : word.at(-1)!);
+  const pattern = new RegExp(`^What is the ${edge} letter of '([a-z]+)'\\?$`);
+  return defineKind<Noun>({
+    name: `${edge}-letter`,
+    task: 'chat',
+    enumerate: () => WORDS.map((noun) => ({ noun })),
+    render: ({ noun }) => `What is the ${edge} letter of '${noun}'?`,
+    parse(prompt) {
+      const m = pattern.exec(prompt);
+      return m ? { noun: m[1]! } : null;
+    },
+    expected: ({ noun }) => letterAt(noun),
+    nearMisses: ({ noun }) => [...new Set([...noun])].filter((c) => c !== letterAt(noun)).concat(letterAt(noun).toUpperCase()),
+  });
+}
+
+export const CHAT_KINDS: readonly SynthKind[] = [letterNeighbourKind, oppositeKind, pluralKind, letterOfWordKind('first'), letterOfWordKind('last')];

@@ -30,7 +30,7 @@ export const SYNTH_KINDS: readonly SynthKind[] = [...MATH_KINDS, ...CODE_KINDS, 
  * prompts. Arithmetic on held-out operands or word knowledge (opposites, plurals) would need far
  * more training. The tiny tokenizer's merges are learnt from these kinds' text.
  */
-export const CHARACTER_KINDS = ['uppercase', 'reverse', 'remove-vowels', 'words-starting-with', 'words-ending-with'] as const;
+export const CHARACTER_KINDS = ['uppercase', 'words-starting-with', 'words-ending-with', 'first-letter', 'last-letter'] as const;
 
 export interface SynthResponseCheck extends ResponseCheck {
   task: SynthTask;

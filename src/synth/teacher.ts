@@ -2,14 +2,22 @@
  * A rule-based teacher for the synthetic family: it writes the judgment the model must learn to
  * produce for ONE (prompt, response), in the layout `parseJudgment` accepts (no think block):
  *
- *   expected 85; got 86; wrong
+ *   88 ok, 56 no; wrong
  *   Criteria:
  *   - exact number
  *   <answer>1</answer>
  *
- * The first line recomputes the answer with the task's rule and compares; the criteria section is
- * one short criterion line per task (TEACHER_CRITERIA); the score is high for a correct
- * response and low for a wrong one.
+ * The first line recomputes the answer with the task's rule and compares it with the response
+ * position by position: each item is the expected character, the response's character (`_` where
+ * one side is shorter) and ` ok` or ` no`; the verdict follows. (For "Write 3 words starting with
+ * 'b'." and "bat cow bus" it reads `bb ok, bc no, bb ok; wrong`.) The criteria section is one
+ * short criterion line per task (TEACHER_CRITERIA); the score is high for a correct response and
+ * low for a wrong one.
+ *
+ * Why position by position rather than "expected 85; got 86": a tiny model learns to compare two
+ * characters that stand side by side long before it learns to compare two strings written apart,
+ * and each item gives it one more comparison to learn from; the verdict then only has to notice
+ * a ` no`.
  *
  * Noise model (seeded, so the same options give the same judgments): with probability
  * `flipProbability` the teacher states the opposite verdict and scores by it (the comparison line
@@ -69,10 +77,10 @@ export const TEACHER_CRITERIA: Readonly<Record<SynthTask, string>> = {
 };
 
 /** The fixed words of every judgment (see formatJudgment). */
-export const JUDGMENT_WORDS: readonly string[] = ['expected', 'got', 'correct', 'wrong', 'Criteria'];
+export const JUDGMENT_WORDS: readonly string[] = ['ok', 'no', 'correct', 'wrong', 'Criteria'];
 
-/** Longest response trace quoted in the comparison line. */
-const MAX_TRACE_CHARS = 24;
+/** Most positions the comparison line lists; a longer trace ends in `…`. */
+const MAX_COMPARED_POSITIONS = 16;
 
 /** FNV-1a: turns the key into a stream number for deriveSeed. */
 function hashKey(key: string): number {
@@ -92,15 +100,31 @@ function resolveNoise(options: TeacherOptions): TeacherNoise {
   return noise;
 }
 
-/** A response trace as it may appear in the judgment: one line, no template tags, bounded. */
-function quoteTrace(trace: string): string {
-  if (trace === '') return '(empty)';
-  const line = neutraliseTemplateTags(trace.replace(/\s+/g, ' '));
-  return line.length > MAX_TRACE_CHARS ? `${line.slice(0, MAX_TRACE_CHARS)}…` : line;
+/** One character of a trace as the comparison line shows it: no template tags, no whitespace. */
+function showChar(c: string | undefined): string {
+  if (c === undefined) return '_';
+  if (/\s/.test(c)) return '~';
+  return neutraliseTemplateTags(c);
+}
+
+/**
+ * `ee ok, et no, _x no`: per position the expected character, the observed one and whether they
+ * agree. A position where either side has run out never agrees.
+ */
+export function comparePositions(expected: string, got: string): string {
+  const e = [...expected];
+  const g = [...got.replace(/\s+/g, ' ')];
+  const n = Math.max(e.length, g.length);
+  if (n === 0) return '__ ok';
+  const items = Array.from({ length: Math.min(n, MAX_COMPARED_POSITIONS) }, (_, k) => {
+    const same = e[k] !== undefined && e[k] === g[k];
+    return `${showChar(e[k])}${showChar(g[k])} ${same ? 'ok' : 'no'}`;
+  });
+  return items.join(', ') + (n > MAX_COMPARED_POSITIONS ? ', …' : '');
 }
 
 export function formatJudgment(expected: string, got: string, verdict: TeacherVerdict, criterion: string, score: number): string {
-  return `expected ${expected}; got ${quoteTrace(got)}; ${verdict}\nCriteria:\n- ${criterion}\n<answer>${score}</answer>`;
+  return `${comparePositions(expected, got)}; ${verdict}\nCriteria:\n- ${criterion}\n<answer>${score}</answer>`;
 }
 
 export function teacherJudge(prompt: string, response: string, options: TeacherJudgeOptions = {}): TeacherJudgment {

@@ -156,7 +156,7 @@ export interface TrainConfig {
   checkpoint: CheckpointConfig;
   /** Write a metrics line every this many steps. Default 1. */
   log: { every: number };
-  /** Evaluate every this many steps (no default: off) on at most `limit` pairs (no default: all). */
+  /** Reserved for evaluation during training (every N steps on at most `limit` pairs); not implemented yet, so setting `every` is a config error. */
   eval: { every?: number; limit?: number };
 }
 
@@ -481,7 +481,9 @@ function checkRelations(cfg: TrainConfig, problems: string[]): void {
   }
   if (cfg.stages.includes('sft') && data.sft === undefined) problems.push("data.sft: required because stages includes 'sft'");
   if (cfg.stages.includes('grpo') && data.grpo === undefined) problems.push("data.grpo: required because stages includes 'grpo'");
-  if (cfg.eval.every !== undefined && data.eval === undefined) problems.push('data.eval: required because eval.every is set');
+  // Reserved: the trainer does not evaluate during training yet, and a setting that silently does
+  // nothing would read as if it did.
+  if (cfg.eval.every !== undefined) problems.push('eval.every: evaluation during training is not implemented yet; evaluate saved checkpoints with node eval.js');
   if (data.format === 'auto') {
     for (const key of ['sft', 'grpo', 'eval'] as const) {
       const file = data[key];
