@@ -72,6 +72,23 @@ const CASES: Record<string, Case[]> = {
     { prompt: "Write 2 words ending with 't'.", response: 'cat hut', correct: true, expected: 'tt', got: 'tt' },
     { prompt: "Write 2 words ending with 't'.", response: 'cat tub', correct: false, expected: 'tt', got: 'tb' },
   ],
+  'word-starting-with': [
+    { prompt: "Write one word with first letter 'b'.", response: 'bat', correct: true, expected: 'b', got: 'b' },
+    { prompt: "Write one word with first letter 'b'.", response: 'web', correct: false, expected: 'b', got: 'w' },
+    { prompt: "Write one word with first letter 'b'.", response: 'bat bus', correct: false, expected: 'b', got: 'bb' },
+    { prompt: "Write one word with first letter 'b'.", response: 'Bat', correct: false, expected: 'b', got: '?' },
+  ],
+  'word-ending-with': [
+    { prompt: "Write one word with last letter 't'.", response: ' hut ', correct: true, expected: 't', got: 't' },
+    { prompt: "Write one word with last letter 't'.", response: 'tub', correct: false, expected: 't', got: 'b' },
+  ],
+  'char-at': [
+    { prompt: "What does 'pear'[0] give?", response: 'p', correct: true, expected: 'p' },
+    { prompt: "What does 'pear'[1] give?", response: 'e', correct: true, expected: 'e' },
+    { prompt: "What does 'pear'[1] give?", response: 'a', correct: false, expected: 'e' },
+    { prompt: "What does 'pear'[-1] give?", response: 'r', correct: true, expected: 'r' },
+    { prompt: "What does 'pear'[-1] give?", response: 'R', correct: false, expected: 'r' },
+  ],
   'letter-neighbour': [
     { prompt: "What letter comes after 'c'?", response: 'd', correct: true, expected: 'd' },
     { prompt: "What letter comes after 'c'?", response: 'e', correct: false, expected: 'd' },
@@ -135,6 +152,8 @@ describe('checkResponse', () => {
     expect(() => checkResponse('What is 100 + 4?', '104')).toThrow(/synthetic/);
     expect(() => checkResponse("What letter comes after 'z'?", 'a')).toThrow(/synthetic/);
     expect(() => checkResponse("What is the plural of 'fish'?", 'fishes')).toThrow(/synthetic/);
+    expect(() => checkResponse("What does 'pear'[2] give?", 'a')).toThrow(/synthetic/);
+    expect(() => checkResponse("Write one word with first letter 'q'.", 'quiz')).toThrow(/synthetic/);
     expect(findKind('Tell me a joke.')).toBeUndefined();
   });
 

@@ -17,7 +17,7 @@ describe('teacherJudge', () => {
       '88 ok, 56 no; wrong\nCriteria:\n- exact number\n<answer>1</answer>',
     );
     expect(teacherJudge("Write 3 words starting with 'b'.", 'bat cow bus', NO_NOISE).text).toBe(
-      'bb ok, bc no, bb ok; wrong\nCriteria:\n- count and letter\n<answer>1</answer>',
+      'bb ok, bc no, bb ok; wrong\nCriteria:\n- letter rule\n<answer>1</answer>',
     );
     expect(teacherJudge("Reverse 'kite'.", 'etik', { ...NO_NOISE, correctScore: 10 }).text).toBe(
       'ee ok, tt ok, ii ok, kk ok; correct\nCriteria:\n- exact output\n<answer>10</answer>',

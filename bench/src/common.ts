@@ -43,7 +43,7 @@ export function smallSpec(): ModelSpec {
   };
 }
 
-/** models/tiny-judge.json: the default job's judge (hidden 128, 4 layers, vocab 384, context 256). */
+/** models/tiny-judge.json: the default job's judge (hidden 64, 3 layers, vocab 384, context 256). */
 export function tinyJudgeSpec(): ModelSpec {
   const path = join(packageRoot(), 'models', 'tiny-judge.json');
   return { name: 'tiny-judge', cfg: parseQwen3Config(JSON.parse(readFileSync(path, 'utf8')), path) };

@@ -31,10 +31,11 @@ export interface DemoData {
 
 export function writeDemoData(dir: string, o: DemoDataOptions): DemoData {
   mkdirSync(dir, { recursive: true });
-  // "train" feeds both stages: the first sftPairs for SFT, the rest for GRPO (disjoint pairs, shared prompt pool).
+  // SFT pairs come from the train split, GRPO pairs from the validation split: GRPO sees prompts the
+  // teacher never judged, so what it adds is learnt from preference labels alone.
   const splits = kindFiltered(o);
-  const sft = splits.train.slice(0, o.sftPairs);
-  const grpo = splits.train.slice(o.sftPairs);
+  const sft = splits.train;
+  const grpo = splits.val;
   const line = (x: object) => JSON.stringify(x) + '\n';
   const sftRows = sft.map((pair) => {
     const j = teacherJudgePair(pair, { seed: o.seed, noise: { jitter: 1, flipProbability: o.teacherFlip } });
@@ -48,14 +49,16 @@ export function writeDemoData(dir: string, o: DemoDataOptions): DemoData {
   return { dir, ...files, grpo, test: splits.test };
 }
 
-/** makeSplits, oversampled and filtered to `kinds` (held-out prompts stay disjoint from training ones). */
-function kindFiltered(o: DemoDataOptions): Record<'train' | 'test', SynthPair[]> {
-  const want = { train: o.sftPairs + o.grpoPairs, test: o.testPairs };
+/** makeSplits, oversampled and filtered to `kinds` (the three splits' prompts stay disjoint). */
+function kindFiltered(o: DemoDataOptions): Record<'train' | 'val' | 'test', SynthPair[]> {
+  const want = { train: o.sftPairs, val: o.grpoPairs, test: o.testPairs };
   for (let factor = 1; ; factor *= 2) {
-    const s = makeSplits({ seed: o.seed, train: want.train * factor, val: 0, test: want.test * factor, taskWeights: o.taskWeights });
+    const s = makeSplits({ seed: o.seed, train: want.train * factor, val: want.val * factor, test: want.test * factor, taskWeights: o.taskWeights });
     const keep = (p: SynthPair) => !o.kinds || o.kinds.includes(p.kind);
-    const train = s.train.filter(keep), test = s.test.filter(keep);
-    if (train.length >= want.train && test.length >= want.test) return { train: train.slice(0, want.train), test: test.slice(0, want.test) };
+    const train = s.train.filter(keep), val = s.val.filter(keep), test = s.test.filter(keep);
+    if (train.length >= want.train && val.length >= want.val && test.length >= want.test) {
+      return { train: train.slice(0, want.train), val: val.slice(0, want.val), test: test.slice(0, want.test) };
+    }
     if (factor > 64) throw new Error(`default job data: the kinds ${o.kinds?.join(', ')} are too rare in the synthetic family`);
   }
 }

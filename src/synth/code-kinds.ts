@@ -1,8 +1,8 @@
 /**
  * String transformations standing in for code tasks: the answer is the exact output string a
- * one-line program would print. Near misses are the typical off-by-one slips of such programs: two
- * neighbouring characters swapped, a character lost, the input returned unchanged, only the first
- * letter transformed.
+ * one-line program would print, or the character a Python index picks. Near misses are the typical
+ * off-by-one slips of such programs: two neighbouring characters swapped, a character lost, the
+ * input returned unchanged, only the first letter transformed, the neighbouring index.
  */
 import { defineKind, pick, type Random, type SynthKind } from './kind.js';
 import { WORDS } from './vocabulary.js';
@@ -47,7 +47,7 @@ function wordKind(
   });
 }
 
-export const CODE_KINDS: readonly SynthKind[] = [
+const WORD_TRANSFORM_KINDS: readonly SynthKind[] = [
   wordKind('reverse', (w) => `Reverse '${w}'.`, /^Reverse '([a-z]+)'\.$/, reverse, (w, e, random) => [
     w,
     swapNeighbours(e, random),
@@ -71,3 +71,30 @@ export const CODE_KINDS: readonly SynthKind[] = [
     e.slice(0, -1),
   ]),
 ];
+
+/** Indices `charAtKind` asks about: Python's first, second and last character. */
+const CHAR_INDICES = [0, 1, -1] as const;
+
+/**
+ * "What does 'pot'[1] give?" One character of the word by Python indexing. Near misses are the
+ * off-by-one slips (the neighbouring index) and the right letter in upper case.
+ */
+const charAtKind: SynthKind = defineKind<{ word: string; index: number }>({
+  name: 'char-at',
+  task: 'code',
+  enumerate: () => CHAR_INDICES.flatMap((index) => WORDS.map((word) => ({ word, index }))),
+  render: ({ word, index }) => `What does '${word}'[${index}] give?`,
+  parse(prompt) {
+    const m = /^What does '([a-z]+)'\[(-?\d)\] give\?$/.exec(prompt);
+    const index = m ? Number(m[2]) : NaN;
+    return m && (CHAR_INDICES as readonly number[]).includes(index) ? { word: m[1]!, index } : null;
+  },
+  expected: ({ word, index }) => word.at(index)!,
+  nearMisses: ({ word, index }) => {
+    const at = (i: number) => word.at(i);
+    const neighbours = index === -1 ? [at(-2), at(0)] : [at(index + 1), index > 0 ? at(index - 1) : at(-1)];
+    return [...neighbours.filter((c): c is string => c !== undefined && c !== word.at(index)), word.at(index)!.toUpperCase()];
+  },
+});
+
+export const CODE_KINDS: readonly SynthKind[] = [...WORD_TRANSFORM_KINDS, charAtKind];

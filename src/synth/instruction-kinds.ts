@@ -65,4 +65,40 @@ function letterRuleKind(edge: Edge): SynthKind {
   });
 }
 
-export const INSTRUCTION_KINDS: readonly SynthKind[] = [letterRuleKind('starting'), letterRuleKind('ending')];
+/**
+ * "Write one word with first letter 'b'." (or last letter) One word whose letter at that end is the asked one;
+ * the trace is that letter (two letters for two words, `?` for a token that is not a lower-case
+ * word), so checking a reply takes one look at the prompt's letter and one at the reply's edge.
+ * Near misses: a word that has the letter in the wrong place (the letter noticed, the rule not),
+ * or another word of the list.
+ */
+function oneWordKind(edge: Edge): SynthKind {
+  const letters = [...new Set(WORDS.map((w) => edgeLetter(w, edge)))].sort();
+  // Worded with the words of the first/last-letter questions, so the tiny tokenizer's few merges
+  // already cover them (a template word left in pieces reads like content letters).
+  const which = edge === 'starting' ? 'first' : 'last';
+  const pattern = new RegExp(`^Write one word with ${which} letter '([a-z])'\\.$`);
+  return defineKind<{ letter: string }>({
+    name: `word-${edge}-with`,
+    task: 'instruction_following',
+    enumerate: () => letters.map((letter) => ({ letter })),
+    render: ({ letter }) => `Write one word with ${which} letter '${letter}'.`,
+    parse(prompt) {
+      const m = pattern.exec(prompt);
+      return m && letters.includes(m[1]!) ? { letter: m[1]! } : null;
+    },
+    expected: ({ letter }) => letter,
+    observe(_rule, response) {
+      const tokens = response.trim() === '' ? [] : response.trim().split(/\s+/);
+      return tokens.map((t) => (/^[a-z]+$/.test(t) ? edgeLetter(t, edge) : '?')).join('');
+    },
+    correct: ({ letter }, random) => pick(random, WORDS.filter((w) => edgeLetter(w, edge) === letter)),
+    nearMisses({ letter }, random) {
+      const others = WORDS.filter((w) => edgeLetter(w, edge) !== letter);
+      const containing = others.filter((w) => w.includes(letter));
+      return [pick(random, containing.length > 0 ? containing : others), pick(random, others)];
+    },
+  });
+}
+
+export const INSTRUCTION_KINDS: readonly SynthKind[] = [letterRuleKind('starting'), letterRuleKind('ending'), oneWordKind('starting'), oneWordKind('ending')];

@@ -12,7 +12,7 @@ import type { SynthTask } from './kind.js';
 export const SYNTH_RUBRICS: Readonly<Record<SynthTask, string>> & RubricOverrides = {
   math: 'Score the exact number.',
   code: 'Score the exact output.',
-  instruction_following: 'Score the count and letter.',
+  instruction_following: 'Score the letter rule.',
   chat: 'Score the exact answer.',
 };
 

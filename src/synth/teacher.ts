@@ -72,7 +72,7 @@ export const DEFAULT_WRONG_SCORE = 1;
 export const TEACHER_CRITERIA: Readonly<Record<SynthTask, string>> = {
   math: 'exact number',
   code: 'exact output',
-  instruction_following: 'count and letter',
+  instruction_following: 'letter rule',
   chat: 'exact answer',
 };
 
