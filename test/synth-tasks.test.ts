@@ -73,14 +73,18 @@ const CASES: Record<string, Case[]> = {
     { prompt: "Write 2 words ending with 't'.", response: 'cat tub', correct: false, expected: 'tt', got: 'tb' },
   ],
   'word-starting-with': [
-    { prompt: "Write one word with first letter 'b'.", response: 'bat', correct: true, expected: 'b', got: 'b' },
-    { prompt: "Write one word with first letter 'b'.", response: 'web', correct: false, expected: 'b', got: 'w' },
-    { prompt: "Write one word with first letter 'b'.", response: 'bat bus', correct: false, expected: 'b', got: 'bb' },
-    { prompt: "Write one word with first letter 'b'.", response: 'Bat', correct: false, expected: 'b', got: '?' },
+    { prompt: "Write one word with the first letter of 'bus'.", response: 'bat', correct: true, expected: 'b', got: 'b' },
+    // Echoing the named word obeys the rule too.
+    { prompt: "Write one word with the first letter of 'bus'.", response: 'bus', correct: true, expected: 'b', got: 'b' },
+    { prompt: "Write one word with the first letter of 'bus'.", response: 'web', correct: false, expected: 'b', got: 'w' },
+    { prompt: "Write one word with the first letter of 'bus'.", response: 'bat bus', correct: false, expected: 'b', got: 'bb' },
+    { prompt: "Write one word with the first letter of 'bus'.", response: 'Bat', correct: false, expected: 'b', got: '?' },
   ],
   'word-ending-with': [
-    { prompt: "Write one word with last letter 't'.", response: ' hut ', correct: true, expected: 't', got: 't' },
-    { prompt: "Write one word with last letter 't'.", response: 'tub', correct: false, expected: 't', got: 'b' },
+    { prompt: "Write one word with the last letter of 'cat'.", response: ' hut ', correct: true, expected: 't', got: 't' },
+    { prompt: "Write one word with the last letter of 'cat'.", response: 'tub', correct: false, expected: 't', got: 'b' },
+    // The named word's last letter, not its first.
+    { prompt: "Write one word with the last letter of 'cat'.", response: 'cow', correct: false, expected: 't', got: 'w' },
   ],
   'char-at': [
     { prompt: "What does 'pear'[0] give?", response: 'p', correct: true, expected: 'p' },
@@ -153,7 +157,8 @@ describe('checkResponse', () => {
     expect(() => checkResponse("What letter comes after 'z'?", 'a')).toThrow(/synthetic/);
     expect(() => checkResponse("What is the plural of 'fish'?", 'fishes')).toThrow(/synthetic/);
     expect(() => checkResponse("What does 'pear'[2] give?", 'a')).toThrow(/synthetic/);
-    expect(() => checkResponse("Write one word with first letter 'q'.", 'quiz')).toThrow(/synthetic/);
+    expect(() => checkResponse("Write one word with the first letter of 'quiz'.", 'quit')).toThrow(/synthetic/);
+    expect(() => checkResponse("Write one word with first letter 'b'.", 'bat')).toThrow(/synthetic/);
     expect(findKind('Tell me a joke.')).toBeUndefined();
   });
 

@@ -77,6 +77,7 @@ describe('loadTrainConfig: defaults and overrides', () => {
       '--grpo.reward.f=constant',
       '--sft.betas', '[0.9, 0.95]',
       '--grpo.normalizeStd', 'false',
+      '--grpo.skipUniformGroups',
       '--grpo.reward.formatPenalty', '-0.5',
     ]);
     expect(cfg.seed).toBe(7);
@@ -86,6 +87,7 @@ describe('loadTrainConfig: defaults and overrides', () => {
     expect(cfg.grpo.reward.f).toBe('constant');
     expect(cfg.sft.betas).toEqual([0.9, 0.95]);
     expect(cfg.grpo.normalizeStd).toBe(false);
+    expect(cfg.grpo.skipUniformGroups).toBe(true);
     expect(cfg.grpo.reward.formatPenalty).toBe(-0.5);
     expect(cfg.name).toBe('my-run');
     expect(cfg.outDir).toBe('runs/my-run');

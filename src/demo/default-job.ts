@@ -37,10 +37,13 @@ export const DEMO_SCALES = {
   // Many distinct SFT prompts over few epochs: with 480 pairs for 20 epochs the judge learnt its
   // training prompts (99%) and not the reading (61% held-out); 1500 pairs for 6 epochs, about the
   // same steps, gave 89.5% held-out (seed 0). GRPO draws its pairs from prompts SFT never saw.
+  // GRPO lr 2e-4 rather than 5e-4: from the same SFT checkpoints 5e-4 lost ground on 2 of 3 seeds.
+  // Two thirds of the rollout groups have equal rewards (the SFT judge already agrees with itself);
+  // skipping them in the update cut GRPO time 40% at the same held-out accuracy (3 seeds).
   default: {
     sftPairs: 1500, grpoPairs: 320, testPairs: 200, teacherFlip: 0.1, kinds: CHARACTER_KINDS,
     sft: { epochs: 6, batchRows: 16, microBatchRows: 16, lr: 3e-3, minLr: 3e-4, maxSeqLen: 128 },
-    grpo: { steps: 40, batchPairs: 8, rollouts: 8, microBatchRows: 64, lr: 5e-4, maxNewTokens: 24, maxPromptLen: 96 },
+    grpo: { steps: 40, batchPairs: 8, rollouts: 8, microBatchRows: 64, lr: 2e-4, maxNewTokens: 24, maxPromptLen: 96, skipUniformGroups: true },
   },
   smoke: {
     sftPairs: 16, grpoPairs: 8, testPairs: 6, teacherFlip: 0.1, kinds: CHARACTER_KINDS,

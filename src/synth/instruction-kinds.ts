@@ -66,34 +66,39 @@ function letterRuleKind(edge: Edge): SynthKind {
 }
 
 /**
- * "Write one word with first letter 'b'." (or last letter) One word whose letter at that end is the asked one;
- * the trace is that letter (two letters for two words, `?` for a token that is not a lower-case
- * word), so checking a reply takes one look at the prompt's letter and one at the reply's edge.
+ * "Write one word with the first letter of 'pen'." (or the last letter) One word whose letter at
+ * that end is the named word's; the trace is that letter (two letters for two words, `?` for a
+ * token that is not a lower-case word), so checking a reply takes one look at the prompt's word and
+ * one at the reply's edge. The rule names a word rather than a letter so that the kind has a prompt
+ * per word, not per letter: with only ~20 letter prompts, the few a held-out split drew decided a
+ * quarter of the default job's held-out pairs and most of its seed-to-seed spread.
  * Near misses: a word that has the letter in the wrong place (the letter noticed, the rule not),
  * or another word of the list.
  */
 function oneWordKind(edge: Edge): SynthKind {
-  const letters = [...new Set(WORDS.map((w) => edgeLetter(w, edge)))].sort();
-  // Worded with the words of the first/last-letter questions, so the tiny tokenizer's few merges
-  // already cover them (a template word left in pieces reads like content letters).
+  const matching = (letter: string) => WORDS.filter((w) => edgeLetter(w, edge) === letter);
+  // A rule word whose letter no other word shares would leave only itself as a correct reply.
+  const ruleWords = WORDS.filter((w) => matching(edgeLetter(w, edge)).length > 1);
   const which = edge === 'starting' ? 'first' : 'last';
-  const pattern = new RegExp(`^Write one word with ${which} letter '([a-z])'\\.$`);
-  return defineKind<{ letter: string }>({
+  const pattern = new RegExp(`^Write one word with the ${which} letter of '([a-z]+)'\\.$`);
+  return defineKind<{ word: string }>({
     name: `word-${edge}-with`,
     task: 'instruction_following',
-    enumerate: () => letters.map((letter) => ({ letter })),
-    render: ({ letter }) => `Write one word with ${which} letter '${letter}'.`,
+    enumerate: () => ruleWords.map((word) => ({ word })),
+    render: ({ word }) => `Write one word with the ${which} letter of '${word}'.`,
     parse(prompt) {
       const m = pattern.exec(prompt);
-      return m && letters.includes(m[1]!) ? { letter: m[1]! } : null;
+      return m && ruleWords.includes(m[1]!) ? { word: m[1]! } : null;
     },
-    expected: ({ letter }) => letter,
+    expected: ({ word }) => edgeLetter(word, edge),
     observe(_rule, response) {
       const tokens = response.trim() === '' ? [] : response.trim().split(/\s+/);
       return tokens.map((t) => (/^[a-z]+$/.test(t) ? edgeLetter(t, edge) : '?')).join('');
     },
-    correct: ({ letter }, random) => pick(random, WORDS.filter((w) => edgeLetter(w, edge) === letter)),
-    nearMisses({ letter }, random) {
+    // Another word than the named one: echoing the prompt's word is right, but teaches nothing.
+    correct: ({ word }, random) => pick(random, matching(edgeLetter(word, edge)).filter((w) => w !== word)),
+    nearMisses({ word }, random) {
+      const letter = edgeLetter(word, edge);
       const others = WORDS.filter((w) => edgeLetter(w, edge) !== letter);
       const containing = others.filter((w) => w.includes(letter));
       return [pick(random, containing.length > 0 ? containing : others), pick(random, others)];

@@ -125,6 +125,10 @@ export interface GrpoConfig extends OptimizerSettings {
   advantageEps: number;
   /** Divide advantages by the group's (unbiased) std. Default true. */
   normalizeStd: boolean;
+  /** Leave out of the update the rollout groups whose rewards are all equal (zero advantage, so
+   * only their KL term would move the model): DAPO's filter without its resampling. The update
+   * then costs what the informative groups cost. Default false (verl's behaviour). */
+  skipUniformGroups: boolean;
   reward: RewardConfig;
   /** Fraction of GRPO pairs whose chosen/rejected are swapped (robustness experiments). Default 0. */
   labelNoise: number;
@@ -208,6 +212,7 @@ export function defaultTrainConfig(): TrainConfig {
       klCoef: 0.001,
       advantageEps: 1e-6,
       normalizeStd: true,
+      skipUniformGroups: false,
       reward: { f: 'graded', threshold: 2, high: 1.0, low: 0.5, formatPenalty: -1 },
       labelNoise: 0,
       ...adam,
@@ -288,6 +293,7 @@ const SCHEMA: Spec = section({
     klCoef: num({ min: 0 }),
     advantageEps: num({ above: 0 }),
     normalizeStd: bool,
+    skipUniformGroups: bool,
     reward: section({
       f: oneOf(['graded', 'constant']),
       threshold: num({ min: 0 }),

@@ -37,6 +37,8 @@ export interface GrpoStepConfig {
   lr: number;
   advantageEps: number;
   normalizeStd: boolean;
+  /** Leave groups whose rewards are all equal out of the update (see GrpoConfig.skipUniformGroups). */
+  skipUniformGroups?: boolean;
   par: ParOptions;
   template: JudgeTemplateOptions;
 }
@@ -70,6 +72,8 @@ export interface GrpoStepMetrics {
   trainSeconds: number;
   /** Sequences processed by the trainer per second (prompt + response tokens). */
   tokensPerSecond: number;
+  /** Share of the rollouts that went into the update (1 unless skipUniformGroups drops some). */
+  trainedShare: number;
 }
 
 interface Rollout extends PromptCompletion {
@@ -114,6 +118,8 @@ export async function grpoStep(ctx: GrpoContext, pairs: readonly PreferencePair[
       text: tokenizer.decode(g.tokens), pairIndex: Math.floor(rowOf[i]! / 2), side: row.side, advantage: 0,
     };
   });
+  const uniform = (rewards: readonly number[]) => rewards.every((r) => r === rewards[0]);
+  const skipped = new Set<Rollout>();
   let rewardSum = 0, parSum = 0, formatErrors = 0, accurate = 0, lengthSum = 0;
   let chosenScoreSum = 0, chosenScoreN = 0, rejectedScoreSum = 0, rejectedScoreN = 0;
   for (let p = 0; p < pairs.length; p++) {
@@ -124,6 +130,10 @@ export async function grpoStep(ctx: GrpoContext, pairs: readonly PreferencePair[
     const advR = groupAdvantages(res.rejected.rewards, { eps: c.advantageEps, normalizeStd: c.normalizeStd });
     chosen.forEach((r, i) => (r.advantage = advC[i]!));
     rejected.forEach((r, i) => (r.advantage = advR[i]!));
+    if (c.skipUniformGroups) {
+      if (uniform(res.chosen.rewards)) chosen.forEach((r) => skipped.add(r));
+      if (uniform(res.rejected.rewards)) rejected.forEach((r) => skipped.add(r));
+    }
     for (const side of [res.chosen, res.rejected]) {
       rewardSum += side.rewards.reduce((a, b) => a + b, 0);
       parSum += side.parRewards.reduce((a, b) => a + b, 0);
@@ -135,8 +145,10 @@ export async function grpoStep(ctx: GrpoContext, pairs: readonly PreferencePair[
   }
   for (const r of rollouts) lengthSum += r.completion.length;
 
-  // 3. Policy update: token-mean over every response token of the batch.
-  const train = await updatePolicy(ctx, rollouts, c);
+  // 3. Policy update: token-mean over every response token of the trained rollouts. A batch with
+  // no informative group leaves the model as it is (no optimizer step, so no decay or moments).
+  const trained = rollouts.filter((r) => !skipped.has(r));
+  const train = trained.length > 0 ? await updatePolicy(ctx, trained, c) : NO_UPDATE;
   const t2 = performance.now();
   const nRollouts = rollouts.length;
   return {
@@ -157,8 +169,11 @@ export async function grpoStep(ctx: GrpoContext, pairs: readonly PreferencePair[
     genSeconds: (t1 - t0) / 1000,
     trainSeconds: (t2 - t1) / 1000,
     tokensPerSecond: train.tokens / ((t2 - t1) / 1000),
+    trainedShare: trained.length / nRollouts,
   };
 }
+
+const NO_UPDATE = { loss: 0, clipFraction: 0, kl: 0, entropy: 0, samplerGap: 0, gradNorm: 0, targetTokens: 0, tokens: 0 } as const;
 
 async function updatePolicy(ctx: GrpoContext, rollouts: readonly Rollout[], c: GrpoStepConfig) {
   const { model, ref, opt, tokenizer } = ctx;

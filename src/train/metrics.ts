@@ -25,6 +25,8 @@ export interface StepMetrics {
   tokensPerSecond?: number;
   genSeconds?: number;
   trainSeconds?: number;
+  /** GRPO: share of rollouts in the update (below 1 when skipUniformGroups leaves some out). */
+  trainedShare?: number;
 }
 
 /** Known metrics in display order, with labels for charts and progress lines. */
@@ -42,6 +44,7 @@ export const METRIC_LABELS: ReadonlyArray<readonly [keyof StepMetrics, string]> 
   ['tokensPerSecond', 'tokens/s'],
   ['genSeconds', 'generation seconds'],
   ['trainSeconds', 'training seconds'],
+  ['trainedShare', 'share of rollouts trained on'],
 ];
 
 export type MetricValue = number | string | boolean | null;
