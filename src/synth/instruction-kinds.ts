@@ -20,6 +20,8 @@ const COUNTS = [2, 3, 4];
 const MAX_COUNT = Math.max(...COUNTS);
 
 const edgeLetter = (word: string, edge: Edge): string => (edge === 'starting' ? word[0]! : word.at(-1)!);
+/** The listed words with `letter` at that end. */
+const wordsWithEdge = (letter: string, edge: Edge): string[] => WORDS.filter((w) => edgeLetter(w, edge) === letter);
 
 /** `count` different words drawn from `pool`, in random order. */
 function drawWords(pool: readonly string[], count: number, random: Random): string[] {
@@ -30,7 +32,7 @@ function drawWords(pool: readonly string[], count: number, random: Random): stri
 }
 
 function letterRuleKind(edge: Edge): SynthKind {
-  const matching = (letter: string) => WORDS.filter((w) => edgeLetter(w, edge) === letter);
+  const matching = (letter: string) => wordsWithEdge(letter, edge);
   // A wrong-count response may need one word more than the largest count.
   const letters = [...new Set(WORDS.map((w) => edgeLetter(w, edge)))]
     .filter((letter) => matching(letter).length > MAX_COUNT)
@@ -76,7 +78,7 @@ function letterRuleKind(edge: Edge): SynthKind {
  * or another word of the list.
  */
 function oneWordKind(edge: Edge): SynthKind {
-  const matching = (letter: string) => WORDS.filter((w) => edgeLetter(w, edge) === letter);
+  const matching = (letter: string) => wordsWithEdge(letter, edge);
   // A rule word whose letter no other word shares would leave only itself as a correct reply.
   const ruleWords = WORDS.filter((w) => matching(edgeLetter(w, edge)).length > 1);
   const which = edge === 'starting' ? 'first' : 'last';
