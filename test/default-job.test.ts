@@ -19,11 +19,12 @@ describe('default job (smoke scale)', () => {
     first = await runDefaultJob({ scale: 'smoke', outDir: out, quiet: true });
     expect(first.map((r) => r.model)).toEqual(['untrained', 'SFT only', 'SFT + GRPO (graded f)']);
     for (const r of first) {
-      for (const v of [r.pointwise, r.pointwiseTiesHalf, r.formatErrorRate, r.pairwise]) {
+      for (const v of [r.pointwise, r.pointwiseTiesHalf, r.formatErrorRate, r.voting, r.pairwise]) {
         expect(v).toBeGreaterThanOrEqual(0);
         expect(v).toBeLessThanOrEqual(1);
       }
       expect(r.pointwiseTiesHalf).toBeGreaterThanOrEqual(r.pointwise);
+      expect(r.votingK).toBe(2);
     }
     const saved = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     expect(saved.rows).toEqual(JSON.parse(JSON.stringify(first)));

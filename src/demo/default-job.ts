@@ -41,12 +41,12 @@ export const DEMO_SCALES = {
   // Two thirds of the rollout groups have equal rewards (the SFT judge already agrees with itself);
   // skipping them in the update cut GRPO time 40% at the same held-out accuracy (3 seeds).
   default: {
-    sftPairs: 1500, grpoPairs: 320, testPairs: 200, teacherFlip: 0.1, kinds: CHARACTER_KINDS,
+    sftPairs: 1500, grpoPairs: 320, testPairs: 200, teacherFlip: 0.1, kinds: CHARACTER_KINDS, votingK: 8,
     sft: { epochs: 6, batchRows: 16, microBatchRows: 16, lr: 3e-3, minLr: 3e-4, maxSeqLen: 128 },
     grpo: { steps: 40, batchPairs: 8, rollouts: 8, microBatchRows: 64, lr: 2e-4, maxNewTokens: 24, maxPromptLen: 96, skipUniformGroups: true },
   },
   smoke: {
-    sftPairs: 16, grpoPairs: 8, testPairs: 6, teacherFlip: 0.1, kinds: CHARACTER_KINDS,
+    sftPairs: 16, grpoPairs: 8, testPairs: 6, teacherFlip: 0.1, kinds: CHARACTER_KINDS, votingK: 2,
     sft: { epochs: 1, batchRows: 8, microBatchRows: 8, lr: 3e-3, minLr: 3e-4, maxSeqLen: 128 },
     grpo: { steps: 2, batchPairs: 2, rollouts: 2, microBatchRows: 8, lr: 3e-4, maxNewTokens: 8, maxPromptLen: 96 },
   },
@@ -70,7 +70,7 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
     rmSync(dir, { recursive: true, force: true }); // the default job's own output, regenerated on every run
     const data = writeDemoData(join(dir, 'data'), { seed, sftPairs: scale.sftPairs, grpoPairs: scale.grpoPairs, testPairs: scale.testPairs, teacherFlip: scale.teacherFlip, kinds: scale.kinds });
     const base = baseConfig(seed, data.rubricsFile);
-    const evalOpts = { seed, maxNewTokens: scale.grpo.maxNewTokens, pairwise: true };
+    const evalOpts = { seed, maxNewTokens: scale.grpo.maxNewTokens, pairwise: true, votingK: scale.votingK };
 
     // Untrained: the random initialisation the SFT stage starts from.
     const sftCfg = writeConfig(join(dir, 'sft.yaml'), {

@@ -1,9 +1,11 @@
-// Held-out evaluation of the default job, in the paper's two ways:
+// Held-out evaluation of the default job, in the paper's three ways:
 // pointwise (judge chosen and rejected separately; correct iff s(chosen) > s(rejected),
-// ties and unparseable count wrong, with the ties-as-half variant) and pairwise
+// ties and unparseable count wrong, with the ties-as-half variant), voting@k (k judgments
+// per response at temperature 1, mean scores compared; patarm.md section 5) and pairwise
 // (both responses in one prompt with a seeded A/B order; tie or error = 0.5).
 import { deriveSeed, mulberry32, type PreferencePair } from '../data/index.js';
 import { judgeWithModel } from '../eval/gpu-judge.js';
+import { outcomeCredit, pointwiseOutcome } from '../eval/voting.js';
 import type { Qwen3 } from '../model/qwen3.js';
 import { detectTask, parseJudgment, renderPairwise } from '../patarm/index.js';
 import type { Tokenizer } from '../tokenizer/index.js';
@@ -14,12 +16,15 @@ export interface HeldOutScores {
   pointwise: number;
   pointwiseTiesHalf: number;
   formatErrorRate: number;
+  /** Average voting over `votingK` sampled judgments per response; ties and malformed count wrong. */
+  voting: number;
+  votingK: number;
   pairwise: number;
   pairwiseFormatErrorRate: number;
 }
 
 export async function evaluateHeldOut(
-  model: Qwen3, tokenizer: Tokenizer, pairs: readonly PreferencePair[], template: JudgeTemplateOptions, o: { seed: number; maxNewTokens: number; pairwise: boolean },
+  model: Qwen3, tokenizer: Tokenizer, pairs: readonly PreferencePair[], template: JudgeTemplateOptions, o: { seed: number; maxNewTokens: number; pairwise: boolean; votingK: number },
 ): Promise<HeldOutScores> {
   // Greedy decoding: the evaluation measures the judge, not sampling luck.
   const judge = judgeWithModel(model, tokenizer, { temperature: 0, topP: 1, maxNewTokens: o.maxNewTokens, seed: o.seed });
@@ -36,6 +41,15 @@ export async function evaluateHeldOut(
     if (c !== null && r !== null && c > r) { correct++; half++; }
     else if (c === null || r === null || c === r) half += 0.5;
   });
+
+  // Voting@k at the sampling temperature GRPO trains at (1.0): it also separates two judgments
+  // the greedy decode scores the same, which the main metric counts as a tie (wrong).
+  const sampler = judgeWithModel(model, tokenizer, { temperature: 1, topP: 1, maxNewTokens: o.maxNewTokens, seed: o.seed });
+  const draws = (await sampler(prompts, { k: o.votingK, seed: deriveSeed(o.seed, 78) })).map((d) => d.map((t) => {
+    const r = parseJudgment(t, 'pointwise', { thinking: template.thinking });
+    return r.ok ? r.score : null;
+  }));
+  const voting = pairs.reduce((sum, _, i) => sum + outcomeCredit(pointwiseOutcome(draws[2 * i]!, draws[2 * i + 1]!, o.votingK, 'average')).tiesWrong, 0);
 
   let pairwise = NaN, pairwiseErrors = NaN;
   if (o.pairwise) {
@@ -63,6 +77,8 @@ export async function evaluateHeldOut(
     pointwise: correct / pairs.length,
     pointwiseTiesHalf: half / pairs.length,
     formatErrorRate: malformed / (2 * pairs.length),
+    voting: voting / pairs.length,
+    votingK: o.votingK,
     pairwise,
     pairwiseFormatErrorRate: pairwiseErrors,
   };

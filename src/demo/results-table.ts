@@ -1,5 +1,7 @@
 // The default job's results in the layout of the paper's Table 14: one row per
-// training recipe, held-out accuracy as mean (and spread over seeds).
+// training recipe, held-out accuracy as mean (and spread over seeds), then, with
+// several seeds, each GRPO recipe's change over SFT only seed by seed: a gain is
+// only worth reporting when it is larger than what changing the seed does.
 import type { HeldOutScores } from './evaluate.js';
 
 export interface ResultRow extends HeldOutScores {
@@ -7,8 +9,16 @@ export interface ResultRow extends HeldOutScores {
   model: string;
 }
 
+/** The recipe every GRPO row is compared with, seed by seed. */
+export const BASELINE_MODEL = 'SFT only';
+
 function pct(x: number): string {
   return Number.isNaN(x) ? '   -' : (100 * x).toFixed(1).padStart(5);
+}
+
+function signedPoints(x: number): string {
+  const p = (100 * x).toFixed(1);
+  return x >= 0 ? `+${p}` : p;
 }
 
 export function summarise(rows: readonly ResultRow[]): { model: string; mean: ResultRow; min: number; max: number; n: number }[] {
@@ -25,26 +35,66 @@ export function summarise(rows: readonly ResultRow[]): { model: string; mean: Re
       mean: {
         seed: -1, model, pairs: mine[0]!.pairs,
         pointwise: mean((r) => r.pointwise), pointwiseTiesHalf: mean((r) => r.pointwiseTiesHalf), formatErrorRate: mean((r) => r.formatErrorRate),
+        voting: mean((r) => r.voting), votingK: mine[0]!.votingK,
         pairwise: mean((r) => r.pairwise), pairwiseFormatErrorRate: mean((r) => r.pairwiseFormatErrorRate),
       },
     };
   });
 }
 
+export interface SeedChange {
+  model: string;
+  /** Pointwise accuracy minus SFT only's on the same seed, in seed order, as fractions. */
+  perSeed: { seed: number; change: number }[];
+  meanChange: number;
+  /** max - min of SFT only's pointwise accuracy over the seeds. */
+  baselineSpread: number;
+  /** max - min of this recipe's pointwise accuracy over the seeds. */
+  spread: number;
+}
+
+/** Each non-baseline recipe's pointwise change over SFT only on the same seed. */
+export function changesOverBaseline(rows: readonly ResultRow[]): SeedChange[] {
+  const baseline = new Map(rows.filter((r) => r.model === BASELINE_MODEL).map((r) => [r.seed, r.pointwise]));
+  if (baseline.size === 0) return [];
+  const range = (xs: number[]) => Math.max(...xs) - Math.min(...xs);
+  const models = [...new Set(rows.map((r) => r.model))].filter((m) => m !== BASELINE_MODEL && m !== 'untrained');
+  return models.map((model) => {
+    const mine = rows.filter((r) => r.model === model && baseline.has(r.seed));
+    const perSeed = mine.map((r) => ({ seed: r.seed, change: r.pointwise - baseline.get(r.seed)! })).sort((a, b) => a.seed - b.seed);
+    return {
+      model,
+      perSeed,
+      meanChange: perSeed.reduce((s, c) => s + c.change, 0) / perSeed.length,
+      baselineSpread: range([...baseline.values()]),
+      spread: range(mine.map((r) => r.pointwise)),
+    };
+  }).filter((c) => c.perSeed.length > 0);
+}
+
 export function formatResultsTable(rows: readonly ResultRow[], seeds: number): string {
+  const k = rows[0]?.votingK ?? 0;
   const header = `Held-out accuracy (%) on ${rows[0]?.pairs ?? 0} synthetic pairs, mean over ${seeds} seed(s)` +
     (seeds > 1 ? ' [min..max of pointwise]' : '');
   const lines = [
     header,
-    `${'Model'.padEnd(36)} ${'Pointwise'.padStart(9)} ${'ties=0.5'.padStart(9)} ${'fmt err'.padStart(8)} ${'Pairwise'.padStart(9)}`,
-    '-'.repeat(76),
+    `${'Model'.padEnd(36)} ${'Pointwise'.padStart(9)} ${'ties=0.5'.padStart(9)} ${'fmt err'.padStart(8)} ${`vote@${k}`.padStart(8)} ${'Pairwise'.padStart(9)}`,
+    '-'.repeat(85),
   ];
   for (const s of summarise(rows)) {
     const spread = seeds > 1 ? ` [${pct(s.min).trim()}..${pct(s.max).trim()}]` : '';
-    lines.push(`${s.model.padEnd(36)} ${pct(s.mean.pointwise).padStart(9)} ${pct(s.mean.pointwiseTiesHalf).padStart(9)} ${pct(s.mean.formatErrorRate).padStart(8)} ${pct(s.mean.pairwise).padStart(9)}${spread}`);
+    lines.push(`${s.model.padEnd(36)} ${pct(s.mean.pointwise).padStart(9)} ${pct(s.mean.pointwiseTiesHalf).padStart(9)} ${pct(s.mean.formatErrorRate).padStart(8)} ${pct(s.mean.voting).padStart(8)} ${pct(s.mean.pairwise).padStart(9)}${spread}`);
   }
-  lines.push('', 'Pointwise: correct iff score(chosen) > score(rejected); ties and malformed judgments count wrong',
-    '(ties=0.5 counts them half). Pairwise: both responses in one prompt, random A/B order; the model',
-    'is trained only on the pointwise template, as PaTaRM is.');
+  if (seeds > 1) {
+    lines.push('', `Pointwise change over ${BASELINE_MODEL}, seed by seed (points):`);
+    for (const c of changesOverBaseline(rows)) {
+      const each = c.perSeed.map((p) => signedPoints(p.change)).join(', ');
+      lines.push(`  ${c.model.padEnd(34)} ${each}; mean ${signedPoints(c.meanChange)} vs seed spread ${(100 * c.baselineSpread).toFixed(1)} (${BASELINE_MODEL}) / ${(100 * c.spread).toFixed(1)} (this recipe)`);
+    }
+  }
+  lines.push('', 'Pointwise: one greedy judgment per response; correct iff score(chosen) > score(rejected); ties and',
+    `malformed judgments count wrong (ties=0.5 counts them half). vote@${k}: the mean score of ${k} judgments at`,
+    'temperature 1 per response, compared the same way. Pairwise: both responses in one prompt, random A/B',
+    'order; the model is trained only on the pointwise template, as PaTaRM is.');
   return lines.join('\n');
 }

@@ -1,0 +1,50 @@
+// The default job's results table: means, spreads and the seed-by-seed change over SFT only
+// that the acceptance of the default job is judged by.
+import { describe, expect, it } from 'vitest';
+import { changesOverBaseline, formatResultsTable, summarise, type ResultRow } from '../src/demo/results-table.js';
+
+function row(seed: number, model: string, pointwise: number, voting = 0.5): ResultRow {
+  return { seed, model, pairs: 200, pointwise, pointwiseTiesHalf: pointwise + 0.01, formatErrorRate: 0, voting, votingK: 8, pairwise: 0.5, pairwiseFormatErrorRate: 1 };
+}
+
+const rows: ResultRow[] = [
+  row(0, 'untrained', 0), row(0, 'SFT only', 0.945, 0.9), row(0, 'SFT + GRPO (graded f)', 0.935, 0.92),
+  row(1, 'untrained', 0), row(1, 'SFT only', 0.94, 0.91), row(1, 'SFT + GRPO (graded f)', 0.95, 0.93),
+  row(2, 'untrained', 0), row(2, 'SFT only', 0.88, 0.85), row(2, 'SFT + GRPO (graded f)', 0.89, 0.86),
+];
+
+describe('results table', () => {
+  it('compares each GRPO recipe with SFT only on the same seed', () => {
+    const [graded, ...rest] = changesOverBaseline(rows);
+    expect(rest).toEqual([]);
+    expect(graded!.model).toBe('SFT + GRPO (graded f)');
+    expect(graded!.perSeed.map((p) => p.seed)).toEqual([0, 1, 2]);
+    const changes = graded!.perSeed.map((p) => p.change);
+    [-0.01, 0.01, 0.01].forEach((want, i) => expect(changes[i]).toBeCloseTo(want, 12));
+    expect(graded!.meanChange).toBeCloseTo(0.01 / 3, 12);
+    expect(graded!.baselineSpread).toBeCloseTo(0.065, 12);
+    expect(graded!.spread).toBeCloseTo(0.06, 12);
+  });
+
+  it('pairs rows by seed, not by position', () => {
+    const shuffled = [rows[5]!, rows[1]!, rows[8]!, rows[4]!, rows[2]!, rows[7]!];
+    const changes = changesOverBaseline(shuffled)[0]!.perSeed;
+    expect(changes.map((p) => p.seed)).toEqual([0, 1, 2]);
+    [-0.01, 0.01, 0.01].forEach((want, i) => expect(changes[i]!.change).toBeCloseTo(want, 12));
+  });
+
+  it('has no changes to report without an SFT only row', () => {
+    expect(changesOverBaseline(rows.filter((r) => r.model !== 'SFT only'))).toEqual([]);
+  });
+
+  it('averages the voting column and prints the change line for several seeds', () => {
+    const sft = summarise(rows).find((s) => s.model === 'SFT only')!;
+    expect(sft.mean.voting).toBeCloseTo((0.9 + 0.91 + 0.85) / 3, 12);
+    expect(sft.min).toBe(0.88);
+    expect(sft.max).toBe(0.945);
+    const table = formatResultsTable(rows, 3);
+    expect(table).toContain('vote@8');
+    expect(table).toMatch(/SFT \+ GRPO \(graded f\)\s+-1\.0, \+1\.0, \+1\.0; mean \+0\.3 vs seed spread 6\.5 \(SFT only\) \/ 6\.0/);
+    expect(formatResultsTable(rows.filter((r) => r.seed === 0), 1)).not.toContain('seed by seed');
+  });
+});
