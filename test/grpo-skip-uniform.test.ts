@@ -46,6 +46,10 @@ describe('grpo.skipUniformGroups', () => {
     }
     expect(skip.m.trainedShare).toBe(0);
     expect(skip.changed).toBe(0);
+    // No update, so nothing the update measures: null ("not measured"), never a zero on a curve.
+    const measured = ['loss', 'kl', 'clipFraction', 'entropy', 'samplerGap', 'gradNorm', 'tokensPerSecond'] as const;
+    for (const k of measured) expect(skip.m[k], k).toBeNull();
+    for (const k of measured) expect(typeof plain.m[k], k).toBe('number');
     expect(plain.m.trainedShare).toBe(1);
     expect(plain.m.targetTokens).toBeGreaterThan(0);
     expect(plain.changed).toBeGreaterThan(0);

@@ -86,7 +86,7 @@ async function benchModel(spec: ModelSpec, nPairs: number, rollouts: number, max
     genShare: m((r) => r.genSeconds / (r.genSeconds + r.trainSeconds)),
     responseLength: m((r) => r.responseLength), promptLength: median(promptLengths),
     generatedTokensPerSecond: m((r) => (r.responseLength * sequences) / r.genSeconds),
-    trainTokensPerSecond: m((r) => r.tokensPerSecond),
+    trainTokensPerSecond: m((r) => r.tokensPerSecond ?? NaN), // null only for a step with no update; the bench never skips groups
     perStep: { dispatches: per('dispatches'), submits: per('submits'), readbacks: per('readbacks') },
     metrics: { loss: last.loss, rewardMean: last.rewardMean, formatErrorRate: last.formatErrorRate, kl: last.kl, samplerGap: last.samplerGap, gradNorm: last.gradNorm },
   };

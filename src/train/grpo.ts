@@ -52,7 +52,6 @@ export interface GrpoContext {
 }
 
 export interface GrpoStepMetrics {
-  loss: number;
   rewardMean: number;
   parReward: number;
   formatErrorRate: number;
@@ -61,17 +60,20 @@ export interface GrpoStepMetrics {
   scoreChosen: number | null;
   scoreRejected: number | null;
   responseLength: number;
-  kl: number;
-  clipFraction: number;
-  entropy: number;
+  // The update's own measurements are null for a step that took no update (every group uniform
+  // under skipUniformGroups): "not measured", which a curve must not show as a zero.
+  loss: number | null;
+  kl: number | null;
+  clipFraction: number | null;
+  entropy: number | null;
   /** Mean |log p_sampler - log p_trainer| over response tokens. */
-  samplerGap: number;
-  gradNorm: number;
+  samplerGap: number | null;
+  gradNorm: number | null;
   targetTokens: number;
   genSeconds: number;
   trainSeconds: number;
   /** Sequences processed by the trainer per second (prompt + response tokens). */
-  tokensPerSecond: number;
+  tokensPerSecond: number | null;
   /** Share of the rollouts that went into the update (1 unless skipUniformGroups drops some). */
   trainedShare: number;
 }
@@ -168,12 +170,12 @@ export async function grpoStep(ctx: GrpoContext, pairs: readonly PreferencePair[
     targetTokens: train.targetTokens,
     genSeconds: (t1 - t0) / 1000,
     trainSeconds: (t2 - t1) / 1000,
-    tokensPerSecond: train.tokens / ((t2 - t1) / 1000),
+    tokensPerSecond: train === NO_UPDATE ? null : train.tokens / ((t2 - t1) / 1000),
     trainedShare: trained.length / nRollouts,
   };
 }
 
-const NO_UPDATE = { loss: 0, clipFraction: 0, kl: 0, entropy: 0, samplerGap: 0, gradNorm: 0, targetTokens: 0, tokens: 0 } as const;
+const NO_UPDATE = { loss: null, clipFraction: null, kl: null, entropy: null, samplerGap: null, gradNorm: null, targetTokens: 0, tokens: 0 } as const;
 
 async function updatePolicy(ctx: GrpoContext, rollouts: readonly Rollout[], c: GrpoStepConfig) {
   const { model, ref, opt, tokenizer } = ctx;
