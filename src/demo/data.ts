@@ -14,6 +14,8 @@ export interface DemoDataOptions {
   testPairs: number;
   /** Teacher noise: probability that a judgment states the wrong verdict. */
   teacherFlip: number;
+  /** Per-kind teacher noise, overriding teacherFlip for those kinds (a teacher weak at some task). */
+  teacherFlipByKind?: Readonly<Record<string, number>>;
   taskWeights?: Partial<Record<SynthTask, number>>;
   /** Only these task kinds (e.g. the character-level ones a tiny model can learn to check in minutes). */
   kinds?: readonly string[];
@@ -38,7 +40,8 @@ export function writeDemoData(dir: string, o: DemoDataOptions): DemoData {
   const grpo = splits.val;
   const line = (x: object) => JSON.stringify(x) + '\n';
   const sftRows = sft.map((pair) => {
-    const j = teacherJudgePair(pair, { seed: o.seed, noise: { jitter: 1, flipProbability: o.teacherFlip } });
+    const flipProbability = o.teacherFlipByKind?.[pair.kind] ?? o.teacherFlip;
+    const j = teacherJudgePair(pair, { seed: o.seed, noise: { jitter: 1, flipProbability } });
     return line({ ...pairFields(pair), chosen_judgment: j.chosenJudgment, rejected_judgment: j.rejectedJudgment });
   });
   const files = { sftFile: join(dir, 'sft.jsonl'), grpoFile: join(dir, 'grpo.jsonl'), testFile: join(dir, 'test.jsonl'), rubricsFile: join(dir, 'rubrics.json') };

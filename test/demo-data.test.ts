@@ -1,0 +1,44 @@
+// The default job's data files: prompt-disjoint splits restricted to the chosen kinds, and the
+// teacher's noise set per kind (a teacher weak at one task) without touching the other kinds.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { writeDemoData } from '../src/demo/data.js';
+import { CHARACTER_KINDS, checkResponse } from '../src/synth/tasks.js';
+
+const root = mkdtempSync(join(tmpdir(), 'demo-data-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const readRows = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
+const verdict = (judgment: string) => /; (correct|wrong)\n/.exec(judgment)?.[1];
+const isCharAt = (prompt: string) => /^What does '[a-z]+'\[-?\d+\] give\?$/.test(prompt);
+
+describe('default job data', () => {
+  const options = { seed: 3, sftPairs: 60, grpoPairs: 20, testPairs: 15, teacherFlip: 0, kinds: CHARACTER_KINDS };
+
+  it('writes prompt-disjoint splits of the requested kinds and sizes', () => {
+    const d = writeDemoData(join(root, 'plain'), options);
+    const sft = readRows(d.sftFile), grpo = readRows(d.grpoFile), test = readRows(d.testFile);
+    expect([sft.length, grpo.length, test.length]).toEqual([60, 20, 15]);
+    const prompts = (rows: Record<string, string>[]) => new Set(rows.map((r) => r.prompt!));
+    const [a, b, c] = [prompts(sft), prompts(grpo), prompts(test)];
+    for (const p of b) expect(a.has(p), p).toBe(false);
+    for (const p of c) expect(a.has(p) || b.has(p), p).toBe(false);
+    // With no teacher noise every chosen response is judged correct and every rejected one wrong.
+    for (const r of sft) {
+      expect(checkResponse(r.prompt!, r.chosen!).correct).toBe(true);
+      expect([verdict(r.chosen_judgment!), verdict(r.rejected_judgment!)]).toEqual(['correct', 'wrong']);
+    }
+  });
+
+  it('flips the teacher on one kind only when teacherFlipByKind names it', () => {
+    const d = writeDemoData(join(root, 'weak'), { ...options, teacherFlipByKind: { 'char-at': 1 } });
+    const sft = readRows(d.sftFile);
+    const charAt = sft.filter((r) => isCharAt(r.prompt!)), others = sft.filter((r) => !isCharAt(r.prompt!));
+    expect(charAt.length).toBeGreaterThan(0);
+    expect(others.length).toBeGreaterThan(0);
+    for (const r of charAt) expect([verdict(r.chosen_judgment!), verdict(r.rejected_judgment!)]).toEqual(['wrong', 'correct']);
+    for (const r of others) expect([verdict(r.chosen_judgment!), verdict(r.rejected_judgment!)]).toEqual(['correct', 'wrong']);
+  });
+});
