@@ -19,7 +19,7 @@ import type { MetricsRow } from '../train/metrics.js';
 import { CHARACTER_KINDS } from '../synth/tasks.js';
 import { flipLabels, writeDemoData } from './data.js';
 import { evaluateHeldOut, type HeldOutScores } from './evaluate.js';
-import { formatResultsTable, type ResultRow } from './results-table.js';
+import { BASELINE_MODEL, formatResultsTable, UNTRAINED_MODEL, type ResultRow } from './results-table.js';
 
 export interface DefaultJobOptions {
   study?: boolean;
@@ -81,13 +81,13 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
     const modelCfg = loadModelConfig(sftCfg);
     const sftData = await prepareRunData(sftCfg, modelCfg);
     const untrained = new Qwen3(rt, modelCfg, initRandomWeights(rt, modelCfg, seed));
-    rows.push(row(seed, 'untrained', await evaluateHeldOut(untrained, sftData.tokenizer, data.test, sftData.template, evalOpts)));
+    rows.push(row(seed, UNTRAINED_MODEL, await evaluateHeldOut(untrained, sftData.tokenizer, data.test, sftData.template, evalOpts)));
     untrained.dispose();
 
     say(`[seed ${seed}] SFT on ${sftData.sft.length} teacher-filtered pairs (${sftData.sftDropped} dropped by the margin filter)`);
     const sft = await runTraining(rt, sftCfg, modelCfg, sftData, { quiet: o.quiet });
     curves.push(...sft.metrics.map((m) => ({ ...m, run: `seed ${seed}` })));
-    rows.push(row(seed, 'SFT only', await evaluateHeldOut(sft.model, sftData.tokenizer, data.test, sftData.template, evalOpts)));
+    rows.push(row(seed, BASELINE_MODEL, await evaluateHeldOut(sft.model, sftData.tokenizer, data.test, sftData.template, evalOpts)));
     sft.model.dispose();
 
     for (const variant of variants) {

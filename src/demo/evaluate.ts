@@ -4,6 +4,7 @@
 // per response at temperature 1, mean scores compared; patarm.md section 5) and pairwise
 // (both responses in one prompt with a seeded A/B order; tie or error = 0.5).
 import { deriveSeed, mulberry32, type PreferencePair } from '../data/index.js';
+import type { PointwiseDraw } from '../eval/draws.js';
 import { judgeWithModel } from '../eval/gpu-judge.js';
 import { outcomeCredit, pointwiseOutcome } from '../eval/voting.js';
 import type { Qwen3 } from '../model/qwen3.js';
@@ -29,27 +30,25 @@ export async function evaluateHeldOut(
   // Greedy decoding: the evaluation measures the judge, not sampling luck.
   const judge = judgeWithModel(model, tokenizer, { temperature: 0, topP: 1, maxNewTokens: o.maxNewTokens, seed: o.seed });
   const prompts = pairs.flatMap((p) => [renderJudgePrompt({ ...p, response: p.chosen }, template), renderJudgePrompt({ ...p, response: p.rejected }, template)]);
-  const texts = (await judge(prompts, { k: 1, seed: o.seed })).map((d) => d[0]!);
-  let correct = 0, half = 0, malformed = 0;
-  const score = (text: string) => {
+  const scoreOf = (text: string): PointwiseDraw => {
     const r = parseJudgment(text, 'pointwise', { thinking: template.thinking });
-    if (!r.ok) malformed++;
     return r.ok ? r.score : null;
   };
-  pairs.forEach((_, i) => {
-    const c = score(texts[2 * i]!), r = score(texts[2 * i + 1]!);
-    if (c !== null && r !== null && c > r) { correct++; half++; }
-    else if (c === null || r === null || c === r) half += 0.5;
-  });
+  /** Summed credit of every pair, deciding each from its first k draws per response (eval/voting.ts rules). */
+  const credit = (draws: PointwiseDraw[][], k: number) => pairs.reduce((sum, _, i) => {
+    const c = outcomeCredit(pointwiseOutcome(draws[2 * i]!, draws[2 * i + 1]!, k, 'average'));
+    return { tiesWrong: sum.tiesWrong + c.tiesWrong, tiesHalf: sum.tiesHalf + c.tiesHalf };
+  }, { tiesWrong: 0, tiesHalf: 0 });
+
+  const greedy = (await judge(prompts, { k: 1, seed: o.seed })).map((d) => d.map(scoreOf));
+  const single = credit(greedy, 1);
+  const malformed = greedy.filter(([s]) => s === null).length;
 
   // Voting@k at the sampling temperature GRPO trains at (1.0): it also separates two judgments
   // the greedy decode scores the same, which the main metric counts as a tie (wrong).
   const sampler = judgeWithModel(model, tokenizer, { temperature: 1, topP: 1, maxNewTokens: o.maxNewTokens, seed: o.seed });
-  const draws = (await sampler(prompts, { k: o.votingK, seed: deriveSeed(o.seed, 78) })).map((d) => d.map((t) => {
-    const r = parseJudgment(t, 'pointwise', { thinking: template.thinking });
-    return r.ok ? r.score : null;
-  }));
-  const voting = pairs.reduce((sum, _, i) => sum + outcomeCredit(pointwiseOutcome(draws[2 * i]!, draws[2 * i + 1]!, o.votingK, 'average')).tiesWrong, 0);
+  const sampled = (await sampler(prompts, { k: o.votingK, seed: deriveSeed(o.seed, 78) })).map((d) => d.map(scoreOf));
+  const voting = credit(sampled, o.votingK).tiesWrong;
 
   let pairwise = NaN, pairwiseErrors = NaN;
   if (o.pairwise) {
@@ -74,8 +73,8 @@ export async function evaluateHeldOut(
   }
   return {
     pairs: pairs.length,
-    pointwise: correct / pairs.length,
-    pointwiseTiesHalf: half / pairs.length,
+    pointwise: single.tiesWrong / pairs.length,
+    pointwiseTiesHalf: single.tiesHalf / pairs.length,
     formatErrorRate: malformed / (2 * pairs.length),
     voting: voting / pairs.length,
     votingK: o.votingK,

@@ -9,6 +9,8 @@ export interface ResultRow extends HeldOutScores {
   model: string;
 }
 
+/** The random initialisation's row: measured, but no recipe of its own to compare. */
+export const UNTRAINED_MODEL = 'untrained';
 /** The recipe every GRPO row is compared with, seed by seed. */
 export const BASELINE_MODEL = 'SFT only';
 
@@ -58,7 +60,7 @@ export function changesOverBaseline(rows: readonly ResultRow[]): SeedChange[] {
   const baseline = new Map(rows.filter((r) => r.model === BASELINE_MODEL).map((r) => [r.seed, r.pointwise]));
   if (baseline.size === 0) return [];
   const range = (xs: number[]) => Math.max(...xs) - Math.min(...xs);
-  const models = [...new Set(rows.map((r) => r.model))].filter((m) => m !== BASELINE_MODEL && m !== 'untrained');
+  const models = [...new Set(rows.map((r) => r.model))].filter((m) => m !== BASELINE_MODEL && m !== UNTRAINED_MODEL);
   return models.map((model) => {
     const mine = rows.filter((r) => r.model === model && baseline.has(r.seed));
     const perSeed = mine.map((r) => ({ seed: r.seed, change: r.pointwise - baseline.get(r.seed)! })).sort((a, b) => a.seed - b.seed);
