@@ -43,6 +43,9 @@ describe('grpo.skipUniformGroups', () => {
     for (const r of [skip, plain]) {
       expect(r.m.formatErrorRate).toBe(1);
       expect(r.m.rewardMean).toBe(-1);
+      // Measured whether or not the groups are skipped.
+      expect(r.m.uniformChosenShare).toBe(1);
+      expect(r.m.uniformRejectedShare).toBe(1);
     }
     expect(skip.m.trainedShare).toBe(0);
     expect(skip.changed).toBe(0);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { groupAdvantages, marginReward, parRewards, parRewardsFromScores } from '../src/patarm/index.js';
+import { groupAdvantages, isUniformGroup, marginReward, parRewards, parRewardsFromScores, uniformGroupShares } from '../src/patarm/index.js';
 
 const judged = (score: number | string) => `<think>\nweighing it\n</think>\nEvaluation done.\n<answer>${score}</answer>`;
 const MALFORMED = 'no answer tag here';
@@ -185,5 +185,25 @@ describe('groupAdvantages', () => {
         expect(std).toBeCloseTo(1, 4);
       }),
     );
+  });
+});
+
+describe('uniformGroupShares', () => {
+  it('counts, per side, the pairs whose group has equal rewards', () => {
+    const pairs = [
+      { chosen: [1, 1, 1], rejected: [1, 0, 1] },
+      { chosen: [1, 0.5, 1], rejected: [1, 1, 1] },
+      { chosen: [0, 0, 0], rejected: [-1, -1, -1] },
+      { chosen: [1, 1, 1], rejected: [0.5, 1, 1] },
+    ];
+    expect(uniformGroupShares(pairs)).toEqual({ chosen: 0.75, rejected: 0.5 });
+    expect(uniformGroupShares(pairs.map((p) => ({ chosen: p.rejected, rejected: p.chosen })))).toEqual({ chosen: 0.5, rejected: 0.75 });
+  });
+
+  it('treats a group of one or none as uniform, like groupAdvantages, and rejects an empty batch', () => {
+    expect(isUniformGroup([0.3])).toBe(true);
+    expect(isUniformGroup([])).toBe(true);
+    expect(isUniformGroup([0.3, 0.30000001])).toBe(false);
+    expect(() => uniformGroupShares([])).toThrow(/no pairs/);
   });
 });

@@ -19,7 +19,7 @@ export function groupAdvantages(rewards: readonly number[], options: GroupAdvant
   const n = rewards.length;
   // A group of one has no spread to learn from; identical rewards carry no signal either, and
   // returning exact zeros avoids a float residue of the mean being divided by eps.
-  if (n <= 1 || rewards.every((r) => r === rewards[0])) return rewards.map(() => 0);
+  if (isUniformGroup(rewards)) return rewards.map(() => 0);
   let sum = 0;
   for (const r of rewards) sum += r;
   const mean = sum / n;
@@ -28,4 +28,21 @@ export function groupAdvantages(rewards: readonly number[], options: GroupAdvant
   for (const r of rewards) squares += (r - mean) ** 2;
   const std = Math.sqrt(squares / (n - 1));
   return rewards.map((r) => (r - mean) / (std + eps));
+}
+
+/** True when a group's rewards are all equal (a group of 0 or 1 included): its advantages are all 0. */
+export function isUniformGroup(rewards: readonly number[]): boolean {
+  return rewards.every((r) => r === rewards[0]);
+}
+
+/**
+ * Of a batch's pairs, the share whose chosen group and the share whose rejected group is uniform.
+ * A side whose groups are mostly uniform gives GRPO little to learn from on that side: the update
+ * is driven by the other one (e.g. when every rejected rollout already says `no`, the only verdict
+ * signal left comes from the chosen side).
+ */
+export function uniformGroupShares(pairs: readonly { chosen: readonly number[]; rejected: readonly number[] }[]): { chosen: number; rejected: number } {
+  if (pairs.length === 0) throw new Error('uniformGroupShares: no pairs');
+  const share = (side: 'chosen' | 'rejected') => pairs.filter((p) => isUniformGroup(p[side])).length / pairs.length;
+  return { chosen: share('chosen'), rejected: share('rejected') };
 }

@@ -12,7 +12,7 @@ import { absDiff, axpy, maskedSumInto } from '../ops/elementwise.js';
 import { grpoLoss } from '../ops/losses.js';
 import { generate } from '../model/generate.js';
 import type { Qwen3 } from '../model/qwen3.js';
-import { groupAdvantages, parRewards, type ParOptions } from '../patarm/index.js';
+import { groupAdvantages, isUniformGroup, parRewards, uniformGroupShares, type ParOptions } from '../patarm/index.js';
 import { pairsToPointwiseRows, type PreferencePair } from '../data/index.js';
 import type { Tokenizer } from '../tokenizer/index.js';
 import type { AdamW } from './optimizer.js';
@@ -76,6 +76,9 @@ export interface GrpoStepMetrics {
   tokensPerSecond: number | null;
   /** Share of the rollouts that went into the update (1 unless skipUniformGroups drops some). */
   trainedShare: number;
+  /** Share of pairs whose chosen / rejected group has equal rewards (measured with or without skipping). */
+  uniformChosenShare: number;
+  uniformRejectedShare: number;
 }
 
 interface Rollout extends PromptCompletion {
@@ -120,8 +123,8 @@ export async function grpoStep(ctx: GrpoContext, pairs: readonly PreferencePair[
       text: tokenizer.decode(g.tokens), pairIndex: Math.floor(rowOf[i]! / 2), side: row.side, advantage: 0,
     };
   });
-  const uniform = (rewards: readonly number[]) => rewards.every((r) => r === rewards[0]);
   const skipped = new Set<Rollout>();
+  const groupRewards: { chosen: number[]; rejected: number[] }[] = [];
   let rewardSum = 0, parSum = 0, formatErrors = 0, accurate = 0, lengthSum = 0;
   let chosenScoreSum = 0, chosenScoreN = 0, rejectedScoreSum = 0, rejectedScoreN = 0;
   for (let p = 0; p < pairs.length; p++) {
@@ -132,9 +135,10 @@ export async function grpoStep(ctx: GrpoContext, pairs: readonly PreferencePair[
     const advR = groupAdvantages(res.rejected.rewards, { eps: c.advantageEps, normalizeStd: c.normalizeStd });
     chosen.forEach((r, i) => (r.advantage = advC[i]!));
     rejected.forEach((r, i) => (r.advantage = advR[i]!));
+    groupRewards.push({ chosen: res.chosen.rewards, rejected: res.rejected.rewards });
     if (c.skipUniformGroups) {
-      if (uniform(res.chosen.rewards)) chosen.forEach((r) => skipped.add(r));
-      if (uniform(res.rejected.rewards)) rejected.forEach((r) => skipped.add(r));
+      if (isUniformGroup(res.chosen.rewards)) chosen.forEach((r) => skipped.add(r));
+      if (isUniformGroup(res.rejected.rewards)) rejected.forEach((r) => skipped.add(r));
     }
     for (const side of [res.chosen, res.rejected]) {
       rewardSum += side.rewards.reduce((a, b) => a + b, 0);
@@ -150,6 +154,7 @@ export async function grpoStep(ctx: GrpoContext, pairs: readonly PreferencePair[
   // 3. Policy update: token-mean over every response token of the trained rollouts. A batch with
   // no informative group leaves the model as it is (no optimizer step, so no decay or moments).
   const trained = rollouts.filter((r) => !skipped.has(r));
+  const uniformShares = uniformGroupShares(groupRewards);
   const train = trained.length > 0 ? await updatePolicy(ctx, trained, c) : NO_UPDATE;
   const t2 = performance.now();
   const nRollouts = rollouts.length;
@@ -172,6 +177,8 @@ export async function grpoStep(ctx: GrpoContext, pairs: readonly PreferencePair[
     trainSeconds: (t2 - t1) / 1000,
     tokensPerSecond: train === NO_UPDATE ? null : train.tokens / ((t2 - t1) / 1000),
     trainedShare: trained.length / nRollouts,
+    uniformChosenShare: uniformShares.chosen,
+    uniformRejectedShare: uniformShares.rejected,
   };
 }
 

@@ -27,6 +27,9 @@ export interface StepMetrics {
   trainSeconds?: number;
   /** GRPO: share of rollouts in the update (below 1 when skipUniformGroups leaves some out). */
   trainedShare?: number;
+  /** GRPO: share of pairs whose chosen / rejected rollout group earned equal rewards (no advantage). */
+  uniformChosenShare?: number;
+  uniformRejectedShare?: number;
 }
 
 /** Known metrics in display order, with labels for charts and progress lines. */
@@ -45,6 +48,8 @@ export const METRIC_LABELS: ReadonlyArray<readonly [keyof StepMetrics, string]> 
   ['genSeconds', 'generation seconds'],
   ['trainSeconds', 'training seconds'],
   ['trainedShare', 'share of rollouts trained on'],
+  ['uniformChosenShare', 'uniform chosen groups'],
+  ['uniformRejectedShare', 'uniform rejected groups'],
 ];
 
 export type MetricValue = number | string | boolean | null;
