@@ -15,12 +15,16 @@ export const UNTRAINED_MODEL = 'untrained';
 export const BASELINE_MODEL = 'SFT only';
 
 function pct(x: number): string {
-  return Number.isNaN(x) ? '   -' : (100 * x).toFixed(1).padStart(5);
+  return Number.isNaN(x) ? '   -' : points(x).padStart(5);
+}
+
+/** A fraction as percentage points with one decimal. */
+function points(x: number): string {
+  return (100 * x).toFixed(1);
 }
 
 function signedPoints(x: number): string {
-  const p = (100 * x).toFixed(1);
-  return x >= 0 ? `+${p}` : p;
+  return x >= 0 ? `+${points(x)}` : points(x);
 }
 
 export function summarise(rows: readonly ResultRow[]): { model: string; mean: ResultRow; min: number; max: number; n: number }[] {
@@ -91,7 +95,7 @@ export function formatResultsTable(rows: readonly ResultRow[], seeds: number): s
     lines.push('', `Pointwise change over ${BASELINE_MODEL}, seed by seed (points):`);
     for (const c of changesOverBaseline(rows)) {
       const each = c.perSeed.map((p) => signedPoints(p.change)).join(', ');
-      lines.push(`  ${c.model.padEnd(34)} ${each}; mean ${signedPoints(c.meanChange)} vs seed spread ${(100 * c.baselineSpread).toFixed(1)} (${BASELINE_MODEL}) / ${(100 * c.spread).toFixed(1)} (this recipe)`);
+      lines.push(`  ${c.model.padEnd(34)} ${each}; mean ${signedPoints(c.meanChange)} vs seed spread ${points(c.baselineSpread)} (${BASELINE_MODEL}) / ${points(c.spread)} (this recipe)`);
     }
   }
   lines.push('', 'Pointwise: one greedy judgment per response; correct iff score(chosen) > score(rejected); ties and',
