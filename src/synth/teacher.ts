@@ -123,6 +123,26 @@ export function comparePositions(expected: string, got: string): string {
   return items.join(', ') + (n > MAX_COMPARED_POSITIONS ? ', …' : '');
 }
 
+export interface ComparedPosition {
+  expected: string;
+  got: string;
+  /** What the judgment said about the position; right when it is `ok` exactly if the two agree. */
+  said: 'ok' | 'no';
+}
+
+/**
+ * The positions a judgment's comparison line lists (the inverse of comparePositions), read from
+ * the text before the first `;`. Items that are not `xy ok` / `xy no` (a sampled judgment may
+ * garble some) are left out, as is the `…` of a cut trace.
+ */
+export function readComparedPositions(judgment: string): ComparedPosition[] {
+  const trace = judgment.split('\n', 1)[0]!.split(';', 1)[0]!;
+  return trace.split(', ').flatMap((item) => {
+    const m = /^(\S)(\S) (ok|no)$/u.exec(item);
+    return m ? [{ expected: m[1]!, got: m[2]!, said: m[3] as 'ok' | 'no' }] : [];
+  });
+}
+
 export function formatJudgment(expected: string, got: string, verdict: TeacherVerdict, criterion: string, score: number): string {
   return `${comparePositions(expected, got)}; ${verdict}\nCriteria:\n- ${criterion}\n<answer>${score}</answer>`;
 }

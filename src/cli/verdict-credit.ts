@@ -1,0 +1,57 @@
+// node tools/verdict-credit.js --model DIR --pairs FILE [--rubrics FILE] [--n 320] [--rollouts 8] [--seed 0] [--json]
+// Samples GRPO-style rollouts (temperature 1) from a judge on synthetic preference pairs, scores
+// them with PAR and group advantages as GRPO would, and prints where that advantage lands on the
+// judgment's verdict items (see src/demo/verdict-credit.ts). Reads; writes nothing.
+import { parseArgs } from 'node:util';
+import { loadPairs } from '../data/index.js';
+import { formatVerdictCredit, verdictCredit, wrongWayShare, type PairRollouts } from '../demo/verdict-credit.js';
+import { loadJudge } from '../eval/gpu-judge.js';
+import { Runtime } from '../gpu/runtime.js';
+import { loadRubricFile } from '../patarm/index.js';
+import { renderJudgePrompt } from '../train/prompts.js';
+
+const USAGE = 'usage: node tools/verdict-credit.js --model DIR --pairs FILE [--rubrics FILE] [--n 320] [--rollouts 8] [--seed 0] [--json]';
+
+function count(name: string, value: string | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  const v = Number(value);
+  if (!Number.isInteger(v) || v < min) throw new Error(`--${name} ${value}: expected an integer >= ${min}`);
+  return v;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      model: { type: 'string' }, pairs: { type: 'string' }, rubrics: { type: 'string' }, n: { type: 'string' },
+      rollouts: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
+    },
+  });
+  if (values.help || !values.model || !values.pairs) {
+    process.stderr.write(USAGE + '\n');
+    process.exit(values.help ? 0 : 2);
+  }
+  const n = count('n', values.n, 320, 1);
+  const rollouts = count('rollouts', values.rollouts, 8, 2);
+  const seed = count('seed', values.seed, 0, 0);
+  const { pairs } = await loadPairs(values.pairs);
+  if (pairs.length === 0) throw new Error(`${values.pairs}: no preference pairs`);
+  const used = pairs.slice(0, n);
+  const template = { chat: false, thinking: false, rubrics: values.rubrics ? loadRubricFile(values.rubrics) : undefined };
+  const rt = await Runtime.create();
+  const judge = await loadJudge(rt, values.model, { temperature: 1, topP: 1, maxNewTokens: 24, seed });
+  const prompts = used.flatMap((p) => [p.chosen, p.rejected].map((response) => renderJudgePrompt({ ...p, response }, template)));
+  const texts = await judge(prompts, { k: rollouts, seed: 1 });
+  const rolled: PairRollouts[] = used.map((_, i) => ({ chosen: texts[2 * i]!, rejected: texts[2 * i + 1]! }));
+  const credit = verdictCredit(rolled);
+  if (values.json) {
+    const shares = { mismatch: wrongWayShare(credit, 'mismatch'), match: wrongWayShare(credit, 'match') };
+    process.stdout.write(JSON.stringify({ model: values.model, pairs: used.length, rollouts, credit, wrongWayShare: shares }, null, 2) + '\n');
+  } else {
+    process.stdout.write(`${used.length} pairs x ${rollouts} rollouts per response, ${values.model}\n${formatVerdictCredit(credit)}\n`);
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`verdict-credit: ${(err as Error).message}\n`);
+  process.exit(1);
+});
