@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runDefaultJob } from '../src/demo/default-job.js';
+import { DEMO_SCALES, runDefaultJob } from '../src/demo/default-job.js';
+import { loadTrainConfig } from '../src/train/config.js';
 import type { ResultRow } from '../src/demo/results-table.js';
 
 const root = mkdtempSync(join(tmpdir(), 'default-job-'));
@@ -32,6 +33,10 @@ describe('default job (smoke scale)', () => {
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('<svg');
     // Each stage kept its config and a final checkpoint under its seed folder.
     for (const f of ['sft.yaml', 'grpo-graded.yaml', 'data/sft.jsonl', 'data/test.jsonl']) expect(existsSync(join(out, 'seed-0', f)), f).toBe(true);
+    // The scale's stage settings reach the run through its config file (the KL coefficient is not verl's default).
+    const grpo = loadTrainConfig(join(out, 'seed-0', 'grpo-graded.yaml'), []).grpo;
+    const want = DEMO_SCALES.smoke.grpo;
+    expect([grpo.klCoef, grpo.lr, grpo.steps, grpo.rollouts]).toEqual([want.klCoef, want.lr, want.steps, want.rollouts]);
   }, 600_000);
 
   it('gives the same results for the same seed', async () => {

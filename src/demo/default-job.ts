@@ -51,7 +51,7 @@ export const DEMO_SCALES = {
   smoke: {
     sftPairs: 16, grpoPairs: 8, testPairs: 6, teacherFlip: 0.1, kinds: CHARACTER_KINDS, votingK: 2,
     sft: { epochs: 1, batchRows: 8, microBatchRows: 8, lr: 3e-3, minLr: 3e-4, maxSeqLen: 128 },
-    grpo: { steps: 2, batchPairs: 2, rollouts: 2, microBatchRows: 8, lr: 3e-4, maxNewTokens: 8, maxPromptLen: 96 },
+    grpo: { steps: 2, batchPairs: 2, rollouts: 2, microBatchRows: 8, lr: 3e-4, klCoef: 0.05, maxNewTokens: 8, maxPromptLen: 96 },
   },
 } as const;
 
