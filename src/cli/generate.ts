@@ -8,16 +8,10 @@ import { generate } from '../model/generate.js';
 import { Qwen3 } from '../model/qwen3.js';
 import { loadHfWeights } from '../model/weights.js';
 import { loadTokenizer, renderChat, StreamDecoder } from '../tokenizer/index.js';
+import { integerOption, numberOption } from './options.js';
 
 const USAGE = `usage: node generate.js --model DIR --prompt TEXT [--chat] [--thinking] [--max-new-tokens N]
                         [--temperature T] [--top-p P] [--top-k K] [--min-p M] [--seed S] [--n N]`;
-
-function num(name: string, value: string | undefined, fallback: number, check: (v: number) => boolean): number {
-  if (value === undefined) return fallback;
-  const v = Number(value);
-  if (!Number.isFinite(v) || !check(v)) throw new Error(`--${name} ${value} is not valid`);
-  return v;
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -32,15 +26,15 @@ async function main(): Promise<void> {
     process.stderr.write(USAGE + '\n');
     process.exit(values.help ? 0 : 2);
   }
-  const maxNewTokens = num('max-new-tokens', values['max-new-tokens'], 256, (v) => Number.isInteger(v) && v >= 1);
+  const maxNewTokens = integerOption('max-new-tokens', values['max-new-tokens'], 256, 1);
   const sampling = {
-    temperature: num('temperature', values.temperature, 0.6, (v) => v >= 0),
-    topP: num('top-p', values['top-p'], 0.95, (v) => v > 0 && v <= 1),
-    topK: num('top-k', values['top-k'], 20, (v) => Number.isInteger(v) && v >= 0),
-    minP: num('min-p', values['min-p'], 0, (v) => v >= 0 && v < 1),
-    seed: num('seed', values.seed, 0, (v) => Number.isInteger(v) && v >= 0),
+    temperature: numberOption('temperature', values.temperature, 0.6, (v) => v >= 0, 'a number >= 0'),
+    topP: numberOption('top-p', values['top-p'], 0.95, (v) => v > 0 && v <= 1, 'a number in (0, 1]'),
+    topK: integerOption('top-k', values['top-k'], 20, 0),
+    minP: numberOption('min-p', values['min-p'], 0, (v) => v >= 0 && v < 1, 'a number in [0, 1)'),
+    seed: integerOption('seed', values.seed, 0, 0),
   };
-  const n = num('n', values.n, 1, (v) => Number.isInteger(v) && v >= 1);
+  const n = integerOption('n', values.n, 1, 1);
   const tokenizer = await loadTokenizer(values.model);
   const text = values.chat
     ? renderChat([{ role: 'user', content: values.prompt }], { addGenerationPrompt: true, enableThinking: values.thinking ?? false })

@@ -9,15 +9,9 @@ import { loadJudge } from '../eval/gpu-judge.js';
 import { Runtime } from '../gpu/runtime.js';
 import { loadRubricFile } from '../patarm/index.js';
 import { renderJudgePrompt } from '../train/prompts.js';
+import { integerOption } from './options.js';
 
 const USAGE = 'usage: node tools/verdict-credit.js --model DIR --pairs FILE [--rubrics FILE] [--n 320] [--rollouts 8] [--seed 0] [--json]';
-
-function count(name: string, value: string | undefined, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  const v = Number(value);
-  if (!Number.isInteger(v) || v < min) throw new Error(`--${name} ${value}: expected an integer >= ${min}`);
-  return v;
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -30,9 +24,9 @@ async function main(): Promise<void> {
     process.stderr.write(USAGE + '\n');
     process.exit(values.help ? 0 : 2);
   }
-  const n = count('n', values.n, 320, 1);
-  const rollouts = count('rollouts', values.rollouts, 8, 2);
-  const seed = count('seed', values.seed, 0, 0);
+  const n = integerOption('n', values.n, 320, 1);
+  const rollouts = integerOption('rollouts', values.rollouts, 8, 2);
+  const seed = integerOption('seed', values.seed, 0, 0);
   const { pairs } = await loadPairs(values.pairs);
   if (pairs.length === 0) throw new Error(`${values.pairs}: no preference pairs`);
   const used = pairs.slice(0, n);
