@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { groupAdvantages, isUniformGroup, marginReward, parRewards, parRewardsFromScores, uniformGroupShares } from '../src/patarm/index.js';
+import { groupAdvantages, isUniformGroup, marginReward, pairAdvantages, parRewards, parRewardsFromScores, uniformGroupShares } from '../src/patarm/index.js';
 
 const judged = (score: number | string) => `<think>\nweighing it\n</think>\nEvaluation done.\n<answer>${score}</answer>`;
 const MALFORMED = 'no answer tag here';
@@ -205,5 +205,16 @@ describe('uniformGroupShares', () => {
     expect(isUniformGroup([])).toBe(true);
     expect(isUniformGroup([0.3, 0.30000001])).toBe(false);
     expect(() => uniformGroupShares([])).toThrow(/no pairs/);
+  });
+});
+
+describe('pairAdvantages', () => {
+  it('normalises each side within its own group, with the options passed through', () => {
+    const res = parRewardsFromScores([9, 9, 9, 1], [1, 1, 1, 1]);
+    // Chosen rewards 1, 1, 1, 0: mean 0.75, unbiased std 0.5. The rejected group is uniform.
+    const adv = pairAdvantages(res, { eps: 0 });
+    expect(adv.chosen.map((a) => +a.toFixed(9))).toEqual([0.5, 0.5, 0.5, -1.5]);
+    expect(adv.rejected).toEqual([0, 0, 0, 0]);
+    expect(pairAdvantages(res, { normalizeStd: false }).chosen).toEqual([0.25, 0.25, 0.25, -0.75]);
   });
 });

@@ -4,7 +4,7 @@
 // judgment's verdict items (see src/demo/verdict-credit.ts). Reads; writes nothing.
 import { parseArgs } from 'node:util';
 import { loadPairs } from '../data/index.js';
-import { formatVerdictCredit, verdictCredit, wrongWayShare, type PairRollouts } from '../demo/verdict-credit.js';
+import { formatVerdictCredit, verdictCredit, wrongWayShare, type PairJudgments } from '../demo/verdict-credit.js';
 import { loadJudge } from '../eval/gpu-judge.js';
 import { Runtime } from '../gpu/runtime.js';
 import { loadRubricFile } from '../patarm/index.js';
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const judge = await loadJudge(rt, values.model, { temperature: 1, topP: 1, maxNewTokens: 24, seed });
   const prompts = used.flatMap((p) => [p.chosen, p.rejected].map((response) => renderJudgePrompt({ ...p, response }, template)));
   const texts = await judge(prompts, { k: rollouts, seed: 1 });
-  const rolled: PairRollouts[] = used.map((_, i) => ({ chosen: texts[2 * i]!, rejected: texts[2 * i + 1]! }));
+  const rolled: PairJudgments[] = used.map((_, i) => ({ chosen: texts[2 * i]!, rejected: texts[2 * i + 1]! }));
   const credit = verdictCredit(rolled);
   if (values.json) {
     const shares = { mismatch: wrongWayShare(credit, 'mismatch'), match: wrongWayShare(credit, 'match') };

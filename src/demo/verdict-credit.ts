@@ -5,10 +5,10 @@
 // can be summed per kind of verdict item: `ok` or `no` after a matching or a different pair of
 // letters. The share of that credit pushing a verdict the wrong way (towards `ok` after different
 // letters, or `no` after equal ones) is what lets an outcome-only reward erode the comparison.
-import { groupAdvantages, parRewards, type ParOptions } from '../patarm/index.js';
+import type { PairRollouts, PairSide } from '../data/index.js';
+import { pairAdvantages, parRewards, type GroupAdvantageOptions, type ParOptions } from '../patarm/index.js';
 import { readComparedPositions } from '../synth/index.js';
 
-export type PairSide = 'chosen' | 'rejected';
 /** `mismatch->ok`: the judgment said `ok` about two different letters. */
 export type VerdictItemClass = 'match->ok' | 'match->no' | 'mismatch->ok' | 'mismatch->no';
 export const VERDICT_ITEM_CLASSES: readonly VerdictItemClass[] = ['match->ok', 'match->no', 'mismatch->ok', 'mismatch->no'];
@@ -25,11 +25,8 @@ export interface VerdictItemCredit {
 
 export type VerdictCredit = Record<PairSide, Record<VerdictItemClass, VerdictItemCredit>>;
 
-/** One pair's rollouts: n judgments of the chosen response and n of the rejected one. */
-export interface PairRollouts {
-  chosen: readonly string[];
-  rejected: readonly string[];
-}
+/** One pair's rollout texts: n judgments of the chosen response and n of the rejected one. */
+export type PairJudgments = Pick<PairRollouts<string>, 'chosen' | 'rejected'>;
 
 function emptySide(): Record<VerdictItemClass, VerdictItemCredit> {
   const side = {} as Record<VerdictItemClass, VerdictItemCredit>;
@@ -38,14 +35,17 @@ function emptySide(): Record<VerdictItemClass, VerdictItemCredit> {
 }
 
 /** PAR rewards and group advantages as GRPO computes them, summed per verdict item class. */
-export function verdictCredit(pairs: readonly PairRollouts[], options: ParOptions & { thinking?: boolean } = {}): VerdictCredit {
+export function verdictCredit(
+  pairs: readonly PairJudgments[],
+  options: { par?: ParOptions; advantages?: GroupAdvantageOptions; thinking?: boolean } = {},
+): VerdictCredit {
   const credit: VerdictCredit = { chosen: emptySide(), rejected: emptySide() };
   for (const pair of pairs) {
-    const par = parRewards(pair.chosen, pair.rejected, { ...options, parse: { thinking: options.thinking ?? false } });
+    const par = parRewards(pair.chosen, pair.rejected, { ...options.par, parse: { thinking: options.thinking ?? false } });
+    const advantages = pairAdvantages(par, options.advantages);
     for (const side of ['chosen', 'rejected'] as const) {
-      const advantages = groupAdvantages(par[side].rewards);
       pair[side].forEach((text, k) => {
-        const a = advantages[k]!;
+        const a = advantages[side][k]!;
         for (const item of readComparedPositions(text)) {
           const match = item.expected === item.got;
           const entry = credit[side][`${match ? 'match' : 'mismatch'}->${item.said}`];

@@ -46,3 +46,11 @@ export function uniformGroupShares(pairs: readonly { chosen: readonly number[]; 
   const share = (side: 'chosen' | 'rejected') => pairs.filter((p) => isUniformGroup(p[side])).length / pairs.length;
   return { chosen: share('chosen'), rejected: share('rejected') };
 }
+
+/** Both groups' advantages of one pair: GRPO normalises the chosen and the rejected rollouts apart. */
+export function pairAdvantages(
+  rewards: { chosen: { rewards: readonly number[] }; rejected: { rewards: readonly number[] } },
+  options: GroupAdvantageOptions = {},
+): { chosen: number[]; rejected: number[] } {
+  return { chosen: groupAdvantages(rewards.chosen.rewards, options), rejected: groupAdvantages(rewards.rejected.rewards, options) };
+}

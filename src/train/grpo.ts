@@ -12,7 +12,7 @@ import { absDiff, axpy, maskedSumInto } from '../ops/elementwise.js';
 import { grpoLoss } from '../ops/losses.js';
 import { generate } from '../model/generate.js';
 import type { Qwen3 } from '../model/qwen3.js';
-import { groupAdvantages, isUniformGroup, parRewards, uniformGroupShares, type ParOptions } from '../patarm/index.js';
+import { isUniformGroup, pairAdvantages, parRewards, uniformGroupShares, type ParOptions } from '../patarm/index.js';
 import { pairsToPointwiseRows, type PreferencePair } from '../data/index.js';
 import type { Tokenizer } from '../tokenizer/index.js';
 import type { AdamW } from './optimizer.js';
@@ -131,10 +131,9 @@ export async function grpoStep(ctx: GrpoContext, pairs: readonly PreferencePair[
     const mine = rollouts.filter((r) => r.pairIndex === p);
     const chosen = mine.filter((r) => r.side === 'chosen'), rejected = mine.filter((r) => r.side === 'rejected');
     const res = parRewards(chosen.map((r) => r.text), rejected.map((r) => r.text), { ...c.par, parse: { thinking: c.template.thinking } });
-    const advC = groupAdvantages(res.chosen.rewards, { eps: c.advantageEps, normalizeStd: c.normalizeStd });
-    const advR = groupAdvantages(res.rejected.rewards, { eps: c.advantageEps, normalizeStd: c.normalizeStd });
-    chosen.forEach((r, i) => (r.advantage = advC[i]!));
-    rejected.forEach((r, i) => (r.advantage = advR[i]!));
+    const adv = pairAdvantages(res, { eps: c.advantageEps, normalizeStd: c.normalizeStd });
+    chosen.forEach((r, i) => (r.advantage = adv.chosen[i]!));
+    rejected.forEach((r, i) => (r.advantage = adv.rejected[i]!));
     groupRewards.push({ chosen: res.chosen.rewards, rejected: res.rejected.rewards });
     if (c.skipUniformGroups) {
       if (isUniformGroup(res.chosen.rewards)) chosen.forEach((r) => skipped.add(r));
