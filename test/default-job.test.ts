@@ -27,6 +27,8 @@ describe('default job (smoke scale)', () => {
       expect(r.pointwiseTiesHalf).toBeGreaterThanOrEqual(r.pointwise);
       expect(r.votingK).toBe(2);
     }
+    // Pointwise by pair type: the default data has no partial pairs, so its one group is all pairs.
+    for (const r of first) expect(r.pointwiseByGroup).toEqual({ 'chosen right': r.pointwise });
     const saved = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     expect(saved.rows).toEqual(JSON.parse(JSON.stringify(first)));
     expect(saved.seconds).toBeGreaterThan(0);

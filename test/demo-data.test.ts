@@ -41,4 +41,25 @@ describe('default job data', () => {
     for (const r of charAt) expect([verdict(r.chosen_judgment!), verdict(r.rejected_judgment!)]).toEqual(['wrong', 'correct']);
     for (const r of others) expect([verdict(r.chosen_judgment!), verdict(r.rejected_judgment!)]).toEqual(['correct', 'wrong']);
   });
+
+  it('writes partial pairs where asked, which the teacher cannot separate (so the SFT filter drops them)', () => {
+    const d = writeDemoData(join(root, 'partial'), { ...options, partialShare: 1 });
+    const score = (judgment: string) => Number(/<answer>(\d+)<\/answer>$/.exec(judgment)![1]);
+    const eligible = (prompt: string) => isCharAt(prompt) || /^What is the (first|last) letter of /.test(prompt);
+    for (const file of [d.sftFile, d.grpoFile, d.testFile]) {
+      const rows = readRows(file);
+      expect(rows.some((r) => eligible(r.prompt!)), file).toBe(true);
+      for (const r of rows) expect(checkResponse(r.prompt!, r.chosen!).correct, r.prompt).toBe(!eligible(r.prompt!));
+    }
+    for (const r of readRows(d.sftFile).filter((row) => eligible(row.prompt!))) {
+      expect([verdict(r.chosen_judgment!), verdict(r.rejected_judgment!)]).toEqual(['wrong', 'wrong']);
+      expect(Math.abs(score(r.chosen_judgment!) - score(r.rejected_judgment!))).toBeLessThanOrEqual(2);
+    }
+  });
+
+  it('passes the teacher score settings through', () => {
+    const d = writeDemoData(join(root, 'scores'), { ...options, teacherJitter: 0, teacherScores: { correct: 7, wrong: 3 } });
+    const scores = readRows(d.sftFile).flatMap((r) => [r.chosen_judgment!, r.rejected_judgment!].map((j) => /<answer>(\d+)<\/answer>$/.exec(j)![1]));
+    expect(new Set(scores)).toEqual(new Set(['7', '3']));
+  });
 });

@@ -47,4 +47,18 @@ describe('results table', () => {
     expect(table).toMatch(/SFT \+ GRPO \(graded f\)\s+-1\.0, \+1\.0, \+1\.0; mean \+0\.3 vs seed spread 6\.5 \(SFT only\) \/ 6\.0/);
     expect(formatResultsTable(rows.filter((r) => r.seed === 0), 1)).not.toContain('seed by seed');
   });
+
+  it('averages pointwise accuracy per pair type over the seeds and prints it as a block', () => {
+    const grouped = rows.map((r) => ({ ...r, pointwiseByGroup: { 'chosen right': r.pointwise, partial: r.seed === 0 ? 0.1 : 0.4 } }));
+    const sft = summarise(grouped).find((s) => s.model === 'SFT only')!;
+    expect(sft.mean.pointwiseByGroup!['chosen right']).toBeCloseTo((0.945 + 0.94 + 0.88) / 3, 12);
+    expect(sft.mean.pointwiseByGroup!.partial).toBeCloseTo(0.3, 12);
+    const table = formatResultsTable(grouped, 3);
+    expect(table).toMatch(/Model\s+chosen right\s+partial\n/);
+    expect(table).toMatch(/\nSFT only\s+92\.2\s+30\.0\n/);
+    expect(formatResultsTable(rows, 3)).not.toContain('by pair type');
+    // One group is the whole test set again: nothing to add.
+    const oneGroup = rows.map((r) => ({ ...r, pointwiseByGroup: { 'chosen right': r.pointwise } }));
+    expect(formatResultsTable(oneGroup, 3)).not.toContain('by pair type');
+  });
 });

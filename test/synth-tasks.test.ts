@@ -1,6 +1,7 @@
 // The synthetic preference family: the correctness rule on hand-written cases of every kind,
 // chosen always right and rejected always wrong, seeded determinism and prompt-disjoint splits.
 import { describe, expect, it } from 'vitest';
+import { defineKind } from '../src/synth/kind.js';
 import {
   SYNTH_KINDS,
   SYNTH_TASKS,
@@ -252,6 +253,32 @@ describe('makeSplits', () => {
     expect(() => makeSplits({ seed: 1, train: 1, val: 0, test: 0, taskWeights: { math: -1 } })).toThrow(/weight/);
   });
 
+  it('makes partial pairs only where asked: a wrong-case letter preferred to a wrong letter', () => {
+    const options = { seed: 5, train: 2000, val: 0, test: 300 };
+    const plain = makeSplits(options);
+    // A share of 0 is the family as it was before partial pairs: the same pairs, all chosen right.
+    expect(makeSplits({ ...options, partialShare: 0 })).toEqual(plain);
+    const mixed = makeSplits({ ...options, partialShare: 0.5 });
+    const pairs = [...mixed.train, ...mixed.test];
+    const partial = pairs.filter((p) => !checkResponse(p.prompt, p.chosen).correct);
+    const eligible = pairs.filter((p) => findKind(p.prompt)?.partialPair !== undefined);
+    expect(new Set(eligible.map((p) => p.kind))).toEqual(new Set(['first-letter', 'last-letter', 'char-at']));
+    // About half of the eligible pairs (binomial, n ~ 400: 0.5 +- 0.1 is over 4 standard deviations).
+    expect(Math.abs(partial.length / eligible.length - 0.5)).toBeLessThan(0.1);
+    for (const pair of partial) {
+      expect(findKind(pair.prompt)?.partialPair, pair.kind).toBeDefined();
+      const chosen = checkResponse(pair.prompt, pair.chosen), rejected = checkResponse(pair.prompt, pair.rejected);
+      expect(pair.chosen, pair.prompt).toBe(chosen.expected.toUpperCase());
+      expect(rejected.correct).toBe(false);
+      expect(pair.rejected.toLowerCase(), pair.prompt).not.toBe(rejected.expected);
+    }
+    const all = makeSplits({ ...options, partialShare: 1 });
+    for (const pair of [...all.train, ...all.test]) {
+      expect(checkResponse(pair.prompt, pair.chosen).correct, pair.prompt).toBe(findKind(pair.prompt)?.partialPair === undefined);
+    }
+    expect(() => makeSplits({ ...options, partialShare: 1.5 })).toThrow(/partialShare must be in \[0, 1\], got 1.5/);
+  });
+
   it('rejects bad sizes', () => {
     expect(() => makeSplits({ seed: 1, train: -1, val: 0, test: 0 })).toThrow(/train must be a non-negative integer/);
     expect(() => makeSplits({ seed: 1, train: 1, val: 0.5, test: 0 })).toThrow(/val/);
@@ -267,5 +294,24 @@ describe('allotPrompts', () => {
     expect(allotPrompts(50, [0, 0, 10])).toEqual([0, 0, 50]);
     expect(allotPrompts(50, [10, 0, 0])).toEqual([50, 0, 0]);
     expect(allotPrompts(50, [0, 0, 0])).toEqual([0, 0, 0]);
+  });
+});
+
+describe('defineKind partial pairs', () => {
+  const letterKind = (partialPair: (word: string) => { better: string; worse: string }) =>
+    defineKind<{ word: string }>({
+      name: 'test-first', task: 'chat', enumerate: () => [{ word: 'pear' }],
+      render: ({ word }) => `first of ${word}`, parse: (p) => (p.startsWith('first of ') ? { word: p.slice(9) } : null),
+      expected: ({ word }) => word[0]!, nearMisses: ({ word }) => [word[1]!], partialPair: ({ word }) => partialPair(word),
+    });
+
+  it('returns a wrong-case response and a wrong one', () => {
+    expect(letterKind(() => ({ better: 'P', worse: 'e' })).partialPair!('first of pear', Math.random)).toEqual({ better: 'P', worse: 'e' });
+  });
+
+  it('refuses a pair that is not one', () => {
+    for (const bad of [{ better: 'p', worse: 'e' }, { better: 'P', worse: 'p' }, { better: 'e', worse: 'a' }, { better: 'P', worse: 'P' }]) {
+      expect(() => letterKind(() => bad).partialPair!('first of pear', Math.random), JSON.stringify(bad)).toThrow(/test-first: partial pair for first of pear/);
+    }
   });
 });

@@ -14,11 +14,17 @@ export interface DemoDataOptions {
   testPairs: number;
   /** Teacher noise: probability that a judgment states the wrong verdict. */
   teacherFlip: number;
+  /** Teacher noise: scores move by a uniform integer in [-jitter, +jitter] (default 1). */
+  teacherJitter?: number;
+  /** The teacher's base scores of a response it judges correct / wrong (default 9 / 1). */
+  teacherScores?: { correct: number; wrong: number };
   /** Per-kind teacher noise, overriding teacherFlip for those kinds (a teacher weak at some task). */
   teacherFlipByKind?: Readonly<Record<string, number>>;
   taskWeights?: Partial<Record<SynthTask, number>>;
   /** Only these task kinds (e.g. the character-level ones a tiny model can learn to check in minutes). */
   kinds?: readonly string[];
+  /** Share of partial pairs (both responses wrong, the chosen one only in letter case) where a kind has them. */
+  partialShare?: number;
 }
 
 export interface DemoData {
@@ -41,7 +47,7 @@ export function writeDemoData(dir: string, o: DemoDataOptions): DemoData {
   const line = (x: object) => JSON.stringify(x) + '\n';
   const sftRows = sft.map((pair) => {
     const flipProbability = o.teacherFlipByKind?.[pair.kind] ?? o.teacherFlip;
-    const j = teacherJudgePair(pair, { seed: o.seed, noise: { jitter: 1, flipProbability } });
+    const j = teacherJudgePair(pair, { seed: o.seed, noise: { jitter: o.teacherJitter ?? 1, flipProbability }, correctScore: o.teacherScores?.correct, wrongScore: o.teacherScores?.wrong });
     return line({ ...pairFields(pair), chosen_judgment: j.chosenJudgment, rejected_judgment: j.rejectedJudgment });
   });
   const files = { sftFile: join(dir, 'sft.jsonl'), grpoFile: join(dir, 'grpo.jsonl'), testFile: join(dir, 'test.jsonl'), rubricsFile: join(dir, 'rubrics.json') };
@@ -56,7 +62,7 @@ export function writeDemoData(dir: string, o: DemoDataOptions): DemoData {
 function kindFiltered(o: DemoDataOptions): Record<'train' | 'val' | 'test', SynthPair[]> {
   const want = { train: o.sftPairs, val: o.grpoPairs, test: o.testPairs };
   for (let factor = 1; ; factor *= 2) {
-    const s = makeSplits({ seed: o.seed, train: want.train * factor, val: want.val * factor, test: want.test * factor, taskWeights: o.taskWeights });
+    const s = makeSplits({ seed: o.seed, train: want.train * factor, val: want.val * factor, test: want.test * factor, taskWeights: o.taskWeights, partialShare: o.partialShare });
     const keep = (p: SynthPair) => !o.kinds || o.kinds.includes(p.kind);
     const train = s.train.filter(keep), val = s.val.filter(keep), test = s.test.filter(keep);
     if (train.length >= want.train && val.length >= want.val && test.length >= want.test) {

@@ -16,7 +16,8 @@ import { writeHtmlReport } from '../train/report-html.js';
 import { prepareRunData } from '../train/run-data.js';
 import { runTraining } from '../train/trainer.js';
 import type { MetricsRow } from '../train/metrics.js';
-import { CHARACTER_KINDS } from '../synth/tasks.js';
+import { CHARACTER_KINDS, checkResponse } from '../synth/tasks.js';
+import type { PreferencePair } from '../data/index.js';
 import { flipLabels, writeDemoData } from './data.js';
 import { evaluateHeldOut, type HeldOutScores } from './evaluate.js';
 import { BASELINE_MODEL, formatResultsTable, UNTRAINED_MODEL, type ResultRow } from './results-table.js';
@@ -43,13 +44,17 @@ export const DEMO_SCALES = {
   // seed's judge drifted to `ok` verdicts on letters it read as different (-4.8 points).
   // Two thirds of the rollout groups have equal rewards (the SFT judge already agrees with itself);
   // skipping them in the update cut GRPO time 40% at the same held-out accuracy (3 seeds).
+  // No partial pairs (data.partialShare): GRPO learnt them only by scoring a case slip like a
+  // right answer, losing as much on the other pairs (README, "What this shows").
   default: {
-    sftPairs: 3000, grpoPairs: 320, testPairs: 400, teacherFlip: 0.1, kinds: CHARACTER_KINDS, votingK: 8,
+    data: { sftPairs: 3000, grpoPairs: 320, testPairs: 400, teacherFlip: 0.1, kinds: CHARACTER_KINDS },
+    votingK: 8,
     sft: { epochs: 3, batchRows: 16, microBatchRows: 16, lr: 3e-3, minLr: 3e-4, maxSeqLen: 128 },
     grpo: { steps: 40, batchPairs: 8, rollouts: 8, microBatchRows: 64, lr: 2e-4, klCoef: 0.05, maxNewTokens: 24, maxPromptLen: 96, skipUniformGroups: true },
   },
   smoke: {
-    sftPairs: 16, grpoPairs: 8, testPairs: 6, teacherFlip: 0.1, kinds: CHARACTER_KINDS, votingK: 2,
+    data: { sftPairs: 16, grpoPairs: 8, testPairs: 6, teacherFlip: 0.1, kinds: CHARACTER_KINDS },
+    votingK: 2,
     sft: { epochs: 1, batchRows: 8, microBatchRows: 8, lr: 3e-3, minLr: 3e-4, maxSeqLen: 128 },
     grpo: { steps: 2, batchPairs: 2, rollouts: 2, microBatchRows: 8, lr: 3e-4, klCoef: 0.05, maxNewTokens: 8, maxPromptLen: 96 },
   },
@@ -71,9 +76,9 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
   for (let seed = 0; seed < nSeeds; seed++) {
     const dir = join(root, `seed-${seed}`);
     rmSync(dir, { recursive: true, force: true }); // the default job's own output, regenerated on every run
-    const data = writeDemoData(join(dir, 'data'), { seed, sftPairs: scale.sftPairs, grpoPairs: scale.grpoPairs, testPairs: scale.testPairs, teacherFlip: scale.teacherFlip, kinds: scale.kinds });
+    const data = writeDemoData(join(dir, 'data'), { seed, ...scale.data });
     const base = baseConfig(seed, data.rubricsFile);
-    const evalOpts = { seed, maxNewTokens: scale.grpo.maxNewTokens, pairwise: true, votingK: scale.votingK };
+    const evalOpts = { seed, maxNewTokens: scale.grpo.maxNewTokens, pairwise: true, votingK: scale.votingK, groupOf: pairType };
 
     // Untrained: the random initialisation the SFT stage starts from.
     const sftCfg = writeConfig(join(dir, 'sft.yaml'), {
@@ -123,6 +128,12 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
   });
   process.stdout.write(`results: ${join(root, 'results.json')}\nreport:  ${report}\n`);
   return rows;
+}
+
+/** Partial pairs (both responses wrong, the chosen one only in letter case) apart from the rest. */
+function pairType(pair: PreferencePair): string {
+  if (typeof pair.prompt !== 'string') throw new Error(`default job: pair ${pair.id} is not a synthetic pair (its prompt is a conversation)`);
+  return checkResponse(pair.prompt, pair.chosen).correct ? 'chosen right' : 'partial';
 }
 
 function variantLabel(v: Variant): string {

@@ -22,10 +22,12 @@ export interface HeldOutScores {
   votingK: number;
   pairwise: number;
   pairwiseFormatErrorRate: number;
+  /** Pointwise accuracy of each group of pairs, when the caller names groups (e.g. partial pairs apart). */
+  pointwiseByGroup?: Record<string, number>;
 }
 
 export async function evaluateHeldOut(
-  model: Qwen3, tokenizer: Tokenizer, pairs: readonly PreferencePair[], template: JudgeTemplateOptions, o: { seed: number; maxNewTokens: number; pairwise: boolean; votingK: number },
+  model: Qwen3, tokenizer: Tokenizer, pairs: readonly PreferencePair[], template: JudgeTemplateOptions, o: { seed: number; maxNewTokens: number; pairwise: boolean; votingK: number; groupOf?: (pair: PreferencePair) => string },
 ): Promise<HeldOutScores> {
   // Greedy decoding: the evaluation measures the judge, not sampling luck.
   const judge = judgeWithModel(model, tokenizer, { temperature: 0, topP: 1, maxNewTokens: o.maxNewTokens, seed: o.seed });
@@ -34,14 +36,15 @@ export async function evaluateHeldOut(
     const r = parseJudgment(text, 'pointwise', { thinking: template.thinking });
     return r.ok ? r.score : null;
   };
-  /** Summed credit of every pair, deciding each from its first k draws per response (eval/voting.ts rules). */
-  const credit = (draws: PointwiseDraw[][], k: number) => pairs.reduce((sum, _, i) => {
-    const c = outcomeCredit(pointwiseOutcome(draws[2 * i]!, draws[2 * i + 1]!, k, 'average'));
-    return { tiesWrong: sum.tiesWrong + c.tiesWrong, tiesHalf: sum.tiesHalf + c.tiesHalf };
-  }, { tiesWrong: 0, tiesHalf: 0 });
+  /** Each pair's credit, decided from its first k draws per response (eval/voting.ts rules). */
+  const credits = (draws: PointwiseDraw[][], k: number) =>
+    pairs.map((_, i) => outcomeCredit(pointwiseOutcome(draws[2 * i]!, draws[2 * i + 1]!, k, 'average')));
+  const credit = (draws: PointwiseDraw[][], k: number) => credits(draws, k).reduce(
+    (sum, c) => ({ tiesWrong: sum.tiesWrong + c.tiesWrong, tiesHalf: sum.tiesHalf + c.tiesHalf }), { tiesWrong: 0, tiesHalf: 0 });
 
   const greedy = (await judge(prompts, { k: 1, seed: o.seed })).map((d) => d.map(scoreOf));
   const single = credit(greedy, 1);
+  const pointwiseByGroup = o.groupOf && groupMeans(pairs.map(o.groupOf), credits(greedy, 1).map((c) => c.tiesWrong));
   const malformed = greedy.filter(([s]) => s === null).length;
 
   // Voting@k at the sampling temperature GRPO trains at (1.0): it also separates two judgments
@@ -80,5 +83,16 @@ export async function evaluateHeldOut(
     votingK: o.votingK,
     pairwise,
     pairwiseFormatErrorRate: pairwiseErrors,
+    ...(pointwiseByGroup && { pointwiseByGroup }),
   };
+}
+
+/** The mean of `values` per label, labels in first-seen order. */
+function groupMeans(labels: readonly string[], values: readonly number[]): Record<string, number> {
+  const sums = new Map<string, { sum: number; n: number }>();
+  labels.forEach((label, i) => {
+    const g = sums.get(label) ?? { sum: 0, n: 0 };
+    sums.set(label, { sum: g.sum + values[i]!, n: g.n + 1 });
+  });
+  return Object.fromEntries([...sums].map(([label, g]) => [label, g.sum / g.n]));
 }

@@ -43,6 +43,9 @@ export function summarise(rows: readonly ResultRow[]): { model: string; mean: Re
         pointwise: mean((r) => r.pointwise), pointwiseTiesHalf: mean((r) => r.pointwiseTiesHalf), formatErrorRate: mean((r) => r.formatErrorRate),
         voting: mean((r) => r.voting), votingK: mine[0]!.votingK,
         pairwise: mean((r) => r.pairwise), pairwiseFormatErrorRate: mean((r) => r.pairwiseFormatErrorRate),
+        ...(mine[0]!.pointwiseByGroup && {
+          pointwiseByGroup: Object.fromEntries(Object.keys(mine[0]!.pointwiseByGroup).map((g) => [g, mean((r) => r.pointwiseByGroup?.[g] ?? NaN)])),
+        }),
       },
     };
   });
@@ -91,6 +94,7 @@ export function formatResultsTable(rows: readonly ResultRow[], seeds: number): s
     const spread = seeds > 1 ? ` [${pct(s.min).trim()}..${pct(s.max).trim()}]` : '';
     lines.push(`${s.model.padEnd(36)} ${pct(s.mean.pointwise).padStart(9)} ${pct(s.mean.pointwiseTiesHalf).padStart(9)} ${pct(s.mean.formatErrorRate).padStart(8)} ${pct(s.mean.voting).padStart(8)} ${pct(s.mean.pairwise).padStart(9)}${spread}`);
   }
+  lines.push(...groupBlock(summarise(rows)));
   if (seeds > 1) {
     lines.push('', `Pointwise change over ${BASELINE_MODEL}, seed by seed (points):`);
     for (const c of changesOverBaseline(rows)) {
@@ -103,4 +107,16 @@ export function formatResultsTable(rows: readonly ResultRow[], seeds: number): s
     'temperature 1 per response, compared the same way. Pairwise: both responses in one prompt, random A/B',
     'order; the model is trained only on the pointwise template, as PaTaRM is.');
   return lines.join('\n');
+}
+
+/** Pointwise accuracy per group of pairs (the rows' pointwiseByGroup), when there are several groups. */
+function groupBlock(summaries: ReturnType<typeof summarise>): string[] {
+  const groups = [...new Set(summaries.flatMap((s) => Object.keys(s.mean.pointwiseByGroup ?? {})))];
+  if (groups.length < 2) return [];
+  const width = Math.max(9, ...groups.map((g) => g.length));
+  return [
+    '', 'Pointwise (%) by pair type',
+    `${'Model'.padEnd(36)} ${groups.map((g) => g.padStart(width)).join(' ')}`,
+    ...summaries.map((s) => `${s.model.padEnd(36)} ${groups.map((g) => pct(s.mean.pointwiseByGroup?.[g] ?? NaN).padStart(width)).join(' ')}`),
+  ];
 }

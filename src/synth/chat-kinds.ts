@@ -6,7 +6,7 @@
  * names, spelt out letter by letter twice in the teacher's comparison line, pushed judgments past
  * 30 tokens.)
  */
-import { defineKind, pick, type SynthKind } from './kind.js';
+import { defineKind, otherLetters, pick, type SynthKind } from './kind.js';
 import { LETTERS, OPPOSITES, WORDS } from './vocabulary.js';
 
 type Direction = 'after' | 'before';
@@ -100,7 +100,8 @@ type Edge = 'first' | 'last';
  * "What is the first letter of 'pear'?" The answer is one letter read off the word, so checking
  * a reply takes one look at the word and one at the reply: the simplest reading task of the
  * family, and one that carries over to held-out words. Near misses: another letter of the word,
- * the right letter in upper case.
+ * the right letter in upper case. Partial pairs: the right letter in upper case preferred to
+ * another letter of the word (so a case slip ranks between the right letter and a wrong one).
  */
 function letterOfWordKind(edge: Edge): SynthKind {
   const letterAt = (word: string) => (edge === 'first' ? word[0]! : word.at(-1)!);
@@ -115,7 +116,8 @@ function letterOfWordKind(edge: Edge): SynthKind {
       return m ? { noun: m[1]! } : null;
     },
     expected: ({ noun }) => letterAt(noun),
-    nearMisses: ({ noun }) => [...new Set([...noun])].filter((c) => c !== letterAt(noun)).concat(letterAt(noun).toUpperCase()),
+    nearMisses: ({ noun }) => [...otherLetters(noun, letterAt(noun)), letterAt(noun).toUpperCase()],
+    partialPair: ({ noun }, random) => ({ better: letterAt(noun).toUpperCase(), worse: pick(random, otherLetters(noun, letterAt(noun))) }),
   });
 }
 

@@ -4,7 +4,7 @@
  * off-by-one slips of such programs: two neighbouring characters swapped, a character lost, the
  * input returned unchanged, only the first letter transformed, the neighbouring index.
  */
-import { defineKind, pick, type Random, type SynthKind } from './kind.js';
+import { defineKind, otherLetters, pick, type Random, type SynthKind } from './kind.js';
 import { WORDS } from './vocabulary.js';
 
 interface Word {
@@ -77,7 +77,8 @@ const CHAR_INDICES = [0, 1, -1] as const;
 
 /**
  * "What does 'pot'[1] give?" One character of the word by Python indexing. Near misses are the
- * off-by-one slips (the neighbouring index) and the right letter in upper case.
+ * off-by-one slips (the neighbouring index) and the right letter in upper case. Partial pairs: the
+ * right letter in upper case preferred to another letter of the word.
  */
 const charAtKind: SynthKind = defineKind<{ word: string; index: number }>({
   name: 'char-at',
@@ -95,6 +96,7 @@ const charAtKind: SynthKind = defineKind<{ word: string; index: number }>({
     const neighbours = index === -1 ? [at(-2), at(0)] : [at(index + 1), index > 0 ? at(index - 1) : at(-1)];
     return [...neighbours.filter((c): c is string => c !== undefined && c !== word.at(index)), word.at(index)!.toUpperCase()];
   },
+  partialPair: ({ word, index }, random) => ({ better: word.at(index)!.toUpperCase(), worse: pick(random, otherLetters(word, word.at(index)!)) }),
 });
 
 export const CODE_KINDS: readonly SynthKind[] = [...WORD_TRANSFORM_KINDS, charAtKind];

@@ -34,6 +34,12 @@ export interface SynthKind {
   correctResponse(prompt: string, random: Random): string;
   /** One plausible wrong response (a near miss). */
   wrongResponse(prompt: string, random: Random): string;
+  /**
+   * Two wrong responses, `better` right but for letter case and `worse` wrong in its letters too
+   * (exact-answer kinds whose answer is letters). A preference pair of these says which is less
+   * wrong, something a teacher that only tells right from wrong cannot say.
+   */
+  partialPair?(prompt: string, random: Random): { better: string; worse: string };
 }
 
 export interface KindDefinition<A> {
@@ -51,11 +57,23 @@ export interface KindDefinition<A> {
   correct?(args: A, random: Random): string;
   /** Candidate near misses; the ones the rule would accept are filtered out afterwards. */
   nearMisses(args: A, random: Random): string[];
+  /** A response right but for letter case and a response wrong otherwise too (see SynthKind). */
+  partialPair?(args: A, random: Random): { better: string; worse: string };
+}
+
+/** Right but for letter case: what a partial pair's better response is. */
+export function rightIgnoringCase(check: ResponseCheck): boolean {
+  return check.got.toLowerCase() === check.expected.toLowerCase();
 }
 
 export function pick<T>(random: Random, items: readonly T[]): T {
   if (items.length === 0) throw new Error('pick: no items to choose from');
   return items[randomIndex(random, items.length)]!;
+}
+
+/** The distinct letters of `word` other than `letter`: the plausible wrong letters to read off it. */
+export function otherLetters(word: string, letter: string): string[] {
+  return [...new Set([...word])].filter((c) => c !== letter);
 }
 
 export function normaliseResponse(response: string): string {
@@ -95,5 +113,16 @@ export function defineKind<A>(def: KindDefinition<A>): SynthKind {
       if (candidates.length === 0) throw new Error(`${def.name}: no wrong response for ${prompt}`);
       return pick(random, candidates);
     },
+    ...(def.partialPair && {
+      partialPair(prompt: string, random: Random) {
+        const args = parseOrThrow(prompt);
+        const pair = def.partialPair!(args, random);
+        const better = checkArgs(args, pair.better), worse = checkArgs(args, pair.worse);
+        if (better.correct || worse.correct || !rightIgnoringCase(better) || rightIgnoringCase(worse)) {
+          throw new Error(`${def.name}: partial pair for ${prompt} is not a wrong-case response and a wrong one: ${JSON.stringify(pair)}`);
+        }
+        return pair;
+      },
+    }),
   };
 }

@@ -1,7 +1,8 @@
 /**
  * The synthetic preference family of the default job: rule-checkable problems tagged with the
  * PaTaRM tasks math, code, instruction_following and chat, turned into (prompt, chosen, rejected)
- * pairs whose chosen response is right and whose rejected one is a near miss.
+ * pairs whose chosen response is right and whose rejected one is a near miss (or, for the share
+ * `partialShare` of the kinds that have them, partial pairs: both wrong, the chosen only in case).
  *
  * Splits are disjoint by prompt: each kind's prompt space is shuffled with the seed and cut into a
  * test, a validation and a train part (in proportion to the requested sizes, at least one prompt
@@ -77,6 +78,11 @@ export interface SynthSplitOptions {
   test: number;
   /** Relative frequency of each task (default 1 each); 0 leaves a task out. */
   taskWeights?: Partial<Record<SynthTask, number>>;
+  /**
+   * Share of the pairs of kinds with partial pairs (first / last letter, char-at) that are partial:
+   * both responses wrong, the chosen one only in letter case. Default 0: every chosen is right.
+   */
+  partialShare?: number;
 }
 
 export type SynthSplits = Record<SplitName, SynthPair[]>;
@@ -144,6 +150,7 @@ function drawSplit(
   size: number,
   part: Map<SynthKind, string[]>,
   weights: Record<SynthTask, number>,
+  partialShare: number,
   random: Random,
 ): SynthPair[] {
   const tasks = SYNTH_TASKS.filter((t) => weights[t] > 0 && [...part.keys()].some((k) => k.task === t));
@@ -161,8 +168,12 @@ function drawSplit(
     const cursor = cursors.get(kind) ?? 0;
     cursors.set(kind, cursor + 1);
     const prompt = prompts[cursor % prompts.length]!;
-    const chosen = kind.correctResponse(prompt, random);
-    const rejected = kind.wrongResponse(prompt, random);
+    // Drawn only when it can matter, so a share of 0 leaves the random stream, and every pair, as
+    // it was before partial pairs existed.
+    const partial = kind.partialPair !== undefined && partialShare > 0 && random() < partialShare;
+    const { better: chosen, worse: rejected } = partial
+      ? kind.partialPair!(prompt, random)
+      : { better: kind.correctResponse(prompt, random), worse: kind.wrongResponse(prompt, random) };
     pairs.push({ id: `synth-${name}-${i}`, prompt, chosen, rejected, task, kind: kind.name, source: 'synth' });
   }
   return pairs;
@@ -178,10 +189,12 @@ export function makeSplits(options: SynthSplitOptions): SynthSplits {
   SPLIT_NAMES.forEach((name, s) => checkSize(name, sizes[s]));
   const weights = taskWeightsOf(options);
   if (SYNTH_TASKS.every((t) => weights[t] === 0)) throw new Error('makeSplits: every task weight is 0');
+  const partialShare = options.partialShare ?? 0;
+  if (!(partialShare >= 0 && partialShare <= 1)) throw new Error(`makeSplits: partialShare must be in [0, 1], got ${partialShare}`);
   const parts = promptParts(seed, sizes);
   const splits = {} as SynthSplits;
   SPLIT_NAMES.forEach((name, s) => {
-    splits[name] = drawSplit(name, sizes[s], parts[s]!, weights, mulberry32(deriveSeed(seed, s + 1)));
+    splits[name] = drawSplit(name, sizes[s], parts[s]!, weights, partialShare, mulberry32(deriveSeed(seed, s + 1)));
   });
   return splits;
 }
