@@ -39,19 +39,20 @@ export async function evaluateHeldOut(
   /** Each pair's credit, decided from its first k draws per response (eval/voting.ts rules). */
   const credits = (draws: PointwiseDraw[][], k: number) =>
     pairs.map((_, i) => outcomeCredit(pointwiseOutcome(draws[2 * i]!, draws[2 * i + 1]!, k, 'average')));
-  const credit = (draws: PointwiseDraw[][], k: number) => credits(draws, k).reduce(
+  const total = (each: ReturnType<typeof credits>) => each.reduce(
     (sum, c) => ({ tiesWrong: sum.tiesWrong + c.tiesWrong, tiesHalf: sum.tiesHalf + c.tiesHalf }), { tiesWrong: 0, tiesHalf: 0 });
 
   const greedy = (await judge(prompts, { k: 1, seed: o.seed })).map((d) => d.map(scoreOf));
-  const single = credit(greedy, 1);
-  const pointwiseByGroup = o.groupOf && groupMeans(pairs.map(o.groupOf), credits(greedy, 1).map((c) => c.tiesWrong));
+  const greedyCredits = credits(greedy, 1);
+  const single = total(greedyCredits);
+  const pointwiseByGroup = o.groupOf && groupMeans(pairs.map(o.groupOf), greedyCredits.map((c) => c.tiesWrong));
   const malformed = greedy.filter(([s]) => s === null).length;
 
   // Voting@k at the sampling temperature GRPO trains at (1.0): it also separates two judgments
   // the greedy decode scores the same, which the main metric counts as a tie (wrong).
   const sampler = judgeWithModel(model, tokenizer, { temperature: 1, topP: 1, maxNewTokens: o.maxNewTokens, seed: o.seed });
   const sampled = (await sampler(prompts, { k: o.votingK, seed: deriveSeed(o.seed, 78) })).map((d) => d.map(scoreOf));
-  const voting = credit(sampled, o.votingK).tiesWrong;
+  const voting = total(credits(sampled, o.votingK)).tiesWrong;
 
   let pairwise = NaN, pairwiseErrors = NaN;
   if (o.pairwise) {
