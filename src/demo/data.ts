@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { injectLabelNoise } from '../data/index.js';
-import { makeSplits, teacherJudgePair, SYNTH_RUBRICS, type SynthPair, type SynthTask } from '../synth/index.js';
+import { DEFAULT_TEACHER_NOISE, makeSplits, teacherJudgePair, SYNTH_RUBRICS, type SynthPair, type SynthTask } from '../synth/index.js';
 
 export interface DemoDataOptions {
   seed: number;
@@ -14,7 +14,7 @@ export interface DemoDataOptions {
   testPairs: number;
   /** Teacher noise: probability that a judgment states the wrong verdict. */
   teacherFlip: number;
-  /** Teacher noise: scores move by a uniform integer in [-jitter, +jitter] (default 1). */
+  /** Teacher noise: scores move by a uniform integer in [-jitter, +jitter] (default: the teacher's, 1). */
   teacherJitter?: number;
   /** The teacher's base scores of a response it judges correct / wrong (default 9 / 1). */
   teacherScores?: { correct: number; wrong: number };
@@ -47,7 +47,7 @@ export function writeDemoData(dir: string, o: DemoDataOptions): DemoData {
   const line = (x: object) => JSON.stringify(x) + '\n';
   const sftRows = sft.map((pair) => {
     const flipProbability = o.teacherFlipByKind?.[pair.kind] ?? o.teacherFlip;
-    const j = teacherJudgePair(pair, { seed: o.seed, noise: { jitter: o.teacherJitter ?? 1, flipProbability }, correctScore: o.teacherScores?.correct, wrongScore: o.teacherScores?.wrong });
+    const j = teacherJudgePair(pair, { seed: o.seed, noise: { jitter: o.teacherJitter ?? DEFAULT_TEACHER_NOISE.jitter, flipProbability }, correctScore: o.teacherScores?.correct, wrongScore: o.teacherScores?.wrong });
     return line({ ...pairFields(pair), chosen_judgment: j.chosenJudgment, rejected_judgment: j.rejectedJudgment });
   });
   const files = { sftFile: join(dir, 'sft.jsonl'), grpoFile: join(dir, 'grpo.jsonl'), testFile: join(dir, 'test.jsonl'), rubricsFile: join(dir, 'rubrics.json') };

@@ -16,8 +16,7 @@ import { writeHtmlReport } from '../train/report-html.js';
 import { prepareRunData } from '../train/run-data.js';
 import { runTraining } from '../train/trainer.js';
 import type { MetricsRow } from '../train/metrics.js';
-import { CHARACTER_KINDS, checkResponse } from '../synth/tasks.js';
-import type { PreferencePair } from '../data/index.js';
+import { CHARACTER_KINDS, checkResponse, type SynthPair } from '../synth/tasks.js';
 import { flipLabels, writeDemoData } from './data.js';
 import { evaluateHeldOut, type HeldOutScores } from './evaluate.js';
 import { BASELINE_MODEL, formatResultsTable, UNTRAINED_MODEL, type ResultRow } from './results-table.js';
@@ -131,8 +130,7 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
 }
 
 /** Partial pairs (both responses wrong, the chosen one only in letter case) apart from the rest. */
-function pairType(pair: PreferencePair): string {
-  if (typeof pair.prompt !== 'string') throw new Error(`default job: pair ${pair.id} is not a synthetic pair (its prompt is a conversation)`);
+function pairType(pair: SynthPair): string {
   return checkResponse(pair.prompt, pair.chosen).correct ? 'chosen right' : 'partial';
 }
 

@@ -26,8 +26,8 @@ export interface HeldOutScores {
   pointwiseByGroup?: Record<string, number>;
 }
 
-export async function evaluateHeldOut(
-  model: Qwen3, tokenizer: Tokenizer, pairs: readonly PreferencePair[], template: JudgeTemplateOptions, o: { seed: number; maxNewTokens: number; pairwise: boolean; votingK: number; groupOf?: (pair: PreferencePair) => string },
+export async function evaluateHeldOut<P extends PreferencePair>(
+  model: Qwen3, tokenizer: Tokenizer, pairs: readonly P[], template: JudgeTemplateOptions, o: { seed: number; maxNewTokens: number; pairwise: boolean; votingK: number; groupOf?: (pair: P) => string },
 ): Promise<HeldOutScores> {
   // Greedy decoding: the evaluation measures the judge, not sampling luck.
   const judge = judgeWithModel(model, tokenizer, { temperature: 0, topP: 1, maxNewTokens: o.maxNewTokens, seed: o.seed });
