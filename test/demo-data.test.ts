@@ -57,6 +57,22 @@ describe('default job data', () => {
     }
   });
 
+  it('with a case-blind teacher, judges a case slip correct, in full pairs and partial ones', () => {
+    const d = writeDemoData(join(root, 'blind'), { ...options, sftPairs: 300, teacherIgnoresCase: true, partialShare: 0.5 });
+    const isSlip = (r: Record<string, string>, side: 'chosen' | 'rejected') => {
+      const c = checkResponse(r.prompt!, r[side]!);
+      return !c.correct && c.got.toLowerCase() === c.expected.toLowerCase();
+    };
+    const rows = readRows(d.sftFile);
+    const slipChosen = rows.filter((r) => isSlip(r, 'chosen')), slipRejected = rows.filter((r) => isSlip(r, 'rejected'));
+    expect(slipChosen.length).toBeGreaterThan(10);
+    expect(slipRejected.length).toBeGreaterThan(3);
+    for (const r of slipChosen) expect(verdict(r.chosen_judgment!)).toBe('correct');
+    for (const r of slipRejected) expect(verdict(r.rejected_judgment!)).toBe('correct');
+    // Every other response is judged as the rule says (no flips in these options).
+    for (const r of rows.filter((row) => !isSlip(row, 'rejected'))) expect(verdict(r.rejected_judgment!)).toBe('wrong');
+  });
+
   it('passes the teacher score settings through', () => {
     const d = writeDemoData(join(root, 'scores'), { ...options, teacherJitter: 0, teacherScores: { correct: 7, wrong: 3 } });
     const scores = readRows(d.sftFile).flatMap((r) => [r.chosen_judgment!, r.rejected_judgment!].map((j) => /<answer>(\d+)<\/answer>$/.exec(j)![1]));

@@ -96,6 +96,21 @@ describe('teacherJudge', () => {
     expect(j.text.split('\n')).toHaveLength(4);
   });
 
+  it('with ignoreCase, passes a case slip as correct and still fails a wrong letter', () => {
+    const blind = { ...NO_NOISE, ignoreCase: true };
+    const slip = teacherJudge("What is the first letter of 'pear'?", 'P', blind);
+    expect(slip.text).toBe('pP ok; correct\nCriteria:\n- exact answer\n<answer>9</answer>');
+    // The rule's own verdict is still reported, so a caller can count the blind spot's errors.
+    expect(slip).toMatchObject({ correct: false, verdict: 'correct', score: 9, flipped: false });
+    expect(teacherJudge("What is the first letter of 'pear'?", 'P', NO_NOISE).text).toMatch(/^pP no; wrong\n/);
+    expect(teacherJudge("What is the first letter of 'pear'?", 'e', blind)).toMatchObject({ verdict: 'wrong', score: 1 });
+    expect(teacherJudge("What is the first letter of 'pear'?", 'p', blind)).toMatchObject({ verdict: 'correct', score: 9 });
+    expect(comparePositions('ab', 'Ab_', true)).toBe('aA ok, bb ok, __ no');
+    // Flips still flip: a flipped judgment of a case slip is `wrong`.
+    const flipped = teacherJudge("What is the first letter of 'pear'?", 'P', { ignoreCase: true, noise: { jitter: 0, flipProbability: 1 } });
+    expect(flipped).toMatchObject({ verdict: 'wrong', flipped: true, score: 1 });
+  });
+
   it('rejects invalid noise settings', () => {
     expect(() => teacherJudge('What is 1 + 1?', '2', { noise: { flipProbability: 1.5 } })).toThrow(/flipProbability/);
     expect(() => teacherJudge('What is 1 + 1?', '2', { noise: { jitter: 0.5 } })).toThrow(/jitter/);

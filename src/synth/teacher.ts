@@ -25,10 +25,16 @@
  * score moved by a uniform integer in [-jitter, +jitter], clamped to [0, 10]. Each judgment draws
  * from its own stream, derived from the seed and a key (by default the prompt and response), so a
  * judgment does not depend on which others were made before it.
+ *
+ * `ignoreCase` makes a *systematic* error rather than noise: the teacher compares letters without
+ * regard to case, so it writes `pP ok; correct` for `P` where `p` is asked. Random noise is what a
+ * judge trained on many judgments averages away; a blind spot like this one it learns, and only
+ * the preference labels (which know a case slip is wrong) can correct it.
  */
 import { deriveSeed, mulberry32 } from '../data/prng.js';
 import { neutraliseTemplateTags } from '../patarm/sanitize.js';
 import type { SynthTask } from './kind.js';
+import { rightIgnoringCase } from './kind.js';
 import { checkResponse } from './tasks.js';
 
 export interface TeacherNoise {
@@ -44,6 +50,8 @@ export interface TeacherOptions {
   /** Base score of a response judged correct (default 9) and of one judged wrong (default 1). */
   correctScore?: number;
   wrongScore?: number;
+  /** Compare letters without regard to case (a lenient grader's blind spot; default false). */
+  ignoreCase?: boolean;
 }
 
 export interface TeacherJudgeOptions extends TeacherOptions {
@@ -109,15 +117,15 @@ function showChar(c: string | undefined): string {
 
 /**
  * `ee ok, et no, _x no`: per position the expected character, the observed one and whether they
- * agree. A position where either side has run out never agrees.
+ * agree (with `ignoreCase`, `pP` agrees). A position where either side has run out never agrees.
  */
-export function comparePositions(expected: string, got: string): string {
+export function comparePositions(expected: string, got: string, ignoreCase = false): string {
   const e = [...expected];
   const g = [...got.replace(/\s+/g, ' ')];
   const n = Math.max(e.length, g.length);
   if (n === 0) return '__ ok';
   const items = Array.from({ length: Math.min(n, MAX_COMPARED_POSITIONS) }, (_, k) => {
-    const same = e[k] !== undefined && e[k] === g[k];
+    const same = e[k] !== undefined && g[k] !== undefined && (ignoreCase ? e[k]!.toLowerCase() === g[k]!.toLowerCase() : e[k] === g[k]);
     return `${showChar(e[k])}${showChar(g[k])} ${same ? 'ok' : 'no'}`;
   });
   return items.join(', ') + (n > MAX_COMPARED_POSITIONS ? ', …' : '');
@@ -143,8 +151,8 @@ export function readComparedPositions(judgment: string): ComparedPosition[] {
   });
 }
 
-export function formatJudgment(expected: string, got: string, verdict: TeacherVerdict, criterion: string, score: number): string {
-  return `${comparePositions(expected, got)}; ${verdict}\nCriteria:\n- ${criterion}\n<answer>${score}</answer>`;
+export function formatJudgment(expected: string, got: string, verdict: TeacherVerdict, criterion: string, score: number, ignoreCase = false): string {
+  return `${comparePositions(expected, got, ignoreCase)}; ${verdict}\nCriteria:\n- ${criterion}\n<answer>${score}</answer>`;
 }
 
 export function teacherJudge(prompt: string, response: string, options: TeacherJudgeOptions = {}): TeacherJudgment {
@@ -152,13 +160,14 @@ export function teacherJudge(prompt: string, response: string, options: TeacherJ
   const check = checkResponse(prompt, response);
   const random = mulberry32(deriveSeed(options.seed ?? 0, hashKey(options.key ?? `${prompt}\u0000${response}`)));
   const flipped = random() < noise.flipProbability;
-  const judgedCorrect = check.correct !== flipped;
+  const ruleSaysCorrect = options.ignoreCase ? rightIgnoringCase(check) : check.correct;
+  const judgedCorrect = ruleSaysCorrect !== flipped;
   const base = judgedCorrect ? (options.correctScore ?? DEFAULT_CORRECT_SCORE) : (options.wrongScore ?? DEFAULT_WRONG_SCORE);
   const offset = Math.floor(random() * (2 * noise.jitter + 1)) - noise.jitter;
   const score = Math.min(10, Math.max(0, base + offset));
   const verdict: TeacherVerdict = judgedCorrect ? 'correct' : 'wrong';
   return {
-    text: formatJudgment(check.expected, check.got, verdict, TEACHER_CRITERIA[check.task], score),
+    text: formatJudgment(check.expected, check.got, verdict, TEACHER_CRITERIA[check.task], score, options.ignoreCase),
     score,
     correct: check.correct,
     verdict,
