@@ -4,7 +4,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { DEMO_SCALES, runDefaultJob } from '../src/demo/default-job.js';
 import { loadTrainConfig } from '../src/train/config.js';
 import type { ResultRow } from '../src/demo/results-table.js';
@@ -41,8 +41,19 @@ describe('default job (smoke scale)', () => {
     expect([grpo.klCoef, grpo.lr, grpo.steps, grpo.rollouts]).toEqual([want.klCoef, want.lr, want.steps, want.rollouts]);
   }, 600_000);
 
-  it('gives the same results for the same seed', async () => {
-    const again = await runDefaultJob({ scale: 'smoke', outDir: join(root, 'b'), quiet: true });
+  it('gives the same results for the same seed, and says each evaluation\'s scores as it ends', async () => {
+    let log = '';
+    const capture = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => { log += String(chunk); return true; });
+    let again: ResultRow[];
+    try {
+      again = await runDefaultJob({ scale: 'smoke', outDir: join(root, 'b') });
+    } finally {
+      capture.mockRestore();
+    }
     expect(again).toEqual(first);
+    for (const r of first) {
+      expect(log).toContain(`[seed 0] held-out evaluation of ${r.model}: ${r.pairs} pairs`);
+      expect(log).toContain(`[seed 0] ${r.model}: pointwise ${(100 * r.pointwise).toFixed(1)}%, vote@2 ${(100 * r.voting).toFixed(1)}%, pairwise ${(100 * r.pairwise).toFixed(1)}%`);
+    }
   }, 600_000);
 });

@@ -10,9 +10,11 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { Runtime } from '../gpu/runtime.js';
 import { Qwen3 } from '../model/qwen3.js';
+import type { Tokenizer } from '../tokenizer/index.js';
 import { initRandomWeights } from '../model/weights.js';
 import { loadModelConfig, loadTrainConfig, type TrainConfig } from '../train/config.js';
 import { writeHtmlReport } from '../train/report-html.js';
+import type { JudgeTemplateOptions } from '../train/prompts.js';
 import { prepareRunData } from '../train/run-data.js';
 import { runTraining } from '../train/trainer.js';
 import type { MetricsRow } from '../train/metrics.js';
@@ -78,6 +80,15 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
     const data = writeDemoData(join(dir, 'data'), { seed, ...scale.data });
     const base = baseConfig(seed, data.rubricsFile);
     const evalOpts = { seed, maxNewTokens: scale.grpo.maxNewTokens, pairwise: true, votingK: scale.votingK, groupOf: pairType };
+    // Each evaluation takes a minute or more on a CPU adapter: say what runs, then what it scored.
+    const evaluate = async (model: string, judge: Qwen3, tokenizer: Tokenizer, template: JudgeTemplateOptions) => {
+      say(`[seed ${seed}] held-out evaluation of ${model}: ${data.test.length} pairs, greedy, vote@${scale.votingK} and pairwise`);
+      const started = performance.now();
+      const scores = await evaluateHeldOut(judge, tokenizer, data.test, template, evalOpts);
+      say(`[seed ${seed}] ${model}: pointwise ${pct(scores.pointwise)}%, vote@${scale.votingK} ${pct(scores.voting)}%, ` +
+        `pairwise ${pct(scores.pairwise)}% (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+      rows.push(row(seed, model, scores));
+    };
 
     // Untrained: the random initialisation the SFT stage starts from.
     const sftCfg = writeConfig(join(dir, 'sft.yaml'), {
@@ -88,13 +99,13 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
     const modelCfg = loadModelConfig(sftCfg);
     const sftData = await prepareRunData(sftCfg, modelCfg);
     const untrained = new Qwen3(rt, modelCfg, initRandomWeights(rt, modelCfg, seed));
-    rows.push(row(seed, UNTRAINED_MODEL, await evaluateHeldOut(untrained, sftData.tokenizer, data.test, sftData.template, evalOpts)));
+    await evaluate(UNTRAINED_MODEL, untrained, sftData.tokenizer, sftData.template);
     untrained.dispose();
 
     say(`[seed ${seed}] SFT on ${sftData.sft.length} teacher-filtered pairs (${sftData.sftDropped} dropped by the margin filter)`);
     const sft = await runTraining(rt, sftCfg, modelCfg, sftData, { quiet: o.quiet });
     curves.push(...sft.metrics.map((m) => ({ ...m, run: `seed ${seed}` })));
-    rows.push(row(seed, BASELINE_MODEL, await evaluateHeldOut(sft.model, sftData.tokenizer, data.test, sftData.template, evalOpts)));
+    await evaluate(BASELINE_MODEL, sft.model, sftData.tokenizer, sftData.template);
     sft.model.dispose();
 
     for (const variant of variants) {
@@ -112,7 +123,7 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
       say(`[seed ${seed}] GRPO with PAR (${variant === 'constant' ? 'constant f' : 'graded f'}${variant === 'noisy' ? ', 20% flipped labels' : ''}), ${scale.grpo.steps} steps`);
       const grpo = await runTraining(rt, grpoCfg, modelCfg, grpoData, { quiet: o.quiet });
       curves.push(...grpo.metrics.map((m) => ({ ...m, run: `seed ${seed} ${variant}` })));
-      rows.push(row(seed, variantLabel(variant), await evaluateHeldOut(grpo.model, grpoData.tokenizer, data.test, grpoData.template, evalOpts)));
+      await evaluate(variantLabel(variant), grpo.model, grpoData.tokenizer, grpoData.template);
       grpo.model.dispose();
     }
   }
@@ -141,6 +152,8 @@ function variantLabel(v: Variant): string {
 function row(seed: number, model: string, s: HeldOutScores): ResultRow {
   return { seed, model, ...s };
 }
+
+const pct = (x: number) => (100 * x).toFixed(1);
 
 /** The settings every default-job run shares; stage settings are added per run. */
 function baseConfig(seed: number, rubricsFile: string): Record<string, unknown> {
