@@ -37,11 +37,12 @@ const readResults = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as 
  * plain right answer (6) loses to a markdown wrong one (7): cells (0,2) and (1,2) are wrong, all
  * others right. Hard = 1/3, Normal = Easy = 1, Overall = 7/9 in every domain.
  */
-function fakeJudgeFactory(): { makeJudge: MakeJudge; prompts: string[]; made: { model: string; decoding: DecodingOptions }[] } {
+type MadeJudge = { model: string; decoding: DecodingOptions; generation: { kvBudgetBytes: number } };
+function fakeJudgeFactory(): { makeJudge: MakeJudge; prompts: string[]; made: MadeJudge[] } {
   const prompts: string[] = [];
-  const made: { model: string; decoding: DecodingOptions }[] = [];
-  const makeJudge: MakeJudge = async (model, decoding) => {
-    made.push({ model, decoding });
+  const made: MadeJudge[] = [];
+  const makeJudge: MakeJudge = async (model, decoding, generation) => {
+    made.push({ model, decoding, generation });
     const judge: JudgeFn = async (batch, { k }) => {
       prompts.push(...batch);
       return batch.map((p) => {
@@ -65,7 +66,9 @@ describe('eval CLI with a fake judge', () => {
     const { code, stdout, stderr } = await run(args, fake.makeJudge);
     expect(stderr).not.toMatch(/eval: [^'"]*Error/);
     expect(code).toBe(0);
-    expect(fake.made).toEqual([{ model: '/models/fake-8b', decoding: { temperature: 0.8, topP: 0.95, maxNewTokens: 4096, seed: 4 } }]);
+    expect(fake.made).toEqual([{
+      model: '/models/fake-8b', decoding: { temperature: 0.8, topP: 0.95, maxNewTokens: 4096, seed: 4 }, generation: { kvBudgetBytes: 4 * 1024 ** 3 },
+    }]);
     expect(fake.prompts).toHaveLength(9 * 6);
     expect(stderr).toContain('judged 54/54 items (100%)');
 
@@ -94,6 +97,13 @@ describe('eval CLI with a fake judge', () => {
     expect(html).toContain('<svg');
     expect(html).toContain('voting@k');
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
+  });
+
+  it('hands --kv-memory to the judge it loads', async () => {
+    const fake = fakeJudgeFactory();
+    const { code } = await run(['--data', fixture('rmbench.json'), '--format', 'rmbench', '--model', 'm', '--limit', '1', '--kv-memory', '16GiB', '--out', join(dir, 'gen', 'kv.json')], fake.makeJudge);
+    expect(code).toBe(0);
+    expect(fake.made.map((m) => m.generation)).toEqual([{ kvBudgetBytes: 16 * 1024 ** 3 }]);
   });
 
   it('resumes from --save-judgments without judging again, and --judgments on that file agrees', async () => {
@@ -193,6 +203,8 @@ describe('eval CLI bad input', () => {
     [['--data', 'x.jsonl', '--judgments', 'x', '--format', 'helm'], /--format must be one of rewardbench, rmbench, pairs; got 'helm'/],
     [[...rb, '--judgments', 'x', '--k', '0'], /--k must be an integer >= 1; got '0'/],
     [[...rb, '--judgments', 'x', '--top-p', '1.5'], /--top-p must be a number in \(0, 1\]; got '1.5'/],
+    [[...rb, '--judgments', 'x', '--kv-memory', '16 bananas'], /--kv-memory: invalid byte size '16 bananas'/],
+    [[...rb, '--judgments', 'x', '--kv-memory', '0GB'], /--kv-memory must be more than 0 bytes; got '0GB'/],
     [[...rb, '--judgments', 'x', '--model', 'm'], /exactly one of --model DIR .* or --judgments FILE/],
     [[...rb, '--judgments', 'x', '--save-judgments', 'y'], /with --judgments nothing is generated/],
     [[...rb, '--model', 'm'], /needs the GPU judge/],

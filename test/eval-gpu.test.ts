@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runEvalCli } from '../src/eval/cli.js';
-import { generationChunks, judgeWithModel, loadJudge } from '../src/eval/gpu-judge.js';
+import { generationChunks, type GenerationChunkLimits } from '../src/eval/generation-chunks.js';
+import { judgeWithModel, loadJudge } from '../src/eval/gpu-judge.js';
+import type { Qwen3Config } from '../src/io/hf-model.js';
 import { kvCacheBytesPerTensor } from '../src/model/kv-session.js';
 import { Qwen3 } from '../src/model/qwen3.js';
 import { loadHfWeights } from '../src/model/weights.js';
@@ -57,41 +59,61 @@ describe('eval.js with the GPU judge', () => {
 });
 
 describe('generation chunks', () => {
-  const MiB = 1024 * 1024;
-  const fits = (lengths: number[], sizes: number[], o: Parameters<typeof generationChunks>[1]) => {
+  const MiB = 1024 * 1024, GiB = 1024 * MiB;
+  // Qwen3-0.6B and -8B sizes (qwen3.md); 1024 KV floats per position in both.
+  const qwen06b = { hiddenSize: 1024, intermediateSize: 3072, numLayers: 28, numHeads: 16, numKvHeads: 8, headDim: 128, maxPositionEmbeddings: 40960 } as Qwen3Config;
+  const qwen8b = { hiddenSize: 4096, intermediateSize: 12288, numLayers: 36, numHeads: 32, numKvHeads: 8, headDim: 128, maxPositionEmbeddings: 40960 } as Qwen3Config;
+  const tiny = { hiddenSize: 64, intermediateSize: 96, numLayers: 3, numHeads: 4, numKvHeads: 2, headDim: 16, maxPositionEmbeddings: 256 } as Qwen3Config;
+
+  /** Every chunk of more than one job fits all the limits, and the chunks cover the jobs in order. */
+  const expectFits = (lengths: number[], sizes: number[], cfg: Qwen3Config, o: GenerationChunkLimits) => {
     let start = 0;
     for (const size of sizes) {
-      const part = lengths.slice(start, start + size);
-      const positions = Math.min(o.context, Math.max(...part) + o.maxNewTokens);
-      if (size > 1) expect(kvCacheBytesPerTensor(size, positions, o.kvDim)).toBeLessThanOrEqual(o.bindingBytes);
+      const longest = Math.max(...lengths.slice(start, start + size));
+      const layerCache = kvCacheBytesPerTensor(size, Math.min(cfg.maxPositionEmbeddings, longest + o.maxNewTokens), cfg.numKvHeads * cfg.headDim);
       expect(size).toBeLessThanOrEqual(o.maxRows);
+      if (size > 1) {
+        expect(layerCache).toBeLessThanOrEqual(o.bindingBytes);
+        expect(2 * cfg.numLayers * layerCache).toBeLessThanOrEqual(o.kvBudgetBytes);
+        expect(size * longest * Math.max(cfg.intermediateSize, cfg.numHeads * cfg.headDim) * 4).toBeLessThanOrEqual(o.bindingBytes);
+      }
       start += size;
     }
     expect(start).toBe(lengths.length);
   };
 
-  it('fills chunks up to the row bound when the KV cache is small', () => {
-    const o = { maxRows: 64, maxNewTokens: 24, context: 1024, kvDim: 32, bindingBytes: 128 * MiB };
+  it('fills chunks up to the row bound when the model is small', () => {
+    const o = { maxRows: 64, maxNewTokens: 24, bindingBytes: 128 * MiB, kvBudgetBytes: 4 * GiB };
     const lengths = Array.from({ length: 150 }, (_, i) => 40 + (i % 7));
-    expect(generationChunks(lengths, o)).toEqual([64, 64, 22]);
+    expect(generationChunks(lengths, tiny, o)).toEqual([64, 64, 22]);
   });
 
-  it('keeps an 8B judge with 4096 new tokens and k = 8 votes inside a 128 MiB binding', () => {
-    // Qwen3-8B: 8 KV heads x 128 = 1024 floats per position; 8 votes of 5 prompts of 700..1900 tokens.
-    const o = { maxRows: 64, maxNewTokens: 4096, context: 40960, kvDim: 1024, bindingBytes: 128 * MiB };
+  it('keeps a 0.6B judge writing 4096 tokens with k = 8 votes inside the KV budget', () => {
+    // 8 votes of 5 prompts of 700..1900 tokens: 1.0 to 1.3 GiB of cache per sequence, so 3 per 4 GiB.
+    const o = { maxRows: 256, maxNewTokens: 4096, bindingBytes: 2 * GiB, kvBudgetBytes: 4 * GiB };
     const lengths = [700, 1900, 1200, 800, 1500].flatMap((n) => Array<number>(8).fill(n));
-    const sizes = generationChunks(lengths, o);
-    fits(lengths, sizes, o);
-    // 128 MiB / (4796 positions x 4 KiB) = 6.8 sequences; with the 1900-token prompt, 5.5.
-    expect(sizes[0]).toBe(6);
-    expect(Math.max(...sizes)).toBeLessThanOrEqual(6);
-    expect(sizes.length).toBeGreaterThan(40 / 6);
+    const sizes = generationChunks(lengths, qwen06b, o);
+    expectFits(lengths, sizes, qwen06b, o);
+    expect(sizes).toEqual([...Array<number>(13).fill(3), 1]);
+    // A bigger budget, bigger chunks: 40 GiB / 1.28 GiB (1900 + 4096 positions) = 31.2.
+    expect(generationChunks(lengths, qwen06b, { ...o, kvBudgetBytes: 40 * GiB })).toEqual([31, 9]);
+  });
+
+  it('keeps one layer of an 8B judge\'s cache and its prefill inside a 128 MiB binding', () => {
+    const o = { maxRows: 256, maxNewTokens: 4096, bindingBytes: 128 * MiB, kvBudgetBytes: 1024 * GiB };
+    const lengths = [700, 1900, 1200, 800, 1500].flatMap((n) => Array<number>(8).fill(n));
+    const sizes = generationChunks(lengths, qwen8b, o);
+    expectFits(lengths, sizes, qwen8b, o);
+    // The prefill's [rows x 700, 12288] activation binds first: 128 MiB / (700 x 48 KiB) = 3.8.
+    expect(sizes[0]).toBe(3);
+    // Short prompts with long judgments: the cache binds (128 MiB / (4106 x 4 KiB) = 7.98).
+    expect(generationChunks(Array<number>(20).fill(10), qwen8b, o)).toEqual([7, 7, 6]);
   });
 
   it('gives a job too long to fit even alone a chunk of its own', () => {
-    const o = { maxRows: 64, maxNewTokens: 100, context: 4096, kvDim: 1024, bindingBytes: 1 * MiB };
-    expect(generationChunks([10, 400, 10, 10], o)).toEqual([1, 1, 2]);
-    expect(generationChunks([], o)).toEqual([]);
+    const o = { maxRows: 64, maxNewTokens: 100, bindingBytes: 1 * MiB, kvBudgetBytes: 4 * GiB };
+    expect(generationChunks([10, 400, 10, 10], qwen06b, o)).toEqual([1, 1, 2]);
+    expect(generationChunks([], qwen06b, o)).toEqual([]);
   });
 
   it('decodes the same judgments in small chunks as in one batch', async () => {
@@ -103,15 +125,14 @@ describe('generation chunks', () => {
     const prompts = ['<task>chat</task> short', '<task>math</task> a longer prompt with more words in it', 'x', '<task>code</task> mid length'];
     const decoding = { temperature: 1, topP: 1, maxNewTokens: 5, seed: 11 };
     const whole = await judgeWithModel(model, tokenizer, decoding)(prompts, { k: 3, seed: 2 });
-    // A binding that holds two sequences of the longest prompt (more of the shorter): several chunks.
-    const longest = Math.max(...(await Promise.all(prompts.map((p) => tokenizer.encode(p)))).map((ids) => ids.length));
-    const bindingBytes = kvCacheBytesPerTensor(2, longest + 5, config.numKvHeads * config.headDim);
+    // A KV budget that holds two sequences of the longest prompt (more of the shorter): several chunks.
     const lengths = (await Promise.all(prompts.map((p) => tokenizer.encode(p)))).flatMap((ids) => Array<number>(3).fill(ids.length));
-    const limits = { maxRows: 64, maxNewTokens: 5, context: config.maxPositionEmbeddings, kvDim: config.numKvHeads * config.headDim, bindingBytes };
-    const sizes = generationChunks(lengths, limits);
-    fits(lengths, sizes, limits);
+    const kvBudgetBytes = 2 * config.numLayers * kvCacheBytesPerTensor(2, Math.max(...lengths) + 5, config.numKvHeads * config.headDim);
+    const limits = { maxRows: 256, maxNewTokens: 5, bindingBytes: rt.gpu.maxStorageBindingBytes, kvBudgetBytes };
+    const sizes = generationChunks(lengths, config, limits);
+    expectFits(lengths, sizes, config, limits);
     expect(sizes.length).toBeGreaterThanOrEqual(4);
-    const chunked = await judgeWithModel(model, tokenizer, decoding, { bindingBytes })(prompts, { k: 3, seed: 2 });
+    const chunked = await judgeWithModel(model, tokenizer, decoding, { kvBudgetBytes })(prompts, { k: 3, seed: 2 });
     expect(chunked).toEqual(whole);
     expect(new Set(whole.flat()).size).toBeGreaterThan(1);
     model.dispose();

@@ -4,5 +4,6 @@ import { Runtime } from '../gpu/runtime.js';
 import { runEvalCli } from '../eval/cli.js';
 import { loadJudge } from '../eval/gpu-judge.js';
 
-const code = await runEvalCli(process.argv.slice(2), async (modelDir, decoding) => loadJudge(await Runtime.create(), modelDir, decoding));
+const code = await runEvalCli(process.argv.slice(2), async (modelDir, decoding, generation) =>
+  loadJudge(await Runtime.create(), modelDir, decoding, generation));
 process.exit(code);

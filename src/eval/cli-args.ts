@@ -7,6 +7,8 @@ import { parseArgs } from 'node:util';
 import type { PairFileFormat } from '../data/index.js';
 import { BENCHMARK_FORMATS, type BenchmarkFormat } from './benchmark.js';
 import type { EvalMode } from './items.js';
+import { parseBytes } from '../train/memory-plan.js';
+import { DEFAULT_KV_BUDGET_BYTES } from './generation-chunks.js';
 import type { DecodingOptions } from './results.js';
 import { VOTING_METHODS, type VotingMethod } from './voting.js';
 
@@ -26,6 +28,8 @@ export const EVAL_USAGE = `usage: node eval.js --data FILE --format rewardbench|
   --max-new-tokens N       judgment length limit (default 4096)
   --seed S                 seeds sampling and the pairwise A/B order (default 0)
   --batch-size N           prompts per judge call (default 8)
+  --kv-memory SIZE         GPU memory for the KV cache of the sequences decoded together, e.g. 16GiB
+                           (default 4GiB); longer judgments are decoded fewer at a time
   --limit N                only the first N examples
   --chat-template          wrap prompts in the Qwen3 chat template (default: raw tagged text, as the model card)
   --thinking on|off        Qwen3 thinking (default on): chat template flag and judgment parsing
@@ -55,6 +59,8 @@ export interface EvalCliOptions {
   voting: VotingMethod;
   decoding: DecodingOptions;
   batchSize: number;
+  /** KV-cache budget of the GPU judge (bytes); sizes its generation chunks, not its results. */
+  kvMemoryBytes: number;
   limit?: number;
   chatTemplate: boolean;
   thinking: boolean;
@@ -75,6 +81,18 @@ function integer(value: string | undefined, option: string, min: number): number
     throw new EvalUsageError(`--${option} must be an integer >= ${min}; got '${value}'`);
   }
   return Number(value);
+}
+
+function byteSize(value: string | undefined, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  let bytes: number;
+  try {
+    bytes = parseBytes(value);
+  } catch (err) {
+    throw new EvalUsageError(`--${option}: ${(err as Error).message}`);
+  }
+  if (bytes <= 0) throw new EvalUsageError(`--${option} must be more than 0 bytes; got '${value}'`);
+  return bytes;
 }
 
 function decimal(value: string | undefined, option: string, fallback: number, ok: (x: number) => boolean, range: string): number {
@@ -107,6 +125,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalCliOptions | null {
         'max-new-tokens': { type: 'string' },
         seed: { type: 'string' },
         'batch-size': { type: 'string' },
+        'kv-memory': { type: 'string' },
         limit: { type: 'string' },
         'chat-template': { type: 'boolean' },
         thinking: { type: 'string' },
@@ -150,6 +169,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalCliOptions | null {
       seed,
     },
     batchSize: integer(str('batch-size'), 'batch-size', 1) ?? 8,
+    kvMemoryBytes: byteSize(str('kv-memory'), 'kv-memory') ?? DEFAULT_KV_BUDGET_BYTES,
     chatTemplate: Boolean(values['chat-template']),
     thinking: thinking === 'on',
     out,

@@ -20,7 +20,8 @@ import { buildResults, writeResultsJson, type DecodingOptions, type EvalConfig, 
 import { scoreEvaluation } from './score.js';
 
 /** Builds the judge for a model folder (the GPU judge in eval.js, a fake in tests). */
-export type MakeJudge = (modelDir: string, decoding: DecodingOptions) => Promise<JudgeFn>;
+/** Loads the judge of --model; `generation` sizes how many sequences it decodes together. */
+export type MakeJudge = (modelDir: string, decoding: DecodingOptions, generation: { kvBudgetBytes: number }) => Promise<JudgeFn>;
 
 export interface EvalCliIo {
   stdout: NodeJS.WritableStream;
@@ -77,7 +78,7 @@ async function generateJudgments(options: EvalCliOptions, items: JudgingItem[], 
     throw new EvalUsageError('judging with --model needs the GPU judge (run eval.js); to score judgments made elsewhere use --judgments FILE');
   }
   const k = options.k ?? 1;
-  const judge = await makeJudge(options.model!, options.decoding);
+  const judge = await makeJudge(options.model!, options.decoding, { kvBudgetBytes: options.kvMemoryBytes });
   const progress = createJudgingProgress({ stream: io.stderr });
   const started = Date.now();
   let run;

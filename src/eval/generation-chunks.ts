@@ -1,0 +1,53 @@
+// How many judgments the GPU judge decodes together: as many as the memory a chunk allocates
+// allows (plain arithmetic on the model's sizes, no GPU needed).
+import type { Qwen3Config } from '../io/hf-model.js';
+import { kvCacheBytesPerTensor } from '../model/kv-session.js';
+
+/** Most sequences decoded together; the binding limit and the KV budget usually bind first. */
+export const GENERATION_BATCH = 256;
+
+/** Default GPU memory for one chunk's KV cache (all layers, K and V); eval.js --kv-memory. */
+export const DEFAULT_KV_BUDGET_BYTES = 4 * 1024 ** 3;
+
+export interface GenerationChunkLimits {
+  maxRows: number;
+  maxNewTokens: number;
+  /** The adapter's storage binding limit: one layer's K cache and one prefill activation must fit it. */
+  bindingBytes: number;
+  /** GPU memory the chunk's whole KV cache may take: 2 x layers x [rows, positions, kv heads x head dim]. */
+  kvBudgetBytes: number;
+}
+
+/**
+ * Sizes of the consecutive chunks the jobs (given by prompt length, in order) are decoded in: at
+ * most `maxRows` each, and no more than fit the memory a chunk allocates for its longest prompt
+ * plus the new tokens: one layer's KV cache and the widest prefill activation within a storage
+ * binding, the cache of all layers within the KV budget. A 0.6B judge writing 4096 tokens needs
+ * 1.1 GiB of cache per sequence, so k = 8 votes of 8 prompts in one batch would need 70 GiB; the
+ * chunks keep it to the budget. A job that does not fit even alone is a chunk of its own, which
+ * the KV session refuses with the sizes. Results do not depend on the split (each job keeps its
+ * stream id).
+ */
+export function generationChunks(promptLengths: readonly number[], cfg: Qwen3Config, o: GenerationChunkLimits): number[] {
+  const kvDim = cfg.numKvHeads * cfg.headDim;
+  const activationWidth = Math.max(cfg.intermediateSize, cfg.numHeads * cfg.headDim, cfg.hiddenSize);
+  const fits = (rows: number, longestPrompt: number) => {
+    const positions = Math.min(cfg.maxPositionEmbeddings, longestPrompt + o.maxNewTokens);
+    const layerCache = kvCacheBytesPerTensor(rows, positions, kvDim);
+    return rows <= o.maxRows && layerCache <= o.bindingBytes && 2 * cfg.numLayers * layerCache <= o.kvBudgetBytes &&
+      rows * longestPrompt * activationWidth * 4 <= o.bindingBytes;
+  };
+  const sizes: number[] = [];
+  let rows = 0, longest = 0;
+  for (const length of promptLengths) {
+    if (rows > 0 && !fits(rows + 1, Math.max(longest, length))) {
+      sizes.push(rows);
+      rows = 0;
+      longest = 0;
+    }
+    rows++;
+    longest = Math.max(longest, length);
+  }
+  if (rows > 0) sizes.push(rows);
+  return sizes;
+}
