@@ -5,10 +5,10 @@
  */
 import { parseArgs } from 'node:util';
 import type { PairFileFormat } from '../data/index.js';
-import { BENCHMARK_FORMATS, type BenchmarkFormat } from './benchmark.js';
-import type { EvalMode } from './items.js';
 import { parseBytes } from '../train/memory-plan.js';
+import { BENCHMARK_FORMATS, type BenchmarkFormat } from './benchmark.js';
 import { DEFAULT_KV_BUDGET_BYTES } from './generation-chunks.js';
+import type { EvalMode } from './items.js';
 import type { DecodingOptions } from './results.js';
 import { VOTING_METHODS, type VotingMethod } from './voting.js';
 

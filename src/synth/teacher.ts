@@ -33,8 +33,7 @@
  */
 import { deriveSeed, mulberry32 } from '../data/prng.js';
 import { neutraliseTemplateTags } from '../patarm/sanitize.js';
-import type { SynthTask } from './kind.js';
-import { rightIgnoringCase } from './kind.js';
+import { rightIgnoringCase, type SynthTask } from './kind.js';
 import { checkResponse } from './tasks.js';
 
 export interface TeacherNoise {
@@ -67,7 +66,7 @@ export interface TeacherJudgment {
   score: number;
   /** What the rule says about the response. */
   correct: boolean;
-  /** The verdict the teacher wrote; differs from the rule when `flipped`. */
+  /** The verdict the teacher wrote; differs from the rule when `flipped`, or for a case slip with `ignoreCase`. */
   verdict: TeacherVerdict;
   flipped: boolean;
 }
@@ -124,8 +123,9 @@ export function comparePositions(expected: string, got: string, ignoreCase = fal
   const g = [...got.replace(/\s+/g, ' ')];
   const n = Math.max(e.length, g.length);
   if (n === 0) return '__ ok';
+  const fold = (c: string) => (ignoreCase ? c.toLowerCase() : c);
   const items = Array.from({ length: Math.min(n, MAX_COMPARED_POSITIONS) }, (_, k) => {
-    const same = e[k] !== undefined && g[k] !== undefined && (ignoreCase ? e[k]!.toLowerCase() === g[k]!.toLowerCase() : e[k] === g[k]);
+    const same = e[k] !== undefined && g[k] !== undefined && fold(e[k]) === fold(g[k]);
     return `${showChar(e[k])}${showChar(g[k])} ${same ? 'ok' : 'no'}`;
   });
   return items.join(', ') + (n > MAX_COMPARED_POSITIONS ? ', …' : '');
