@@ -130,13 +130,16 @@ describe('planMemory', () => {
   it('GRPO adds the reference model and the KV cache, and checks the binding limit', () => {
     const adapter = { maxBufferBytes: 256 * MiB, maxStorageBindingBytes: 128 * MiB, totalBytes: parseBytes('24GB') };
     const grpo = (rollouts: number): MemoryPlanTrain => ({
-      stages: ['grpo'], microBatchRows: 1, seqLen: 2048, rollouts, batchRows: 4, maxNewTokens: 1024, refModel: 'bf16',
+      stages: ['grpo'], microBatchRows: 1, seqLen: 2048, rollouts, batchRows: 4, maxNewTokens: 1024, refModel: 'f32',
     });
     const plan = planMemory(modelConfig('0.6b'), grpo(4), adapter);
     const kv = plan.items.find((i) => i.name === 'KV cache')!;
     expect(kv.bytes).toBe(2 * 28 * 16 * 2048 * 8 * 128 * 4); // 16 sequences, 128 MiB per layer tensor
     expect(kv.phase).toBe('generation');
-    expect(plan.items.find((i) => i.name === 'reference model (bf16)')!.bytes).toBeGreaterThanOrEqual(596049920 * 2);
+    // The trainer keeps the KL reference as a second f32 copy of the weights, so it costs what they do.
+    const bytesOf = (name: string) => plan.items.find((i) => i.name === name)!.bytes;
+    expect(bytesOf('reference model (f32)')).toBe(bytesOf('weights (f32)'));
+    expect(bytesOf('reference model (f32)')).toBeGreaterThanOrEqual(596049920 * 4);
     expect(plan.largestTensor).toEqual({ name: 'KV cache of one layer (16 seqs x 2048 positions)', bytes: 128 * MiB });
     expect(plan.fits).toBe(true);
 
@@ -149,6 +152,8 @@ describe('planMemory', () => {
 
   it('the 0.6B workstation config fits 24 GB in both stages; unknown device memory is a note', () => {
     const cfg = loadTrainConfig('models/patarm-0.6b.yaml', [], { checkPaths: false });
+    expect(cfg.grpo.klCoef).toBeGreaterThan(0);
+    expect(trainShapeForStage(cfg, 'grpo').refModel).toBe('f32'); // what the trainer allocates
     for (const stage of cfg.stages) {
       const plan = planMemory(modelConfig('0.6b'), trainShapeForStage(cfg, stage), { maxBufferBytes: 2 ** 31, maxStorageBindingBytes: 2 ** 30, totalBytes: parseBytes('24GB') });
       expect(plan.reasons, stage).toEqual([]);

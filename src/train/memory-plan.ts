@@ -35,8 +35,8 @@ export interface MemoryPlanTrain {
   batchRows: number;
   /** GRPO generation length; must leave room for a prompt inside seqLen. */
   maxNewTokens: number;
-  /** Precision of the frozen reference model for the KL term; 'none' when klCoef is 0. */
-  refModel: 'f32' | 'bf16' | 'none';
+  /** The frozen reference model for the KL term: an f32 copy of the policy (trainer.ts); 'none' when klCoef is 0. */
+  refModel: 'f32' | 'none';
   /** Sequences generated at once; default batchRows * rollouts (a step samples all its rollouts before the update). */
   generationRows?: number;
 }
@@ -158,10 +158,7 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
 
   const f32Params = parameterBytes(model, 4, adapter);
   for (const name of ['weights (f32)', 'gradients (f32)', 'AdamW m (f32)', 'AdamW v (f32)']) add(name, 'persistent', f32Params, `${P} params x 4 B, as allocated`);
-  if (grpo && train.refModel !== 'none') {
-    const width = train.refModel === 'bf16' ? 2 : 4;
-    add(`reference model (${train.refModel})`, 'persistent', parameterBytes(model, width, adapter), `${P} params x ${width} B, as allocated`);
-  }
+  if (grpo && train.refModel !== 'none') add('reference model (f32)', 'persistent', f32Params, `${P} params x 4 B, as allocated`);
   const ropeBytes = model.maxPositionEmbeddings * D * 4;
   add('RoPE table', 'persistent', alloc(ropeBytes), `${model.maxPositionEmbeddings} positions x ${D} x 4 B`);
 
@@ -254,7 +251,7 @@ export function trainShapeForStage(cfg: TrainConfig, stage: Stage): MemoryPlanTr
     rollouts: g.rollouts,
     batchRows: 2 * g.batchPairs,
     maxNewTokens: g.maxNewTokens,
-    refModel: g.klCoef > 0 ? 'bf16' : 'none',
+    refModel: g.klCoef > 0 ? 'f32' : 'none',
   };
 }
 
