@@ -181,6 +181,7 @@ describe('loadTrainConfig: every problem at once, with its key path', () => {
         '--sft.batchRows', '7', '--sft.microBatchRows', '8',
         '--sft.minLr', '1e-3',
         '--grpo.reward.low', '2',
+        '--grpo.batchPairs', '2', '--grpo.rollouts', '4', '--grpo.generationRows', '17',
         '--eval.every', '10',
       ]),
     );
@@ -192,6 +193,7 @@ describe('loadTrainConfig: every problem at once, with its key path', () => {
       'sft.minLr (0.001) must not exceed sft.lr (0.0000015)',
       'sft.batchRows must be even (the two judgments of a pair stay in one batch), got 7',
       'sft.microBatchRows (8) must not exceed sft.batchRows (7)',
+      'grpo.generationRows (17) must not exceed the rollouts of a batch (2 * batchPairs * rollouts = 16)',
       'grpo.reward.low (2) must not exceed grpo.reward.high (1)',
     ]);
   });

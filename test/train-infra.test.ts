@@ -143,10 +143,14 @@ describe('planMemory', () => {
     expect(plan.largestTensor).toEqual({ name: 'KV cache of one layer (16 seqs x 2048 positions)', bytes: 128 * MiB });
     expect(plan.fits).toBe(true);
 
+    // grpo.generationRows: the same step's rollouts generated 4 at a time need a quarter of the cache.
+    const chunked = planMemory(modelConfig('0.6b'), { ...grpo(4), generationRows: 4 }, adapter);
+    expect(chunked.items.find((i) => i.name === 'KV cache')!.bytes).toBe(kv.bytes / 4);
+
     const twice = planMemory(modelConfig('0.6b'), grpo(8), adapter);
     expect(twice.fits).toBe(false);
     expect(twice.reasons[0]).toBe(
-      'the KV cache of one layer (32 seqs x 2048 positions) takes 256.0 MiB, more than one storage binding holds on this adapter (128.0 MiB); lower the batch, rollouts or sequence length',
+      'the KV cache of one layer (32 seqs x 2048 positions) takes 256.0 MiB, more than one storage binding holds on this adapter (128.0 MiB); lower grpo.generationRows, the batch, rollouts or sequence length',
     );
   });
 
@@ -154,6 +158,9 @@ describe('planMemory', () => {
     const cfg = loadTrainConfig('models/patarm-0.6b.yaml', [], { checkPaths: false });
     expect(cfg.grpo.klCoef).toBeGreaterThan(0);
     expect(trainShapeForStage(cfg, 'grpo').refModel).toBe('f32'); // what the trainer allocates
+    expect(trainShapeForStage(cfg, 'grpo').generationRows).toBeUndefined();
+    const withRows = loadTrainConfig('models/patarm-0.6b.yaml', ['--grpo.generationRows', '8'], { checkPaths: false });
+    expect(trainShapeForStage(withRows, 'grpo').generationRows).toBe(8);
     for (const stage of cfg.stages) {
       const plan = planMemory(modelConfig('0.6b'), trainShapeForStage(cfg, stage), { maxBufferBytes: 2 ** 31, maxStorageBindingBytes: 2 ** 30, totalBytes: parseBytes('24GB') });
       expect(plan.reasons, stage).toEqual([]);

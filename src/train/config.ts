@@ -106,6 +106,9 @@ export interface GrpoConfig extends OptimizerSettings {
   rollouts: number;
   /** Rollout sequences per forward/backward. Default 8. */
   microBatchRows: number;
+  /** Rollout sequences generated together (their KV cache is allocated at once); the step's
+   * rollouts are the same whatever it is. Default: all 2 * batchPairs * rollouts of a step. */
+  generationRows?: number;
   // lr default 5e-7, minLr 0, schedule 'constant' (paper, 8B).
   /** Generated tokens per rollout. Default 4096. */
   maxNewTokens: number;
@@ -284,6 +287,7 @@ const SCHEMA: Spec = section({
     // The group std of a single rollout is undefined (unbiased estimator divides by n - 1).
     rollouts: int({ min: 2 }),
     microBatchRows: int({ min: 1 }),
+    generationRows: int({ min: 1, optional: true }),
     maxNewTokens: int({ min: 1 }),
     maxPromptLen: int({ min: 1 }),
     temperature: num({ above: 0 }),
@@ -510,6 +514,9 @@ function checkRelations(cfg: TrainConfig, problems: string[]): void {
   const sequences = 2 * grpo.batchPairs * grpo.rollouts;
   if (grpo.microBatchRows > sequences) {
     problems.push(`grpo.microBatchRows (${grpo.microBatchRows}) must not exceed the rollouts of a batch (2 * batchPairs * rollouts = ${sequences})`);
+  }
+  if (grpo.generationRows !== undefined && grpo.generationRows > sequences) {
+    problems.push(`grpo.generationRows (${grpo.generationRows}) must not exceed the rollouts of a batch (2 * batchPairs * rollouts = ${sequences})`);
   }
   if (grpo.steps !== undefined && grpo.warmupSteps > grpo.steps) {
     problems.push(`grpo.warmupSteps (${grpo.warmupSteps}) must not exceed grpo.steps (${grpo.steps})`);

@@ -23,7 +23,7 @@ export interface GrpoStepConfig {
   rollouts: number;
   microBatchRows: number;
   /** Sequences generated together (KV-cache batch); default all rollouts of the step. */
-  genBatchRows?: number;
+  generationRows?: number;
   maxNewTokens: number;
   maxPromptLen: number;
   temperature: number;
@@ -102,7 +102,7 @@ export async function grpoStep(ctx: GrpoContext, pairs: readonly PreferencePair[
   const rolloutPrompts: Int32Array[] = [];
   const rowOf: number[] = [];
   prompts.forEach((p, r) => { for (let k = 0; k < c.rollouts; k++) { rolloutPrompts.push(p); rowOf.push(r); } });
-  const genBatch = c.genBatchRows ?? rolloutPrompts.length;
+  const genBatch = c.generationRows ?? rolloutPrompts.length;
   const generations = [];
   for (let s = 0; s < rolloutPrompts.length; s += genBatch) {
     const part = rolloutPrompts.slice(s, s + genBatch);

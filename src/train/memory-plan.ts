@@ -203,7 +203,7 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
   if (largestTensor.bytes > bindingLimit) {
     reasons.push(
       `the ${largestTensor.name} takes ${formatBytes(largestTensor.bytes)}, more than one storage binding holds on this adapter ` +
-        `(${formatBytes(bindingLimit)}); lower ${grpo ? 'the batch, rollouts or sequence length' : 'microBatchRows or the sequence length'}`,
+        `(${formatBytes(bindingLimit)}); lower ${grpo ? 'grpo.generationRows, the batch, rollouts or sequence length' : 'microBatchRows or the sequence length'}`,
     );
   }
   const device = adapter.totalBytes;
@@ -227,7 +227,7 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
       reasons.push(
         `generation needs ${formatBytes(generationBytes)} (KV cache for ${train.generationRows ?? train.batchRows * train.rollouts} sequences x ${train.seqLen} positions); ` +
           `with ${formatBytes(persistentBytes)} of persistent state that is ${formatBytes(persistentBytes + generationBytes)} > ${formatBytes(device)}: ` +
-          'lower grpo.batchPairs, grpo.rollouts or grpo.maxNewTokens',
+          'lower grpo.generationRows (rollouts generated together), grpo.batchPairs, grpo.rollouts or grpo.maxNewTokens',
       );
     }
   }
@@ -252,6 +252,7 @@ export function trainShapeForStage(cfg: TrainConfig, stage: Stage): MemoryPlanTr
     batchRows: 2 * g.batchPairs,
     maxNewTokens: g.maxNewTokens,
     refModel: g.klCoef > 0 ? 'f32' : 'none',
+    ...(g.generationRows !== undefined && { generationRows: g.generationRows }),
   };
 }
 
