@@ -18,7 +18,7 @@ import {
   type TrainerState,
 } from '../src/train/checkpoint.js';
 import { loadTrainConfig } from '../src/train/config.js';
-import { formatPlan, paramCount, parseBytes, planMemory, trainShapeForStage, type MemoryPlanTrain } from '../src/train/memory-plan.js';
+import { formatPlan, paramCount, parseBytes, planMemory, trainShapeForStage, type MemoryPlan, type MemoryPlanTrain } from '../src/train/memory-plan.js';
 import { MetricsLog, readMetrics, roundMetric, type MetricsRow } from '../src/train/metrics.js';
 import { formatDuration, formatNumber, ProgressReporter } from '../src/train/progress.js';
 import { lineChartSvg, niceTicks, renderHtmlReport, writeHtmlReport } from '../src/train/report-html.js';
@@ -127,31 +127,40 @@ describe('planMemory', () => {
     expect(plan.totalBytes).toBeLessThan(24e9);
   });
 
-  it('GRPO adds the reference model and the KV cache, and checks the binding limit', () => {
+  it('GRPO adds the reference model, the KV cache and the prefill, and checks the binding limit', () => {
     const adapter = { maxBufferBytes: 256 * MiB, maxStorageBindingBytes: 128 * MiB, totalBytes: parseBytes('24GB') };
-    const grpo = (rollouts: number): MemoryPlanTrain => ({
+    const grpo = (rollouts: number, generationRows?: number): MemoryPlanTrain => ({
       stages: ['grpo'], microBatchRows: 1, seqLen: 2048, rollouts, batchRows: 4, maxNewTokens: 1024, refModel: 'f32',
+      ...(generationRows !== undefined && { generationRows }),
     });
     const plan = planMemory(modelConfig('0.6b'), grpo(4), adapter);
-    const kv = plan.items.find((i) => i.name === 'KV cache')!;
-    expect(kv.bytes).toBe(2 * 28 * 16 * 2048 * 8 * 128 * 4); // 16 sequences, 128 MiB per layer tensor
-    expect(kv.phase).toBe('generation');
+    const bytesOf = (p: MemoryPlan, name: string) => p.items.find((i) => i.name === name)!.bytes;
+    expect(bytesOf(plan, 'KV cache')).toBe(2 * 28 * 16 * 2048 * 8 * 128 * 4); // 16 sequences, 128 MiB per layer tensor
+    expect(plan.items.find((i) => i.name === 'KV cache')!.phase).toBe('generation');
     // The trainer keeps the KL reference as a second f32 copy of the weights, so it costs what they do.
-    const bytesOf = (name: string) => plan.items.find((i) => i.name === name)!.bytes;
-    expect(bytesOf('reference model (f32)')).toBe(bytesOf('weights (f32)'));
-    expect(bytesOf('reference model (f32)')).toBeGreaterThanOrEqual(596049920 * 4);
-    expect(plan.largestTensor).toEqual({ name: 'KV cache of one layer (16 seqs x 2048 positions)', bytes: 128 * MiB });
-    expect(plan.fits).toBe(true);
+    expect(bytesOf(plan, 'reference model (f32)')).toBe(bytesOf(plan, 'weights (f32)'));
+    expect(bytesOf(plan, 'reference model (f32)')).toBeGreaterThanOrEqual(596049920 * 4);
+    // Prefill: one layer's activations for 16 prompts of up to 1024 tokens; its [16384, 3072] MLP
+    // tensors (192 MiB) do not fit a 128 MiB binding, so this shape cannot run on this adapter.
+    expect(bytesOf(plan, 'prefill working set (one layer)')).toBeGreaterThanOrEqual(16384 * 22570 * 4);
+    expect(plan.largestTensor).toEqual({ name: 'prefill activation [16384 tokens, 3072]', bytes: 192 * MiB });
+    expect(plan.fits).toBe(false);
+    expect(plan.reasons).toEqual([
+      'the prefill activation [16384 tokens, 3072] takes 192.0 MiB, more than one storage binding holds on this adapter (128.0 MiB); lower grpo.generationRows, the batch, rollouts or sequence length',
+    ]);
 
-    // grpo.generationRows: the same step's rollouts generated 4 at a time need a quarter of the cache.
-    const chunked = planMemory(modelConfig('0.6b'), { ...grpo(4), generationRows: 4 }, adapter);
-    expect(chunked.items.find((i) => i.name === 'KV cache')!.bytes).toBe(kv.bytes / 4);
+    // grpo.generationRows: the same step's rollouts generated 8 at a time halve the cache and the prefill, and fit.
+    const chunked = planMemory(modelConfig('0.6b'), grpo(4, 8), adapter);
+    expect(bytesOf(chunked, 'KV cache')).toBe(bytesOf(plan, 'KV cache') / 2);
+    expect(chunked.largestTensor).toEqual({ name: 'prefill activation [8192 tokens, 3072]', bytes: 96 * MiB });
+    expect(chunked.fits).toBe(true);
 
-    const twice = planMemory(modelConfig('0.6b'), grpo(8), adapter);
-    expect(twice.fits).toBe(false);
-    expect(twice.reasons[0]).toBe(
-      'the KV cache of one layer (32 seqs x 2048 positions) takes 256.0 MiB, more than one storage binding holds on this adapter (128.0 MiB); lower grpo.generationRows, the batch, rollouts or sequence length',
-    );
+    // 8 at a time with twice the rollouts: the same generation phase as before.
+    const twice = planMemory(modelConfig('0.6b'), grpo(8, 8), adapter);
+    expect(twice.generationBytes).toBe(chunked.generationBytes);
+    expect(twice.fits).toBe(true);
+    const allAtOnce = planMemory(modelConfig('0.6b'), grpo(8), adapter);
+    expect(allAtOnce.reasons[0]).toMatch(/^the prefill activation \[32768 tokens, 3072\] takes 384\.0 MiB/);
   });
 
   it('the 0.6B workstation config fits 24 GB in both stages; unknown device memory is a note', () => {

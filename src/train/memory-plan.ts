@@ -163,21 +163,28 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
   add('RoPE table', 'persistent', alloc(ropeBytes), `${model.maxPositionEmbeddings} positions x ${D} x 4 B`);
 
   const candidates: { name: string; bytes: number }[] = [{ name: 'RoPE table', bytes: ropeBytes }];
+  const perLayer = layerActivationFloats(model);
+  const keptFloats = perLayer.reduce((a, b) => a + b, 0);
+  const widest = Math.max(I, Hq * D, H);
   if (grpo) {
     const G = train.generationRows ?? train.batchRows * train.rollouts;
     const perLayerTensor = G * train.seqLen * Hkv * D * 4;
     add('KV cache', 'generation', 2 * L * alloc(perLayerTensor), `2 x ${L} layers x ${G} seqs x ${train.seqLen} positions x ${Hkv * D} x 4 B`);
     const rows = Math.max(1, Math.min(G, Math.floor(adapter.maxStorageBindingBytes / (V * 4))));
     add('sampling logits', 'generation', alloc(rows * V * 4), `${rows} rows x ${V} vocab x 4 B`);
+    // Prefill runs the G prompts through one layer at a time (kv-session.ts frees a layer's
+    // tensors before the next): one layer's activations for every prompt token.
+    const promptTokens = G * (train.seqLen - train.maxNewTokens);
+    add('prefill working set (one layer)', 'generation', perLayer.reduce((a, f) => a + alloc(promptTokens * f * 4), 0),
+      `${G} seqs x ${train.seqLen - train.maxNewTokens} prompt tokens x ${keptFloats} floats, as allocated`);
     candidates.push({ name: `KV cache of one layer (${G} seqs x ${train.seqLen} positions)`, bytes: perLayerTensor });
+    candidates.push({ name: `prefill activation [${promptTokens} tokens, ${widest}]`, bytes: promptTokens * widest * 4 });
   }
 
   const N = train.microBatchRows * train.seqLen;
-  const perLayer = layerActivationFloats(model);
   const layerBytes = perLayer.reduce((a, f) => a + alloc(N * f * 4), 0);
   // After the layers: final residual xOut and norm output hF [N, H]; rstdF, logprobs, lse, entropy [N]; ids, positions, targets [N] i32.
   const tailBytes = 2 * alloc(N * H * 4) + 7 * alloc(N * 4);
-  const keptFloats = perLayer.reduce((a, b) => a + b, 0);
   add('activations kept by forward', 'training', L * layerBytes + tailBytes, `${N} tokens x (${L} layers x ${keptFloats} + ${2 * H + 7}) floats, as allocated`);
   // dx, dH, dNormed [N, H] live through the whole backward, plus one layer's temporaries at a time.
   const layerTemps = Math.max(3 * alloc(N * I * 4), 2 * alloc(N * Hq * D * 4) + 3 * alloc(N * Hkv * D * 4));
@@ -186,7 +193,7 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
     const chunk = lmHeadChunkTokens(adapter.maxStorageBindingBytes, V, N);
     add('LM head logits chunk', 'training', alloc(chunk * V * 4), `${chunk} tokens x ${V} vocab x 4 B`);
   }
-  candidates.push({ name: `activation [${N} tokens, ${Math.max(I, Hq * D, H)}]`, bytes: N * Math.max(I, Hq * D, H) * 4 });
+  candidates.push({ name: `activation [${N} tokens, ${widest}]`, bytes: N * widest * 4 });
 
   const persistentBytes = sumPhase(items, 'persistent');
   const generationBytes = sumPhase(items, 'generation');
@@ -225,7 +232,7 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
     }
     if (persistentBytes + generationBytes > device) {
       reasons.push(
-        `generation needs ${formatBytes(generationBytes)} (KV cache for ${train.generationRows ?? train.batchRows * train.rollouts} sequences x ${train.seqLen} positions); ` +
+        `generation needs ${formatBytes(generationBytes)} (KV cache and prefill for ${train.generationRows ?? train.batchRows * train.rollouts} sequences x ${train.seqLen} positions); ` +
           `with ${formatBytes(persistentBytes)} of persistent state that is ${formatBytes(persistentBytes + generationBytes)} > ${formatBytes(device)}: ` +
           'lower grpo.generationRows (rollouts generated together), grpo.batchPairs, grpo.rollouts or grpo.maxNewTokens',
       );
