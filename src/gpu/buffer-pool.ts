@@ -63,4 +63,9 @@ export class BufferPool {
   get liveBytes(): number {
     return this.live;
   }
+
+  /** Bytes held in released buffers, kept for reuse until trim. */
+  get pooledBytes(): number {
+    return this.pooled;
+  }
 }

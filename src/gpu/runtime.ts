@@ -276,6 +276,17 @@ export class Runtime {
     this.arenaUsed = 0;
   }
 
+  /**
+   * Frees the pool's unused buffers, after submitting the recorded work that may still read them
+   * (work already submitted keeps its buffers until it completes). For a change of phase whose
+   * tensors come in other sizes, e.g. GRPO's generation (KV cache) and update (activations): without
+   * it each phase's freed buffers stay held and the two phases take memory at once.
+   */
+  trimPool(): void {
+    this.submit();
+    this.pool.trim();
+  }
+
   /** Submits and waits until the GPU is idle. */
   async sync(): Promise<void> {
     this.submit();

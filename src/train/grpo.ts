@@ -113,6 +113,9 @@ export async function grpoStep(ctx: GrpoContext, pairs: readonly PreferencePair[
       streamIds: part.map((_, i) => s + i),
     }));
   }
+  // The KV caches are free now; the update's activations come in other sizes (memory-plan.ts
+  // counts generation and update as phases that do not overlap).
+  model.rt.trimPool();
   const t1 = performance.now();
 
   // 2. Rewards per pair (grouped by pair, never by position), advantages per row group.
@@ -155,6 +158,7 @@ export async function grpoStep(ctx: GrpoContext, pairs: readonly PreferencePair[
   const trained = rollouts.filter((r) => !skipped.has(r));
   const uniformShares = uniformGroupShares(groupRewards);
   const train = trained.length > 0 ? await updatePolicy(ctx, trained, c) : NO_UPDATE;
+  model.rt.trimPool(); // likewise the update's activations before the next step's generation
   const t2 = performance.now();
   const nRollouts = rollouts.length;
   return {

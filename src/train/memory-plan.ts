@@ -4,8 +4,8 @@
 //
 // Phases: persistent state (weights, gradients, AdamW moments, reference
 // model) lives all run; the generation phase (KV cache) and the training phase
-// (activations of one micro-batch) do not overlap, assuming the trainer trims
-// the buffer pool between them (BufferPool.trim). Peak = persistent + the
+// (activations of one micro-batch) do not overlap: the GRPO step frees the
+// pool's buffers between them (Runtime.trimPool). Peak = persistent + the
 // larger of the two.
 import { qwen3WeightShapes, type Qwen3Config } from '../io/hf-model.js';
 import { sizeClass } from '../gpu/buffer-pool.js';

@@ -81,6 +81,7 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
     for (let si = startIndex; si < stageOrder.length && !stopped; si++) {
       const stage = stageOrder[si]!;
       const resumeState = resumeFrom && si === startIndex ? resumeFrom : null;
+      rt.trimPool(); // the previous stage's freed buffers (SFT activations) are not this stage's sizes
       const hyper = stage === 'sft' ? cfg.sft : cfg.grpo;
       const opt = new AdamW(rt, modelCfg, { lr: hyper.lr, beta1: hyper.betas[0], beta2: hyper.betas[1], eps: hyper.eps, weightDecay: hyper.weightDecay, maxGradNorm: hyper.gradClip });
       if (resumeState?.optimizer) {
