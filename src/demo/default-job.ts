@@ -9,6 +9,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { Runtime } from '../gpu/runtime.js';
+import { writeTextFileAtomicSync } from '../io/atomic.js';
 import { Qwen3 } from '../model/qwen3.js';
 import { initRandomWeights } from '../model/weights.js';
 import type { Tokenizer } from '../tokenizer/index.js';
@@ -131,7 +132,7 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
   const table = formatResultsTable(rows, nSeeds);
   process.stdout.write(`\n${table}\n\nwall time ${(seconds / 60).toFixed(1)} min on ${rt.gpu.name}\n`);
   mkdirSync(root, { recursive: true });
-  writeFileSync(join(root, 'results.json'), JSON.stringify({ seconds, adapter: rt.gpu.name, scale, rows }, null, 2) + '\n');
+  writeTextFileAtomicSync(join(root, 'results.json'), JSON.stringify({ seconds, adapter: rt.gpu.name, scale, rows }, null, 2) + '\n');
   const report = await writeHtmlReport(root, curves, {
     title: 'PaTaRM default job: synthetic preference pairs',
     configSummary: `${table}\n\nwall time ${(seconds / 60).toFixed(1)} min on ${rt.gpu.name}`,
