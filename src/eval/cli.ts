@@ -19,8 +19,10 @@ import { writeResultsHtml } from './report-html.js';
 import { buildResults, writeResultsJson, type DecodingOptions, type EvalConfig, type EvalRunSummary, type JudgmentsFileSummary } from './results.js';
 import { scoreEvaluation } from './score.js';
 
-/** Builds the judge for a model folder (the GPU judge in eval.js, a fake in tests). */
-/** Loads the judge of --model; `generation` sizes how many sequences it decodes together. */
+/**
+ * Builds the judge for a model folder (the GPU judge in eval.js, a fake in tests); `generation`
+ * sizes how many sequences it decodes together.
+ */
 export type MakeJudge = (modelDir: string, decoding: DecodingOptions, generation: { kvBudgetBytes: number }) => Promise<JudgeFn>;
 
 export interface EvalCliIo {
