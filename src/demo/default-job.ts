@@ -22,7 +22,7 @@ import type { MetricsRow } from '../train/metrics.js';
 import { CHARACTER_KINDS, checkResponse, type SynthPair } from '../synth/tasks.js';
 import { flipLabels, writeDemoData } from './data.js';
 import { evaluateHeldOut, type HeldOutScores } from './evaluate.js';
-import { BASELINE_MODEL, formatResultsTable, UNTRAINED_MODEL, type ResultRow } from './results-table.js';
+import { BASELINE_MODEL, formatResultsTable, points, UNTRAINED_MODEL, type ResultRow } from './results-table.js';
 
 export interface DefaultJobOptions {
   study?: boolean;
@@ -86,8 +86,8 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
       say(`[seed ${seed}] held-out evaluation of ${model}: ${data.test.length} pairs, greedy, vote@${scale.votingK} and pairwise`);
       const started = performance.now();
       const scores = await evaluateHeldOut(judge, tokenizer, data.test, template, evalOpts);
-      say(`[seed ${seed}] ${model}: pointwise ${pct(scores.pointwise)}%, vote@${scale.votingK} ${pct(scores.voting)}%, ` +
-        `pairwise ${pct(scores.pairwise)}% (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+      say(`[seed ${seed}] ${model}: pointwise ${points(scores.pointwise)}%, vote@${scale.votingK} ${points(scores.voting)}%, ` +
+        `pairwise ${points(scores.pairwise)}% (${((performance.now() - started) / 1000).toFixed(0)} s)`);
       rows.push(row(seed, model, scores));
     };
 
@@ -153,8 +153,6 @@ function variantLabel(v: Variant): string {
 function row(seed: number, model: string, s: HeldOutScores): ResultRow {
   return { seed, model, ...s };
 }
-
-const pct = (x: number) => (100 * x).toFixed(1);
 
 /** The settings every default-job run shares; stage settings are added per run. */
 function baseConfig(seed: number, rubricsFile: string): Record<string, unknown> {

@@ -19,7 +19,7 @@ function pct(x: number): string {
 }
 
 /** A fraction as percentage points with one decimal. */
-function points(x: number): string {
+export function points(x: number): string {
   return (100 * x).toFixed(1);
 }
 

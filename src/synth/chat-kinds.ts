@@ -6,7 +6,7 @@
  * names, spelt out letter by letter twice in the teacher's comparison line, pushed judgments past
  * 30 tokens.)
  */
-import { defineKind, otherLetters, pick, type SynthKind } from './kind.js';
+import { caseSlipOverOtherLetter, defineKind, otherLetters, pick, type SynthKind } from './kind.js';
 import { LETTERS, OPPOSITES, WORDS } from './vocabulary.js';
 
 type Direction = 'after' | 'before';
@@ -117,7 +117,7 @@ function letterOfWordKind(edge: Edge): SynthKind {
     },
     expected: ({ noun }) => letterAt(noun),
     nearMisses: ({ noun }) => [...otherLetters(noun, letterAt(noun)), letterAt(noun).toUpperCase()],
-    partialPair: ({ noun }, random) => ({ better: letterAt(noun).toUpperCase(), worse: pick(random, otherLetters(noun, letterAt(noun))) }),
+    partialPair: ({ noun }, random) => caseSlipOverOtherLetter(noun, letterAt(noun), random),
   });
 }
 

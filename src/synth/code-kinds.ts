@@ -4,7 +4,7 @@
  * off-by-one slips of such programs: two neighbouring characters swapped, a character lost, the
  * input returned unchanged, only the first letter transformed, the neighbouring index.
  */
-import { defineKind, otherLetters, pick, type Random, type SynthKind } from './kind.js';
+import { caseSlipOverOtherLetter, defineKind, pick, type Random, type SynthKind } from './kind.js';
 import { WORDS } from './vocabulary.js';
 
 interface Word {
@@ -96,7 +96,7 @@ const charAtKind: SynthKind = defineKind<{ word: string; index: number }>({
     const neighbours = index === -1 ? [at(-2), at(0)] : [at(index + 1), index > 0 ? at(index - 1) : at(-1)];
     return [...neighbours.filter((c): c is string => c !== undefined && c !== word.at(index)), word.at(index)!.toUpperCase()];
   },
-  partialPair: ({ word, index }, random) => ({ better: word.at(index)!.toUpperCase(), worse: pick(random, otherLetters(word, word.at(index)!)) }),
+  partialPair: ({ word, index }, random) => caseSlipOverOtherLetter(word, word.at(index)!, random),
 });
 
 export const CODE_KINDS: readonly SynthKind[] = [...WORD_TRANSFORM_KINDS, charAtKind];

@@ -76,6 +76,11 @@ export function otherLetters(word: string, letter: string): string[] {
   return [...new Set([...word])].filter((c) => c !== letter);
 }
 
+/** A partial pair for a one-letter answer read off `word`: the letter in upper case over another letter of the word. */
+export function caseSlipOverOtherLetter(word: string, letter: string, random: Random): { better: string; worse: string } {
+  return { better: letter.toUpperCase(), worse: pick(random, otherLetters(word, letter)) };
+}
+
 export function normaliseResponse(response: string): string {
   return response.trim().replace(/\s+/g, ' ');
 }
