@@ -11,6 +11,8 @@ import type { Runtime } from '../../src/gpu/runtime.js';
 export interface MachineInfo {
   adapter: string;
   isCpuAdapter: boolean;
+  /** The JS thread's nice value (19 on CPU adapters unless PATARM_HOST_PRIORITY=keep: src/gpu/host-priority.ts). */
+  hostThreadNice: number;
   os: string;
   cpuModel: string;
   cpuCount: number;
@@ -24,6 +26,7 @@ export function machineInfo(rt: Runtime): MachineInfo {
   return {
     adapter: rt.gpu.name,
     isCpuAdapter: rt.gpu.isCpuAdapter,
+    hostThreadNice: rt.gpu.hostThreadNice,
     os: `${os.platform()} ${os.release()}`,
     cpuModel: cpus[0]?.model.trim() ?? 'unknown',
     cpuCount: cpus.length,

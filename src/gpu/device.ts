@@ -2,7 +2,9 @@
 // alive for the whole process: if it is garbage-collected while a device is in
 // use, Dawn segfaults or deadlocks (see docs: webgpu.md). It lives in a module
 // variable for that reason.
+import { getPriority } from 'node:os';
 import { create, globals } from 'webgpu';
+import { lowerHostThreadPriority, shouldLowerHostPriority } from './host-priority.js';
 
 const gpuRoots: GPU[] = []; // never released: see above
 
@@ -31,6 +33,8 @@ export interface GpuInfo {
   uniformOffsetAlign: number;
   maxWorkgroupsPerDim: number;
   maxWorkgroupInvocations: number;
+  /** The JS thread's nice value after opening the device (lowered on CPU adapters: host-priority.ts). */
+  hostThreadNice: number;
   /** Smallest subgroup size the adapter reports, or 0 when unknown. */
   subgroupMinSize: number;
   hasTimestamps: boolean;
@@ -109,6 +113,9 @@ async function openGpu(): Promise<GpuInfo> {
   const info = adapter.info;
   const name = [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(' / ') || 'unknown adapter';
   const subgroupMinSize = (info as unknown as { subgroupMinSize?: number }).subgroupMinSize ?? 0;
+  const isCpuAdapter = /llvmpipe|lavapipe|swiftshader/i.test(name);
+  // After requestDevice, so the adapter's worker threads already exist and keep their priority.
+  const hostThreadNice = shouldLowerHostPriority(isCpuAdapter, process.platform, process.env) ? lowerHostThreadPriority() : getPriority(0);
   return {
     adapter,
     device,
@@ -122,6 +129,7 @@ async function openGpu(): Promise<GpuInfo> {
     maxWorkgroupInvocations: device.limits.maxComputeInvocationsPerWorkgroup,
     subgroupMinSize,
     hasTimestamps: features.includes('timestamp-query'),
-    isCpuAdapter: /llvmpipe|lavapipe|swiftshader/i.test(name),
+    isCpuAdapter,
+    hostThreadNice,
   };
 }
