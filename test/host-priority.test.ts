@@ -31,7 +31,7 @@ describe('host thread priority', () => {
     const lowered = shouldLowerHostPriority(gpu.isCpuAdapter, process.platform, process.env);
     expect(gpu.hostThreadNice).toBe(lowered ? HOST_THREAD_NICE : before);
     expect(getPriority(0)).toBe(gpu.hostThreadNice);
-    if (process.platform === 'linux') {
+    if (lowered) {
       // The threads opening the device started (a CPU adapter's workers) keep the process's priority:
       // lowering theirs too would leave the spin and the work on equal terms again. (Threads started
       // later, e.g. Mesa's shader disk-cache writer, inherit the JS thread's.)
