@@ -2,6 +2,7 @@
 // allows (plain arithmetic on the model's sizes, no GPU needed).
 import type { Qwen3Config } from '../io/hf-model.js';
 import { kvCacheBytesPerTensor } from '../model/kv-session.js';
+import { widestActivationFloats } from '../train/memory-plan.js';
 
 /** Most sequences decoded together; the binding limit and the KV budget usually bind first. */
 export const GENERATION_BATCH = 256;
@@ -30,7 +31,7 @@ export interface GenerationChunkLimits {
  */
 export function generationChunks(promptLengths: readonly number[], cfg: Qwen3Config, o: GenerationChunkLimits): number[] {
   const kvDim = cfg.numKvHeads * cfg.headDim;
-  const activationWidth = Math.max(cfg.intermediateSize, cfg.numHeads * cfg.headDim, cfg.hiddenSize);
+  const activationWidth = widestActivationFloats(cfg);
   const fits = (rows: number, longestPrompt: number) => {
     const positions = Math.min(cfg.maxPositionEmbeddings, longestPrompt + o.maxNewTokens);
     const layerCache = kvCacheBytesPerTensor(rows, positions, kvDim);

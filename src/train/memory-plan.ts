@@ -108,6 +108,11 @@ export function layerActivationFloats(cfg: Qwen3Config): number[] {
   ];
 }
 
+/** Floats per token of the widest activation a layer allocates (MLP gate/up, attention, residual). */
+export function widestActivationFloats(cfg: Qwen3Config): number {
+  return Math.max(cfg.intermediateSize, cfg.numHeads * cfg.headDim, cfg.hiddenSize);
+}
+
 /**
  * Bytes the buffer pool really takes for a tensor: it rounds up to a size
  * class (a power of two up to 64 MiB, e.g. [2048, 3072] f32 = 24 MiB takes
@@ -165,7 +170,7 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
   const candidates: { name: string; bytes: number }[] = [{ name: 'RoPE table', bytes: ropeBytes }];
   const perLayer = layerActivationFloats(model);
   const keptFloats = perLayer.reduce((a, b) => a + b, 0);
-  const widest = Math.max(I, Hq * D, H);
+  const widest = widestActivationFloats(model);
   if (grpo) {
     const G = train.generationRows ?? train.batchRows * train.rollouts;
     const perLayerTensor = G * train.seqLen * Hkv * D * 4;
