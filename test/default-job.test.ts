@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { DEMO_SCALES, runDefaultJob } from '../src/demo/default-job.js';
-import { loadTrainConfig } from '../src/train/config.js';
+import { defaultTrainConfig, loadTrainConfig } from '../src/train/config.js';
 import type { ResultRow } from '../src/demo/results-table.js';
 
 const root = mkdtempSync(join(tmpdir(), 'default-job-'));
@@ -39,6 +39,10 @@ describe('default job (smoke scale)', () => {
     const grpo = loadTrainConfig(join(out, 'seed-0', 'grpo-graded.yaml'), []).grpo;
     const want = DEMO_SCALES.smoke.grpo;
     expect([grpo.klCoef, grpo.lr, grpo.steps, grpo.rollouts]).toEqual([want.klCoef, want.lr, want.steps, want.rollouts]);
+    // Likewise SFT's weight decay, which is not the config default (0.01).
+    const sft = loadTrainConfig(join(out, 'seed-0', 'sft.yaml'), []).sft;
+    expect([sft.weightDecay, sft.lr, sft.epochs]).toEqual([DEMO_SCALES.smoke.sft.weightDecay, DEMO_SCALES.smoke.sft.lr, DEMO_SCALES.smoke.sft.epochs]);
+    expect(sft.weightDecay).not.toBe(defaultTrainConfig().sft.weightDecay);
   }, 600_000);
 
   it('gives the same results for the same seed, and says each evaluation\'s scores as it ends', async () => {
