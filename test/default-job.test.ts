@@ -5,9 +5,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { DEMO_SCALES, runDefaultJob } from '../src/demo/default-job.js';
+import { DEMO_SCALES, PER_PAIR_FILE, runDefaultJob } from '../src/demo/default-job.js';
 import { defaultTrainConfig, loadTrainConfig } from '../src/train/config.js';
 import type { ResultRow } from '../src/demo/results-table.js';
+import { pairedClusterBootstrap } from '../src/eval/bootstrap.js';
 
 const root = mkdtempSync(join(tmpdir(), 'default-job-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -29,8 +30,23 @@ describe('default job (smoke scale)', () => {
     }
     // Pointwise by pair type: the default data has no partial pairs, so its one group is all pairs.
     for (const r of first) expect(r.pointwiseByGroup).toEqual({ 'chosen right': r.pointwise });
+    // Each pair's credit, in test-file order, averages to the row's pointwise accuracy.
+    const testPairs = readFileSync(join(out, 'seed-0', 'data', 'test.jsonl'), 'utf8').trim().split('\n');
+    for (const r of first) {
+      expect(r.pointwisePerPair).toHaveLength(testPairs.length);
+      expect(r.pointwisePerPair!.reduce((a, b) => a + b, 0) / testPairs.length).toBeCloseTo(r.pointwise, 12);
+    }
     const saved = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
-    expect(saved.rows).toEqual(JSON.parse(JSON.stringify(first)));
+    expect(saved.rows).toEqual(JSON.parse(JSON.stringify(first.map(({ pointwisePerPair: _, ...r }) => r))));
+    const perPair = readFileSync(join(out, PER_PAIR_FILE), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(perPair).toEqual(first.map((r) => ({ seed: 0, model: r.model, pairs: join('seed-0', 'data', 'test.jsonl'), pointwise: r.pointwisePerPair })));
+    // The change over SFT only comes with its bootstrap interval over the test prompts.
+    expect(saved.changes.map((c: { model: string }) => c.model)).toEqual(['SFT + GRPO (graded f)']);
+    // Clusters are the test pairs' prompts, SFT only is the baseline.
+    const prompts = testPairs.map((l) => JSON.parse(l).prompt as string);
+    const [, sftRow, grpoRow] = first;
+    expect(saved.changes[0].ci).toEqual(pairedClusterBootstrap([{ clusters: prompts, baseline: sftRow!.pointwisePerPair!, system: grpoRow!.pointwisePerPair! }]));
+    expect(saved.changes[0].ci.estimate).toBeCloseTo(grpoRow!.pointwise - sftRow!.pointwise, 12);
     expect(saved.seconds).toBeGreaterThan(0);
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('<svg');
     // Each stage kept its config and a final checkpoint under its seed folder.

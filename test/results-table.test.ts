@@ -1,7 +1,8 @@
 // The default job's results table: means, spreads and the seed-by-seed change over SFT only
 // that the acceptance of the default job is judged by.
 import { describe, expect, it } from 'vitest';
-import { changesOverBaseline, formatResultsTable, summarise, type ResultRow } from '../src/demo/results-table.js';
+import { baselineTestSd, changesOverBaseline, formatResultsTable, summarise, type ResultRow } from '../src/demo/results-table.js';
+import { pairedClusterBootstrap } from '../src/eval/bootstrap.js';
 
 function row(seed: number, model: string, pointwise: number, voting = 0.5): ResultRow {
   return { seed, model, pairs: 200, pointwise, pointwiseTiesHalf: pointwise + 0.01, formatErrorRate: 0, voting, votingK: 8, pairwise: 0.5, pairwiseFormatErrorRate: 1 };
@@ -60,5 +61,46 @@ describe('results table', () => {
     // One group is the whole test set again: nothing to add.
     const oneGroup = rows.map((r) => ({ ...r, pointwiseByGroup: { 'chosen right': r.pointwise } }));
     expect(formatResultsTable(oneGroup, 3)).not.toContain('by pair type');
+  });
+
+  describe('with each pair\'s credit and the test prompts', () => {
+    // Four pairs per seed on two prompts (a, a, b, b). GRPO wins one more pair of prompt b on seed 0.
+    const prompts = new Map([0, 1, 2].map((seed) => [seed, ['a', 'a', 'b', 'b']]));
+    const credits: Record<string, number[][]> = {
+      'SFT only': [[1, 1, 1, 0], [1, 1, 1, 1], [1, 0, 1, 0]],
+      'SFT + GRPO (graded f)': [[1, 1, 1, 1], [1, 1, 1, 1], [1, 0, 1, 0]],
+    };
+    const withCredits = rows.map((r) => {
+      const c = credits[r.model]?.[r.seed];
+      return c ? { ...r, pairs: 4, pointwise: c.reduce((a, b) => a + b, 0) / 4, pointwisePerPair: c } : r;
+    });
+
+    it('gives each change a paired bootstrap interval over the prompts, seed by seed', () => {
+      const [graded] = changesOverBaseline(withCredits, prompts);
+      expect(graded!.meanChange).toBeCloseTo(0.25 / 3, 12);
+      expect(graded!.ci).toEqual(pairedClusterBootstrap([0, 1, 2].map((seed) => ({
+        clusters: prompts.get(seed)!, baseline: credits['SFT only']![seed]!, system: credits['SFT + GRPO (graded f)']![seed]!,
+      }))));
+      // Seed 0 resamples to 0, 1/4 or 1/2 (prompt b drawn 0, 1 or 2 times); seeds 1 and 2 never change.
+      expect(formatResultsTable(withCredits, 3, prompts)).toMatch(/\+25\.0, \+0\.0, \+0\.0; mean \+8\.3 \(CI \+0\.0\.\.\+16\.7\) vs seed spread 50\.0 \(SFT only\) \/ 50\.0/);
+      expect(changesOverBaseline(rows, prompts)[0]!.ci).toBeUndefined(); // no per-pair credits
+      expect(changesOverBaseline(withCredits)[0]!.ci).toBeUndefined(); // no prompts
+    });
+
+    it('prints the interval for one seed too, and how much the prompts alone move SFT only', () => {
+      const seed0 = withCredits.filter((r) => r.seed === 0);
+      const table = formatResultsTable(seed0, 1, prompts);
+      expect(table).toMatch(/change over SFT only \(points; 95% CI over the test prompts\):\n {2}SFT \+ GRPO \(graded f\)\s+\+25\.0 \(CI \+0\.0\.\.\+50\.0\)\n/);
+      // SFT only on seed 0 resamples to 1, 3/4 or 1/2 with weights 1/4, 1/2, 1/4: s.d. sqrt(1/32); seeds 1 and 2: 0.
+      expect(baselineTestSd(seed0, prompts)).toBeCloseTo(Math.sqrt(1 / 32), 2);
+      expect(baselineTestSd(withCredits, prompts)).toBeCloseTo(Math.sqrt(1 / 32) / 3, 2);
+      expect(table).toMatch(/on one seed by s\.d\. 17\.\d points/);
+      expect(formatResultsTable(rows.filter((r) => r.seed === 0), 1)).not.toContain('change over');
+    });
+
+    it('says which seed and row disagree when the prompts do not match the credits', () => {
+      const short = new Map([0, 1, 2].map((seed) => [seed, ['a', 'a', 'b']]));
+      expect(() => changesOverBaseline(withCredits, short)).toThrow(/seed 0 has 3 test prompts but SFT \+ GRPO \(graded f\) has 4 per-pair credits/);
+    });
   });
 });

@@ -22,7 +22,7 @@ import type { MetricsRow } from '../train/metrics.js';
 import { CHARACTER_KINDS, checkResponse, type SynthPair } from '../synth/tasks.js';
 import { flipLabels, writeDemoData } from './data.js';
 import { evaluateHeldOut, type HeldOutScores } from './evaluate.js';
-import { BASELINE_MODEL, formatResultsTable, points, UNTRAINED_MODEL, type ResultRow } from './results-table.js';
+import { BASELINE_MODEL, changesOverBaseline, formatResultsTable, points, UNTRAINED_MODEL, type ResultRow } from './results-table.js';
 
 export interface DefaultJobOptions {
   study?: boolean;
@@ -68,6 +68,9 @@ export const DEMO_SCALES = {
 
 type Variant = 'graded' | 'constant' | 'noisy';
 
+/** Beside results.json: one line per (seed, model) with each test pair's pointwise credit. */
+export const PER_PAIR_FILE = 'pointwise-per-pair.jsonl';
+
 export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRow[]> {
   const t0 = performance.now();
   const scale = DEMO_SCALES[o.scale ?? 'default'];
@@ -78,11 +81,13 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
   const say = (s: string) => { if (!o.quiet) process.stderr.write(s + '\n'); };
   say(`default job: PaTaRM on synthetic preference pairs, ${nSeeds} seed(s), adapter ${rt.gpu.name}`);
   const rows: ResultRow[] = [];
+  const testPrompts = new Map<number, string[]>(); // the clusters of the results' bootstrap intervals
   const curves: MetricsRow[] = [];
   for (let seed = 0; seed < nSeeds; seed++) {
     const dir = join(root, `seed-${seed}`);
     rmSync(dir, { recursive: true, force: true }); // the default job's own output, regenerated on every run
     const data = writeDemoData(join(dir, 'data'), { seed, ...scale.data });
+    testPrompts.set(seed, data.test.map((p) => p.prompt));
     const base = baseConfig(seed, data.rubricsFile);
     const evalOpts = { seed, maxNewTokens: scale.grpo.maxNewTokens, pairwise: true, votingK: scale.votingK, groupOf: pairType };
     // Each evaluation takes a minute or more on a CPU adapter: say what runs, then what it scored.
@@ -133,10 +138,14 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
     }
   }
   const seconds = (performance.now() - t0) / 1000;
-  const table = formatResultsTable(rows, nSeeds);
+  const table = formatResultsTable(rows, nSeeds, testPrompts);
   process.stdout.write(`\n${table}\n\nwall time ${(seconds / 60).toFixed(1)} min on ${rt.gpu.name}\n`);
   mkdirSync(root, { recursive: true });
-  writeTextFileAtomicSync(join(root, 'results.json'), JSON.stringify({ seconds, adapter: rt.gpu.name, scale, rows }, null, 2) + '\n');
+  // results.json stays readable; each row's per-pair credits go one line per row beside it, for
+  // anyone who wants to compare judges pair by pair (the pairs are the seed's data/test.jsonl).
+  const summaryRows = rows.map(({ pointwisePerPair: _, ...r }) => r);
+  writeTextFileAtomicSync(join(root, 'results.json'), JSON.stringify({ seconds, adapter: rt.gpu.name, scale, rows: summaryRows, changes: changesOverBaseline(rows, testPrompts) }, null, 2) + '\n');
+  writeTextFileAtomicSync(join(root, PER_PAIR_FILE), rows.map((r) => JSON.stringify({ seed: r.seed, model: r.model, pairs: join(`seed-${r.seed}`, 'data', 'test.jsonl'), pointwise: r.pointwisePerPair }) + '\n').join(''));
   const report = await writeHtmlReport(root, curves, {
     title: 'PaTaRM default job: synthetic preference pairs',
     configSummary: `${table}\n\nwall time ${(seconds / 60).toFixed(1)} min on ${rt.gpu.name}`,

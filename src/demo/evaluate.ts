@@ -24,6 +24,8 @@ export interface HeldOutScores {
   pairwiseFormatErrorRate: number;
   /** Pointwise accuracy of each group of pairs, when the caller names groups (e.g. partial pairs apart). */
   pointwiseByGroup?: Record<string, number>;
+  /** Each pair's pointwise credit (1 right, 0 wrong or tied), in the order of the pairs; absent on a mean over seeds. */
+  pointwisePerPair?: number[];
 }
 
 export async function evaluateHeldOut<P extends PreferencePair>(
@@ -85,6 +87,7 @@ export async function evaluateHeldOut<P extends PreferencePair>(
     pairwise,
     pairwiseFormatErrorRate: pairwiseErrors,
     ...(pointwiseByGroup && { pointwiseByGroup }),
+    pointwisePerPair: greedyCredits.map((c) => c.tiesWrong),
   };
 }
 

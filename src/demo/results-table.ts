@@ -1,7 +1,9 @@
 // The default job's results in the layout of the paper's Table 14: one row per
 // training recipe, held-out accuracy as mean (and spread over seeds), then, with
 // several seeds, each GRPO recipe's change over SFT only seed by seed: a gain is
-// only worth reporting when it is larger than what changing the seed does.
+// only worth reporting when it is larger than what changing the seed does. Given the test
+// prompts, each change also gets a confidence interval from a paired bootstrap over the prompts.
+import { pairedClusterBootstrap, type BootstrapInterval } from '../eval/bootstrap.js';
 import type { HeldOutScores } from './evaluate.js';
 
 export interface ResultRow extends HeldOutScores {
@@ -60,28 +62,61 @@ export interface SeedChange {
   baselineSpread: number;
   /** max - min of this recipe's pointwise accuracy over the seeds. */
   spread: number;
+  /** Interval of meanChange from a paired bootstrap over each seed's test prompts (when they are known). */
+  ci?: BootstrapInterval;
+}
+
+/** Each seed's test prompts, pair by pair: the clusters of the bootstrap. */
+export type TestPromptsBySeed = ReadonlyMap<number, readonly string[]>;
+
+/** Pointwise credits of a row as a bootstrap sample, when the row has them and the seed's prompts are known. */
+function creditSample(r: ResultRow, prompts: TestPromptsBySeed | undefined): readonly number[] | undefined {
+  const clusters = prompts?.get(r.seed);
+  if (!clusters || !r.pointwisePerPair) return undefined;
+  if (clusters.length !== r.pointwisePerPair.length) {
+    throw new Error(`results table: seed ${r.seed} has ${clusters.length} test prompts but ${r.model} has ${r.pointwisePerPair.length} per-pair credits`);
+  }
+  return r.pointwisePerPair;
 }
 
 /** Each non-baseline recipe's pointwise change over SFT only on the same seed. */
-export function changesOverBaseline(rows: readonly ResultRow[]): SeedChange[] {
-  const baseline = new Map(rows.filter((r) => r.model === BASELINE_MODEL).map((r) => [r.seed, r.pointwise]));
+export function changesOverBaseline(rows: readonly ResultRow[], prompts?: TestPromptsBySeed): SeedChange[] {
+  const baselineRows = new Map(rows.filter((r) => r.model === BASELINE_MODEL).map((r) => [r.seed, r]));
+  const baseline = new Map([...baselineRows].map(([seed, r]) => [seed, r.pointwise]));
   if (baseline.size === 0) return [];
   const range = (xs: number[]) => Math.max(...xs) - Math.min(...xs);
   const models = [...new Set(rows.map((r) => r.model))].filter((m) => m !== BASELINE_MODEL && m !== UNTRAINED_MODEL);
   return models.map((model) => {
     const mine = rows.filter((r) => r.model === model && baseline.has(r.seed));
     const perSeed = mine.map((r) => ({ seed: r.seed, change: r.pointwise - baseline.get(r.seed)! })).sort((a, b) => a.seed - b.seed);
+    const samples = mine.map((r) => {
+      const system = creditSample(r, prompts), base = creditSample(baselineRows.get(r.seed)!, prompts);
+      return system && base ? { clusters: prompts!.get(r.seed)!, baseline: base, system } : undefined;
+    });
     return {
       model,
       perSeed,
       meanChange: perSeed.reduce((s, c) => s + c.change, 0) / perSeed.length,
       baselineSpread: range([...baseline.values()]),
       spread: range(mine.map((r) => r.pointwise)),
+      ...(samples.length > 0 && samples.every((x) => x !== undefined) && { ci: pairedClusterBootstrap(samples) }),
     };
   }).filter((c) => c.perSeed.length > 0);
 }
 
-export function formatResultsTable(rows: readonly ResultRow[], seeds: number): string {
+/**
+ * How much test-prompt sampling alone moves SFT only's pointwise accuracy on one seed: the bootstrap
+ * standard deviation over its test prompts, averaged over the seeds (undefined without prompts).
+ */
+export function baselineTestSd(rows: readonly ResultRow[], prompts?: TestPromptsBySeed): number | undefined {
+  const sds = rows.filter((r) => r.model === BASELINE_MODEL).map((r) => {
+    const credits = creditSample(r, prompts);
+    return credits && pairedClusterBootstrap([{ clusters: prompts!.get(r.seed)!, baseline: credits.map(() => 0), system: credits }]).sd;
+  });
+  return sds.length > 0 && sds.every((x) => x !== undefined) ? sds.reduce((a, b) => a + b, 0) / sds.length : undefined;
+}
+
+export function formatResultsTable(rows: readonly ResultRow[], seeds: number, prompts?: TestPromptsBySeed): string {
   const k = rows[0]?.votingK ?? 0;
   const header = `Held-out accuracy (%) on ${rows[0]?.pairs ?? 0} synthetic pairs, mean over ${seeds} seed(s)` +
     (seeds > 1 ? ' [min..max of pointwise]' : '');
@@ -95,11 +130,20 @@ export function formatResultsTable(rows: readonly ResultRow[], seeds: number): s
     lines.push(`${s.model.padEnd(36)} ${pct(s.mean.pointwise).padStart(9)} ${pct(s.mean.pointwiseTiesHalf).padStart(9)} ${pct(s.mean.formatErrorRate).padStart(8)} ${pct(s.mean.voting).padStart(8)} ${pct(s.mean.pairwise).padStart(9)}${spread}`);
   }
   lines.push(...groupBlock(summarise(rows)));
-  if (seeds > 1) {
-    lines.push('', `Pointwise change over ${BASELINE_MODEL}, seed by seed (points):`);
-    for (const c of changesOverBaseline(rows)) {
+  const changes = changesOverBaseline(rows, prompts);
+  const withCi = changes.length > 0 && changes.every((c) => c.ci);
+  if (seeds > 1 || withCi) {
+    lines.push('', `Pointwise change over ${BASELINE_MODEL}${seeds > 1 ? ', seed by seed' : ''} (points${withCi ? '; 95% CI over the test prompts' : ''}):`);
+    for (const c of changes) {
+      const ci = c.ci ? ` (CI ${signedPoints(c.ci.lo)}..${signedPoints(c.ci.hi)})` : '';
+      if (seeds === 1) { lines.push(`  ${c.model.padEnd(34)} ${signedPoints(c.meanChange)}${ci}`); continue; }
       const each = c.perSeed.map((p) => signedPoints(p.change)).join(', ');
-      lines.push(`  ${c.model.padEnd(34)} ${each}; mean ${signedPoints(c.meanChange)} vs seed spread ${points(c.baselineSpread)} (${BASELINE_MODEL}) / ${points(c.spread)} (this recipe)`);
+      lines.push(`  ${c.model.padEnd(34)} ${each}; mean ${signedPoints(c.meanChange)}${ci} vs seed spread ${points(c.baselineSpread)} (${BASELINE_MODEL}) / ${points(c.spread)} (this recipe)`);
+    }
+    const sd = baselineTestSd(rows, prompts);
+    if (sd !== undefined) {
+      lines.push(`  CI: paired bootstrap over each seed's test prompts (a prompt's pairs drawn together). Drawing the`,
+        `  test prompts again alone moves ${BASELINE_MODEL}'s pointwise accuracy on one seed by s.d. ${points(sd)} points.`);
     }
   }
   lines.push('', 'Pointwise: one greedy judgment per response; correct iff score(chosen) > score(rejected); ties and',
