@@ -1,0 +1,45 @@
+// node tools/judge-errors.js --model DIR --pairs FILE [--rubrics FILE] [--json]
+// Judges synthetic preference pairs greedily (as the default job's pointwise evaluation does) and
+// says, for each lost pair, which step of which judgment went wrong first (src/demo/judge-errors.ts):
+// reading the prompt, reading the response, comparing, concluding. Reads; writes nothing.
+import { parseArgs } from 'node:util';
+import { loadPairs } from '../data/index.js';
+import { formatLostPairs, lostPairs } from '../demo/judge-errors.js';
+import { loadJudge } from '../eval/gpu-judge.js';
+import { Runtime } from '../gpu/runtime.js';
+import { loadRubricFile } from '../patarm/index.js';
+import { renderJudgePrompt } from '../train/prompts.js';
+
+const USAGE = 'usage: node tools/judge-errors.js --model DIR --pairs FILE [--rubrics FILE] [--json]';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { model: { type: 'string' }, pairs: { type: 'string' }, rubrics: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } },
+  });
+  if (values.help || !values.model || !values.pairs) {
+    process.stderr.write(USAGE + '\n');
+    process.exit(values.help ? 0 : 2);
+  }
+  const { pairs } = await loadPairs(values.pairs);
+  if (pairs.length === 0) throw new Error(`${values.pairs}: no preference pairs`);
+  const template = { chat: false, thinking: false, rubrics: values.rubrics ? loadRubricFile(values.rubrics) : undefined };
+  const rt = await Runtime.create();
+  const judge = await loadJudge(rt, values.model, { temperature: 0, topP: 1, maxNewTokens: 24, seed: 0 });
+  const texts = await judge(pairs.flatMap((p) => [p.chosen, p.rejected].map((response) => renderJudgePrompt({ ...p, response }, template))), { k: 1, seed: 0 });
+  const lost = lostPairs(pairs.map((p, i) => {
+    const prompt = p.prompt;
+    if (typeof prompt !== 'string') throw new Error(`${values.pairs}: pair ${p.id} has a chat prompt; the synthetic family's prompts are plain text`);
+    return {
+      prompt,
+      chosen: { prompt, response: p.chosen, judgment: texts[2 * i]![0]! },
+      rejected: { prompt, response: p.rejected, judgment: texts[2 * i + 1]![0]! },
+    };
+  }));
+  if (values.json) process.stdout.write(JSON.stringify({ model: values.model, pairs: pairs.length, lost }, null, 2) + '\n');
+  else process.stdout.write(`${values.model}\n${formatLostPairs(lost, pairs.length)}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`judge-errors: ${(err as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,95 @@
+// Why a judge loses the synthetic pairs it loses. Every step of a judgment on the synthetic family
+// is checkable: the comparison line must show the expected character, then the response's, then
+// `ok` exactly when the two agree, and the line's verdict must follow its items. So each wrong
+// judgment has a first wrong step, and that step names a skill: reading the prompt (the expected
+// character), reading the response, comparing two characters, or concluding. GRPO and SFT fix
+// different ones (README, "What this shows").
+import { parseJudgment } from '../patarm/index.js';
+import { checkResponse, comparePositions, readComparedPositions } from '../synth/index.js';
+
+export const ERROR_CAUSES = ['misread expected', 'misread response', 'compared wrong', 'verdict wrong', 'score only', 'garbled'] as const;
+/**
+ * The first wrong step of a judgment whose verdict or score is wrong. `score only`: every step and
+ * the verdict are right but the pair is still lost on the scores (a tie, say); `garbled`: the
+ * comparison line cannot be read back position by position, or the judgment does not parse.
+ */
+export type ErrorCause = (typeof ERROR_CAUSES)[number];
+
+export interface JudgedResponse {
+  prompt: string;
+  response: string;
+  judgment: string;
+}
+
+/** A judgment's verdict as the comparison line states it (`; correct` / `; wrong`), or null. */
+function statedVerdict(judgment: string): boolean | null {
+  const m = /;\s*(correct|wrong)\s*$/u.exec(judgment.split('\n', 1)[0]!);
+  return m ? m[1] === 'correct' : null;
+}
+
+/** The first wrong step of one judgment, or null when its steps and verdict are all right. */
+export function firstWrongStep(j: JudgedResponse): Exclude<ErrorCause, 'score only'> | null {
+  if (!parseJudgment(j.judgment, 'pointwise', { thinking: false }).ok) return 'garbled';
+  const check = checkResponse(j.prompt, j.response);
+  const truth = readComparedPositions(comparePositions(check.expected, check.got));
+  const said = readComparedPositions(j.judgment);
+  for (let k = 0; k < truth.length; k++) {
+    const t = truth[k]!, s = said[k];
+    if (!s) return 'garbled';
+    if (s.expected !== t.expected) return 'misread expected';
+    if (s.got !== t.got) return 'misread response';
+    if (s.said !== t.said) return 'compared wrong';
+  }
+  if (said.length !== truth.length) return 'garbled';
+  const verdict = statedVerdict(j.judgment);
+  if (verdict === null) return 'garbled';
+  return verdict === check.correct ? null : 'verdict wrong';
+}
+
+export interface LostPair {
+  kind: string;
+  /** The judgments to blame: each side whose conclusion is wrong (both sides can), by first wrong step. */
+  blame: { side: 'chosen' | 'rejected'; cause: ErrorCause }[];
+}
+
+/** Whether a judgment concludes wrongly: it does not parse, or its verdict is not the rule's. */
+function concludesWrongly(j: JudgedResponse, cause: ErrorCause | null): boolean {
+  return cause === 'garbled' || (cause !== null && statedVerdict(j.judgment) !== checkResponse(j.prompt, j.response).correct);
+}
+
+/**
+ * The pairs a pointwise judge loses (score of chosen not above rejected, or a judgment that does
+ * not parse) and, for each, the first wrong step of each side whose conclusion is wrong. A side
+ * that misreads and still concludes rightly (`qk no; wrong` for a wrong `k`) is not to blame; a
+ * lost pair with no side to blame is lost on the scores alone (`score only`, on the chosen side).
+ */
+export function lostPairs(pairs: readonly { prompt: string; chosen: JudgedResponse; rejected: JudgedResponse }[]): LostPair[] {
+  const score = (text: string) => {
+    const r = parseJudgment(text, 'pointwise', { thinking: false });
+    return r.ok ? r.score : null;
+  };
+  return pairs.flatMap((p) => {
+    const c = score(p.chosen.judgment), r = score(p.rejected.judgment);
+    if (c !== null && r !== null && c > r) return [];
+    const blame = (['chosen', 'rejected'] as const).flatMap((side) => {
+      const cause = firstWrongStep(p[side]);
+      return cause && concludesWrongly(p[side], cause) ? [{ side, cause }] : [];
+    });
+    return [{ kind: checkResponse(p.prompt, p.chosen.response).kind, blame: blame.length > 0 ? blame : [{ side: 'chosen' as const, cause: 'score only' as const }] }];
+  });
+}
+
+/** Counts of blamed judgments per kind, side and cause, as `kind  side  cause  count` lines. */
+export function formatLostPairs(lost: readonly LostPair[], total: number): string {
+  const counts = new Map<string, number>();
+  for (const p of lost) for (const b of p.blame) {
+    const key = `${p.kind}\u0000${b.side}\u0000${b.cause}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const lines = [`lost ${lost.length} of ${total} pairs (pointwise ${(100 * (1 - lost.length / total)).toFixed(2)}%); blamed judgments by first wrong step:`,
+    `${'kind'.padEnd(20)} ${'side'.padEnd(9)} ${'first wrong step'.padEnd(18)} ${'count'.padStart(5)}`];
+  const rows = [...counts].map(([key, n]) => [...key.split('\u0000'), n] as [string, string, string, number]);
+  rows.sort((a, b) => b[3] - a[3] || a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]) || a[2].localeCompare(b[2]));
+  for (const [kind, side, cause, n] of rows) lines.push(`${kind.padEnd(20)} ${side.padEnd(9)} ${cause.padEnd(18)} ${String(n).padStart(5)}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,111 @@
+// The judge-errors diagnostic: each wrong judgment is blamed on its first wrong step, checked on
+// judgments written by hand in the teacher's layout.
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SYNTH_RUBRICS } from '../src/synth/rubrics.js';
+import { firstWrongStep, formatLostPairs, lostPairs } from '../src/demo/judge-errors.js';
+import { formatJudgment } from '../src/synth/teacher.js';
+
+const prompt = "What is the first letter of 'pear'?";
+/** A judgment of `response` with the given comparison line (and verdict) and score. */
+function judged(response: string, line: string, score: number) {
+  return { prompt, response, judgment: `${line}\nCriteria:\n- exact answer\n<answer>${score}</answer>` };
+}
+
+describe('firstWrongStep', () => {
+  it('finds nothing wrong in the teacher\'s own judgments', () => {
+    expect(firstWrongStep({ prompt, response: 'p', judgment: formatJudgment('p', 'p', 'correct', 'exact answer', 9) })).toBeNull();
+    expect(firstWrongStep({ prompt, response: 'k', judgment: formatJudgment('p', 'k', 'wrong', 'exact answer', 1) })).toBeNull();
+  });
+
+  it('names the first wrong step: the prompt, the response, the comparison, the verdict', () => {
+    expect(firstWrongStep(judged('p', 'qp no; wrong', 1))).toBe('misread expected');
+    expect(firstWrongStep(judged('p', 'qq ok; correct', 9))).toBe('misread expected'); // right verdict, wrong reading
+    expect(firstWrongStep(judged('p', 'pq no; wrong', 1))).toBe('misread response');
+    expect(firstWrongStep(judged('k', 'pk ok; correct', 9))).toBe('compared wrong');
+    expect(firstWrongStep(judged('p', 'pp ok; wrong', 1))).toBe('verdict wrong');
+  });
+
+  it('calls a judgment garbled when its comparison line cannot be read back or it does not parse', () => {
+    expect(firstWrongStep(judged('p', 'nothing to see; correct', 9))).toBe('garbled');
+    expect(firstWrongStep(judged('p', 'pp ok, pp ok; correct', 9))).toBe('garbled'); // one position, two items
+    expect(firstWrongStep(judged('p', 'pp ok', 9))).toBe('garbled'); // no verdict
+    expect(firstWrongStep({ prompt, response: 'p', judgment: 'pp ok; correct' })).toBe('garbled'); // no score
+  });
+
+  it('rejects a prompt outside the synthetic family', () => {
+    expect(() => firstWrongStep({ prompt: 'Tell me a story.', response: 'x', judgment: 'xx ok; correct\n<answer>9</answer>' })).toThrow(/not a prompt of the synthetic task family/);
+  });
+});
+
+describe('lostPairs', () => {
+  const pair = (chosen: ReturnType<typeof judged>, rejected: ReturnType<typeof judged>) => ({ prompt, chosen, rejected });
+  const right = judged('p', 'pp ok; correct', 9);
+  const rightRejected = judged('k', 'pk no; wrong', 1);
+
+  it('lists only lost pairs, blaming each side whose judgment went wrong', () => {
+    const lost = lostPairs([
+      pair(right, rightRejected), // won
+      pair(right, judged('k', 'pk ok; correct', 9)), // tie: the rejected side compared wrong
+      pair(judged('p', 'qp no; wrong', 1), judged('k', 'pp ok; correct', 10)), // both sides wrong
+      pair(judged('p', 'pp ok; correct', 5), judged('k', 'pk no; wrong', 5)), // right steps, tied scores
+      pair(judged('p', 'qp no; wrong', 1), judged('k', 'qk no; wrong', 1)), // the rejected side misreads but concludes rightly
+    ]);
+    expect(lost).toEqual([
+      { kind: 'first-letter', blame: [{ side: 'rejected', cause: 'compared wrong' }] },
+      { kind: 'first-letter', blame: [{ side: 'chosen', cause: 'misread expected' }, { side: 'rejected', cause: 'misread response' }] },
+      { kind: 'first-letter', blame: [{ side: 'chosen', cause: 'score only' }] },
+      { kind: 'first-letter', blame: [{ side: 'chosen', cause: 'misread expected' }] },
+    ]);
+    const table = formatLostPairs(lost, 5);
+    expect(table).toContain('lost 4 of 5 pairs (pointwise 20.00%)');
+    expect(table).toMatch(/first-letter\s+chosen\s+misread expected\s+2\n/);
+    expect(table).toMatch(/first-letter\s+rejected\s+compared wrong\s+1\n/);
+    expect(table).toMatch(/first-letter\s+chosen\s+score only\s+1/);
+  });
+});
+
+describe('tools/judge-errors.js', () => {
+  const run = (args: string[]) => {
+    try {
+      return { code: 0, stdout: execFileSync(process.execPath, ['tools/judge-errors.js', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }), stderr: '' };
+    } catch (e) {
+      const err = e as { status: number; stdout: string; stderr: string };
+      return { code: err.status, stdout: err.stdout, stderr: err.stderr };
+    }
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'judge-errors-'));
+  const model = join(dir, 'model');
+  cpSync('test/fixtures/qwen3-tiny/model', model, { recursive: true });
+  cpSync('models/tiny-tokenizer', model, { recursive: true });
+  const pairs = join(dir, 'pairs.jsonl');
+  writeFileSync(pairs, [
+    { prompt: "What is the first letter of 'pen'?", chosen: 'p', rejected: 'e', task: 'chat' },
+    { prompt: "What is the last letter of 'cup'?", chosen: 'p', rejected: 'u', task: 'chat' },
+  ].map((p) => JSON.stringify(p) + '\n').join(''));
+  // The short synthetic rubrics keep each rendered prompt inside the tiny fixture's 64 positions.
+  const rubrics = join(dir, 'rubrics.json');
+  writeFileSync(rubrics, JSON.stringify(SYNTH_RUBRICS));
+
+  it('judges the pairs greedily and blames every lost pair (a random fixture loses both, unparsed)', () => {
+    const r = run(['--model', model, '--pairs', pairs, '--rubrics', rubrics, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { pairs: number; lost: { kind: string; blame: { cause: string }[] }[] };
+    expect(out.pairs).toBe(2);
+    expect(out.lost.map((p) => p.kind)).toEqual(['first-letter', 'last-letter']);
+    for (const p of out.lost) expect(p.blame.map((b) => b.cause)).toEqual(['garbled', 'garbled']);
+    const text = run(['--model', model, '--pairs', pairs, '--rubrics', rubrics]);
+    expect(text.stdout).toContain('lost 2 of 2 pairs (pointwise 0.00%)');
+  });
+
+  it('names the bad argument or file', () => {
+    expect(run(['--model', model])).toMatchObject({ code: 2, stderr: expect.stringContaining('usage:') });
+    expect(run(['--model', model, '--pairs', join(dir, 'missing.jsonl')])).toMatchObject({ code: 1, stderr: expect.stringContaining('missing.jsonl') });
+    const foreign = join(dir, 'foreign.jsonl');
+    writeFileSync(foreign, JSON.stringify({ prompt: 'Tell me a story.', chosen: 'a', rejected: 'b' }) + '\n');
+    expect(run(['--model', model, '--pairs', foreign, '--rubrics', rubrics])).toMatchObject({ code: 1, stderr: expect.stringContaining('not a prompt of the synthetic task family') });
+  });
+});
