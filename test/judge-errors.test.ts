@@ -1,13 +1,11 @@
 // The judge-errors diagnostic: each wrong judgment is blamed on its first wrong step, checked on
 // judgments written by hand in the teacher's layout.
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SYNTH_RUBRICS } from '../src/synth/rubrics.js';
 import { firstWrongStep, formatLostPairs, lostPairs } from '../src/demo/judge-errors.js';
 import { formatJudgment } from '../src/synth/teacher.js';
+import { runTool, synthToolFixture } from './synth-tool.js';
 
 const prompt = "What is the first letter of 'pear'?";
 /** A judgment of `response` with the given comparison line (and verdict) and score. */
@@ -69,26 +67,8 @@ describe('lostPairs', () => {
 });
 
 describe('tools/judge-errors.js', () => {
-  const run = (args: string[]) => {
-    try {
-      return { code: 0, stdout: execFileSync(process.execPath, ['tools/judge-errors.js', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }), stderr: '' };
-    } catch (e) {
-      const err = e as { status: number; stdout: string; stderr: string };
-      return { code: err.status, stdout: err.stdout, stderr: err.stderr };
-    }
-  };
-  const dir = mkdtempSync(join(tmpdir(), 'judge-errors-'));
-  const model = join(dir, 'model');
-  cpSync('test/fixtures/qwen3-tiny/model', model, { recursive: true });
-  cpSync('models/tiny-tokenizer', model, { recursive: true });
-  const pairs = join(dir, 'pairs.jsonl');
-  writeFileSync(pairs, [
-    { prompt: "What is the first letter of 'pen'?", chosen: 'p', rejected: 'e', task: 'chat' },
-    { prompt: "What is the last letter of 'cup'?", chosen: 'p', rejected: 'u', task: 'chat' },
-  ].map((p) => JSON.stringify(p) + '\n').join(''));
-  // The short synthetic rubrics keep each rendered prompt inside the tiny fixture's 64 positions.
-  const rubrics = join(dir, 'rubrics.json');
-  writeFileSync(rubrics, JSON.stringify(SYNTH_RUBRICS));
+  const run = (args: string[]) => runTool('tools/judge-errors.js', args);
+  const { dir, model, pairs, rubrics } = synthToolFixture('judge-errors-');
 
   it('judges the pairs greedily and blames every lost pair (a random fixture loses both, unparsed)', () => {
     const r = run(['--model', model, '--pairs', pairs, '--rubrics', rubrics, '--json']);

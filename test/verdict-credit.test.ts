@@ -1,13 +1,10 @@
 // The verdict-credit diagnostic: reading a judgment's comparison items back, and summing GRPO's
 // advantage per kind of verdict item, checked on pairs small enough to work out by hand.
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatVerdictCredit, verdictCredit, wrongWayShare } from '../src/demo/verdict-credit.js';
-import { SYNTH_RUBRICS } from '../src/synth/rubrics.js';
 import { formatJudgment, readComparedPositions } from '../src/synth/teacher.js';
+import { runTool, synthToolFixture } from './synth-tool.js';
 
 const three = 0.75 / (0.5 + 1e-6); // the summed advantage of the three agreeing rollouts, and minus the odd one's
 const judgment = (expected: string, got: string, score: number) =>
@@ -78,26 +75,8 @@ describe('verdictCredit', () => {
 });
 
 describe('tools/verdict-credit.js', () => {
-  const run = (args: string[]) => {
-    try {
-      return { code: 0, stdout: execFileSync(process.execPath, ['tools/verdict-credit.js', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }), stderr: '' };
-    } catch (e) {
-      const err = e as { status: number; stdout: string; stderr: string };
-      return { code: err.status, stdout: err.stdout, stderr: err.stderr };
-    }
-  };
-  const dir = mkdtempSync(join(tmpdir(), 'verdict-credit-'));
-  const model = join(dir, 'model');
-  cpSync('test/fixtures/qwen3-tiny/model', model, { recursive: true });
-  cpSync('models/tiny-tokenizer', model, { recursive: true });
-  const pairs = join(dir, 'pairs.jsonl');
-  writeFileSync(pairs, [
-    { prompt: "What is the first letter of 'pen'?", chosen: 'p', rejected: 'e', task: 'chat' },
-    { prompt: "What is the last letter of 'cup'?", chosen: 'p', rejected: 'u', task: 'chat' },
-  ].map((p) => JSON.stringify(p) + '\n').join(''));
-  // The short synthetic rubrics keep each rendered prompt inside the tiny fixture's 64 positions.
-  const rubrics = join(dir, 'rubrics.json');
-  writeFileSync(rubrics, JSON.stringify(SYNTH_RUBRICS));
+  const run = (args: string[]) => runTool('tools/verdict-credit.js', args);
+  const { dir, model, pairs, rubrics } = synthToolFixture('verdict-credit-');
 
   it('samples the rollouts and reports the credit of every verdict item class as JSON', () => {
     const r = run(['--model', model, '--pairs', pairs, '--rubrics', rubrics, '--rollouts', '2', '--json']);
