@@ -61,7 +61,8 @@ export function pairedClusterBootstrap(samples: readonly PairedClusterSample[], 
   if (!Number.isInteger(reps) || reps < 2) throw new Error(`pairedClusterBootstrap: reps must be an integer of at least 2, got ${reps}`);
   if (!(level > 0 && level < 1)) throw new Error(`pairedClusterBootstrap: level must be in (0, 1), got ${level}`);
   const sums = samples.map((s, i) => clusterSums(s, `pairedClusterBootstrap: sample ${i}`));
-  const mean = (pick: (k: number, n: number) => number) => sums.reduce((total, { diff, count }) => {
+  // pick(j, n): which of a sample's n clusters fills its j-th draw (j itself for the data as measured).
+  const mean = (pick: (j: number, n: number) => number) => sums.reduce((total, { diff, count }) => {
     let d = 0, n = 0;
     for (let j = 0; j < diff.length; j++) { const k = pick(j, diff.length); d += diff[k]!; n += count[k]!; }
     return total + d / n;
