@@ -27,34 +27,41 @@ function statedVerdict(judgment: string): boolean | null {
   return m ? m[1] === 'correct' : null;
 }
 
-/** The first wrong step of one judgment, or null when its steps and verdict are all right. */
-export function firstWrongStep(j: JudgedResponse): Exclude<ErrorCause, 'score only'> | null {
-  if (!parseJudgment(j.judgment, 'pointwise', { thinking: false }).ok) return 'garbled';
+type StepCause = Exclude<ErrorCause, 'score only'>;
+
+/**
+ * One judgment checked step by step: its first wrong step (null when every step and the verdict
+ * are right), and whether it concludes wrongly (it does not parse, or its verdict is not the
+ * rule's; a judgment can misread and still conclude rightly).
+ */
+function assess(j: JudgedResponse): { cause: StepCause | null; concludesWrongly: boolean } {
+  const garbled = { cause: 'garbled' as const, concludesWrongly: true };
+  if (!parseJudgment(j.judgment, 'pointwise', { thinking: false }).ok) return garbled;
   const check = checkResponse(j.prompt, j.response);
+  const verdict = statedVerdict(j.judgment);
+  const wrong = (cause: StepCause) => ({ cause, concludesWrongly: verdict !== check.correct });
   const truth = readComparedPositions(comparePositions(check.expected, check.got));
   const said = readComparedPositions(j.judgment);
   for (let k = 0; k < truth.length; k++) {
     const t = truth[k]!, s = said[k];
-    if (!s) return 'garbled';
-    if (s.expected !== t.expected) return 'misread expected';
-    if (s.got !== t.got) return 'misread response';
-    if (s.said !== t.said) return 'compared wrong';
+    if (!s) return garbled;
+    if (s.expected !== t.expected) return wrong('misread expected');
+    if (s.got !== t.got) return wrong('misread response');
+    if (s.said !== t.said) return wrong('compared wrong');
   }
-  if (said.length !== truth.length) return 'garbled';
-  const verdict = statedVerdict(j.judgment);
-  if (verdict === null) return 'garbled';
-  return verdict === check.correct ? null : 'verdict wrong';
+  if (said.length !== truth.length || verdict === null) return garbled;
+  return verdict === check.correct ? { cause: null, concludesWrongly: false } : wrong('verdict wrong');
+}
+
+/** The first wrong step of one judgment, or null when its steps and verdict are all right. */
+export function firstWrongStep(j: JudgedResponse): StepCause | null {
+  return assess(j).cause;
 }
 
 export interface LostPair {
   kind: string;
   /** The judgments to blame: each side whose conclusion is wrong (both sides can), by first wrong step. */
   blame: { side: 'chosen' | 'rejected'; cause: ErrorCause }[];
-}
-
-/** Whether a judgment concludes wrongly: it does not parse, or its verdict is not the rule's. */
-function concludesWrongly(j: JudgedResponse, cause: ErrorCause | null): boolean {
-  return cause === 'garbled' || (cause !== null && statedVerdict(j.judgment) !== checkResponse(j.prompt, j.response).correct);
 }
 
 /**
@@ -72,8 +79,8 @@ export function lostPairs(pairs: readonly { prompt: string; chosen: JudgedRespon
     const c = score(p.chosen.judgment), r = score(p.rejected.judgment);
     if (c !== null && r !== null && c > r) return [];
     const blame = (['chosen', 'rejected'] as const).flatMap((side) => {
-      const cause = firstWrongStep(p[side]);
-      return cause && concludesWrongly(p[side], cause) ? [{ side, cause }] : [];
+      const { cause, concludesWrongly } = assess(p[side]);
+      return cause && concludesWrongly ? [{ side, cause }] : [];
     });
     return [{ kind: checkResponse(p.prompt, p.chosen.response).kind, blame: blame.length > 0 ? blame : [{ side: 'chosen' as const, cause: 'score only' as const }] }];
   });

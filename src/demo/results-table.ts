@@ -69,14 +69,14 @@ export interface SeedChange {
 /** Each seed's test prompts, pair by pair: the clusters of the bootstrap. */
 export type TestPromptsBySeed = ReadonlyMap<number, readonly string[]>;
 
-/** Pointwise credits of a row as a bootstrap sample, when the row has them and the seed's prompts are known. */
-function creditSample(r: ResultRow, prompts: TestPromptsBySeed | undefined): readonly number[] | undefined {
+/** A row's per-pair credits with its seed's test prompts, when the row has them and the prompts are known. */
+function creditSample(r: ResultRow, prompts: TestPromptsBySeed | undefined): { clusters: readonly string[]; credits: readonly number[] } | undefined {
   const clusters = prompts?.get(r.seed);
   if (!clusters || !r.pointwisePerPair) return undefined;
   if (clusters.length !== r.pointwisePerPair.length) {
     throw new Error(`results table: seed ${r.seed} has ${clusters.length} test prompts but ${r.model} has ${r.pointwisePerPair.length} per-pair credits`);
   }
-  return r.pointwisePerPair;
+  return { clusters, credits: r.pointwisePerPair };
 }
 
 /** Each non-baseline recipe's pointwise change over SFT only on the same seed. */
@@ -91,7 +91,7 @@ export function changesOverBaseline(rows: readonly ResultRow[], prompts?: TestPr
     const perSeed = mine.map((r) => ({ seed: r.seed, change: r.pointwise - baseline.get(r.seed)! })).sort((a, b) => a.seed - b.seed);
     const samples = mine.map((r) => {
       const system = creditSample(r, prompts), base = creditSample(baselineRows.get(r.seed)!, prompts);
-      return system && base ? { clusters: prompts!.get(r.seed)!, baseline: base, system } : undefined;
+      return system && base ? { clusters: system.clusters, baseline: base.credits, system: system.credits } : undefined;
     });
     return {
       model,
@@ -110,8 +110,8 @@ export function changesOverBaseline(rows: readonly ResultRow[], prompts?: TestPr
  */
 export function baselineTestSd(rows: readonly ResultRow[], prompts?: TestPromptsBySeed): number | undefined {
   const sds = rows.filter((r) => r.model === BASELINE_MODEL).map((r) => {
-    const credits = creditSample(r, prompts);
-    return credits && pairedClusterBootstrap([{ clusters: prompts!.get(r.seed)!, baseline: credits.map(() => 0), system: credits }]).sd;
+    const sample = creditSample(r, prompts);
+    return sample && pairedClusterBootstrap([{ clusters: sample.clusters, baseline: sample.credits.map(() => 0), system: sample.credits }]).sd;
   });
   return sds.length > 0 && sds.every((x) => x !== undefined) ? sds.reduce((a, b) => a + b, 0) / sds.length : undefined;
 }
