@@ -1,5 +1,6 @@
 // The default job's data files: prompt-disjoint splits restricted to the chosen kinds, and the
-// teacher's noise set per kind (a teacher weak at one task) without touching the other kinds.
+// teacher's noise set per kind (a teacher weak at one task) without touching the other kinds, and a
+// terse teacher that states bare verdicts.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +41,18 @@ describe('default job data', () => {
     expect(others.length).toBeGreaterThan(0);
     for (const r of charAt) expect([verdict(r.chosen_judgment!), verdict(r.rejected_judgment!)]).toEqual(['wrong', 'correct']);
     for (const r of others) expect([verdict(r.chosen_judgment!), verdict(r.rejected_judgment!)]).toEqual(['correct', 'wrong']);
+  });
+
+  it('with teacherTraceShare 0, writes every SFT judgment as a bare verdict, the same verdicts as with the reading', () => {
+    const traced = readRows(writeDemoData(join(root, 'traced'), options).sftFile);
+    const terse = readRows(writeDemoData(join(root, 'terse'), { ...options, teacherTraceShare: 0 }).sftFile);
+    expect(terse.map((r) => r.prompt)).toEqual(traced.map((r) => r.prompt));
+    for (const [i, r] of terse.entries()) {
+      for (const side of ['chosen_judgment', 'rejected_judgment']) {
+        expect(r[side]).toMatch(/^(correct|wrong)\nCriteria:\n/);
+        expect(r[side]).toBe(traced[i]![side]!.slice(traced[i]![side]!.indexOf('; ') + 2));
+      }
+    }
   });
 
   it('writes partial pairs where asked, which the teacher cannot separate (so the SFT filter drops them)', () => {

@@ -27,6 +27,15 @@ describe('firstWrongStep', () => {
     expect(firstWrongStep(judged('p', 'pp ok; wrong', 1))).toBe('verdict wrong');
   });
 
+  it('blames a verdict stated without a reading on the missing reading, and passes a right one', () => {
+    expect(firstWrongStep(judged('k', 'correct', 9))).toBe('no reading');
+    expect(firstWrongStep(judged('p', 'wrong', 1))).toBe('no reading');
+    expect(firstWrongStep(judged('p', 'correct', 9))).toBeNull();
+    expect(firstWrongStep({ prompt, response: 'k', judgment: formatJudgment('p', 'k', 'wrong', 'exact answer', 1, false, false) })).toBeNull();
+    const [lost] = lostPairs([{ prompt, chosen: judged('p', 'wrong', 1), rejected: judged('k', 'kk ok; correct', 9) }]);
+    expect(lost!.blame).toEqual([{ side: 'chosen', cause: 'no reading' }, { side: 'rejected', cause: 'misread expected' }]);
+  });
+
   it('calls a judgment garbled when its comparison line cannot be read back or it does not parse', () => {
     expect(firstWrongStep(judged('p', 'nothing to see; correct', 9))).toBe('garbled');
     expect(firstWrongStep(judged('p', 'pp ok, pp ok; correct', 9))).toBe('garbled'); // one position, two items

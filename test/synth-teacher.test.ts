@@ -111,7 +111,25 @@ describe('teacherJudge', () => {
     expect(flipped).toMatchObject({ verdict: 'wrong', flipped: true, score: 1 });
   });
 
+  it('with traceProbability, leaves the comparison line out of the rest and changes nothing else', () => {
+    const prompt = "What is the last letter of 'pear'?";
+    expect(teacherJudge(prompt, 'r', { ...NO_NOISE, traceProbability: 0 }).text).toBe('correct\nCriteria:\n- exact answer\n<answer>9</answer>');
+    expect(teacherJudge(prompt, 'r', { ...NO_NOISE, traceProbability: 1 }).text).toBe('rr ok; correct\nCriteria:\n- exact answer\n<answer>9</answer>');
+    const judge = (traceProbability?: number) => pairs.map((p) => teacherJudge(p.prompt, p.rejected, { seed: 3, traceProbability }));
+    const always = judge(), someTimes = judge(0.3);
+    // The trace is drawn after the noise, so scores and verdicts are the same judgment by judgment.
+    expect(someTimes.map((j) => [j.score, j.verdict])).toEqual(always.map((j) => [j.score, j.verdict]));
+    expect(judge(1).map((j) => j.text)).toEqual(always.map((j) => j.text));
+    const traced = someTimes.filter((j, i) => j.text === always[i]!.text).length;
+    expect(traced / pairs.length).toBeGreaterThan(0.24);
+    expect(traced / pairs.length).toBeLessThan(0.36);
+    for (const [i, j] of someTimes.entries()) {
+      if (j.text !== always[i]!.text) expect(j.text).toBe(always[i]!.text.slice(always[i]!.text.indexOf('; ') + 2));
+    }
+  });
+
   it('rejects invalid noise settings', () => {
+    expect(() => teacherJudge('What is 1 + 1?', '2', { traceProbability: -0.1 })).toThrow(/traceProbability/);
     expect(() => teacherJudge('What is 1 + 1?', '2', { noise: { flipProbability: 1.5 } })).toThrow(/flipProbability/);
     expect(() => teacherJudge('What is 1 + 1?', '2', { noise: { jitter: 0.5 } })).toThrow(/jitter/);
   });

@@ -20,6 +20,8 @@ export interface DemoDataOptions {
   teacherScores?: { correct: number; wrong: number };
   /** The teacher compares letters without regard to case (a systematic blind spot; default false). */
   teacherIgnoresCase?: boolean;
+  /** Probability that a teacher judgment writes its comparison line (default 1; see TeacherOptions). */
+  teacherTraceShare?: number;
   /** Per-kind teacher noise, overriding teacherFlip for those kinds (a teacher weak at some task). */
   teacherFlipByKind?: Readonly<Record<string, number>>;
   taskWeights?: Partial<Record<SynthTask, number>>;
@@ -49,7 +51,7 @@ export function writeDemoData(dir: string, o: DemoDataOptions): DemoData {
   const line = (x: object) => JSON.stringify(x) + '\n';
   const sftRows = sft.map((pair) => {
     const flipProbability = o.teacherFlipByKind?.[pair.kind] ?? o.teacherFlip;
-    const j = teacherJudgePair(pair, { seed: o.seed, noise: { jitter: o.teacherJitter ?? DEFAULT_TEACHER_NOISE.jitter, flipProbability }, correctScore: o.teacherScores?.correct, wrongScore: o.teacherScores?.wrong, ignoreCase: o.teacherIgnoresCase });
+    const j = teacherJudgePair(pair, { seed: o.seed, noise: { jitter: o.teacherJitter ?? DEFAULT_TEACHER_NOISE.jitter, flipProbability }, correctScore: o.teacherScores?.correct, wrongScore: o.teacherScores?.wrong, ignoreCase: o.teacherIgnoresCase, traceProbability: o.teacherTraceShare });
     return line({ ...pairFields(pair), chosen_judgment: j.chosenJudgment, rejected_judgment: j.rejectedJudgment });
   });
   const files = { sftFile: join(dir, 'sft.jsonl'), grpoFile: join(dir, 'grpo.jsonl'), testFile: join(dir, 'test.jsonl'), rubricsFile: join(dir, 'rubrics.json') };

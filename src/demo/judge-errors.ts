@@ -2,14 +2,16 @@
 // is checkable: the comparison line must show the expected character, then the response's, then
 // `ok` exactly when the two agree, and the line's verdict must follow its items. So each wrong
 // judgment has a first wrong step, and that step names a skill: reading the prompt (the expected
-// character), reading the response, comparing two characters, or concluding. GRPO and SFT fix
-// different ones (README, "What this shows").
+// character), reading the response, comparing two characters, or concluding; a judgment that
+// states its verdict without writing a reading (as a terse teacher's does) skipped the reading.
+// GRPO and SFT fix different ones (README, "What this shows").
 import { parseJudgment } from '../patarm/index.js';
 import { checkResponse, comparePositions, readComparedPositions } from '../synth/index.js';
 
-export const ERROR_CAUSES = ['misread expected', 'misread response', 'compared wrong', 'verdict wrong', 'score only', 'garbled'] as const;
+export const ERROR_CAUSES = ['no reading', 'misread expected', 'misread response', 'compared wrong', 'verdict wrong', 'score only', 'garbled'] as const;
 /**
- * The first wrong step of a judgment whose verdict or score is wrong. `score only`: every step and
+ * The first wrong step of a judgment whose verdict or score is wrong. `no reading`: the verdict
+ * comes with no comparison line, so the judge concluded without reading. `score only`: every step and
  * the verdict are right but the pair is still lost on the scores (a tie, say); `garbled`: the
  * comparison line cannot be read back position by position, or the judgment does not parse.
  */
@@ -21,10 +23,13 @@ export interface JudgedResponse {
   judgment: string;
 }
 
-/** A judgment's verdict as the comparison line states it (`; correct` / `; wrong`), or null. */
-function statedVerdict(judgment: string): boolean | null {
-  const m = /;\s*(correct|wrong)\s*$/u.exec(judgment.split('\n', 1)[0]!);
-  return m ? m[1] === 'correct' : null;
+/**
+ * A judgment's verdict as its first line states it, after the comparison line (`…; correct`) or
+ * alone (`wrong`, no reading written), or null when the line does not end in one.
+ */
+function statedVerdict(judgment: string): { correct: boolean; read: boolean } | null {
+  const m = /^(.*;)?\s*(correct|wrong)\s*$/u.exec(judgment.split('\n', 1)[0]!);
+  return m ? { correct: m[2] === 'correct', read: m[1] !== undefined } : null;
 }
 
 type StepCause = Exclude<ErrorCause, 'score only'>;
@@ -38,8 +43,10 @@ function assess(j: JudgedResponse): { cause: StepCause | null; concludesWrongly:
   const garbled = { cause: 'garbled' as const, concludesWrongly: true };
   if (!parseJudgment(j.judgment, 'pointwise', { thinking: false }).ok) return garbled;
   const check = checkResponse(j.prompt, j.response);
-  const verdict = statedVerdict(j.judgment);
+  const stated = statedVerdict(j.judgment);
+  const verdict = stated?.correct ?? null;
   const wrong = (cause: StepCause) => ({ cause, concludesWrongly: verdict !== check.correct });
+  if (stated && !stated.read) return verdict === check.correct ? { cause: null, concludesWrongly: false } : wrong('no reading');
   const truth = readComparedPositions(comparePositions(check.expected, check.got));
   const said = readComparedPositions(j.judgment);
   for (let k = 0; k < truth.length; k++) {

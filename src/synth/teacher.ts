@@ -51,6 +51,12 @@ export interface TeacherOptions {
   wrongScore?: number;
   /** Compare letters without regard to case (a lenient grader's blind spot; default false). */
   ignoreCase?: boolean;
+  /**
+   * Probability in [0, 1] that a judgment writes its comparison line (default 1). Otherwise the
+   * judgment states the verdict straight away, as a terse grader's would: right as often (the
+   * teacher still knows the rule), but with no reading written out for a judge to learn from.
+   */
+  traceProbability?: number;
 }
 
 export interface TeacherJudgeOptions extends TeacherOptions {
@@ -151,8 +157,9 @@ export function readComparedPositions(judgment: string): ComparedPosition[] {
   });
 }
 
-export function formatJudgment(expected: string, got: string, verdict: TeacherVerdict, criterion: string, score: number, ignoreCase = false): string {
-  return `${comparePositions(expected, got, ignoreCase)}; ${verdict}\nCriteria:\n- ${criterion}\n<answer>${score}</answer>`;
+export function formatJudgment(expected: string, got: string, verdict: TeacherVerdict, criterion: string, score: number, ignoreCase = false, traced = true): string {
+  const reading = traced ? `${comparePositions(expected, got, ignoreCase)}; ` : '';
+  return `${reading}${verdict}\nCriteria:\n- ${criterion}\n<answer>${score}</answer>`;
 }
 
 export function teacherJudge(prompt: string, response: string, options: TeacherJudgeOptions = {}): TeacherJudgment {
@@ -165,9 +172,13 @@ export function teacherJudge(prompt: string, response: string, options: TeacherJ
   const base = judgedCorrect ? (options.correctScore ?? DEFAULT_CORRECT_SCORE) : (options.wrongScore ?? DEFAULT_WRONG_SCORE);
   const offset = Math.floor(random() * (2 * noise.jitter + 1)) - noise.jitter;
   const score = Math.min(10, Math.max(0, base + offset));
+  const traceProbability = options.traceProbability ?? 1;
+  if (!(traceProbability >= 0 && traceProbability <= 1)) throw new Error(`teacher: traceProbability must be in [0, 1], got ${traceProbability}`);
+  // Drawn last, so that the default (always traced) leaves every other draw as it was.
+  const traced = traceProbability >= 1 || random() < traceProbability;
   const verdict: TeacherVerdict = judgedCorrect ? 'correct' : 'wrong';
   return {
-    text: formatJudgment(check.expected, check.got, verdict, TEACHER_CRITERIA[check.task], score, options.ignoreCase),
+    text: formatJudgment(check.expected, check.got, verdict, TEACHER_CRITERIA[check.task], score, options.ignoreCase, traced),
     score,
     correct: check.correct,
     verdict,
