@@ -3,12 +3,8 @@
 // says, for each lost pair, which step of which judgment went wrong first (src/demo/judge-errors.ts):
 // reading the prompt, reading the response, comparing, concluding. Reads; writes nothing.
 import { parseArgs } from 'node:util';
-import { loadPairs } from '../data/index.js';
 import { formatLostPairs, lostPairs } from '../demo/judge-errors.js';
-import { loadJudge } from '../eval/gpu-judge.js';
-import { Runtime } from '../gpu/runtime.js';
-import { loadRubricFile } from '../patarm/index.js';
-import { renderJudgePrompt } from '../train/prompts.js';
+import { judgePairSides } from './judge-pair-sides.js';
 
 const USAGE = 'usage: node tools/judge-errors.js --model DIR --pairs FILE [--rubrics FILE] [--json]';
 
@@ -20,19 +16,14 @@ async function main(): Promise<void> {
     process.stderr.write(USAGE + '\n');
     process.exit(values.help ? 0 : 2);
   }
-  const { pairs } = await loadPairs(values.pairs);
-  if (pairs.length === 0) throw new Error(`${values.pairs}: no preference pairs`);
-  const template = { chat: false, thinking: false, rubrics: values.rubrics ? loadRubricFile(values.rubrics) : undefined };
-  const rt = await Runtime.create();
-  const judge = await loadJudge(rt, values.model, { temperature: 0, topP: 1, maxNewTokens: 24, seed: 0 });
-  const texts = await judge(pairs.flatMap((p) => [p.chosen, p.rejected].map((response) => renderJudgePrompt({ ...p, response }, template))), { k: 1, seed: 0 });
+  const { pairs, judged } = await judgePairSides({ model: values.model, pairsFile: values.pairs, rubricsFile: values.rubrics, temperature: 0, k: 1, loadSeed: 0, drawSeed: 0 });
   const lost = lostPairs(pairs.map((p, i) => {
     const prompt = p.prompt;
     if (typeof prompt !== 'string') throw new Error(`${values.pairs}: pair ${p.id} has a chat prompt; the synthetic family's prompts are plain text`);
     return {
       prompt,
-      chosen: { prompt, response: p.chosen, judgment: texts[2 * i]![0]! },
-      rejected: { prompt, response: p.rejected, judgment: texts[2 * i + 1]![0]! },
+      chosen: { prompt, response: p.chosen, judgment: judged[i]!.chosen[0]! },
+      rejected: { prompt, response: p.rejected, judgment: judged[i]!.rejected[0]! },
     };
   }));
   if (values.json) process.stdout.write(JSON.stringify({ model: values.model, pairs: pairs.length, lost }, null, 2) + '\n');

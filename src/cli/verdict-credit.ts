@@ -3,12 +3,8 @@
 // them with PAR and group advantages as GRPO would, and prints where that advantage lands on the
 // judgment's verdict items (see src/demo/verdict-credit.ts). Reads; writes nothing.
 import { parseArgs } from 'node:util';
-import { loadPairs } from '../data/index.js';
-import { formatVerdictCredit, verdictCredit, wrongWayShare, type PairJudgments } from '../demo/verdict-credit.js';
-import { loadJudge } from '../eval/gpu-judge.js';
-import { Runtime } from '../gpu/runtime.js';
-import { loadRubricFile } from '../patarm/index.js';
-import { renderJudgePrompt } from '../train/prompts.js';
+import { formatVerdictCredit, verdictCredit, wrongWayShare } from '../demo/verdict-credit.js';
+import { judgePairSides } from './judge-pair-sides.js';
 import { integerOption } from './options.js';
 
 const USAGE = 'usage: node tools/verdict-credit.js --model DIR --pairs FILE [--rubrics FILE] [--n 320] [--rollouts 8] [--seed 0] [--json]';
@@ -27,16 +23,8 @@ async function main(): Promise<void> {
   const n = integerOption('n', values.n, 320, 1);
   const rollouts = integerOption('rollouts', values.rollouts, 8, 2);
   const seed = integerOption('seed', values.seed, 0, 0);
-  const { pairs } = await loadPairs(values.pairs);
-  if (pairs.length === 0) throw new Error(`${values.pairs}: no preference pairs`);
-  const used = pairs.slice(0, n);
-  const template = { chat: false, thinking: false, rubrics: values.rubrics ? loadRubricFile(values.rubrics) : undefined };
-  const rt = await Runtime.create();
-  const judge = await loadJudge(rt, values.model, { temperature: 1, topP: 1, maxNewTokens: 24, seed });
-  const prompts = used.flatMap((p) => [p.chosen, p.rejected].map((response) => renderJudgePrompt({ ...p, response }, template)));
-  const texts = await judge(prompts, { k: rollouts, seed: 1 });
-  const rolled: PairJudgments[] = used.map((_, i) => ({ chosen: texts[2 * i]!, rejected: texts[2 * i + 1]! }));
-  const credit = verdictCredit(rolled);
+  const { pairs: used, judged } = await judgePairSides({ model: values.model, pairsFile: values.pairs, rubricsFile: values.rubrics, n, temperature: 1, k: rollouts, loadSeed: seed, drawSeed: 1 });
+  const credit = verdictCredit(judged);
   if (values.json) {
     const shares = { mismatch: wrongWayShare(credit, 'mismatch'), match: wrongWayShare(credit, 'match') };
     process.stdout.write(JSON.stringify({ model: values.model, pairs: used.length, rollouts, credit, wrongWayShare: shares }, null, 2) + '\n');
