@@ -30,6 +30,7 @@ import {
   writeHfModelFolder,
   type Qwen3Config,
 } from '../src/io/hf-model.js';
+import { writeFolderAtomically } from '../src/io/atomic.js';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'qwen3-tiny');
 const MODEL_DIR = join(FIXTURE, 'model');
@@ -780,6 +781,25 @@ describe('Hugging Face model folder', () => {
     const siblings = await readdir(tmp);
     expect(siblings.filter((n) => n.includes('written') && n !== dir.slice(tmp.length + 1))).toEqual([]);
     expect((await readdir(dir)).sort()).toEqual(['config.json', 'model.safetensors']);
+  });
+
+  it('writeFolderAtomically leaves the old folder as it was when filling fails, and replaces it when it succeeds', async () => {
+    const dir = tmpPath('swap-me');
+    const name = dir.slice(tmp.length + 1);
+    await mkdir(dir);
+    await writeFile(join(dir, 'old.txt'), 'old');
+    const failing = writeFolderAtomically(dir, async (into) => {
+      await writeFile(join(into, 'new.txt'), 'half');
+      throw new Error('disk full');
+    });
+    await expect(failing).rejects.toThrow('disk full');
+    expect(await readdir(dir)).toEqual(['old.txt']);
+    expect((await readdir(tmp)).filter((n) => n.startsWith(name))).toEqual([name]);
+
+    await writeFolderAtomically(dir, (into) => writeFile(join(into, 'new.txt'), 'whole'));
+    expect(await readdir(dir)).toEqual(['new.txt']);
+    expect(await readFile(join(dir, 'new.txt'), 'utf8')).toBe('whole');
+    expect((await readdir(tmp)).filter((n) => n.startsWith(name))).toEqual([name]);
   });
 
   it('writeHfModelFolder rejects a wrong tensor set without touching the target', async () => {

@@ -2,7 +2,7 @@
 // fsynced temporary sibling that is renamed over the target (same directory,
 // so the rename is atomic); folders are built aside and swapped into place.
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** Bounds a single write() call (Linux caps it near 2 GiB). */
@@ -87,4 +87,24 @@ export async function swapFolderInto(tmp: string, target: string): Promise<void>
     throw err;
   }
   await rm(old, { recursive: true, force: true });
+}
+
+/**
+ * Builds the folder `target` all or nothing: `fill` writes into an empty temporary sibling, which
+ * is fsynced and swapped into place (see swapFolderInto). If `fill` or the swap fails, the sibling
+ * is removed and whatever stood at `target` is left as it was.
+ */
+export async function writeFolderAtomically(target: string, fill: (tmp: string) => Promise<void>): Promise<void> {
+  const tmp = `${target}.tmp-${process.pid}`;
+  await rm(tmp, { recursive: true, force: true });
+  await mkdir(tmp, { recursive: true });
+  try {
+    await fill(tmp);
+    await syncDirectory(tmp);
+    await swapFolderInto(tmp, target);
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  await syncDirectory(dirname(target));
 }

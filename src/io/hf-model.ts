@@ -1,14 +1,13 @@
 // Hugging Face Qwen3 model folders: config.json plus model.safetensors, or
 // shards listed in model.safetensors.index.json.
-import { pathExists, swapFolderInto } from './atomic.js';
-import { mkdir, readFile, rm } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { pathExists, writeFolderAtomically } from './atomic.js';
+import { readFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import { isFloatDType, type DType } from './dtype.js';
 import {
   describeSomeNames,
   numElements,
   openSafetensors,
-  syncDirectory,
   writeFileAtomically,
   writeSafetensors,
   type SafetensorsFile,
@@ -421,22 +420,24 @@ export async function writeHfModelFolder(
   tensors: ReadonlyMap<string, Float32Array>,
   options: { dtype: HfWeightDType },
 ): Promise<void> {
+  await writeFolderAtomically(resolve(dir), (tmp) => writeHfModelFiles(tmp, config, tensors, options, dir));
+}
+
+/**
+ * Writes config.json and model.safetensors (each fsynced) into the existing folder `into`, for a
+ * caller that builds a larger folder atomically (a checkpoint); errors name `dir`.
+ */
+export async function writeHfModelFiles(
+  into: string,
+  config: Qwen3Config,
+  tensors: ReadonlyMap<string, Float32Array>,
+  options: { dtype: HfWeightDType },
+  dir = into,
+): Promise<void> {
   if (!(options.dtype in TORCH_DTYPE)) throw new HfModelError(`writing model folder ${dir}: unsupported dtype ${JSON.stringify(options.dtype)}`);
   const list = tensorsToWrite(dir, config, tensors, options.dtype);
-  const target = resolve(dir);
-  const tmp = `${target}.tmp-${process.pid}`;
-  await rm(tmp, { recursive: true, force: true });
-  await mkdir(tmp, { recursive: true });
-  try {
-    const json = qwen3ConfigToHfJson({ ...config, torchDtype: TORCH_DTYPE[options.dtype] });
-    await writeFileAtomically(join(tmp, 'config.json'), [new TextEncoder().encode(JSON.stringify(json, null, 2) + '\n')]);
-    await writeSafetensors(join(tmp, SINGLE_FILE), list, { format: 'pt' });
-    await syncDirectory(tmp);
-    await swapFolderInto(tmp, target);
-  } catch (err) {
-    await rm(tmp, { recursive: true, force: true });
-    throw err;
-  }
-  await syncDirectory(dirname(target));
+  const json = qwen3ConfigToHfJson({ ...config, torchDtype: TORCH_DTYPE[options.dtype] });
+  await writeFileAtomically(join(into, 'config.json'), [new TextEncoder().encode(JSON.stringify(json, null, 2) + '\n')]);
+  await writeSafetensors(join(into, SINGLE_FILE), list, { format: 'pt' });
 }
 

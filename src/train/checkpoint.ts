@@ -6,13 +6,12 @@
 // file fsynced) and then renamed into place, so a SIGKILL or power loss at any
 // moment leaves either no folder or a complete one under the final name, and
 // the previous checkpoint untouched.
-import { pathExists, swapFolderInto } from '../io/atomic.js';
-import { copyFile, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
-import { openHfModelFolder, writeHfModelFolder, type HfModelFolder, type Qwen3Config } from '../io/hf-model.js';
+import { pathExists, writeFolderAtomically } from '../io/atomic.js';
+import { copyFile, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { openHfModelFolder, writeHfModelFiles, type HfModelFolder, type Qwen3Config } from '../io/hf-model.js';
 import {
   openSafetensors,
-  syncDirectory,
   writeFileAtomically,
   writeSafetensors,
   type SafetensorsFile,
@@ -144,12 +143,9 @@ export async function writeCheckpoint(dir: string, content: CheckpointContent): 
   }
   if (new Set(names).size !== names.length) throw new CheckpointError(`writing checkpoint ${target}: two tokenizer files share a name (${names.join(', ')})`);
 
-  const tmp = `${target}.tmp-${process.pid}`;
-  await mkdir(dirname(target), { recursive: true });
-  await rm(tmp, { recursive: true, force: true });
-  try {
+  await writeFolderAtomically(target, async (tmp) => {
     // Validates names and shapes against the config and writes config.json + model.safetensors (fsynced).
-    await writeHfModelFolder(tmp, content.config, content.weights, { dtype: content.dtype === 'bf16' ? 'BF16' : 'F32' });
+    await writeHfModelFiles(tmp, content.config, content.weights, { dtype: content.dtype === 'bf16' ? 'BF16' : 'F32' }, target);
     if (content.optimizer) {
       const { m, v, step } = content.optimizer;
       const tensors: TensorToWrite[] = [];
@@ -173,13 +169,7 @@ export async function writeCheckpoint(dir: string, content: CheckpointContent): 
       ...trainer,
     };
     await writeFileAtomically(join(tmp, STATE_FILE), [new TextEncoder().encode(`${JSON.stringify(state, null, 2)}\n`)]);
-    await syncDirectory(tmp);
-    await swapFolderInto(tmp, target);
-  } catch (err) {
-    await rm(tmp, { recursive: true, force: true });
-    throw err;
-  }
-  await syncDirectory(dirname(target));
+  });
 }
 
 async function readStateFile(dir: string): Promise<StateFile> {
