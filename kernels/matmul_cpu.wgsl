@@ -16,7 +16,9 @@ struct Params { M: u32, N: u32, K: u32, lda: u32, ldb: u32, ldc: u32, aOff: u32,
 @group(0) @binding(2) var<storage, read> B: array<f32>;
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
 
-const WG = 64u; // invocations per workgroup (a multiple of any subgroup size in use)
+// Invocations per workgroup, set per dispatch (src/ops/matmul.ts cpuMatmulLanes): whole subgroups,
+// just enough lanes for the columns, since a lane past N computes as much as one inside it.
+override WG: u32 = 64u;
 const R = 16u;  // rows of C per workgroup; R vec4 accumulators per lane (spilled: still cheaper than reloading B)
 
 fn store4(m: u32, n: u32, acc: vec4<f32>) {

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  matmul, linearForward, linearBackward, setMatmulVariant, resolveMatmulVariant, vec4Aligned,
+  matmul, linearForward, linearBackward, setMatmulVariant, resolveMatmulVariant, vec4Aligned, cpuMatmulLanes,
   type MatmulKind, type MatRef, type ResolvedMatmulVariant,
 } from '../src/ops/matmul.js';
 import { RowSplitTensor } from '../src/gpu/row-split.js';
@@ -59,6 +59,22 @@ describe('matmul variant choice', () => {
     const rt = await rtPromise;
     const expected = rt.gpu.isCpuAdapter && rt.gpu.features.has('subgroups') ? 'cpu' : 'gpu';
     expect(resolveMatmulVariant(rt, 'auto')).toBe(expected);
+  });
+
+  it("the 'cpu' kernels get whole subgroups, at most 64 lanes, and no more lanes than their columns need", () => {
+    for (const subgroup of [4, 8, 16]) {
+      for (const N of [1, 3, 4, 5, 29, 32, 33, 64, 96, 130, 192, 256, 257, 384, 1000, 4096]) {
+        const { lanes, groupsX } = cpuMatmulLanes(N, subgroup);
+        expect(lanes % subgroup).toBe(0);
+        expect(lanes).toBeLessThanOrEqual(64);
+        expect(groupsX).toBe(Math.ceil(N / 256));
+        expect(4 * lanes * groupsX).toBeGreaterThanOrEqual(N); // every column has a lane
+        expect(4 * (lanes - subgroup) * groupsX).toBeLessThan(N); // one subgroup fewer would not do
+      }
+    }
+    expect(cpuMatmulLanes(32, 8)).toEqual({ lanes: 8, groupsX: 1 }); // a small model's K/V projection: 8 lanes, not 64
+    expect(cpuMatmulLanes(100, 0)).toEqual({ lanes: 64, groupsX: 1 }); // subgroup size unknown: the full workgroup
+    expect(() => cpuMatmulLanes(100, 128)).toThrow(/subgroup size 128/);
   });
 
   it('the aligned test shapes take the vec4 path and the odd ones do not', async () => {

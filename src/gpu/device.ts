@@ -37,6 +37,8 @@ export interface GpuInfo {
   hostThreadNice: number;
   /** Smallest subgroup size the adapter reports, or 0 when unknown. */
   subgroupMinSize: number;
+  /** Largest subgroup size the adapter reports, or 0 when unknown. */
+  subgroupMaxSize: number;
   hasTimestamps: boolean;
   isCpuAdapter: boolean;
 }
@@ -112,7 +114,7 @@ async function openGpu(): Promise<GpuInfo> {
   });
   const info = adapter.info;
   const name = [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(' / ') || 'unknown adapter';
-  const subgroupMinSize = (info as unknown as { subgroupMinSize?: number }).subgroupMinSize ?? 0;
+  const { subgroupMinSize = 0, subgroupMaxSize = 0 } = info as unknown as { subgroupMinSize?: number; subgroupMaxSize?: number };
   const isCpuAdapter = /llvmpipe|lavapipe|swiftshader/i.test(name);
   // After requestDevice, so the adapter's worker threads already exist and keep their priority.
   const hostThreadNice = shouldLowerHostPriority(isCpuAdapter, process.platform, process.env) ? lowerHostThreadPriority() : getPriority(0);
@@ -128,6 +130,7 @@ async function openGpu(): Promise<GpuInfo> {
     maxWorkgroupsPerDim: device.limits.maxComputeWorkgroupsPerDimension,
     maxWorkgroupInvocations: device.limits.maxComputeInvocationsPerWorkgroup,
     subgroupMinSize,
+    subgroupMaxSize,
     hasTimestamps: features.includes('timestamp-query'),
     isCpuAdapter,
     hostThreadNice,

@@ -64,7 +64,7 @@ const CPU_ROWS_PER_LANE = 2;
  * subgroup size guarantees that (128 when the adapter does not say).
  */
 export function cpuAttentionLanes(rt: Runtime): number {
-  const maxSubgroup = (rt.gpu.adapter.info as unknown as { subgroupMaxSize?: number }).subgroupMaxSize || 128;
+  const maxSubgroup = rt.gpu.subgroupMaxSize || 128;
   const lanes = Math.max(CPU_MIN_LANES, maxSubgroup);
   if (lanes > rt.gpu.maxWorkgroupInvocations) throw new Error(`attention 'cpu': ${lanes} invocations per workgroup exceed the device limit ${rt.gpu.maxWorkgroupInvocations}`);
   return lanes;

@@ -63,21 +63,47 @@ export function resolveMatmulVariant(rt: Runtime, v: MatmulVariant = chosen): Re
   return v;
 }
 
-/** Rows of C per workgroup and columns of C per workgroup of each family (see the kernel headers). */
+/** Rows of C per workgroup and columns of C per workgroup of each family (see the kernel headers); 'cpu' columns are 4 per lane, lanes set per dispatch. */
 const TILE: Record<ResolvedMatmulVariant, { rows: number; cols: number }> = {
-  cpu: { rows: 16, cols: 256 },
+  cpu: { rows: 16, cols: 4 * 64 },
   gpu: { rows: 64, cols: 64 },
   naive: { rows: 16, cols: 16 },
 };
+
+/** The 'cpu' kernels' tuned workgroup size, the most lanes a workgroup gets. */
+const CPU_MAX_LANES = 64;
+
+/**
+ * Workgroup size (the kernels' WG) and workgroups across N of a 'cpu' matmul: as few workgroups
+ * as CPU_MAX_LANES lanes of 4 columns allow, each with just enough whole subgroups for its share
+ * of the columns. A lane past N computes as much as one inside it (the subgroup shuffles need every
+ * lane), so a fixed 64 lanes over N = 64 (a small model's projections) did 4x the work and over
+ * N = 32 (its K and V projections) 8x. Every output is still summed in the same order, so the
+ * lane count does not change a result.
+ */
+export function cpuMatmulLanes(N: number, subgroupMaxSize: number): { lanes: number; groupsX: number } {
+  const subgroup = subgroupMaxSize || CPU_MAX_LANES; // unknown: one workgroup's worth, as before
+  if (CPU_MAX_LANES % subgroup !== 0) throw new Error(`matmul 'cpu': subgroup size ${subgroup} does not divide ${CPU_MAX_LANES} lanes`);
+  const groupsX = Math.ceil(N / (4 * CPU_MAX_LANES));
+  const lanes = Math.ceil(Math.ceil(N / (4 * groupsX)) / subgroup) * subgroup;
+  return { lanes, groupsX };
+}
 
 export function matmul(rt: Runtime, kind: MatmulKind, M: number, N: number, K: number, A: MatRef, B: MatRef, C: MatRef, opts: MatmulOptions = {}): void {
   if (M === 0 || N === 0) return;
   checkBounds(kind, M, N, K, A, B, C);
   const variant = resolveMatmulVariant(rt);
   const file = variant === 'cpu' ? (vec4Aligned(kind, M, N, K, A, B) ? 'matmul_cpu4' : 'matmul_cpu') : variant === 'gpu' ? 'matmul' : 'matmul_naive';
-  const kernel = rt.kernel(file, kind);
   const tile = TILE[variant];
-  const gx = Math.ceil(N / tile.cols);
+  let kernel, gx;
+  if (variant === 'cpu') {
+    const { lanes, groupsX } = cpuMatmulLanes(N, rt.gpu.subgroupMaxSize);
+    kernel = rt.kernel(file, kind, { WG: lanes });
+    gx = groupsX;
+  } else {
+    kernel = rt.kernel(file, kind);
+    gx = Math.ceil(N / tile.cols);
+  }
   if (gx > rt.gpu.maxWorkgroupsPerDim) throw new Error(`matmul ${kind}: N = ${N} needs ${gx} workgroups in x, more than ${rt.gpu.maxWorkgroupsPerDim}`);
   // Rows beyond one grid's reach go in further dispatches on shifted views
   // (a multiple of the row tile, which keeps vec4 offsets aligned).
