@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Qwen3 } from '../src/model/qwen3.js';
 import { loadHfWeights } from '../src/model/weights.js';
 import { generate } from '../src/model/generate.js';
+import { samePromptGroups } from '../src/model/kv-session.js';
 import { runtime } from './util.js';
 
 const MODEL = 'test/fixtures/qwen3-untied-hd24/model'; // GQA 3:1, untied head, vocab 97
@@ -60,6 +61,22 @@ describe('generate', () => {
     const lp = await model.rt.read(st.logprobs);
     st.dispose();
     for (let i = 0; i < a[0]!.tokens.length; i++) expect(a[0]!.logprobs[i]).toBeCloseTo(lp[prompts[0]!.length - 1 + i]!, 4);
+  });
+
+  it('sequences that share a prompt share its prefill and still sample exactly as if each ran alone', async () => {
+    const model = await loadModel();
+    const a = Int32Array.from([5, 17, 33, 8]), b = Int32Array.from([2, 40]), c = Int32Array.from([60, 61, 62, 63, 64]);
+    const prompts = [a, b, Int32Array.from(a), c, a, b, a];
+    expect(samePromptGroups(prompts)).toEqual([[0, 2, 4, 6], [1, 5], [3]]);
+    const opts = { maxNewTokens: 7, stopIds: [96], sampling: { temperature: 1, topK: 0, topP: 1, minP: 0, seed: 9 } };
+    const together = await generate(model, prompts, opts);
+    for (let i = 0; i < prompts.length; i++) {
+      const [alone] = await generate(model, [prompts[i]!], { ...opts, streamIds: [i] });
+      expect(Array.from(together[i]!.tokens), `sequence ${i}`).toEqual(Array.from(alone!.tokens));
+      expect(Array.from(together[i]!.logprobs), `sequence ${i}`).toEqual(Array.from(alone!.logprobs));
+    }
+    // Copies of one prompt draw their own tokens (their own streams), so they do not all agree.
+    expect(new Set([0, 2, 4, 6].map((i) => Array.from(together[i]!.tokens).join(','))).size).toBeGreaterThan(1);
   });
 
   it('rejects empty prompts, prompts beyond the context and caches that cannot fit', async () => {

@@ -45,6 +45,12 @@ export class KvSession {
    * Logits go to `onLogits` for each prompt's last token (row b = prompt b),
    * or, with `allPositions`, for every right-padded position (row b*Tp + t).
    * Returns Tp, the padded prompt length.
+   *
+   * Sequences with the same prompt (the k votes on one response, a GRPO group's rollouts) share
+   * one pass: each distinct prompt runs once, its K/V rows are appended to the slot of every
+   * sequence that has it, and every sequence still gets its own logits row. A row's result does
+   * not depend on the other rows of the pass, so this changes no value, only the work (k = 8
+   * votes: an eighth of the prefill).
    */
   prefill(prompts: readonly Int32Array[], onLogits: LogitsConsumer, allPositions = false): number {
     const { rt, model } = this;
@@ -53,29 +59,43 @@ export class KvSession {
     if (B === 0 || B > this.slots) throw new Error(`prefill: ${B} prompts for a session of ${this.slots} slots`);
     const Tp = Math.max(...prompts.map((p) => p.length));
     if (Tp > this.maxLen) throw new Error(`prefill: a prompt of ${Tp} tokens exceeds the session length ${this.maxLen}`);
-    const N = B * Tp;
-    const ids = new Int32Array(N), positions = new Int32Array(N), slots = new Int32Array(N);
     prompts.forEach((p, b) => {
       if (p.length === 0) throw new Error(`prefill: prompt ${b} is empty`);
+    });
+    // With allPositions every sequence's rows are wanted, so none are shared.
+    const groups = allPositions ? prompts.map((_, b) => [b]) : samePromptGroups(prompts);
+    const U = groups.length;
+    const N = U * Tp;
+    const ids = new Int32Array(N), positions = new Int32Array(N);
+    groups.forEach((group, u) => {
+      const p = prompts[group[0]!]!;
       for (let t = 0; t < Tp; t++) {
-        ids[b * Tp + t] = t < p.length ? p[t]! : p[p.length - 1]!; // padding: any valid id
-        positions[b * Tp + t] = t;
-        slots[b * Tp + t] = b;
+        ids[u * Tp + t] = t < p.length ? p[t]! : p[p.length - 1]!; // padding: any valid id
+        positions[u * Tp + t] = t;
       }
     });
     model.checkTokens(ids, positions);
+    // Copy r of the cache rows: row u * Tp + t goes to the r-th sequence of group u (-1: none, skipped).
+    const copies = Math.max(...groups.map((g) => g.length));
+    const slotTs = Array.from({ length: copies }, (_, r) => {
+      const slots = new Int32Array(N);
+      groups.forEach((group, u) => slots.fill(group[r] ?? -1, u * Tp, (u + 1) * Tp));
+      return rt.upload(slots, [N], 'slots');
+    });
     const D = cfg.headDim, Hq = cfg.numHeads, Hkv = cfg.numKvHeads;
-    const idsT = rt.upload(ids, [N], 'ids'), posT = rt.upload(positions, [N], 'pos'), slotT = rt.upload(slots, [N], 'slots');
-    const shape = { B, T: Tp, Hq, Hkv, D, scale: 1 / Math.sqrt(D) };
+    const idsT = rt.upload(ids, [N], 'ids'), posT = rt.upload(positions, [N], 'pos');
+    const shape = { B: U, T: Tp, Hq, Hkv, D, scale: 1 / Math.sqrt(D) };
     const x = this.runLayers(idsT, posT, N, (l, qRot, kRot, v, attn) => {
-      kvAppend(rt, kRot, v, this.kCache[l]!, this.vCache[l]!, slotT, posT, N, this.maxLen, Hkv, D);
+      for (const slotT of slotTs) kvAppend(rt, kRot, v, this.kCache[l]!, this.vCache[l]!, slotT, posT, N, this.maxLen, Hkv, D);
       const lse = rt.empty([N, Hq]);
       attentionForward(rt, qRot, kRot, v, attn, lse, shape);
       lse.dispose();
     });
     let rows = x, M = N;
     if (!allPositions) {
-      const last = rt.upload(Int32Array.from(prompts, (p, b) => b * Tp + p.length - 1), [B], 'last');
+      const lastRow = new Int32Array(B);
+      groups.forEach((group, u) => group.forEach((b) => (lastRow[b] = u * Tp + prompts[b]!.length - 1)));
+      const last = rt.upload(lastRow, [B], 'last');
       rows = rt.empty([B, cfg.hiddenSize]);
       gatherRows(rt, x, last, rows, B, cfg.hiddenSize);
       last.dispose();
@@ -84,7 +104,7 @@ export class KvSession {
     }
     this.emitLogits(rows, M, onLogits);
     rows.dispose();
-    for (const t of [idsT, posT, slotT]) t.dispose();
+    for (const t of [idsT, posT, ...slotTs]) t.dispose();
     return Tp;
   }
 
@@ -159,6 +179,18 @@ export class KvSession {
 
 /** Receives logits [>= rows, V] for rows rowStart .. rowStart+rows-1 of the pass. */
 export type LogitsConsumer = (logits: Tensor, rowStart: number, rows: number) => void;
+
+/** The sequences of each distinct prompt, in order of first appearance (each group in sequence order). */
+export function samePromptGroups(prompts: readonly Int32Array[]): number[][] {
+  const byPrompt = new Map<string, number[]>();
+  prompts.forEach((p, b) => {
+    const key = p.join(',');
+    const group = byPrompt.get(key);
+    if (group) group.push(b);
+    else byPrompt.set(key, [b]);
+  });
+  return [...byPrompt.values()];
+}
 
 export function kvCacheBytesPerTensor(slots: number, maxLen: number, kvDim: number): number {
   return slots * maxLen * kvDim * 4;
