@@ -63,9 +63,9 @@ export function resolveMatmulVariant(rt: Runtime, v: MatmulVariant = chosen): Re
   return v;
 }
 
-/** Rows of C per workgroup and columns of C per workgroup of each family (see the kernel headers); 'cpu' columns are 4 per lane, lanes set per dispatch. */
-const TILE: Record<ResolvedMatmulVariant, { rows: number; cols: number }> = {
-  cpu: { rows: 16, cols: 4 * 64 },
+/** Rows of C per workgroup of each family, and columns for the fixed-size ones (see the kernel headers; 'cpu': cpuMatmulLanes). */
+const TILE: Record<ResolvedMatmulVariant, { rows: number; cols?: number }> = {
+  cpu: { rows: 16 },
   gpu: { rows: 64, cols: 64 },
   naive: { rows: 16, cols: 16 },
 };
@@ -95,15 +95,9 @@ export function matmul(rt: Runtime, kind: MatmulKind, M: number, N: number, K: n
   const variant = resolveMatmulVariant(rt);
   const file = variant === 'cpu' ? (vec4Aligned(kind, M, N, K, A, B) ? 'matmul_cpu4' : 'matmul_cpu') : variant === 'gpu' ? 'matmul' : 'matmul_naive';
   const tile = TILE[variant];
-  let kernel, gx;
-  if (variant === 'cpu') {
-    const { lanes, groupsX } = cpuMatmulLanes(N, rt.gpu.subgroupMaxSize);
-    kernel = rt.kernel(file, kind, { WG: lanes });
-    gx = groupsX;
-  } else {
-    kernel = rt.kernel(file, kind);
-    gx = Math.ceil(N / tile.cols);
-  }
+  const cpu = variant === 'cpu' ? cpuMatmulLanes(N, rt.gpu.subgroupMaxSize) : null;
+  const kernel = cpu ? rt.kernel(file, kind, { WG: cpu.lanes }) : rt.kernel(file, kind);
+  const gx = cpu ? cpu.groupsX : Math.ceil(N / tile.cols!);
   if (gx > rt.gpu.maxWorkgroupsPerDim) throw new Error(`matmul ${kind}: N = ${N} needs ${gx} workgroups in x, more than ${rt.gpu.maxWorkgroupsPerDim}`);
   // Rows beyond one grid's reach go in further dispatches on shifted views
   // (a multiple of the row tile, which keeps vec4 offsets aligned).
