@@ -83,6 +83,20 @@ describe('gradient norm and clipping', () => {
     expect((await rt.read(out))[0]).toBe(0);
   });
 
+  it('every launch (lanes per partial x partials per workgroup) gives the same bits', async () => {
+    const rt = await runtime();
+    const grads = data.map((d) => rt.upload(d, [d.length]));
+    const out = rt.empty([1]);
+    const sums: number[] = [];
+    for (const launch of [{ lanesPerPartial: 256, partialsPerGroup: 1 }, { lanesPerPartial: 1, partialsPerGroup: 16 }, { lanesPerPartial: 8, partialsPerGroup: 5 }]) {
+      gradNormSquared(rt, grads, out, launch);
+      sums.push((await rt.read(out))[0]!);
+    }
+    expect(Math.abs(sums[0]! - sumSq(data)) / sumSq(data)).toBeLessThan(1e-6);
+    expect(sums).toEqual([sums[0], sums[0], sums[0]]);
+    expect(() => gradNormSquared(rt, grads, out, { lanesPerPartial: 6, partialsPerGroup: 1 })).toThrow(/power of two/);
+  });
+
   it('clip scale follows clip_grad_norm_ and drives AdamW without a readback', async () => {
     const rt = await runtime();
     const grads = data.map((d) => rt.upload(d, [d.length]));

@@ -68,9 +68,9 @@ const cases: Case[] = [
 ];
 
 describe('kvAppend + attentionDecode', () => {
-  for (const c of cases) {
+  for (const c of cases) for (const variant of ['gpu', 'cpu'] as const) {
     const { Hq, Hkv, D, nSlots, maxLen, rows } = c;
-    it(`Hq ${Hq}, Hkv ${Hkv}, D ${D}, ${rows.length} ragged rows, maxLen ${maxLen}, q scale ${c.qScale ?? 2}`, async () => {
+    it(`${variant} kernel: Hq ${Hq}, Hkv ${Hkv}, D ${D}, ${rows.length} ragged rows, maxLen ${maxLen}, q scale ${c.qScale ?? 2}`, async () => {
       const rt = await runtime();
       const rowWidth = Hkv * D;
       const cacheSize = nSlots * maxLen * rowWidth;
@@ -105,13 +105,13 @@ describe('kvAppend + attentionDecode', () => {
       const scale = 1 / Math.sqrt(D);
       const out = rt.empty([M, Hq * D]);
       rt.write(out, new Float32Array(M * Hq * D).fill(7)); // the padding row must be overwritten with zeros
-      attentionDecode(rt, rt.upload(q, [M, Hq * D]), kCache, vCache, rt.upload(slots, [M]), rt.upload(pos, [M]), out, { M, maxLen, Hq, Hkv, D, scale });
+      attentionDecode(rt, rt.upload(q, [M, Hq * D]), kCache, vCache, rt.upload(slots, [M]), rt.upload(pos, [M]), out, { M, maxLen, Hq, Hkv, D, scale, variant });
       const t0 = performance.now();
       const got = await rt.read(out);
       const gpuMs = performance.now() - t0;
       const ref = refDecode(q, expK, expV, slots, pos, M, maxLen, Hq, Hkv, D, scale);
       const err = relErr(got, ref);
-      console.log(`attentionDecode Hq ${Hq} Hkv ${Hkv} D ${D}: relErr ${err.toExponential(2)}, ${gpuMs.toFixed(0)} ms on the GPU`);
+      console.log(`attentionDecode ${variant} Hq ${Hq} Hkv ${Hkv} D ${D}: relErr ${err.toExponential(2)}, ${gpuMs.toFixed(0)} ms on the GPU`);
       expect(err).toBeLessThan(1e-5);
       // per row as well, so a wrong short row is not hidden by long ones
       for (let i = 0; i < M; i++) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RowSplitTensor } from '../src/gpu/row-split.js';
 import type { Runtime } from '../src/gpu/runtime.js';
-import { lmHeadBackward, lmHeadChunkTokens, lmHeadForward } from '../src/ops/lm-head.js';
+import { lmHeadBackward, lmHeadChunkTokens, lmHeadForward, type LogSoftmaxLaunch } from '../src/ops/lm-head.js';
 import { dot, finiteDiff, randn, relErr, rng, runtime, sampleCoords, toF64 } from './util.js';
 
 interface RefForward {
@@ -70,17 +70,17 @@ function makeCase(N: number, V: number, H: number, rowsPerPart: number, seed: nu
   return { N, V, H, h: randn(N * H, seed + 1), w: randn(V * H, seed + 2, wScale), targets, rowsPerPart };
 }
 
-async function runForward(rt: Runtime, c: Case, chunkTokens: number | undefined) {
+async function runForward(rt: Runtime, c: Case, chunkTokens: number | undefined, launch?: LogSoftmaxLaunch) {
   const { N, V, H } = c;
   const W = RowSplitTensor.zeros(rt, V, H, 'W', c.rowsPerPart * H * 4);
   W.write(rt, c.w);
   const h = rt.upload(c.h, [N, H], 'h'), targets = rt.upload(c.targets, [N], 'targets');
   const logprobs = rt.empty([N]), lse = rt.empty([N]), entropy = rt.empty([N]), logits = rt.empty([N, V]);
-  lmHeadForward(rt, h, W, targets, logprobs, lse, N, { logits, entropy, chunkTokens });
+  lmHeadForward(rt, h, W, targets, logprobs, lse, N, { logits, entropy, chunkTokens, launch });
   const out = { logprobs: await rt.read(logprobs), lse: await rt.read(lse), entropy: await rt.read(entropy), logits: await rt.read(logits) };
   // Without the optional outputs, the same log-probs come out.
   const logprobs2 = rt.empty([N]), lse2 = rt.empty([N]);
-  lmHeadForward(rt, h, W, targets, logprobs2, lse2, N, { chunkTokens });
+  lmHeadForward(rt, h, W, targets, logprobs2, lse2, N, { chunkTokens, launch });
   const plain = { logprobs: await rt.read(logprobs2), lse: await rt.read(lse2) };
   for (const t of [h, targets, logprobs, lse, entropy, logits, logprobs2, lse2]) t.dispose();
   W.dispose();
@@ -162,6 +162,19 @@ describe('lm head (V = 131, N = 37, H = 20, W in 4 row parts, chunks of 8)', () 
     console.log('lm head backward rel errors (dh, dW):', errs.map((e) => e.toExponential(2)).join(' '));
     expect(errs[0]).toBeLessThan(1e-5);
     expect(errs[1]).toBeLessThan(1e-4); // dW0 is subtracted back out, which costs some f32 digits
+  });
+
+  it('gives the same bits with every launch of the log-softmax (lanes per row x rows per workgroup)', async () => {
+    const rt = await runtime();
+    const ref = refForward(c.h, c.w, c.targets, N, V, H);
+    // the GPU layout first; the others split its 256-lane tree differently or leave rows idle past N
+    const launches: LogSoftmaxLaunch[] = [{ lanesPerRow: 256, rowsPerGroup: 1 }, { lanesPerRow: 1, rowsPerGroup: 64 }, { lanesPerRow: 4, rowsPerGroup: 7 }, { lanesPerRow: 32, rowsPerGroup: 3 }];
+    const [first, ...rest] = await Promise.all(launches.map((l) => runForward(rt, c, 8, l)));
+    expect(relErr(first!.entropy, ref.entropy)).toBeLessThan(1e-5);
+    for (const got of rest) {
+      for (const k of ['lse', 'logprobs', 'entropy'] as const) expect(Array.from(got[k])).toEqual(Array.from(first![k]));
+    }
+    await expect(runForward(rt, c, 8, { lanesPerRow: 3, rowsPerGroup: 1 })).rejects.toThrow(/power of two/);
   });
 
   it('gives the same result in one chunk as in several', async () => {

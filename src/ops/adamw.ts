@@ -43,18 +43,39 @@ export function adamwStep(rt: Runtime, param: Tensor, grad: Tensor, m: Tensor, v
   );
 }
 
-/** Workgroups per tensor in the first stage: enough to fill a GPU, few enough to keep the partials small. */
+/** Partial sums per tensor in the first stage: enough to fill a GPU, few enough to keep the partials small. */
 const MAX_PARTIALS_PER_TENSOR = 512;
 
 /**
- * out[0] = sum over all tensors of sum(g^2). Two stages, no atomics: per tensor,
- * each workgroup writes one partial sum; one workgroup then sums the partials in
- * a fixed order, so the result is bitwise reproducible.
+ * How gradnorm_sumsq is laid out: lanesPerPartial real lanes (a power of two dividing
+ * 256) share one partial's fixed 256-lane tree, partialsPerGroup partials per workgroup.
+ * The tree does not change with the launch, so neither does the result, bit for bit.
+ * CPU adapters (lavapipe) run a workgroup as a loop whose barriers are costly: there one
+ * lane walks a whole tree (the default job's SFT step spent 8% of its kernel time here
+ * with 256 lanes per partial).
  */
-export function gradNormSquared(rt: Runtime, grads: Tensor[], out: Tensor): void {
-  const kernel = rt.kernel('gradnorm_sumsq');
-  const workgroups = grads.map((g) => Math.min(Math.ceil(g.size / 256), MAX_PARTIALS_PER_TENSOR));
-  const total = workgroups.reduce((a, b) => a + b, 0);
+export interface SumSquaresLaunch {
+  lanesPerPartial: number;
+  partialsPerGroup: number;
+}
+
+export function sumSquaresLaunchFor(rt: Runtime): SumSquaresLaunch {
+  return rt.gpu.isCpuAdapter ? { lanesPerPartial: 1, partialsPerGroup: 16 } : { lanesPerPartial: 256, partialsPerGroup: 1 };
+}
+
+/**
+ * out[0] = sum over all tensors of sum(g^2). Two stages, no atomics: per tensor,
+ * each of up to 512 partials sums a fixed share of the elements; one partial then sums
+ * the partials in a fixed order, so the result is bitwise reproducible.
+ */
+export function gradNormSquared(rt: Runtime, grads: Tensor[], out: Tensor, launch = sumSquaresLaunchFor(rt)): void {
+  const { lanesPerPartial: lanes, partialsPerGroup: perGroup } = launch;
+  if (![1, 2, 4, 8, 16, 32, 64, 128, 256].includes(lanes) || !Number.isInteger(perGroup) || perGroup < 1 || lanes * perGroup > Math.min(256, rt.gpu.maxWorkgroupInvocations)) {
+    throw new Error(`gradNormSquared: launch ${JSON.stringify(launch)} needs lanesPerPartial a power of two <= 256 and at most 256 threads`);
+  }
+  const kernel = rt.kernel('gradnorm_sumsq', 'main', { WG: lanes, PARTS: perGroup });
+  const partsPerTensor = grads.map((g) => Math.min(Math.ceil(g.size / 256), MAX_PARTIALS_PER_TENSOR));
+  const total = partsPerTensor.reduce((a, b) => a + b, 0);
   if (total === 0) {
     rt.fillZero(out);
     return;
@@ -62,11 +83,11 @@ export function gradNormSquared(rt: Runtime, grads: Tensor[], out: Tensor): void
   const partials = rt.empty([total], 'f32', 'gradnorm.partials');
   let offset = 0;
   grads.forEach((x, i) => {
-    const G = workgroups[i]!;
-    rt.dispatch(kernel, { x, partials }, { n: x.size, outOffset: offset, square: 1 }, [G]);
-    offset += G;
+    const parts = partsPerTensor[i]!;
+    rt.dispatch(kernel, { x, partials }, { n: x.size, outOffset: offset, square: 1, parts }, [Math.ceil(parts / perGroup)]);
+    offset += parts;
   });
-  rt.dispatch(kernel, { x: partials, partials: out }, { n: total, outOffset: 0, square: 0 }, [1]);
+  rt.dispatch(kernel, { x: partials, partials: out }, { n: total, outOffset: 0, square: 0, parts: 1 }, [1]);
   partials.dispose();
 }
 

@@ -10,6 +10,17 @@ import type { Tensor } from '../gpu/tensor.js';
 const DECODE_WG = 128;
 /** attention_decode.wgsl keeps at most this many output dims per thread (MAX_DIMS). */
 const DECODE_MAX_DIMS = 8;
+/** attention_decode_cpu.wgsl: its MAX_DIMS (the longest head it holds in registers) and invocations per workgroup. */
+const DECODE_CPU_MAX_DIMS = 256;
+const DECODE_CPU_LANES = 32;
+
+/**
+ * Two kernels compute decode attention: 'gpu' (attention_decode.wgsl) spreads a
+ * (row, head) over a workgroup of 128 threads; 'cpu' (attention_decode_cpu.wgsl)
+ * gives it one invocation and no barriers, for CPU adapters (lavapipe), where the
+ * 'gpu' kernel's barriers cost more than its arithmetic. 'auto' picks by adapter.
+ */
+export type DecodeAttentionVariant = 'auto' | 'cpu' | 'gpu';
 
 function requireSize(op: string, name: string, t: Tensor, elements: number): void {
   if (t.size < elements) throw new Error(`${op}: '${name}' (${t.label}) holds ${t.size} elements, needs ${elements}`);
@@ -55,6 +66,8 @@ export interface DecodeAttentionShape {
   Hkv: number;
   D: number;
   scale: number;
+  /** Which kernel runs (default 'auto'). */
+  variant?: DecodeAttentionVariant;
 }
 
 /**
@@ -76,6 +89,17 @@ export function attentionDecode(
   requireSize('attentionDecode', 'slots', slots, M);
   requireSize('attentionDecode', 'positions', positions, M);
   const nSlots = cacheSlots('attentionDecode', kCache, vCache, maxLen, Hkv * D);
+  const variant = s.variant ?? 'auto';
+  const useCpu = variant === 'cpu' || (variant === 'auto' && rt.gpu.isCpuAdapter && D <= DECODE_CPU_MAX_DIMS);
+  const params = { M, Hq, Hkv, maxLen, nSlots, rowStride: 0, scale };
+  const bindings = { q, kCache, vCache, slots, positions, out };
+  if (useCpu) {
+    if (D > DECODE_CPU_MAX_DIMS) throw new Error(`attentionDecode: the 'cpu' kernel holds head_dim up to ${DECODE_CPU_MAX_DIMS}, got ${D}`);
+    const kernel = rt.kernel('attention_decode_cpu', 'main', { HEAD_DIM: D, LANES: DECODE_CPU_LANES });
+    const grid = rt.grid(Math.ceil((M * Hq) / DECODE_CPU_LANES));
+    rt.dispatch(kernel, bindings, { ...params, rowStride: grid[0] }, grid);
+    return;
+  }
   const groupsOfThreads = D <= DECODE_WG ? Math.floor(DECODE_WG / D) : 1;
   const kernel = rt.kernel('attention_decode', 'main', {
     WG: DECODE_WG,
@@ -85,5 +109,5 @@ export function attentionDecode(
     ACC_SIZE: groupsOfThreads * D,
   });
   const grid = rt.grid(M * Hq);
-  rt.dispatch(kernel, { q, kCache, vCache, slots, positions, out }, { M, Hq, Hkv, maxLen, nSlots, rowStride: grid[0], scale }, grid);
+  rt.dispatch(kernel, bindings, { ...params, rowStride: grid[0] }, grid);
 }

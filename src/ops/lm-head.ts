@@ -17,6 +17,36 @@ export interface LmHeadOptions {
   entropy?: Tensor;
   /** Tokens per chunk; clamped to what one storage binding holds. */
   chunkTokens?: number;
+  /** How the log-softmax kernel is laid out (default: picked for the adapter). */
+  launch?: LogSoftmaxLaunch;
+}
+
+/**
+ * The log-softmax row reduction: lanesPerRow real lanes (a power of two dividing 256)
+ * share a row's fixed 256-lane reduction tree, rowsPerGroup rows per workgroup. The
+ * tree does not change with the launch, so neither do the results, bit for bit.
+ */
+export interface LogSoftmaxLaunch {
+  lanesPerRow: number;
+  rowsPerGroup: number;
+}
+
+/**
+ * GPUs: 256 lanes per row, one barrier per tree level. CPU adapters (lavapipe) run a
+ * workgroup as a loop whose barriers are costly, so there one lane walks a row's whole
+ * tree and a workgroup takes 64 rows: the default job's SFT step spent 8% of its kernel
+ * time here with 256 lanes per row.
+ */
+export function logSoftmaxLaunchFor(rt: Runtime): LogSoftmaxLaunch {
+  return rt.gpu.isCpuAdapter ? { lanesPerRow: 1, rowsPerGroup: 64 } : { lanesPerRow: 256, rowsPerGroup: 1 };
+}
+
+function checkLaunch(rt: Runtime, l: LogSoftmaxLaunch): void {
+  const lanesOk = [1, 2, 4, 8, 16, 32, 64, 128, 256].includes(l.lanesPerRow);
+  const maxThreads = Math.min(256, rt.gpu.maxWorkgroupInvocations); // 256: WebGPU's guaranteed minimum for invocations and size y
+  if (!lanesOk || !Number.isInteger(l.rowsPerGroup) || l.rowsPerGroup < 1 || l.lanesPerRow * l.rowsPerGroup > maxThreads) {
+    throw new Error(`lm head: launch ${JSON.stringify(l)} needs lanesPerRow a power of two <= 256 and at most ${maxThreads} threads`);
+  }
 }
 
 /**
@@ -56,12 +86,14 @@ export function lmHeadForward(
   const hChunk = single ? h : rt.empty([chunk, H], 'f32', 'lmhead.hChunk');
   const logits = rt.empty([chunk, V], 'f32', 'lmhead.logits');
   const entropy = opts.entropy ?? rt.empty([1], 'f32', 'lmhead.noEntropy');
-  const kernel = rt.kernel('lmhead_logsoftmax');
+  const launch = opts.launch ?? logSoftmaxLaunchFor(rt);
+  checkLaunch(rt, launch);
+  const kernel = rt.kernel('lmhead_logsoftmax', 'main', { WG: launch.lanesPerRow, ROWS: launch.rowsPerGroup });
   for (let n0 = 0; n0 < N; n0 += chunk) {
     const rows = Math.min(chunk, N - n0);
     if (!single) rt.copy(h, hChunk, rows * H, n0 * H, 0); // a chunk's first row is not 256-byte aligned, so no view
     linearForward(rt, hChunk, W, logits, rows);
-    const groups = rt.grid(rows);
+    const groups = rt.grid(Math.ceil(rows / launch.rowsPerGroup));
     rt.dispatch(kernel, { logits, targets, lse, logprobs, entropy },
       { V, rowBase: n0, rows, rowStride: groups[0], withEntropy: opts.entropy ? 1 : 0 }, groups);
     if (opts.logits) rt.copy(logits, opts.logits, rows * V, 0, n0 * V);
