@@ -145,17 +145,18 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
     }
   }
   const seconds = (performance.now() - t0) / 1000;
-  const table = formatResultsTable(rows, nSeeds, testPrompts);
-  process.stdout.write(`\n${table}\n\nwall time ${(seconds / 60).toFixed(1)} min on ${rt.gpu.name}\n`);
+  const changes = changesOverBaseline(rows, testPrompts); // bootstrap intervals: computed once, printed and saved
+  const summary = `${formatResultsTable(rows, nSeeds, testPrompts, changes)}\n\nwall time ${(seconds / 60).toFixed(1)} min on ${rt.gpu.name}`;
+  process.stdout.write(`\n${summary}\n`);
   mkdirSync(root, { recursive: true });
   // results.json stays readable; each row's per-pair credits go one line per row beside it, for
   // anyone who wants to compare judges pair by pair (the pairs are the seed's data/test.jsonl).
   const summaryRows = rows.map(({ pointwisePerPair: _, ...r }) => r);
-  writeTextFileAtomicSync(join(root, 'results.json'), JSON.stringify({ seconds, adapter: rt.gpu.name, scale, rows: summaryRows, changes: changesOverBaseline(rows, testPrompts) }, null, 2) + '\n');
+  writeTextFileAtomicSync(join(root, 'results.json'), JSON.stringify({ seconds, adapter: rt.gpu.name, scale, rows: summaryRows, changes }, null, 2) + '\n');
   writeTextFileAtomicSync(join(root, PER_PAIR_FILE), rows.map((r) => JSON.stringify({ seed: r.seed, model: r.model, pairs: join(`seed-${r.seed}`, 'data', 'test.jsonl'), pointwise: r.pointwisePerPair }) + '\n').join(''));
   const report = await writeHtmlReport(root, curves, {
     title: 'PaTaRM default job: synthetic preference pairs',
-    configSummary: `${table}\n\nwall time ${(seconds / 60).toFixed(1)} min on ${rt.gpu.name}`,
+    configSummary: summary,
   });
   process.stdout.write(`results: ${join(root, 'results.json')}\nreport:  ${report}\n`);
   return rows;

@@ -116,7 +116,10 @@ export function baselineTestSd(rows: readonly ResultRow[], prompts?: TestPrompts
   return sds.length > 0 && sds.every((x) => x !== undefined) ? sds.reduce((a, b) => a + b, 0) / sds.length : undefined;
 }
 
-export function formatResultsTable(rows: readonly ResultRow[], seeds: number, prompts?: TestPromptsBySeed): string {
+/** The table as printed; `changes` (from changesOverBaseline) may be passed when the caller already has them. */
+export function formatResultsTable(
+  rows: readonly ResultRow[], seeds: number, prompts?: TestPromptsBySeed, changes: readonly SeedChange[] = changesOverBaseline(rows, prompts),
+): string {
   const k = rows[0]?.votingK ?? 0;
   const header = `Held-out accuracy (%) on ${rows[0]?.pairs ?? 0} synthetic pairs, mean over ${seeds} seed(s)` +
     (seeds > 1 ? ' [min..max of pointwise]' : '');
@@ -130,7 +133,6 @@ export function formatResultsTable(rows: readonly ResultRow[], seeds: number, pr
     lines.push(`${s.model.padEnd(36)} ${pct(s.mean.pointwise).padStart(9)} ${pct(s.mean.pointwiseTiesHalf).padStart(9)} ${pct(s.mean.formatErrorRate).padStart(8)} ${pct(s.mean.voting).padStart(8)} ${pct(s.mean.pairwise).padStart(9)}${spread}`);
   }
   lines.push(...groupBlock(summarise(rows)));
-  const changes = changesOverBaseline(rows, prompts);
   const withCi = changes.length > 0 && changes.every((c) => c.ci);
   if (seeds > 1 || withCi) {
     lines.push('', `Pointwise change over ${BASELINE_MODEL}${seeds > 1 ? ', seed by seed' : ''} (points${withCi ? '; 95% CI over the test prompts' : ''}):`);

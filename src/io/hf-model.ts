@@ -425,17 +425,18 @@ export async function writeHfModelFolder(
 
 /**
  * Writes config.json and model.safetensors (each fsynced) into the existing folder `into`, for a
- * caller that builds a larger folder atomically (a checkpoint); errors name `dir`.
+ * caller that builds a larger folder atomically (a checkpoint); errors name `finalDir`, the folder
+ * the user asked for, not the temporary one being filled.
  */
 export async function writeHfModelFiles(
   into: string,
   config: Qwen3Config,
   tensors: ReadonlyMap<string, Float32Array>,
   options: { dtype: HfWeightDType },
-  dir = into,
+  finalDir = into,
 ): Promise<void> {
-  if (!(options.dtype in TORCH_DTYPE)) throw new HfModelError(`writing model folder ${dir}: unsupported dtype ${JSON.stringify(options.dtype)}`);
-  const list = tensorsToWrite(dir, config, tensors, options.dtype);
+  if (!(options.dtype in TORCH_DTYPE)) throw new HfModelError(`writing model folder ${finalDir}: unsupported dtype ${JSON.stringify(options.dtype)}`);
+  const list = tensorsToWrite(finalDir, config, tensors, options.dtype);
   const json = qwen3ConfigToHfJson({ ...config, torchDtype: TORCH_DTYPE[options.dtype] });
   await writeFileAtomically(join(into, 'config.json'), [new TextEncoder().encode(JSON.stringify(json, null, 2) + '\n')]);
   await writeSafetensors(join(into, SINGLE_FILE), list, { format: 'pt' });

@@ -9,7 +9,7 @@
 // 'auto' picks 'cpu' on a CPU adapter with subgroups and 'gpu' otherwise. The
 // choice can be forced with setMatmulVariant() or PATARM_MATMUL=cpu|gpu|naive.
 import type { RowSplitTensor } from '../gpu/row-split.js';
-import type { Runtime } from '../gpu/runtime.js';
+import type { Kernel, Runtime } from '../gpu/runtime.js';
 import type { Tensor } from '../gpu/tensor.js';
 
 /** A matrix inside a tensor: element (r, c) is t[offset + r * ld + c]. */
@@ -63,12 +63,10 @@ export function resolveMatmulVariant(rt: Runtime, v: MatmulVariant = chosen): Re
   return v;
 }
 
-/** Rows of C per workgroup of each family, and columns for the fixed-size ones (see the kernel headers; 'cpu': cpuMatmulLanes). */
-const TILE: Record<ResolvedMatmulVariant, { rows: number; cols?: number }> = {
-  cpu: { rows: 16 },
-  gpu: { rows: 64, cols: 64 },
-  naive: { rows: 16, cols: 16 },
-};
+/** Rows of C per workgroup of each family (see the kernel headers). */
+const TILE_ROWS: Record<ResolvedMatmulVariant, number> = { cpu: 16, gpu: 64, naive: 16 };
+/** Columns of C per workgroup of the fixed-size families; 'cpu' sizes its workgroups to N (cpuMatmulLanes). */
+const TILE_COLS: Record<Exclude<ResolvedMatmulVariant, 'cpu'>, number> = { gpu: 64, naive: 16 };
 
 /** The 'cpu' kernels' tuned workgroup size, the most lanes a workgroup gets. */
 const CPU_MAX_LANES = 64;
@@ -94,14 +92,19 @@ export function matmul(rt: Runtime, kind: MatmulKind, M: number, N: number, K: n
   checkBounds(kind, M, N, K, A, B, C);
   const variant = resolveMatmulVariant(rt);
   const file = variant === 'cpu' ? (vec4Aligned(kind, M, N, K, A, B) ? 'matmul_cpu4' : 'matmul_cpu') : variant === 'gpu' ? 'matmul' : 'matmul_naive';
-  const tile = TILE[variant];
-  const cpu = variant === 'cpu' ? cpuMatmulLanes(N, rt.gpu.subgroupMaxSize) : null;
-  const kernel = cpu ? rt.kernel(file, kind, { WG: cpu.lanes }) : rt.kernel(file, kind);
-  const gx = cpu ? cpu.groupsX : Math.ceil(N / tile.cols!);
+  let kernel: Kernel, gx: number;
+  if (variant === 'cpu') {
+    const { lanes, groupsX } = cpuMatmulLanes(N, rt.gpu.subgroupMaxSize);
+    kernel = rt.kernel(file, kind, { WG: lanes });
+    gx = groupsX;
+  } else {
+    kernel = rt.kernel(file, kind);
+    gx = Math.ceil(N / TILE_COLS[variant]);
+  }
   if (gx > rt.gpu.maxWorkgroupsPerDim) throw new Error(`matmul ${kind}: N = ${N} needs ${gx} workgroups in x, more than ${rt.gpu.maxWorkgroupsPerDim}`);
   // Rows beyond one grid's reach go in further dispatches on shifted views
   // (a multiple of the row tile, which keeps vec4 offsets aligned).
-  const rowsPerDispatch = tile.rows * rt.gpu.maxWorkgroupsPerDim;
+  const rowsPerDispatch = TILE_ROWS[variant] * rt.gpu.maxWorkgroupsPerDim;
   const aRowStep = kind === 'tn' ? 1 : A.ld; // moving one row of C moves A by this many elements
   for (let m = 0; m < M; m += rowsPerDispatch) {
     const rows = Math.min(rowsPerDispatch, M - m);
@@ -112,7 +115,7 @@ export function matmul(rt: Runtime, kind: MatmulKind, M: number, N: number, K: n
       alpha: opts.alpha ?? 1,
       beta: opts.accumulate ? 1 : 0,
     };
-    rt.dispatch(kernel, { A: A.t, B: B.t, C: C.t }, params, [gx, Math.ceil(rows / tile.rows)]);
+    rt.dispatch(kernel, { A: A.t, B: B.t, C: C.t }, params, [gx, Math.ceil(rows / TILE_ROWS[variant])]);
   }
 }
 
