@@ -45,13 +45,15 @@ describe('rmsnorm', () => {
   });
 
   // Every launch layout is tested here, not only the one this adapter picks: GPUs use
-  // 32..256 threads per row, CPU adapters 8 threads x 32 rows.
+  // 32..256 threads per row, CPU adapters 8 partials per row in one invocation x 64 rows.
   const launches: (RmsnormLaunch | 'default')[] = [
     'default',
-    { threadsPerRow: 256, rowsPerGroup: 1 },
-    { threadsPerRow: 32, rowsPerGroup: 8 },
-    { threadsPerRow: 8, rowsPerGroup: 32 },
-    { threadsPerRow: 1, rowsPerGroup: 7 },
+    { partialsPerRow: 256, lanesPerRow: 256, rowsPerGroup: 1 },
+    { partialsPerRow: 32, lanesPerRow: 32, rowsPerGroup: 8 },
+    { partialsPerRow: 8, lanesPerRow: 8, rowsPerGroup: 32 },
+    { partialsPerRow: 8, lanesPerRow: 1, rowsPerGroup: 64 },
+    { partialsPerRow: 32, lanesPerRow: 4, rowsPerGroup: 7 },
+    { partialsPerRow: 1, lanesPerRow: 1, rowsPerGroup: 7 },
   ];
   // 37 tokens x hidden 20; the per-head form (37 tokens * 3 heads, head_dim 20); a row wider than 4 x 256 threads.
   for (const [rows, dim] of [[37, 20], [37 * 3, 20], [5, 1100], [1, 33]] as const) {
@@ -77,10 +79,27 @@ describe('rmsnorm', () => {
     }
   }
 
+  it('gives the same bits however many invocations compute a row\'s partial sums', async () => {
+    const rt = await runtime();
+    const rows = 37 * 3, dim = 1100, eps = 1e-6; // several columns per partial, rows past the last full workgroup
+    const x = randn(rows * dim, 30), w = randn(dim, 31), dy = randn(rows * dim, 32);
+    const tx = rt.upload(x, [rows, dim]), tw = rt.upload(w, [dim]), tdy = rt.upload(dy, [rows, dim]);
+    const run = async (l: RmsnormLaunch) => {
+      const y = rt.empty([rows, dim]), rstd = rt.empty([rows]), dx = rt.empty([rows, dim]), dw = rt.zeros([dim]);
+      rmsnormForward(rt, tx, tw, y, rstd, rows, dim, eps, l);
+      rmsnormBackward(rt, tx, tw, rstd, tdy, dx, dw, rows, dim, l);
+      return [await rt.read(y), await rt.read(rstd), await rt.read(dx)].map((a) => Array.from(a));
+    };
+    for (const partials of [8, 32]) {
+      const wide = await run({ partialsPerRow: partials, lanesPerRow: partials, rowsPerGroup: 1 });
+      for (const lanes of [1, 4]) expect(await run({ partialsPerRow: partials, lanesPerRow: lanes, rowsPerGroup: 5 })).toEqual(wide);
+    }
+  });
+
   it('handles 70001 rows (2-D grid) and its weight gradient is deterministic', async () => {
     const rt = await runtime();
     const rows = 70_001, dim = 3, eps = 1e-5;
-    const launch = { threadsPerRow: 4, rowsPerGroup: 1 }; // one row per workgroup: 70001 workgroups
+    const launch = { partialsPerRow: 4, lanesPerRow: 4, rowsPerGroup: 1 }; // one row per workgroup: 70001 workgroups
     expect(rows).toBeGreaterThan(rt.gpu.maxWorkgroupsPerDim); // otherwise the 2-D path is not exercised
     const x = randn(rows * dim, 20), w = randn(dim, 21), dy = randn(rows * dim, 22);
     const tx = rt.upload(x, [rows, dim]), tw = rt.upload(w, [dim]), tdy = rt.upload(dy, [rows, dim]);
@@ -111,6 +130,7 @@ describe('rmsnorm', () => {
     expect(() => rmsnormForward(rt, x, rt.zeros([7]), y, rstd, 4, 8, 1e-6)).toThrow(/expected dim = 8/);
     expect(() => rmsnormForward(rt, x, rt.zeros([8]), rt.zeros([3, 8]), rstd, 4, 8, 1e-6)).toThrow(/fewer than rows\*dim/);
     expect(() => rmsnormForward(rt, x, rt.zeros([8]), y, rt.zeros([3]), 4, 8, 1e-6)).toThrow(/rstd/);
-    expect(() => rmsnormForward(rt, x, rt.zeros([8]), y, rstd, 4, 8, 1e-6, { threadsPerRow: 24, rowsPerGroup: 1 })).toThrow(/power-of-two/);
+    expect(() => rmsnormForward(rt, x, rt.zeros([8]), y, rstd, 4, 8, 1e-6, { partialsPerRow: 24, lanesPerRow: 24, rowsPerGroup: 1 })).toThrow(/power-of-two/);
+    expect(() => rmsnormForward(rt, x, rt.zeros([8]), y, rstd, 4, 8, 1e-6, { partialsPerRow: 8, lanesPerRow: 16, rowsPerGroup: 1 })).toThrow(/lanesPerRow <= partialsPerRow/);
   });
 });

@@ -21,7 +21,7 @@ export function rmsnormForward(
   if (x.buffer === y.buffer) throw new Error('rmsnormForward: x and y must be different buffers (one is read-only, one written)');
   if (rows === 0) return;
   const [gx, gy] = rt.grid(Math.ceil(rows / launch.rowsPerGroup));
-  const kernel = rt.kernel('rmsnorm_forward', 'main', { WG: launch.threadsPerRow, ROWS: launch.rowsPerGroup });
+  const kernel = rt.kernel('rmsnorm_forward', 'main', kernelConstants(launch));
   rt.dispatch(kernel, { x, w, y, rstd }, { rows, dim, gridX: gx, eps }, [gx, gy]);
 }
 
@@ -41,7 +41,7 @@ export function rmsnormBackward(
   }
   if (rows === 0) return;
   const [gx, gy] = rt.grid(Math.ceil(rows / launch.rowsPerGroup));
-  const kernel = rt.kernel('rmsnorm_backward_dx', 'main', { WG: launch.threadsPerRow, ROWS: launch.rowsPerGroup });
+  const kernel = rt.kernel('rmsnorm_backward_dx', 'main', kernelConstants(launch));
   rt.dispatch(kernel, { x, w, rstd, dy, dx }, { rows, dim, gridX: gx }, [gx, gy]);
 
   const columnGroups = Math.ceil(dim / 64);
@@ -55,30 +55,41 @@ export function rmsnormBackward(
   partial.dispose(); // safe: later users of the buffer are recorded after these dispatches
 }
 
-/** How the row kernels are laid out: rowsPerGroup rows per workgroup, threadsPerRow (a power of two) reducing each. */
+/**
+ * How the row kernels are laid out: each row's reduction is a fixed tree of partialsPerRow
+ * partial sums (a power of two; it alone decides the result bits), computed by lanesPerRow
+ * invocations (a power of two dividing it), rowsPerGroup rows per workgroup.
+ */
 export interface RmsnormLaunch {
-  threadsPerRow: number;
+  partialsPerRow: number;
+  lanesPerRow: number;
   rowsPerGroup: number;
 }
 
 /**
- * GPUs: about 4 columns per thread, 32..256 threads per row, several rows per
- * workgroup when rows are short (head_dim 128). CPU adapters (lavapipe) run a
- * workgroup as a loop whose barriers are costly, so few threads per row and many
- * rows per workgroup were measured 2-9x faster there (512x1024 and 8192x128).
+ * GPUs: about 4 columns per thread, 32..256 threads per row, several rows per workgroup
+ * when rows are short (head_dim 128). CPU adapters (lavapipe) run a workgroup as a loop whose
+ * barriers are costly: 8 partials per row (measured 2-9x faster than wide rows, 512x1024 and
+ * 8192x128, when 8 threads computed them) and one invocation walking each row's tree, so no
+ * barrier at all, 64 rows per workgroup.
  */
 export function rmsnormLaunchFor(rt: Runtime, dim: number): RmsnormLaunch {
-  if (rt.gpu.isCpuAdapter) return { threadsPerRow: 8, rowsPerGroup: 32 };
-  let threadsPerRow = 32;
-  while (threadsPerRow < 256 && threadsPerRow * 4 < dim) threadsPerRow *= 2;
-  return { threadsPerRow, rowsPerGroup: 256 / threadsPerRow };
+  if (rt.gpu.isCpuAdapter) return { partialsPerRow: 8, lanesPerRow: 1, rowsPerGroup: 64 };
+  let threads = 32;
+  while (threads < 256 && threads * 4 < dim) threads *= 2;
+  return { partialsPerRow: threads, lanesPerRow: threads, rowsPerGroup: 256 / threads };
+}
+
+function kernelConstants(l: RmsnormLaunch): Record<string, number> {
+  return { TREE: l.partialsPerRow, WG: l.lanesPerRow, ROWS: l.rowsPerGroup };
 }
 
 function checkLaunch(rt: Runtime, l: RmsnormLaunch): void {
-  const pow2 = Number.isInteger(l.threadsPerRow) && l.threadsPerRow >= 1 && (l.threadsPerRow & (l.threadsPerRow - 1)) === 0;
+  const pow2 = (n: number) => Number.isInteger(n) && n >= 1 && (n & (n - 1)) === 0;
   const maxThreads = Math.min(256, rt.gpu.maxWorkgroupInvocations); // 256: WebGPU's guaranteed minimum for invocations and size y
-  if (!pow2 || !Number.isInteger(l.rowsPerGroup) || l.rowsPerGroup < 1 || l.threadsPerRow * l.rowsPerGroup > maxThreads) {
-    throw new Error(`rmsnorm: launch ${JSON.stringify(l)} needs a power-of-two threadsPerRow and at most ${maxThreads} threads`);
+  const shapeOk = pow2(l.partialsPerRow) && l.partialsPerRow <= 256 && pow2(l.lanesPerRow) && l.lanesPerRow <= l.partialsPerRow;
+  if (!shapeOk || !Number.isInteger(l.rowsPerGroup) || l.rowsPerGroup < 1 || l.lanesPerRow * l.rowsPerGroup > maxThreads) {
+    throw new Error(`rmsnorm: launch ${JSON.stringify(l)} needs power-of-two partialsPerRow <= 256 and lanesPerRow <= partialsPerRow, and at most ${maxThreads} threads`);
   }
 }
 
