@@ -3,6 +3,7 @@
 // writes the factor that adamwStep multiplies each gradient by.
 import type { Runtime } from '../gpu/runtime.js';
 import type { Tensor } from '../gpu/tensor.js';
+import { checkRowLaunch } from './row-launch.js';
 
 export interface AdamWHyper {
   lr: number;
@@ -70,9 +71,7 @@ export function sumSquaresLaunchFor(rt: Runtime): SumSquaresLaunch {
  */
 export function gradNormSquared(rt: Runtime, grads: Tensor[], out: Tensor, launch = sumSquaresLaunchFor(rt)): void {
   const { lanesPerPartial: lanes, partialsPerGroup: perGroup } = launch;
-  if (![1, 2, 4, 8, 16, 32, 64, 128, 256].includes(lanes) || !Number.isInteger(perGroup) || perGroup < 1 || lanes * perGroup > Math.min(256, rt.gpu.maxWorkgroupInvocations)) {
-    throw new Error(`gradNormSquared: launch ${JSON.stringify(launch)} needs lanesPerPartial a power of two <= 256 and at most 256 threads`);
-  }
+  checkRowLaunch(rt, 'gradNormSquared', launch, lanes, 256, perGroup);
   const kernel = rt.kernel('gradnorm_sumsq', 'main', { WG: lanes, PARTS: perGroup });
   const partsPerTensor = grads.map((g) => Math.min(Math.ceil(g.size / 256), MAX_PARTIALS_PER_TENSOR));
   const total = partsPerTensor.reduce((a, b) => a + b, 0);

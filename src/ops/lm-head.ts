@@ -6,6 +6,7 @@ import type { RowSplitTensor } from '../gpu/row-split.js';
 import type { Runtime } from '../gpu/runtime.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { linearBackward, linearForward } from './matmul.js';
+import { checkRowLaunch } from './row-launch.js';
 
 /** Memory the [chunk, V] logits scratch may take, besides the binding limit. */
 export const LM_HEAD_SCRATCH_BUDGET_BYTES = 256 * 1024 * 1024;
@@ -41,13 +42,6 @@ export function logSoftmaxLaunchFor(rt: Runtime): LogSoftmaxLaunch {
   return rt.gpu.isCpuAdapter ? { lanesPerRow: 1, rowsPerGroup: 64 } : { lanesPerRow: 256, rowsPerGroup: 1 };
 }
 
-function checkLaunch(rt: Runtime, l: LogSoftmaxLaunch): void {
-  const lanesOk = [1, 2, 4, 8, 16, 32, 64, 128, 256].includes(l.lanesPerRow);
-  const maxThreads = Math.min(256, rt.gpu.maxWorkgroupInvocations); // 256: WebGPU's guaranteed minimum for invocations and size y
-  if (!lanesOk || !Number.isInteger(l.rowsPerGroup) || l.rowsPerGroup < 1 || l.lanesPerRow * l.rowsPerGroup > maxThreads) {
-    throw new Error(`lm head: launch ${JSON.stringify(l)} needs lanesPerRow a power of two <= 256 and at most ${maxThreads} threads`);
-  }
-}
 
 /**
  * Tokens per chunk: as many [V] logit rows as fit both one storage binding and
@@ -87,7 +81,7 @@ export function lmHeadForward(
   const logits = rt.empty([chunk, V], 'f32', 'lmhead.logits');
   const entropy = opts.entropy ?? rt.empty([1], 'f32', 'lmhead.noEntropy');
   const launch = opts.launch ?? logSoftmaxLaunchFor(rt);
-  checkLaunch(rt, launch);
+  checkRowLaunch(rt, 'lm head', launch, launch.lanesPerRow, 256, launch.rowsPerGroup);
   const kernel = rt.kernel('lmhead_logsoftmax', 'main', { WG: launch.lanesPerRow, ROWS: launch.rowsPerGroup });
   for (let n0 = 0; n0 < N; n0 += chunk) {
     const rows = Math.min(chunk, N - n0);

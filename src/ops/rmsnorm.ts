@@ -2,6 +2,7 @@
 // with rows = tokens * heads, dim = head_dim), forward and backward.
 import type { Runtime } from '../gpu/runtime.js';
 import type { Tensor } from '../gpu/tensor.js';
+import { checkRowLaunch, isPowerOfTwo } from './row-launch.js';
 
 /** Largest number of row blocks the weight gradient is split into (bounds the temporary). */
 const MAX_DW_BLOCKS = 1024;
@@ -85,12 +86,8 @@ function kernelConstants(l: RmsnormLaunch): Record<string, number> {
 }
 
 function checkLaunch(rt: Runtime, l: RmsnormLaunch): void {
-  const pow2 = (n: number) => Number.isInteger(n) && n >= 1 && (n & (n - 1)) === 0;
-  const maxThreads = Math.min(256, rt.gpu.maxWorkgroupInvocations); // 256: WebGPU's guaranteed minimum for invocations and size y
-  const shapeOk = pow2(l.partialsPerRow) && l.partialsPerRow <= 256 && pow2(l.lanesPerRow) && l.lanesPerRow <= l.partialsPerRow;
-  if (!shapeOk || !Number.isInteger(l.rowsPerGroup) || l.rowsPerGroup < 1 || l.lanesPerRow * l.rowsPerGroup > maxThreads) {
-    throw new Error(`rmsnorm: launch ${JSON.stringify(l)} needs power-of-two partialsPerRow <= 256 and lanesPerRow <= partialsPerRow, and at most ${maxThreads} threads`);
-  }
+  if (!isPowerOfTwo(l.partialsPerRow) || l.partialsPerRow > 256) throw new Error(`rmsnorm: launch ${JSON.stringify(l)} needs a power-of-two partialsPerRow <= 256`);
+  checkRowLaunch(rt, 'rmsnorm', l, l.lanesPerRow, l.partialsPerRow, l.rowsPerGroup);
 }
 
 function checkShapes(op: string, rows: number, dim: number, activations: Record<string, Tensor>, w: Tensor, rstd: Tensor): void {
