@@ -203,6 +203,13 @@ describe('sampleTokens', () => {
     });
   }
 
+  it('refuses a workgroup size that is not a power of two <= 128', async () => {
+    const rt = await runtime();
+    const logits = rt.zeros([2, 5]), seeds = rt.zeros([2], 'i32'), out = rt.zeros([4]);
+    const p: SamplingParams = { temperature: 1, topK: 0, topP: 1, minP: 0, seed: 0 };
+    for (const threads of [3, 256]) expect(() => sampleTokensWith(rt, logits, seeds, out, 2, 5, 0, p, threads)).toThrow(/power-of-two lane count <= 128/);
+  });
+
   it('keeps every token tied at a top-k or top-p threshold', async () => {
     const rt = await runtime();
     const M = 400;

@@ -4,6 +4,7 @@
 // pairs come back to the CPU per step.
 import type { Runtime } from '../gpu/runtime.js';
 import type { Tensor } from '../gpu/tensor.js';
+import { checkRowLaunch } from './row-launch.js';
 
 export interface SamplingParams {
   /** 0 = greedy (argmax, lowest index on ties). */
@@ -65,9 +66,7 @@ export function sampleTokensWith(
   rt: Runtime, logits: Tensor, rowSeeds: Tensor, out: Tensor, M: number, V: number, step: number, p: SamplingParams, threadsPerRow: number,
 ): void {
   if (M === 0) return;
-  if (!(threadsPerRow >= 1 && threadsPerRow <= Math.min(MAX_THREADS_PER_ROW, rt.gpu.maxWorkgroupInvocations) && (threadsPerRow & (threadsPerRow - 1)) === 0)) {
-    throw new Error(`sampleTokens: ${threadsPerRow} threads per row is not a power of two <= ${MAX_THREADS_PER_ROW}`);
-  }
+  checkRowLaunch(rt, 'sampleTokens', { threadsPerRow }, threadsPerRow, MAX_THREADS_PER_ROW, 1);
   checkParams(p);
   if (!Number.isInteger(V) || V < 1 || V >= MAX_VOCAB) throw new Error(`sampleTokens: vocabulary ${V} must be in [1, 2^24)`);
   if (logits.size < M * V) throw new Error(`sampleTokens: logits '${logits.label}' holds ${logits.size} values, needs ${M} x ${V}`);
