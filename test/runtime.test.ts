@@ -49,5 +49,9 @@ describe('gpu runtime', () => {
     const x = rt.zeros([4]);
     expect(() => rt.dispatch(rt.kernel('axpy'), { x }, { n: 4, rowStride: 256, alpha: 1 }, [1])).toThrow(/binding 'y' missing/);
     expect(() => rt.dispatch(rt.kernel('axpy'), { x, y: rt.zeros([4]) }, { n: 4, alpha: 1 }, [1])).toThrow(/parameter 'rowStride' missing/);
+    // a u32 parameter of 2^32 would wrap to 0 in the uniform buffer: refused, as negatives and fractions are
+    for (const n of [2 ** 32, -1, 1.5]) {
+      expect(() => rt.dispatch(rt.kernel('axpy'), { x, y: rt.zeros([4]) }, { n, rowStride: 256, alpha: 1 }, [1])).toThrow(new RegExp(`parameter 'n' = ${n} is not a u32`));
+    }
   });
 });

@@ -2,22 +2,23 @@
 // runs on synthetic pairs, runs are deterministic, resume is exact, and the
 // checkpoints are Hugging Face folders. The bad-config paths go through
 // train.js itself.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { openHfModelFolder } from '../src/io/hf-model.js';
 import { Qwen3 } from '../src/model/qwen3.js';
 import { initRandomWeights } from '../src/model/weights.js';
 import { makeSplits, SYNTH_RUBRICS, teacherJudgePair } from '../src/synth/index.js';
-import { loadModelConfig, loadTrainConfig, type TrainConfig } from '../src/train/config.js';
+import { configHash, loadModelConfig, loadTrainConfig, type TrainConfig } from '../src/train/config.js';
 import { AdamW } from '../src/train/optimizer.js';
 import { prepareRunData } from '../src/train/run-data.js';
 import { sftStep } from '../src/train/sft.js';
-import { runTraining } from '../src/train/trainer.js';
+import { CONFIG_FILE, runTraining, stageStepCounts } from '../src/train/trainer.js';
 import { loadTokenizer } from '../src/tokenizer/index.js';
+import { listCheckpoints } from '../src/train/checkpoint.js';
 import { runtime } from './util.js';
 
 /** The fixture model (vocab 384) with the tiny tokenizer and a context long enough for judge prompts. */
@@ -120,13 +121,36 @@ describe('training end to end', () => {
     await expect(run('a')).rejects.toThrow(/already holds checkpoints of a run/);
     expect(existsSync(a.finalCheckpoint!)).toBe(true);
 
-    // killed after 2 GRPO steps, resumed for the other 2: the same steps 3 and 4
+    // killed after 2 GRPO steps, resumed for the other 2: the same steps 3 and 4, and a report
+    // with every step's curves (the steps before the resume come from metrics.jsonl)
     const c1 = await run('c', { maxStepsThisRun: SFT_STEPS + 2 });
     expect(c1.stopped).toBe(true);
     const c2 = await run('c', { resume: c1.finalCheckpoint! });
-    expect(deterministicPart(c2.metrics)).toEqual(deterministicPart(a.metrics.slice(SFT_STEPS + 2)));
+    expect(deterministicPart(c2.metrics)).toEqual(deterministicPart(a.metrics));
     const lines = readFileSync(join(ws.dir, 'c', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(deterministicPart(lines)).toEqual(deterministicPart(a.metrics));
+    const charts = (run: string) => readFileSync(join(ws.dir, run, 'report.html'), 'utf8').match(/<svg/g)?.length ?? 0;
+    expect(charts('a')).toBeGreaterThan(10);
+    expect(charts('c')).toBe(charts('a'));
+
+    // stopped at the end of SFT: the stop is honoured there (no GRPO step runs), and the resume
+    // from the end-of-SFT checkpoint, written before any KL reference exists, builds it and
+    // repeats a's GRPO steps
+    const d1 = await run('d', { maxStepsThisRun: SFT_STEPS });
+    expect(d1.stopped).toBe(true);
+    expect(d1.metrics.filter((r) => r.stage === 'grpo')).toEqual([]);
+    expect(existsSync(join(ws.dir, 'd', 'reference'))).toBe(false);
+    const d2 = await run('d', { resume: 'latest' });
+    expect(deterministicPart(d2.metrics)).toEqual(deterministicPart(a.metrics));
+
+    // the run folder's config.yaml continues the run (same training settings), and resuming a
+    // finished run trains nothing and keeps its report
+    const saved = loadTrainConfig(join(ws.dir, 'a', CONFIG_FILE), []);
+    expect(configHash(saved)).toBe(configHash(grpoConfig(ws, join(ws.dir, 'a'))));
+    const again = await runTraining(rt, saved, loadModelConfig(saved), await prepareRunData(saved, loadModelConfig(saved)), { quiet: true, resume: 'latest' });
+    again.model.dispose();
+    expect(deterministicPart(again.metrics)).toEqual(deterministicPart(a.metrics));
+    expect(charts('a')).toBe(charts('c'));
 
     // the checkpoint is a Hugging Face Qwen3 folder our reader loads
     const folder = await openHfModelFolder(a.finalCheckpoint!);
@@ -139,6 +163,26 @@ describe('training end to end', () => {
     expect(hfConfig.architectures).toEqual(['Qwen3ForCausalLM']);
     expect(readFileSync(join(a.finalCheckpoint!, 'tokenizer.json'), 'utf8')).toBe(readFileSync(join(ws.model, 'tokenizer.json'), 'utf8'));
     await folder.close();
+  });
+
+  it('stops at a non-finite loss or gradient without checkpointing the damaged weights', async () => {
+    const rt = await runtime();
+    const ws = workspace();
+    const out = join(ws.dir, 'nan');
+    // lr 1e30: the first update puts weights near 1e30, whose squares overflow in the next step's RMSNorm
+    const cfg = grpoConfig(ws, out, { stages: ['sft'], sft: { epochs: 4, batchRows: 12, microBatchRows: 12, lr: 1e30, minLr: 1e30, schedule: 'constant', maxSeqLen: 200 }, checkpoint: { every: 1, keep: 5 } });
+    const modelCfg = loadModelConfig(cfg);
+    await expect(runTraining(rt, cfg, modelCfg, await prepareRunData(cfg, modelCfg), { quiet: true }))
+      .rejects.toThrow(/sft step 2: (loss|gradNorm) NaN.*stopped without saving them\. The last good checkpoint is .*step-sft-000001/);
+    expect((await listCheckpoints(out)).map((c) => c.dir.split('/').pop())).toEqual(['step-sft-000001']);
+  });
+
+  it('refuses a warmup longer than its stage before any GPU work', () => {
+    const ws = workspace();
+    const cfg = grpoConfig(ws, join(ws.dir, 'w'), { sft: { epochs: 3, batchRows: 12, warmupSteps: 4, maxSeqLen: 200 } });
+    const sixPairs = { sft: new Array(6), grpo: new Array(6) };
+    expect(() => stageStepCounts(cfg, sixPairs)).toThrow(/sft\.warmupSteps 4 is more than the stage's 3 steps/);
+    expect(stageStepCounts({ ...cfg, sft: { ...cfg.sft, warmupSteps: 3 } }, sixPairs)).toEqual(new Map([['sft', 3], ['grpo', 4]]));
   });
 });
 
@@ -175,6 +219,25 @@ describe('train.js rejects bad configs before any GPU work', () => {
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(message);
       expect(r.stderr).not.toMatch(/at .*\.js:\d+/); // one clear message, not a stack trace
+    });
+  }
+
+  // Flags of the other mode are refused, not ignored: `--dry-run` alone used to start the default
+  // job (which replaces runs/default/seed-0), and `--seeds 0` to write an empty results table.
+  const flagCases: [string, string[], RegExp][] = [
+    ['--dry-run without --config', ['--dry-run'], /--dry-run plan the memory of a --config run/],
+    ['--gpu-memory without --config', ['--gpu-memory', '24GB'], /--gpu-memory plan the memory of a --config run/],
+    ['--seeds that is not a whole number of at least 1', ['--seeds', '0'], /--seeds needs a whole number of at least 1, got '0'/],
+    ['--seeds that is not a number', ['--seeds', 'abc'], /--seeds needs a whole number of at least 1, got 'abc'/],
+    ['--study with --config', ['--config', 'models/patarm-0.6b.yaml', '--study'], /--study belong to the default job/],
+    ['--seeds with a config override', ['--seed', '3', '--seeds', '2'], /--seeds belong to the default job/],
+  ];
+  for (const [what, args, message] of flagCases) {
+    it(`refuses ${what}`, () => {
+      // from an empty folder, so that a regression cannot start the default job on this checkout's runs/
+      const r = spawnSync(process.execPath, [resolve('train.js'), ...args], { encoding: 'utf8', cwd: mkdtempSync(join(tmpdir(), 'train-flags-')), timeout: 60_000 });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(message);
     });
   }
 });

@@ -253,10 +253,13 @@ describe('MetricsLog and readMetrics', () => {
     appendFileSync(join(out, 'metrics.jsonl'), '{"step":4,"st'); // killed mid-line after the checkpoint at step 2
     const resumed = MetricsLog.create(out, { keepRows: 2, now: clock() });
     expect(resumed.rows).toBe(2);
+    expect(resumed.keptRows.map((r) => [r.step, r.loss])).toEqual([[1, 1], [2, 2]]); // what a resumed report starts from
+    expect(readdirSync(out)).toEqual(['metrics.jsonl']); // rewritten through a temporary file, none left behind
     resumed.append(3, 'sft', { loss: 30 });
     resumed.close();
     expect(readMetrics(join(out, 'metrics.jsonl')).rows.map((r) => [r.step, r.loss])).toEqual([[1, 1], [2, 2], [3, 30]]);
     expect(() => MetricsLog.create(out, { keepRows: 10 })).toThrow(/resuming needs its first 10 metrics lines, but the file has 3 complete lines/);
+    expect(readMetrics(join(out, 'metrics.jsonl')).rows).toHaveLength(3); // a refused resume leaves the file as it was
   });
 });
 

@@ -10,7 +10,7 @@ import { prepareRunData } from '../train/run-data.js';
 import { runTraining } from '../train/trainer.js';
 
 const USAGE = `usage:
-  node train.js                                   run the default job (small PaTaRM reproduction; --study adds ablations)
+  node train.js                                   run the default job (small PaTaRM reproduction; --study adds ablations, --seeds N)
   node train.js --config FILE [--key value ...]   train from a JSON/YAML config; any config key can be overridden
 options: --resume DIR|latest   --dry-run (print the memory plan and exit)   --gpu-memory SIZE (e.g. 24GB)   --quiet`;
 
@@ -41,13 +41,30 @@ export function parseTrainArgs(argv: readonly string[]): CliFlags {
     else if (a === '--gpu-memory') flags.gpuMemory = parseBytes(value());
     else if (a === '--quiet') flags.quiet = true;
     else if (a === '--study') flags.study = true;
-    else if (a === '--seeds') flags.seeds = Number(value());
+    else if (a === '--seeds') flags.seeds = positiveInteger(a, value());
     else if (a === '--help' || a === '-h') {
       process.stdout.write(USAGE + '\n');
       process.exit(0);
     } else flags.overrides.push(a);
   }
   return flags;
+}
+
+function positiveInteger(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} needs a whole number of at least 1, got '${text}'`);
+  return n;
+}
+
+/** Flags that only one of the two modes reads are refused in the other, not ignored. */
+function checkFlagsForMode(flags: CliFlags, defaultJob: boolean): void {
+  if (defaultJob) {
+    const planFlags = [flags.dryRun && '--dry-run', flags.gpuMemory !== undefined && '--gpu-memory'].filter(Boolean);
+    if (planFlags.length) throw new Error(`${planFlags.join(' and ')} plan the memory of a --config run; the default job (no --config) trains a 0.17M-parameter model and has no plan to print`);
+  } else {
+    const jobFlags = [flags.study && '--study', flags.seeds !== undefined && '--seeds'].filter(Boolean);
+    if (jobFlags.length) throw new Error(`${jobFlags.join(' and ')} belong to the default job (node train.js without --config or config overrides)`);
+  }
 }
 
 async function adapterMemory(gpuMemory?: number): Promise<{ memory: AdapterMemory; name: string }> {
@@ -89,7 +106,9 @@ async function runConfig(flags: CliFlags): Promise<void> {
 
 async function main(): Promise<void> {
   const flags = parseTrainArgs(process.argv.slice(2));
-  if (flags.config === null && flags.overrides.length === 0 && !flags.resume) {
+  const defaultJob = flags.config === null && flags.overrides.length === 0 && !flags.resume;
+  checkFlagsForMode(flags, defaultJob);
+  if (defaultJob) {
     const { runDefaultJob } = await import('../demo/default-job.js');
     await runDefaultJob({ study: flags.study, quiet: flags.quiet, seeds: flags.seeds });
     return;

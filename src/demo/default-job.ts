@@ -83,6 +83,7 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
   const scale = DEMO_SCALES[o.scale ?? 'default'];
   const root = o.outDir ?? join('runs', 'default');
   const nSeeds = o.seeds ?? (o.study ? 3 : 1);
+  if (!Number.isInteger(nSeeds) || nSeeds < 1) throw new Error(`default job: seeds must be a whole number of at least 1, got ${nSeeds}`);
   const variants: Variant[] = o.study ? ['graded', 'constant', 'noisy'] : ['graded'];
   const rt = await Runtime.create();
   const say = (s: string) => { if (!o.quiet) process.stderr.write(s + '\n'); };

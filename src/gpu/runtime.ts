@@ -236,7 +236,8 @@ export class Runtime {
       if (field.type === 'f32') f32[i] = v;
       else if (field.type === 'i32') i32[i] = v;
       else {
-        if (v < 0 || !Number.isInteger(v)) throw new Error(`${kernel.key}: parameter '${field.name}' = ${v} is not a u32`);
+        // 2^32 and above would wrap silently into a small index
+        if (v < 0 || v > 0xffffffff || !Number.isInteger(v)) throw new Error(`${kernel.key}: parameter '${field.name}' = ${v} is not a u32`);
         u32[i] = v;
       }
     });

@@ -1,7 +1,7 @@
 // Writes that never leave a half-written result behind: files go to an
 // fsynced temporary sibling that is renamed over the target (same directory,
 // so the rename is atomic); folders are built aside and swapped into place.
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -39,28 +39,42 @@ export async function writeFileAtomically(path: string, chunks: readonly Uint8Ar
 }
 /** Makes a rename durable; best effort, since some platforms cannot open directories. */
 export async function syncDirectory(dir: string): Promise<void> {
-  let handle: FileHandle | undefined;
-  try {
-    handle = await open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // Durability of the directory entry is an optimisation, not a correctness requirement here.
-  } finally {
-    await handle?.close().catch(() => undefined);
-  }
+  syncDirectorySync(dir);
 }
 
-/** Synchronous text variant for small result files (reports, results.json). */
+/**
+ * Synchronous text variant for small result files (reports, results.json, a resumed metrics log):
+ * written to an fsynced temporary sibling, renamed over `path`, then the directory entry synced.
+ */
 export function writeTextFileAtomicSync(path: string, text: string): void {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true });
   const temp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   try {
-    writeFileSync(temp, text);
+    const fd = openSync(temp, 'w');
+    try {
+      writeFileSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(temp, path);
   } catch (err) {
     rmSync(temp, { force: true });
     throw err;
+  }
+  syncDirectorySync(dir);
+}
+
+function syncDirectorySync(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Durability of the directory entry is an optimisation, not a correctness requirement here.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

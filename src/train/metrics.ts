@@ -4,6 +4,7 @@
 // stay exact) and keys are ordered, so identical runs write identical lines.
 import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeTextFileAtomicSync } from '../io/atomic.js';
 import type { Stage } from './config.js';
 
 /** Metric names the trainer writes and the report knows how to label. */
@@ -98,11 +99,14 @@ export class MetricsLog {
   private readonly now: () => number;
   private readonly durable: boolean;
   private written: number;
+  /** The rows kept from an earlier run (resuming), decoded; empty for a fresh log. */
+  readonly keptRows: readonly MetricsRow[];
 
-  private constructor(path: string, fd: number, rows: number, options: MetricsLogOptions) {
+  private constructor(path: string, fd: number, kept: MetricsRow[], options: MetricsLogOptions) {
     this.path = path;
     this.fd = fd;
-    this.written = rows;
+    this.keptRows = kept;
+    this.written = kept.length;
     this.now = options.now ?? (() => Date.now() / 1000);
     this.startedAt = this.now();
     this.durable = options.durable ?? true;
@@ -114,18 +118,25 @@ export class MetricsLog {
     const path = join(outDir, METRICS_FILE);
     const keep = options.keepRows ?? 0;
     if (!Number.isInteger(keep) || keep < 0) throw new RangeError(`MetricsLog: keepRows must be an integer >= 0, got ${keep}`);
-    let kept = '';
+    let kept: string[] = [];
     if (keep > 0) {
       const lines = existsSync(path) ? completeLines(readFileSync(path, 'utf8')) : [];
       if (lines.length < keep) {
         throw new Error(`${path}: resuming needs its first ${keep} metrics lines, but the file has ${lines.length} complete lines`);
       }
-      kept = lines.slice(0, keep).map((l) => `${l}\n`).join('');
+      kept = lines.slice(0, keep);
     }
-    // Rewritten in place: the rows after the checkpoint belong to steps that will be run again.
-    const fd = openSync(path, 'w');
-    if (kept) writeSync(fd, kept);
-    return new MetricsLog(path, fd, keep, options);
+    // The rows after the checkpoint belong to steps that will be run again, so the file is
+    // replaced by its first `keep` rows; atomically, so a crash now cannot lose the kept ones.
+    writeTextFileAtomicSync(path, kept.map((l) => `${l}\n`).join(''));
+    const rows = kept.map((l, i) => {
+      try {
+        return decodeRow(JSON.parse(l) as Record<string, unknown>);
+      } catch (err) {
+        throw new Error(`${path} line ${i + 1}: not valid JSON (${(err as Error).message})`);
+      }
+    });
+    return new MetricsLog(path, openSync(path, 'a'), rows, options);
   }
 
   /** Rows written so far, including kept ones (saved in checkpoints for resuming). */

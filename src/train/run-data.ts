@@ -41,16 +41,29 @@ export async function prepareRunData(cfg: TrainConfig, model: Qwen3Config): Prom
   if (cfg.stages.includes('sft')) {
     const loaded = await loadPairs(cfg.data.sft!, { onBadRow: cfg.data.onBadRow });
     for (const s of loaded.skipped) notes.push(`sft data: skipped ${s.where}: ${s.reason}`);
-    const scored = loaded.pairs.map((pair, index) => {
+    const scored = [];
+    for (const [index, pair] of loaded.pairs.entries()) {
       if (!pair.chosenJudgment || !pair.rejectedJudgment) {
         throw new Error(`${cfg.data.sft}: pair ${pair.id} has no teacher judgments (fields chosen_judgment and rejected_judgment are needed for SFT)`);
       }
-      const score = (text: string) => {
+      // A judgment the parser rejects would teach the wrong format: a bad row, not a low margin.
+      const problems: string[] = [];
+      const score = (side: string, text: string) => {
         const parsed = parseJudgment(text, 'pointwise', { thinking: cfg.template.thinking });
-        return parsed.ok ? parsed.score : null;
+        if (parsed.ok) return parsed.score;
+        problems.push(`the ${side} teacher judgment is malformed (${parsed.error}: ${parsed.detail})`);
+        return null;
       };
-      return { pair, index, chosenScore: score(pair.chosenJudgment), rejectedScore: score(pair.rejectedJudgment) };
-    });
+      const chosenScore = score('chosen', pair.chosenJudgment);
+      const rejectedScore = score('rejected', pair.rejectedJudgment);
+      if (problems.length > 0) {
+        const msg = `${cfg.data.sft}: pair ${pair.id}: ${problems.join('; ')}`;
+        if (cfg.data.onBadRow === 'error') throw new Error(msg);
+        notes.push(`skipped: ${msg}`);
+        continue;
+      }
+      scored.push({ pair, index, chosenScore, rejectedScore });
+    }
     const { kept, dropped } = filterByTeacherMargin(scored, { threshold: cfg.sft.teacherMarginThreshold });
     sftDropped = dropped.length;
     if (dropped.length) notes.push(`sft data: kept ${kept.length} of ${scored.length} pairs whose teacher margin exceeds ${cfg.sft.teacherMarginThreshold}`);
@@ -71,6 +84,7 @@ export async function prepareRunData(cfg: TrainConfig, model: Qwen3Config): Prom
       }
       if (rows.length === 2) sft.push({ pair, rows });
     }
+    if (sft.length === 0) throw new Error(`${cfg.data.sft}: every pair that passed the teacher-margin filter is longer than sft.maxSeqLen ${cfg.sft.maxSeqLen} tokens`);
   }
 
   let grpo: PreferencePair[] = [];

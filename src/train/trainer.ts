@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PairSampler, deriveSeed, type PreferencePair } from '../data/index.js';
 import type { Runtime } from '../gpu/runtime.js';
+import { writeTextFileAtomicSync } from '../io/atomic.js';
 import { writeHfModelFolder, type Qwen3Config } from '../io/hf-model.js';
 import { Qwen3 } from '../model/qwen3.js';
 import { initRandomWeights, loadHfWeights, readWeights, zerosLike, type ParamSet } from '../model/weights.js';
@@ -41,6 +42,7 @@ export interface RunOptions {
 
 export interface RunResult {
   stopped: boolean;
+  /** Every row of the run's metrics.jsonl: those kept from before a resume, then this process's. */
   metrics: MetricsRow[];
   finalCheckpoint: string | null;
   model: Qwen3;
@@ -49,10 +51,13 @@ export interface RunResult {
 export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3Config, data: RunData, opts: RunOptions = {}): Promise<RunResult> {
   await recoverInterruptedWrites(cfg.outDir);
   const hash = configHash(cfg);
+  const totalSteps = stageStepCounts(cfg, data); // checked before any GPU work
   let resumeFrom: Awaited<ReturnType<typeof readCheckpoint>> | null = null;
+  let resumeDir: string | null = null;
   if (opts.resume) {
     const dir = opts.resume === 'latest' ? await latestCheckpoint(cfg.outDir) : opts.resume;
     if (!dir) throw new Error(`--resume latest: no checkpoint in ${cfg.outDir}`);
+    resumeDir = dir;
     resumeFrom = await readCheckpoint(dir);
     if (resumeFrom.trainer.configHash !== hash) throw new Error(`checkpoint ${dir} was written by a run with different training settings (config hash differs)`);
   } else {
@@ -61,6 +66,8 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
     if (existing.length > 0) {
       throw new Error(`${cfg.outDir} already holds checkpoints of a run (${existing.map((e) => e.dir).join(', ')}); resume it with --resume latest, or choose another outDir`);
     }
+    // The resolved config, so that `--config <outDir>/config.yaml --resume latest` continues this run.
+    writeTextFileAtomicSync(join(cfg.outDir, CONFIG_FILE), describeConfig(cfg));
   }
   const params = resumeFrom
     ? paramsFromMaps(rt, modelCfg, resumeFrom.weights)
@@ -69,7 +76,7 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
   const metrics = MetricsLog.create(cfg.outDir, { keepRows: resumeFrom?.trainer.metricsRows ?? 0 });
   const progress = new ProgressReporter({ quiet: opts.quiet });
   const stop = opts.handleSignals ? new StopFlag().install() : null;
-  const allRows: MetricsRow[] = [];
+  const allRows: MetricsRow[] = [...metrics.keptRows]; // the report shows the whole run, not just this process's steps
   let stepsThisRun = 0;
   let stopped = false;
   let finalCheckpoint: string | null = null;
@@ -77,6 +84,10 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
 
   const stageOrder: Stage[] = cfg.stages;
   const startIndex = resumeFrom ? stageOrder.indexOf(resumeFrom.trainer.stage) : 0;
+  const lastStage = stageOrder[stageOrder.length - 1]!;
+  if (resumeFrom && resumeFrom.trainer.stage === lastStage && resumeFrom.trainer.step >= totalSteps.get(lastStage)!) {
+    progress.log(`${resumeFrom.trainer.stage} step ${resumeFrom.trainer.step} was the run's last: nothing left to train`);
+  }
   try {
     for (let si = startIndex; si < stageOrder.length && !stopped; si++) {
       const stage = stageOrder[si]!;
@@ -90,19 +101,19 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
         opt.stepCount = resumeState.optimizer.step;
       }
       const pairs = stage === 'sft' ? data.sft : data.grpo;
-      const pairsPerStep = stage === 'sft' ? cfg.sft.batchRows / 2 : cfg.grpo.batchPairs;
-      const sampler = new PairSampler<SftPair | PreferencePair>(pairs, { batchRows: pairsPerStep * 2, seed: deriveSeed(cfg.seed, si) }, resumeState?.trainer.sampler ?? undefined);
-      const stepsPerEpoch = Math.ceil(pairs.length / pairsPerStep);
-      const totalSteps = stage === 'grpo' && cfg.grpo.steps !== undefined ? cfg.grpo.steps : hyper.epochs * stepsPerEpoch;
+      const sampler = new PairSampler<SftPair | PreferencePair>(pairs, { batchRows: pairsPerStage(cfg, stage) * 2, seed: deriveSeed(cfg.seed, si) }, resumeState?.trainer.sampler ?? undefined);
+      const stageSteps = totalSteps.get(stage)!;
       let step = resumeState?.trainer.step ?? 0;
 
       let ref: Qwen3 | null = null;
-      if (stage === 'grpo' && cfg.grpo.klCoef !== 0) ref = await referenceModel(rt, cfg, modelCfg, model, resumeState !== null);
+      // At GRPO's step 0 the policy is the reference, so a resume from there (the end-of-SFT
+      // checkpoint, written before the reference folder) builds it afresh like a new run.
+      if (stage === 'grpo' && cfg.grpo.klCoef !== 0) ref = await referenceModel(rt, cfg, modelCfg, model, resumeState !== null && step > 0);
 
-      progress.start(stage, totalSteps, step);
-      while (step < totalSteps) {
+      progress.start(stage, stageSteps, step);
+      while (step < stageSteps) {
         const batch = sampler.nextBatch();
-        const lr = learningRate(step + 1, totalSteps, { lr: hyper.lr, minLr: hyper.minLr, schedule: hyper.schedule, warmupSteps: hyper.warmupSteps });
+        const lr = learningRate(step + 1, stageSteps, { lr: hyper.lr, minLr: hyper.minLr, schedule: hyper.schedule, warmupSteps: hyper.warmupSteps });
         let row: Record<string, number | null>;
         if (stage === 'sft') {
           const rows = (batch.pairs as SftPair[]).flatMap((p) => p.rows);
@@ -125,9 +136,10 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
         }
         step++;
         stepsThisRun++;
-        if (step % cfg.log.every === 0 || step === totalSteps) allRows.push(metrics.append(step, stage, row));
+        if (step % cfg.log.every === 0 || step === stageSteps) allRows.push(metrics.append(step, stage, row));
         progress.update(step, row);
-        const atEnd = step === totalSteps;
+        checkFinite(stage, step, row, finalCheckpoint ?? resumeDir);
+        const atEnd = step === stageSteps;
         const interrupted = (stop?.requested ?? false) || (opts.maxStepsThisRun !== undefined && stepsThisRun >= opts.maxStepsThisRun);
         if (atEnd || interrupted || step % cfg.checkpoint.every === 0) {
           // The state after the last finished step; at a stage's end the next stage starts fresh.
@@ -136,8 +148,10 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
             : { stage, step, epoch: batch.epoch, dataPosition: sampler.state().position, sampler: sampler.state(), rng: { seed: cfg.seed }, configHash: hash, metricsRows: metrics.rows };
           const keepOptimizer = !(atEnd && si + 1 < stageOrder.length);
           finalCheckpoint = await saveCheckpoint(rt, cfg, modelCfg, model, keepOptimizer ? opt : null, next, data, stage, step);
-          if (interrupted && !atEnd) {
-            progress.log(`stopped after ${stage} step ${step}; resume with --resume ${finalCheckpoint}`);
+          // A stop at a stage's end stops too (the checkpoint starts the next stage); only the last
+          // step of the last stage has nothing left to stop.
+          if (interrupted && !(atEnd && si + 1 === stageOrder.length)) {
+            progress.log(`stopped after ${stage} step ${step}; continue with: node train.js --config ${join(cfg.outDir, CONFIG_FILE)} --resume latest`);
             stopped = true;
             break;
           }
@@ -153,6 +167,42 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
   }
   await writeHtmlReport(cfg.outDir, allRows, { title: `PaTaRM training: ${cfg.name}`, configSummary: describeConfig(cfg) });
   return { stopped, metrics: allRows, finalCheckpoint, model };
+}
+
+/** Written by every fresh run: its resolved config (describeConfig), loadable with --config. */
+export const CONFIG_FILE = 'config.yaml';
+
+function pairsPerStage(cfg: TrainConfig, stage: Stage): number {
+  return stage === 'sft' ? cfg.sft.batchRows / 2 : cfg.grpo.batchPairs;
+}
+
+/**
+ * Optimizer steps of each stage: grpo.steps, or epochs over the stage's pairs. A warmup longer
+ * than its stage is refused here, before any GPU work: its learning rate would never reach `lr`.
+ */
+export function stageStepCounts(cfg: TrainConfig, data: Pick<RunData, 'sft' | 'grpo'>): Map<Stage, number> {
+  const counts = new Map<Stage, number>();
+  for (const stage of cfg.stages) {
+    const hyper = stage === 'sft' ? cfg.sft : cfg.grpo;
+    const pairs = stage === 'sft' ? data.sft.length : data.grpo.length;
+    const steps = stage === 'grpo' && cfg.grpo.steps !== undefined ? cfg.grpo.steps : hyper.epochs * Math.ceil(pairs / pairsPerStage(cfg, stage));
+    if (hyper.warmupSteps > steps) {
+      throw new Error(`${stage}.warmupSteps ${hyper.warmupSteps} is more than the stage's ${steps} steps, so its learning rate would never reach ${stage}.lr`);
+    }
+    counts.set(stage, steps);
+  }
+  return counts;
+}
+
+/**
+ * A non-finite loss or gradient norm has already been applied to the weights (AdamW ran on it),
+ * so the run stops before any checkpoint takes the damaged weights and prunes good ones.
+ */
+function checkFinite(stage: Stage, step: number, row: Record<string, number | null>, lastCheckpoint: string | null): void {
+  const bad = (['loss', 'gradNorm'] as const).filter((k) => typeof row[k] === 'number' && !Number.isFinite(row[k]));
+  if (bad.length === 0) return;
+  throw new Error(`${stage} step ${step}: ${bad.map((k) => `${k} ${row[k]}`).join(', ')}, so the weights are no longer usable; stopped without saving them. ` +
+    (lastCheckpoint ? `The last good checkpoint is ${lastCheckpoint}. ` : 'No checkpoint was written. ') + `A lower ${stage}.lr or a gradient clip usually avoids this.`);
 }
 
 async function saveCheckpoint(

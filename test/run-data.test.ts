@@ -1,0 +1,72 @@
+// What prepareRunData makes of SFT rows the trainer must not learn from: teacher judgments the
+// parser rejects are bad rows (an error naming the pair and side, or skipped with a note under
+// data.onBadRow: skip), not low-margin drops; an SFT set that the length filter empties is an
+// error naming the setting.
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { makeSplits, SYNTH_RUBRICS, teacherJudgePair } from '../src/synth/index.js';
+import { loadModelConfig, loadTrainConfig } from '../src/train/config.js';
+import { prepareRunData } from '../src/train/run-data.js';
+
+function sftWorkspace(malformed: { row: number; side: 'chosen' | 'rejected'; text: string } | null) {
+  const dir = mkdtempSync(join(tmpdir(), 'run-data-'));
+  const model = join(dir, 'model');
+  cpSync('test/fixtures/qwen3-tiny/model', model, { recursive: true });
+  cpSync('models/tiny-tokenizer', model, { recursive: true });
+  const modelJson = JSON.parse(readFileSync(join(model, 'config.json'), 'utf8'));
+  writeFileSync(join(model, 'config.json'), JSON.stringify({ ...modelJson, max_position_embeddings: 256 })); // room for judge prompts
+  const { train } = makeSplits({ seed: 2, train: 6, val: 0, test: 0 });
+  const rubrics = join(dir, 'rubrics.json');
+  writeFileSync(rubrics, JSON.stringify(SYNTH_RUBRICS)); // the short rubrics keep judge prompts under 200 tokens
+  const sftData = join(dir, 'sft.jsonl');
+  writeFileSync(sftData, train.map((p, i) => {
+    const j = teacherJudgePair(p, { seed: 1, noise: { jitter: 0, flipProbability: 0 } });
+    const judgments = { chosen_judgment: j.chosenJudgment, rejected_judgment: j.rejectedJudgment };
+    if (malformed?.row === i) judgments[`${malformed.side}_judgment`] = malformed.text;
+    return JSON.stringify({ id: p.id, prompt: p.prompt, chosen: p.chosen, rejected: p.rejected, task: p.task, ...judgments }) + '\n';
+  }).join(''));
+  const config = (extra: { data?: object; sft?: object }) => {
+    const path = join(dir, `${Math.random().toString(36).slice(2)}.yaml`);
+    writeFileSync(path, stringify({
+      outDir: join(dir, 'out'), stages: ['sft'], model: { path: model }, template: { chat: false, thinking: false, rubricsFile: rubrics },
+      data: { sft: sftData, ...extra.data }, sft: { maxSeqLen: 200, ...extra.sft },
+    }));
+    const cfg = loadTrainConfig(path, []);
+    return { cfg, modelCfg: loadModelConfig(cfg) };
+  };
+  return { ids: train.map((p) => p.id), config };
+}
+
+describe('prepareRunData on SFT rows', () => {
+  it('takes every well-formed pair whose teacher margin exceeds the threshold', async () => {
+    const ws = sftWorkspace(null);
+    const { cfg, modelCfg } = ws.config({});
+    const data = await prepareRunData(cfg, modelCfg);
+    expect(data.sft.map((p) => p.pair.id)).toEqual(ws.ids); // the noiseless teacher scores 9 against 1
+    expect(data.sftDropped).toBe(0);
+  });
+
+  it('refuses a malformed teacher judgment, naming the file, the pair and the side', async () => {
+    const ws = sftWorkspace({ row: 3, side: 'rejected', text: 'wrong\n<answer>9/10</answer>' });
+    const { cfg, modelCfg } = ws.config({});
+    await expect(prepareRunData(cfg, modelCfg)).rejects.toThrow(new RegExp(`sft\\.jsonl: pair ${ws.ids[3]}: the rejected teacher judgment is malformed \\(not_a_number`));
+  });
+
+  it('skips it with a note under onBadRow: skip, and does not count it as a low margin', async () => {
+    const ws = sftWorkspace({ row: 1, side: 'chosen', text: 'Score: 9' });
+    const { cfg, modelCfg } = ws.config({ data: { onBadRow: 'skip' } });
+    const data = await prepareRunData(cfg, modelCfg);
+    expect(data.sft.map((p) => p.pair.id)).toEqual(ws.ids.filter((_, i) => i !== 1));
+    expect(data.sftDropped).toBe(0);
+    expect(data.notes.join('\n')).toMatch(new RegExp(`skipped: .*pair ${ws.ids[1]}: the chosen teacher judgment is malformed \\(no_answer`));
+  });
+
+  it('says so when the length filter leaves no SFT pair', async () => {
+    const ws = sftWorkspace(null);
+    const { cfg, modelCfg } = ws.config({ data: { onBadRow: 'skip' }, sft: { maxSeqLen: 12 } });
+    await expect(prepareRunData(cfg, modelCfg)).rejects.toThrow(/every pair that passed the teacher-margin filter is longer than sft\.maxSeqLen 12 tokens/);
+  });
+});
