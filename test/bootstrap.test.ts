@@ -71,4 +71,13 @@ describe('paired cluster bootstrap', () => {
     expect(() => pairedClusterBootstrap([s], { level: 1 })).toThrow(/level must be in \(0, 1\)/);
     expect(() => pairedClusterBootstrap([s], { reps: 1 })).toThrow(/reps must be an integer of at least 2/);
   });
+
+  it('refuses a non-finite value, naming the sample and the item', () => {
+    // A NaN would otherwise sort to the end and leave a plausible-looking lower bound.
+    const good = sample([[1, 0], [0]]);
+    expect(() => pairedClusterBootstrap([good, { clusters: ['a', 'b', 'c'], baseline: [0, 1, 0], system: [1, NaN, 1] }], { reps: 100 }))
+      .toThrow(/sample 1, item 1 \(cluster 'b'\): system value is NaN/);
+    expect(() => pairedClusterBootstrap([{ clusters: ['a', 'b'], baseline: [0, -Infinity], system: [1, 1] }], { reps: 100 }))
+      .toThrow(/sample 0, item 1 \(cluster 'b'\): baseline value is -Infinity/);
+  });
 });

@@ -121,6 +121,20 @@ describe('eval CLI with a fake judge', () => {
     expect(fromFile.scores.score).toEqual(readResults(out).scores.score);
   });
 
+  it('refuses to resume from a file judged with other settings, before loading the model', async () => {
+    const fake = fakeJudgeFactory();
+    const before = readFileSync(saved, 'utf8');
+    const hotter = await run(args.map((a) => (a === '0.8' ? '0.7' : a)), fake.makeJudge);
+    expect(hotter.code).toBe(1);
+    expect(hotter.stderr).toMatch(/judgments\.jsonl: the judgment of '[^']+' \(draw 0\) was made with a different judging setup: 'temperature' is 0\.8 there, 0\.7 in this run.*pass another --save-judgments file/);
+    const templated = await run([...args, '--chat-template'], fake.makeJudge);
+    expect(templated.code).toBe(1);
+    expect(templated.stderr).toMatch(/'promptSha256' is "[0-9a-f]{64}" there/);
+    expect(fake.made).toEqual([]);
+    expect(fake.prompts).toHaveLength(0);
+    expect(readFileSync(saved, 'utf8')).toBe(before);
+  });
+
   it('honours --limit and --mode pairwise', async () => {
     const fake = fakeJudgeFactory();
     const makeJudge: MakeJudge = async () => async (batch, { k }) => {
@@ -257,7 +271,10 @@ describe('eval CLI bad input', () => {
     const { code, stdout } = await run([...rb, '--judgments', file, '--out', out]);
     expect(code).toBe(0);
     expect(stdout).toMatch(/some-bad-lines\.jsonl line 2: not valid JSON/);
-    // ae1 lost its rejected judgment, so it is not scored and said so.
-    expect(readResults(out).scores).toMatchObject({ judgedExamples: 11, unjudgedExamples: 1, unjudgedExampleIds: ['ae1'] });
+    // ae1 lost its rejected judgment: a failed judgment, so its comparison counts as unparseable and it is said so.
+    const results = readResults(out);
+    expect(results.scores).toMatchObject({ judgedExamples: 12, unjudgedExamples: 0 });
+    expect(results.scores.counts).toMatchObject({ comparisons: 12, unparseable: 2 });
+    expect(stdout).toMatch(/1 item\(s\) of scored examples have no judgment, e\.g\. 'ae1:rejected'; their comparisons count as unparseable/);
   });
 });

@@ -1,11 +1,22 @@
 // The evaluation driver with fake judges: batching, k draws per item, the saved-judgments file,
 // and resuming from it after a crash that cut the last line short.
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
-import { buildItems, createJudgingProgress, parseJudgmentLines, runEvaluation, type BenchmarkExample, type JudgeFn } from '../src/eval/index.js';
+import {
+  buildItems,
+  createJudgingProgress,
+  formatJudgmentLine,
+  parseJudgmentLines,
+  runEvaluation,
+  savedJudgingOf,
+  type BenchmarkExample,
+  type JudgeFn,
+  type JudgingSetup,
+} from '../src/eval/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'patarm-eval-judge-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,6 +30,9 @@ const examples: BenchmarkExample[] = Array.from({ length: 5 }, (_, n) => ({
   task: 'chat',
 }));
 const items = buildItems(examples, { mode: 'pointwise' });
+/** What these tests judge with; saved with every line so a resume can tell its own judgments. */
+const setup: JudgingSetup = { model: '/models/judge-8b', decoding: { temperature: 0.6, topP: 0.95, maxNewTokens: 64, seed: 0 } };
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 /** Scores 8 for a good response, 3 for a bad one; draw d is tagged so lines are distinguishable. */
 function countingJudge(): { judge: JudgeFn; calls: string[][]; seeds: number[] } {
@@ -37,30 +51,33 @@ describe('runEvaluation', () => {
     const file = join(dir, 'fresh.jsonl');
     const { judge, calls } = countingJudge();
     const progress: number[] = [];
-    const run = await runEvaluation({ items, judge, k: 2, batchSize: 4, savedJudgments: file, onProgress: (p) => progress.push(p.done) });
+    const run = await runEvaluation({ items, judge, k: 2, batchSize: 4, savedJudgments: file, judging: setup, onProgress: (p) => progress.push(p.done) });
     expect(calls.map((c) => c.length)).toEqual([4, 4, 2]);
     expect(progress).toEqual([0, 4, 8, 10]);
     expect(run).toMatchObject({ resumedItems: 0, judgedItems: 10, judgeCalls: 3 });
     expect(run.records).toHaveLength(20);
     const saved = parseJudgmentLines(readFileSync(file, 'utf8'));
     expect(saved.problems).toEqual([]);
+    const judging = { model: '/models/judge-8b', temperature: 0.6, topP: 0.95, maxNewTokens: 64, seed: 0, promptSha256: sha256(items[0]!.prompt) };
     expect(saved.records.slice(0, 2)).toEqual([
-      { key: 'e0:chosen', draw: 0, mode: 'pointwise', text: 'draw 0\n<answer>8</answer>' },
-      { key: 'e0:chosen', draw: 1, mode: 'pointwise', text: 'draw 1\n<answer>8</answer>' },
+      { key: 'e0:chosen', draw: 0, mode: 'pointwise', judging, text: 'draw 0\n<answer>8</answer>' },
+      { key: 'e0:chosen', draw: 1, mode: 'pointwise', judging, text: 'draw 1\n<answer>8</answer>' },
     ]);
+    // Each item's own prompt is hashed.
+    expect(saved.records[2]!.judging).toEqual({ ...judging, promptSha256: sha256(items[1]!.prompt) });
   });
 
   it('resumes: a cut last line is removed and only the missing items are judged', async () => {
     const file = join(dir, 'resume.jsonl');
     const first = countingJudge();
-    await runEvaluation({ items, judge: first.judge, k: 2, batchSize: 3, savedJudgments: file });
+    await runEvaluation({ items, judge: first.judge, k: 2, batchSize: 3, savedJudgments: file, judging: setup });
     // Simulate a crash: keep the lines of the first 3 items (6 lines) and half of the 7th line.
     const lines = readFileSync(file, 'utf8').split('\n');
     const kept = lines.slice(0, 6).join('\n') + '\n' + lines[6]!.slice(0, 20);
     writeFileSync(file, kept);
 
     const second = countingJudge();
-    const run = await runEvaluation({ items, judge: second.judge, k: 2, batchSize: 3, savedJudgments: file });
+    const run = await runEvaluation({ items, judge: second.judge, k: 2, batchSize: 3, savedJudgments: file, judging: setup });
     expect(run.saved).toMatchObject({ droppedPartialLine: true, problems: [], foreignRecords: 0 });
     expect(run).toMatchObject({ resumedItems: 3, judgedItems: 7, judgeCalls: 3 });
     expect(second.calls.flat()).toHaveLength(7);
@@ -73,16 +90,16 @@ describe('runEvaluation', () => {
 
     // Everything is saved now: a third run judges nothing.
     const third = countingJudge();
-    const again = await runEvaluation({ items, judge: third.judge, k: 2, batchSize: 3, savedJudgments: file });
+    const again = await runEvaluation({ items, judge: third.judge, k: 2, batchSize: 3, savedJudgments: file, judging: setup });
     expect(third.calls).toEqual([]);
     expect(again).toMatchObject({ resumedItems: 10, judgedItems: 0 });
   });
 
   it('judges again an item with too few saved draws, and the new lines win', async () => {
     const file = join(dir, 'partial.jsonl');
-    writeFileSync(file, JSON.stringify({ key: 'e0:chosen', draw: 0, mode: 'pointwise', text: 'old <answer>1</answer>' }) + '\n');
+    writeFileSync(file, formatJudgmentLine({ key: 'e0:chosen', draw: 0, mode: 'pointwise', judging: savedJudgingOf(setup, items[0]!.prompt), text: 'old <answer>1</answer>' }));
     const { judge, calls } = countingJudge();
-    const run = await runEvaluation({ items: items.slice(0, 2), judge, k: 2, batchSize: 8, savedJudgments: file });
+    const run = await runEvaluation({ items: items.slice(0, 2), judge, k: 2, batchSize: 8, savedJudgments: file, judging: setup });
     expect(calls.flat()).toHaveLength(2);
     expect(run.records.filter((r) => r.key === 'e0:chosen').map((r) => r.text)).toEqual(['draw 0\n<answer>8</answer>', 'draw 1\n<answer>8</answer>']);
     const reloaded = parseJudgmentLines(readFileSync(file, 'utf8'));
@@ -93,11 +110,57 @@ describe('runEvaluation', () => {
     const file = join(dir, 'no-newline.jsonl');
     writeFileSync(file, JSON.stringify({ key: 'unrelated:chosen', draw: 0, mode: 'pointwise', text: '<answer>1</answer>' }));
     const { judge } = countingJudge();
-    const run = await runEvaluation({ items: items.slice(0, 1), judge, k: 1, batchSize: 1, savedJudgments: file });
+    const run = await runEvaluation({ items: items.slice(0, 1), judge, k: 1, batchSize: 1, savedJudgments: file, judging: setup });
     expect(run.saved!.foreignRecords).toBe(1);
     const reloaded = parseJudgmentLines(readFileSync(file, 'utf8'));
     expect(reloaded.problems).toEqual([]);
     expect(reloaded.records.map((r) => r.key)).toEqual(['unrelated:chosen', 'e0:chosen']);
+  });
+
+  it('refuses to resume from judgments made with another model, decoding or prompt, naming the file and the field', async () => {
+    const file = join(dir, 'other-setup.jsonl');
+    await runEvaluation({ items, judge: countingJudge().judge, k: 1, batchSize: 4, savedJudgments: file, judging: setup });
+    const before = readFileSync(file, 'utf8');
+    const changed: [string, JudgingSetup, RegExp][] = [
+      ['model', { ...setup, model: '/models/other-8b' }, /'model' is "\/models\/judge-8b" there, "\/models\/other-8b" in this run/],
+      ['temperature', { ...setup, decoding: { ...setup.decoding, temperature: 0.8 } }, /'temperature' is 0\.6 there, 0\.8 in this run/],
+      ['topP', { ...setup, decoding: { ...setup.decoding, topP: 0.9 } }, /'topP' is 0\.95 there, 0\.9 in this run/],
+      ['maxNewTokens', { ...setup, decoding: { ...setup.decoding, maxNewTokens: 4096 } }, /'maxNewTokens' is 64 there, 4096 in this run/],
+      ['seed', { ...setup, decoding: { ...setup.decoding, seed: 3 } }, /'seed' is 0 there, 3 in this run/],
+    ];
+    for (const [field, other, detail] of changed) {
+      const again = countingJudge();
+      const attempt = runEvaluation({ items, judge: again.judge, k: 1, batchSize: 4, savedJudgments: file, judging: other });
+      await expect(attempt, field).rejects.toThrow(/other-setup\.jsonl: the judgment of 'e0:chosen' \(draw 0\) was made with a different judging setup/);
+      await expect(attempt, field).rejects.toThrow(detail);
+      await expect(attempt, field).rejects.toThrow(/pass another --save-judgments file/);
+      expect(again.calls, field).toEqual([]);
+    }
+    // The same ids with other data text: the rendered prompt differs.
+    const edited = buildItems(examples.map((e) => (e.id === 'e2' ? { ...e, rejected: ['bad 2, edited'] } : e)), { mode: 'pointwise' });
+    await expect(runEvaluation({ items: edited, judge: countingJudge().judge, k: 1, batchSize: 4, savedJudgments: file, judging: setup }))
+      .rejects.toThrow(/'e2:rejected' \(draw 0\) was made with a different judging setup: 'promptSha256' is "[0-9a-f]{64}" there, "[0-9a-f]{64}" in this run/);
+    expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
+  it('refuses saved lines that do not record what they were judged with (files of older versions)', async () => {
+    const file = join(dir, 'legacy.jsonl');
+    const line = { key: 'e0:chosen', draw: 0, mode: 'pointwise', text: 'old <answer>1</answer>' };
+    writeFileSync(file, JSON.stringify(line) + '\n');
+    const again = countingJudge();
+    await expect(runEvaluation({ items, judge: again.judge, k: 1, batchSize: 4, savedJudgments: file, judging: setup }))
+      .rejects.toThrow(/legacy\.jsonl: the judgment of 'e0:chosen' \(draw 0\) does not record the model, decoding and prompt it was made with .*pass another --save-judgments file/);
+    // A judging record that lacks a field is refused too, naming the field.
+    const { seed: _seed, ...noSeed } = savedJudgingOf(setup, items[0]!.prompt);
+    writeFileSync(file, JSON.stringify({ ...line, judging: noSeed }) + '\n');
+    await expect(runEvaluation({ items, judge: again.judge, k: 1, batchSize: 4, savedJudgments: file, judging: setup }))
+      .rejects.toThrow(/'seed' is absent there, 0 in this run/);
+    expect(again.calls).toEqual([]);
+  });
+
+  it('needs the judging setup to save judgments', async () => {
+    await expect(runEvaluation({ items, judge: countingJudge().judge, k: 1, batchSize: 4, savedJudgments: join(dir, 'x.jsonl') }))
+      .rejects.toThrow(/savedJudgments needs 'judging'/);
   });
 
   it('gives each call a seed from the position of its first item', async () => {

@@ -4,14 +4,18 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   buildItems,
+  judgmentWarnings,
   loadBenchmark,
+  ourTable1Row,
   pairwiseOutcome,
   pointwiseOutcome,
   readJudgmentsFile,
   scoreEvaluation,
+  type BenchmarkExample,
   type BenchmarkFormat,
   type EvalMode,
   type EvaluationScores,
+  type JudgmentRecord,
   type VotingMethod,
 } from '../src/eval/index.js';
 
@@ -197,5 +201,99 @@ describe('voting@k', () => {
     expect(pairwiseOutcome(['chosen', 'rejected', null], 3)).toBe('tie');
     expect(pairwiseOutcome([null, null], 2)).toBe('unparseable');
     expect(pairwiseOutcome(['rejected', null, 'rejected'], 3)).toBe('rejected');
+  });
+});
+
+/** A one-response-per-side example whose judge input names it. */
+function example(id: string, group: string): BenchmarkExample {
+  return { id, prompt: `Question ${id}?`, chosen: [`careful ${id}`], rejected: [`sloppy ${id}`], group, task: 'chat' };
+}
+
+const pointwiseJudgment = (key: string, score: number): JudgmentRecord => ({ key, draw: 0, mode: 'pointwise', text: `<answer>${score}</answer>` });
+
+describe('examples with only some items judged', () => {
+  // Two Chat examples judged in full; h1's rejected item has no judgment line (an engine that
+  // wrote nothing when generation failed); h2 has no judgment at all (outside a partial file).
+  const examples = [example('a1', 'alpacaeval-easy'), example('a2', 'alpacaeval-easy'), example('h1', 'hep-go'), example('h2', 'hep-go')];
+  const records = [
+    pointwiseJudgment('a1:chosen', 9), pointwiseJudgment('a1:rejected', 2),
+    pointwiseJudgment('a2:chosen', 9), pointwiseJudgment('a2:rejected', 2),
+    pointwiseJudgment('h1:chosen', 9),
+  ];
+
+  it('count a missing item as an unparseable judgment (a tie), not as a dropped example', () => {
+    const items = buildItems(examples, { mode: 'pointwise' });
+    for (const voting of ['average', 'majority'] as const) {
+      const scores = scoreEvaluation(items, records, { format: 'rewardbench', mode: 'pointwise', k: 1, voting });
+      expect(scores).toMatchObject({ judgedExamples: 3, unjudgedExamples: 1, unjudgedExampleIds: ['h2'] });
+      expect(scores.counts).toMatchObject({ comparisons: 3, correct: 2, unparseable: 1 });
+      const s = scores.score;
+      if (s.kind !== 'rewardbench') throw new Error('expected a RewardBench score');
+      expect(s.sections.Reasoning).toMatchObject({ tiesWrong: 0, tiesHalf: 0.5, examples: 1 });
+      expect(s.sections.Chat).toMatchObject({ tiesWrong: 1, tiesHalf: 1 });
+      const warnings = judgmentWarnings(scores).join('\n');
+      expect(warnings).toMatch(/1 item\(s\) of scored examples have no judgment, e\.g\. 'h1:rejected'; their comparisons count as unparseable/);
+      expect(warnings).toMatch(/1 example\(s\) have no judgment for any item and are not scored, e\.g\. 'h2'/);
+    }
+  });
+
+  it('count missing pairwise comparisons of an RM-Bench example as unparseable (1/2 under the pairwise rule)', () => {
+    const rm: BenchmarkExample = { id: 'r1', prompt: 'Q?', chosen: ['c0', 'c1', 'c2'], rejected: ['r0', 'r1', 'r2'], group: 'chat', task: 'chat' };
+    const items = buildItems([rm], { mode: 'pairwise', seed: 1 });
+    const first = items[0]!;
+    if (first.mode !== 'pairwise') throw new Error('expected a pairwise item');
+    // Only c0 vs r0 is judged, and the verdict picks the chosen response.
+    const verdict = first.order === 'chosen-rejected' ? 'A' : 'B';
+    const scores = scoreEvaluation(items, [{ key: first.key, draw: 0, mode: 'pairwise', order: first.order, text: `<answer>${verdict}</answer>` }], {
+      format: 'rmbench', mode: 'pairwise', k: 1, voting: 'average',
+    });
+    expect(scores).toMatchObject({ judgedExamples: 1, unjudgedExamples: 0 });
+    expect(scores.counts).toMatchObject({ comparisons: 9, correct: 1, unparseable: 8 });
+    const s = scores.score;
+    if (s.kind !== 'rmbench') throw new Error('expected an RM-Bench score');
+    expect(s.domains.chat!.matrix[0]![0]).toEqual({ tiesWrong: 1, tiesHalf: 1 });
+    expect(s.domains.chat!.matrix[1]![2]).toEqual({ tiesWrong: 0, tiesHalf: 0.5 });
+  });
+});
+
+describe('Table 1 row of an incomplete benchmark', () => {
+  it('RewardBench: leaves RB Avg out and says how many sections there are', async () => {
+    const examples = [example('a1', 'alpacaeval-easy'), example('h1', 'hep-go')];
+    const records = [pointwiseJudgment('a1:chosen', 9), pointwiseJudgment('a1:rejected', 2), pointwiseJudgment('h1:chosen', 3), pointwiseJudgment('h1:rejected', 7)];
+    const scores = scoreEvaluation(buildItems(examples, { mode: 'pointwise' }), records, { format: 'rewardbench', mode: 'pointwise', k: 1, voting: 'average' });
+    const row = ourTable1Row(scores, 'ours');
+    expect(row.rewardBench).toEqual({ chat: 100, chatHard: undefined, safety: undefined, reasoning: 0, avg: undefined });
+    expect(row.note).toMatch(/partial: 2 of 4 sections/);
+    expect(judgmentWarnings(scores).join('\n')).toMatch(/RewardBench Overall covers 2 of 4 sections \(missing Chat Hard, Safety\); RB Avg is left out of Table 1/);
+
+    // All four sections present: the average is filled and the note says nothing about parts.
+    const full = await scoreFixture('rewardbench.jsonl', 'rewardbench', 'rewardbench-judgments.jsonl', 1);
+    const fullRow = ourTable1Row(full, 'ours');
+    if (full.score.kind !== 'rewardbench') throw new Error('expected a RewardBench score');
+    expect(fullRow.rewardBench.avg).toBeCloseTo(100 * full.score.overall!.tiesWrong, 9);
+    expect(fullRow.note).not.toMatch(/partial/);
+  });
+
+  it('RM-Bench: the overall says how many domains it covers, and RMB Avg is left out when one is missing', async () => {
+    const benchmark = await loadBenchmark(join(FIXTURES, 'rmbench.json'), 'rmbench');
+    const { records } = readJudgmentsFile(join(FIXTURES, 'rmbench-judgments.jsonl'), { defaultMode: 'pointwise' });
+    const chatOnly = benchmark.examples.filter((e) => e.group === 'chat');
+    expect(chatOnly.length).toBeGreaterThan(0);
+    const partial = scoreEvaluation(buildItems(chatOnly, { mode: 'pointwise' }), records, { format: 'rmbench', mode: 'pointwise', k: 1, voting: 'average' });
+    if (partial.score.kind !== 'rmbench') throw new Error('expected an RM-Bench score');
+    expect(partial.score.overall).toMatchObject({ domains: 1, complete: false });
+    const row = ourTable1Row(partial, 'ours');
+    expect(row.rmBench.avg).toBeUndefined();
+    expect(row.rmBench.easy).toBeCloseTo(100, 9); // chat's Easy, as the detail table shows it
+    expect(row.note).toMatch(/partial: 1 of 4 domains/);
+    expect(judgmentWarnings(partial).join('\n')).toMatch(/RM-Bench Overall covers 1 of 4 domains \(missing math, code, safety\); RMB Avg is left out of Table 1/);
+
+    const full = await scoreFixture('rmbench.json', 'rmbench', 'rmbench-judgments.jsonl', 1);
+    if (full.score.kind !== 'rmbench') throw new Error('expected an RM-Bench score');
+    expect(full.score.overall).toMatchObject({ domains: 4, complete: true });
+    const fullRow = ourTable1Row(full, 'ours');
+    expect(fullRow.rmBench.avg).toBeCloseTo(100 * full.score.overall!.overall!.tiesWrong, 9);
+    expect(fullRow.note).not.toMatch(/partial/);
+    expect(judgmentWarnings(full).join('\n')).not.toMatch(/covers/);
   });
 });

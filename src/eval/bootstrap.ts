@@ -42,6 +42,10 @@ function clusterSums(s: PairedClusterSample, where: string): { diff: Float64Arra
   const index = new Map<string, number>();
   const diff: number[] = [], count: number[] = [];
   s.clusters.forEach((c, i) => {
+    // A NaN would sort to the end of the resampled statistics and leave a plausible-looking bound.
+    for (const [side, values] of [['baseline', s.baseline], ['system', s.system]] as const) {
+      if (!Number.isFinite(values[i])) throw new Error(`${where}, item ${i} (cluster '${c}'): ${side} value is ${values[i]}; values must be finite`);
+    }
     let k = index.get(c);
     if (k === undefined) { k = diff.length; index.set(c, k); diff.push(0); count.push(0); }
     diff[k]! += s.system[i]! - s.baseline[i]!;

@@ -20,6 +20,7 @@ export const EVAL_USAGE = `usage: node eval.js --data FILE --format rewardbench|
   --model DIR              judge with this model (needs the GPU judge of eval.js)
   --judgments FILE         score judgments produced elsewhere (JSONL; no GPU needed)
   --save-judgments FILE    append every generated judgment to FILE; items already in FILE are not judged again
+                           (a FILE judged with another model, decoding or prompt is refused)
   --mode M                 pointwise (default) | pairwise
   --k K                    judgments per item for voting@k (default 1; with --judgments: the most draws found)
   --voting V               average (default) | majority

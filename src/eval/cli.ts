@@ -7,11 +7,11 @@
  * Exit codes: 0 done, 1 bad data or a failed run (message on stderr, nothing half-written),
  * 2 bad arguments (message and usage on stderr).
  */
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { loadBenchmark, type LoadedBenchmark } from './benchmark.js';
 import { EVAL_USAGE, EvalUsageError, parseEvalArgs, type EvalCliOptions } from './cli-args.js';
 import { buildItems, itemKeysOf, type EvalMode, type JudgingItem } from './items.js';
-import { runEvaluation, type JudgeFn } from './judge.js';
+import { checkSavedJudgments, runEvaluation, type JudgeFn, type JudgingSetup } from './judge.js';
 import { describeLineProblems, readJudgmentsFile, type JudgmentRecord } from './judgments.js';
 import { createJudgingProgress } from './progress.js';
 import { formatTerminalReport, judgmentWarnings } from './report.js';
@@ -80,6 +80,10 @@ async function generateJudgments(options: EvalCliOptions, items: JudgingItem[], 
     throw new EvalUsageError('judging with --model needs the GPU judge (run eval.js); to score judgments made elsewhere use --judgments FILE');
   }
   const k = options.k ?? 1;
+  // The absolute folder: the same model named from another directory is the same judge.
+  const judging: JudgingSetup = { model: resolve(options.model!), decoding: options.decoding };
+  // Refuse a saved file of another setup before the model is loaded, not after.
+  if (options.saveJudgments !== undefined) checkSavedJudgments(options.saveJudgments, items, judging);
   const judge = await makeJudge(options.model!, options.decoding, { kvBudgetBytes: options.kvMemoryBytes });
   const progress = createJudgingProgress({ stream: io.stderr });
   const started = Date.now();
@@ -91,7 +95,7 @@ async function generateJudgments(options: EvalCliOptions, items: JudgingItem[], 
       k,
       batchSize: options.batchSize,
       seed: options.decoding.seed,
-      ...(options.saveJudgments !== undefined ? { savedJudgments: options.saveJudgments } : {}),
+      ...(options.saveJudgments !== undefined ? { savedJudgments: options.saveJudgments, judging } : {}),
       onProgress: (p) => progress.update(p),
     });
   } finally {
@@ -140,7 +144,7 @@ async function evaluate(options: EvalCliOptions, makeJudge: MakeJudge | undefine
   if (scores.judgedExamples === 0) {
     const sample = judged.items[0]?.key;
     throw new Error(
-      `no example could be scored: none has judgments for all of its items. ` +
+      `no example could be scored: none has a judgment for any of its items. ` +
         `Check that the judgments match --data, --format and --mode (${judged.mode}); item keys look like '${sample}'.` +
         (warnings.length > 0 ? ` ${warnings[warnings.length - 1]}` : ''),
     );

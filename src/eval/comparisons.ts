@@ -2,10 +2,13 @@
  * Items + parsed draws -> comparisons: one per (example, chosen response i, rejected response j),
  * so one per RewardBench example and nine per RM-Bench example. Pointwise comparisons pair the
  * chosen item i with the rejected item j of the same example; pairwise items are comparisons
- * already. An example is scored only when every one of its items has at least one judgment;
- * others are returned as unjudged (counted and reported, not scored).
+ * already. An example with no judgment for any of its items is returned as unjudged (counted and
+ * reported, not scored): it lies outside a partial judgments file. An example with some items
+ * judged is scored, and an item of it with no judgment has only missing draws, so its comparisons
+ * are `unparseable` (a tie): a judgment that failed is a wrong answer or a half, never a dropped one
+ * (dropping them would leave out exactly the examples the judge was most likely to get wrong).
  */
-import type { ItemDraws } from './draws.js';
+import type { ItemDraws, PairwiseDraw, PointwiseDraw } from './draws.js';
 import type { JudgingItem, PointwiseItem } from './items.js';
 import { pairwiseOutcome, pointwiseOutcome, type Outcome, type VotingMethod } from './voting.js';
 
@@ -20,7 +23,10 @@ export interface Comparison {
 export interface ComparisonSet {
   comparisons: Comparison[];
   judgedExamples: number;
+  /** Examples with no judgment for any item. */
   unjudgedExamples: string[];
+  /** Items without any judgment in examples that are scored (their comparisons are unparseable). */
+  unjudgedItems: string[];
 }
 
 export function groupItemsByExample(items: readonly JudgingItem[]): Map<string, JudgingItem[]> {
@@ -36,28 +42,35 @@ export function groupItemsByExample(items: readonly JudgingItem[]): Map<string, 
 export function buildComparisons(items: readonly JudgingItem[], draws: ItemDraws, options: { k: number; voting: VotingMethod }): ComparisonSet {
   const comparisons: Comparison[] = [];
   const unjudgedExamples: string[] = [];
+  const unjudgedItems: string[] = [];
   let judgedExamples = 0;
+  // An item with no judgment: k missing draws.
+  const missing: null[] = Array.from({ length: options.k }, () => null);
+  const pointwiseDraws = (key: string): readonly PointwiseDraw[] => draws.pointwise.get(key) ?? missing;
+  const pairwiseDraws = (key: string): readonly PairwiseDraw[] => draws.pairwise.get(key) ?? missing;
   for (const [exampleId, exampleItems] of groupItemsByExample(items)) {
-    if (!exampleItems.every((item) => draws.judgedKeys.has(item.key))) {
+    const unjudged = exampleItems.filter((item) => !draws.judgedKeys.has(item.key));
+    if (unjudged.length === exampleItems.length) {
       unjudgedExamples.push(exampleId);
       continue;
     }
+    unjudgedItems.push(...unjudged.map((item) => item.key));
     judgedExamples++;
     const group = exampleItems[0]!.group;
     const chosen: PointwiseItem[] = [];
     const rejected: PointwiseItem[] = [];
     for (const item of exampleItems) {
       if (item.mode === 'pairwise') {
-        const outcome = pairwiseOutcome(draws.pairwise.get(item.key)!, options.k);
+        const outcome = pairwiseOutcome(pairwiseDraws(item.key), options.k);
         comparisons.push({ exampleId, group, chosenIndex: item.chosenIndex, rejectedIndex: item.rejectedIndex, outcome });
       } else (item.side === 'chosen' ? chosen : rejected).push(item);
     }
     for (const c of chosen) {
       for (const r of rejected) {
-        const outcome = pointwiseOutcome(draws.pointwise.get(c.key)!, draws.pointwise.get(r.key)!, options.k, options.voting);
+        const outcome = pointwiseOutcome(pointwiseDraws(c.key), pointwiseDraws(r.key), options.k, options.voting);
         comparisons.push({ exampleId, group, chosenIndex: c.index, rejectedIndex: r.index, outcome });
       }
     }
   }
-  return { comparisons, judgedExamples, unjudgedExamples };
+  return { comparisons, judgedExamples, unjudgedExamples, unjudgedItems };
 }

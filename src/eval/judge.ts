@@ -9,14 +9,24 @@
  * lines come later in the file and replace the old ones on reload. A last line cut short by a
  * crash is removed from the file before appending, so the file stays one valid line per judgment.
  *
+ * Every saved line records what it was judged with (`judging`: the model, the decoding settings
+ * that change the text, and a hash of the rendered prompt, which covers data, rubric, template and
+ * A/B order). Before anything is judged or written, every line of the file for one of this run's
+ * items must match this run's setup; a line that differs, or that records nothing (older files),
+ * is refused with an error naming the file and the first differing field. Reusing it would credit
+ * this run's configuration with another judge's work; judging it again would mix two setups in one
+ * file. Lines for other items or the other mode are left alone, as before.
+ *
  * Seeds: each judge call gets `deriveSeed(seed, index of the call's first item)`, so a run that is
  * not resumed is reproducible; a resumed run batches differently and may sample differently.
  */
+import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, truncateSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { deriveSeed } from '../data/index.js';
 import type { JudgingItem } from './items.js';
 import { formatJudgmentLine, readJudgmentsFile, type JudgmentLineProblem, type JudgmentRecord } from './judgments.js';
+import type { DecodingOptions } from './results.js';
 
 /** k judgment texts per prompt, in prompt order. */
 export type JudgeFn = (prompts: string[], opts: { k: number; seed: number }) => Promise<string[][]>;
@@ -37,8 +47,10 @@ export interface RunEvaluationOptions {
   /** Prompts per judge call. */
   batchSize: number;
   seed?: number;
-  /** JSONL file to append judgments to and to resume from. */
+  /** JSONL file to append judgments to and to resume from; needs `judging`. */
   savedJudgments?: string;
+  /** What the judge runs with: saved with every judgment, and checked before a resume. */
+  judging?: JudgingSetup;
   onProgress?: (progress: EvaluationProgress) => void;
 }
 
@@ -61,6 +73,69 @@ export interface EvaluationRun {
   saved?: SavedJudgmentsReport;
 }
 
+/** What the judge generates with, besides the prompt. */
+export interface JudgingSetup {
+  /** The model folder. */
+  model: string;
+  decoding: DecodingOptions;
+}
+
+/**
+ * The `judging` field of a saved line. Top-k and min-p are not here because the GPU judge fixes
+ * them (both off); they belong here as soon as they become settings.
+ */
+export type SavedJudging = {
+  model: string;
+  temperature: number;
+  topP: number;
+  maxNewTokens: number;
+  seed: number;
+  /** sha256 (hex) of the rendered judge input, as the tokenizer receives it. */
+  promptSha256: string;
+};
+
+export function savedJudgingOf(setup: JudgingSetup, prompt: string): SavedJudging {
+  const { temperature, topP, maxNewTokens, seed } = setup.decoding;
+  return { model: setup.model, temperature, topP, maxNewTokens, seed, promptSha256: createHash('sha256').update(prompt, 'utf8').digest('hex') };
+}
+
+/** The first field (in SavedJudging order, then fields only the line has) where a saved line differs from this run. */
+function firstDifference(saved: Readonly<Record<string, unknown>>, expected: SavedJudging): string | null {
+  for (const [field, value] of Object.entries(expected)) {
+    if (!Object.hasOwn(saved, field)) return `'${field}' is absent there, ${JSON.stringify(value)} in this run`;
+    if (saved[field] !== value) return `'${field}' is ${JSON.stringify(saved[field])} there, ${JSON.stringify(value)} in this run`;
+  }
+  const extra = Object.keys(saved).find((field) => !Object.hasOwn(expected, field));
+  return extra === undefined ? null : `'${extra}' is ${JSON.stringify(saved[extra])} there and is not a setting of this run`;
+}
+
+/** Throws on the first line for one of `items` that was not judged with `setup` (see the file comment). */
+function refuseForeignJudgments(path: string, records: readonly JudgmentRecord[], items: readonly JudgingItem[], setup: JudgingSetup): void {
+  const itemByKey = new Map(items.map((item) => [item.key, item]));
+  const expected = new Map<string, SavedJudging>();
+  const advice = 'pass another --save-judgments file to judge with this setup, or run with the setup of that file to resume it';
+  for (const record of records) {
+    const item = itemByKey.get(record.key);
+    if (item === undefined || item.mode !== record.mode) continue; // never reused
+    const where = `${path}: the judgment of '${record.key}' (draw ${record.draw})`;
+    if (record.judging === undefined) {
+      throw new Error(`${where} does not record the model, decoding and prompt it was made with (a file of an older version or of another engine), so it cannot be resumed safely; ${advice}`);
+    }
+    let mine = expected.get(item.key);
+    if (mine === undefined) expected.set(item.key, (mine = savedJudgingOf(setup, item.prompt)));
+    const difference = firstDifference(record.judging, mine);
+    if (difference !== null) throw new Error(`${where} was made with a different judging setup: ${difference}; ${advice}`);
+  }
+}
+
+/**
+ * Refuses a saved-judgments file that holds judgments of these items made with another setup (or
+ * with none recorded), without changing the file. Lets a caller refuse before loading a model.
+ */
+export function checkSavedJudgments(path: string, items: readonly JudgingItem[], setup: JudgingSetup): void {
+  if (existsSync(path)) refuseForeignJudgments(path, readJudgmentsFile(path).records, items, setup);
+}
+
 function assertPositiveInteger(value: number, name: string): void {
   if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${value}`);
 }
@@ -72,11 +147,13 @@ interface ResumeState {
   missingFinalNewline: boolean;
 }
 
-function loadResumeState(path: string, items: readonly JudgingItem[], k: number): ResumeState {
+function loadResumeState(path: string, items: readonly JudgingItem[], k: number, setup: JudgingSetup): ResumeState {
   const report: SavedJudgmentsReport = { path, problems: [], droppedPartialLine: false, foreignRecords: 0 };
   const complete = new Map<string, JudgmentRecord[]>();
   if (!existsSync(path)) return { complete, report, missingFinalNewline: false };
   const parsed = readJudgmentsFile(path);
+  // Before the cut line is removed: a refused file is left as it was.
+  refuseForeignJudgments(path, parsed.records, items, setup);
   if (parsed.partialLastLine) truncateSync(path, parsed.completeBytes);
   report.problems = parsed.problems;
   report.droppedPartialLine = parsed.partialLastLine;
@@ -117,8 +194,14 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
   assertPositiveInteger(k, 'k (draws per item)');
   assertPositiveInteger(batchSize, 'batch size');
   const seed = options.seed ?? 0;
-
-  const resume = options.savedJudgments !== undefined ? loadResumeState(options.savedJudgments, items, k) : undefined;
+  const { judging } = options;
+  let resume: ResumeState | undefined;
+  if (options.savedJudgments !== undefined) {
+    if (judging === undefined) {
+      throw new Error(`runEvaluation: savedJudgments needs 'judging' (the model and decoding of the judge), which every saved line records so that a resume never reuses another setup's judgments`);
+    }
+    resume = loadResumeState(options.savedJudgments, items, k, judging);
+  }
   const records: JudgmentRecord[] = [];
   const pending: { item: JudgingItem; position: number }[] = [];
   items.forEach((item, position) => {
@@ -149,8 +232,9 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
       const texts = checkJudgeOutput(output, batchItems, k);
       const fresh: JudgmentRecord[] = [];
       batchItems.forEach((item, i) => {
+        const saved = judging === undefined ? {} : { judging: savedJudgingOf(judging, item.prompt) };
         texts[i]!.forEach((text, draw) => {
-          fresh.push(item.mode === 'pairwise' ? { key: item.key, draw, mode: item.mode, order: item.order, text } : { key: item.key, draw, mode: item.mode, text });
+          fresh.push(item.mode === 'pairwise' ? { key: item.key, draw, mode: item.mode, order: item.order, ...saved, text } : { key: item.key, draw, mode: item.mode, ...saved, text });
         });
       });
       // One write per batch: a crash leaves at most one cut line, which the reload removes.

@@ -2,8 +2,10 @@
  * Judgment files (JSONL, one judgment per line), as this engine saves them and as other engines
  * may write them.
  *
- * Saved form (written by `--save-judgments`): `{key, draw, mode, order?, text}`; `key` is the
- * item key (items.ts), `draw` counts from 0, `order` is present for pairwise judgments.
+ * Saved form (written by `--save-judgments`): `{key, draw, mode, order?, judging, text}`; `key` is
+ * the item key (items.ts), `draw` counts from 0, `order` is present for pairwise judgments, and
+ * `judging` says what made the text: `{model, temperature, topP, maxNewTokens, seed, promptSha256}`
+ * (judge.ts checks it before a resume reuses the line; scoring ignores it).
  * Also accepted, for judgments produced elsewhere:
  * - `id` plus `side` ('chosen' | 'rejected', and `index` for RM-Bench styles) instead of `key`
  *   for pointwise judgments; `id` plus `order` (and `chosenIndex`, `rejectedIndex` for RM-Bench)
@@ -26,6 +28,12 @@ export interface JudgmentRecord {
   mode: EvalMode;
   /** Pairwise only: the A/B order the judge saw. */
   order?: PairOrder;
+  /**
+   * What the text was judged with (a SavedJudging when this engine wrote it). Kept as read, field
+   * by field, so a resume can name the first field that differs; absent in files of other engines
+   * and of older versions.
+   */
+  judging?: Readonly<Record<string, unknown>>;
   text: string;
 }
 
@@ -112,7 +120,13 @@ function readLine(value: unknown, defaultMode: EvalMode | undefined): LineOutcom
 
   const draw = value['draw'];
   if (draw !== undefined && !isIndex(draw)) return { reason: `'draw' must be a non-negative integer, found ${JSON.stringify(draw)}` };
-  return { record: { key, mode, text, ...(order === undefined ? {} : { order }) }, ...(draw === undefined ? {} : { draw }) };
+  // Only a resume reads `judging`, and it refuses a line without one; other engines' files may use
+  // the name for something else, which must not cost them the line.
+  const judging = isRecord(value['judging']) ? value['judging'] : undefined;
+  return {
+    record: { key, mode, ...(order === undefined ? {} : { order }), ...(judging === undefined ? {} : { judging }), text },
+    ...(draw === undefined ? {} : { draw }),
+  };
 }
 
 export function parseJudgmentLines(text: string, options: ParseJudgmentLinesOptions = {}): ParsedJudgmentLines {
@@ -171,10 +185,10 @@ export function readJudgmentsFile(path: string, options: ParseJudgmentLinesOptio
   return parseJudgmentLines(text, options);
 }
 
-/** One saved line, newline included. */
+/** One saved line, newline included; the long text last, so the line reads from its start. */
 export function formatJudgmentLine(record: JudgmentRecord): string {
-  const { key, draw, mode, order, text } = record;
-  return `${JSON.stringify(order === undefined ? { key, draw, mode, text } : { key, draw, mode, order, text })}\n`;
+  const { key, draw, mode, order, judging, text } = record;
+  return `${JSON.stringify({ key, draw, mode, ...(order === undefined ? {} : { order }), ...(judging === undefined ? {} : { judging }), text })}\n`;
 }
 
 /** Problems as short lines for the terminal, at most `max` of them. */

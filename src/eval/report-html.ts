@@ -38,7 +38,8 @@ function rewardBenchCharts(scores: EvaluationScores): string[] {
       title: 'RewardBench sections (%)',
       categories: [...REWARDBENCH_SECTIONS, 'Avg'],
       series: [
-        { name: 'ours', values: [...REWARDBENCH_SECTIONS.map((sec) => pctOf(s.sections[sec], v)), pctOf(s.overall, v)] },
+        // As in Table 1: no Avg bar beside the paper's from only some of the sections.
+        { name: 'ours', values: [...REWARDBENCH_SECTIONS.map((sec) => pctOf(s.sections[sec], v)), s.overall?.complete ? pctOf(s.overall, v) : null] },
         { name: 'PaTaRM-8B (paper)', values: [paper8b.chat ?? null, paper8b.chatHard ?? null, paper8b.safety ?? null, paper8b.reasoning ?? null, paper8b.avg ?? null] },
       ],
     }),
@@ -90,7 +91,8 @@ function rmBenchCharts(scores: EvaluationScores): string[] {
       title: 'RM-Bench difficulty (%)',
       categories: ['Easy', 'Normal', 'Hard', 'Avg'],
       series: [
-        { name: 'ours', values: [pctOf(o?.easy, v), pctOf(o?.normal, v), pctOf(o?.hard, v), pctOf(o?.overall, v)] },
+        // As in Table 1: no Avg bar beside the paper's from only some of the domains.
+        { name: 'ours', values: [pctOf(o?.easy, v), pctOf(o?.normal, v), pctOf(o?.hard, v), o?.complete ? pctOf(o.overall, v) : null] },
         { name: 'PaTaRM-8B (paper)', values: [paper8b.easy ?? null, paper8b.normal ?? null, paper8b.hard ?? null, paper8b.avg ?? null] },
       ],
     }),
@@ -162,6 +164,7 @@ export function renderResultsHtml(results: EvalResults): string {
       ['examples loaded', results.data.examples],
       ['examples scored', scores.judgedExamples],
       ['examples without judgments', scores.unjudgedExamples],
+      ['items without judgments in scored examples', scores.unjudgedItems],
       ['rows skipped', results.data.skippedRows.length],
       ['judging items', results.items],
       ['judgments read', d.judgments],

@@ -110,13 +110,31 @@ function countLines(results: EvalResults): string[] {
     '',
     `examples: ${results.data.examples} loaded, ${s.judgedExamples} scored` +
       (s.unjudgedExamples > 0 ? `, ${s.unjudgedExamples} without judgments` : '') +
-      (results.data.skippedRows.length > 0 ? `, ${results.data.skippedRows.length} row(s) skipped` : ''),
+      (results.data.skippedRows.length > 0 ? `, ${results.data.skippedRows.length} row(s) skipped` : '') +
+      (s.unjudgedItems > 0 ? `; ${s.unjudgedItems} item(s) of scored examples without judgments (unparseable)` : ''),
     `judgments: ${d.judgments} read, ${d.formatErrors} unparseable${codes ? ` (${codes})` : ''}` + (d.missingDraws > 0 ? `, ${d.missingDraws} draw(s) missing` : ''),
     `comparisons at k=${s.k}: ${s.counts.comparisons}, correct ${s.counts.correct}, wrong ${s.counts.wrong}, ties ${s.counts.ties}, unparseable ${s.counts.unparseable}`,
   ];
 }
 
-/** Warnings about the judgments, for the terminal and results.json. */
+/**
+ * The terminal's Table 1 has no note column: say there why an Avg cell of ours is empty (an
+ * Overall over only some sections or domains is not the paper's average).
+ */
+function partialOverallWarnings(scores: EvaluationScores): string[] {
+  const s = scores.score;
+  if (s.kind === 'rewardbench' && s.overall?.complete !== true) {
+    const missing = REWARDBENCH_SECTIONS.filter((sec) => s.sections[sec] === null);
+    return [`RewardBench Overall covers ${s.overall?.sections ?? 0} of ${REWARDBENCH_SECTIONS.length} sections (missing ${missing.join(', ')}); RB Avg is left out of Table 1`];
+  }
+  if (s.kind === 'rmbench' && s.overall?.complete !== true) {
+    const missing = RMBENCH_DOMAINS.filter((d) => s.domains[d] === null);
+    return [`RM-Bench Overall covers ${s.overall?.domains ?? 0} of ${RMBENCH_DOMAINS.length} domains (missing ${missing.join(', ')}); RMB Avg is left out of Table 1`];
+  }
+  return [];
+}
+
+/** Warnings about the judgments and what the scores cover, for the terminal and results.json. */
 export function judgmentWarnings(scores: EvaluationScores): string[] {
   const d = scores.draws;
   const warnings: string[] = [];
@@ -127,11 +145,17 @@ export function judgmentWarnings(scores: EvaluationScores): string[] {
   if (d.duplicates > 0) warnings.push(`${d.duplicates} judgment(s) repeat a (key, draw) seen earlier; the later one was used`);
   if (d.extraDraws > 0) warnings.push(`${d.extraDraws} judgment(s) have draw >= k=${scores.k}; not used`);
   if (d.missingDraws > 0) warnings.push(`${d.missingDraws} draw(s) below k=${scores.k} are missing; counted as unparseable`);
-  if (scores.unjudgedExamples > 0) {
+  if (scores.unjudgedItems > 0) {
     warnings.push(
-      `${scores.unjudgedExamples} example(s) have items without any judgment and are not scored, e.g. ${scores.unjudgedExampleIds.map((id) => `'${id}'`).join(', ')}`,
+      `${scores.unjudgedItems} item(s) of scored examples have no judgment, e.g. ${scores.unjudgedItemKeys.map((k) => `'${k}'`).join(', ')}; their comparisons count as unparseable`,
     );
   }
+  if (scores.unjudgedExamples > 0) {
+    warnings.push(
+      `${scores.unjudgedExamples} example(s) have no judgment for any item and are not scored, e.g. ${scores.unjudgedExampleIds.map((id) => `'${id}'`).join(', ')}`,
+    );
+  }
+  warnings.push(...partialOverallWarnings(scores));
   return warnings;
 }
 

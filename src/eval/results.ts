@@ -9,6 +9,8 @@ import type { BenchmarkFormat } from './benchmark.js';
 import type { EvalMode } from './items.js';
 import type { JudgmentLineProblem } from './judgments.js';
 import { PAPER_ROWS, type Table1Row } from './paper.js';
+import { REWARDBENCH_SECTIONS } from './rewardbench-sections.js';
+import { RMBENCH_DOMAINS } from './rmbench-domains.js';
 import type { EvaluationScores } from './score.js';
 import type { Metric, VotingMethod } from './voting.js';
 
@@ -71,24 +73,34 @@ export interface EvalResults {
 
 const percent = (m: Metric | null | undefined, variant: keyof Metric): number | undefined => (m ? m[variant] * 100 : undefined);
 
-/** Our row of Table 1, in percent, with the mode's main tie rule. */
+/**
+ * Our row of Table 1, in percent, with the mode's main tie rule. The paper's Avg columns are means
+ * over all 4 RewardBench sections and all 4 RM-Bench domains: from a benchmark with some missing
+ * (--limit, unjudged examples) the Avg is left out, and the note says how much is there, so a
+ * number of one section never stands beside the paper's average.
+ */
 export function ourTable1Row(scores: EvaluationScores, label: string): Table1Row {
   const v = scores.primary;
-  const note = `ours: ${scores.mode}, ${scores.k > 1 ? `voting@${scores.k} (${scores.voting})` : 'one judgment per item'}`;
-  const row: Table1Row = { model: label, note, rewardBench: {}, rmBench: {} };
+  const notes = [`ours: ${scores.mode}, ${scores.k > 1 ? `voting@${scores.k} (${scores.voting})` : 'one judgment per item'}`];
+  const row: Table1Row = { model: label, note: '', rewardBench: {}, rmBench: {} };
   const s = scores.score;
   if (s.kind === 'rewardbench') {
+    const complete = s.overall?.complete === true;
     row.rewardBench = {
       chat: percent(s.sections.Chat, v),
       chatHard: percent(s.sections['Chat Hard'], v),
       safety: percent(s.sections.Safety, v),
       reasoning: percent(s.sections.Reasoning, v),
-      avg: percent(s.overall, v),
+      avg: complete ? percent(s.overall, v) : undefined,
     };
+    if (!complete) notes.push(`partial: ${s.overall?.sections ?? 0} of ${REWARDBENCH_SECTIONS.length} sections, so no RB Avg`);
   } else if (s.kind === 'rmbench') {
     const o = s.overall;
-    row.rmBench = { easy: percent(o?.easy, v), normal: percent(o?.normal, v), hard: percent(o?.hard, v), avg: percent(o?.overall, v) };
+    const complete = o?.complete === true;
+    row.rmBench = { easy: percent(o?.easy, v), normal: percent(o?.normal, v), hard: percent(o?.hard, v), avg: complete ? percent(o?.overall, v) : undefined };
+    if (!complete) notes.push(`partial: ${o?.domains ?? 0} of ${RMBENCH_DOMAINS.length} domains, so no RMB Avg`);
   }
+  row.note = notes.join('; ');
   return row;
 }
 

@@ -9,7 +9,9 @@
  * with safety-refuse and safety-response merged), as the RM-Bench authors define it: each of
  * Easy/Normal/Hard is the mean of the domains' values and Overall the mean of the domain scores.
  * The example-weighted matrix over all prompts is reported too, as `pooled`. Domains that are not
- * RM-Bench's are scored under "other" and left out of both.
+ * RM-Bench's are scored under "other" and left out of both. When a domain is missing (say after
+ * --limit, the files being ordered by domain) the overall is the mean of those present, with
+ * `complete: false`, as RewardBench's Overall is when a section is missing.
  */
 import { accuracyOf, addCounts, countOutcomes, meanMetric, type OutcomeCounts } from './accuracy.js';
 import type { Comparison } from './comparisons.js';
@@ -31,8 +33,8 @@ export interface MatrixScore {
 export interface RmBenchScore {
   kind: 'rmbench';
   domains: Record<RmBenchDomain, MatrixScore | null>;
-  /** Mean over the domains present (RM-Bench's definition). */
-  overall: MatrixScore | null;
+  /** Mean over the domains present (RM-Bench's definition); complete when all of RMBENCH_DOMAINS are. */
+  overall: (MatrixScore & { domains: number; complete: boolean }) | null;
   /** Example-weighted over all prompts of the known domains. */
   pooled: MatrixScore | null;
   other: Record<string, MatrixScore>;
@@ -94,10 +96,11 @@ export function scoreRmBench(comparisons: readonly Comparison[]): RmBenchScore {
   const present = RMBENCH_DOMAINS.map((d) => domains[d]).filter((s): s is MatrixScore => s !== null);
   const other: Record<string, MatrixScore> = {};
   for (const [group, list] of otherGroups) other[group] = matrixScore(list)!;
+  const overall = meanOfMatrices(present);
   return {
     kind: 'rmbench',
     domains,
-    overall: meanOfMatrices(present),
+    overall: overall === null ? null : { ...overall, domains: present.length, complete: present.length === RMBENCH_DOMAINS.length },
     pooled: matrixScore(RMBENCH_DOMAINS.flatMap((d) => byDomain.get(d)!)),
     other,
   };

@@ -67,9 +67,14 @@ export interface EvaluationScores {
   /** Comparison outcomes at k = K with the chosen voting method. */
   counts: OutcomeCounts;
   judgedExamples: number;
+  /** Examples with no judgment for any item (not scored). */
   unjudgedExamples: number;
   /** The first few unjudged example ids. */
   unjudgedExampleIds: string[];
+  /** Items without any judgment in scored examples (their comparisons count as unparseable). */
+  unjudgedItems: number;
+  /** The first few of those item keys. */
+  unjudgedItemKeys: string[];
   draws: DrawStats;
 }
 
@@ -106,6 +111,8 @@ export function scoreEvaluation(items: readonly JudgingItem[], records: readonly
     judgedExamples: final!.judgedExamples,
     unjudgedExamples: final!.unjudgedExamples.length,
     unjudgedExampleIds: final!.unjudgedExamples.slice(0, 5),
+    unjudgedItems: final!.unjudgedItems.length,
+    unjudgedItemKeys: final!.unjudgedItems.slice(0, 5),
     draws: draws.stats,
   };
 }
