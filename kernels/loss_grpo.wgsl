@@ -2,17 +2,21 @@
 // with respect to the current log-probs, and metric sums. Per token n with A = advantages[n]:
 //   ratio = exp(lp - old)
 //   pg    = max(-A * ratio, -A * clamp(ratio, 1 - eps, 1 + eps))
-//   kl    = exp(ref - lp) - (ref - lp) - 1
+//   d     = clamp(ref - lp, -20, 20)
+//   kl    = min(exp(d) - d - 1, 10)
 //   loss[0]      = sum((pg + klCoef * kl) * mask) * invCount
-//   dLogprobs[n] = mask * invCount * (dpg + klCoef * (1 - exp(ref - lp)))
+//   dLogprobs[n] = mask * invCount * (dpg + klCoef * dkl), dkl = 1 - exp(d) where neither
+//                  clamp binds (|ref - lp| <= 20 and exp(d) - d - 1 <= 10), else 0
+// The KL is verl's k3 ("low_var_kl") with its two clamps, so that a token the policy has
+// pushed far below the reference (ref - lp > ~2.6) cannot dominate a step's gradient.
 // dpg follows PyTorch autograd of torch.maximum and torch.clamp: the larger branch gets the
 // whole gradient, a tie splits it half and half, and clamp passes the gradient where
 // 1 - eps <= ratio <= 1 + eps (bounds included). Inside the clip range both branches are the
 // same number, so the halves add up to -A * ratio; where the clipped branch is strictly
 // larger (ratio > 1 + eps with A > 0, ratio < 1 - eps with A < 0) the gradient is zero.
 //   stats [4] = masked sums of: clipped indicator (clipped branch strictly larger), kl, ratio, pg
-// Inputs: logprobs, oldLogprobs, refLogprobs, advantages, mask: [N]. Exponents are capped at
-// 80 so that f32 stays finite (PyTorch would produce inf there).
+// Inputs: logprobs, oldLogprobs, refLogprobs, advantages, mask: [N]. The ratio's exponent is
+// capped at 80 so that f32 stays finite (PyTorch would produce inf there).
 // One workgroup of 256 lanes, fixed-order tree reduction (deterministic). Grid: [1].
 struct Params { N: u32, invCount: f32, clipEps: f32, klCoef: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -27,6 +31,8 @@ struct Params { N: u32, invCount: f32, clipEps: f32, klCoef: f32 }
 
 const WG = 256u;
 const MAX_EXP = 80.0;
+const KL_LOG_RATIO_MAX = 20.0; // verl's clamp of ref - lp
+const KL_MAX = 10.0; // verl's clamp of the k3 value (which is >= 0, so only the top binds)
 var<workgroup> redLoss: array<f32, 256>;
 var<workgroup> redStats: array<vec4<f32>, 256>;
 
@@ -36,7 +42,7 @@ fn k3(d: f32) -> f32 {
   if (abs(d) < 0.5) {
     return d * d * (0.5 + d * (1.0 / 6.0 + d * (1.0 / 24.0 + d * (1.0 / 120.0 + d * (1.0 / 720.0 + d * (1.0 / 5040.0 + d * (1.0 / 40320.0)))))));
   }
-  return exp(min(d, MAX_EXP)) - d - 1.0;
+  return exp(d) - d - 1.0; // |d| <= KL_LOG_RATIO_MAX here
 }
 
 @compute @workgroup_size(256)
@@ -63,9 +69,12 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     if (ratio >= lo && ratio <= hi) { dClamp = 1.0; }
     let dpg = -A * ratio * (wa + wb * dClamp); // d ratio / d lp = ratio
 
-    let d = refLogprobs[n] - lp;
-    let kl = k3(d);
-    let dkl = 1.0 - exp(min(d, MAX_EXP));
+    let dRaw = refLogprobs[n] - lp;
+    let d = clamp(dRaw, -KL_LOG_RATIO_MAX, KL_LOG_RATIO_MAX);
+    let klRaw = k3(d);
+    let kl = min(klRaw, KL_MAX);
+    var dkl = 0.0; // torch.clamp passes the gradient only inside its bounds (bounds included)
+    if (abs(dRaw) <= KL_LOG_RATIO_MAX && klRaw <= KL_MAX) { dkl = 1.0 - exp(d); }
 
     accLoss += (pg + p.klCoef * kl) * m;
     dLogprobs[n] = m * p.invCount * (dpg + p.klCoef * dkl);

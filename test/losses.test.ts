@@ -21,7 +21,8 @@ interface GrpoInputs { old: ArrayLike<number>; ref: ArrayLike<number>; adv: Arra
 /**
  * float64 GRPO loss and the gradient autograd computes: torch.maximum gives the
  * larger input the gradient and splits it at a tie, torch.clamp passes it inside
- * [lo, hi] bounds included.
+ * [lo, hi] bounds included. The KL is verl's low_var_kl: k3 of clamp(ref - lp, -20, 20),
+ * clamped to [-10, 10].
  */
 function refGrpo(lp: ArrayLike<number>, x: GrpoInputs, invCount: number, o: GrpoLossOptions) {
   const lo = 1 - o.clipEps, hi = 1 + o.clipEps;
@@ -38,10 +39,13 @@ function refGrpo(lp: ArrayLike<number>, x: GrpoInputs, invCount: number, o: Grpo
     const [wa, wb] = a > b ? [1, 0] : b > a ? [0, 1] : [0.5, 0.5];
     const dClamp = ratio >= lo && ratio <= hi ? 1 : 0;
     const dpg = -A * ratio * (wa + wb * dClamp);
-    const d = x.ref[n]! - lp[n]!;
-    const kl = Math.exp(d) - d - 1;
+    const dRaw = x.ref[n]! - lp[n]!;
+    const d = Math.min(Math.max(dRaw, -20), 20);
+    const klRaw = Math.exp(d) - d - 1;
+    const kl = Math.min(Math.max(klRaw, -10), 10);
+    const dkl = Math.abs(dRaw) <= 20 && Math.abs(klRaw) <= 10 ? 1 - Math.exp(d) : 0;
     loss += (pg + o.klCoef * kl) * m;
-    dLp[n] = m * invCount * (dpg + o.klCoef * (1 - Math.exp(d)));
+    dLp[n] = m * invCount * (dpg + o.klCoef * dkl);
     stats[0] += m * (b > a ? 1 : 0);
     stats[1] += m * kl;
     stats[2] += m * ratio;
@@ -84,6 +88,10 @@ describe('GRPO loss', () => {
   const mask = randomMask(N, 8, 0.75);
   lp[3] = 60; // garbage at a masked position (exp would overflow)
   mask[3] = 0;
+  // Tokens far from the reference, where verl's clamps bind: k3 above 10 (d = 3, 2.7; and
+  // d = -12.5) and |d| above 20. Their KL is 10 and adds no gradient.
+  const farFromRef = [10, 41, 77, 150, 222];
+  farFromRef.forEach((n, i) => { ref[n] = lp[n]! + [3, 2.7, -12.5, 25, -31][i]!; mask[n] = 1; });
   const invCount = 1 / sum(mask);
   const inputs: GrpoInputs = { old, ref, adv, mask };
 
@@ -105,7 +113,7 @@ describe('GRPO loss', () => {
   it('float64 gradient agrees with finite differences of the loss', () => {
     const x = toF64(lp);
     const g = refGrpo(x, inputs, invCount, o).dLp;
-    const coords = sampleCoords(N, 40, 9);
+    const coords = [...sampleCoords(N, 40, 9), ...farFromRef];
     const fd = finiteDiff((y) => refGrpo(y, inputs, invCount, o).loss, x, coords);
     const err = relErr(fd, coords.map((i) => g[i]!));
     console.log(`GRPO reference gradient vs finite differences: ${err.toExponential(2)}`);
@@ -137,6 +145,25 @@ describe('GRPO loss', () => {
     expect(gotStats[0]).toBe(want.stats[0]);
     for (let i = 1; i < 4; i++) expect(Math.abs(gotStats[i]! - want.stats[i]!) / Math.abs(want.stats[i]!)).toBeLessThan(1e-5);
     expect(gotDLp[3]).toBe(0);
+  });
+
+  it('the KL of a token far from the reference is capped at 10 and passes no gradient', async () => {
+    // One token per case with A = 0 and ratio 1, so the loss is klCoef * kl and the gradient the KL's.
+    const rt = await runtime();
+    const ds = [3, -12.5, 25, -31, 2.5, -1];
+    const n = ds.length;
+    const lp2 = Float32Array.from(ds, (_, i) => -1 - 0.1 * i);
+    const ref2 = Float32Array.from(lp2, (x, i) => x + ds[i]!);
+    const zeros = new Float32Array(n), ones = new Float32Array(n).fill(1);
+    const up = (a: Float32Array) => rt.upload(a, [n]);
+    const loss = rt.empty([1]), dLp = rt.empty([n]), stats = rt.empty([4]);
+    grpoLoss(rt, up(lp2), up(lp2), up(ref2), up(zeros), up(ones), 1, { clipEps: 0.2, klCoef: 1 }, loss, dLp, stats, n);
+    const g = await rt.read(dLp);
+    expect(Array.from(g.slice(0, 4))).toEqual([0, 0, 0, 0]);
+    expect(Math.abs(g[4]! - (1 - Math.exp(2.5))) / Math.exp(2.5)).toBeLessThan(1e-5); // k3(2.5) = 8.7: inside
+    expect(Math.abs(g[5]! - (1 - Math.exp(-1)))).toBeLessThan(1e-6);
+    const want = 4 * 10 + (Math.exp(2.5) - 3.5) + (Math.exp(-1) + 1 - 1);
+    expect(Math.abs((await rt.read(loss))[0]! - want) / want).toBeLessThan(1e-5);
   });
 
   it('exp(d) - d - 1 stays accurate for tiny KL terms', async () => {

@@ -1,7 +1,7 @@
 // One GRPO step with the Preference-Aware Reward:
 //   pairs -> 2 pointwise rows each -> n rollouts per row (KV-cache sampling)
 //   -> parse -> PAR + format rewards per pair -> advantages per row group
-//   -> clipped surrogate + k3 KL to the reference, token-mean over the batch,
+//   -> clipped surrogate + k3 KL to the reference (verl's clamped low_var_kl), token-mean over the batch,
 //      micro-batched -> AdamW.
 // One update per batch, so the behaviour policy is the current policy: the
 // "old" log-probs are the current forward's (ratio 1), as in verl with one
