@@ -11,8 +11,8 @@ interface RefForward {
   entropy: Float64Array;
 }
 
-/** float64 LM head: logits = h @ W^T, then log-softmax statistics per row. */
-function refForward(h: ArrayLike<number>, w: ArrayLike<number>, targets: Int32Array, N: number, V: number, H: number): RefForward {
+/** float64 LM head: logits = h @ W^T / temperature, then log-softmax statistics per row. */
+function refForward(h: ArrayLike<number>, w: ArrayLike<number>, targets: Int32Array, N: number, V: number, H: number, temperature = 1): RefForward {
   const logits = new Float64Array(N * V);
   const lse = new Float64Array(N), logprobs = new Float64Array(N), entropy = new Float64Array(N);
   for (let n = 0; n < N; n++) {
@@ -20,8 +20,8 @@ function refForward(h: ArrayLike<number>, w: ArrayLike<number>, targets: Int32Ar
     for (let v = 0; v < V; v++) {
       let s = 0;
       for (let k = 0; k < H; k++) s += h[n * H + k]! * w[v * H + k]!;
-      logits[n * V + v] = s;
-      max = Math.max(max, s);
+      logits[n * V + v] = s / temperature;
+      max = Math.max(max, s / temperature);
     }
     let sumE = 0, sumEX = 0;
     for (let v = 0; v < V; v++) {
@@ -37,13 +37,13 @@ function refForward(h: ArrayLike<number>, w: ArrayLike<number>, targets: Int32Ar
   return { logits, lse, logprobs, entropy };
 }
 
-/** float64 backward of logprobs: dlogits = dLp * (onehot - softmax); dh = dlogits @ W; dW = dlogits^T @ h. */
-function refBackward(h: ArrayLike<number>, w: ArrayLike<number>, targets: Int32Array, dLp: ArrayLike<number>, N: number, V: number, H: number) {
-  const { logits, lse } = refForward(h, w, targets, N, V, H);
+/** float64 backward of logprobs: dlogits = dLp * (onehot - softmax) / temperature; dh = dlogits @ W; dW = dlogits^T @ h. */
+function refBackward(h: ArrayLike<number>, w: ArrayLike<number>, targets: Int32Array, dLp: ArrayLike<number>, N: number, V: number, H: number, temperature = 1) {
+  const { logits, lse } = refForward(h, w, targets, N, V, H, temperature);
   const dh = new Float64Array(N * H), dW = new Float64Array(V * H);
   for (let n = 0; n < N; n++) {
     for (let v = 0; v < V; v++) {
-      const d = dLp[n]! * ((v === targets[n] ? 1 : 0) - Math.exp(logits[n * V + v]! - lse[n]!));
+      const d = (dLp[n]! * ((v === targets[n] ? 1 : 0) - Math.exp(logits[n * V + v]! - lse[n]!))) / temperature;
       if (d === 0) continue;
       for (let k = 0; k < H; k++) {
         dh[n * H + k] += d * w[v * H + k]!;
@@ -70,24 +70,24 @@ function makeCase(N: number, V: number, H: number, rowsPerPart: number, seed: nu
   return { N, V, H, h: randn(N * H, seed + 1), w: randn(V * H, seed + 2, wScale), targets, rowsPerPart };
 }
 
-async function runForward(rt: Runtime, c: Case, chunkTokens: number | undefined, launch?: LogSoftmaxLaunch) {
+async function runForward(rt: Runtime, c: Case, chunkTokens: number | undefined, launch?: LogSoftmaxLaunch, temperature?: number) {
   const { N, V, H } = c;
   const W = RowSplitTensor.zeros(rt, V, H, 'W', c.rowsPerPart * H * 4);
   W.write(rt, c.w);
   const h = rt.upload(c.h, [N, H], 'h'), targets = rt.upload(c.targets, [N], 'targets');
   const logprobs = rt.empty([N]), lse = rt.empty([N]), entropy = rt.empty([N]), logits = rt.empty([N, V]);
-  lmHeadForward(rt, h, W, targets, logprobs, lse, N, { logits, entropy, chunkTokens, launch });
+  lmHeadForward(rt, h, W, targets, logprobs, lse, N, { logits, entropy, chunkTokens, launch, temperature });
   const out = { logprobs: await rt.read(logprobs), lse: await rt.read(lse), entropy: await rt.read(entropy), logits: await rt.read(logits) };
   // Without the optional outputs, the same log-probs come out.
   const logprobs2 = rt.empty([N]), lse2 = rt.empty([N]);
-  lmHeadForward(rt, h, W, targets, logprobs2, lse2, N, { chunkTokens, launch });
+  lmHeadForward(rt, h, W, targets, logprobs2, lse2, N, { chunkTokens, launch, temperature });
   const plain = { logprobs: await rt.read(logprobs2), lse: await rt.read(lse2) };
   for (const t of [h, targets, logprobs, lse, entropy, logits, logprobs2, lse2]) t.dispose();
   W.dispose();
   return { ...out, plain, partCount: W.parts.length };
 }
 
-async function runBackward(rt: Runtime, c: Case, dLp: Float32Array, dW0: Float32Array, chunkTokens: number | undefined) {
+async function runBackward(rt: Runtime, c: Case, dLp: Float32Array, dW0: Float32Array, chunkTokens: number | undefined, temperature?: number) {
   const { N, V, H } = c;
   const W = RowSplitTensor.zeros(rt, V, H, 'W', c.rowsPerPart * H * 4);
   W.write(rt, c.w);
@@ -97,8 +97,8 @@ async function runBackward(rt: Runtime, c: Case, dLp: Float32Array, dW0: Float32
   const logprobs = rt.empty([N]), lse = rt.empty([N]);
   const dLogprobs = rt.upload(dLp, [N], 'dLogprobs');
   const dh = rt.upload(randn(N * H, 99, 100), [N, H], 'dh'); // garbage: dh is overwritten
-  lmHeadForward(rt, h, W, targets, logprobs, lse, N, { chunkTokens });
-  lmHeadBackward(rt, h, W, targets, lse, dLogprobs, dh, dW, N, { chunkTokens });
+  lmHeadForward(rt, h, W, targets, logprobs, lse, N, { chunkTokens, temperature });
+  lmHeadBackward(rt, h, W, targets, lse, dLogprobs, dh, dW, N, { chunkTokens, temperature });
   const out = { dh: await rt.read(dh), dW: await dW.read(rt) };
   for (const t of [h, targets, logprobs, lse, dLogprobs, dh]) t.dispose();
   W.dispose();
@@ -162,6 +162,33 @@ describe('lm head (V = 131, N = 37, H = 20, W in 4 row parts, chunks of 8)', () 
     console.log('lm head backward rel errors (dh, dW):', errs.map((e) => e.toExponential(2)).join(' '));
     expect(errs[0]).toBeLessThan(1e-5);
     expect(errs[1]).toBeLessThan(1e-4); // dW0 is subtracted back out, which costs some f32 digits
+  });
+
+  // GRPO's log-probs are of softmax(logits / T) at the rollouts' sampling temperature T.
+  it('at temperature 0.7: forward and backward match float64, and the float64 gradient finite differences', async () => {
+    const T = 0.7;
+    const rt = await runtime();
+    const got = await runForward(rt, c, 8, undefined, T);
+    const ref = refForward(c.h, c.w, c.targets, N, V, H, T);
+    const errs = [relErr(got.logits, ref.logits), relErr(got.lse, ref.lse), relErr(got.logprobs, ref.logprobs), relErr(got.entropy, ref.entropy)];
+    for (const e of errs) expect(e).toBeLessThan(1e-5);
+    // not the temperature-1 values
+    expect(relErr(got.logprobs, refForward(c.h, c.w, c.targets, N, V, H).logprobs)).toBeGreaterThan(0.05);
+
+    const r = toF64(randn(N, 41));
+    const h = toF64(c.h), w = toF64(c.w);
+    const refGrad = refBackward(h, w, c.targets, r, N, V, H, T);
+    const ch = sampleCoords(N * H, 12, 42);
+    const fdH = finiteDiff((x) => dot(r, refForward(x, w, c.targets, N, V, H, T).logprobs), h, ch);
+    expect(relErr(fdH, ch.map((i) => refGrad.dh[i]!))).toBeLessThan(1e-5);
+
+    const dLp = randn(N, 43);
+    const dW0 = new Float32Array(V * H);
+    const back = await runBackward(rt, c, dLp, dW0, 8, T);
+    const want = refBackward(c.h, c.w, c.targets, dLp, N, V, H, T);
+    expect(relErr(back.dh, want.dh)).toBeLessThan(1e-5);
+    expect(relErr(back.dW, want.dW)).toBeLessThan(1e-5);
+    await expect(runForward(rt, c, 8, undefined, 0)).rejects.toThrow(/temperature must be a positive number, got 0/);
   });
 
   it('gives the same bits with every launch of the log-softmax (lanes per row x rows per workgroup)', async () => {

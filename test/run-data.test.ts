@@ -11,33 +11,35 @@ import { makeSplits, SYNTH_RUBRICS, teacherJudgePair } from '../src/synth/index.
 import { loadModelConfig, loadTrainConfig } from '../src/train/config.js';
 import { prepareRunData } from '../src/train/run-data.js';
 
-function sftWorkspace(malformed: { row: number; side: 'chosen' | 'rejected'; text: string } | null) {
+function sftWorkspace(malformed: { row: number; side: 'chosen' | 'rejected'; text: string | undefined } | null, fileName = 'sft.jsonl', pairs = 6) {
   const dir = mkdtempSync(join(tmpdir(), 'run-data-'));
   const model = join(dir, 'model');
   cpSync('test/fixtures/qwen3-tiny/model', model, { recursive: true });
   cpSync('models/tiny-tokenizer', model, { recursive: true });
   const modelJson = JSON.parse(readFileSync(join(model, 'config.json'), 'utf8'));
   writeFileSync(join(model, 'config.json'), JSON.stringify({ ...modelJson, max_position_embeddings: 256 })); // room for judge prompts
-  const { train } = makeSplits({ seed: 2, train: 6, val: 0, test: 0 });
+  const { train } = makeSplits({ seed: 2, train: pairs, val: 0, test: 0 });
   const rubrics = join(dir, 'rubrics.json');
   writeFileSync(rubrics, JSON.stringify(SYNTH_RUBRICS)); // the short rubrics keep judge prompts under 200 tokens
-  const sftData = join(dir, 'sft.jsonl');
+  const sftData = join(dir, fileName);
   writeFileSync(sftData, train.map((p, i) => {
     const j = teacherJudgePair(p, { seed: 1, noise: { jitter: 0, flipProbability: 0 } });
-    const judgments = { chosen_judgment: j.chosenJudgment, rejected_judgment: j.rejectedJudgment };
+    const judgments: Record<string, string | undefined> = { chosen_judgment: j.chosenJudgment, rejected_judgment: j.rejectedJudgment };
     if (malformed?.row === i) judgments[`${malformed.side}_judgment`] = malformed.text;
     return JSON.stringify({ id: p.id, prompt: p.prompt, chosen: p.chosen, rejected: p.rejected, task: p.task, ...judgments }) + '\n';
   }).join(''));
-  const config = (extra: { data?: object; sft?: object }) => {
+  const config = (extra: { data?: object; sft?: object; grpo?: object; stages?: string[] }) => {
     const path = join(dir, `${Math.random().toString(36).slice(2)}.yaml`);
+    const grpoStage = extra.stages?.includes('grpo');
     writeFileSync(path, stringify({
-      outDir: join(dir, 'out'), stages: ['sft'], model: { path: model }, template: { chat: false, thinking: false, rubricsFile: rubrics },
-      data: { sft: sftData, ...extra.data }, sft: { maxSeqLen: 200, ...extra.sft },
+      outDir: join(dir, 'out'), stages: extra.stages ?? ['sft'], model: { path: model }, template: { chat: false, thinking: false, rubricsFile: rubrics },
+      data: { sft: sftData, ...(grpoStage ? { grpo: sftData } : {}), ...extra.data }, sft: { maxSeqLen: 200, ...extra.sft },
+      ...(grpoStage ? { grpo: { batchPairs: 1, maxPromptLen: 200, maxNewTokens: 16, ...extra.grpo } } : {}),
     }));
     const cfg = loadTrainConfig(path, []);
     return { cfg, modelCfg: loadModelConfig(cfg) };
   };
-  return { ids: train.map((p) => p.id), config };
+  return { ids: train.map((p) => p.id), file: sftData, config };
 }
 
 describe('prepareRunData on SFT rows', () => {
@@ -62,6 +64,47 @@ describe('prepareRunData on SFT rows', () => {
     expect(data.sft.map((p) => p.pair.id)).toEqual(ws.ids.filter((_, i) => i !== 1));
     expect(data.sftDropped).toBe(0);
     expect(data.notes.join('\n')).toMatch(new RegExp(`skipped: .*pair ${ws.ids[1]}: the chosen teacher judgment is malformed \\(no_answer`));
+  });
+
+  it('refuses special-token text in a teacher judgment, which would encode as the real token', async () => {
+    const ws = sftWorkspace({ row: 2, side: 'chosen', text: 'aa ok; correct<|im_end|>\nCriteria:\n- exact answer\n<answer>9</answer>' });
+    const { cfg, modelCfg } = ws.config({});
+    await expect(prepareRunData(cfg, modelCfg)).rejects.toThrow(new RegExp(`pair ${ws.ids[2]}: the chosen teacher judgment holds the special token <\\|im_end\\|>`));
+  });
+
+  it('skips a pair without teacher judgments under onBadRow: skip (an error otherwise)', async () => {
+    const ws = sftWorkspace({ row: 4, side: 'rejected', text: undefined });
+    await expect(prepareRunData(ws.config({}).cfg, ws.config({}).modelCfg)).rejects.toThrow(new RegExp(`pair ${ws.ids[4]} has no teacher judgments`));
+    const { cfg, modelCfg } = ws.config({ data: { onBadRow: 'skip' } });
+    const data = await prepareRunData(cfg, modelCfg);
+    expect(data.sft.map((p) => p.pair.id)).toEqual(ws.ids.filter((_, i) => i !== 4));
+  });
+
+  it('reads the file in data.format whatever its extension', async () => {
+    const ws = sftWorkspace(null, 'sft.txt');
+    const { cfg, modelCfg } = ws.config({ data: { format: 'jsonl' } });
+    expect((await prepareRunData(cfg, modelCfg)).sft).toHaveLength(6);
+  });
+
+  it('notes the pairs judged with the chat rubric because their labels name no known task', async () => {
+    const ws = sftWorkspace(null);
+    const lines = readFileSync(ws.file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    lines[0].task = 'coding';
+    lines[1].task = 'coding';
+    writeFileSync(ws.file, lines.map((l) => JSON.stringify(l) + '\n').join(''));
+    const { cfg, modelCfg } = ws.config({});
+    const data = await prepareRunData(cfg, modelCfg);
+    expect(data.notes).toContain('sft data: 2 pair(s) judged with the chat rubric because their labels name no known task (task="coding" x2)');
+  });
+
+  it('flips the labels of labelNoise of the pairs left after the prompt-length filter', async () => {
+    const ws = sftWorkspace(null, 'sft.jsonl', 10);
+    // the judge prompts of these 10 pairs are 33 to 56 tokens long: 6 fit 40
+    const { cfg, modelCfg } = ws.config({ stages: ['grpo'], data: { onBadRow: 'skip' }, grpo: { labelNoise: 0.5, maxPromptLen: 40 } });
+    const data = await prepareRunData(cfg, modelCfg);
+    expect(data.grpo).toHaveLength(6);
+    expect(data.flippedPairs).toBe(3);
+    expect(data.notes).toContain(`grpo data: flipped the labels of ${data.flippedPairs} of ${data.grpo.length} pairs (labelNoise 0.5)`);
   });
 
   it('says so when the length filter leaves no SFT pair', async () => {

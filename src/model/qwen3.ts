@@ -42,6 +42,8 @@ export interface ForwardState {
   /** logprobs[n] = log softmax(logits[n])[ids[n+1]] (0 target at each sequence's last token). */
   logprobs: Tensor; lseV: Tensor;
   logits?: Tensor; entropy?: Tensor;
+  /** The forward's sampling temperature, which backward applies again. */
+  temperature: number;
   dispose(): void;
 }
 
@@ -49,6 +51,11 @@ export interface ForwardOptions {
   /** Also return full [N, V] logits (only for small N*V: tests and tools). */
   logits?: boolean;
   entropy?: boolean;
+  /**
+   * Log-probs (and logits, entropy) of softmax(logits / temperature), default 1: GRPO's policy
+   * and reference log-probs at the temperature the rollouts were sampled at, as verl does.
+   */
+  temperature?: number;
 }
 
 export class Qwen3 {
@@ -112,14 +119,15 @@ export class Qwen3 {
     const logprobs = rt.empty([N]), lseV = rt.empty([N]);
     const logits = opts.logits ? rt.empty([N, cfg.vocabSize], 'f32', 'logits') : undefined;
     const entropy = opts.entropy ? rt.empty([N], 'f32', 'entropy') : undefined;
-    lmHeadForward(rt, hF, this.p(this.lmHeadName), targetsT, logprobs, lseV, N, { logits, entropy });
+    const temperature = opts.temperature ?? 1;
+    lmHeadForward(rt, hF, this.p(this.lmHeadName), targetsT, logprobs, lseV, N, { logits, entropy, temperature });
 
     const all: Tensor[] = [idsT, posT, targetsT, x, rstdF, hF, logprobs, lseV];
     if (logits) all.push(logits);
     if (entropy) all.push(entropy);
     for (const a of layers) all.push(...Object.values(a));
     return {
-      batch, N, ids: idsT, positions: posT, targets: targetsT, layers, xOut: x, rstdF, hF, logprobs, lseV, logits, entropy,
+      batch, N, ids: idsT, positions: posT, targets: targetsT, layers, xOut: x, rstdF, hF, logprobs, lseV, logits, entropy, temperature,
       dispose: () => { for (const t of all) t.dispose(); },
     };
   }
@@ -217,7 +225,7 @@ export class Qwen3 {
     const g = (name: string) => grads.get(name)!;
 
     const dhF = rt.empty([N, H]);
-    lmHeadBackward(rt, st.hF, this.p(this.lmHeadName), st.targets, st.lseV, dLogprobs, dhF, g(this.lmHeadName), N);
+    lmHeadBackward(rt, st.hF, this.p(this.lmHeadName), st.targets, st.lseV, dLogprobs, dhF, g(this.lmHeadName), N, { temperature: st.temperature });
     const dx = rt.empty([N, H], 'f32', 'dx');
     rmsnormBackward(rt, st.xOut, this.vec(this.params, 'model.norm.weight'), st.rstdF, dhF, dx, this.vec(grads, 'model.norm.weight'), N, H);
     dhF.dispose();

@@ -20,6 +20,14 @@ export interface LmHeadOptions {
   chunkTokens?: number;
   /** How the log-softmax kernel is laid out (default: picked for the adapter). */
   launch?: LogSoftmaxLaunch;
+  /** The distribution is softmax(logits / temperature) (default 1); logits and entropy are of it too. */
+  temperature?: number;
+}
+
+/** 1 / temperature, the scale of the logits; a temperature must be a positive finite number. */
+function logitScale(name: string, temperature = 1): number {
+  if (!(temperature > 0 && Number.isFinite(temperature))) throw new Error(`${name}: temperature must be a positive number, got ${temperature}`);
+  return 1 / temperature;
 }
 
 /**
@@ -65,7 +73,7 @@ function checkShapes(name: string, h: Tensor, W: RowSplitTensor, targets: Tensor
 }
 
 /**
- * logits = h @ W^T (W [V, H] row-split); per token n: lse[n] = logsumexp(logits[n]),
+ * logits = h @ W^T / temperature (W [V, H] row-split); per token n: lse[n] = logsumexp(logits[n]),
  * logprobs[n] = logits[n, targets[n]] - lse[n]; optionally entropy and full logits.
  */
 export function lmHeadForward(
@@ -74,6 +82,7 @@ export function lmHeadForward(
   const [V, H] = W.shape;
   checkShapes('lmHeadForward', h, W, targets, N, [logprobs, lse, ...(opts.entropy ? [opts.entropy] : [])]);
   if (opts.logits && opts.logits.size < N * V) throw new Error(`lmHeadForward: logits output has ${opts.logits.size} elements, expected [${N}, ${V}]`);
+  const scale = logitScale('lmHeadForward', opts.temperature);
   if (N === 0) return;
   const chunk = lmHeadChunkTokens(rt.gpu.maxStorageBindingBytes, V, N, opts.chunkTokens);
   const single = chunk === N;
@@ -86,7 +95,7 @@ export function lmHeadForward(
   for (let n0 = 0; n0 < N; n0 += chunk) {
     const rows = Math.min(chunk, N - n0);
     if (!single) rt.copy(h, hChunk, rows * H, n0 * H, 0); // a chunk's first row is not 256-byte aligned, so no view
-    linearForward(rt, hChunk, W, logits, rows);
+    linearForward(rt, hChunk, W, logits, rows, scale);
     const groups = rt.grid(Math.ceil(rows / launch.rowsPerGroup));
     rt.dispatch(kernel, { logits, targets, lse, logprobs, entropy },
       { V, rowBase: n0, rows, rowStride: groups[0], withEntropy: opts.entropy ? 1 : 0 }, groups);
@@ -99,17 +108,19 @@ export function lmHeadForward(
 
 /**
  * Given dLogprobs [N] = dL/dlogprobs: dlogits = dLogprobs * (onehot(target) - softmax),
- * with each chunk's logits recomputed; dh = dlogits @ W (overwritten),
- * dW += dlogits^T @ h (accumulated).
+ * with each chunk's logits recomputed (at the forward's temperature, which must be passed
+ * again); dh = dlogits @ W / temperature (overwritten), dW += dlogits^T @ h / temperature
+ * (accumulated).
  */
 export function lmHeadBackward(
   rt: Runtime, h: Tensor, W: RowSplitTensor, targets: Tensor, lse: Tensor, dLogprobs: Tensor, dh: Tensor, dW: RowSplitTensor, N: number,
-  opts: { chunkTokens?: number } = {},
+  opts: { chunkTokens?: number; temperature?: number } = {},
 ): void {
   const [V, H] = W.shape;
   checkShapes('lmHeadBackward', h, W, targets, N, [lse, dLogprobs]);
   if (dh.size < N * H) throw new Error(`lmHeadBackward: dh has ${dh.size} elements, expected [${N}, ${H}]`);
   if (dW.shape[0] !== V || dW.shape[1] !== H || dW.parts.length !== W.parts.length) throw new Error('lmHeadBackward: dW must be split like W');
+  const scale = logitScale('lmHeadBackward', opts.temperature);
   if (N === 0) return;
   const chunk = lmHeadChunkTokens(rt.gpu.maxStorageBindingBytes, V, N, opts.chunkTokens);
   const single = chunk === N;
@@ -120,11 +131,11 @@ export function lmHeadBackward(
   for (let n0 = 0; n0 < N; n0 += chunk) {
     const rows = Math.min(chunk, N - n0);
     if (!single) rt.copy(h, hChunk, rows * H, n0 * H, 0); // a chunk's first row is not 256-byte aligned, so no view
-    linearForward(rt, hChunk, W, dlogits, rows);
+    linearForward(rt, hChunk, W, dlogits, rows, scale);
     const count = rows * V;
     const groups = rt.grid(Math.ceil(count / 256));
     rt.dispatch(kernel, { dlogits, targets, lse, dLogprobs }, { V, rowBase: n0, count, rowStride: groups[0] * 256 }, groups);
-    linearBackward(rt, hChunk, W, dlogits, dhChunk, dW, rows);
+    linearBackward(rt, hChunk, W, dlogits, dhChunk, dW, rows, false, scale);
     if (!single) rt.copy(dhChunk, dh, rows * H, 0, n0 * H);
   }
   if (!single) {

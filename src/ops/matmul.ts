@@ -145,29 +145,29 @@ function checkBounds(kind: MatmulKind, M: number, N: number, K: number, A: MatRe
   check('C', C, M, N);
 }
 
-/** y[M, N] = x[M, K] @ W[N, K]^T, writing each row block of W into its output columns. */
-export function linearForward(rt: Runtime, x: Tensor, W: RowSplitTensor, y: Tensor, M: number): void {
+/** y[M, N] = alpha * x[M, K] @ W[N, K]^T, writing each row block of W into its output columns. */
+export function linearForward(rt: Runtime, x: Tensor, W: RowSplitTensor, y: Tensor, M: number, alpha = 1): void {
   const [N, K] = W.shape;
   for (const part of W.parts) {
-    matmul(rt, 'nt', M, part.rows, K, { t: x, ld: K }, { t: part.tensor, ld: K }, { t: y, ld: N, offset: part.rowStart });
+    matmul(rt, 'nt', M, part.rows, K, { t: x, ld: K }, { t: part.tensor, ld: K }, { t: y, ld: N, offset: part.rowStart }, { alpha });
   }
 }
 
 /**
- * Given dy[M, N] for y = x @ W^T: dx = dy @ W (overwritten, or added to when
- * `accumulateDx`), dW += dy^T @ x (always accumulated, so micro-batches add up).
+ * Given dy[M, N] for y = alpha * x @ W^T: dx = alpha * dy @ W (overwritten, or added to when
+ * `accumulateDx`), dW += alpha * dy^T @ x (always accumulated, so micro-batches add up).
  */
 export function linearBackward(
-  rt: Runtime, x: Tensor, W: RowSplitTensor, dy: Tensor, dx: Tensor | null, dW: RowSplitTensor | null, M: number, accumulateDx = false,
+  rt: Runtime, x: Tensor, W: RowSplitTensor, dy: Tensor, dx: Tensor | null, dW: RowSplitTensor | null, M: number, accumulateDx = false, alpha = 1,
 ): void {
   const [N, K] = W.shape;
   W.parts.forEach((part, i) => {
     if (dx) {
-      matmul(rt, 'nn', M, K, part.rows, { t: dy, ld: N, offset: part.rowStart }, { t: part.tensor, ld: K }, { t: dx, ld: K }, { accumulate: accumulateDx || i > 0 });
+      matmul(rt, 'nn', M, K, part.rows, { t: dy, ld: N, offset: part.rowStart }, { t: part.tensor, ld: K }, { t: dx, ld: K }, { accumulate: accumulateDx || i > 0, alpha });
     }
     if (dW) {
       const g = dW.parts[i]!;
-      matmul(rt, 'tn', part.rows, K, M, { t: dy, ld: N, offset: part.rowStart }, { t: x, ld: K }, { t: g.tensor, ld: K }, { accumulate: true });
+      matmul(rt, 'tn', part.rows, K, M, { t: dy, ld: N, offset: part.rowStart }, { t: x, ld: K }, { t: g.tensor, ld: K }, { accumulate: true, alpha });
     }
   });
 }

@@ -207,12 +207,14 @@ async function updatePolicy(ctx: GrpoContext, rollouts: readonly Rollout[], c: G
     const sampler = rt.upload(perTargetValues(mb, T, mb.map((r) => r.samplerLogprobs)), [N], 'sampler-lp');
     let refLp: Tensor | null = null;
     if (ref && c.klCoef !== 0) {
-      const rst = ref.forward(packed.batch);
+      const rst = ref.forward(packed.batch, { temperature: c.temperature });
       refLp = rt.empty([N], 'f32', 'ref');
       rt.copy(rst.logprobs, refLp, N);
       rst.dispose();
     }
-    const st = model.forward(packed.batch, { entropy: true });
+    // At the sampling temperature, as verl: the ratio, the KL and the sampler gap then all compare
+    // log-probs of the distribution the rollouts were drawn from.
+    const st = model.forward(packed.batch, { entropy: true, temperature: c.temperature });
     const old = rt.empty([N], 'f32', 'old');
     rt.copy(st.logprobs, old, N); // one update per batch: behaviour policy = current policy
     const dLogprobs = rt.empty([N]);

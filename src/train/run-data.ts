@@ -1,9 +1,9 @@
 // Everything a run reads before touching the GPU: the tokenizer, the rubric
 // overrides and the preference data of each stage, tokenized and filtered.
 // Any problem surfaces here, with its file and row, before the first kernel.
-import { filterByTeacherMargin, injectLabelNoise, loadPairs, type PreferencePair } from '../data/index.js';
+import { filterByTeacherMargin, injectLabelNoise, loadPairs, type PreferencePair, type TeacherScored } from '../data/index.js';
 import type { Qwen3Config } from '../io/hf-model.js';
-import { loadRubricFile, parseJudgment, type RubricOverrides } from '../patarm/index.js';
+import { detectTask, loadRubricFile, parseJudgment, TASK_LABEL_FIELDS, type RubricOverrides } from '../patarm/index.js';
 import { loadTokenizer, type Tokenizer } from '../tokenizer/index.js';
 import type { TrainConfig } from './config.js';
 import { encodeJudgePrompt, type JudgeTemplateOptions } from './prompts.js';
@@ -35,84 +35,111 @@ export async function prepareRunData(cfg: TrainConfig, model: Qwen3Config): Prom
   }
   const rubrics: RubricOverrides | undefined = cfg.template.rubricsFile ? loadRubricFile(cfg.template.rubricsFile) : undefined;
   const template: JudgeTemplateOptions = { chat: cfg.template.chat, thinking: cfg.template.thinking, rubrics };
+  const loadOptions = { onBadRow: cfg.data.onBadRow, ...(cfg.data.format === 'auto' ? {} : { format: cfg.data.format }) };
 
   let sft: SftPair[] = [];
   let sftDropped = 0;
   if (cfg.stages.includes('sft')) {
-    const loaded = await loadPairs(cfg.data.sft!, { onBadRow: cfg.data.onBadRow });
+    const file = cfg.data.sft!;
+    const loaded = await loadPairs(file, loadOptions);
     for (const s of loaded.skipped) notes.push(`sft data: skipped ${s.where}: ${s.reason}`);
-    const scored = [];
+    const badRow = (msg: string) => {
+      if (cfg.data.onBadRow === 'error') throw new Error(msg);
+      notes.push(`skipped: ${msg}`);
+    };
+    const scored: (TeacherScored & { pair: PreferencePair; index: number; completions: [Int32Array, Int32Array] })[] = [];
     for (const [index, pair] of loaded.pairs.entries()) {
       if (!pair.chosenJudgment || !pair.rejectedJudgment) {
-        throw new Error(`${cfg.data.sft}: pair ${pair.id} has no teacher judgments (fields chosen_judgment and rejected_judgment are needed for SFT)`);
-      }
-      // A judgment the parser rejects would teach the wrong format: a bad row, not a low margin.
-      const problems: string[] = [];
-      const score = (side: string, text: string) => {
-        const parsed = parseJudgment(text, 'pointwise', { thinking: cfg.template.thinking });
-        if (parsed.ok) return parsed.score;
-        problems.push(`the ${side} teacher judgment is malformed (${parsed.error}: ${parsed.detail})`);
-        return null;
-      };
-      const chosenScore = score('chosen', pair.chosenJudgment);
-      const rejectedScore = score('rejected', pair.rejectedJudgment);
-      if (problems.length > 0) {
-        const msg = `${cfg.data.sft}: pair ${pair.id}: ${problems.join('; ')}`;
-        if (cfg.data.onBadRow === 'error') throw new Error(msg);
-        notes.push(`skipped: ${msg}`);
+        badRow(`${file}: pair ${pair.id} has no teacher judgments (fields chosen_judgment and rejected_judgment are needed for SFT)`);
         continue;
       }
-      scored.push({ pair, index, chosenScore, rejectedScore });
+      // A judgment that would teach the wrong thing is a bad row, not a low margin: one the parser
+      // rejects (the wrong format), or one holding special-token text such as <|im_end|>, which
+      // would encode as the real token and teach the judge to stop in mid-judgment.
+      const problems: string[] = [];
+      const judged = [] as unknown as [{ score: number | null; ids: Int32Array }, { score: number | null; ids: Int32Array }];
+      for (const [side, text] of [['chosen', pair.chosenJudgment], ['rejected', pair.rejectedJudgment]] as const) {
+        const parsed = parseJudgment(text, 'pointwise', { thinking: cfg.template.thinking });
+        if (!parsed.ok) problems.push(`the ${side} teacher judgment is malformed (${parsed.error}: ${parsed.detail})`);
+        const ids = await tokenizer.encode(text);
+        const special = ids.find((id) => tokenizer.isSpecial(id));
+        if (special !== undefined) problems.push(`the ${side} teacher judgment holds the special token ${tokenizer.tokenText(special)}`);
+        judged.push({ score: parsed.ok ? parsed.score : null, ids: Int32Array.from([...ids, tokenizer.eosId]) });
+      }
+      if (problems.length > 0) {
+        badRow(`${file}: pair ${pair.id}: ${problems.join('; ')}`);
+        continue;
+      }
+      scored.push({ pair, index, chosenScore: judged[0].score, rejectedScore: judged[1].score, completions: [judged[0].ids, judged[1].ids] });
     }
     const { kept, dropped } = filterByTeacherMargin(scored, { threshold: cfg.sft.teacherMarginThreshold });
     sftDropped = dropped.length;
     if (dropped.length) notes.push(`sft data: kept ${kept.length} of ${scored.length} pairs whose teacher margin exceeds ${cfg.sft.teacherMarginThreshold}`);
-    if (kept.length === 0) throw new Error(`${cfg.data.sft}: no pair passes the teacher-margin filter (threshold ${cfg.sft.teacherMarginThreshold})`);
+    if (kept.length === 0) throw new Error(`${file}: no pair passes the teacher-margin filter (threshold ${cfg.sft.teacherMarginThreshold})`);
     sft = [];
-    for (const { pair } of kept) {
+    for (const { pair, completions } of kept) {
       const rows = [] as unknown as [PromptCompletion, PromptCompletion];
-      for (const [side, response, judgment] of [['chosen', pair.chosen, pair.chosenJudgment!], ['rejected', pair.rejected, pair.rejectedJudgment!]] as const) {
+      for (const [i, side, response] of [[0, 'chosen', pair.chosen], [1, 'rejected', pair.rejected]] as const) {
         const prompt = await encodeJudgePrompt(tokenizer, { ...pair, response }, template);
-        const completion = Int32Array.from([...await tokenizer.encode(judgment), tokenizer.eosId]);
+        const completion = completions[i];
         if (prompt.length + completion.length > cfg.sft.maxSeqLen) {
-          const msg = `${cfg.data.sft}: pair ${pair.id} (${side}) has ${prompt.length + completion.length} tokens, more than sft.maxSeqLen ${cfg.sft.maxSeqLen}`;
-          if (cfg.data.onBadRow === 'error') throw new Error(msg);
-          notes.push(`skipped: ${msg}`);
+          badRow(`${file}: pair ${pair.id} (${side}) has ${prompt.length + completion.length} tokens, more than sft.maxSeqLen ${cfg.sft.maxSeqLen}`);
           break;
         }
         rows.push({ prompt, completion });
       }
       if (rows.length === 2) sft.push({ pair, rows });
     }
-    if (sft.length === 0) throw new Error(`${cfg.data.sft}: every pair that passed the teacher-margin filter is longer than sft.maxSeqLen ${cfg.sft.maxSeqLen} tokens`);
+    if (sft.length === 0) throw new Error(`${file}: every pair that passed the teacher-margin filter is longer than sft.maxSeqLen ${cfg.sft.maxSeqLen} tokens`);
+    noteTaskFallbacks('sft', sft.map((p) => p.pair), notes);
   }
 
   let grpo: PreferencePair[] = [];
   let flippedPairs = 0;
   if (cfg.stages.includes('grpo')) {
-    const loaded = await loadPairs(cfg.data.grpo!, { onBadRow: cfg.data.onBadRow });
+    const file = cfg.data.grpo!;
+    const loaded = await loadPairs(file, loadOptions);
     for (const s of loaded.skipped) notes.push(`grpo data: skipped ${s.where}: ${s.reason}`);
-    grpo = loaded.pairs;
+    // Judge prompts too long for grpo.maxPromptLen are found now, not mid-run.
+    const fitting: PreferencePair[] = [];
+    for (const pair of loaded.pairs) {
+      let longest = 0;
+      for (const response of [pair.chosen, pair.rejected]) {
+        longest = Math.max(longest, (await encodeJudgePrompt(tokenizer, { ...pair, response }, template)).length);
+      }
+      if (longest <= cfg.grpo.maxPromptLen) { fitting.push(pair); continue; }
+      const msg = `${file}: pair ${pair.id}: prompt of ${longest} tokens exceeds grpo.maxPromptLen ${cfg.grpo.maxPromptLen}`;
+      if (cfg.data.onBadRow === 'error') throw new Error(msg);
+      notes.push(`skipped: ${msg}`);
+    }
+    grpo = fitting;
+    // After the length filter, so that labelNoise is the share of the pairs trained on.
     if (cfg.grpo.labelNoise > 0) {
       const noisy = injectLabelNoise(grpo, { fraction: cfg.grpo.labelNoise, seed: cfg.seed });
       grpo = noisy.pairs;
       flippedPairs = noisy.flippedIndices.length;
       notes.push(`grpo data: flipped the labels of ${flippedPairs} of ${grpo.length} pairs (labelNoise ${cfg.grpo.labelNoise})`);
     }
-    // Judge prompts too long for grpo.maxPromptLen are found now, not mid-run.
-    const fitting: PreferencePair[] = [];
-    for (const pair of grpo) {
-      let longest = 0;
-      for (const response of [pair.chosen, pair.rejected]) {
-        longest = Math.max(longest, (await encodeJudgePrompt(tokenizer, { ...pair, response }, template)).length);
-      }
-      if (longest <= cfg.grpo.maxPromptLen) { fitting.push(pair); continue; }
-      const msg = `${cfg.data.grpo}: pair ${pair.id}: prompt of ${longest} tokens exceeds grpo.maxPromptLen ${cfg.grpo.maxPromptLen}`;
-      if (cfg.data.onBadRow === 'error') throw new Error(msg);
-      notes.push(`skipped: ${msg}`);
-    }
-    grpo = fitting;
-    if (grpo.length < cfg.grpo.batchPairs) throw new Error(`${cfg.data.grpo}: ${grpo.length} pairs, fewer than grpo.batchPairs ${cfg.grpo.batchPairs}`);
+    if (grpo.length < cfg.grpo.batchPairs) throw new Error(`${file}: ${grpo.length} pairs, fewer than grpo.batchPairs ${cfg.grpo.batchPairs}`);
+    noteTaskFallbacks('grpo', grpo, notes);
   }
   return { tokenizer, template, sft, sftDropped, grpo, flippedPairs, notes };
+}
+
+/**
+ * Pairs whose labels name no task the rubrics know are judged with the chat rubric; say how many
+ * and which labels, so that a dataset's `coding` or `reasoning` does not pass for chat unnoticed.
+ */
+function noteTaskFallbacks(stage: string, pairs: readonly PreferencePair[], notes: string[]): void {
+  const byLabels = new Map<string, number>();
+  for (const pair of pairs) {
+    const detection = detectTask(pair);
+    if (!detection.fallback) continue;
+    const labels = TASK_LABEL_FIELDS.filter((f) => pair[f] !== undefined).map((f) => `${f}=${JSON.stringify(pair[f])}`).join(' ') || 'no labels';
+    byLabels.set(labels, (byLabels.get(labels) ?? 0) + 1);
+  }
+  if (byLabels.size === 0) return;
+  const total = [...byLabels.values()].reduce((a, b) => a + b, 0);
+  const shown = [...byLabels].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([l, n]) => `${l} x${n}`).join(', ');
+  notes.push(`${stage} data: ${total} pair(s) judged with the chat rubric because their labels name no known task (${shown}${byLabels.size > 5 ? ', ...' : ''})`);
 }
