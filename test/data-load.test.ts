@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetWriteFile } from 'hyparquet-writer';
+import { loadBenchmark } from '../src/eval/benchmark.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   PairDataError,
@@ -149,6 +150,127 @@ describe('bad data (onBadRow: error)', () => {
 
   it('an unknown extension asks for the format', async () => {
     await expect(loadPairs(join(dir, 'pairs.csv'))).rejects.toThrow(/cannot tell the format from extension '\.csv'/);
+  });
+});
+
+describe('row checks', () => {
+  const user = (content: string) => ({ role: 'user', content });
+  const assistant = (content: string) => ({ role: 'assistant', content });
+  const reason = (record: unknown) => {
+    const outcome = pairFromRecord(record, 'gen');
+    return outcome.ok ? 'accepted' : outcome.reason;
+  };
+
+  it('chosen and rejected that are the same response are a bad row (exact text; lists compare the response)', async () => {
+    const same = "'chosen' and 'rejected' are the same response";
+    expect(reason({ prompt: 'q', chosen: 'same', rejected: 'same' })).toBe(same);
+    expect(reason({ chosen: [user('q'), assistant('x')], rejected: [user('q'), assistant('x')] })).toBe(same);
+    expect(reason({ prompt: 'q', chosen: [assistant('x')], rejected: 'x' })).toBe(same);
+    expect(pairFromRecord({ question: 'q', better: 'x', worse: 'x' }, 'gen', { prompt: 'question', chosen: 'better', rejected: 'worse' })).toEqual({
+      ok: false,
+      reason: "'better' and 'worse' are the same response",
+    });
+    // Exact comparison: text that differs only in whitespace is still two responses.
+    expect(reason({ prompt: 'q', chosen: 'x', rejected: 'x ' })).toBe('accepted');
+    // It follows onBadRow like any other bad row.
+    const path = writeFile('same.jsonl', jsonl(trl('a'), trl('b', { rejected: 'good b' }), trl('c')));
+    await expect(loadPairs(path)).rejects.toThrow(`${path} line 2: ${same}`);
+    const loaded = await loadPairs(path, { onBadRow: 'skip' });
+    expect(loaded.pairs.map((p) => p.id)).toEqual(['a', 'c']);
+    expect(loaded.skipped).toEqual([{ location: { file: path, line: 2 }, where: `${path} line 2`, reason: same }]);
+    // A benchmark keeps such a row, to score it as its authors do (a tie: wrong), not drop it.
+    const bench = await loadBenchmark(path, 'pairs');
+    expect(bench.examples.map((e) => e.id)).toEqual(['a', 'b', 'c']);
+    expect(bench.skipped).toEqual([]);
+  });
+
+  it('a blank prompt given as a message list is empty, as a blank string prompt is', () => {
+    expect(reason({ prompt: [user('  ')], chosen: 'x', rejected: 'y' })).toBe("'prompt' is empty");
+    expect(reason({ prompt: '  ', chosen: 'x', rejected: 'y' })).toBe("'prompt' is empty");
+    expect(reason({ chosen: [user(''), assistant('x')], rejected: [user(''), assistant('y')] })).toBe(
+      "'prompt' is empty: every user turn in the conversation before the assistant response in 'chosen' is blank",
+    );
+    // One user turn with text is enough (a blank follow-up turn is still a conversation).
+    expect(reason({ chosen: [user('q'), assistant('a'), user(' '), assistant('x')], rejected: [user('q'), assistant('a'), user(' '), assistant('y')] })).toBe('accepted');
+  });
+
+  it('a conversation prompt needs a user turn and only the roles system, user and assistant', () => {
+    expect(reason({ chosen: [{ role: 'system', content: 'sys' }, assistant('x')], rejected: [{ role: 'system', content: 'sys' }, assistant('y')] })).toBe(
+      "the conversation before the assistant response in 'chosen' has no user turn (roles: system)",
+    );
+    expect(reason({ chosen: [assistant('a'), assistant('x')], rejected: 'y' })).toBe(
+      "the conversation before the assistant response in 'chosen' has no user turn (roles: assistant)",
+    );
+    expect(reason({ prompt: [{ role: 'system', content: 'sys' }], chosen: 'x', rejected: 'y' })).toBe("'prompt' has no user turn (roles: system)");
+    expect(reason({ chosen: [{ role: 'human', content: 'q' }, assistant('x')], rejected: [{ role: 'human', content: 'q' }, assistant('y')] })).toBe(
+      "field 'chosen' message 0 has role 'human'; expected system, user or assistant",
+    );
+    expect(reason({ prompt: [user('q'), { role: 'tool', content: '{}' }], chosen: 'x', rejected: 'y' })).toBe(
+      "field 'prompt' message 1 has role 'tool'; expected system, user or assistant",
+    );
+    expect(reason({ prompt: 'q', chosen: [{ role: 'gpt', content: 'x' }], rejected: 'y' })).toBe(
+      "field 'chosen' message 0 has role 'gpt'; expected system, user or assistant",
+    );
+  });
+
+  it('a prompt field next to a conversation prefix must agree with it, or the row says which disagree', () => {
+    const conversation = (answer: string) => [{ role: 'system', content: 'sys' }, user('Q0'), assistant('A0'), user('Q1'), assistant(answer)];
+    // Agreeing forms stay valid: the text of the last user turn (UltraFeedback style), or the same messages.
+    expect(pairFromRecord({ prompt: 'Q1', chosen: conversation('x'), rejected: conversation('y') }, 'gen')).toEqual({
+      ok: true,
+      pair: { id: 'gen', prompt: conversation('x').slice(0, -1), chosen: 'x', rejected: 'y' },
+    });
+    expect(reason({ prompt: ' Q1\n', chosen: [user('Q1'), assistant('x')], rejected: 'y' })).toBe('accepted');
+    expect(reason({ prompt: [user('Q1')], chosen: 'x', rejected: [user('Q1'), assistant('y')] })).toBe('accepted');
+    // Disagreeing ones are bad rows naming both sources.
+    expect(reason({ prompt: 'Q2', chosen: [user('Q1'), assistant('x')], rejected: 'y' })).toBe(
+      `'prompt' "Q2" disagrees with the conversation before the assistant response in 'chosen', whose last user turn is "Q1"`,
+    );
+    expect(reason({ prompt: 'Q0', chosen: conversation('x'), rejected: conversation('y') })).toMatch(/^'prompt' "Q0" disagrees with .* whose last user turn is "Q1"$/);
+    expect(reason({ prompt: [user('Q2')], chosen: 'x', rejected: [user('Q1'), assistant('y')] })).toBe(
+      "'prompt' disagrees with the conversation before the assistant response in 'rejected' (at message 0)",
+    );
+    // A prompt field of the wrong type is reported even though the prefix could stand in for it.
+    expect(reason({ prompt: 42, chosen: [user('Q1'), assistant('x')], rejected: 'y' })).toBe(
+      "field 'prompt' must be a string or a message list, found number",
+    );
+  });
+
+  it('a message with a non-string role or content names the message, the key and its type', () => {
+    expect(reason({ prompt: 'q', chosen: [user('q2'), { role: 'assistant', content: null }], rejected: 'y' })).toBe(
+      "field 'chosen' message 1 has 'content' of type null; expected a string",
+    );
+    expect(reason({ prompt: 'q', chosen: 'x', rejected: [{ role: 'assistant', content: 5 }] })).toBe(
+      "field 'rejected' message 0 has 'content' of type number; expected a string",
+    );
+    expect(reason({ prompt: [{ role: ['user'], content: 'q' }], chosen: 'x', rejected: 'y' })).toBe(
+      "field 'prompt' message 0 has 'role' of type array; expected a string",
+    );
+  });
+
+  it('an id that is not a string or a number, or is blank, is a bad row naming the id field and its type', () => {
+    const row = { prompt: 'q', chosen: 'x', rejected: 'y' };
+    expect(reason({ ...row, id: { a: 1 } })).toBe("field 'id' must be a string or a number, found object");
+    expect(reason({ ...row, id: true })).toBe("field 'id' must be a string or a number, found boolean");
+    expect(reason({ ...row, id: [1] })).toBe("field 'id' must be a string or a number, found array");
+    expect(reason({ ...row, id: '' })).toBe("field 'id' is a blank string; expected a non-empty string or a number");
+    expect(reason({ ...row, id: ' \t' })).toBe("field 'id' is a blank string; expected a non-empty string or a number");
+    expect(pairFromRecord({ ...row, uid: false }, 'gen', { id: 'uid' })).toEqual({ ok: false, reason: "field 'uid' must be a string or a number, found boolean" });
+    // Absent or null ids still get the generated one; numbers and Parquet INT64 (bigint) are kept as text.
+    expect(pairFromRecord({ ...row, id: null }, 'gen')).toMatchObject({ ok: true, pair: { id: 'gen' } });
+    expect(pairFromRecord({ ...row, id: 0 }, 'gen')).toMatchObject({ ok: true, pair: { id: '0' } });
+    expect(pairFromRecord({ ...row, id: 12n }, 'gen')).toMatchObject({ ok: true, pair: { id: '12' } });
+  });
+
+  it('a .json file that holds JSON Lines gets a hint', async () => {
+    const text = jsonl(trl('a'), trl('b'));
+    expect(errorOf(() => pairsFromJsonText(text, 'd.json')).message).toMatch(
+      /^d\.json: not valid JSON: .*; it looks like JSON Lines: rename to \.jsonl or set data\.format: jsonl$/,
+    );
+    const path = writeFile('lines.json', text);
+    expect((await asyncErrorOf(loadPairs(path))).message).toMatch(/looks like JSON Lines/);
+    // Broken JSON that is not JSON Lines gets no such hint.
+    expect(errorOf(() => pairsFromJsonText('[{"prompt": "q",\n"chosen": ', 'bad.json')).message).not.toMatch(/JSON Lines/);
   });
 });
 

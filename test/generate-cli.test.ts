@@ -1,6 +1,6 @@
 // generate.js end to end: streams a continuation; bad input gets one clear message.
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -22,6 +22,9 @@ describe('generate.js', () => {
   const bare = join(dir, 'bare');
   cpSync('test/fixtures/qwen3-tiny/model', bare, { recursive: true });
   cpSync('models/tiny-tokenizer', model, { recursive: true });
+  const noWeights = join(dir, 'no-weights');
+  cpSync(model, noWeights, { recursive: true });
+  rmSync(join(noWeights, 'model.safetensors'));
 
   it('streams greedy text for a prompt and reports its speed', () => {
     const r = run(['--model', model, '--prompt', '<task>math</task>', '--max-new-tokens', '5', '--temperature', '0']);
@@ -45,5 +48,51 @@ describe('generate.js', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/context holds 64/);
     expect(JSON.parse(readFileSync(join(model, 'config.json'), 'utf8')).max_position_embeddings).toBe(64);
+  });
+
+  it('does not print the stop token, streaming or with --n', () => {
+    // Seed 2 at temperature 1: the tiny model's first sequence (stream 0) ends in <|im_end|> within 60 tokens.
+    const args = ['--model', model, '--prompt', 'abc', '--max-new-tokens', '60', '--temperature', '1', '--seed', '2'];
+    const batch = run([...args, '--n', '3']);
+    expect(batch.code).toBe(0);
+    const samples = batch.stdout.split(/^--- sample \d \((?:stop|length)\) ---\n/m).slice(1);
+    expect(batch.stdout).toMatch(/^--- sample 1 \(stop\) ---$/m);
+    expect(samples).toHaveLength(3);
+    expect(batch.stdout).not.toMatch(/<\|im_end\|>|<\|endoftext\|>/);
+    const streamed = run(args);
+    expect(streamed.code).toBe(0);
+    // The same sequence as sample 1 (same seed, stream 0), so this stream ended at the stop token too.
+    expect(streamed.stdout).toBe(samples[0]);
+    expect(streamed.stdout.length).toBeGreaterThan(1);
+  });
+
+  it('refuses --thinking without --chat', () => {
+    const r = run(['--model', model, '--prompt', 'hi', '--thinking', '--max-new-tokens', '2']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--thinking needs --chat/);
+  });
+
+  it('takes integer options only as safe integers in decimal digits, naming the flag', () => {
+    const base = ['--model', model, '--prompt', 'hi', '--max-new-tokens', '2'];
+    for (const [flag, value, expected] of [
+      ['--max-new-tokens', '0x10', /--max-new-tokens 0x10: expected an integer >= 1, written in decimal digits/],
+      ['--top-k', '1e3', /--top-k 1e3: expected an integer >= 0, written in decimal digits/],
+      ['--seed', '1e20', /--seed 1e20: expected an integer >= 0, written in decimal digits/],
+      ['--seed', '100000000000000000000', /--seed 100000000000000000000: expected an integer >= 0 and at most 9007199254740991/],
+      ['--n', ' 2', /--n  2: expected an integer >= 1, written in decimal digits/],
+    ] as const) {
+      const r = run([...base, flag, value]);
+      expect(r.code, `${flag} ${value}`).toBe(1);
+      expect(r.stderr, `${flag} ${value}`).toMatch(expected);
+    }
+    expect(run([...base, '--seed', '9007199254740991', '--temperature', '0']).code).toBe(0);
+  });
+
+  it("checks the prompt against config.json's context before loading the weights", () => {
+    // The folder has no weights, so only a check made before loading them can give this message.
+    const r = run(['--model', noWeights, '--prompt', 'x '.repeat(200)]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/context holds 64/);
+    expect(run(['--model', noWeights, '--prompt', 'hi']).stderr).toMatch(/no model\.safetensors/);
   });
 });

@@ -217,6 +217,23 @@ describe('renderChat (Qwen3 chat template)', () => {
     );
   });
 
+  it("strips leading newlines of an answer after the think block (content.lstrip('\\n')), and only there", () => {
+    // Expected strings rendered by the real chat_template with jinja2.
+    expect(renderChat([{ role: 'user', content: '' }, { role: 'assistant', content: '\n\na' }], { addGenerationPrompt: false })).toBe(
+      '<|im_start|>user\n<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\na<|im_end|>\n',
+    );
+    // An earlier assistant turn without reasoning gets no think block and keeps its newlines.
+    const turns: ChatMessage[] = [
+      { role: 'user', content: 'q' },
+      { role: 'assistant', content: '\n\nfirst' },
+      { role: 'assistant', content: '\nlast' },
+    ];
+    expect(renderChat(turns, { addGenerationPrompt: false })).toBe(
+      '<|im_start|>user\nq<|im_end|>\n<|im_start|>assistant\n\n\nfirst<|im_end|>\n' +
+        '<|im_start|>assistant\n<think>\n\n</think>\n\nlast<|im_end|>\n',
+    );
+  });
+
   it('strips reasoning from assistant turns before the last user turn', () => {
     const turns: ChatMessage[] = [
       { role: 'user', content: 'Q1' },

@@ -1,7 +1,9 @@
-// node generate.js --model DIR --prompt TEXT [--chat] [--thinking] [--max-new-tokens N]
+// node generate.js --model DIR --prompt TEXT [--chat [--thinking]] [--max-new-tokens N]
 //                  [--temperature T --top-p P --top-k K --min-p M --seed S] [--n N]
 // Streams the continuation of one sequence to the terminal; with --n > 1 it
 // samples N sequences in one batch and prints each when done.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Runtime } from '../gpu/runtime.js';
 import { generate } from '../model/generate.js';
@@ -10,7 +12,20 @@ import { loadHfWeights } from '../model/weights.js';
 import { loadTokenizer, renderChat, StreamDecoder } from '../tokenizer/index.js';
 import { integerOption, numberOption } from './options.js';
 
-const USAGE = `usage: node generate.js --model DIR --prompt TEXT [--chat] [--thinking] [--max-new-tokens N]
+/**
+ * config.json's max_position_embeddings, read on its own so a too-long prompt fails before the
+ * weights are loaded. Null when the file cannot be read here: loadHfWeights then names the problem.
+ */
+function contextLength(modelDir: string): number | null {
+  try {
+    const value: unknown = (JSON.parse(readFileSync(join(modelDir, 'config.json'), 'utf8')) as Record<string, unknown>)['max_position_embeddings'];
+    return typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+const USAGE = `usage: node generate.js --model DIR --prompt TEXT [--chat [--thinking]] [--max-new-tokens N]
                         [--temperature T] [--top-p P] [--top-k K] [--min-p M] [--seed S] [--n N]`;
 
 async function main(): Promise<void> {
@@ -26,6 +41,8 @@ async function main(): Promise<void> {
     process.stderr.write(USAGE + '\n');
     process.exit(values.help ? 0 : 2);
   }
+  // Without --chat the prompt is sent as written, so there is no template for --thinking to change.
+  if (values.thinking && !values.chat) throw new Error('--thinking needs --chat (it sets the chat template\'s enable_thinking)');
   const maxNewTokens = integerOption('max-new-tokens', values['max-new-tokens'], 256, 1);
   const sampling = {
     temperature: numberOption('temperature', values.temperature, 0.6, (v) => v >= 0, 'a number >= 0'),
@@ -41,6 +58,10 @@ async function main(): Promise<void> {
     : values.prompt;
   const prompt = await tokenizer.encode(text);
   if (prompt.length === 0) throw new Error('the prompt encodes to no tokens');
+  const context = contextLength(values.model);
+  if (context !== null && prompt.length >= context) {
+    throw new Error(`the prompt has ${prompt.length} tokens; the model's context holds ${context} (config.json max_position_embeddings: prompt plus at least one new token)`);
+  }
   const rt = await Runtime.create();
   const { config, params } = await loadHfWeights(rt, values.model);
   if (tokenizer.vocabSize > config.vocabSize) {
@@ -48,14 +69,21 @@ async function main(): Promise<void> {
   }
   const model = new Qwen3(rt, config, params);
   const stream = n === 1 ? new StreamDecoder(tokenizer) : null;
+  // The stop token (<|im_end|> / <|endoftext|>) ends the text; it is not part of it, so it is not printed.
+  const stopIds = new Set(tokenizer.stopIds);
   const t0 = performance.now();
   const gens = await generate(model, Array.from({ length: n }, () => prompt), {
     maxNewTokens, stopIds: tokenizer.stopIds, sampling,
-    onToken: stream ? (_seq, id) => process.stdout.write(stream.push(id)) : undefined,
+    onToken: stream ? (_seq, id) => { if (!stopIds.has(id)) process.stdout.write(stream.push(id)); } : undefined,
   });
   const seconds = (performance.now() - t0) / 1000;
   if (stream) process.stdout.write(stream.flush() + '\n');
-  else gens.forEach((g, i) => process.stdout.write(`--- sample ${i + 1} (${g.finish}) ---\n${tokenizer.decode(g.tokens)}\n`));
+  else {
+    gens.forEach((g, i) => {
+      const ids = g.finish === 'stop' ? g.tokens.subarray(0, -1) : g.tokens;
+      process.stdout.write(`--- sample ${i + 1} (${g.finish}) ---\n${tokenizer.decode(ids)}\n`);
+    });
+  }
   const total = gens.reduce((s, g) => s + g.tokens.length, 0);
   process.stderr.write(`[${total} tokens in ${seconds.toFixed(2)} s, ${(total / seconds).toFixed(1)} tokens/s on ${rt.gpu.name}]\n`);
 }

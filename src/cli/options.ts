@@ -8,7 +8,16 @@ export function numberOption(name: string, value: string | undefined, fallback: 
   return v;
 }
 
-/** An integer option of at least `min`. */
+/**
+ * An integer option of at least `min`, written in decimal digits. Number() alone would also take
+ * `0x10`, `1e3` or ` 7 `, and round `1e20` or a long digit string (a seed that is not the one asked for).
+ */
 export function integerOption(name: string, value: string | undefined, fallback: number, min: number): number {
-  return numberOption(name, value, fallback, (v) => Number.isInteger(v) && v >= min, `an integer >= ${min}`);
+  if (value === undefined) return fallback;
+  const expected = `expected an integer >= ${min}`;
+  if (!/^[+-]?\d+$/.test(value)) throw new Error(`--${name} ${value}: ${expected}, written in decimal digits`);
+  const v = Number(value);
+  if (!Number.isSafeInteger(v)) throw new Error(`--${name} ${value}: ${expected} and at most ${Number.MAX_SAFE_INTEGER}`);
+  if (v < min) throw new Error(`--${name} ${value}: ${expected}`);
+  return v;
 }

@@ -11,6 +11,12 @@ import type { BadRowPolicy, PreferencePair, RecordLocation, SkippedRecord } from
 export interface CollectOptions {
   onBadRow?: BadRowPolicy;
   fields?: PairFieldNames;
+  /**
+   * Keep a pair whose chosen and rejected responses are the same text (default false: a bad row,
+   * since it carries no preference to train on). A benchmark keeps it, to be scored as its
+   * authors score it (a tie, which counts as wrong).
+   */
+  keepIdenticalResponses?: boolean;
 }
 
 /** One record as decoded from the file, or the reason it could not be decoded. */
@@ -50,7 +56,7 @@ export function collectPairs(records: Iterable<DecodedRecord>, options: CollectO
     if (typeof record === 'object' && record !== null && !Array.isArray(record)) {
       for (const key of Object.keys(record)) fieldsFound.add(key);
     }
-    const outcome = pairFromRecord(record, generatedId(location), options.fields);
+    const outcome = pairFromRecord(record, generatedId(location), options.fields, { keepIdenticalResponses: options.keepIdenticalResponses });
     if (!outcome.ok) {
       bad(location, outcome.reason);
       continue;

@@ -54,12 +54,27 @@ export function pairsFromJsonlText(text: string, file: string, options: CollectO
   return { file, format: 'jsonl', ...collectPairs(jsonlRecords(text, file), options) };
 }
 
+/** Whether text that failed to parse as one JSON value is JSON Lines: several lines, the first an object. */
+function looksLikeJsonLines(text: string): boolean {
+  const lines = text.split(/\r?\n/).filter((line) => line.trim() !== '');
+  if (lines.length < 2) return false;
+  try {
+    const first: unknown = JSON.parse(lines[0]!);
+    return typeof first === 'object' && first !== null && !Array.isArray(first);
+  } catch {
+    return false;
+  }
+}
+
 export function pairsFromJsonText(text: string, file: string, options: CollectOptions = {}): LoadedPairs {
   let value: unknown;
+  const body = text.replace(/^\uFEFF/, '');
   try {
-    value = JSON.parse(text.replace(/^\uFEFF/, ''));
+    value = JSON.parse(body);
   } catch (err) {
-    throw new PairDataError({ file }, `not valid JSON: ${(err as Error).message}`);
+    // A .jsonl file saved as .json fails at the second line with a message that says nothing of lines.
+    const hint = looksLikeJsonLines(body) ? '; it looks like JSON Lines: rename to .jsonl or set data.format: jsonl' : '';
+    throw new PairDataError({ file }, `not valid JSON: ${(err as Error).message}${hint}`);
   }
   if (!Array.isArray(value)) {
     const found = typeof value === 'object' && value !== null ? `an object with keys [${Object.keys(value).join(', ')}]` : typeof value;
@@ -88,9 +103,29 @@ export async function loadParquetPairs(path: string, options: CollectOptions = {
   return pairsFromRecords(rows, path, options, 'parquet');
 }
 
+/**
+ * The whole file as text. JSON and JSONL are read in one piece, so a file past V8's string limit
+ * (about 512 MB; Node refuses files over 2 GB outright) fails here: that error names neither the
+ * file nor a way out, so it is wrapped.
+ */
+function readPairText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    const { code, message } = err as NodeJS.ErrnoException;
+    if (code === 'ERR_STRING_TOO_LONG' || code === 'ERR_FS_FILE_TOO_LARGE' || /Cannot create a string longer than/.test(message)) {
+      throw new PairDataError(
+        { file: path },
+        `too large to read as one string (${message}); convert it to Parquet (.parquet is read without one big string) or split it into smaller files`,
+      );
+    }
+    throw err;
+  }
+}
+
 export async function loadPairs(path: string, options: LoadPairsOptions = {}): Promise<LoadedPairs> {
   const format = options.format ?? pairFileFormat(path);
   if (format === 'parquet') return loadParquetPairs(path, options);
-  const text = readFileSync(path, 'utf8');
+  const text = readPairText(path);
   return format === 'jsonl' ? pairsFromJsonlText(text, path, options) : pairsFromJsonText(text, path, options);
 }

@@ -8,6 +8,12 @@
  *   same on both sides. A `prompt` field is used when the lists hold only the response.
  * Mixed forms (a prompt string with message-list responses, a message-list prompt with string
  * responses) follow the same rules. Optional fields: id, task, subset, domain, ability, source.
+ *
+ * A row is bad (reported, never repaired) when: a message is not {role, content} strings or has a
+ * role other than system/user/assistant; a conversation prompt has no user turn, or only blank
+ * ones; a `prompt` field and a conversation prefix are both given and disagree; chosen and
+ * rejected are the same text (the pair carries no preference); the id is not a non-blank string
+ * or a number.
  */
 import type { ChatMessage } from '../patarm/chat.js';
 import type { PairPrompt, PreferencePair } from './types.js';
@@ -49,15 +55,25 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+// The roles of a plain conversation (as in Qwen3's chat template). Other names (`human`, `gpt`,
+// `tool`) come from other dataset conventions; the judge prompt would show them as found.
+const CHAT_ROLES: ReadonlySet<string> = new Set(['system', 'user', 'assistant']);
+
 function readMessages(value: readonly unknown[], field: string): ChatMessage[] | string {
   const messages: ChatMessage[] = [];
   for (const [i, m] of value.entries()) {
-    if (!isRecord(m) || typeof m['role'] !== 'string' || typeof m['content'] !== 'string') {
+    if (!isRecord(m) || m['role'] === undefined || m['content'] === undefined) {
       return `field '${field}' message ${i} is not {role: string, content: string} (found ${
         isRecord(m) ? `keys [${Object.keys(m).join(', ')}]` : typeName(m)
       })`;
     }
-    messages.push({ role: m['role'], content: m['content'] });
+    const role = m['role'];
+    const content = m['content'];
+    const wrongType = (key: string, v: unknown) => `field '${field}' message ${i} has '${key}' of type ${typeName(v)}; expected a string`;
+    if (typeof role !== 'string') return wrongType('role', role);
+    if (typeof content !== 'string') return wrongType('content', content);
+    if (!CHAT_ROLES.has(role)) return `field '${field}' message ${i} has role '${role}'; expected system, user or assistant`;
+    messages.push({ role, content });
   }
   return messages;
 }
@@ -93,9 +109,56 @@ function firstDifference(a: readonly ChatMessage[], b: readonly ChatMessage[]): 
 
 type PromptOutcome = { prompt: PairPrompt } | { error: string };
 
+/** JSON-quoted text, cut at 60 characters, for quoting data in a reason. */
+function quote(text: string): string {
+  return JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text);
+}
+
+/**
+ * A conversation used as the prompt must ask something: at least one user turn ('no-user'), and
+ * not only blank ones ('blank', which is the empty prompt of the string form).
+ */
+function conversationPromptProblem(messages: readonly ChatMessage[]): 'no-user' | 'blank' | null {
+  const users = messages.filter((m) => m.role === 'user');
+  if (users.length === 0) return 'no-user';
+  return users.every((m) => m.content.trim() === '') ? 'blank' : null;
+}
+
+const rolesOf = (messages: readonly ChatMessage[]): string => `roles: ${messages.map((m) => m.role).join(', ')}`;
+
+/** The `prompt` field's own value (text or messages; null when absent), or why it is unusable. */
+function readPromptField(value: unknown, promptField: string): { given: PairPrompt | null } | { error: string } {
+  if (value === undefined || value === null) return { given: null };
+  if (typeof value === 'string') return value.trim() === '' ? { error: `'${promptField}' is empty` } : { given: value };
+  if (Array.isArray(value)) {
+    const messages = readMessages(value, promptField);
+    if (typeof messages === 'string') return { error: messages };
+    if (messages.length === 0) return { error: `'${promptField}' is an empty message list` };
+    const problem = conversationPromptProblem(messages);
+    if (problem === 'no-user') return { error: `'${promptField}' has no user turn (${rolesOf(messages)})` };
+    return problem === 'blank' ? { error: `'${promptField}' is empty` } : { given: messages };
+  }
+  return { error: `field '${promptField}' must be a string or a message list, found ${typeName(value)}` };
+}
+
+/**
+ * Why a `prompt` field disagrees with the conversation prefix, or null when they agree. A text
+ * prompt agrees when it is the last user turn (the question the response answers; surrounding
+ * whitespace aside); a message-list prompt must be the same messages.
+ */
+function promptDisagreement(given: PairPrompt, prefix: readonly ChatMessage[], promptField: string, what: string): string | null {
+  if (typeof given === 'string') {
+    const lastUser = [...prefix].reverse().find((m) => m.role === 'user')!; // conversationPromptProblem ensured one
+    if (given.trim() === lastUser.content.trim()) return null;
+    return `'${promptField}' ${quote(given)} disagrees with ${what}, whose last user turn is ${quote(lastUser.content)}`;
+  }
+  const differs = firstDifference(given, prefix);
+  return differs === -1 ? null : `'${promptField}' disagrees with ${what} (at message ${differs})`;
+}
+
 function readPrompt(
   promptValue: unknown,
-  promptField: string,
+  fields: { prompt: string; chosen: string; rejected: string },
   chosen: ResponseSide,
   rejected: ResponseSide,
 ): PromptOutcome {
@@ -107,30 +170,40 @@ function readPrompt(
       return { error: `chosen and rejected conversations differ before the final assistant message (at message ${differs})` };
     }
   }
+  // The prompt field is checked even next to a prefix: a wrong value there is a broken column.
+  const field = readPromptField(promptValue, fields.prompt);
+  if ('error' in field) return field;
+  const { given } = field;
   // The conversation prefix, when there is one, is the fuller form of the prompt (multi-turn).
-  if (cPrefix.length > 0) return { prompt: cPrefix };
-  if (rPrefix.length > 0) return { prompt: rPrefix };
-  if (promptValue === undefined || promptValue === null) {
-    return { error: `missing prompt: no '${promptField}' field and no user turns before the assistant response` };
+  const prefixSide = cPrefix.length > 0 ? fields.chosen : rPrefix.length > 0 ? fields.rejected : null;
+  if (prefixSide !== null) {
+    const prefix = prefixSide === fields.chosen ? cPrefix : rPrefix;
+    const what = `the conversation before the assistant response in '${prefixSide}'`;
+    const problem = conversationPromptProblem(prefix);
+    if (problem === 'no-user') return { error: `${what} has no user turn (${rolesOf(prefix)})` };
+    if (problem === 'blank') return { error: `'${fields.prompt}' is empty: every user turn in ${what} is blank` };
+    // Both forms given: keeping one and dropping the other silently could train on the wrong question.
+    const disagreement = given === null ? null : promptDisagreement(given, prefix, fields.prompt, what);
+    return disagreement === null ? { prompt: prefix } : { error: disagreement };
   }
-  if (typeof promptValue === 'string') {
-    return promptValue.trim() === '' ? { error: `'${promptField}' is empty` } : { prompt: promptValue };
+  if (given === null) {
+    return { error: `missing prompt: no '${fields.prompt}' field and no user turns before the assistant response` };
   }
-  if (Array.isArray(promptValue)) {
-    const messages = readMessages(promptValue, promptField);
-    if (typeof messages === 'string') return { error: messages };
-    return messages.length === 0 ? { error: `'${promptField}' is an empty message list` } : { prompt: messages };
-  }
-  return { error: `field '${promptField}' must be a string or a message list, found ${typeName(promptValue)}` };
+  return { prompt: given };
 }
 
-function readId(value: unknown): string | undefined {
-  if (typeof value === 'string' && value.trim() !== '') return value;
-  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
-  return undefined;
+/** The record's id as a string, undefined when absent (a generated id is used), or why it is unusable. */
+function readId(value: unknown, idField: string): string | undefined | { error: string } {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string') {
+    return value.trim() === '' ? { error: `field '${idField}' is a blank string; expected a non-empty string or a number` } : value;
+  }
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value === 'bigint') return String(value); // Parquet INT64 columns
+  return { error: `field '${idField}' must be a string or a number, found ${typeof value === 'number' ? String(value) : typeName(value)}` };
 }
 
-export function pairFromRecord(record: unknown, defaultId: string, fields: PairFieldNames = {}): RecordOutcome {
+export function pairFromRecord(record: unknown, defaultId: string, fields: PairFieldNames = {}, options: { keepIdenticalResponses?: boolean } = {}): RecordOutcome {
   const idField = fields.id ?? 'id';
   const promptField = fields.prompt ?? 'prompt';
   const chosenField = fields.chosen ?? 'chosen';
@@ -145,15 +218,23 @@ export function pairFromRecord(record: unknown, defaultId: string, fields: PairF
       reason: `missing or null field ${missing.map((f) => `'${f}'`).join(' and ')}; expected ${EXPECTED_PAIR_FIELDS}; found fields [${Object.keys(record).join(', ')}]`,
     };
   }
+  // A broken id column would otherwise load "fine" with generated ids.
+  const id = readId(record[idField], idField);
+  if (typeof id === 'object') return { ok: false, reason: id.error };
   const chosen = readResponse(record[chosenField], chosenField);
   if (typeof chosen === 'string') return { ok: false, reason: chosen };
   const rejected = readResponse(record[rejectedField], rejectedField);
   if (typeof rejected === 'string') return { ok: false, reason: rejected };
-  const prompt = readPrompt(record[promptField], promptField, chosen, rejected);
+  const prompt = readPrompt(record[promptField], { prompt: promptField, chosen: chosenField, rejected: rejectedField }, chosen, rejected);
   if ('error' in prompt) return { ok: false, reason: prompt.error };
+  // Identical sides carry no preference: SFT and GRPO learn nothing from them, and pointwise
+  // evaluation scores them as a tie, which counts as wrong.
+  if (chosen.response === rejected.response && !options.keepIdenticalResponses) {
+    return { ok: false, reason: `'${chosenField}' and '${rejectedField}' are the same response` };
+  }
 
   const pair: PreferencePair = {
-    id: readId(record[idField]) ?? defaultId,
+    id: id ?? defaultId,
     prompt: prompt.prompt,
     chosen: chosen.response,
     rejected: rejected.response,

@@ -188,7 +188,7 @@ export function benchmarkFromRecords(records: readonly DecodedRecord[], format: 
   if (format === 'rmbench') {
     examples = rmBenchExamples(records, skipped, warnings);
   } else {
-    const collected = collectPairs(records, { onBadRow: 'skip' });
+    const collected = collectPairs(records, { onBadRow: 'skip', keepIdenticalResponses: true });
     skipped = collected.skipped;
     examples = format === 'rewardbench' ? rewardBenchExamples(collected.pairs, warnings) : plainPairExamples(collected.pairs, warnings);
     if (format === 'rewardbench' && examples.length > 0 && !collected.fieldsFound.includes('subset')) {

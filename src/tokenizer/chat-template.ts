@@ -61,7 +61,9 @@ function splitReasoning(content: string): { reasoning: string; answer: string } 
 function renderAssistantBody(content: string, index: number, isLast: boolean, lastQuery: number): string {
   const { reasoning, answer } = splitReasoning(content);
   if (index > lastQuery && (isLast || reasoning !== '')) {
-    return `<think>\n${stripTrailingNewlines(stripLeadingNewlines(reasoning))}\n</think>\n\n${answer}`;
+    // The template strips leading newlines here again (`content.lstrip('\n')`): an answer without
+    // `</think>` was not stripped by splitReasoning, and would otherwise follow the block's `\n\n`.
+    return `<think>\n${stripTrailingNewlines(stripLeadingNewlines(reasoning))}\n</think>\n\n${stripLeadingNewlines(answer)}`;
   }
   return answer;
 }
