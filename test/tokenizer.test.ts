@@ -353,6 +353,15 @@ describe('bad input gives clear errors', () => {
     expect(() => new StreamDecoder(tok).push(151935)).toThrow(/token id 151935/);
   });
 
+  it("replaces ids outside the vocabulary with U+FFFD on request (a sampled padding row), decoding the rest as usual", async () => {
+    const ids = await tok.encode('Hello world<answer>7</answer>');
+    const withPadding = [...ids.slice(0, 2), 151700, ...ids.slice(2), 151935];
+    expect(tok.decode(withPadding, { outOfVocabulary: 'replace' })).toBe('Hello world\uFFFD<answer>7</answer>\uFFFD');
+    expect(tok.decode([151669], { outOfVocabulary: 'replace' })).toBe('\uFFFD');
+    expect(tok.decode(ids, { outOfVocabulary: 'replace' })).toBe(tok.decode(ids));
+    expect(() => tok.decode(withPadding)).toThrow(/token id 151700 is outside the vocabulary/);
+  });
+
   it('rejects an empty prompt and one longer than the context, naming both numbers', async () => {
     expect(() => checkPromptLength(new Int32Array(0), 40960)).toThrow(/prompt is empty/);
     const ids = await tok.encode('one two three four five');

@@ -36,7 +36,8 @@ export function judgeWithModel(
         sampling: { temperature: decoding.temperature, topP: decoding.topP, topK: 0, minP: 0, seed: (seed ^ decoding.seed) >>> 0 },
         streamIds: part.map((_, j) => s + j),
       });
-      gens.forEach((g, j) => { texts[part[j]!.i]![part[j]!.draw] = tokenizer.decode(g.tokens); });
+      // A sampled padding id (past the tokenizer's ids) leaves U+FFFD in the judgment, not a crash.
+      gens.forEach((g, j) => { texts[part[j]!.i]![part[j]!.draw] = tokenizer.decode(g.tokens, { outOfVocabulary: 'replace' }); });
       s += size;
     }
     return texts;

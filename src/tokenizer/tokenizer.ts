@@ -14,6 +14,12 @@ export interface EncodeOptions {
 export interface DecodeOptions {
   /** Drop tokens flagged `special` in tokenizer.json (for Qwen3: `<|im_end|>` etc., not `<think>`). */
   skipSpecialTokens?: boolean;
+  /**
+   * An id outside the tokenizer's vocabulary: 'error' (default) or 'replace' with U+FFFD. A model
+   * can sample one (Qwen3's embedding has 267 padding rows past the tokenizer's ids); a judgment
+   * holding it is then a text to parse like any other, not a crash of the step that sampled it.
+   */
+  outOfVocabulary?: 'error' | 'replace';
 }
 
 export class Tokenizer {
@@ -95,6 +101,19 @@ export class Tokenizer {
    * vocabulary (such as a padding row of the embedding) is an error.
    */
   decode(ids: ArrayLike<number>, options: DecodeOptions = {}): string {
+    if (options.outOfVocabulary === 'replace') {
+      // The runs of known ids decode as usual; each unknown id between them becomes U+FFFD.
+      const strict = { skipSpecialTokens: options.skipSpecialTokens };
+      let text = '';
+      let start = 0;
+      for (let i = 0; i < ids.length; i++) {
+        const id = ids[i]!;
+        if (Number.isInteger(id) && id >= 0 && id < this.vocabSize) continue;
+        text += this.decode(Array.prototype.slice.call(ids, start, i) as number[], strict) + '\uFFFD';
+        start = i + 1;
+      }
+      return text + this.decode(Array.prototype.slice.call(ids, start) as number[], strict);
+    }
     const tokens: string[] = [];
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;

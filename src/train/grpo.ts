@@ -123,7 +123,7 @@ export async function grpoStep(ctx: GrpoContext, pairs: readonly PreferencePair[
     const row = rows[rowOf[i]!]!;
     return {
       prompt: rolloutPrompts[i]!, completion: g.tokens, samplerLogprobs: g.logprobs,
-      text: tokenizer.decode(g.tokens), pairIndex: Math.floor(rowOf[i]! / 2), side: row.side, advantage: 0,
+      text: tokenizer.decode(g.tokens, { outOfVocabulary: 'replace' }), pairIndex: Math.floor(rowOf[i]! / 2), side: row.side, advantage: 0,
     };
   });
   const skipped = new Set<Rollout>();
