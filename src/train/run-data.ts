@@ -35,6 +35,11 @@ export async function prepareRunData(cfg: TrainConfig, model: Qwen3Config): Prom
   }
   const rubrics: RubricOverrides | undefined = cfg.template.rubricsFile ? loadRubricFile(cfg.template.rubricsFile) : undefined;
   const template: JudgeTemplateOptions = { chat: cfg.template.chat, thinking: cfg.template.thinking, rubrics };
+  // A row the run cannot use: an error, or skipped with a note (data.onBadRow).
+  const badRow = (msg: string) => {
+    if (cfg.data.onBadRow === 'error') throw new Error(msg);
+    notes.push(`skipped: ${msg}`);
+  };
   const loadOptions = { onBadRow: cfg.data.onBadRow, ...(cfg.data.format === 'auto' ? {} : { format: cfg.data.format }) };
 
   let sft: SftPair[] = [];
@@ -43,10 +48,6 @@ export async function prepareRunData(cfg: TrainConfig, model: Qwen3Config): Prom
     const file = cfg.data.sft!;
     const loaded = await loadPairs(file, loadOptions);
     for (const s of loaded.skipped) notes.push(`sft data: skipped ${s.where}: ${s.reason}`);
-    const badRow = (msg: string) => {
-      if (cfg.data.onBadRow === 'error') throw new Error(msg);
-      notes.push(`skipped: ${msg}`);
-    };
     const scored: (TeacherScored & { pair: PreferencePair; index: number; completions: [Int32Array, Int32Array] })[] = [];
     for (const [index, pair] of loaded.pairs.entries()) {
       if (!pair.chosenJudgment || !pair.rejectedJudgment) {
@@ -108,9 +109,7 @@ export async function prepareRunData(cfg: TrainConfig, model: Qwen3Config): Prom
         longest = Math.max(longest, (await encodeJudgePrompt(tokenizer, { ...pair, response }, template)).length);
       }
       if (longest <= cfg.grpo.maxPromptLen) { fitting.push(pair); continue; }
-      const msg = `${file}: pair ${pair.id}: prompt of ${longest} tokens exceeds grpo.maxPromptLen ${cfg.grpo.maxPromptLen}`;
-      if (cfg.data.onBadRow === 'error') throw new Error(msg);
-      notes.push(`skipped: ${msg}`);
+      badRow(`${file}: pair ${pair.id}: prompt of ${longest} tokens exceeds grpo.maxPromptLen ${cfg.grpo.maxPromptLen}`);
     }
     grpo = fitting;
     // After the length filter, so that labelNoise is the share of the pairs trained on.
