@@ -52,7 +52,7 @@ export const DEMO_SCALES = {
   // lost 2.0 points on seed 0 (it broke the reading of a test prompt) and 1e-4 lost nothing; from the
   // 3-epoch ones 5e-4 had lost ground on 2 of 3 seeds. KL 0.05 rather than verl's 0.001: at 0.001 one
   // seed's judge drifted to `ok` verdicts on letters it read as different (-4.8 points).
-  // Two thirds of the rollout groups have equal rewards (the SFT judge already agrees with itself);
+  // About three quarters of the rollout groups have equal rewards (the SFT judge already agrees with itself);
   // skipping them in the update cut GRPO time 40% at the same held-out accuracy (3 seeds).
   // No partial pairs (data.partialShare): GRPO learnt them only by scoring a case slip like a
   // right answer, losing as much on the other pairs (README, "What this shows").
