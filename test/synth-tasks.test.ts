@@ -2,6 +2,7 @@
 // chosen always right and rejected always wrong, seeded determinism and prompt-disjoint splits.
 import { describe, expect, it } from 'vitest';
 import { defineKind } from '../src/synth/kind.js';
+import { WORDS } from '../src/synth/vocabulary.js';
 import {
   SYNTH_KINDS,
   SYNTH_TASKS,
@@ -207,6 +208,31 @@ describe('makeSplits', () => {
         seen.set(prompt, name);
       }
     }
+  });
+
+  it("with splitBy: 'word', never asks about a vocabulary word in two splits; prompts without one are split by prompt", () => {
+    const bySplit = makeSplits({ seed: 11, train: 1500, val: 150, test: 150, splitBy: 'word' });
+    const wordOf = (p: SynthPair) => /'([^']+)'/.exec(p.prompt)?.[1];
+    const seen = new Map<string, string>();
+    let withWord = 0;
+    for (const [name, pairs] of Object.entries(bySplit)) {
+      for (const pair of pairs as SynthPair[]) {
+        const word = wordOf(pair);
+        if (word === undefined || !WORDS.includes(word)) continue;
+        withWord++;
+        expect(seen.get(word) ?? name, `${word} in ${seen.get(word)} and ${name}`).toBe(name);
+        seen.set(word, name);
+      }
+    }
+    expect(withWord).toBeGreaterThan(300);
+    expect(new Set([...seen.values()])).toEqual(new Set(['train', 'val', 'test']));
+    // The default split shares words across splits (under different kinds); this one exists to avoid that.
+    const shared = splits.test.filter((p) => splits.train.some((q) => wordOf(q) === wordOf(p) && WORDS.includes(wordOf(p)!)));
+    expect(shared.length).toBeGreaterThan(0);
+    // Prompts stay disjoint as well.
+    const prompts = (ps: SynthPair[]) => new Set(ps.map((p) => p.prompt));
+    const train = prompts(bySplit.train);
+    expect([...prompts(bySplit.test)].filter((p) => train.has(p))).toEqual([]);
   });
 
   it('keeps held-out splits disjoint even when a tiny split meets a huge one', () => {

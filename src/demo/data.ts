@@ -29,6 +29,8 @@ export interface DemoDataOptions {
   kinds?: readonly string[];
   /** Share of partial pairs (both responses wrong, the chosen one only in letter case) where a kind has them. */
   partialShare?: number;
+  /** How test, GRPO and SFT prompts are kept apart (makeSplits' splitBy; default 'prompt'). */
+  splitBy?: 'prompt' | 'word';
 }
 
 export interface DemoData {
@@ -66,7 +68,7 @@ export function writeDemoData(dir: string, o: DemoDataOptions): DemoData {
 function kindFiltered(o: DemoDataOptions): Record<'train' | 'val' | 'test', SynthPair[]> {
   const want = { train: o.sftPairs, val: o.grpoPairs, test: o.testPairs };
   for (let factor = 1; ; factor *= 2) {
-    const s = makeSplits({ seed: o.seed, train: want.train * factor, val: want.val * factor, test: want.test * factor, taskWeights: o.taskWeights, partialShare: o.partialShare });
+    const s = makeSplits({ seed: o.seed, train: want.train * factor, val: want.val * factor, test: want.test * factor, taskWeights: o.taskWeights, partialShare: o.partialShare, splitBy: o.splitBy });
     const keep = (p: SynthPair) => !o.kinds || o.kinds.includes(p.kind);
     const train = s.train.filter(keep), val = s.val.filter(keep), test = s.test.filter(keep);
     if (train.length >= want.train && val.length >= want.val && test.length >= want.test) {

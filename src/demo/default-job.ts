@@ -20,7 +20,7 @@ import { prepareRunData } from '../train/run-data.js';
 import { runTraining } from '../train/trainer.js';
 import type { MetricsRow } from '../train/metrics.js';
 import { CHARACTER_KINDS, checkResponse, type SynthPair } from '../synth/tasks.js';
-import { flipLabels, writeDemoData } from './data.js';
+import { flipLabels, writeDemoData, type DemoDataOptions } from './data.js';
 import { evaluateHeldOut, type HeldOutScores } from './evaluate.js';
 import { BASELINE_MODEL, changesOverBaseline, formatResultsTable, points, UNTRAINED_MODEL, type ResultRow } from './results-table.js';
 
@@ -32,6 +32,8 @@ export interface DefaultJobOptions {
   outDir?: string;
   /** 'default' is the README's run; 'smoke' is a seconds-long version for tests. */
   scale?: 'default' | 'smoke';
+  /** Data options over the scale's (a research fork's variant, e.g. { splitBy: 'word' }). */
+  data?: Partial<Omit<DemoDataOptions, 'seed'>>;
 }
 
 export { CHARACTER_KINDS };
@@ -94,7 +96,7 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
   for (let seed = 0; seed < nSeeds; seed++) {
     const dir = join(root, `seed-${seed}`);
     rmSync(dir, { recursive: true, force: true }); // the default job's own output, regenerated on every run
-    const data = writeDemoData(join(dir, 'data'), { seed, ...scale.data });
+    const data = writeDemoData(join(dir, 'data'), { seed, ...scale.data, ...o.data });
     testPrompts.set(seed, data.test.map((p) => p.prompt));
     const base = baseConfig(seed, data.rubricsFile);
     const evalOpts = { seed, maxNewTokens: scale.grpo.maxNewTokens, pairwise: true, votingK: scale.votingK, groupOf: pairType };

@@ -20,6 +20,7 @@ import { CODE_KINDS } from './code-kinds.js';
 import { INSTRUCTION_KINDS } from './instruction-kinds.js';
 import { SYNTH_TASKS, type Random, type ResponseCheck, type SynthKind, type SynthTask } from './kind.js';
 import { MATH_KINDS } from './math-kinds.js';
+import { WORDS } from './vocabulary.js';
 
 export { SYNTH_TASKS, type ResponseCheck, type SynthKind, type SynthTask } from './kind.js';
 
@@ -83,6 +84,14 @@ export interface SynthSplitOptions {
    * both responses wrong, the chosen one only in letter case. Default 0: every chosen is right.
    */
   partialShare?: number;
+  /**
+   * 'prompt' (default): each kind's prompts are shuffled and cut into the splits, so a test prompt
+   * is never a training prompt, but its word may be asked about under another kind ('pear'[0] and
+   * the first letter of 'pear'). 'word': the words of the vocabulary are cut into the splits and
+   * a prompt goes where its quoted word went, so no test word is ever seen in training; prompts
+   * without a vocabulary word are cut by prompt as before.
+   */
+  splitBy?: 'prompt' | 'word';
 }
 
 export type SynthSplits = Record<SplitName, SynthPair[]>;
@@ -130,19 +139,43 @@ function weightedPick<T>(random: Random, items: readonly T[], weight: (item: T) 
 }
 
 /** Each kind's prompts, shuffled with the seed and cut into per-split parts. */
-function promptParts(seed: number, sizes: readonly [number, number, number]): Map<SynthKind, string[]>[] {
+function promptParts(seed: number, sizes: readonly [number, number, number], splitBy: 'prompt' | 'word'): Map<SynthKind, string[]>[] {
   const parts = SPLIT_NAMES.map(() => new Map<SynthKind, string[]>());
+  const add = (s: number, kind: SynthKind, prompt: string) => {
+    const list = parts[s]!.get(kind);
+    if (list) list.push(prompt);
+    else parts[s]!.set(kind, [prompt]);
+  };
+  const splitOfWord = splitBy === 'word' ? wordSplits(seed, sizes) : new Map<string, number>();
   SYNTH_KINDS.forEach((kind, k) => {
     const prompts = kind.prompts();
-    const order = seededPermutation(prompts.length, deriveSeed(seed, 1000 + k));
-    const counts = allotPrompts(prompts.length, sizes);
+    const order = seededPermutation(prompts.length, deriveSeed(seed, 1000 + k)).map((i) => prompts[i]!);
+    const byPrompt: string[] = [];
+    for (const prompt of order) {
+      const s = splitOfWord.get(/'([^']+)'/.exec(prompt)?.[1] ?? '');
+      if (s === undefined) byPrompt.push(prompt);
+      else add(s, kind, prompt);
+    }
+    const counts = allotPrompts(byPrompt.length, sizes);
     let start = 0;
     counts.forEach((count, s) => {
-      if (count > 0) parts[s]!.set(kind, order.slice(start, start + count).map((i) => prompts[i]!));
+      for (const prompt of byPrompt.slice(start, start + count)) add(s, kind, prompt);
       start += count;
     });
   });
   return parts;
+}
+
+/** The split (index in SPLIT_NAMES) of each vocabulary word, cut in proportion to the split sizes. */
+function wordSplits(seed: number, sizes: readonly [number, number, number]): Map<string, number> {
+  const order = seededPermutation(WORDS.length, deriveSeed(seed, 999));
+  const splitOf = new Map<string, number>();
+  let start = 0;
+  allotPrompts(WORDS.length, sizes).forEach((count, s) => {
+    for (const i of order.slice(start, start + count)) splitOf.set(WORDS[i]!, s);
+    start += count;
+  });
+  return splitOf;
 }
 
 function drawSplit(
@@ -191,7 +224,7 @@ export function makeSplits(options: SynthSplitOptions): SynthSplits {
   if (SYNTH_TASKS.every((t) => weights[t] === 0)) throw new Error('makeSplits: every task weight is 0');
   const partialShare = options.partialShare ?? 0;
   if (!(partialShare >= 0 && partialShare <= 1)) throw new Error(`makeSplits: partialShare must be in [0, 1], got ${partialShare}`);
-  const parts = promptParts(seed, sizes);
+  const parts = promptParts(seed, sizes, options.splitBy ?? 'prompt');
   const splits = {} as SynthSplits;
   SPLIT_NAMES.forEach((name, s) => {
     splits[name] = drawSplit(name, sizes[s], parts[s]!, weights, partialShare, mulberry32(deriveSeed(seed, s + 1)));
