@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Runtime } from '../gpu/runtime.js';
+import { parseQwen3Config } from '../io/hf-model.js';
 import { generate } from '../model/generate.js';
 import { Qwen3 } from '../model/qwen3.js';
 import { loadHfWeights } from '../model/weights.js';
@@ -13,16 +14,25 @@ import { loadTokenizer, renderChat, StreamDecoder } from '../tokenizer/index.js'
 import { integerOption, numberOption } from './options.js';
 
 /**
- * config.json's max_position_embeddings, read on its own so a too-long prompt fails before the
- * weights are loaded. Null when the file cannot be read here: loadHfWeights then names the problem.
+ * config.json's max_position_embeddings, read (with the project's config parser) before the
+ * weights, so a too-long prompt fails first. Null when the file cannot be read here:
+ * loadHfWeights then names the problem.
  */
 function contextLength(modelDir: string): number | null {
+  const path = join(modelDir, 'config.json');
+  let text: string;
   try {
-    const value: unknown = (JSON.parse(readFileSync(join(modelDir, 'config.json'), 'utf8')) as Record<string, unknown>)['max_position_embeddings'];
-    return typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : null;
+    text = readFileSync(path, 'utf8');
   } catch {
     return null;
   }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return null; // loadHfWeights reports the broken file with its own message
+  }
+  return parseQwen3Config(json, path).maxPositionEmbeddings;
 }
 
 const USAGE = `usage: node generate.js --model DIR --prompt TEXT [--chat [--thinking]] [--max-new-tokens N]
