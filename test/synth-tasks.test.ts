@@ -235,6 +235,38 @@ describe('makeSplits', () => {
     expect([...prompts(bySplit.test)].filter((p) => train.has(p))).toEqual([]);
   });
 
+  it("with heldOutWords: 'made-up', asks the held-out splits of the letter kinds about made-up words only, different per split", () => {
+    const made = makeSplits({ seed: 11, train: 1500, val: 150, test: 150, heldOutWords: 'made-up' });
+    const wordOf = (p: SynthPair) => /'([a-z]+)'/.exec(p.prompt)?.[1];
+    const letterKinds = new Set(SYNTH_KINDS.filter((k) => k.promptsAbout).map((k) => k.name));
+    expect([...letterKinds].sort()).toEqual(['char-at', 'first-letter', 'last-letter', 'word-ending-with', 'word-starting-with']);
+    const familyText = SYNTH_KINDS.flatMap((k) => k.prompts()).join(' ');
+    const heldOutWords = { val: new Set<string>(), test: new Set<string>() };
+    for (const name of ['val', 'test'] as const) {
+      const asked = made[name].filter((p) => letterKinds.has(p.kind));
+      expect(asked.length, name).toBeGreaterThan(20);
+      for (const pair of asked) {
+        const word = wordOf(pair)!;
+        expect(WORDS, pair.prompt).not.toContain(word);
+        expect(familyText.includes(`'${word}'`), pair.prompt).toBe(false);
+        expect(word).toMatch(/^[a-z]{3,4}$/);
+        heldOutWords[name].add(word);
+        // The rule still decides these prompts: chosen right, rejected wrong.
+        expect(checkResponse(pair.prompt, pair.chosen).correct, pair.prompt).toBe(true);
+        expect(checkResponse(pair.prompt, pair.rejected).correct, pair.prompt).toBe(false);
+      }
+    }
+    expect([...heldOutWords.val].filter((w) => heldOutWords.test.has(w))).toEqual([]);
+    // The train split asks the letter kinds about vocabulary words only, every one of them available.
+    const trainLetter = made.train.filter((p) => letterKinds.has(p.kind));
+    expect(trainLetter.length).toBeGreaterThan(200);
+    for (const pair of trainLetter) expect(WORDS).toContain(wordOf(pair));
+    // The other kinds keep their prompt split; the same seed gives the same pairs.
+    expect(made.test.some((p) => !letterKinds.has(p.kind))).toBe(true);
+    expect(makeSplits({ seed: 11, train: 1500, val: 150, test: 150, heldOutWords: 'made-up' })).toEqual(made);
+    expect(makeSplits({ seed: 11, train: 1500, val: 150, test: 150, heldOutWords: 'vocabulary' })).toEqual(splits);
+  });
+
   it('keeps held-out splits disjoint even when a tiny split meets a huge one', () => {
     const lopsided = makeSplits({ seed: 3, train: 4000, val: 1, test: 2 });
     const held = new Set([...lopsided.val, ...lopsided.test].map((p) => p.prompt));

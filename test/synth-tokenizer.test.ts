@@ -118,6 +118,15 @@ describe('tiny tokenizer files', () => {
     expect(await ids('broken')).toHaveLength(6);
   });
 
+  it("spell the made-up words of held-out prompts one character per token, like the vocabulary's", async () => {
+    const { test } = makeSplits({ seed: 4, train: 0, val: 0, test: 300, heldOutWords: 'made-up' });
+    const words = new Set(test.flatMap((p) => /'([a-z]+)'/.exec(p.prompt)?.[1] ?? []));
+    expect(words.size).toBeGreaterThan(50);
+    for (const word of words) expect(await ids(` '${word}'`), word).toHaveLength(word.length + 2);
+    // The check can fail: a template word inside quotes is one piece, spelt by merges.
+    expect((await ids(" 'with'")).length).toBeLessThan('with'.length + 2);
+  });
+
   it('keep typical rows short: prompts under 70 tokens, judgments under 40', async () => {
     // Content is spelt letter by letter and compared position by position (4 tokens a position),
     // so the long opposites and plurals of the chat kinds make the longest judgments; the default

@@ -31,6 +31,8 @@ export interface DemoDataOptions {
   partialShare?: number;
   /** How test, GRPO and SFT prompts are kept apart (makeSplits' splitBy; default 'prompt'). */
   splitBy?: 'prompt' | 'word';
+  /** What the held-out (GRPO and test) prompts ask about (makeSplits' heldOutWords; default 'vocabulary'). */
+  heldOutWords?: 'vocabulary' | 'made-up';
 }
 
 export interface DemoData {
@@ -68,7 +70,7 @@ export function writeDemoData(dir: string, o: DemoDataOptions): DemoData {
 function kindFiltered(o: DemoDataOptions): Record<'train' | 'val' | 'test', SynthPair[]> {
   const want = { train: o.sftPairs, val: o.grpoPairs, test: o.testPairs };
   for (let factor = 1; ; factor *= 2) {
-    const s = makeSplits({ seed: o.seed, train: want.train * factor, val: want.val * factor, test: want.test * factor, taskWeights: o.taskWeights, partialShare: o.partialShare, splitBy: o.splitBy });
+    const s = makeSplits({ seed: o.seed, train: want.train * factor, val: want.val * factor, test: want.test * factor, taskWeights: o.taskWeights, partialShare: o.partialShare, splitBy: o.splitBy, heldOutWords: o.heldOutWords });
     const keep = (p: SynthPair) => !o.kinds || o.kinds.includes(p.kind);
     const train = s.train.filter(keep), val = s.val.filter(keep), test = s.test.filter(keep);
     if (train.length >= want.train && val.length >= want.val && test.length >= want.test) {

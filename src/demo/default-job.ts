@@ -62,13 +62,13 @@ export const DEMO_SCALES = {
   // +5.6 points over SFT (3 seeds) by moving the judge from bare verdicts to reading, but ends at
   // 89.3%, below SFT alone with the full teacher (97.2%).
   default: {
-    data: { sftPairs: 3000, grpoPairs: 320, testPairs: 400, teacherFlip: 0.1, kinds: CHARACTER_KINDS },
+    data: { sftPairs: 3000, grpoPairs: 1280, testPairs: 400, teacherFlip: 0.1, kinds: CHARACTER_KINDS, heldOutWords: 'made-up' },
     votingK: 8,
     sft: { epochs: 6, batchRows: 16, microBatchRows: 16, lr: 3e-3, minLr: 3e-4, weightDecay: 0.1, maxSeqLen: 128 },
-    grpo: { steps: 40, batchPairs: 8, rollouts: 8, microBatchRows: 64, lr: 1e-4, klCoef: 0.05, maxNewTokens: 24, maxPromptLen: 96, skipUniformGroups: true },
+    grpo: { steps: 160, batchPairs: 8, rollouts: 8, microBatchRows: 64, lr: 3e-4, klCoef: 0.05, maxNewTokens: 24, maxPromptLen: 96, skipUniformGroups: true },
   },
   smoke: {
-    data: { sftPairs: 16, grpoPairs: 8, testPairs: 6, teacherFlip: 0.1, kinds: CHARACTER_KINDS },
+    data: { sftPairs: 16, grpoPairs: 8, testPairs: 6, teacherFlip: 0.1, kinds: CHARACTER_KINDS, heldOutWords: 'made-up' },
     votingK: 2,
     sft: { epochs: 1, batchRows: 8, microBatchRows: 8, lr: 3e-3, minLr: 3e-4, weightDecay: 0.1, maxSeqLen: 128 },
     grpo: { steps: 2, batchPairs: 2, rollouts: 2, microBatchRows: 8, lr: 3e-4, klCoef: 0.05, maxNewTokens: 8, maxPromptLen: 96 },

@@ -110,6 +110,7 @@ function letterOfWordKind(edge: Edge): SynthKind {
     name: `${edge}-letter`,
     task: 'chat',
     enumerate: () => WORDS.map((noun) => ({ noun })),
+    about: (noun) => [{ noun }],
     render: ({ noun }) => `What is the ${edge} letter of '${noun}'?`,
     parse(prompt) {
       const m = pattern.exec(prompt);

@@ -84,6 +84,7 @@ const charAtKind: SynthKind = defineKind<{ word: string; index: number }>({
   name: 'char-at',
   task: 'code',
   enumerate: () => CHAR_INDICES.flatMap((index) => WORDS.map((word) => ({ word, index }))),
+  about: (word) => (word.length > 1 ? CHAR_INDICES.map((index) => ({ word, index })) : []),
   render: ({ word, index }) => `What does '${word}'[${index}] give?`,
   parse(prompt) {
     const m = /^What does '([a-z]+)'\[(-?\d)\] give\?$/.exec(prompt);

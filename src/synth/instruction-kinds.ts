@@ -79,18 +79,21 @@ function letterRuleKind(edge: Edge): SynthKind {
  */
 function oneWordKind(edge: Edge): SynthKind {
   const matching = (letter: string) => wordsWithEdge(letter, edge);
-  // A rule word whose letter no other word shares would leave only itself as a correct reply.
-  const ruleWords = WORDS.filter((w) => matching(edgeLetter(w, edge)).length > 1);
+  // A rule word whose letter no other listed word shares would leave only itself as a correct
+  // reply. Any other lower-case word is a rule word too (a made-up word is read like a listed one).
+  const isRuleWord = (word: string) => matching(edgeLetter(word, edge)).some((w) => w !== word);
+  const ruleWords = WORDS.filter(isRuleWord);
   const which = edge === 'starting' ? 'first' : 'last';
   const pattern = new RegExp(`^Write one word with the ${which} letter of '([a-z]+)'\\.$`);
   return defineKind<{ word: string }>({
     name: `word-${edge}-with`,
     task: 'instruction_following',
     enumerate: () => ruleWords.map((word) => ({ word })),
+    about: (word) => (isRuleWord(word) ? [{ word }] : []),
     render: ({ word }) => `Write one word with the ${which} letter of '${word}'.`,
     parse(prompt) {
       const m = pattern.exec(prompt);
-      return m && ruleWords.includes(m[1]!) ? { word: m[1]! } : null;
+      return m && isRuleWord(m[1]!) ? { word: m[1]! } : null;
     },
     expected: ({ word }) => edgeLetter(word, edge),
     observe(_rule, response) {

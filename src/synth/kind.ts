@@ -28,6 +28,11 @@ export interface SynthKind {
   readonly task: SynthTask;
   /** Every prompt of this kind, in a fixed order. */
   prompts(): string[];
+  /**
+   * The kind's prompts about `word`, any lower-case word, listed or not (kinds that read letters
+   * off a quoted word); absent on kinds whose prompts are not about one word.
+   */
+  promptsAbout?(word: string): string[];
   /** The rule; null when the prompt is not of this kind. */
   check(prompt: string, response: string): ResponseCheck | null;
   /** A correct response; open-ended kinds draw one at random. */
@@ -46,6 +51,8 @@ export interface KindDefinition<A> {
   name: string;
   task: SynthTask;
   enumerate(): A[];
+  /** The arguments of the kind's prompts about any lower-case `word` (see SynthKind.promptsAbout). */
+  about?(word: string): A[];
   render(args: A): string;
   /** Inverse of render; null when the text is not a prompt of this kind. */
   parse(prompt: string): A | null;
@@ -101,6 +108,7 @@ export function defineKind<A>(def: KindDefinition<A>): SynthKind {
     name: def.name,
     task: def.task,
     prompts: () => def.enumerate().map((args) => def.render(args)),
+    ...(def.about && { promptsAbout: (word: string) => def.about!(word).map((args) => def.render(args)) }),
     check(prompt, response) {
       const args = def.parse(prompt);
       return args === null ? null : checkArgs(args, response);

@@ -12,6 +12,10 @@
  * multiplications would otherwise repeat as often as the 9801 additions; a plain proportional
  * draw would almost never ask them). Within a split a prompt comes back only once its kind's part
  * is used up, usually with another near miss. Everything follows from `seed` and the three sizes.
+ *
+ * With `heldOutWords: 'made-up'` the kinds that read letters off a quoted word ask the test and
+ * validation splits about made-up words (made-up-words.ts), a fresh set for each, and the train
+ * split about the vocabulary: no held-out prompt is about a word any training prompt has.
  */
 import { deriveSeed, mulberry32, seededPermutation } from '../data/prng.js';
 import type { PreferencePair } from '../data/types.js';
@@ -19,7 +23,9 @@ import { CHAT_KINDS } from './chat-kinds.js';
 import { CODE_KINDS } from './code-kinds.js';
 import { INSTRUCTION_KINDS } from './instruction-kinds.js';
 import { SYNTH_TASKS, type Random, type ResponseCheck, type SynthKind, type SynthTask } from './kind.js';
+import { madeUpWords } from './made-up-words.js';
 import { MATH_KINDS } from './math-kinds.js';
+import { templateWords } from './template-words.js';
 import { WORDS } from './vocabulary.js';
 
 export { SYNTH_TASKS, type ResponseCheck, type SynthKind, type SynthTask } from './kind.js';
@@ -92,7 +98,17 @@ export interface SynthSplitOptions {
    * without a vocabulary word are cut by prompt as before.
    */
   splitBy?: 'prompt' | 'word';
+  /**
+   * 'vocabulary' (default): every split asks about the vocabulary's words. 'made-up': the test and
+   * validation prompts of the kinds that read a quoted word (`promptsAbout`) are about made-up
+   * words, one per MADE_UP_PAIRS_PER_WORD pairs of the split, different for each split; the train
+   * split gets all of those kinds' vocabulary prompts. Other kinds are split as `splitBy` says.
+   */
+  heldOutWords?: 'vocabulary' | 'made-up';
 }
+
+/** Pairs of a held-out split per made-up word it asks about (a word has up to 7 prompts over the letter kinds). */
+export const MADE_UP_PAIRS_PER_WORD = 3;
 
 export type SynthSplits = Record<SplitName, SynthPair[]>;
 
@@ -139,7 +155,7 @@ function weightedPick<T>(random: Random, items: readonly T[], weight: (item: T) 
 }
 
 /** Each kind's prompts, shuffled with the seed and cut into per-split parts. */
-function promptParts(seed: number, sizes: readonly [number, number, number], splitBy: 'prompt' | 'word'): Map<SynthKind, string[]>[] {
+function promptParts(seed: number, sizes: readonly [number, number, number], splitBy: 'prompt' | 'word', madeUp: readonly string[][] | undefined): Map<SynthKind, string[]>[] {
   const parts = SPLIT_NAMES.map(() => new Map<SynthKind, string[]>());
   const add = (s: number, kind: SynthKind, prompt: string) => {
     const list = parts[s]!.get(kind);
@@ -147,9 +163,17 @@ function promptParts(seed: number, sizes: readonly [number, number, number], spl
     else parts[s]!.set(kind, [prompt]);
   };
   const splitOfWord = splitBy === 'word' ? wordSplits(seed, sizes) : new Map<string, number>();
+  const shuffled = (prompts: readonly string[], stream: number) => seededPermutation(prompts.length, deriveSeed(seed, stream)).map((i) => prompts[i]!);
   SYNTH_KINDS.forEach((kind, k) => {
     const prompts = kind.prompts();
-    const order = seededPermutation(prompts.length, deriveSeed(seed, 1000 + k)).map((i) => prompts[i]!);
+    const order = shuffled(prompts, 1000 + k);
+    if (madeUp && kind.promptsAbout) {
+      madeUp.forEach((words, s) => {
+        const split = SPLIT_NAMES[s] === 'train' ? (sizes[s]! > 0 ? order : []) : shuffled(words.flatMap((w) => kind.promptsAbout!(w)), 3000 + 3 * k + s);
+        for (const prompt of split) add(s, kind, prompt);
+      });
+      return;
+    }
     const byPrompt: string[] = [];
     for (const prompt of order) {
       const s = splitOfWord.get(/'([^']+)'/.exec(prompt)?.[1] ?? '');
@@ -164,6 +188,21 @@ function promptParts(seed: number, sizes: readonly [number, number, number], spl
     });
   });
   return parts;
+}
+
+/** The made-up words of each split, in SPLIT_NAMES order (none for train), disjoint across splits. */
+function madeUpSplitWords(seed: number, sizes: readonly [number, number, number]): string[][] {
+  const counts = SPLIT_NAMES.map((name, s) => (name === 'train' ? 0 : Math.ceil(sizes[s]! / MADE_UP_PAIRS_PER_WORD)));
+  const words = madeUpWords(deriveSeed(seed, 998), counts.reduce((a, b) => a + b, 0), familyWords());
+  let start = 0;
+  return counts.map((count) => words.slice(start, (start += count)));
+}
+
+let familyWordsCache: Set<string> | undefined;
+/** Every lower-cased word of the family's prompts and of its template wording: what a made-up word must not be. */
+function familyWords(): Set<string> {
+  familyWordsCache ??= new Set([...SYNTH_KINDS.flatMap((kind) => kind.prompts()), ...templateWords(SYNTH_KINDS)].flatMap((text) => text.toLowerCase().match(/[a-z]+/g) ?? []));
+  return familyWordsCache;
 }
 
 /** The split (index in SPLIT_NAMES) of each vocabulary word, cut in proportion to the split sizes. */
@@ -224,7 +263,8 @@ export function makeSplits(options: SynthSplitOptions): SynthSplits {
   if (SYNTH_TASKS.every((t) => weights[t] === 0)) throw new Error('makeSplits: every task weight is 0');
   const partialShare = options.partialShare ?? 0;
   if (!(partialShare >= 0 && partialShare <= 1)) throw new Error(`makeSplits: partialShare must be in [0, 1], got ${partialShare}`);
-  const parts = promptParts(seed, sizes, options.splitBy ?? 'prompt');
+  const madeUp = options.heldOutWords === 'made-up' ? madeUpSplitWords(seed, sizes) : undefined;
+  const parts = promptParts(seed, sizes, options.splitBy ?? 'prompt', madeUp);
   const splits = {} as SynthSplits;
   SPLIT_NAMES.forEach((name, s) => {
     splits[name] = drawSplit(name, sizes[s], parts[s]!, weights, partialShare, mulberry32(deriveSeed(seed, s + 1)));

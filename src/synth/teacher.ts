@@ -34,7 +34,10 @@
 import { deriveSeed, mulberry32 } from '../data/prng.js';
 import { neutraliseTemplateTags } from '../patarm/sanitize.js';
 import { rightIgnoringCase, type SynthTask } from './kind.js';
+import { TEACHER_CRITERIA } from './judgment-words.js';
 import { checkResponse } from './tasks.js';
+
+export { JUDGMENT_WORDS, TEACHER_CRITERIA } from './judgment-words.js';
 
 export interface TeacherNoise {
   /** Scores move by a uniform integer in [-jitter, +jitter] (a non-negative integer). */
@@ -80,17 +83,6 @@ export interface TeacherJudgment {
 export const DEFAULT_TEACHER_NOISE: Readonly<TeacherNoise> = { jitter: 1, flipProbability: 0.05 };
 export const DEFAULT_CORRECT_SCORE = 9;
 export const DEFAULT_WRONG_SCORE = 1;
-
-/** The one criterion line the teacher writes per task: short, since every token costs CPU time. */
-export const TEACHER_CRITERIA: Readonly<Record<SynthTask, string>> = {
-  math: 'exact number',
-  code: 'exact output',
-  instruction_following: 'letter rule',
-  chat: 'exact answer',
-};
-
-/** The fixed words of every judgment (see formatJudgment). */
-export const JUDGMENT_WORDS: readonly string[] = ['ok', 'no', 'correct', 'wrong', 'Criteria'];
 
 /** Most positions the comparison line lists; a longer trace ends in `…`. */
 const MAX_COMPARED_POSITIONS = 16;

@@ -9,7 +9,7 @@
 import type { SynthKind } from './kind.js';
 import { SYNTH_RUBRICS } from './rubrics.js';
 import { SYNTH_TASKS } from './kind.js';
-import { JUDGMENT_WORDS, TEACHER_CRITERIA } from './teacher.js';
+import { JUDGMENT_WORDS, TEACHER_CRITERIA } from './judgment-words.js';
 
 /** A word of a kind's prompts is template wording when at least this share of its prompts has it. */
 const TEMPLATE_SHARE = 0.25;
