@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { DEMO_SCALES, PER_PAIR_FILE, runDefaultJob } from '../src/demo/default-job.js';
+import { DEMO_SCALES, MADE_UP_HELD_OUT, PER_PAIR_FILE, runDefaultJob } from '../src/demo/default-job.js';
+import { WORDS } from '../src/synth/vocabulary.js';
 import { defaultTrainConfig, loadTrainConfig } from '../src/train/config.js';
 import type { ResultRow } from '../src/demo/results-table.js';
 import { pairedClusterBootstrap } from '../src/eval/bootstrap.js';
@@ -75,5 +76,16 @@ describe('default job (smoke scale)', () => {
       expect(log).toContain(`[seed 0] held-out evaluation of ${r.model}: ${r.pairs} pairs`);
       expect(log).toContain(`[seed 0] ${r.model}: pointwise ${(100 * r.pointwise).toFixed(1)}%, vote@2 ${(100 * r.voting).toFixed(1)}%, pairwise ${(100 * r.pairwise).toFixed(1)}%`);
     }
+  }, 600_000);
+
+  it("with heldOut 'made-up', asks GRPO and test about made-up words and SFT about the vocabulary", async () => {
+    const out = join(root, 'made-up');
+    const rows = await runDefaultJob({ scale: 'smoke', outDir: out, quiet: true, heldOut: 'made-up' });
+    expect(rows.map((r) => r.model)).toEqual(first.map((r) => r.model));
+    const words = (file: string) => readFileSync(join(out, 'seed-0', 'data', file), 'utf8').trim().split('\n').map((l) => /'([a-z]+)'/.exec(JSON.parse(l).prompt)![1]!);
+    for (const w of words('sft.jsonl')) expect(WORDS).toContain(w);
+    for (const w of [...words('grpo.jsonl'), ...words('test.jsonl')]) expect(WORDS).not.toContain(w);
+    expect(words('grpo.jsonl')).toHaveLength(MADE_UP_HELD_OUT.smoke.grpoPairs);
+    expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).scale.data.heldOutWords).toBe('made-up');
   }, 600_000);
 });

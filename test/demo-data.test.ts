@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeDemoData } from '../src/demo/data.js';
 import { CHARACTER_KINDS, checkResponse } from '../src/synth/tasks.js';
+import { WORDS } from '../src/synth/vocabulary.js';
 
 const root = mkdtempSync(join(tmpdir(), 'demo-data-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -31,6 +32,16 @@ describe('default job data', () => {
       expect(checkResponse(r.prompt!, r.chosen!).correct).toBe(true);
       expect([verdict(r.chosen_judgment!), verdict(r.rejected_judgment!)]).toEqual(['correct', 'wrong']);
     }
+  });
+
+  it("with heldOutWords 'made-up', asks GRPO and test about made-up words and SFT about the vocabulary", () => {
+    const d = writeDemoData(join(root, 'made-up'), { ...options, heldOutWords: 'made-up' });
+    const wordsOf = (file: string) => new Set(readRows(file).map((r) => /'([a-z]+)'/.exec(r.prompt!)![1]!));
+    const sft = wordsOf(d.sftFile), grpo = wordsOf(d.grpoFile), test = wordsOf(d.testFile);
+    for (const w of sft) expect(WORDS, w).toContain(w);
+    for (const w of [...grpo, ...test]) expect(WORDS, w).not.toContain(w);
+    expect([...grpo].filter((w) => test.has(w))).toEqual([]);
+    expect(d.test.map((p) => p.prompt)).toEqual(readRows(d.testFile).map((r) => r.prompt));
   });
 
   it('flips the teacher on one kind only when teacherFlipByKind names it', () => {

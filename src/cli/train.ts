@@ -10,7 +10,8 @@ import { prepareRunData } from '../train/run-data.js';
 import { runTraining } from '../train/trainer.js';
 
 const USAGE = `usage:
-  node train.js                                   run the default job (small PaTaRM reproduction; --study adds ablations, --seeds N)
+  node train.js                                   run the default job (small PaTaRM reproduction; --study adds ablations, --seeds N,
+                                                  --held-out made-up tests on made-up words, GRPO on others)
   node train.js --config FILE [--key value ...]   train from a JSON/YAML config; any config key can be overridden
 options: --resume DIR|latest   --dry-run (print the memory plan and exit)   --gpu-memory SIZE (e.g. 24GB)   --quiet`;
 
@@ -22,6 +23,7 @@ interface CliFlags {
   quiet: boolean;
   study: boolean;
   seeds?: number;
+  heldOut?: 'vocabulary' | 'made-up';
   overrides: string[];
 }
 
@@ -42,6 +44,7 @@ export function parseTrainArgs(argv: readonly string[]): CliFlags {
     else if (a === '--quiet') flags.quiet = true;
     else if (a === '--study') flags.study = true;
     else if (a === '--seeds') flags.seeds = positiveInteger(a, value());
+    else if (a === '--held-out') flags.heldOut = heldOutWords(a, value());
     else if (a === '--help' || a === '-h') {
       process.stdout.write(USAGE + '\n');
       process.exit(0);
@@ -56,13 +59,18 @@ function positiveInteger(flag: string, text: string): number {
   return n;
 }
 
+function heldOutWords(flag: string, text: string): 'vocabulary' | 'made-up' {
+  if (text !== 'vocabulary' && text !== 'made-up') throw new Error(`${flag} is 'vocabulary' or 'made-up', got '${text}'`);
+  return text;
+}
+
 /** Flags that only one of the two modes reads are refused in the other, not ignored. */
 function checkFlagsForMode(flags: CliFlags, defaultJob: boolean): void {
   if (defaultJob) {
     const planFlags = [flags.dryRun && '--dry-run', flags.gpuMemory !== undefined && '--gpu-memory'].filter(Boolean);
     if (planFlags.length) throw new Error(`${planFlags.join(' and ')} plan the memory of a --config run; the default job (no --config) trains a 0.17M-parameter model and has no plan to print`);
   } else {
-    const jobFlags = [flags.study && '--study', flags.seeds !== undefined && '--seeds'].filter(Boolean);
+    const jobFlags = [flags.study && '--study', flags.seeds !== undefined && '--seeds', flags.heldOut !== undefined && '--held-out'].filter(Boolean);
     if (jobFlags.length) throw new Error(`${jobFlags.join(' and ')} belong to the default job (node train.js without --config or config overrides)`);
   }
 }
@@ -110,7 +118,7 @@ async function main(): Promise<void> {
   checkFlagsForMode(flags, defaultJob);
   if (defaultJob) {
     const { runDefaultJob } = await import('../demo/default-job.js');
-    await runDefaultJob({ study: flags.study, quiet: flags.quiet, seeds: flags.seeds });
+    await runDefaultJob({ study: flags.study, quiet: flags.quiet, seeds: flags.seeds, heldOut: flags.heldOut });
     return;
   }
   await runConfig(flags);
