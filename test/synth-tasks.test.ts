@@ -267,6 +267,7 @@ describe('makeSplits', () => {
     expect(makeSplits({ seed: 11, train: 1500, val: 150, test: 150, heldOutWords: 'vocabulary' })).toEqual(splits);
     // A held-out split too large for the made-up words there are is refused, not looped on.
     expect(() => makeSplits({ seed: 1, train: 0, val: 0, test: 800_000, heldOutWords: 'made-up' })).toThrow(/more than half of the 474552 strings/);
+    expect(() => makeSplits({ seed: 1, train: 1, val: 0, test: 0, heldOutWords: 'madeup' as 'made-up' })).toThrow(/heldOutWords is 'vocabulary' or 'made-up', got "madeup"/);
   });
 
   it('keeps held-out splits disjoint even when a tiny split meets a huge one', () => {

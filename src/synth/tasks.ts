@@ -168,9 +168,11 @@ function promptParts(seed: number, sizes: readonly [number, number, number], spl
     const prompts = kind.prompts();
     const order = shuffled(prompts, 1000 + k);
     if (madeUp && kind.promptsAbout) {
+      // Held-out splits ask about their own made-up words; train keeps every vocabulary prompt.
       madeUp.forEach((words, s) => {
-        const split = SPLIT_NAMES[s] === 'train' ? (sizes[s]! > 0 ? order : []) : shuffled(words.flatMap((w) => kind.promptsAbout!(w)), 3000 + 3 * k + s);
-        for (const prompt of split) add(s, kind, prompt);
+        const held = () => shuffled(words.flatMap((w) => kind.promptsAbout!(w)), 3000 + 3 * k + s);
+        const prompts = SPLIT_NAMES[s] !== 'train' ? held() : sizes[s]! > 0 ? order : [];
+        for (const prompt of prompts) add(s, kind, prompt);
       });
       return;
     }
@@ -263,7 +265,9 @@ export function makeSplits(options: SynthSplitOptions): SynthSplits {
   if (SYNTH_TASKS.every((t) => weights[t] === 0)) throw new Error('makeSplits: every task weight is 0');
   const partialShare = options.partialShare ?? 0;
   if (!(partialShare >= 0 && partialShare <= 1)) throw new Error(`makeSplits: partialShare must be in [0, 1], got ${partialShare}`);
-  const madeUp = options.heldOutWords === 'made-up' ? madeUpSplitWords(seed, sizes) : undefined;
+  const heldOutWords = options.heldOutWords ?? 'vocabulary';
+  if (heldOutWords !== 'vocabulary' && heldOutWords !== 'made-up') throw new Error(`makeSplits: heldOutWords is 'vocabulary' or 'made-up', got ${JSON.stringify(heldOutWords)}`);
+  const madeUp = heldOutWords === 'made-up' ? madeUpSplitWords(seed, sizes) : undefined;
   const parts = promptParts(seed, sizes, options.splitBy ?? 'prompt', madeUp);
   const splits = {} as SynthSplits;
   SPLIT_NAMES.forEach((name, s) => {
