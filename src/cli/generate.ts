@@ -2,38 +2,14 @@
 //                  [--temperature T --top-p P --top-k K --min-p M --seed S] [--n N]
 // Streams the continuation of one sequence to the terminal; with --n > 1 it
 // samples N sequences in one batch and prints each when done.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Runtime } from '../gpu/runtime.js';
-import { parseQwen3Config } from '../io/hf-model.js';
+import { readQwen3Config } from '../io/hf-model.js';
 import { generate } from '../model/generate.js';
 import { Qwen3 } from '../model/qwen3.js';
 import { loadHfWeights } from '../model/weights.js';
 import { loadTokenizer, renderChat, StreamDecoder } from '../tokenizer/index.js';
 import { integerOption, numberOption } from './options.js';
-
-/**
- * config.json's max_position_embeddings, read (with the project's config parser) before the
- * weights, so a too-long prompt fails first. Null when the file cannot be read here:
- * loadHfWeights then names the problem.
- */
-function contextLength(modelDir: string): number | null {
-  const path = join(modelDir, 'config.json');
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return null;
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return null; // loadHfWeights reports the broken file with its own message
-  }
-  return parseQwen3Config(json, path).maxPositionEmbeddings;
-}
 
 const USAGE = `usage: node generate.js --model DIR --prompt TEXT [--chat [--thinking]] [--max-new-tokens N]
                         [--temperature T] [--top-p P] [--top-k K] [--min-p M] [--seed S] [--n N]`;
@@ -68,8 +44,9 @@ async function main(): Promise<void> {
     : values.prompt;
   const prompt = await tokenizer.encode(text);
   if (prompt.length === 0) throw new Error('the prompt encodes to no tokens');
-  const context = contextLength(values.model);
-  if (context !== null && prompt.length >= context) {
+  // config.json is read before the weights, so a too-long prompt (or a broken config) fails first.
+  const context = (await readQwen3Config(values.model)).maxPositionEmbeddings;
+  if (prompt.length >= context) {
     throw new Error(`the prompt has ${prompt.length} tokens; the model's context holds ${context} (config.json max_position_embeddings: prompt plus at least one new token)`);
   }
   const rt = await Runtime.create();

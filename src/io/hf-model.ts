@@ -357,9 +357,14 @@ function validateWeights(dir: string, config: Qwen3Config, locate: Map<string, S
   return unused;
 }
 
+/** A model folder's config.json, read and validated (without opening the weights). */
+export async function readQwen3Config(dir: string): Promise<Qwen3Config> {
+  return parseQwen3Config(await readJsonFile(dir, 'config.json'), join(dir, 'config.json'));
+}
+
 /** Opens a Qwen3 model folder and checks every weight against config.json before returning. */
 export async function openHfModelFolder(dir: string): Promise<HfModelFolder> {
-  const config = parseQwen3Config(await readJsonFile(dir, 'config.json'), join(dir, 'config.json'));
+  const config = await readQwen3Config(dir);
   const { files, locate } = await openWeightSources(dir);
   let unusedTensorNames: string[];
   try {
