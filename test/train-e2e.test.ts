@@ -232,7 +232,7 @@ describe('train.js rejects bad configs before any GPU work', () => {
     ['--study with --config', ['--config', 'models/patarm-0.6b.yaml', '--study'], /--study belong to the default job/],
     ['--seeds with a config override', ['--seed', '3', '--seeds', '2'], /--seeds belong to the default job/],
     ['--held-out with --config', ['--config', 'models/patarm-0.6b.yaml', '--held-out', 'made-up'], /--held-out belong to the default job/],
-    ['--held-out that names no word set', ['--held-out', 'madeup'], /--held-out is 'vocabulary' or 'made-up', got 'madeup'/],
+    ['--held-out that names no word set', ['--held-out', 'madeup'], /--held-out is 'vocabulary' or 'made-up', got "madeup"/],
   ];
   for (const [what, args, message] of flagCases) {
     it(`refuses ${what}`, () => {

@@ -8,6 +8,7 @@ import { loadModelConfig, loadTrainConfig, type Stage, type TrainConfig } from '
 import { formatPlan, parseBytes, planMemory, trainShapeForStage, type AdapterMemory } from '../train/memory-plan.js';
 import { prepareRunData } from '../train/run-data.js';
 import { runTraining } from '../train/trainer.js';
+import { parseHeldOutWords, type HeldOutWords } from '../synth/tasks.js';
 
 const USAGE = `usage:
   node train.js                                   run the default job (small PaTaRM reproduction; --study adds ablations, --seeds N,
@@ -23,7 +24,7 @@ interface CliFlags {
   quiet: boolean;
   study: boolean;
   seeds?: number;
-  heldOut?: 'vocabulary' | 'made-up';
+  heldOut?: HeldOutWords;
   overrides: string[];
 }
 
@@ -44,7 +45,7 @@ export function parseTrainArgs(argv: readonly string[]): CliFlags {
     else if (a === '--quiet') flags.quiet = true;
     else if (a === '--study') flags.study = true;
     else if (a === '--seeds') flags.seeds = positiveInteger(a, value());
-    else if (a === '--held-out') flags.heldOut = heldOutWords(a, value());
+    else if (a === '--held-out') flags.heldOut = parseHeldOutWords(value(), a);
     else if (a === '--help' || a === '-h') {
       process.stdout.write(USAGE + '\n');
       process.exit(0);
@@ -57,11 +58,6 @@ function positiveInteger(flag: string, text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} needs a whole number of at least 1, got '${text}'`);
   return n;
-}
-
-function heldOutWords(flag: string, text: string): 'vocabulary' | 'made-up' {
-  if (text !== 'vocabulary' && text !== 'made-up') throw new Error(`${flag} is 'vocabulary' or 'made-up', got '${text}'`);
-  return text;
 }
 
 /** Flags that only one of the two modes reads are refused in the other, not ignored. */

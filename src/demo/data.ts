@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { injectLabelNoise } from '../data/index.js';
-import { DEFAULT_TEACHER_NOISE, makeSplits, teacherJudgePair, SYNTH_RUBRICS, type SynthPair, type SynthTask } from '../synth/index.js';
+import { DEFAULT_TEACHER_NOISE, makeSplits, teacherJudgePair, SYNTH_RUBRICS, type HeldOutWords, type SynthPair, type SynthTask } from '../synth/index.js';
 
 export interface DemoDataOptions {
   seed: number;
@@ -32,7 +32,7 @@ export interface DemoDataOptions {
   /** How test, GRPO and SFT prompts are kept apart (makeSplits' splitBy; default 'prompt'). */
   splitBy?: 'prompt' | 'word';
   /** What the held-out (GRPO and test) prompts ask about (makeSplits' heldOutWords; default 'vocabulary'). */
-  heldOutWords?: 'vocabulary' | 'made-up';
+  heldOutWords?: HeldOutWords;
 }
 
 export interface DemoData {

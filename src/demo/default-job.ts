@@ -19,7 +19,7 @@ import type { JudgeTemplateOptions } from '../train/prompts.js';
 import { prepareRunData } from '../train/run-data.js';
 import { runTraining } from '../train/trainer.js';
 import type { MetricsRow } from '../train/metrics.js';
-import { CHARACTER_KINDS, checkResponse, type SynthPair } from '../synth/tasks.js';
+import { CHARACTER_KINDS, checkResponse, type HeldOutWords, type SynthPair } from '../synth/tasks.js';
 import { flipLabels, writeDemoData, type DemoDataOptions } from './data.js';
 import { evaluateHeldOut, type HeldOutScores } from './evaluate.js';
 import { BASELINE_MODEL, changesOverBaseline, formatResultsTable, points, UNTRAINED_MODEL, type ResultRow } from './results-table.js';
@@ -38,7 +38,7 @@ export interface DefaultJobOptions {
    * What the GRPO and test prompts ask about: the vocabulary's words (default) or made-up words
    * (`node train.js --held-out made-up`, MADE_UP_HELD_OUT; its own folder, runs/default-made-up).
    */
-  heldOut?: 'vocabulary' | 'made-up';
+  heldOut?: HeldOutWords;
 }
 
 export { CHARACTER_KINDS };

@@ -104,7 +104,17 @@ export interface SynthSplitOptions {
    * words, one per MADE_UP_PAIRS_PER_WORD pairs of the split, different for each split; the train
    * split gets all of those kinds' vocabulary prompts. Other kinds are split as `splitBy` says.
    */
-  heldOutWords?: 'vocabulary' | 'made-up';
+  heldOutWords?: HeldOutWords;
+}
+
+/** What held-out prompts ask about (SynthSplitOptions.heldOutWords). */
+export const HELD_OUT_WORDS = ['vocabulary', 'made-up'] as const;
+export type HeldOutWords = (typeof HELD_OUT_WORDS)[number];
+
+/** `text` as a HeldOutWords, or an error naming `what` and the values there are. */
+export function parseHeldOutWords(text: unknown, what: string): HeldOutWords {
+  if (!HELD_OUT_WORDS.includes(text as HeldOutWords)) throw new Error(`${what} is ${HELD_OUT_WORDS.map((w) => `'${w}'`).join(' or ')}, got ${JSON.stringify(text)}`);
+  return text as HeldOutWords;
 }
 
 /** Pairs of a held-out split per made-up word it asks about (a word has up to 7 prompts over the letter kinds). */
@@ -170,8 +180,9 @@ function promptParts(seed: number, sizes: readonly [number, number, number], spl
     if (madeUp && kind.promptsAbout) {
       // Held-out splits ask about their own made-up words; train keeps every vocabulary prompt.
       madeUp.forEach((words, s) => {
-        const held = () => shuffled(words.flatMap((w) => kind.promptsAbout!(w)), 3000 + 3 * k + s);
-        const prompts = SPLIT_NAMES[s] !== 'train' ? held() : sizes[s]! > 0 ? order : [];
+        const prompts = SPLIT_NAMES[s] === 'train'
+          ? (sizes[s]! > 0 ? order : [])
+          : shuffled(words.flatMap((w) => kind.promptsAbout!(w)), 3000 + 3 * k + s);
         for (const prompt of prompts) add(s, kind, prompt);
       });
       return;
@@ -265,8 +276,7 @@ export function makeSplits(options: SynthSplitOptions): SynthSplits {
   if (SYNTH_TASKS.every((t) => weights[t] === 0)) throw new Error('makeSplits: every task weight is 0');
   const partialShare = options.partialShare ?? 0;
   if (!(partialShare >= 0 && partialShare <= 1)) throw new Error(`makeSplits: partialShare must be in [0, 1], got ${partialShare}`);
-  const heldOutWords = options.heldOutWords ?? 'vocabulary';
-  if (heldOutWords !== 'vocabulary' && heldOutWords !== 'made-up') throw new Error(`makeSplits: heldOutWords is 'vocabulary' or 'made-up', got ${JSON.stringify(heldOutWords)}`);
+  const heldOutWords = parseHeldOutWords(options.heldOutWords ?? 'vocabulary', 'makeSplits: heldOutWords');
   const madeUp = heldOutWords === 'made-up' ? madeUpSplitWords(seed, sizes) : undefined;
   const parts = promptParts(seed, sizes, options.splitBy ?? 'prompt', madeUp);
   const splits = {} as SynthSplits;
