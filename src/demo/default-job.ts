@@ -55,7 +55,7 @@ export const DEMO_SCALES = {
   // (95.0 / 93.3 / 91.0%). With weight decay, 6 epochs rather than 3 (both within the 15-minute
   // budget): 96.8 / 99.0 / 95.8% against 94.3 / 95.0 / 93.3%; the SFT stage is the paper's
   // conservative initialisation, so it gets what the budget allows. The paper's single epoch left
-  // 44.5 / 44.3 / 39.0% and two 93.8 / 93.5 / 61.8%, and GRPO from either lost ground (README).
+  // 44.5 / 44.3 / 39.0% and two 93.8 / 93.5 / 61.8%, and GRPO from either lost ground (seed 0; README).
   // GRPO draws its pairs from prompts SFT never saw. lr 1e-4: from the 6-epoch SFT checkpoints 2e-4
   // lost 2.0 points on seed 0 (it broke the reading of a test prompt) and 1e-4 lost nothing; from the
   // 3-epoch ones 5e-4 had lost ground on 2 of 3 seeds. KL 0.05 rather than verl's 0.001: at 0.001 one
