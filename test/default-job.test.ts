@@ -3,9 +3,15 @@
 // (Whether the full-scale job learns is measured by running it; see README "Default job results".)
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { DEMO_SCALES, MADE_UP_HELD_OUT, PER_PAIR_FILE, runDefaultJob } from '../src/demo/default-job.js';
+import { DEMO_SCALES, MADE_UP_HELD_OUT, PER_PAIR_FILE, runDefaultJob, SFT_CANDIDATE_SEED_STRIDE, type SftSelection } from '../src/demo/default-job.js';
+import { evaluateHeldOut, greedyPointwiseAccuracy } from '../src/demo/evaluate.js';
+import { Qwen3 } from '../src/model/qwen3.js';
+import { loadHfWeights } from '../src/model/weights.js';
+import { loadModelConfig } from '../src/train/config.js';
+import { prepareRunData } from '../src/train/run-data.js';
+import { runtime } from './util.js';
 import { WORDS } from '../src/synth/vocabulary.js';
 import { defaultTrainConfig, loadTrainConfig } from '../src/train/config.js';
 import type { ResultRow } from '../src/demo/results-table.js';
@@ -87,5 +93,41 @@ describe('default job (smoke scale)', () => {
     for (const w of [...words('grpo.jsonl'), ...words('test.jsonl')]) expect(WORDS).not.toContain(w);
     expect(words('grpo.jsonl')).toHaveLength(MADE_UP_HELD_OUT.smoke.grpoPairs);
     expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).scale.data.heldOutWords).toBe('made-up');
+  }, 600_000);
+
+  it('with sftCandidates, trains that many SFT judges and starts GRPO from the best on the GRPO pairs', async () => {
+    const out = join(root, 'candidates');
+    const rows = await runDefaultJob({ scale: 'smoke', outDir: out, quiet: true, sftCandidates: 2 });
+    const saved = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    const [selection] = saved.sftSelection as SftSelection[];
+    expect(saved.sftSelection).toHaveLength(1);
+    expect(selection!.candidates.map((c) => c.trainingSeed)).toEqual([0, SFT_CANDIDATE_SEED_STRIDE]);
+    // Candidate 1 is the one-candidate run's SFT judge, weight for weight; candidate 2 is another.
+    const weights = (checkpoint: string) => readFileSync(join(checkpoint, 'model.safetensors'));
+    const [one, two] = selection!.candidates.map((c) => weights(c.checkpoint));
+    expect(one!.equals(weights(join(root, 'a', 'seed-0', 'sft', basename(selection!.candidates[0]!.checkpoint))))).toBe(true);
+    expect(two!.equals(one!)).toBe(false);
+    // Each recorded accuracy is its checkpoint's on the GRPO pairs; the pick is the first best.
+    const rt = await runtime();
+    const cfg = loadTrainConfig(join(out, 'seed-0', 'grpo-graded.yaml'), []);
+    const data = await prepareRunData(cfg, loadModelConfig(cfg));
+    const grpoPairs = readFileSync(join(out, 'seed-0', 'data', 'grpo.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const test = readFileSync(join(out, 'seed-0', 'data', 'test.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    for (const c of selection!.candidates) {
+      const { config, params } = await loadHfWeights(rt, c.checkpoint);
+      const judge = new Qwen3(rt, config, params);
+      expect(await greedyPointwiseAccuracy(judge, data.tokenizer, grpoPairs, data.template, { seed: 0, maxNewTokens: DEMO_SCALES.smoke.grpo.maxNewTokens })).toBe(c.grpoPairAccuracy);
+      if (c === selection!.candidates[selection!.picked]) {
+        // The SFT-only row is the picked judge's held-out evaluation.
+        const scores = await evaluateHeldOut(judge, data.tokenizer, test, data.template, { seed: 0, maxNewTokens: DEMO_SCALES.smoke.grpo.maxNewTokens, pairwise: true, votingK: DEMO_SCALES.smoke.votingK });
+        expect(rows[1]!.pointwise).toBe(scores.pointwise);
+        expect(rows[1]!.voting).toBe(scores.voting);
+      }
+      judge.dispose();
+    }
+    const accuracies = selection!.candidates.map((c) => c.grpoPairAccuracy);
+    expect(selection!.picked).toBe(accuracies.indexOf(Math.max(...accuracies)));
+    expect(cfg.model.path).toBe(selection!.candidates[selection!.picked]!.checkpoint);
+    expect(loadTrainConfig(join(out, 'seed-0', 'sft-candidate-1.yaml'), []).seed).toBe(SFT_CANDIDATE_SEED_STRIDE);
   }, 600_000);
 });

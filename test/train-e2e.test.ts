@@ -233,6 +233,8 @@ describe('train.js rejects bad configs before any GPU work', () => {
     ['--seeds with a config override', ['--seed', '3', '--seeds', '2'], /--seeds belong to the default job/],
     ['--held-out with --config', ['--config', 'models/patarm-0.6b.yaml', '--held-out', 'made-up'], /--held-out belong to the default job/],
     ['--held-out that names no word set', ['--held-out', 'madeup'], /--held-out is 'vocabulary' or 'made-up', got "madeup"/],
+    ['--sft-candidates with --config', ['--config', 'models/patarm-0.6b.yaml', '--sft-candidates', '2'], /--sft-candidates belong to the default job/],
+    ['--sft-candidates of none', ['--sft-candidates', '0'], /--sft-candidates needs a whole number of at least 1, got '0'/],
   ];
   for (const [what, args, message] of flagCases) {
     it(`refuses ${what}`, () => {

@@ -12,7 +12,8 @@ import { parseHeldOutWords, type HeldOutWords } from '../synth/tasks.js';
 
 const USAGE = `usage:
   node train.js                                   run the default job (small PaTaRM reproduction; --study adds ablations, --seeds N,
-                                                  --held-out made-up tests on made-up words, GRPO on others)
+                                                  --held-out made-up tests on made-up words, GRPO on others,
+                                                  --sft-candidates N trains N SFT judges per seed, GRPO from the best on the GRPO pairs)
   node train.js --config FILE [--key value ...]   train from a JSON/YAML config; any config key can be overridden
 options: --resume DIR|latest   --dry-run (print the memory plan and exit)   --gpu-memory SIZE (e.g. 24GB)   --quiet`;
 
@@ -25,6 +26,7 @@ interface CliFlags {
   study: boolean;
   seeds?: number;
   heldOut?: HeldOutWords;
+  sftCandidates?: number;
   overrides: string[];
 }
 
@@ -46,6 +48,7 @@ export function parseTrainArgs(argv: readonly string[]): CliFlags {
     else if (a === '--study') flags.study = true;
     else if (a === '--seeds') flags.seeds = positiveInteger(a, value());
     else if (a === '--held-out') flags.heldOut = parseHeldOutWords(value(), a);
+    else if (a === '--sft-candidates') flags.sftCandidates = positiveInteger(a, value());
     else if (a === '--help' || a === '-h') {
       process.stdout.write(USAGE + '\n');
       process.exit(0);
@@ -66,7 +69,8 @@ function checkFlagsForMode(flags: CliFlags, defaultJob: boolean): void {
     const planFlags = [flags.dryRun && '--dry-run', flags.gpuMemory !== undefined && '--gpu-memory'].filter(Boolean);
     if (planFlags.length) throw new Error(`${planFlags.join(' and ')} plan the memory of a --config run; the default job (no --config) trains a 0.17M-parameter model and has no plan to print`);
   } else {
-    const jobFlags = [flags.study && '--study', flags.seeds !== undefined && '--seeds', flags.heldOut !== undefined && '--held-out'].filter(Boolean);
+    const jobFlags = [flags.study && '--study', flags.seeds !== undefined && '--seeds', flags.heldOut !== undefined && '--held-out',
+      flags.sftCandidates !== undefined && '--sft-candidates'].filter(Boolean);
     if (jobFlags.length) throw new Error(`${jobFlags.join(' and ')} belong to the default job (node train.js without --config or config overrides)`);
   }
 }
@@ -114,7 +118,7 @@ async function main(): Promise<void> {
   checkFlagsForMode(flags, defaultJob);
   if (defaultJob) {
     const { runDefaultJob } = await import('../demo/default-job.js');
-    await runDefaultJob({ study: flags.study, quiet: flags.quiet, seeds: flags.seeds, heldOut: flags.heldOut });
+    await runDefaultJob({ study: flags.study, quiet: flags.quiet, seeds: flags.seeds, heldOut: flags.heldOut, sftCandidates: flags.sftCandidates });
     return;
   }
   await runConfig(flags);

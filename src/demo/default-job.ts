@@ -21,7 +21,8 @@ import { runTraining } from '../train/trainer.js';
 import type { MetricsRow } from '../train/metrics.js';
 import { CHARACTER_KINDS, checkResponse, type HeldOutWords, type SynthPair } from '../synth/tasks.js';
 import { flipLabels, writeDemoData, type DemoDataOptions } from './data.js';
-import { evaluateHeldOut, type HeldOutScores } from './evaluate.js';
+import { evaluateHeldOut, greedyPointwiseAccuracy, type HeldOutScores } from './evaluate.js';
+import { keepBestOf } from './keep-best.js';
 import { BASELINE_MODEL, changesOverBaseline, formatResultsTable, points, UNTRAINED_MODEL, type ResultRow } from './results-table.js';
 
 export interface DefaultJobOptions {
@@ -39,6 +40,23 @@ export interface DefaultJobOptions {
    * (`node train.js --held-out made-up`, MADE_UP_HELD_OUT; its own folder, runs/default-made-up).
    */
   heldOut?: HeldOutWords;
+  /**
+   * SFT judges to train per seed, with training seeds seed, seed + 1000, ... (default 1). With more
+   * than one, GRPO starts from the one with the best greedy pointwise accuracy on the GRPO pairs:
+   * model selection on the next stage's preference labels, the test pairs unseen.
+   */
+  sftCandidates?: number;
+}
+
+/** Candidate k of a seed's SFT judges trains with seed + k * this, apart from every other seed's. */
+export const SFT_CANDIDATE_SEED_STRIDE = 1000;
+
+/** How a seed's SFT judge was picked from its candidates (results.json's sftSelection). */
+export interface SftSelection {
+  seed: number;
+  /** Index into candidates of the judge GRPO started from. */
+  picked: number;
+  candidates: { trainingSeed: number; checkpoint: string; grpoPairAccuracy: number }[];
 }
 
 export { CHARACTER_KINDS };
@@ -124,6 +142,9 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
   const root = o.outDir ?? join('runs', o.heldOut === 'made-up' ? 'default-made-up' : 'default');
   const nSeeds = o.seeds ?? (o.study ? 3 : 1);
   if (!Number.isInteger(nSeeds) || nSeeds < 1) throw new Error(`default job: seeds must be a whole number of at least 1, got ${nSeeds}`);
+  const nCandidates = o.sftCandidates ?? 1;
+  if (!Number.isInteger(nCandidates) || nCandidates < 1) throw new Error(`default job: sftCandidates must be a whole number of at least 1, got ${nCandidates}`);
+  const selections: SftSelection[] = [];
   const variants: Variant[] = o.study ? ['graded', 'constant', 'noisy'] : ['graded'];
   const rt = await Runtime.create();
   const say = (s: string) => { if (!o.quiet) process.stderr.write(s + '\n'); };
@@ -148,23 +169,42 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
       rows.push(row(seed, model, scores));
     };
 
-    // Untrained: the random initialisation the SFT stage starts from.
-    const sftCfg = writeConfig(join(dir, 'sft.yaml'), {
-      ...base, name: `seed-${seed}-sft`, outDir: join(dir, 'sft'), stages: ['sft'],
-      model: { init: 'random', config: 'models/tiny-judge.json' },
-      data: { sft: data.sftFile }, sft: { ...scale.sft },
-    });
-    const modelCfg = loadModelConfig(sftCfg);
-    const sftData = await prepareRunData(sftCfg, modelCfg);
+    // Untrained: the random initialisation the (first) SFT stage starts from.
+    const sftConfig = (k: number): TrainConfig => {
+      const name = k === 0 ? 'sft' : `sft-candidate-${k}`;
+      return writeConfig(join(dir, `${name}.yaml`), {
+        ...base, seed: seed + SFT_CANDIDATE_SEED_STRIDE * k, name: `seed-${seed}-${name}`, outDir: join(dir, name), stages: ['sft'],
+        model: { init: 'random', config: 'models/tiny-judge.json' },
+        data: { sft: data.sftFile }, sft: { ...scale.sft },
+      });
+    };
+    const firstSftCfg = sftConfig(0);
+    const modelCfg = loadModelConfig(firstSftCfg);
+    const sftData = await prepareRunData(firstSftCfg, modelCfg);
     const untrained = new Qwen3(rt, modelCfg, initRandomWeights(rt, modelCfg, seed));
     await evaluate(UNTRAINED_MODEL, untrained, sftData.tokenizer, sftData.template);
     untrained.dispose();
 
-    say(`[seed ${seed}] SFT on ${sftData.sft.length} teacher-filtered pairs (${sftData.sftDropped} dropped by the margin filter)`);
-    const sft = await runTraining(rt, sftCfg, modelCfg, sftData, { quiet: o.quiet });
-    curves.push(...sft.metrics.map((m) => ({ ...m, run: `seed ${seed}` })));
-    await evaluate(BASELINE_MODEL, sft.model, sftData.tokenizer, sftData.template);
-    sft.model.dispose();
+    const candidates: SftSelection['candidates'] = [];
+    const { best: sft, picked } = await keepBestOf(nCandidates, async (k) => {
+      const sftCfg = k === 0 ? firstSftCfg : sftConfig(k);
+      const which = nCandidates > 1 ? ` (candidate ${k + 1} of ${nCandidates}, training seed ${sftCfg.seed})` : '';
+      say(`[seed ${seed}] SFT${which} on ${sftData.sft.length} teacher-filtered pairs (${sftData.sftDropped} dropped by the margin filter)`);
+      const result = await runTraining(rt, sftCfg, modelCfg, sftData, { quiet: o.quiet });
+      curves.push(...result.metrics.map((m) => ({ ...m, run: k === 0 ? `seed ${seed}` : `seed ${seed} SFT candidate ${k + 1}` })));
+      return { result, trainingSeed: sftCfg.seed };
+    }, async ({ result, trainingSeed }, k) => {
+      const accuracy = await greedyPointwiseAccuracy(result.model, sftData.tokenizer, data.grpo, sftData.template, { seed, maxNewTokens: scale.grpo.maxNewTokens });
+      say(`[seed ${seed}] SFT candidate ${k + 1}: greedy pointwise ${points(accuracy)}% on the ${data.grpo.length} GRPO pairs`);
+      candidates.push({ trainingSeed, checkpoint: result.finalCheckpoint!, grpoPairAccuracy: accuracy });
+      return accuracy;
+    }, ({ result }) => result.model.dispose());
+    if (nCandidates > 1) {
+      selections.push({ seed, picked, candidates });
+      say(`[seed ${seed}] GRPO starts from SFT candidate ${picked + 1}`);
+    }
+    await evaluate(BASELINE_MODEL, sft.result.model, sftData.tokenizer, sftData.template);
+    sft.result.model.dispose();
 
     for (const variant of variants) {
       let grpoFile = data.grpoFile;
@@ -174,7 +214,7 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
       }
       const grpoCfg = writeConfig(join(dir, `grpo-${variant}.yaml`), {
         ...base, name: `seed-${seed}-grpo-${variant}`, outDir: join(dir, `grpo-${variant}`), stages: ['grpo'],
-        model: { path: sft.finalCheckpoint! }, data: { grpo: grpoFile },
+        model: { path: sft.result.finalCheckpoint! }, data: { grpo: grpoFile },
         grpo: { ...scale.grpo, reward: { f: variant === 'constant' ? 'constant' : 'graded', threshold: 2, high: 1, low: 0.5, formatPenalty: -1 } },
       });
       const grpoData = await prepareRunData(grpoCfg, modelCfg);
@@ -187,13 +227,13 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
   }
   const seconds = (performance.now() - t0) / 1000;
   const changes = changesOverBaseline(rows, testPrompts); // bootstrap intervals: computed once, printed and saved
-  const summary = `${formatResultsTable(rows, nSeeds, testPrompts, changes)}\n\nwall time ${(seconds / 60).toFixed(1)} min on ${rt.gpu.name}`;
+  const summary = `${formatResultsTable(rows, nSeeds, testPrompts, changes)}${formatSelections(selections)}\n\nwall time ${(seconds / 60).toFixed(1)} min on ${rt.gpu.name}`;
   process.stdout.write(`\n${summary}\n`);
   mkdirSync(root, { recursive: true });
   // results.json stays readable; each row's per-pair credits go one line per row beside it, for
   // anyone who wants to compare judges pair by pair (the pairs are the seed's data/test.jsonl).
   const summaryRows = rows.map(({ pointwisePerPair: _, ...r }) => r);
-  writeTextFileAtomicSync(join(root, 'results.json'), JSON.stringify({ seconds, adapter: rt.gpu.name, scale, rows: summaryRows, changes }, null, 2) + '\n');
+  writeTextFileAtomicSync(join(root, 'results.json'), JSON.stringify({ seconds, adapter: rt.gpu.name, scale, rows: summaryRows, changes, ...(selections.length && { sftSelection: selections }) }, null, 2) + '\n');
   writeTextFileAtomicSync(join(root, PER_PAIR_FILE), rows.map((r) => JSON.stringify({ seed: r.seed, model: r.model, pairs: join(`seed-${r.seed}`, 'data', 'test.jsonl'), pointwise: r.pointwisePerPair }) + '\n').join(''));
   const report = await writeHtmlReport(root, curves, {
     title: 'PaTaRM default job: synthetic preference pairs',
@@ -201,6 +241,14 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
   });
   process.stdout.write(`results: ${join(root, 'results.json')}\nreport:  ${report}\n`);
   return rows;
+}
+
+/** The table's note on which SFT candidate each seed's GRPO started from (nothing with one candidate). */
+export function formatSelections(selections: readonly SftSelection[]): string {
+  if (!selections.length) return '';
+  const lines = selections.map((s) => `  seed ${s.seed}: candidate ${s.picked + 1} (` +
+    s.candidates.map((c) => `${points(c.grpoPairAccuracy)}`).join(' / ') + '% on the GRPO pairs)');
+  return `\n\nSFT judge picked by greedy pointwise accuracy on the GRPO pairs (test pairs unseen):\n${lines.join('\n')}`;
 }
 
 /** Partial pairs (both responses wrong, the chosen one only in letter case) apart from the rest. */

@@ -6,6 +6,7 @@
 import { deriveSeed, mulberry32, type PreferencePair } from '../data/index.js';
 import type { PointwiseDraw } from '../eval/draws.js';
 import { judgeWithModel } from '../eval/gpu-judge.js';
+import type { JudgeFn } from '../eval/judge.js';
 import { outcomeCredit, pointwiseOutcome } from '../eval/voting.js';
 import type { Qwen3 } from '../model/qwen3.js';
 import { detectTask, parseJudgment, renderPairwise } from '../patarm/index.js';
@@ -31,21 +32,15 @@ export interface HeldOutScores {
 export async function evaluateHeldOut<P extends PreferencePair>(
   model: Qwen3, tokenizer: Tokenizer, pairs: readonly P[], template: JudgeTemplateOptions, o: { seed: number; maxNewTokens: number; pairwise: boolean; votingK: number; groupOf?: (pair: P) => string },
 ): Promise<HeldOutScores> {
-  // Greedy decoding: the evaluation measures the judge, not sampling luck.
-  const judge = judgeWithModel(model, tokenizer, { temperature: 0, topP: 1, maxNewTokens: o.maxNewTokens, seed: o.seed });
-  const prompts = pairs.flatMap((p) => [renderJudgePrompt({ ...p, response: p.chosen }, template), renderJudgePrompt({ ...p, response: p.rejected }, template)]);
-  const scoreOf = (text: string): PointwiseDraw => {
-    const r = parseJudgment(text, 'pointwise', { thinking: template.thinking });
-    return r.ok ? r.score : null;
-  };
-  /** Each pair's credit, decided from its first k draws per response (eval/voting.ts rules). */
-  const credits = (draws: PointwiseDraw[][], k: number) =>
-    pairs.map((_, i) => outcomeCredit(pointwiseOutcome(draws[2 * i]!, draws[2 * i + 1]!, k, 'average')));
-  const total = (each: ReturnType<typeof credits>) => each.reduce(
+  const prompts = pointwisePrompts(pairs, template);
+  const scoreOf = (text: string) => scoreOfJudgment(text, template);
+  const total = (each: ReturnType<typeof pairCredits>) => each.reduce(
     (sum, c) => ({ tiesWrong: sum.tiesWrong + c.tiesWrong, tiesHalf: sum.tiesHalf + c.tiesHalf }), { tiesWrong: 0, tiesHalf: 0 });
 
-  const greedy = (await judge(prompts, { k: 1, seed: o.seed })).map((d) => d.map(scoreOf));
-  const greedyCredits = credits(greedy, 1);
+  // Greedy decoding: the evaluation measures the judge, not sampling luck.
+  const judge = greedyJudge(model, tokenizer, o);
+  const greedy = await greedyDraws(judge, prompts, template, o.seed);
+  const greedyCredits = pairCredits(greedy, 1);
   const single = total(greedyCredits);
   const pointwiseByGroup = o.groupOf && groupMeans(pairs.map(o.groupOf), greedyCredits.map((c) => c.tiesWrong));
   const malformed = greedy.filter(([s]) => s === null).length;
@@ -54,7 +49,7 @@ export async function evaluateHeldOut<P extends PreferencePair>(
   // the greedy decode scores the same, which the main metric counts as a tie (wrong).
   const sampler = judgeWithModel(model, tokenizer, { temperature: 1, topP: 1, maxNewTokens: o.maxNewTokens, seed: o.seed });
   const sampled = (await sampler(prompts, { k: o.votingK, seed: deriveSeed(o.seed, 78) })).map((d) => d.map(scoreOf));
-  const voting = total(credits(sampled, o.votingK)).tiesWrong;
+  const voting = total(pairCredits(sampled, o.votingK)).tiesWrong;
 
   let pairwise = NaN, pairwiseErrors = NaN;
   if (o.pairwise) {
@@ -89,6 +84,41 @@ export async function evaluateHeldOut<P extends PreferencePair>(
     ...(pointwiseByGroup && { pointwiseByGroup }),
     pointwisePerPair: greedyCredits.map((c) => c.tiesWrong),
   };
+}
+
+/**
+ * Greedy pointwise accuracy alone (ties and malformed count wrong): the cheap score the default job
+ * picks its SFT judge by, on the GRPO pairs (preference labels only; the test pairs stay unseen).
+ */
+export async function greedyPointwiseAccuracy(
+  model: Qwen3, tokenizer: Tokenizer, pairs: readonly PreferencePair[], template: JudgeTemplateOptions, o: { seed: number; maxNewTokens: number },
+): Promise<number> {
+  const draws = await greedyDraws(greedyJudge(model, tokenizer, o), pointwisePrompts(pairs, template), template, o.seed);
+  return pairCredits(draws, 1).reduce((sum, c) => sum + c.tiesWrong, 0) / pairs.length;
+}
+
+/** The pointwise prompts of the pairs: chosen then rejected, pair by pair. */
+function pointwisePrompts(pairs: readonly PreferencePair[], template: JudgeTemplateOptions): string[] {
+  return pairs.flatMap((p) => [renderJudgePrompt({ ...p, response: p.chosen }, template), renderJudgePrompt({ ...p, response: p.rejected }, template)]);
+}
+
+function scoreOfJudgment(text: string, template: JudgeTemplateOptions): PointwiseDraw {
+  const r = parseJudgment(text, 'pointwise', { thinking: template.thinking });
+  return r.ok ? r.score : null;
+}
+
+function greedyJudge(model: Qwen3, tokenizer: Tokenizer, o: { seed: number; maxNewTokens: number }): JudgeFn {
+  return judgeWithModel(model, tokenizer, { temperature: 0, topP: 1, maxNewTokens: o.maxNewTokens, seed: o.seed });
+}
+
+/** One greedy judgment per prompt, as parsed scores. */
+async function greedyDraws(judge: JudgeFn, prompts: string[], template: JudgeTemplateOptions, seed: number): Promise<PointwiseDraw[][]> {
+  return (await judge(prompts, { k: 1, seed })).map((d) => d.map((text) => scoreOfJudgment(text, template)));
+}
+
+/** Each pair's credit, decided from its first k draws per response (eval/voting.ts rules); draws alternate chosen, rejected. */
+function pairCredits(draws: PointwiseDraw[][], k: number): ReturnType<typeof outcomeCredit>[] {
+  return Array.from({ length: draws.length / 2 }, (_, i) => outcomeCredit(pointwiseOutcome(draws[2 * i]!, draws[2 * i + 1]!, k, 'average')));
 }
 
 /** The mean of `values` per label, labels in first-seen order. */
