@@ -129,5 +129,8 @@ describe('default job (smoke scale)', () => {
     expect(selection!.picked).toBe(accuracies.indexOf(Math.max(...accuracies)));
     expect(cfg.model.path).toBe(selection!.candidates[selection!.picked]!.checkpoint);
     expect(loadTrainConfig(join(out, 'seed-0', 'sft-candidate-1.yaml'), []).seed).toBe(SFT_CANDIDATE_SEED_STRIDE);
+    // The summary under the table (also in the report) names the pick and every candidate's score.
+    const note = `seed 0: candidate ${selection!.picked + 1} (${accuracies.map((a) => (100 * a).toFixed(1)).join(' / ')}% on the GRPO pairs)`;
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain(note);
   }, 600_000);
 });

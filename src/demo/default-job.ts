@@ -186,7 +186,7 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
     untrained.dispose();
 
     const candidates: SftSelection['candidates'] = [];
-    const { best: sft, picked } = await keepBestOf(nCandidates, async (k) => {
+    const { best: { result: sft }, picked } = await keepBestOf(nCandidates, async (k) => {
       const sftCfg = k === 0 ? firstSftCfg : sftConfig(k);
       const which = nCandidates > 1 ? ` (candidate ${k + 1} of ${nCandidates}, training seed ${sftCfg.seed})` : '';
       say(`[seed ${seed}] SFT${which} on ${sftData.sft.length} teacher-filtered pairs (${sftData.sftDropped} dropped by the margin filter)`);
@@ -203,8 +203,8 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
       selections.push({ seed, picked, candidates });
       say(`[seed ${seed}] GRPO starts from SFT candidate ${picked + 1}`);
     }
-    await evaluate(BASELINE_MODEL, sft.result.model, sftData.tokenizer, sftData.template);
-    sft.result.model.dispose();
+    await evaluate(BASELINE_MODEL, sft.model, sftData.tokenizer, sftData.template);
+    sft.model.dispose();
 
     for (const variant of variants) {
       let grpoFile = data.grpoFile;
@@ -214,7 +214,7 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
       }
       const grpoCfg = writeConfig(join(dir, `grpo-${variant}.yaml`), {
         ...base, name: `seed-${seed}-grpo-${variant}`, outDir: join(dir, `grpo-${variant}`), stages: ['grpo'],
-        model: { path: sft.result.finalCheckpoint! }, data: { grpo: grpoFile },
+        model: { path: sft.finalCheckpoint! }, data: { grpo: grpoFile },
         grpo: { ...scale.grpo, reward: { f: variant === 'constant' ? 'constant' : 'graded', threshold: 2, high: 1, low: 0.5, formatPenalty: -1 } },
       });
       const grpoData = await prepareRunData(grpoCfg, modelCfg);
@@ -244,7 +244,7 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
 }
 
 /** The table's note on which SFT candidate each seed's GRPO started from (nothing with one candidate). */
-export function formatSelections(selections: readonly SftSelection[]): string {
+function formatSelections(selections: readonly SftSelection[]): string {
   if (!selections.length) return '';
   const lines = selections.map((s) => `  seed ${s.seed}: candidate ${s.picked + 1} (` +
     s.candidates.map((c) => `${points(c.grpoPairAccuracy)}`).join(' / ') + '% on the GRPO pairs)');
