@@ -5,6 +5,7 @@
  * so items resumed from a saved-judgments file do not make it look faster than it is.
  */
 import { Presets, SingleBar } from 'cli-progress';
+import { formatDuration } from '../train/progress.js';
 import type { EvaluationProgress } from './judge.js';
 
 export interface JudgingProgressOptions {
@@ -20,15 +21,6 @@ export interface JudgingProgressOptions {
 export interface JudgingProgress {
   update(progress: EvaluationProgress): void;
   stop(): void;
-}
-
-/** 45s, 3m10s, 2h05m; '?' when unknown. */
-export function formatEta(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return '?';
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
 export function createJudgingProgress(options: JudgingProgressOptions = {}): JudgingProgress {
@@ -57,7 +49,7 @@ export function createJudgingProgress(options: JudgingProgressOptions = {}): Jud
           );
           bar.start(p.total, p.done, { timeLeft: '?' });
         }
-        bar.update(p.done, { timeLeft: formatEta(eta(p)) });
+        bar.update(p.done, { timeLeft: formatDuration(eta(p)) });
         return;
       }
       const first = lastDone < 0;
@@ -67,7 +59,7 @@ export function createJudgingProgress(options: JudgingProgressOptions = {}): Jud
       lastLineAt = now();
       const percent = p.total > 0 ? Math.floor((100 * p.done) / p.total) : 100;
       const resumed = first && p.resumed > 0 ? `, ${p.resumed} resumed from saved judgments` : '';
-      stream.write(`judged ${p.done}/${p.total} items (${percent}%)${resumed}${last ? '' : `, eta ${formatEta(eta(p))}`}\n`);
+      stream.write(`judged ${p.done}/${p.total} items (${percent}%)${resumed}${last ? '' : `, eta ${formatDuration(eta(p))}`}\n`);
     },
     stop() {
       bar?.stop();
