@@ -9,11 +9,10 @@ import { DEMO_SCALES, MADE_UP_HELD_OUT, PER_PAIR_FILE, runDefaultJob, SFT_CANDID
 import { evaluateHeldOut, greedyPointwiseAccuracy } from '../src/demo/evaluate.js';
 import { Qwen3 } from '../src/model/qwen3.js';
 import { loadHfWeights } from '../src/model/weights.js';
-import { loadModelConfig } from '../src/train/config.js';
 import { prepareRunData } from '../src/train/run-data.js';
 import { runtime } from './util.js';
 import { WORDS } from '../src/synth/vocabulary.js';
-import { defaultTrainConfig, loadTrainConfig } from '../src/train/config.js';
+import { defaultTrainConfig, loadModelConfig, loadTrainConfig } from '../src/train/config.js';
 import type { ResultRow } from '../src/demo/results-table.js';
 import { pairedClusterBootstrap } from '../src/eval/bootstrap.js';
 
