@@ -185,22 +185,22 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
     await evaluate(UNTRAINED_MODEL, untrained, sftData.tokenizer, sftData.template);
     untrained.dispose();
 
-    const candidates: SftSelection['candidates'] = [];
-    const { best: { result: sft }, picked } = await keepBestOf(nCandidates, async (k) => {
+    const trained: { trainingSeed: number; checkpoint: string }[] = [];
+    const { best: sft, picked, scores } = await keepBestOf(nCandidates, async (k) => {
       const sftCfg = k === 0 ? firstSftCfg : sftConfig(k);
       const which = nCandidates > 1 ? ` (candidate ${k + 1} of ${nCandidates}, training seed ${sftCfg.seed})` : '';
       say(`[seed ${seed}] SFT${which} on ${sftData.sft.length} teacher-filtered pairs (${sftData.sftDropped} dropped by the margin filter)`);
       const result = await runTraining(rt, sftCfg, modelCfg, sftData, { quiet: o.quiet });
       curves.push(...result.metrics.map((m) => ({ ...m, run: k === 0 ? `seed ${seed}` : `seed ${seed} SFT candidate ${k + 1}` })));
-      return { result, trainingSeed: sftCfg.seed };
-    }, async ({ result, trainingSeed }, k) => {
+      trained.push({ trainingSeed: sftCfg.seed, checkpoint: result.finalCheckpoint! });
+      return result;
+    }, async (result, k) => {
       const accuracy = await greedyPointwiseAccuracy(result.model, sftData.tokenizer, data.grpo, sftData.template, { seed, maxNewTokens: scale.grpo.maxNewTokens });
       say(`[seed ${seed}] SFT candidate ${k + 1}: greedy pointwise ${points(accuracy)}% on the ${data.grpo.length} GRPO pairs`);
-      candidates.push({ trainingSeed, checkpoint: result.finalCheckpoint!, grpoPairAccuracy: accuracy });
       return accuracy;
-    }, ({ result }) => result.model.dispose());
+    }, (result) => result.model.dispose());
     if (nCandidates > 1) {
-      selections.push({ seed, picked, candidates });
+      selections.push({ seed, picked, candidates: trained.map((c, k) => ({ ...c, grpoPairAccuracy: scores[k]! })) });
       say(`[seed ${seed}] GRPO starts from SFT candidate ${picked + 1}`);
     }
     await evaluate(BASELINE_MODEL, sft.model, sftData.tokenizer, sftData.template);
