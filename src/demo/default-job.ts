@@ -73,7 +73,8 @@ export const DEMO_SCALES = {
   // (95.0 / 93.3 / 91.0%). With weight decay, 6 epochs rather than 3 (both within the 15-minute
   // budget): 96.8 / 99.0 / 95.8% against 94.3 / 95.0 / 93.3%; the SFT stage is the paper's
   // conservative initialisation, so it gets what the budget allows. The paper's single epoch left
-  // 44.5 / 44.3 / 39.0% and two 93.8 / 93.5 / 61.8%, and GRPO from either lost ground (seed 0; README).
+  // 44.5 / 44.3 / 39.0% and two 93.8 / 93.5 / 61.8%, and GRPO from either lost ground (seed 0;
+  // docs/default-job-findings.md).
   // GRPO draws its pairs from prompts SFT never saw. lr 1e-4: from the 6-epoch SFT checkpoints 2e-4
   // lost 2.0 points on seed 0 (it broke the reading of a test prompt) and 1e-4 lost nothing; from the
   // 3-epoch ones 5e-4 had lost ground on 2 of 3 seeds. KL 0.05 rather than verl's 0.001: at 0.001 one
@@ -81,7 +82,7 @@ export const DEMO_SCALES = {
   // About three quarters of the rollout groups have equal rewards (the SFT judge already agrees with itself);
   // skipping them in the update cut GRPO time 40% at the same held-out accuracy (3 seeds).
   // No partial pairs (data.partialShare): GRPO learnt them only by scoring a case slip like a
-  // right answer, losing as much on the other pairs (README, "What this shows").
+  // right answer, losing as much on the other pairs (docs/default-job-findings.md).
   // The teacher writes its reading in every judgment (data.teacherTraceShare 1): with 60%, GRPO gains
   // +5.6 points over SFT (3 seeds) by moving the judge from bare verdicts to reading, but ends at
   // 89.3%, below SFT alone with the full teacher (97.2%).

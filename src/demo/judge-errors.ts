@@ -4,7 +4,7 @@
 // judgment has a first wrong step, and that step names a skill: reading the prompt (the expected
 // character), reading the response, comparing two characters, or concluding; a judgment that
 // states its verdict without writing a reading (as a terse teacher's does) skipped the reading.
-// GRPO and SFT fix different ones (README, "What this shows").
+// GRPO and SFT fix different ones (docs/default-job-findings.md).
 import { parseJudgment } from '../patarm/index.js';
 import { checkResponse, comparePositions, readComparedPositions } from '../synth/index.js';
 
