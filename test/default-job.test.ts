@@ -1,11 +1,11 @@
 // The default job at its seconds-long smoke scale: every stage runs through train.js's config
 // path and the results table, results.json and the HTML report come out, the same for a seed.
 // (Whether the full-scale job learns is measured by running it; see README "Default job results".)
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { DEMO_SCALES, MADE_UP_HELD_OUT, PER_PAIR_FILE, runDefaultJob, SFT_CANDIDATE_SEED_STRIDE, type SftSelection } from '../src/demo/default-job.js';
+import { DEFAULT_JUDGE_CONFIG, DEMO_SCALES, MADE_UP_HELD_OUT, PER_PAIR_FILE, runDefaultJob, SFT_CANDIDATE_SEED_STRIDE, type SftSelection } from '../src/demo/default-job.js';
 import { evaluateHeldOut, greedyPointwiseAccuracy } from '../src/demo/evaluate.js';
 import { Qwen3 } from '../src/model/qwen3.js';
 import { loadHfWeights } from '../src/model/weights.js';
@@ -132,4 +132,32 @@ describe('default job (smoke scale)', () => {
     const note = `seed 0: candidate ${selection!.picked + 1} (${accuracies.map((a) => (100 * a).toFixed(1)).join(' / ')}% on the GRPO pairs)`;
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain(note);
   }, 600_000);
+
+  it('with judgeConfig, trains the judge that config describes', async () => {
+    const twoLayers = join(root, 'judge-2-layers.json');
+    writeFileSync(twoLayers, JSON.stringify({ ...JSON.parse(readFileSync(DEFAULT_JUDGE_CONFIG, 'utf8')), num_hidden_layers: 2 }));
+    const out = join(root, 'two-layers');
+    await runDefaultJob({ scale: 'smoke', outDir: out, quiet: true, judgeConfig: twoLayers });
+    const sft = loadTrainConfig(join(out, 'seed-0', 'sft.yaml'), []);
+    expect(sft.model.config).toBe(twoLayers);
+    // GRPO starts from the SFT checkpoint, whose config.json is the judge that was trained.
+    const trained = loadModelConfig(loadTrainConfig(join(out, 'seed-0', 'grpo-graded.yaml'), []));
+    expect([trained.numLayers, trained.hiddenSize]).toEqual([2, 64]);
+    expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).judgeConfig).toBe(twoLayers);
+  }, 600_000);
+
+  it('refuses a judge config it cannot train before replacing any run folder', async () => {
+    const base = JSON.parse(readFileSync(DEFAULT_JUDGE_CONFIG, 'utf8'));
+    const cases: [Record<string, number>, RegExp][] = [
+      [{ vocab_size: 100 }, /vocab_size 100 cannot hold the 384 ids of models\/tiny-tokenizer/],
+      [{ max_position_embeddings: 64 }, /max_position_embeddings 64 is shorter than the job's longest sequence, 128 tokens/],
+    ];
+    for (const [change, message] of cases) {
+      const file = join(root, `judge-${Object.keys(change)[0]}.json`);
+      writeFileSync(file, JSON.stringify({ ...base, ...change }));
+      const out = join(root, 'refused');
+      await expect(runDefaultJob({ scale: 'smoke', outDir: out, quiet: true, judgeConfig: file })).rejects.toThrow(message);
+      expect(existsSync(out)).toBe(false);
+    }
+  }, 60_000);
 });

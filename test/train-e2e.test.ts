@@ -235,6 +235,8 @@ describe('train.js rejects bad configs before any GPU work', () => {
     ['--held-out that names no word set', ['--held-out', 'madeup'], /--held-out is 'vocabulary' or 'made-up', got "madeup"/],
     ['--sft-candidates with --config', ['--config', 'models/patarm-0.6b.yaml', '--sft-candidates', '2'], /--sft-candidates belong to the default job/],
     ['--sft-candidates of none', ['--sft-candidates', '0'], /--sft-candidates needs a whole number of at least 1, got '0'/],
+    ['--judge-config with --config', ['--config', 'models/patarm-0.6b.yaml', '--judge-config', 'models/tiny-judge.json'], /--judge-config belong to the default job/],
+    ['--judge-config that is no file', ['--judge-config', 'no-such-judge.json'], /--judge-config: no-such-judge.json is not readable JSON/],
   ];
   for (const [what, args, message] of flagCases) {
     it(`refuses ${what}`, () => {

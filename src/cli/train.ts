@@ -13,7 +13,8 @@ import { parseHeldOutWords, type HeldOutWords } from '../synth/tasks.js';
 const USAGE = `usage:
   node train.js                                   run the default job (small PaTaRM reproduction; --study adds ablations, --seeds N,
                                                   --held-out made-up tests on made-up words, GRPO on others,
-                                                  --sft-candidates N trains N SFT judges per seed, GRPO from the best on the GRPO pairs)
+                                                  --sft-candidates N trains N SFT judges per seed, GRPO from the best on the GRPO pairs,
+                                                  --judge-config FILE trains the judge of that config.json, default models/tiny-judge.json)
   node train.js --config FILE [--key value ...]   train from a JSON/YAML config; any config key can be overridden
 options: --resume DIR|latest   --dry-run (print the memory plan and exit)   --gpu-memory SIZE (e.g. 24GB)   --quiet`;
 
@@ -27,6 +28,7 @@ interface CliFlags {
   seeds?: number;
   heldOut?: HeldOutWords;
   sftCandidates?: number;
+  judgeConfig?: string;
   overrides: string[];
 }
 
@@ -49,6 +51,7 @@ export function parseTrainArgs(argv: readonly string[]): CliFlags {
     else if (a === '--seeds') flags.seeds = positiveInteger(a, value());
     else if (a === '--held-out') flags.heldOut = parseHeldOutWords(value(), a);
     else if (a === '--sft-candidates') flags.sftCandidates = positiveInteger(a, value());
+    else if (a === '--judge-config') flags.judgeConfig = value();
     else if (a === '--help' || a === '-h') {
       process.stdout.write(USAGE + '\n');
       process.exit(0);
@@ -67,10 +70,10 @@ function positiveInteger(flag: string, text: string): number {
 function checkFlagsForMode(flags: CliFlags, defaultJob: boolean): void {
   if (defaultJob) {
     const planFlags = [flags.dryRun && '--dry-run', flags.gpuMemory !== undefined && '--gpu-memory'].filter(Boolean);
-    if (planFlags.length) throw new Error(`${planFlags.join(' and ')} plan the memory of a --config run; the default job (no --config) trains a 0.17M-parameter model and has no plan to print`);
+    if (planFlags.length) throw new Error(`${planFlags.join(' and ')} plan the memory of a --config run; the default job (no --config) trains a tiny judge and has no plan to print`);
   } else {
     const jobFlags = [flags.study && '--study', flags.seeds !== undefined && '--seeds', flags.heldOut !== undefined && '--held-out',
-      flags.sftCandidates !== undefined && '--sft-candidates'].filter(Boolean);
+      flags.sftCandidates !== undefined && '--sft-candidates', flags.judgeConfig !== undefined && '--judge-config'].filter(Boolean);
     if (jobFlags.length) throw new Error(`${jobFlags.join(' and ')} belong to the default job (node train.js without --config or config overrides)`);
   }
 }
@@ -118,7 +121,7 @@ async function main(): Promise<void> {
   checkFlagsForMode(flags, defaultJob);
   if (defaultJob) {
     const { runDefaultJob } = await import('../demo/default-job.js');
-    await runDefaultJob({ study: flags.study, quiet: flags.quiet, seeds: flags.seeds, heldOut: flags.heldOut, sftCandidates: flags.sftCandidates });
+    await runDefaultJob({ study: flags.study, quiet: flags.quiet, seeds: flags.seeds, heldOut: flags.heldOut, sftCandidates: flags.sftCandidates, judgeConfig: flags.judgeConfig });
     return;
   }
   await runConfig(flags);

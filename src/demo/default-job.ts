@@ -12,8 +12,8 @@ import { Runtime } from '../gpu/runtime.js';
 import { writeTextFileAtomicSync } from '../io/atomic.js';
 import { Qwen3 } from '../model/qwen3.js';
 import { initRandomWeights } from '../model/weights.js';
-import type { Tokenizer } from '../tokenizer/index.js';
-import { loadModelConfig, loadTrainConfig, type TrainConfig } from '../train/config.js';
+import { loadTokenizer, type Tokenizer } from '../tokenizer/index.js';
+import { loadModelConfig, loadTrainConfig, readModelConfigFile, type TrainConfig } from '../train/config.js';
 import { writeHtmlReport } from '../train/report-html.js';
 import type { JudgeTemplateOptions } from '../train/prompts.js';
 import { prepareRunData } from '../train/run-data.js';
@@ -46,7 +46,17 @@ export interface DefaultJobOptions {
    * model selection on the next stage's preference labels, the test pairs unseen.
    */
   sftCandidates?: number;
+  /**
+   * The judge's Hugging Face config.json, trained from random weights (`--judge-config`; default
+   * DEFAULT_JUDGE_CONFIG). Its vocabulary must hold the tiny tokenizer's ids and its context the
+   * job's longest sequence; both are checked before any GPU work or any run folder is replaced.
+   */
+  judgeConfig?: string;
 }
+
+/** The 3-layer, hidden-64 judge of the README's runs. */
+export const DEFAULT_JUDGE_CONFIG = 'models/tiny-judge.json';
+const TOKENIZER = 'models/tiny-tokenizer';
 
 /** Candidate k of a seed's SFT judges trains with seed + k * this, apart from every other seed's. */
 export const SFT_CANDIDATE_SEED_STRIDE = 1000;
@@ -120,7 +130,7 @@ interface Scale {
   data: Omit<DemoDataOptions, 'seed'>;
   votingK: number;
   sft: Readonly<Record<string, number>>;
-  grpo: Readonly<Record<string, number | boolean>> & { steps: number; maxNewTokens: number };
+  grpo: Readonly<Record<string, number | boolean>> & { steps: number; maxNewTokens: number; maxPromptLen: number };
 }
 
 /** The scale's settings, with the made-up-word variant's changes when `heldOut` asks for it. */
@@ -145,6 +155,8 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
   if (!Number.isInteger(nSeeds) || nSeeds < 1) throw new Error(`default job: seeds must be a whole number of at least 1, got ${nSeeds}`);
   const nCandidates = o.sftCandidates ?? 1;
   if (!Number.isInteger(nCandidates) || nCandidates < 1) throw new Error(`default job: sftCandidates must be a whole number of at least 1, got ${nCandidates}`);
+  const judgeConfig = o.judgeConfig ?? DEFAULT_JUDGE_CONFIG;
+  await checkJudgeConfig(judgeConfig, scale);
   const selections: SftSelection[] = [];
   const variants: Variant[] = o.study ? ['graded', 'constant', 'noisy'] : ['graded'];
   const rt = await Runtime.create();
@@ -175,7 +187,7 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
       const name = k === 0 ? 'sft' : `sft-candidate-${k}`;
       return writeConfig(join(dir, `${name}.yaml`), {
         ...base, seed: seed + SFT_CANDIDATE_SEED_STRIDE * k, name: `seed-${seed}-${name}`, outDir: join(dir, name), stages: ['sft'],
-        model: { init: 'random', config: 'models/tiny-judge.json' },
+        model: { init: 'random', config: judgeConfig },
         data: { sft: data.sftFile }, sft: { ...scale.sft },
       });
     };
@@ -234,7 +246,7 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
   // results.json stays readable; each row's per-pair credits go one line per row beside it, for
   // anyone who wants to compare judges pair by pair (the pairs are the seed's data/test.jsonl).
   const summaryRows = rows.map(({ pointwisePerPair: _, ...r }) => r);
-  writeTextFileAtomicSync(join(root, 'results.json'), JSON.stringify({ seconds, adapter: rt.gpu.name, scale, rows: summaryRows, changes, ...(selections.length && { sftSelection: selections }) }, null, 2) + '\n');
+  writeTextFileAtomicSync(join(root, 'results.json'), JSON.stringify({ seconds, adapter: rt.gpu.name, judgeConfig, scale, rows: summaryRows, changes, ...(selections.length && { sftSelection: selections }) }, null, 2) + '\n');
   writeTextFileAtomicSync(join(root, PER_PAIR_FILE), rows.map((r) => JSON.stringify({ seed: r.seed, model: r.model, pairs: join(`seed-${r.seed}`, 'data', 'test.jsonl'), pointwise: r.pointwisePerPair }) + '\n').join(''));
   const report = await writeHtmlReport(root, curves, {
     title: 'PaTaRM default job: synthetic preference pairs',
@@ -242,6 +254,20 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
   });
   process.stdout.write(`results: ${join(root, 'results.json')}\nreport:  ${report}\n`);
   return rows;
+}
+
+/** A judge config the job cannot train, refused before anything is replaced (the stages would find it only after). */
+async function checkJudgeConfig(file: string, scale: Scale): Promise<void> {
+  const problems: string[] = [];
+  const judge = readModelConfigFile(file, '--judge-config', problems);
+  if (judge) {
+    const tokenizer = await loadTokenizer(TOKENIZER);
+    const longest = Math.max(scale.sft.maxSeqLen!, scale.grpo.maxPromptLen + scale.grpo.maxNewTokens);
+    const where = `--judge-config: ${file}:`;
+    if (judge.vocabSize < tokenizer.vocabSize) problems.push(`${where} vocab_size ${judge.vocabSize} cannot hold the ${tokenizer.vocabSize} ids of ${TOKENIZER}`);
+    if (judge.maxPositionEmbeddings < longest) problems.push(`${where} max_position_embeddings ${judge.maxPositionEmbeddings} is shorter than the job's longest sequence, ${longest} tokens`);
+  }
+  if (problems.length) throw new Error(`default job: the judge config cannot be trained:\n  - ${problems.join('\n  - ')}`);
 }
 
 /** The table's note on which SFT candidate each seed's GRPO started from (nothing with one candidate). */
@@ -269,7 +295,7 @@ function row(seed: number, model: string, s: HeldOutScores): ResultRow {
 function baseConfig(seed: number, rubricsFile: string): Record<string, unknown> {
   return {
     seed,
-    tokenizer: 'models/tiny-tokenizer',
+    tokenizer: TOKENIZER,
     template: { chat: false, thinking: false, rubricsFile },
     checkpoint: { every: 100000, keep: 1 },
   };

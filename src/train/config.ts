@@ -526,7 +526,8 @@ function checkRelations(cfg: TrainConfig, problems: string[]): void {
   }
 }
 
-function readModelConfigFile(file: string, key: string, problems: string[]): Qwen3Config | undefined {
+/** Parses a Hugging Face Qwen3 config.json; a problem (naming `key`, where the file was given) goes to `problems`. */
+export function readModelConfigFile(file: string, key: string, problems: string[]): Qwen3Config | undefined {
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
