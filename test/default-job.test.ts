@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_JUDGE_CONFIG, DEMO_SCALES, MADE_UP_HELD_OUT, PER_PAIR_FILE, runDefaultJob, SFT_CANDIDATE_SEED_STRIDE, type SftSelection } from '../src/demo/default-job.js';
+import { defaultJudgeConfig, DEMO_SCALES, MADE_UP_HELD_OUT, PER_PAIR_FILE, runDefaultJob, SFT_CANDIDATE_SEED_STRIDE, type SftSelection } from '../src/demo/default-job.js';
 import { evaluateHeldOut, greedyPointwiseAccuracy } from '../src/demo/evaluate.js';
 import { Qwen3 } from '../src/model/qwen3.js';
 import { loadHfWeights } from '../src/model/weights.js';
@@ -83,6 +83,19 @@ describe('default job (smoke scale)', () => {
     }
   }, 600_000);
 
+  it('runs from any working folder: writes runs/ there and reads the judge and tokenizer from the package', async () => {
+    const packageFolder = process.cwd();
+    const elsewhere = mkdtempSync(join(tmpdir(), 'default-job-cwd-'));
+    process.chdir(elsewhere);
+    try {
+      expect(await runDefaultJob({ scale: 'smoke', quiet: true })).toEqual(first);
+      expect(existsSync(join(elsewhere, 'runs', 'default', 'results.json'))).toBe(true);
+    } finally {
+      process.chdir(packageFolder);
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  }, 600_000);
+
   it("with heldOut 'made-up', asks GRPO and test about made-up words and SFT about the vocabulary", async () => {
     const out = join(root, 'made-up');
     const rows = await runDefaultJob({ scale: 'smoke', outDir: out, quiet: true, heldOut: 'made-up' });
@@ -135,7 +148,7 @@ describe('default job (smoke scale)', () => {
 
   it('with judgeConfig, trains the judge that config describes', async () => {
     const twoLayers = join(root, 'judge-2-layers.json');
-    writeFileSync(twoLayers, JSON.stringify({ ...JSON.parse(readFileSync(DEFAULT_JUDGE_CONFIG, 'utf8')), num_hidden_layers: 2 }));
+    writeFileSync(twoLayers, JSON.stringify({ ...JSON.parse(readFileSync(defaultJudgeConfig(), 'utf8')), num_hidden_layers: 2 }));
     const out = join(root, 'two-layers');
     await runDefaultJob({ scale: 'smoke', outDir: out, quiet: true, judgeConfig: twoLayers });
     const sft = loadTrainConfig(join(out, 'seed-0', 'sft.yaml'), []);
@@ -147,7 +160,7 @@ describe('default job (smoke scale)', () => {
   }, 600_000);
 
   it('refuses a judge config it cannot train before replacing any run folder', async () => {
-    const base = JSON.parse(readFileSync(DEFAULT_JUDGE_CONFIG, 'utf8'));
+    const base = JSON.parse(readFileSync(defaultJudgeConfig(), 'utf8'));
     const cases: [Record<string, number>, RegExp][] = [
       [{ vocab_size: 100 }, /vocab_size 100 cannot hold the 384 ids of models\/tiny-tokenizer/],
       [{ max_position_embeddings: 64 }, /max_position_embeddings 64 is shorter than the job's longest sequence, 128 tokens/],

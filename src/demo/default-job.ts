@@ -6,7 +6,7 @@
 // evaluation, reported like the paper's Table 14. --study adds constant f and
 // 20% flipped labels. Every run goes through train.js's own config path.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { stringify } from 'yaml';
 import { Runtime } from '../gpu/runtime.js';
 import { writeTextFileAtomicSync } from '../io/atomic.js';
@@ -20,6 +20,7 @@ import { prepareRunData } from '../train/run-data.js';
 import { runTraining } from '../train/trainer.js';
 import type { MetricsRow } from '../train/metrics.js';
 import { CHARACTER_KINDS, checkResponse, type HeldOutWords, type SynthPair } from '../synth/tasks.js';
+import { packageRoot } from '../synth/tiny-tokenizer.js';
 import { flipLabels, writeDemoData, type DemoDataOptions } from './data.js';
 import { evaluateHeldOut, greedyPointwiseAccuracy, type HeldOutScores } from './evaluate.js';
 import { keepBestOf } from './keep-best.js';
@@ -48,15 +49,25 @@ export interface DefaultJobOptions {
   sftCandidates?: number;
   /**
    * The judge's Hugging Face config.json, trained from random weights (`--judge-config`; default
-   * DEFAULT_JUDGE_CONFIG). Its vocabulary must hold the tiny tokenizer's ids and its context the
+   * defaultJudgeConfig()). Its vocabulary must hold the tiny tokenizer's ids and its context the
    * job's longest sequence; both are checked before any GPU work or any run folder is replaced.
    */
   judgeConfig?: string;
 }
 
 /** The 3-layer, hidden-64 judge of the README's runs. */
-export const DEFAULT_JUDGE_CONFIG = 'models/tiny-judge.json';
-const TOKENIZER = 'models/tiny-tokenizer';
+export function defaultJudgeConfig(): string {
+  return packageFile('models', 'tiny-judge.json');
+}
+
+/**
+ * A file shipped in the package, named from the working folder: the job writes runs/ where it is
+ * started and reads its model files from the package, and from the package's own folder the
+ * configs it writes say `models/...`.
+ */
+function packageFile(...parts: string[]): string {
+  return relative(process.cwd(), join(packageRoot(), ...parts));
+}
 
 /** Candidate k of a seed's SFT judges trains with seed + k * this, apart from every other seed's. */
 export const SFT_CANDIDATE_SEED_STRIDE = 1000;
@@ -155,8 +166,9 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
   if (!Number.isInteger(nSeeds) || nSeeds < 1) throw new Error(`default job: seeds must be a whole number of at least 1, got ${nSeeds}`);
   const nCandidates = o.sftCandidates ?? 1;
   if (!Number.isInteger(nCandidates) || nCandidates < 1) throw new Error(`default job: sftCandidates must be a whole number of at least 1, got ${nCandidates}`);
-  const judgeConfig = o.judgeConfig ?? DEFAULT_JUDGE_CONFIG;
-  await checkJudgeConfig(judgeConfig, scale);
+  const judgeConfig = o.judgeConfig ?? defaultJudgeConfig();
+  const tokenizer = packageFile('models', 'tiny-tokenizer');
+  await checkJudgeConfig(judgeConfig, tokenizer, scale);
   const selections: SftSelection[] = [];
   const variants: Variant[] = o.study ? ['graded', 'constant', 'noisy'] : ['graded'];
   const rt = await Runtime.create();
@@ -170,7 +182,7 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
     rmSync(dir, { recursive: true, force: true }); // the default job's own output, regenerated on every run
     const data = writeDemoData(join(dir, 'data'), { seed, ...scale.data, ...o.data });
     testPrompts.set(seed, data.test.map((p) => p.prompt));
-    const base = baseConfig(seed, data.rubricsFile);
+    const base = baseConfig(seed, tokenizer, data.rubricsFile);
     const evalOpts = { seed, maxNewTokens: scale.grpo.maxNewTokens, pairwise: true, votingK: scale.votingK, groupOf: pairType };
     // Each evaluation takes a minute or more on a CPU adapter: say what runs, then what it scored.
     const evaluate = async (model: string, judge: Qwen3, tokenizer: Tokenizer, template: JudgeTemplateOptions) => {
@@ -257,14 +269,14 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
 }
 
 /** A judge config the job cannot train, refused before anything is replaced (the stages would find it only after). */
-async function checkJudgeConfig(file: string, scale: Scale): Promise<void> {
+async function checkJudgeConfig(file: string, tokenizerDir: string, scale: Scale): Promise<void> {
   const problems: string[] = [];
   const judge = readModelConfigFile(file, '--judge-config', problems);
   if (judge) {
-    const tokenizer = await loadTokenizer(TOKENIZER);
+    const tokenizer = await loadTokenizer(tokenizerDir);
     const longest = Math.max(scale.sft.maxSeqLen!, scale.grpo.maxPromptLen + scale.grpo.maxNewTokens);
     const where = `--judge-config: ${file}:`;
-    if (judge.vocabSize < tokenizer.vocabSize) problems.push(`${where} vocab_size ${judge.vocabSize} cannot hold the ${tokenizer.vocabSize} ids of ${TOKENIZER}`);
+    if (judge.vocabSize < tokenizer.vocabSize) problems.push(`${where} vocab_size ${judge.vocabSize} cannot hold the ${tokenizer.vocabSize} ids of ${tokenizerDir}`);
     if (judge.maxPositionEmbeddings < longest) problems.push(`${where} max_position_embeddings ${judge.maxPositionEmbeddings} is shorter than the job's longest sequence, ${longest} tokens`);
   }
   if (problems.length) throw new Error(`default job: the judge config cannot be trained:\n  - ${problems.join('\n  - ')}`);
@@ -292,10 +304,10 @@ function row(seed: number, model: string, s: HeldOutScores): ResultRow {
 }
 
 /** The settings every default-job run shares; stage settings are added per run. */
-function baseConfig(seed: number, rubricsFile: string): Record<string, unknown> {
+function baseConfig(seed: number, tokenizer: string, rubricsFile: string): Record<string, unknown> {
   return {
     seed,
-    tokenizer: TOKENIZER,
+    tokenizer,
     template: { chat: false, thinking: false, rubricsFile },
     checkpoint: { every: 100000, keep: 1 },
   };
