@@ -167,8 +167,8 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
   const nCandidates = o.sftCandidates ?? 1;
   if (!Number.isInteger(nCandidates) || nCandidates < 1) throw new Error(`default job: sftCandidates must be a whole number of at least 1, got ${nCandidates}`);
   const judgeConfig = o.judgeConfig ?? defaultJudgeConfig();
-  const tokenizer = packageFile('models', 'tiny-tokenizer');
-  await checkJudgeConfig(judgeConfig, tokenizer, scale);
+  const tokenizerDir = packageFile('models', 'tiny-tokenizer');
+  await checkJudgeConfig(judgeConfig, tokenizerDir, scale);
   const selections: SftSelection[] = [];
   const variants: Variant[] = o.study ? ['graded', 'constant', 'noisy'] : ['graded'];
   const rt = await Runtime.create();
@@ -182,7 +182,7 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
     rmSync(dir, { recursive: true, force: true }); // the default job's own output, regenerated on every run
     const data = writeDemoData(join(dir, 'data'), { seed, ...scale.data, ...o.data });
     testPrompts.set(seed, data.test.map((p) => p.prompt));
-    const base = baseConfig(seed, tokenizer, data.rubricsFile);
+    const base = baseConfig(seed, tokenizerDir, data.rubricsFile);
     const evalOpts = { seed, maxNewTokens: scale.grpo.maxNewTokens, pairwise: true, votingK: scale.votingK, groupOf: pairType };
     // Each evaluation takes a minute or more on a CPU adapter: say what runs, then what it scored.
     const evaluate = async (model: string, judge: Qwen3, tokenizer: Tokenizer, template: JudgeTemplateOptions) => {
