@@ -20,7 +20,7 @@ import { prepareRunData } from '../train/run-data.js';
 import { runTraining } from '../train/trainer.js';
 import type { MetricsRow } from '../train/metrics.js';
 import { CHARACTER_KINDS, checkResponse, type HeldOutWords, type SynthPair } from '../synth/tasks.js';
-import { packageRoot } from '../synth/tiny-tokenizer.js';
+import { packageRoot, tinyTokenizerDir } from '../synth/tiny-tokenizer.js';
 import { flipLabels, writeDemoData, type DemoDataOptions } from './data.js';
 import { evaluateHeldOut, greedyPointwiseAccuracy, type HeldOutScores } from './evaluate.js';
 import { keepBestOf } from './keep-best.js';
@@ -57,16 +57,16 @@ export interface DefaultJobOptions {
 
 /** The 3-layer, hidden-64 judge of the README's runs. */
 export function defaultJudgeConfig(): string {
-  return packageFile('models', 'tiny-judge.json');
+  return fromWorkingFolder(join(packageRoot(), 'models', 'tiny-judge.json'));
 }
 
 /**
- * A file shipped in the package, named from the working folder: the job writes runs/ where it is
- * started and reads its model files from the package, and from the package's own folder the
- * configs it writes say `models/...`.
+ * A package file's path from the working folder: the job writes runs/ where it is started and
+ * reads its model files from the package, and from the package's own folder the configs it writes
+ * say `models/...`.
  */
-function packageFile(...parts: string[]): string {
-  return relative(process.cwd(), join(packageRoot(), ...parts));
+function fromWorkingFolder(path: string): string {
+  return relative(process.cwd(), path);
 }
 
 /** Candidate k of a seed's SFT judges trains with seed + k * this, apart from every other seed's. */
@@ -167,7 +167,7 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
   const nCandidates = o.sftCandidates ?? 1;
   if (!Number.isInteger(nCandidates) || nCandidates < 1) throw new Error(`default job: sftCandidates must be a whole number of at least 1, got ${nCandidates}`);
   const judgeConfig = o.judgeConfig ?? defaultJudgeConfig();
-  const tokenizerDir = packageFile('models', 'tiny-tokenizer');
+  const tokenizerDir = fromWorkingFolder(tinyTokenizerDir());
   await checkJudgeConfig(judgeConfig, tokenizerDir, scale);
   const selections: SftSelection[] = [];
   const variants: Variant[] = o.study ? ['graded', 'constant', 'noisy'] : ['graded'];
