@@ -270,6 +270,30 @@ describe('makeSplits', () => {
     expect(() => makeSplits({ seed: 1, train: 1, val: 0, test: 0, heldOutWords: 'madeup' as 'made-up' })).toThrow(/heldOutWords is 'vocabulary' or 'made-up', got "madeup"/);
   });
 
+  it("with trainMadeUpWords, mixes prompts about made-up words of the train split's own into its vocabulary prompts", () => {
+    const base = makeSplits({ seed: 11, train: 1500, val: 150, test: 150, heldOutWords: 'made-up' });
+    const mixed = makeSplits({ seed: 11, train: 1500, val: 150, test: 150, heldOutWords: 'made-up', trainMadeUpWords: 10 });
+    const letterKinds = new Set(SYNTH_KINDS.filter((k) => k.promptsAbout).map((k) => k.name));
+    const wordOf = (p: SynthPair) => (letterKinds.has(p.kind) ? /'([a-z]+)'/.exec(p.prompt)?.[1] : undefined);
+    // The held-out splits are untouched: the train words are drawn after theirs.
+    expect(mixed.test).toEqual(base.test);
+    expect(mixed.val).toEqual(base.val);
+    const heldOut = new Set([...base.test, ...base.val].map(wordOf).filter((w) => w !== undefined));
+    const trainMadeUp = new Set(mixed.train.map(wordOf).filter((w): w is string => w !== undefined && !WORDS.includes(w)));
+    expect(trainMadeUp.size).toBe(10);
+    for (const word of trainMadeUp) {
+      expect(word).toMatch(/^[a-z]{3,4}$/);
+      expect(heldOut.has(word), word).toBe(false);
+    }
+    // Mixed in, not appended: made-up prompts turn up in the first tenth of the train pairs, and
+    // the vocabulary's prompts are all still there.
+    expect(mixed.train.slice(0, 150).some((p) => trainMadeUp.has(wordOf(p) ?? ''))).toBe(true);
+    const vocabularyPrompts = (ps: SynthPair[]) => new Set(ps.filter((p) => WORDS.includes(wordOf(p) ?? '')).map((p) => p.prompt));
+    expect(vocabularyPrompts(makeSplits({ seed: 11, train: 20000, val: 150, test: 150, heldOutWords: 'made-up', trainMadeUpWords: 10 }).train))
+      .toEqual(vocabularyPrompts(makeSplits({ seed: 11, train: 20000, val: 150, test: 150, heldOutWords: 'made-up' }).train));
+    expect(() => makeSplits({ seed: 1, train: 10, val: 0, test: 0, trainMadeUpWords: 4 })).toThrow(/trainMadeUpWords needs heldOutWords 'made-up', got 'vocabulary'/);
+    expect(() => makeSplits({ seed: 1, train: 10, val: 0, test: 0, heldOutWords: 'made-up', trainMadeUpWords: 1.5 })).toThrow(/trainMadeUpWords must be a non-negative integer, got 1.5/);
+  });
   it('keeps held-out splits disjoint even when a tiny split meets a huge one', () => {
     const lopsided = makeSplits({ seed: 3, train: 4000, val: 1, test: 2 });
     const held = new Set([...lopsided.val, ...lopsided.test].map((p) => p.prompt));

@@ -33,6 +33,8 @@ export interface DemoDataOptions {
   splitBy?: 'prompt' | 'word';
   /** What the held-out (GRPO and test) prompts ask about (makeSplits' heldOutWords; default 'vocabulary'). */
   heldOutWords?: HeldOutWords;
+  /** Made-up words the SFT prompts also ask about, with heldOutWords 'made-up' (makeSplits' trainMadeUpWords; default 0). */
+  trainMadeUpWords?: number;
 }
 
 export interface DemoData {
@@ -70,7 +72,7 @@ export function writeDemoData(dir: string, o: DemoDataOptions): DemoData {
 function kindFiltered(o: DemoDataOptions): Record<'train' | 'val' | 'test', SynthPair[]> {
   const want = { train: o.sftPairs, val: o.grpoPairs, test: o.testPairs };
   for (let factor = 1; ; factor *= 2) {
-    const s = makeSplits({ seed: o.seed, train: want.train * factor, val: want.val * factor, test: want.test * factor, taskWeights: o.taskWeights, partialShare: o.partialShare, splitBy: o.splitBy, heldOutWords: o.heldOutWords });
+    const s = makeSplits({ seed: o.seed, train: want.train * factor, val: want.val * factor, test: want.test * factor, taskWeights: o.taskWeights, partialShare: o.partialShare, splitBy: o.splitBy, heldOutWords: o.heldOutWords, trainMadeUpWords: o.trainMadeUpWords });
     const keep = (p: SynthPair) => !o.kinds || o.kinds.includes(p.kind);
     const train = s.train.filter(keep), val = s.val.filter(keep), test = s.test.filter(keep);
     if (train.length >= want.train && val.length >= want.val && test.length >= want.test) {

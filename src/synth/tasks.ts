@@ -105,6 +105,13 @@ export interface SynthSplitOptions {
    * split gets all of those kinds' vocabulary prompts. Other kinds are split as `splitBy` says.
    */
   heldOutWords?: HeldOutWords;
+  /**
+   * With heldOutWords 'made-up': made-up words the train split also asks about, beside the
+   * vocabulary's (default 0), drawn apart from the held-out splits' words. Their prompts are mixed
+   * in with the vocabulary's, so SFT sees some of the held-out kind of word without seeing any
+   * held-out word.
+   */
+  trainMadeUpWords?: number;
 }
 
 /** What held-out prompts ask about (SynthSplitOptions.heldOutWords). */
@@ -178,11 +185,15 @@ function promptParts(seed: number, sizes: readonly [number, number, number], spl
     const prompts = kind.prompts();
     const order = shuffled(prompts, 1000 + k);
     if (madeUp && kind.promptsAbout) {
-      // Held-out splits ask about their own made-up words; train keeps every vocabulary prompt.
+      // Held-out splits ask about their own made-up words; train keeps every vocabulary prompt,
+      // mixed with those about its own made-up words when it has any (trainMadeUpWords).
       madeUp.forEach((words, s) => {
-        const prompts = SPLIT_NAMES[s] === 'train'
-          ? (sizes[s]! > 0 ? order : [])
-          : shuffled(words.flatMap((w) => kind.promptsAbout!(w)), 3000 + 3 * k + s);
+        const madeUpPrompts = words.flatMap((w) => kind.promptsAbout!(w));
+        let prompts: readonly string[];
+        if (SPLIT_NAMES[s] !== 'train') prompts = shuffled(madeUpPrompts, 3000 + 3 * k + s);
+        else if (sizes[s]! === 0) prompts = [];
+        // Without made-up words the order is the one from before trainMadeUpWords existed.
+        else prompts = words.length === 0 ? order : shuffled([...order, ...madeUpPrompts], 3000 + 3 * k + s);
         for (const prompt of prompts) add(s, kind, prompt);
       });
       return;
@@ -203,9 +214,13 @@ function promptParts(seed: number, sizes: readonly [number, number, number], spl
   return parts;
 }
 
-/** The made-up words of each split, in SPLIT_NAMES order (none for train), disjoint across splits. */
-function madeUpSplitWords(seed: number, sizes: readonly [number, number, number]): string[][] {
-  const counts = SPLIT_NAMES.map((name, s) => (name === 'train' ? 0 : Math.ceil(sizes[s]! / MADE_UP_PAIRS_PER_WORD)));
+/**
+ * The made-up words of each split, in SPLIT_NAMES order, disjoint across splits: one per
+ * MADE_UP_PAIRS_PER_WORD pairs of a held-out split, `trainWords` for train (drawn last, so that
+ * asking for them leaves the held-out splits' words as they were).
+ */
+function madeUpSplitWords(seed: number, sizes: readonly [number, number, number], trainWords: number): string[][] {
+  const counts = SPLIT_NAMES.map((name, s) => (name === 'train' ? trainWords : Math.ceil(sizes[s]! / MADE_UP_PAIRS_PER_WORD)));
   const words = madeUpWords(deriveSeed(seed, 998), counts.reduce((a, b) => a + b, 0), familyWords());
   let start = 0;
   return counts.map((count) => words.slice(start, (start += count)));
@@ -277,7 +292,10 @@ export function makeSplits(options: SynthSplitOptions): SynthSplits {
   const partialShare = options.partialShare ?? 0;
   if (!(partialShare >= 0 && partialShare <= 1)) throw new Error(`makeSplits: partialShare must be in [0, 1], got ${partialShare}`);
   const heldOutWords = parseHeldOutWords(options.heldOutWords ?? 'vocabulary', 'makeSplits: heldOutWords');
-  const madeUp = heldOutWords === 'made-up' ? madeUpSplitWords(seed, sizes) : undefined;
+  const trainMadeUpWords = options.trainMadeUpWords ?? 0;
+  if (!Number.isInteger(trainMadeUpWords) || trainMadeUpWords < 0) throw new Error(`makeSplits: trainMadeUpWords must be a non-negative integer, got ${trainMadeUpWords}`);
+  if (trainMadeUpWords > 0 && heldOutWords !== 'made-up') throw new Error(`makeSplits: trainMadeUpWords needs heldOutWords 'made-up', got '${heldOutWords}'`);
+  const madeUp = heldOutWords === 'made-up' ? madeUpSplitWords(seed, sizes, trainMadeUpWords) : undefined;
   const parts = promptParts(seed, sizes, options.splitBy ?? 'prompt', madeUp);
   const splits = {} as SynthSplits;
   SPLIT_NAMES.forEach((name, s) => {
