@@ -1,7 +1,7 @@
 // The default job at its seconds-long smoke scale: every stage runs through train.js's config
 // path and the results table, results.json and the HTML report come out, the same for a seed.
 // (Whether the full-scale job learns is measured by running it; see README "Default job results".)
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -107,6 +107,17 @@ describe('default job (smoke scale)', () => {
     expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).scale.data.heldOutWords).toBe('made-up');
   }, 600_000);
 
+  it("with data.trainMadeUpWords, SFT also asks about made-up words of its own, and results.json records it", async () => {
+    const out = join(root, 'made-up-sft');
+    await runDefaultJob({ scale: 'smoke', outDir: out, quiet: true, heldOut: 'made-up', data: { trainMadeUpWords: 60 } });
+    const words = (file: string) => readFileSync(join(out, 'seed-0', 'data', file), 'utf8').trim().split('\n').map((l) => /'([a-z]+)'/.exec(JSON.parse(l).prompt)![1]!);
+    const sftMadeUp = words('sft.jsonl').filter((w) => !WORDS.includes(w));
+    expect(sftMadeUp.length).toBeGreaterThan(0);
+    const heldOut = new Set([...words('grpo.jsonl'), ...words('test.jsonl')]);
+    for (const w of sftMadeUp) expect(heldOut.has(w), w).toBe(false);
+    expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).scale.data).toMatchObject({ heldOutWords: 'made-up', trainMadeUpWords: 60 });
+  }, 600_000);
+
   it('with sftCandidates, trains that many SFT judges and starts GRPO from the best on the GRPO pairs', async () => {
     const out = join(root, 'candidates');
     const rows = await runDefaultJob({ scale: 'smoke', outDir: out, quiet: true, sftCandidates: 2 });
@@ -158,6 +169,15 @@ describe('default job (smoke scale)', () => {
     expect([trained.numLayers, trained.hiddenSize]).toEqual([2, 64]);
     expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).judgeConfig).toBe(twoLayers);
   }, 600_000);
+
+  it('refuses data options it cannot draw before replacing the earlier run of the seed', async () => {
+    const out = join(root, 'kept');
+    mkdirSync(join(out, 'seed-0'), { recursive: true });
+    writeFileSync(join(out, 'seed-0', 'earlier.txt'), 'an earlier run');
+    await expect(runDefaultJob({ scale: 'smoke', outDir: out, quiet: true, data: { trainMadeUpWords: 2 } }))
+      .rejects.toThrow(/trainMadeUpWords needs heldOutWords 'made-up', got 'vocabulary'/);
+    expect(readFileSync(join(out, 'seed-0', 'earlier.txt'), 'utf8')).toBe('an earlier run');
+  }, 60_000);
 
   it('refuses a judge config it cannot train before replacing any run folder', async () => {
     const base = JSON.parse(readFileSync(defaultJudgeConfig(), 'utf8'));

@@ -47,25 +47,42 @@ export interface DemoData {
   test: SynthPair[];
 }
 
-export function writeDemoData(dir: string, o: DemoDataOptions): DemoData {
-  mkdirSync(dir, { recursive: true });
+/** A seed's pairs and SFT rows, drawn but not yet written. */
+export interface DemoDataDraw {
+  sftRows: string[];
+  grpo: SynthPair[];
+  test: SynthPair[];
+}
+
+/**
+ * Draws the pairs and the teacher's judgments in memory. Bad options throw here, so that a caller
+ * can draw before it replaces an earlier run's files.
+ */
+export function drawDemoData(o: DemoDataOptions): DemoDataDraw {
   // SFT pairs come from the train split, GRPO pairs from the validation split: GRPO sees prompts the
   // teacher never judged, so what it adds is learnt from preference labels alone.
   const splits = kindFiltered(o);
-  const sft = splits.train;
-  const grpo = splits.val;
-  const line = (x: object) => JSON.stringify(x) + '\n';
-  const sftRows = sft.map((pair) => {
+  const sftRows = splits.train.map((pair) => {
     const flipProbability = o.teacherFlipByKind?.[pair.kind] ?? o.teacherFlip;
     const j = teacherJudgePair(pair, { seed: o.seed, noise: { jitter: o.teacherJitter ?? DEFAULT_TEACHER_NOISE.jitter, flipProbability }, correctScore: o.teacherScores?.correct, wrongScore: o.teacherScores?.wrong, ignoreCase: o.teacherIgnoresCase, traceProbability: o.teacherTraceShare });
     return line({ ...pairFields(pair), chosen_judgment: j.chosenJudgment, rejected_judgment: j.rejectedJudgment });
   });
+  return { sftRows, grpo: splits.val, test: splits.test };
+}
+
+/** Writes a draw as the data files a run reads. */
+export function writeDemoDataDraw(dir: string, draw: DemoDataDraw): DemoData {
+  mkdirSync(dir, { recursive: true });
   const files = { sftFile: join(dir, 'sft.jsonl'), grpoFile: join(dir, 'grpo.jsonl'), testFile: join(dir, 'test.jsonl'), rubricsFile: join(dir, 'rubrics.json') };
-  writeFileSync(files.sftFile, sftRows.join(''));
-  writeFileSync(files.grpoFile, grpo.map((p) => line(pairFields(p))).join(''));
-  writeFileSync(files.testFile, splits.test.map((p) => line(pairFields(p))).join(''));
+  writeFileSync(files.sftFile, draw.sftRows.join(''));
+  writeFileSync(files.grpoFile, draw.grpo.map((p) => line(pairFields(p))).join(''));
+  writeFileSync(files.testFile, draw.test.map((p) => line(pairFields(p))).join(''));
   writeFileSync(files.rubricsFile, JSON.stringify(SYNTH_RUBRICS, null, 2));
-  return { dir, ...files, grpo, test: splits.test };
+  return { dir, ...files, grpo: draw.grpo, test: draw.test };
+}
+
+export function writeDemoData(dir: string, o: DemoDataOptions): DemoData {
+  return writeDemoDataDraw(dir, drawDemoData(o));
 }
 
 /** makeSplits, oversampled and filtered to `kinds` (the three splits' prompts stay disjoint). */
@@ -86,8 +103,13 @@ function pairFields(p: SynthPair): Record<string, string> {
   return { id: p.id, prompt: p.prompt, chosen: p.chosen, rejected: p.rejected, task: p.task };
 }
 
+/** One row of a JSONL file. */
+function line(row: object): string {
+  return JSON.stringify(row) + '\n';
+}
+
 /** The same pairs with a fraction of chosen/rejected swapped (the paper's label-noise study). */
 export function flipLabels(file: string, pairs: readonly SynthPair[], fraction: number, seed: number): void {
   const { pairs: noisy } = injectLabelNoise([...pairs], { fraction, seed });
-  writeFileSync(file, noisy.map((p) => JSON.stringify(pairFields(p as SynthPair)) + '\n').join(''));
+  writeFileSync(file, noisy.map((p) => line(pairFields(p as SynthPair))).join(''));
 }

@@ -21,7 +21,7 @@ import { runTraining } from '../train/trainer.js';
 import type { MetricsRow } from '../train/metrics.js';
 import { CHARACTER_KINDS, checkResponse, type HeldOutWords, type SynthPair } from '../synth/tasks.js';
 import { packageRoot, tinyTokenizerDir } from '../synth/tiny-tokenizer.js';
-import { flipLabels, writeDemoData, type DemoDataOptions } from './data.js';
+import { drawDemoData, flipLabels, writeDemoDataDraw, type DemoDataOptions } from './data.js';
 import { evaluateHeldOut, greedyPointwiseAccuracy, type HeldOutScores } from './evaluate.js';
 import { keepBestOf } from './keep-best.js';
 import { BASELINE_MODEL, changesOverBaseline, formatResultsTable, points, UNTRAINED_MODEL, type ResultRow } from './results-table.js';
@@ -166,6 +166,7 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
   if (!Number.isInteger(nSeeds) || nSeeds < 1) throw new Error(`default job: seeds must be a whole number of at least 1, got ${nSeeds}`);
   const nCandidates = o.sftCandidates ?? 1;
   if (!Number.isInteger(nCandidates) || nCandidates < 1) throw new Error(`default job: sftCandidates must be a whole number of at least 1, got ${nCandidates}`);
+  const dataOptions = { ...scale.data, ...o.data };
   const judgeConfig = o.judgeConfig ?? defaultJudgeConfig();
   const tokenizerDir = fromWorkingFolder(tinyTokenizerDir());
   await checkJudgeConfig(judgeConfig, tokenizerDir, scale);
@@ -179,8 +180,10 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
   const curves: MetricsRow[] = [];
   for (let seed = 0; seed < nSeeds; seed++) {
     const dir = join(root, `seed-${seed}`);
+    // Drawn first: data options it cannot draw are refused before the seed's earlier output goes.
+    const draw = drawDemoData({ seed, ...dataOptions });
     rmSync(dir, { recursive: true, force: true }); // the default job's own output, regenerated on every run
-    const data = writeDemoData(join(dir, 'data'), { seed, ...scale.data, ...o.data });
+    const data = writeDemoDataDraw(join(dir, 'data'), draw);
     testPrompts.set(seed, data.test.map((p) => p.prompt));
     const base = baseConfig(seed, tokenizerDir, data.rubricsFile);
     const evalOpts = { seed, maxNewTokens: scale.grpo.maxNewTokens, pairwise: true, votingK: scale.votingK, groupOf: pairType };
@@ -258,7 +261,7 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
   // results.json stays readable; each row's per-pair credits go one line per row beside it, for
   // anyone who wants to compare judges pair by pair (the pairs are the seed's data/test.jsonl).
   const summaryRows = rows.map(({ pointwisePerPair: _, ...r }) => r);
-  writeTextFileAtomicSync(join(root, 'results.json'), JSON.stringify({ seconds, adapter: rt.gpu.name, judgeConfig, scale, rows: summaryRows, changes, ...(selections.length && { sftSelection: selections }) }, null, 2) + '\n');
+  writeTextFileAtomicSync(join(root, 'results.json'), JSON.stringify({ seconds, adapter: rt.gpu.name, judgeConfig, scale: { ...scale, data: dataOptions }, rows: summaryRows, changes, ...(selections.length && { sftSelection: selections }) }, null, 2) + '\n');
   writeTextFileAtomicSync(join(root, PER_PAIR_FILE), rows.map((r) => JSON.stringify({ seed: r.seed, model: r.model, pairs: join(`seed-${r.seed}`, 'data', 'test.jsonl'), pointwise: r.pointwisePerPair }) + '\n').join(''));
   const report = await writeHtmlReport(root, curves, {
     title: 'PaTaRM default job: synthetic preference pairs',
