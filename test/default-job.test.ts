@@ -17,6 +17,11 @@ import type { ResultRow } from '../src/demo/results-table.js';
 import { pairedClusterBootstrap } from '../src/eval/bootstrap.js';
 
 const root = mkdtempSync(join(tmpdir(), 'default-job-'));
+
+/** The quoted word of each prompt of a JSONL data file (every letter-kind prompt has one). */
+function quotedWords(file: string): string[] {
+  return readFileSync(file, 'utf8').trim().split('\n').map((l) => /'([a-z]+)'/.exec(JSON.parse(l).prompt)![1]!);
+}
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('default job (smoke scale)', () => {
@@ -100,7 +105,7 @@ describe('default job (smoke scale)', () => {
     const out = join(root, 'made-up');
     const rows = await runDefaultJob({ scale: 'smoke', outDir: out, quiet: true, heldOut: 'made-up' });
     expect(rows.map((r) => r.model)).toEqual(first.map((r) => r.model));
-    const words = (file: string) => readFileSync(join(out, 'seed-0', 'data', file), 'utf8').trim().split('\n').map((l) => /'([a-z]+)'/.exec(JSON.parse(l).prompt)![1]!);
+    const words = (file: string) => quotedWords(join(out, 'seed-0', 'data', file));
     for (const w of words('sft.jsonl')) expect(WORDS).toContain(w);
     for (const w of [...words('grpo.jsonl'), ...words('test.jsonl')]) expect(WORDS).not.toContain(w);
     expect(words('grpo.jsonl')).toHaveLength(MADE_UP_HELD_OUT.smoke.grpoPairs);
@@ -110,7 +115,7 @@ describe('default job (smoke scale)', () => {
   it("with data.trainMadeUpWords, SFT also asks about made-up words of its own, and results.json records it", async () => {
     const out = join(root, 'made-up-sft');
     await runDefaultJob({ scale: 'smoke', outDir: out, quiet: true, heldOut: 'made-up', data: { trainMadeUpWords: 60 } });
-    const words = (file: string) => readFileSync(join(out, 'seed-0', 'data', file), 'utf8').trim().split('\n').map((l) => /'([a-z]+)'/.exec(JSON.parse(l).prompt)![1]!);
+    const words = (file: string) => quotedWords(join(out, 'seed-0', 'data', file));
     const sftMadeUp = words('sft.jsonl').filter((w) => !WORDS.includes(w));
     expect(sftMadeUp.length).toBeGreaterThan(0);
     const heldOut = new Set([...words('grpo.jsonl'), ...words('test.jsonl')]);
