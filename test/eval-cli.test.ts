@@ -278,3 +278,25 @@ describe('eval CLI bad input', () => {
     expect(stdout).toMatch(/1 item\(s\) of scored examples have no judgment, e\.g\. 'ae1:rejected'; their comparisons count as unparseable/);
   });
 });
+
+describe('eval CLI output paths', () => {
+  it('refuses two options naming the same file, before anything is written over', async () => {
+    const saved = join(dir, 'same', 'judgments.jsonl');
+    const results = join(dir, 'same', 'results.json');
+    const gen = ['--data', fixture('rmbench.json'), '--format', 'rmbench', '--model', '/models/fake'];
+    const cases: [string[], RegExp][] = [
+      [[...gen, '--out', results, '--html', results], /--out and --html name the same file/],
+      [[...gen, '--save-judgments', saved, '--out', saved], /--out and --save-judgments name the same file/],
+      [['--data', fixture('rmbench.json'), '--format', 'rmbench', '--judgments', results, '--out', results], /--out and --judgments name the same file/],
+      [[...gen, '--out', fixture('rmbench.json')], /--data and --out name the same file/],
+    ];
+    for (const [argv, message] of cases) {
+      const { makeJudge, made } = fakeJudgeFactory();
+      const { code, stderr } = await run(argv, makeJudge);
+      expect(code).toBe(2);
+      expect(stderr).toMatch(message);
+      expect(made).toHaveLength(0);
+    }
+    expect(existsSync(join(dir, 'same'))).toBe(false);
+  });
+});

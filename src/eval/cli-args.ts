@@ -3,6 +3,7 @@
  * the option and the value. Decoding defaults are Qwen3's recommended thinking-mode sampling
  * (temperature 0.6, top-p 0.95) and the paper's response length (4096 tokens).
  */
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { PairFileFormat } from '../data/index.js';
 import { parseBytes } from '../train/memory-plan.js';
@@ -176,6 +177,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalCliOptions | null {
     out,
     html: str('html') ?? out.replace(/\.json$/i, '') + '.html',
   };
+  refuseSharedPaths({ data, out, html: options.html, judgments, 'save-judgments': saveJudgments });
   const dataFormat = oneOf(str('data-format'), ['jsonl', 'json', 'parquet'] as const, 'data-format');
   const mode = oneOf(str('mode'), ['pointwise', 'pairwise'] as const, 'mode');
   const k = integer(str('k'), 'k', 1);
@@ -192,4 +194,19 @@ export function parseEvalArgs(argv: readonly string[]): EvalCliOptions | null {
     ...(limit !== undefined ? { limit } : {}),
     ...(label !== undefined ? { label } : {}),
   };
+}
+
+/**
+ * Every file the evaluation reads or writes must be its own: writing the results over the saved
+ * judgments (or the HTML over the JSON, or either over an input) would destroy what it names.
+ */
+function refuseSharedPaths(paths: Record<string, string | undefined>): void {
+  const seen = new Map<string, string>();
+  for (const [option, path] of Object.entries(paths)) {
+    if (path === undefined) continue;
+    const key = resolve(path);
+    const other = seen.get(key);
+    if (other !== undefined) throw new EvalUsageError(`--${other} and --${option} name the same file (${path}); give each its own path`);
+    seen.set(key, option);
+  }
 }
