@@ -78,12 +78,31 @@ describe('parseJudgment: details', () => {
     });
   });
 
+  it('checks the range on the written digits, not on their rounded float', () => {
+    // Number() rounds each of these onto a bound of the range.
+    for (const text of ['10.00000000000000001', '-0.' + '0'.repeat(330) + '1']) {
+      expect(parseJudgment(`<answer>${text}</answer>`, 'pointwise')).toMatchObject({ ok: false, error: 'out_of_range' });
+    }
+    for (const [text, score] of [['10.000000000000000000', 10], ['-0.000', 0], ['9.99999999999999999', 10]] as const) {
+      expect(parseJudgment(`<answer>${text}</answer>`, 'pointwise')).toMatchObject({ ok: true, score });
+    }
+    expect(parseJudgment('<answer>0.49999999999999999</answer>', 'pointwise', { minScore: 0.5, maxScore: 5 })).toMatchObject({ ok: false, error: 'out_of_range' });
+    expect(parseJudgment('<answer>0.50</answer>', 'pointwise', { minScore: 0.5, maxScore: 5 })).toMatchObject({ ok: true, score: 0.5 });
+  });
+
   it('rejects an invalid range', () => {
     expect(() => parseJudgment('<answer>5</answer>', 'pointwise', { minScore: 5, maxScore: 1 })).toThrow(/range/);
   });
 });
 
 describe('extractCriteria', () => {
+  it('ends the list at a marker followed by whitespace alone, at any length', () => {
+    // A degenerate rollout can hold 100k spaces after a marker; the item pattern must not backtrack
+    // over them quadratically (it took minutes at this length).
+    const text = `Criteria:\n- kept  \n-${' '.repeat(200_000)}\n<answer>5</answer>`;
+    expect(parseJudgment(text, 'pointwise', { thinking: false })).toMatchObject({ ok: true, criteria: ['kept'] });
+  });
+
   it('takes bullet items after a criteria heading, with continuation lines and blank lines', () => {
     const text = [
       'Some evaluation first.',

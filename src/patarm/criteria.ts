@@ -12,7 +12,7 @@
  * no heading gives undefined.
  */
 
-const LIST_ITEM = /^\s*(?:[-*+•]|\d{1,3}[.)])\s+(.*\S)\s*$/;
+const LIST_ITEM = /^\s*(?:[-*+•]|\d{1,3}[.)])\s+(\S(?:.*\S)?)\s*$/;
 const MAX_HEADING_LENGTH = 80;
 
 function isCriteriaHeading(line: string): boolean {

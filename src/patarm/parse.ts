@@ -174,10 +174,31 @@ function readScore(answerText: string, minScore: number, maxScore: number): numb
     return fail('not_a_number', `${preview(answerText)} is not a plain decimal number`);
   }
   const score = Number(answerText) + 0; // + 0 turns -0 into 0
-  if (!(score >= minScore && score <= maxScore)) {
+  if (!(score >= minScore && score <= maxScore) || !decimalWithin(answerText, minScore, maxScore)) {
     return fail('out_of_range', `${preview(answerText)} is outside [${minScore}, ${maxScore}]`);
   }
   return score;
+}
+
+/** Scaled by 10^digits as an exact integer: '10.5' with 2 digits is 1050n. */
+function scaledDecimal(text: string, digits: number): bigint {
+  const negative = text.startsWith('-');
+  const [whole, fraction = ''] = (negative ? text.slice(1) : text).split('.');
+  const value = BigInt(whole! + fraction.padEnd(digits, '0'));
+  return negative ? -value : value;
+}
+
+/**
+ * The range check on the written digits: Number() rounds '10.00000000000000001' to 10 and
+ * '-0.000...1' to 0, so a score just outside the range would pass a check on the float.
+ */
+function decimalWithin(text: string, min: number, max: number): boolean {
+  const bounds = [String(min), String(max)];
+  if (!bounds.every((b) => PLAIN_DECIMAL.test(b))) return true; // bounds like 1e-7: the float check stands
+  const fractionDigits = (t: string) => t.split('.')[1]?.length ?? 0;
+  const digits = Math.max(...[text, ...bounds].map(fractionDigits));
+  const value = scaledDecimal(text, digits);
+  return value >= scaledDecimal(bounds[0]!, digits) && value <= scaledDecimal(bounds[1]!, digits);
 }
 
 export function parseJudgment(text: string, mode: 'pointwise', options?: ParseJudgmentOptions): PointwiseParse;
