@@ -54,6 +54,43 @@ describe('AdamW', () => {
     });
   }
 
+  it("keeps the weight decay at the paper's learning rates, where alone it is below half an f32 ulp", async () => {
+    // lr 1.5e-6 (SFT, 8B) and 5e-7 (RL) with wd 0.01: lr * wd * w is under half the spacing of
+    // f32 around w, so decaying before the Adam step (w *= 1 - lr * wd) rounds the decay away on
+    // every step, and the run ends bit for bit where one without decay does. The same gradients
+    // with and without decay must instead end apart by the decay: over the weights, the
+    // difference regressed on w0 has the float64 runs' slope (about -steps * lr * wd).
+    const rt = await runtime();
+    const n = 501, steps = 300;
+    const w0 = randn(n, 3);
+    const gradients = Array.from({ length: steps }, (_, s) => randn(n, 100 + s));
+    const train = async (lr: number, weightDecay: number) => {
+      const param = rt.upload(w0, [n], 'w'), m = rt.zeros([n]), v = rt.zeros([n]);
+      const w = Float64Array.from(w0), mr = new Float64Array(n), vr = new Float64Array(n);
+      gradients.forEach((g, s) => {
+        const h: AdamWHyper = { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay, step: s + 1 };
+        const grad = rt.upload(g, [n], 'g');
+        adamwStep(rt, param, grad, m, v, h);
+        refAdamW(w, g, mr, vr, h);
+        grad.dispose();
+      });
+      const got = await rt.read(param);
+      for (const t of [param, m, v]) t.dispose();
+      return { got, want: w };
+    };
+    const slopeOnW0 = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+      let num = 0, den = 0;
+      for (let i = 0; i < n; i++) { num += (a[i]! - b[i]!) * w0[i]!; den += w0[i]! * w0[i]!; }
+      return num / den;
+    };
+    for (const lr of [1.5e-6, 5e-7]) {
+      const decayed = await train(lr, 0.01), plain = await train(lr, 0);
+      const got = slopeOnW0(decayed.got, plain.got), want = slopeOnW0(decayed.want, plain.want);
+      console.log(`AdamW at lr ${lr}, wd 0.01, ${steps} steps: decay slope ${got.toExponential(3)} (float64 ${want.toExponential(3)})`);
+      expect(Math.abs(got - want) / Math.abs(want)).toBeLessThan(0.05);
+    }
+  });
+
   it('refuses a 0-based step', async () => {
     const rt = await runtime();
     const t = rt.zeros([4]);

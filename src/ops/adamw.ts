@@ -17,8 +17,8 @@ export interface AdamWHyper {
 
 /**
  * One torch.optim.AdamW step on param (in place) with moments m, v:
- * decoupled decay param *= 1 - lr * wd, bias-corrected moments,
- * param -= lr * mhat / (sqrt(vhat) + eps). gradScale [1], when given,
+ * decoupled decay lr * wd * param and the step lr * mhat / (sqrt(vhat) + eps), bias-corrected
+ * moments, subtracted from param as one change (see kernels/adamw.wgsl). gradScale [1], when given,
  * multiplies the gradient first. A RowSplitTensor is updated part by part.
  */
 export function adamwStep(rt: Runtime, param: Tensor, grad: Tensor, m: Tensor, v: Tensor, h: AdamWHyper, gradScale?: Tensor): void {
@@ -38,7 +38,7 @@ export function adamwStep(rt: Runtime, param: Tensor, grad: Tensor, m: Tensor, v
     { param, grad, m, v, gradScale: gradScale ?? grad },
     {
       n, rowStride: groups[0] * 256, useScale: gradScale ? 1 : 0,
-      decay: 1 - h.lr * h.weightDecay, beta1: h.beta1, beta2: h.beta2, eps: h.eps, stepSize, bc2Sqrt,
+      lrWd: h.lr * h.weightDecay, beta1: h.beta1, beta2: h.beta2, eps: h.eps, stepSize, bc2Sqrt,
     },
     groups,
   );
