@@ -3,9 +3,9 @@
 // checkpoints are Hugging Face folders. The bad-config paths go through
 // train.js itself.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { openHfModelFolder } from '../src/io/hf-model.js';
@@ -142,6 +142,23 @@ describe('training end to end', () => {
     expect(existsSync(join(ws.dir, 'd', 'reference'))).toBe(false);
     const d2 = await run('d', { resume: 'latest' });
     expect(deterministicPart(d2.metrics)).toEqual(deterministicPart(a.metrics));
+
+    // resuming the finished run d from its end-of-SFT checkpoint again branches it: the abandoned
+    // GRPO checkpoints, its KL reference and a copy of its metrics move aside (nothing is deleted,
+    // and they no longer outrank the new branch's checkpoints), and the branch repeats a's steps
+    const dDir = join(ws.dir, 'd');
+    const grpoCheckpoints = async () => (await listCheckpoints(dDir)).filter((e) => e.stage === 'grpo').map((e) => e.dir);
+    const abandoned = await grpoCheckpoints();
+    expect(abandoned.length).toBeGreaterThan(0);
+    const d3 = await run('d', { resume: d1.finalCheckpoint! });
+    expect(deterministicPart(d3.metrics)).toEqual(deterministicPart(a.metrics));
+    expect(await grpoCheckpoints()).toEqual(abandoned); // the same names, written afresh by the branch
+    const [setAside, ...others] = readdirSync(dDir).filter((n) => n.startsWith('abandoned-'));
+    expect(others).toEqual([]);
+    expect(setAside).toMatch(/^abandoned-step-sft-000025-\d{8}T\d{6}Z$/);
+    expect(readdirSync(join(dDir, setAside!)).sort()).toEqual(['metrics.jsonl', 'reference', ...abandoned.map((d) => basename(d))].sort());
+    const metricsOf = (file: string) => deterministicPart(readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l)));
+    expect(metricsOf(join(dDir, setAside!, 'metrics.jsonl'))).toEqual(deterministicPart(a.metrics));
 
     // the run folder's config.yaml continues the run (same training settings), and resuming a
     // finished run trains nothing and keeps its report

@@ -530,6 +530,16 @@ describe('checkpoints', () => {
     expect(await latestCheckpoint(join(dir, 'no-such-run'))).toBeNull();
   });
 
+  it("puts back a dead writer's .old folder even when that writer had this process's pid (containers reuse pid 1)", async () => {
+    const out = join(dir, 'ckpt-same-pid');
+    const stranded = join(out, `${checkpointName('sft', 10)}.old-${process.pid}`);
+    await writeCheckpoint(stranded, content(10));
+    expect(await latestCheckpoint(out)).toBeNull();
+    expect(await recoverInterruptedWrites(out)).toEqual([]); // put back, not removed
+    expect(readdirSync(out)).toEqual([checkpointName('sft', 10)]);
+    expect((await readCheckpoint(await latestCheckpoint(out) ?? '')).trainer).toEqual(trainerState(10));
+  });
+
   // The child writes a large checkpoint (128 MB of weights, 256 MB of optimizer state) so that it is still busy when killed.
   const writerScript = () => {
     const script = join(dir, 'write-big-checkpoint.ts');

@@ -7,7 +7,7 @@
 // moment leaves either no folder or a complete one under the final name, and
 // the previous checkpoint untouched.
 import { pathExists, writeFolderAtomically } from '../io/atomic.js';
-import { copyFile, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { openHfModelFolder, writeHfModelFiles, type HfModelFolder, type Qwen3Config } from '../io/hf-model.js';
 import {
@@ -301,7 +301,48 @@ export async function latestCheckpoint(outDir: string): Promise<string | null> {
   return null;
 }
 
+export interface SetAside {
+  folder: string;
+  moved: string[];
+}
+
+/**
+ * Resuming from a checkpoint that is not the run's newest branches the run: the newer checkpoints
+ * belong to the abandoned branch, and left in place they would outrank the new branch's (pruning
+ * would delete the new ones, `--resume latest` would jump back). They are moved, with a copy of
+ * each of `copyFiles` (metrics.jsonl, which the new branch cuts back) and the paths in `move`,
+ * into `<outDir>/abandoned-<resumed>-<time>`. Nothing is deleted. Returns null when nothing is newer.
+ */
+export async function setAsideNewerCheckpoints(
+  outDir: string, resumedDir: string, o: { copyFiles?: readonly string[]; move?: readonly string[] } = {},
+): Promise<SetAside | null> {
+  const all = await listCheckpoints(outDir);
+  const at = all.findIndex((e) => resolve(e.dir) === resolve(resumedDir));
+  if (at < 0 || at === all.length - 1) return null;
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const folder = join(outDir, `abandoned-${basename(resumedDir)}-${stamp}`);
+  await mkdir(folder);
+  const moved: string[] = [];
+  for (const e of all.slice(at + 1)) {
+    await rename(e.dir, join(folder, basename(e.dir)));
+    moved.push(e.dir);
+  }
+  for (const path of o.move ?? []) {
+    if (!(await pathExists(path))) continue;
+    await rename(path, join(folder, basename(path)));
+    moved.push(path);
+  }
+  for (const file of o.copyFiles ?? []) {
+    if (await pathExists(file)) await copyFile(file, join(folder, basename(file)));
+  }
+  return { folder, moved };
+}
+
 function processIsAlive(pid: number): boolean {
+  // This process has no checkpoint write in flight whenever it recovers (the trainer awaits each
+  // write), so a leftover with its own pid is a dead writer's that happened to have the same pid
+  // (containers start node as pid 1 every time).
+  if (pid === process.pid) return false;
   try {
     process.kill(pid, 0);
     return true;

@@ -17,11 +17,11 @@ import { writeHfModelFolder, type Qwen3Config } from '../io/hf-model.js';
 import { Qwen3 } from '../model/qwen3.js';
 import { initRandomWeights, loadHfWeights, readWeights, zerosLike, type ParamSet } from '../model/weights.js';
 import {
-  checkpointName, latestCheckpoint, listCheckpoints, pruneCheckpoints, readCheckpoint, recoverInterruptedWrites, writeCheckpoint, type TrainerState,
+  checkpointName, latestCheckpoint, listCheckpoints, pruneCheckpoints, readCheckpoint, recoverInterruptedWrites, setAsideNewerCheckpoints, writeCheckpoint, type TrainerState,
 } from './checkpoint.js';
 import { configHash, describeConfig, type Stage, type TrainConfig } from './config.js';
 import { grpoStep } from './grpo.js';
-import { MetricsLog, type MetricsRow } from './metrics.js';
+import { METRICS_FILE, MetricsLog, type MetricsRow } from './metrics.js';
 import { AdamW } from './optimizer.js';
 import { ProgressReporter } from './progress.js';
 import { writeHtmlReport } from './report-html.js';
@@ -60,6 +60,14 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
     resumeDir = dir;
     resumeFrom = await readCheckpoint(dir);
     if (resumeFrom.trainer.configHash !== hash) throw new Error(`checkpoint ${dir} was written by a run with different training settings (config hash differs)`);
+    // The KL reference is rebuilt unless the resume is inside GRPO, so an abandoned branch keeps its own.
+    const rebuildsReference = !(resumeFrom.trainer.stage === 'grpo' && resumeFrom.trainer.step > 0);
+    const setAside = await setAsideNewerCheckpoints(cfg.outDir, dir, {
+      copyFiles: [join(cfg.outDir, METRICS_FILE)], move: rebuildsReference ? [join(cfg.outDir, REFERENCE_DIR)] : [],
+    });
+    if (setAside) {
+      process.stderr.write(`resuming from ${dir}, which is not the newest checkpoint: moved ${setAside.moved.join(', ')} and a copy of ${METRICS_FILE} to ${setAside.folder}\n`);
+    }
   } else {
     // A fresh run would interleave its checkpoints with another run's and prune the wrong ones.
     const existing = await listCheckpoints(cfg.outDir);
@@ -228,8 +236,11 @@ function tokenizerFilesOf(data: RunData): string[] {
 }
 
 /** The frozen KL reference: a copy of the policy at the start of GRPO, saved so that a resume reloads it. */
+/** The GRPO stage's KL reference weights, in the run folder beside the checkpoints. */
+const REFERENCE_DIR = 'reference';
+
 async function referenceModel(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3Config, policy: Qwen3, resuming: boolean): Promise<Qwen3> {
-  const dir = join(cfg.outDir, 'reference');
+  const dir = join(cfg.outDir, REFERENCE_DIR);
   if (resuming) {
     if (!existsSync(dir)) throw new Error(`resuming GRPO needs the KL reference weights in ${dir}, which are missing`);
     const { params } = await loadHfWeights(rt, dir);
