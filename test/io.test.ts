@@ -418,8 +418,8 @@ describe('safetensors validation', () => {
 
   const f32 = (shape: number[], begin: number, end: number) => ({ dtype: 'F32', shape, data_offsets: [begin, end] });
 
-  it('accepts a well-formed file with a gap between tensors', async () => {
-    const path = await rawFile('gap.safetensors', { a: f32([2], 0, 8), b: f32([2], 16, 24) }, 24);
+  it('accepts a well-formed file whose header lists the tensors out of data order, an empty one included', async () => {
+    const path = await rawFile('order.safetensors', { b: f32([2], 8, 16), none: f32([0], 16, 16), a: f32([2], 0, 8) }, 16);
     const file = await openSafetensors(path);
     expect(Array.from(await file.readF32('b'))).toEqual([0, 0]);
     expect(file.metadata).toBeUndefined();
@@ -495,6 +495,30 @@ describe('safetensors validation', () => {
   it('rejects overlapping ranges', async () => {
     const path = await rawFile('overlap.safetensors', { a: f32([4], 0, 16), b: f32([4], 8, 24) }, 24);
     await expectError(openSafetensors(path), SafetensorsError, path, "'a'", "'b'", 'overlapping');
+  });
+
+  it('rejects data bytes no tensor covers: holes, trailing bytes, a duplicated entry', async () => {
+    const hole = await rawFile('hole.safetensors', { a: f32([1], 0, 4), b: f32([1], 8, 12) }, 12);
+    await expectError(openSafetensors(hole), SafetensorsError, hole, 'data bytes [4, 8)', "'b'", 'belong to no tensor');
+    const trailing = await rawFile('trailing.safetensors', { a: f32([1], 0, 4) }, 12);
+    await expectError(openSafetensors(trailing), SafetensorsError, trailing, 'last 8 bytes', 'belong to no tensor');
+    // JSON.parse keeps the second of two 'a' entries, so the first one's bytes are a hole.
+    const dup = await rawFile('dup.safetensors', '{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "a": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}', 8);
+    await expectError(openSafetensors(dup), SafetensorsError, dup, 'data bytes [0, 4)', "'a'");
+    const emptyHeader = await rawFile('empty-header.safetensors', {}, 4);
+    await expectError(openSafetensors(emptyHeader), SafetensorsError, emptyHeader, 'last 4 bytes');
+  });
+
+  it("writes and reads back a tensor named '__proto__'", async () => {
+    const path = tmpPath('proto.safetensors');
+    await writeSafetensors(path, [{ name: '__proto__', dtype: 'F32', shape: [1], data: new Float32Array([7]) }, { name: 'b', dtype: 'F32', shape: [1], data: new Float32Array([8]) }]);
+    const file = await openSafetensors(path);
+    try {
+      expect(file.tensors.map((t) => t.name).sort()).toEqual(['__proto__', 'b']);
+      expect(Array.from(await file.readF32('__proto__'))).toEqual([7]);
+    } finally {
+      await file.close();
+    }
   });
 
   it('rejects a missing file', async () => {

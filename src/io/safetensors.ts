@@ -132,6 +132,7 @@ function parseHeaderJson(
     else tensors.push(parseTensorEntry(name, entry, path, dataStart, fileSize));
   }
   checkNoOverlap(tensors, path);
+  checkDataCovered(tensors, path, dataStart, fileSize);
   return { tensors, metadata };
 }
 
@@ -195,6 +196,31 @@ function checkNoOverlap(tensors: readonly TensorInfo[], path: string): void {
     if (cur.byteOffset < prev.byteOffset + prev.byteLength) {
       throw new SafetensorsError(`safetensors file ${path}: tensors '${prev.name}' and '${cur.name}' have overlapping data ranges`);
     }
+  }
+}
+
+/**
+ * The format's rule (the reference loader's too): the tensors tile the data region from its start
+ * to the end of the file. A hole or trailing bytes mean a header entry was lost (JSON.parse keeps
+ * only the last of two entries with one name) or offsets were shifted: the file is corrupt.
+ */
+function checkDataCovered(tensors: readonly TensorInfo[], path: string, dataStart: number, fileSize: number): void {
+  const sorted = tensors.filter((t) => t.byteLength > 0).sort((a, b) => a.byteOffset - b.byteOffset);
+  let covered = dataStart;
+  for (const t of sorted) {
+    if (t.byteOffset > covered) {
+      throw new SafetensorsError(
+        `safetensors file ${path}: data bytes [${covered - dataStart}, ${t.byteOffset - dataStart}) before tensor '${t.name}' belong to no tensor ` +
+          '(a lost or duplicated header entry, or shifted data_offsets)',
+      );
+    }
+    covered = t.byteOffset + t.byteLength;
+  }
+  if (covered < fileSize) {
+    throw new SafetensorsError(
+      `safetensors file ${path}: the last ${fileSize - covered} bytes of the file belong to no tensor (the data region is ${fileSize - dataStart} bytes, ` +
+        `the header's tensors cover ${covered - dataStart}; a lost or duplicated header entry?)`,
+    );
   }
 }
 
@@ -369,7 +395,8 @@ function encodeData({ dtype, data }: TensorToWrite, where: string): Uint8Array {
 }
 
 function buildHeader(tensors: readonly TensorToWrite[], sizes: readonly number[], metadata: Record<string, string> | undefined, path: string): Uint8Array {
-  const header: Record<string, unknown> = {};
+  // No prototype: a tensor named '__proto__' must become an entry, not the object's prototype.
+  const header: Record<string, unknown> = Object.create(null);
   if (metadata !== undefined) {
     for (const [key, value] of Object.entries(metadata)) {
       if (typeof value !== 'string') throw new SafetensorsError(`safetensors file ${path}: metadata value for '${key}' must be a string`);
