@@ -11,7 +11,7 @@ vi.mock('node:fs', async (importOriginal) => {
   const fs = await importOriginal<typeof import('node:fs')>();
   const readFileSync = ((path: unknown, ...rest: unknown[]) => {
     if (typeof path === 'string' && tooLong.has(path)) {
-      // What readFileSync(path, 'utf8') throws for a file over 0x1fffffe8 bytes (Node 20).
+      // What decoding a file over 0x1fffffe8 bytes to one string throws (Node 20).
       throw Object.assign(new Error('Cannot create a string longer than 0x1fffffe8 characters'), { code: 'ERR_STRING_TOO_LONG' });
     }
     return (fs.readFileSync as (...args: unknown[]) => unknown)(path, ...rest);

@@ -126,12 +126,40 @@ describe('bad data (onBadRow: error)', () => {
     const err = errorOf(() => pairsFromJsonlText(jsonl({ prompt: 'q', response: 'x', score: 3 }), 'rl.jsonl'));
     expect(err.message).toMatch(/^rl\.jsonl line 1: missing or null field 'chosen' and 'rejected'; expected \{prompt, chosen, rejected\}/);
     expect(err.message).toMatch(/found fields \[prompt, response, score\]$/);
-    const noPrompt = errorOf(() => pairsFromJsonlText(jsonl({ chosen: 'c', rejected: 'r' }), 'x.jsonl'));
-    expect(noPrompt.message).toBe("x.jsonl line 1: missing prompt: no 'prompt' field and no user turns before the assistant response");
+    const noPrompt = errorOf(() => pairsFromJsonlText(jsonl({ question: 'q', chosen: 'c', rejected: 'r' }), 'x.jsonl'));
+    expect(noPrompt.message).toMatch(/^x\.jsonl line 1: missing prompt: no 'prompt' field and no user turns before the assistant response; expected \{prompt, chosen, rejected\}/);
+    expect(noPrompt.message).toMatch(/found fields \[question, chosen, rejected\]$/);
     const wrongType = errorOf(() => pairsFromJsonlText(jsonl({ prompt: 'q', chosen: 5, rejected: 'r' }), 'x.jsonl'));
     expect(wrongType.message).toBe("x.jsonl line 1: field 'chosen' must be a string or a message list, found number");
     const notObject = errorOf(() => pairsFromJsonlText('[1, 2]\n', 'x.jsonl'));
     expect(notObject.message).toMatch(/^x\.jsonl line 1: expected an object with .* found array$/);
+  });
+
+  it('refuses labels that are not strings, ids past 2^53, and responses that are serialised message lists', () => {
+    const label = errorOf(() => pairsFromJsonlText(jsonl(trl('a', { task: 5 })), 'x.jsonl'));
+    expect(label.message).toBe("x.jsonl line 1: field 'task' must be a string, found number");
+    expect(errorOf(() => pairsFromJsonlText(jsonl(trl('a', { subset: ['math'] })), 'x.jsonl')).message).toBe("x.jsonl line 1: field 'subset' must be a string, found array");
+    expect(pairsFromJsonlText(jsonl(trl('a', { task: null })), 'x.jsonl').pairs[0]!.task).toBeUndefined();
+    // JSON.parse rounds 9007199254740993 to ...992, which would then collide with the next line's id.
+    const big = errorOf(() => pairsFromJsonlText('{"id": 9007199254740993, "prompt": "q", "chosen": "c", "rejected": "r"}\n', 'ids.jsonl'));
+    expect(big.message).toMatch(/^ids\.jsonl line 1: field 'id' is the integer 9007199254740992, beyond 2\^53.*write the id as a string$/);
+    expect(pairsFromJsonlText('{"id": 9007199254740991, "prompt": "q", "chosen": "c", "rejected": "r"}\n', 'ids.jsonl').pairs[0]!.id).toBe('9007199254740991');
+    const encoded = JSON.stringify([{ role: 'user', content: 'q' }, { role: 'assistant', content: 'A' }]);
+    for (const field of ['chosen', 'prompt'] as const) {
+      const err = errorOf(() => pairsFromJsonlText(jsonl(trl('a', { [field]: encoded })), 'x.jsonl'));
+      expect(err.message).toBe(`x.jsonl line 1: field '${field}' is a string holding a JSON message list; store it as a list (a JSON array, or a Parquet list or JSON column), not as text`);
+    }
+    // Text that merely starts like JSON is a response like any other.
+    expect(pairsFromJsonlText(jsonl(trl('a', { chosen: '[{"a": 1}] is the list' })), 'x.jsonl').pairs[0]!.chosen).toBe('[{"a": 1}] is the list');
+  });
+
+  it('refuses a file that is not UTF-8, naming the first bad line', async () => {
+    const latin1 = join(dir, 'latin1.jsonl');
+    writeFileSync(latin1, Buffer.concat([Buffer.from(`${JSON.stringify(trl('a'))}\n`), Buffer.from(`${JSON.stringify(trl('b', { prompt: 'café' }))}\n`, 'latin1')]));
+    expect((await asyncErrorOf(loadPairs(latin1))).message).toBe(`${latin1} line 2: not UTF-8; re-save the file as UTF-8`);
+    const utf16 = join(dir, 'utf16.json');
+    writeFileSync(utf16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(JSON.stringify([trl('a')]), 'utf16le')]));
+    expect((await asyncErrorOf(loadPairs(utf16))).message).toBe(`${utf16} line 1: not UTF-8 (it starts with a UTF-16 byte-order mark); re-save the file as UTF-8`);
   });
 
   it('duplicated pair ids point at both lines', () => {

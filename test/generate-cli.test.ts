@@ -88,6 +88,16 @@ describe('generate.js', () => {
     expect(run([...base, '--seed', '9007199254740991', '--temperature', '0']).code).toBe(0);
   });
 
+  it('takes number options only as plain decimal numbers, naming the flag', () => {
+    const base = ['--model', model, '--prompt', 'hi', '--max-new-tokens', '2'];
+    for (const value of ['0x1', '0b1', '', ' 1', '1e400']) {
+      const r = run([...base, '--temperature', value]);
+      expect(r.code, `--temperature '${value}'`).toBe(1);
+      expect(r.stderr).toContain(`--temperature ${value}: expected`);
+      expect(r.stderr).toContain('written as a decimal number');
+    }
+  });
+
   it("checks the prompt against config.json's context before loading the weights", () => {
     // The folder has no weights, so only a check made before loading them can give this message.
     const r = run(['--model', noWeights, '--prompt', 'x '.repeat(200)]);

@@ -107,6 +107,19 @@ describe('prepareRunData on SFT rows', () => {
     expect(data.notes).toContain(`grpo data: flipped the labels of ${data.flippedPairs} of ${data.grpo.length} pairs (labelNoise 0.5)`);
   });
 
+  it('says why no pair is left when the file is empty or every row is bad, not that the margin filter dropped them', async () => {
+    const ws = sftWorkspace(null);
+    writeFileSync(ws.file, '');
+    await expect(prepareRunData(ws.config({}).cfg, ws.config({}).modelCfg)).rejects.toThrow(/sft\.jsonl: holds no pairs \(no records at all\)$/);
+    writeFileSync(ws.file, [1, 2, 3].map((i) => JSON.stringify({ question: `q${i}`, chosen: 'a', rejected: 'b' }) + '\n').join(''));
+    const { cfg, modelCfg } = ws.config({ data: { onBadRow: 'skip' } });
+    await expect(prepareRunData(cfg, modelCfg)).rejects.toThrow(/sft\.jsonl: no usable pair: all 3 record\(s\) were skipped as bad rows \(the first, .*sft\.jsonl line 1: missing prompt.*found fields \[question, chosen, rejected\]\)$/);
+    // Rows that load but whose teacher judgments are all unusable
+    const judged = sftWorkspace({ row: 0, side: 'chosen', text: 'Score: 9' }, 'sft.jsonl', 1);
+    const skip = judged.config({ data: { onBadRow: 'skip' } });
+    await expect(prepareRunData(skip.cfg, skip.modelCfg)).rejects.toThrow(/sft\.jsonl: no pair has usable teacher judgments: all 1 were skipped as bad rows \(the first: .*the chosen teacher judgment is malformed/);
+  });
+
   it('says so when the length filter leaves no SFT pair', async () => {
     const ws = sftWorkspace(null);
     const { cfg, modelCfg } = ws.config({ data: { onBadRow: 'skip' }, sft: { maxSeqLen: 12 } });

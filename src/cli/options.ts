@@ -1,10 +1,12 @@
 // Numeric command-line options shared by the small CLIs (node:util parseArgs gives strings).
 
+import { decimalInteger, decimalNumber } from '../train/number-text.js';
+
 /** `value` as a number, `fallback` when absent; a clear error naming the option when `check` fails. */
 export function numberOption(name: string, value: string | undefined, fallback: number, check: (v: number) => boolean, expected: string): number {
   if (value === undefined) return fallback;
-  const v = Number(value);
-  if (value.trim() === '' || !Number.isFinite(v) || !check(v)) throw new Error(`--${name} ${value}: expected ${expected}`);
+  const v = decimalNumber(value);
+  if (v === null || !check(v)) throw new Error(`--${name} ${value}: expected ${expected}, written as a decimal number`);
   return v;
 }
 
@@ -16,8 +18,8 @@ export function integerOption(name: string, value: string | undefined, fallback:
   if (value === undefined) return fallback;
   const expected = `expected an integer >= ${min}`;
   if (!/^[+-]?\d+$/.test(value)) throw new Error(`--${name} ${value}: ${expected}, written in decimal digits`);
-  const v = Number(value);
-  if (!Number.isSafeInteger(v)) throw new Error(`--${name} ${value}: ${expected} and at most ${Number.MAX_SAFE_INTEGER}`);
+  const v = decimalInteger(value);
+  if (v === null) throw new Error(`--${name} ${value}: ${expected} and at most ${Number.MAX_SAFE_INTEGER}`);
   if (v < min) throw new Error(`--${name} ${value}: ${expected}`);
   return v;
 }

@@ -6,6 +6,7 @@ import { requestAdapter } from '../gpu/device.js';
 import { Runtime } from '../gpu/runtime.js';
 import { loadModelConfig, loadTrainConfig, type Stage, type TrainConfig } from '../train/config.js';
 import { formatPlan, parseBytes, planMemory, trainShapeForStage, type AdapterMemory } from '../train/memory-plan.js';
+import { decimalInteger } from '../train/number-text.js';
 import { prepareRunData } from '../train/run-data.js';
 import { runTraining } from '../train/trainer.js';
 import { parseHeldOutWords, type HeldOutWords } from '../synth/tasks.js';
@@ -61,8 +62,8 @@ export function parseTrainArgs(argv: readonly string[]): CliFlags {
 }
 
 function positiveInteger(flag: string, text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} needs a whole number of at least 1, got '${text}'`);
+  const n = decimalInteger(text);
+  if (n === null || n < 1) throw new Error(`${flag} needs a whole number of at least 1, in decimal digits, got '${text}'`);
   return n;
 }
 

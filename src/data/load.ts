@@ -104,14 +104,15 @@ export async function loadParquetPairs(path: string, options: CollectOptions = {
 }
 
 /**
- * The whole file as text. JSON and JSONL are read in one piece, so a file past V8's string limit
- * (about 512 MB; Node refuses files over 2 GB outright) fails here: that error names neither the
- * file nor a way out, so it is wrapped.
+ * A JSON or JSONL data file as text, decoded as strict UTF-8. Read in one piece, so a file past
+ * V8's string limit (about 512 MB; Node refuses files over 2 GB outright) fails here: that error
+ * names neither the file nor a way out, so it is wrapped, as is any other read failure.
  */
-function readPairText(path: string): string {
+export function readDataText(path: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    return decodeUtf8(readFileSync(path), path);
   } catch (err) {
+    if (err instanceof PairDataError) throw err;
     const { code, message } = err as NodeJS.ErrnoException;
     if (code === 'ERR_STRING_TOO_LONG' || code === 'ERR_FS_FILE_TOO_LARGE' || /Cannot create a string longer than/.test(message)) {
       throw new PairDataError(
@@ -119,13 +120,48 @@ function readPairText(path: string): string {
         `too large to read as one string (${message}); convert it to Parquet (.parquet is read without one big string) or split it into smaller files`,
       );
     }
-    throw err;
+    throw new PairDataError({ file: path }, `cannot read the data file: ${message}`);
   }
+}
+
+/**
+ * Strict UTF-8: a Latin-1 or UTF-16 file would otherwise load with U+FFFD in place of its
+ * characters (or fail as "not valid JSON"), and train on the damaged text.
+ */
+function decodeUtf8(bytes: Buffer, path: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_ENCODING_INVALID_ENCODED_DATA') throw err; // e.g. too long for one string
+    const utf16 = bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff));
+    const line = utf16 ? 1 : firstBadUtf8Line(bytes);
+    throw new PairDataError(
+      { file: path, line },
+      `not UTF-8${utf16 ? ' (it starts with a UTF-16 byte-order mark)' : ''}; re-save the file as UTF-8`,
+    );
+  }
+}
+
+/** 1-based line of the first invalid UTF-8 sequence (a newline byte never occurs inside one). */
+function firstBadUtf8Line(bytes: Buffer): number {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let start = 0;
+  for (let line = 1; start <= bytes.length; line++) {
+    const end = bytes.indexOf(0x0a, start);
+    const stop = end < 0 ? bytes.length : end;
+    try {
+      decoder.decode(bytes.subarray(start, stop));
+    } catch {
+      return line;
+    }
+    start = stop + 1;
+  }
+  return 1;
 }
 
 export async function loadPairs(path: string, options: LoadPairsOptions = {}): Promise<LoadedPairs> {
   const format = options.format ?? pairFileFormat(path);
   if (format === 'parquet') return loadParquetPairs(path, options);
-  const text = readPairText(path);
+  const text = readDataText(path);
   return format === 'jsonl' ? pairsFromJsonlText(text, path, options) : pairsFromJsonText(text, path, options);
 }

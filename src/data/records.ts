@@ -13,7 +13,8 @@
  * role other than system/user/assistant; a conversation prompt has no user turn, or only blank
  * ones; a `prompt` field and a conversation prefix are both given and disagree; chosen and
  * rejected are the same text (the pair carries no preference); the id is not a non-blank string
- * or a number.
+ * or a number (an integer beyond 2^53 must be a string); a label (task, subset, ...) is not a
+ * string; a response is a string that holds a JSON-encoded message list (a serialised column).
  */
 import type { ChatMessage } from '../patarm/chat.js';
 import type { PairPrompt, PreferencePair } from './types.js';
@@ -78,8 +79,27 @@ function readMessages(value: readonly unknown[], field: string): ChatMessage[] |
   return messages;
 }
 
+/** Whether a string is a JSON-encoded message list, as a serialised column would hold. */
+function looksLikeEncodedMessages(text: string): boolean {
+  if (!/^\s*\[\s*\{/.test(text)) return false;
+  try {
+    const value: unknown = JSON.parse(text);
+    return Array.isArray(value) && value.length > 0 && value.every((m) => isRecord(m) && 'role' in m && 'content' in m);
+  } catch {
+    return false;
+  }
+}
+
+function encodedMessagesProblem(field: string): string {
+  return `field '${field}' is a string holding a JSON message list; store it as a list (a JSON array, or a Parquet list or JSON column), not as text`;
+}
+
 function readResponse(value: unknown, field: string): ResponseSide | string {
   let side: ResponseSide;
+  if (typeof value === 'string' && looksLikeEncodedMessages(value)) {
+    // Judging the serialised JSON as if it were the response would train on the wrong text.
+    return encodedMessagesProblem(field);
+  }
   if (typeof value === 'string') {
     side = { response: value, prefix: null };
   } else if (Array.isArray(value)) {
@@ -107,7 +127,7 @@ function firstDifference(a: readonly ChatMessage[], b: readonly ChatMessage[]): 
   return -1;
 }
 
-type PromptOutcome = { prompt: PairPrompt } | { error: string };
+type PromptOutcome = { prompt: PairPrompt } | { error: string; absent?: true };
 
 /** JSON-quoted text, cut at 60 characters, for quoting data in a reason. */
 function quote(text: string): string {
@@ -129,6 +149,7 @@ const rolesOf = (messages: readonly ChatMessage[]): string => `roles: ${messages
 /** The `prompt` field's own value (text or messages; null when absent), or why it is unusable. */
 function readPromptField(value: unknown, promptField: string): { given: PairPrompt | null } | { error: string } {
   if (value === undefined || value === null) return { given: null };
+  if (typeof value === 'string' && looksLikeEncodedMessages(value)) return { error: encodedMessagesProblem(promptField) };
   if (typeof value === 'string') return value.trim() === '' ? { error: `'${promptField}' is empty` } : { given: value };
   if (Array.isArray(value)) {
     const messages = readMessages(value, promptField);
@@ -187,7 +208,7 @@ function readPrompt(
     return disagreement === null ? { prompt: prefix } : { error: disagreement };
   }
   if (given === null) {
-    return { error: `missing prompt: no '${fields.prompt}' field and no user turns before the assistant response` };
+    return { error: `missing prompt: no '${fields.prompt}' field and no user turns before the assistant response`, absent: true };
   }
   return { prompt: given };
 }
@@ -197,6 +218,10 @@ function readId(value: unknown, idField: string): string | undefined | { error: 
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'string') {
     return value.trim() === '' ? { error: `field '${idField}' is a blank string; expected a non-empty string or a number` } : value;
+  }
+  if (typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value)) {
+    // JSON.parse has already rounded it: 9007199254740993 arrives as ...992.
+    return { error: `field '${idField}' is the integer ${String(value)}, beyond 2^53, where a JSON number loses digits; write the id as a string` };
   }
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   if (typeof value === 'bigint') return String(value); // Parquet INT64 columns
@@ -226,7 +251,10 @@ export function pairFromRecord(record: unknown, defaultId: string, fields: PairF
   const rejected = readResponse(record[rejectedField], rejectedField);
   if (typeof rejected === 'string') return { ok: false, reason: rejected };
   const prompt = readPrompt(record[promptField], { prompt: promptField, chosen: chosenField, rejected: rejectedField }, chosen, rejected);
-  if ('error' in prompt) return { ok: false, reason: prompt.error };
+  if ('error' in prompt) {
+    const fieldsHint = 'absent' in prompt ? `; expected ${EXPECTED_PAIR_FIELDS}; found fields [${Object.keys(record).join(', ')}]` : '';
+    return { ok: false, reason: prompt.error + fieldsHint };
+  }
   // Identical sides carry no preference: SFT and GRPO learn nothing from them, and pointwise
   // evaluation scores them as a tie, which counts as wrong.
   if (chosen.response === rejected.response && !options.keepIdenticalResponses) {
@@ -241,7 +269,10 @@ export function pairFromRecord(record: unknown, defaultId: string, fields: PairF
   };
   for (const label of LABEL_FIELDS) {
     const value = record[label];
-    if (typeof value === 'string') pair[label] = value;
+    if (value === undefined || value === null) continue;
+    // A number or a list here would otherwise vanish and the pair fall back to the chat rubric.
+    if (typeof value !== 'string') return { ok: false, reason: `field '${label}' must be a string, found ${typeName(value)}` };
+    pair[label] = value;
   }
   // SFT data: the teacher's judgment of each side (its <answer> score gives the teacher margin).
   for (const [side, names] of JUDGMENT_FIELDS) {

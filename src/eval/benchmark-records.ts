@@ -4,9 +4,8 @@
  * 0-based row numbers) and Parquet (`.parquet`, 0-based row numbers). Records are not interpreted
  * here; benchmark.ts turns them into examples.
  */
-import { readFileSync } from 'node:fs';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
-import { PairDataError, pairFileFormat, type DecodedRecord, type PairFileFormat } from '../data/index.js';
+import { PairDataError, pairFileFormat, readDataText, type DecodedRecord, type PairFileFormat } from '../data/index.js';
 
 export async function readBenchmarkRecords(path: string, fileFormat?: PairFileFormat): Promise<{ format: PairFileFormat; records: DecodedRecord[] }> {
   const format = fileFormat ?? pairFileFormat(path);
@@ -19,12 +18,7 @@ export async function readBenchmarkRecords(path: string, fileFormat?: PairFileFo
     }
     return { format, records: rows.map((record, row) => ({ location: { file: path, row }, record })) };
   }
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new PairDataError({ file: path }, `cannot read the data file: ${(err as Error).message}`);
-  }
+  const text = readDataText(path);
   return { format, records: format === 'jsonl' ? jsonlRecords(text, path) : jsonArrayRecords(text, path) };
 }
 

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { PairFileFormat } from '../data/index.js';
 import { parseBytes } from '../train/memory-plan.js';
+import { decimalInteger, decimalNumber } from '../train/number-text.js';
 import { BENCHMARK_FORMATS, type BenchmarkFormat } from './benchmark.js';
 import { DEFAULT_KV_BUDGET_BYTES } from './generation-chunks.js';
 import type { EvalMode } from './items.js';
@@ -79,10 +80,9 @@ function oneOf<T extends string>(value: string | undefined, allowed: readonly T[
 
 function integer(value: string | undefined, option: string, min: number): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value.trim()) || Number(value) < min || !Number.isSafeInteger(Number(value))) {
-    throw new EvalUsageError(`--${option} must be an integer >= ${min}; got '${value}'`);
-  }
-  return Number(value);
+  const n = decimalInteger(value);
+  if (n === null || n < min) throw new EvalUsageError(`--${option} must be an integer >= ${min} (in decimal digits); got '${value}'`);
+  return n;
 }
 
 function byteSize(value: string | undefined, option: string): number | undefined {
@@ -99,8 +99,8 @@ function byteSize(value: string | undefined, option: string): number | undefined
 
 function decimal(value: string | undefined, option: string, fallback: number, ok: (x: number) => boolean, range: string): number {
   if (value === undefined) return fallback;
-  const x = Number(value);
-  if (value.trim() === '' || !Number.isFinite(x) || !ok(x)) throw new EvalUsageError(`--${option} must be a number ${range}; got '${value}'`);
+  const x = decimalNumber(value);
+  if (x === null || !ok(x)) throw new EvalUsageError(`--${option} must be a decimal number ${range}; got '${value}'`);
   return x;
 }
 

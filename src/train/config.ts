@@ -3,6 +3,7 @@
 // overrides and validates everything before any GPU work. Every problem is
 // collected and reported at once, each with its key path, so a user fixes a
 // config in one round instead of one error per launch.
+import { DECIMAL_NUMBER_TEXT } from './number-text.js';
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
@@ -617,13 +618,11 @@ function readConfigFile(path: string): unknown {
   return doc.toJS() as unknown;
 }
 
-const NUMBER_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-
 /** Text from the command line -> the value for `spec`: string keys keep the text; others parse numbers, booleans, JSON, comma lists. */
 function parseOverrideValue(text: string, spec: Spec): unknown {
   if (text === 'null') return null;
   if (spec.kind === 'string' || spec.kind === 'enum') return text;
-  if (NUMBER_TEXT.test(text)) return Number(text);
+  if (DECIMAL_NUMBER_TEXT.test(text)) return Number(text);
   if (text === 'true' || text === 'false') return text === 'true';
   if (/^[[{"]/.test(text)) {
     try {
@@ -633,7 +632,7 @@ function parseOverrideValue(text: string, spec: Spec): unknown {
     }
   }
   if (spec.kind === 'stages') return text.split(',').map((s) => s.trim());
-  if (spec.kind === 'betas') return text.split(',').map((s) => (NUMBER_TEXT.test(s.trim()) ? Number(s) : s));
+  if (spec.kind === 'betas') return text.split(',').map((s) => (DECIMAL_NUMBER_TEXT.test(s.trim()) ? Number(s) : s));
   return text;
 }
 

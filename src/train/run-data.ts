@@ -1,7 +1,7 @@
 // Everything a run reads before touching the GPU: the tokenizer, the rubric
 // overrides and the preference data of each stage, tokenized and filtered.
 // Any problem surfaces here, with its file and row, before the first kernel.
-import { filterByTeacherMargin, injectLabelNoise, loadPairs, type PreferencePair, type TeacherScored } from '../data/index.js';
+import { filterByTeacherMargin, injectLabelNoise, loadPairs, type LoadedPairs, type PreferencePair, type TeacherScored } from '../data/index.js';
 import type { Qwen3Config } from '../io/hf-model.js';
 import { detectTask, loadRubricFile, parseJudgment, TASK_LABEL_FIELDS, type RubricOverrides } from '../patarm/index.js';
 import { loadTokenizer, type Tokenizer } from '../tokenizer/index.js';
@@ -36,8 +36,10 @@ export async function prepareRunData(cfg: TrainConfig, model: Qwen3Config): Prom
   const rubrics: RubricOverrides | undefined = cfg.template.rubricsFile ? loadRubricFile(cfg.template.rubricsFile) : undefined;
   const template: JudgeTemplateOptions = { chat: cfg.template.chat, thinking: cfg.template.thinking, rubrics };
   // A row the run cannot use: an error, or skipped with a note (data.onBadRow).
+  const skippedRows: string[] = [];
   const badRow = (msg: string) => {
     if (cfg.data.onBadRow === 'error') throw new Error(msg);
+    skippedRows.push(msg);
     notes.push(`skipped: ${msg}`);
   };
   const loadOptions = { onBadRow: cfg.data.onBadRow, ...(cfg.data.format === 'auto' ? {} : { format: cfg.data.format }) };
@@ -46,7 +48,7 @@ export async function prepareRunData(cfg: TrainConfig, model: Qwen3Config): Prom
   let sftDropped = 0;
   if (cfg.stages.includes('sft')) {
     const file = cfg.data.sft!;
-    const loaded = await loadPairs(file, loadOptions);
+    const loaded = requirePairs(file, await loadPairs(file, loadOptions));
     for (const s of loaded.skipped) notes.push(`sft data: skipped ${s.where}: ${s.reason}`);
     const scored: (TeacherScored & { pair: PreferencePair; index: number; completions: [Int32Array, Int32Array] })[] = [];
     for (const [index, pair] of loaded.pairs.entries()) {
@@ -76,6 +78,7 @@ export async function prepareRunData(cfg: TrainConfig, model: Qwen3Config): Prom
     const { kept, dropped } = filterByTeacherMargin(scored, { threshold: cfg.sft.teacherMarginThreshold });
     sftDropped = dropped.length;
     if (dropped.length) notes.push(`sft data: kept ${kept.length} of ${scored.length} pairs whose teacher margin exceeds ${cfg.sft.teacherMarginThreshold}`);
+    if (scored.length === 0) throw new Error(`${file}: no pair has usable teacher judgments: all ${skippedRows.length} were skipped as bad rows (the first: ${skippedRows[0]})`);
     if (kept.length === 0) throw new Error(`${file}: no pair passes the teacher-margin filter (threshold ${cfg.sft.teacherMarginThreshold})`);
     sft = [];
     for (const { pair, completions } of kept) {
@@ -99,7 +102,7 @@ export async function prepareRunData(cfg: TrainConfig, model: Qwen3Config): Prom
   let flippedPairs = 0;
   if (cfg.stages.includes('grpo')) {
     const file = cfg.data.grpo!;
-    const loaded = await loadPairs(file, loadOptions);
+    const loaded = requirePairs(file, await loadPairs(file, loadOptions));
     for (const s of loaded.skipped) notes.push(`grpo data: skipped ${s.where}: ${s.reason}`);
     // Judge prompts too long for grpo.maxPromptLen are found now, not mid-run.
     const fitting: PreferencePair[] = [];
@@ -123,6 +126,17 @@ export async function prepareRunData(cfg: TrainConfig, model: Qwen3Config): Prom
     noteTaskFallbacks('grpo', grpo, notes);
   }
   return { tokenizer, template, sft, sftDropped, grpo, flippedPairs, notes };
+}
+
+/**
+ * A file with no usable pair stops the run here, saying why: otherwise a later filter ("no pair
+ * passes the teacher-margin filter") would take the blame for an empty file or skipped rows.
+ */
+function requirePairs(file: string, loaded: LoadedPairs): LoadedPairs {
+  if (loaded.pairs.length > 0) return loaded;
+  if (loaded.skipped.length === 0) throw new Error(`${file}: holds no pairs (no records at all)`);
+  const first = loaded.skipped[0]!;
+  throw new Error(`${file}: no usable pair: all ${loaded.skipped.length} record(s) were skipped as bad rows (the first, ${first.where}: ${first.reason})`);
 }
 
 /**
