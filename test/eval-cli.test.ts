@@ -1,7 +1,7 @@
 // End to end through runEvalCli: a fake judge in place of the GPU model, the --judgments mode on
 // the hand-written files, resuming with --save-judgments, the outputs (terminal table,
 // results.json, results.html), and bad input that must end in a clear message, not a crash.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -278,6 +278,30 @@ describe('eval CLI bad input', () => {
     expect(results.scores).toMatchObject({ judgedExamples: 12, unjudgedExamples: 0 });
     expect(results.scores.counts).toMatchObject({ comparisons: 12, unparseable: 2 });
     expect(stdout).toMatch(/1 item\(s\) of scored examples have no judgment, e\.g\. 'ae1:rejected'; their comparisons count as unparseable/);
+  });
+});
+
+describe('eval CLI rubrics', () => {
+  it('renders the prompts with --rubrics in place of the primary rubric of each task it names, and records the file', async () => {
+    const rubrics = join(dir, 'rubrics', 'judge-rubrics.yaml');
+    mkdirSync(join(dir, 'rubrics'), { recursive: true });
+    writeFileSync(rubrics, 'math: Check every step of the arithmetic.\n');
+    const out = join(dir, 'rubrics', 'results.json');
+    const fake = fakeJudgeFactory();
+    const { code } = await run(['--data', fixture('rmbench.json'), '--format', 'rmbench', '--model', '/models/fake', '--rubrics', rubrics, '--out', out], fake.makeJudge);
+    expect(code).toBe(0);
+    const math = fake.prompts.filter((p) => p.startsWith('<task>math</task>'));
+    const others = fake.prompts.filter((p) => !p.startsWith('<task>math</task>'));
+    expect(math.length).toBeGreaterThan(0);
+    expect(others.length).toBeGreaterThan(0);
+    for (const p of math) expect(p).toContain('<rubrics>\nCheck every step of the arithmetic.\n</rubrics>');
+    for (const p of others) expect(p).not.toContain('Check every step of the arithmetic.');
+    expect(readResults(out).config.rubrics).toBe(rubrics);
+
+    writeFileSync(rubrics, 'maths: Check the arithmetic.\n');
+    const bad = await run(['--data', fixture('rmbench.json'), '--format', 'rmbench', '--model', '/models/fake', '--rubrics', rubrics, '--out', join(dir, 'rubrics', 'bad.json')], fakeJudgeFactory().makeJudge);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/judge-rubrics\.yaml: unknown task 'maths'/);
   });
 });
 

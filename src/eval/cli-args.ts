@@ -36,6 +36,8 @@ export const EVAL_USAGE = `usage: node eval.js --data FILE --format rewardbench|
   --limit N                only the first N examples
   --chat-template          wrap prompts in the Qwen3 chat template (default: raw tagged text, as the model card)
   --thinking on|off        Qwen3 thinking (default on): chat template flag and judgment parsing
+  --rubrics FILE           task rubrics (JSON or YAML, task -> rubric) in place of the paper's primary ones,
+                           as a judge trained with template.rubricsFile must be evaluated
   --label NAME             name of our row in the tables
   --out FILE               results JSON (default results.json); the HTML report goes beside it
   --html FILE              HTML report path (default: --out with .html)
@@ -68,6 +70,8 @@ export interface EvalCliOptions {
   chatTemplate: boolean;
   thinking: boolean;
   label?: string;
+  /** Rubric file (task -> rubric) replacing the primary rubrics in the judge prompts. */
+  rubrics?: string;
   out: string;
   html: string;
 }
@@ -130,6 +134,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalCliOptions | null {
         'kv-memory': { type: 'string' },
         limit: { type: 'string' },
         'chat-template': { type: 'boolean' },
+        rubrics: { type: 'string' },
         thinking: { type: 'string' },
         label: { type: 'string' },
         out: { type: 'string' },
@@ -177,12 +182,13 @@ export function parseEvalArgs(argv: readonly string[]): EvalCliOptions | null {
     out,
     html: str('html') ?? out.replace(/\.json$/i, '') + '.html',
   };
-  refuseSharedPaths({ data, out, html: options.html, judgments, 'save-judgments': saveJudgments });
+  refuseSharedPaths({ data, rubrics: str('rubrics'), out, html: options.html, judgments, 'save-judgments': saveJudgments });
   const dataFormat = oneOf(str('data-format'), ['jsonl', 'json', 'parquet'] as const, 'data-format');
   const mode = oneOf(str('mode'), ['pointwise', 'pairwise'] as const, 'mode');
   const k = integer(str('k'), 'k', 1);
   const limit = integer(str('limit'), 'limit', 1);
   const label = str('label');
+  const rubrics = str('rubrics');
   return {
     ...options,
     ...(dataFormat ? { dataFormat } : {}),
@@ -193,6 +199,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalCliOptions | null {
     ...(k !== undefined ? { k } : {}),
     ...(limit !== undefined ? { limit } : {}),
     ...(label !== undefined ? { label } : {}),
+    ...(rubrics !== undefined ? { rubrics } : {}),
   };
 }
 

@@ -16,6 +16,7 @@ import { describeLineProblems, readJudgmentsFile, type JudgmentRecord } from './
 import { createJudgingProgress } from './progress.js';
 import { formatTerminalReport, judgmentWarnings } from './report.js';
 import { writeResultsHtml } from './report-html.js';
+import { loadRubricFile } from '../patarm/index.js';
 import { buildResults, writeResultsJson, type DecodingOptions, type EvalConfig, type EvalRunSummary, type JudgmentsFileSummary } from './results.js';
 import { scoreEvaluation } from './score.js';
 
@@ -124,7 +125,8 @@ async function evaluate(options: EvalCliOptions, makeJudge: MakeJudge | undefine
   for (const w of warnings) io.stderr.write(`eval: ${w}\n`);
   const examples = options.limit !== undefined ? benchmark.examples.slice(0, options.limit) : benchmark.examples;
   const template = { chatTemplate: options.chatTemplate ? { enableThinking: options.thinking } : (false as const) };
-  const makeItems = (mode: EvalMode) => buildItems(examples, { mode, seed: options.decoding.seed, template });
+  const rubrics = options.rubrics !== undefined ? loadRubricFile(options.rubrics) : undefined;
+  const makeItems = (mode: EvalMode) => buildItems(examples, { mode, seed: options.decoding.seed, template, ...(rubrics ? { rubrics } : {}) });
 
   const judged = options.judgments !== undefined
     ? readExistingJudgments(options, makeItems)
@@ -167,6 +169,7 @@ async function evaluate(options: EvalCliOptions, makeJudge: MakeJudge | undefine
     decoding: options.model !== undefined ? options.decoding : null,
     chatTemplate: options.chatTemplate,
     thinking: options.thinking,
+    rubrics: options.rubrics ?? null,
   };
   const results = buildResults({
     config,

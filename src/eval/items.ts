@@ -11,7 +11,7 @@
  */
 import type { PairSide } from '../data/index.js';
 import { mulberry32 } from '../data/index.js';
-import { renderPairwise, renderPointwise, type TaskType, type TemplateRenderOptions } from '../patarm/index.js';
+import { renderPairwise, renderPointwise, type RubricOverrides, type TaskType, type TemplateRenderOptions } from '../patarm/index.js';
 import type { BenchmarkExample } from './benchmark.js';
 
 /** Which response is A: `chosen-rejected` = A is chosen, B rejected; `rejected-chosen` = the reverse. */
@@ -51,6 +51,8 @@ export interface BuildItemsOptions {
   /** Seeds the A/B order of pairwise items. */
   seed?: number;
   template?: TemplateRenderOptions;
+  /** Rubrics replacing the primary ones, per task (a judge trained with its own rubrics). */
+  rubrics?: RubricOverrides;
 }
 
 function hasStyles(example: BenchmarkExample): boolean {
@@ -76,7 +78,7 @@ export function itemKeysOf(example: BenchmarkExample, mode: EvalMode): string[] 
   );
 }
 
-function pointwiseItems(example: BenchmarkExample, template: TemplateRenderOptions): PointwiseItem[] {
+function pointwiseItems(example: BenchmarkExample, template: TemplateRenderOptions, rubric: string | undefined): PointwiseItem[] {
   const styled = hasStyles(example);
   const items: PointwiseItem[] = [];
   for (const side of ['chosen', 'rejected'] as const) {
@@ -89,14 +91,14 @@ function pointwiseItems(example: BenchmarkExample, template: TemplateRenderOptio
         task: example.task,
         side,
         index,
-        prompt: renderPointwise({ task: example.task, prompt: example.prompt, response }, template),
+        prompt: renderPointwise({ task: example.task, prompt: example.prompt, response, rubric }, template),
       });
     });
   }
   return items;
 }
 
-function pairwiseItems(example: BenchmarkExample, template: TemplateRenderOptions, random: () => number): PairwiseItem[] {
+function pairwiseItems(example: BenchmarkExample, template: TemplateRenderOptions, rubric: string | undefined, random: () => number): PairwiseItem[] {
   const styled = hasStyles(example);
   const items: PairwiseItem[] = [];
   example.chosen.forEach((chosen, chosenIndex) => {
@@ -112,7 +114,7 @@ function pairwiseItems(example: BenchmarkExample, template: TemplateRenderOption
         chosenIndex,
         rejectedIndex,
         order,
-        prompt: renderPairwise({ task: example.task, prompt: example.prompt, responseA, responseB }, template),
+        prompt: renderPairwise({ task: example.task, prompt: example.prompt, responseA, responseB, rubric }, template),
       });
     });
   });
@@ -124,8 +126,9 @@ export function buildItems(examples: readonly BenchmarkExample[], options: Build
   const random = mulberry32(options.seed ?? 0);
   const items: JudgingItem[] = [];
   for (const example of examples) {
-    if (options.mode === 'pointwise') items.push(...pointwiseItems(example, template));
-    else items.push(...pairwiseItems(example, template, random));
+    const rubric = options.rubrics?.[example.task];
+    if (options.mode === 'pointwise') items.push(...pointwiseItems(example, template, rubric));
+    else items.push(...pairwiseItems(example, template, rubric, random));
   }
   const seen = new Set<string>();
   for (const item of items) {

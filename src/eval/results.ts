@@ -41,6 +41,8 @@ export interface EvalConfig {
   decoding: DecodingOptions | null;
   chatTemplate: boolean;
   thinking: boolean;
+  /** The --rubrics file the prompts were rendered with; null: the primary rubrics. */
+  rubrics: string | null;
 }
 
 export interface EvalRunSummary {
