@@ -182,7 +182,7 @@ describe('loadTrainConfig: every problem at once, with its key path', () => {
         '--sft.minLr', '1e-3',
         '--grpo.reward.low', '2',
         '--grpo.batchPairs', '2', '--grpo.rollouts', '4', '--grpo.generationRows', '17',
-        '--eval.every', '10',
+        '--eval.every', '10', '--eval.limit', '5',
       ]),
     );
     expect(problems).toEqual([
@@ -190,6 +190,7 @@ describe('loadTrainConfig: every problem at once, with its key path', () => {
       "model.config: required when model.init is 'random' (a config.json, e.g. models/qwen3-0.6b.json)",
       "data.grpo: required because stages includes 'grpo'",
       'eval.every: evaluation during training is not implemented yet; evaluate saved checkpoints with node eval.js',
+      'eval.limit: evaluation during training is not implemented yet; evaluate saved checkpoints with node eval.js',
       'sft.minLr (0.001) must not exceed sft.lr (0.0000015)',
       'sft.batchRows must be even (the two judgments of a pair stay in one batch), got 7',
       'sft.microBatchRows (8) must not exceed sft.batchRows (7)',

@@ -494,7 +494,9 @@ function checkRelations(cfg: TrainConfig, problems: string[]): void {
   if (cfg.stages.includes('grpo') && data.grpo === undefined) problems.push("data.grpo: required because stages includes 'grpo'");
   // Reserved: the trainer does not evaluate during training yet, and a setting that silently does
   // nothing would read as if it did.
-  if (cfg.eval.every !== undefined) problems.push('eval.every: evaluation during training is not implemented yet; evaluate saved checkpoints with node eval.js');
+  for (const key of ['every', 'limit'] as const) {
+    if (cfg.eval[key] !== undefined) problems.push(`eval.${key}: evaluation during training is not implemented yet; evaluate saved checkpoints with node eval.js`);
+  }
   if (data.format === 'auto') {
     for (const key of ['sft', 'grpo', 'eval'] as const) {
       const file = data[key];
