@@ -135,6 +135,10 @@ describe('generation chunks', () => {
     const chunked = await judgeWithModel(model, tokenizer, decoding, { kvBudgetBytes })(prompts, { k: 3, seed: 2 });
     expect(chunked).toEqual(whole);
     expect(new Set(whole.flat()).size).toBeGreaterThan(1);
+    // Each chunk's freed KV cache (of its own size class) is released, not kept in the pool
+    // beside the next one's: what the pool holds afterwards stays under one chunk's budget.
+    await rt.sync();
+    expect(rt.pool.pooledBytes).toBeLessThan(kvBudgetBytes);
     model.dispose();
   });
 });

@@ -169,6 +169,16 @@ describe('StreamDecoder', () => {
     expect([97, 245].map((id) => stream.push(id)).join('') + stream.flush()).toBe(tok.decode([97, 245]));
   });
 
+  it("gives U+FFFD for an id past the vocabulary (an embedding padding row) under 'replace', as decode does", async () => {
+    const pad = tok.vocabSize + 3; // Qwen3's embedding rows run past the tokenizer's ids
+    for (const ids of [[...await tok.encode('ab'), pad, ...await tok.encode(' 🤗')], [11162, pad, 97, 245], [pad]]) {
+      const stream = new StreamDecoder(tok, { outOfVocabulary: 'replace' });
+      const text = ids.map((id) => stream.push(id)).join('') + stream.flush();
+      expect(text).toBe(tok.decode(ids, { outOfVocabulary: 'replace' }));
+    }
+    expect(() => new StreamDecoder(tok).push(pad)).toThrow(/outside the vocabulary/);
+  });
+
   it('drops special tokens when asked', async () => {
     const ids = await tok.encode('hi<|im_end|><|endoftext|>');
     const stream = new StreamDecoder(tok, { skipSpecialTokens: true });

@@ -55,7 +55,8 @@ async function main(): Promise<void> {
     throw new Error(`tokenizer has ${tokenizer.vocabSize} tokens but the model's vocabulary is ${config.vocabSize}`);
   }
   const model = new Qwen3(rt, config, params);
-  const stream = n === 1 ? new StreamDecoder(tokenizer) : null;
+  // Qwen3's embedding has padding rows past the tokenizer's ids: a sampled one prints U+FFFD.
+  const stream = n === 1 ? new StreamDecoder(tokenizer, { outOfVocabulary: 'replace' }) : null;
   // The stop token (<|im_end|> / <|endoftext|>) ends the text; it is not part of it, so it is not printed.
   const stopIds = new Set(tokenizer.stopIds);
   const t0 = performance.now();
@@ -68,7 +69,7 @@ async function main(): Promise<void> {
   else {
     gens.forEach((g, i) => {
       const ids = g.finish === 'stop' ? g.tokens.subarray(0, -1) : g.tokens;
-      process.stdout.write(`--- sample ${i + 1} (${g.finish}) ---\n${tokenizer.decode(ids)}\n`);
+      process.stdout.write(`--- sample ${i + 1} (${g.finish}) ---\n${tokenizer.decode(ids, { outOfVocabulary: 'replace' })}\n`);
     });
   }
   const total = gens.reduce((s, g) => s + g.tokens.length, 0);

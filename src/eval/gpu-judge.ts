@@ -38,6 +38,9 @@ export function judgeWithModel(
       });
       // A sampled padding id (past the tokenizer's ids) leaves U+FFFD in the judgment, not a crash.
       gens.forEach((g, j) => { texts[part[j]!.i]![part[j]!.draw] = tokenizer.decode(g.tokens, { outOfVocabulary: 'replace' }); });
+      // The chunk's KV cache went back to the pool; a later chunk of another size would allocate
+      // beside it, and --kv-memory would bound each chunk but not the memory held.
+      model.rt.trimPool();
       s += size;
     }
     return texts;

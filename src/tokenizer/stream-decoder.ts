@@ -8,11 +8,15 @@ import type { Tokenizer } from './tokenizer.js';
 export interface StreamDecoderOptions {
   /** Emit nothing for tokens flagged special (as `decode(..., { skipSpecialTokens: true })`). */
   skipSpecialTokens?: boolean;
+  /** 'replace': an id past the tokenizer's (an embedding padding row) gives U+FFFD, as in
+   * `decode(..., { outOfVocabulary: 'replace' })`; default 'error'. */
+  outOfVocabulary?: 'error' | 'replace';
 }
 
 export class StreamDecoder {
   private readonly tokenizer: Tokenizer;
   private readonly skipSpecialTokens: boolean;
+  private readonly replaceUnknown: boolean;
   // ignoreBOM: keep a generated U+FEFF instead of swallowing it at the start (Rust keeps it).
   private utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
@@ -22,6 +26,7 @@ export class StreamDecoder {
     }
     this.tokenizer = tokenizer;
     this.skipSpecialTokens = options.skipSpecialTokens ?? false;
+    this.replaceUnknown = options.outOfVocabulary === 'replace';
   }
 
   /**
@@ -30,6 +35,8 @@ export class StreamDecoder {
    * valid character come out as U+FFFD right away.
    */
   push(id: number): string {
+    // decode's 'replace' decodes the known runs on each side apart: an unfinished character before it ends too.
+    if (this.replaceUnknown && !(Number.isInteger(id) && id >= 0 && id < this.tokenizer.vocabSize)) return this.flush() + '\uFFFD';
     if (this.skipSpecialTokens && this.tokenizer.isSpecial(id)) return '';
     return this.utf8.decode(this.tokenizer.tokenBytes(id), { stream: true });
   }
