@@ -381,6 +381,25 @@ describe('HTML report', () => {
     expect(html.indexOf('grpo: KL')).toBeLessThan(html.indexOf('grpo: custom'));
   });
 
+  it('draws the runs of a stage (seeds, ablations) as separate lines of one chart, named in a legend', () => {
+    const runs: MetricsRow[] = ['seed 0 graded', 'seed 0 constant'].flatMap((run, k) =>
+      [1, 2, 3].map((step) => ({ step, stage: 'grpo' as const, time: step, run, rewardMean: k + step / 10 })));
+    const html = renderHtmlReport(runs, { title: 'r' });
+    expect(html.match(/<svg /g)).toHaveLength(1);
+    expect(html).toContain('<h2>Stage grpo (seed 0 graded: 3, seed 0 constant: 3 logged steps)</h2>');
+    const polylines = [...html.matchAll(/<polyline points="([^"]+)" class="line" stroke="([^"]+)"><title>grpo: reward mean: ([^<]+)<\/title>/g)];
+    expect(polylines.map((m) => m[3])).toEqual(['seed 0 graded', 'seed 0 constant']);
+    expect(new Set(polylines.map((m) => m[2])).size).toBe(2);
+    // Each line holds its own run's three points, left to right: no zig-zag between runs.
+    for (const [, points] of polylines) {
+      const xs = points!.split(' ').map((p) => Number(p.split(',')[0]));
+      expect(xs).toHaveLength(3);
+      expect(xs).toEqual([...xs].sort((a, b) => a - b));
+    }
+    expect(html).toContain('&#9632; seed 0 constant</text>');
+    expect(html).toContain('<title>seed 0 constant, step 2: 1.2</title>');
+  });
+
   it('labels both axes with ticks and places points inside the plot', () => {
     const svg = lineChartSvg({ x: [0, 10], y: [0, 1] }, { title: 't', width: 520, height: 240 });
     // y ticks 0..1 by 0.2, x ticks 0..10 by 2

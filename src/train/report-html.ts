@@ -1,5 +1,6 @@
 // A self-contained HTML report of a run: one inline-SVG line chart per metric
-// per stage, an optional results table and the config. No scripts, no CDN, no
+// per stage (one line per run when the rows carry a `run` name, as the default
+// job's seeds and ablations do), an optional results table and the config. No scripts, no CDN, no
 // server: the file opens from disk anywhere (also on a machine without network,
 // which is where training runs often live). Hover titles give exact values.
 import { mkdir } from 'node:fs/promises';
@@ -24,7 +25,12 @@ export interface ReportOptions {
 export interface Series {
   x: readonly number[];
   y: readonly number[];
+  /** Shown in the legend and hover titles when a chart has several series. */
+  name?: string;
 }
+
+/** Line colours of the series of one chart, in order (colour-blind safe, Okabe-Ito). */
+const SERIES_COLOURS = ['#0072b2', '#d55e00', '#009e73', '#cc79a7', '#e69f00', '#56b4e9', '#000000', '#f0e442'];
 
 export interface ChartOptions {
   title: string;
@@ -74,23 +80,29 @@ function yRange(ys: readonly number[]): [number, number] {
   return [lo - pad, hi + pad];
 }
 
-export function lineChartSvg(series: Series, options: ChartOptions): string {
-  const width = options.width ?? 520, height = options.height ?? 240;
-  const left = 64, right = 16, top = 30, bottom = 40;
+export function lineChartSvg(input: Series | readonly Series[], options: ChartOptions): string {
+  const all = Array.isArray(input) ? (input as readonly Series[]) : [input as Series];
+  const several = all.length > 1;
+  const width = options.width ?? 520, legendRows = several ? Math.ceil(all.length / 3) : 0;
+  const left = 64, right = 16, top = 30 + 14 * legendRows, bottom = 40;
+  const height = (options.height ?? 240) + 14 * legendRows;
   const plotW = width - left - right, plotH = height - top - bottom;
-  const points = series.x.map((x, i) => [x, series.y[i]!] as const).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
-  const skipped = series.x.length - points.length;
+  const lines = all.map((series) => ({
+    name: series.name ?? '',
+    points: series.x.map((x, i) => [x, series.y[i]!] as const).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)),
+  }));
+  const skipped = all.reduce((n, series) => n + series.x.length, 0) - lines.reduce((n, l) => n + l.points.length, 0);
   const title = `${options.title}${skipped > 0 ? ` (${skipped} non-finite value${skipped > 1 ? 's' : ''} not drawn)` : ''}`;
   const out = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img">`,
     `<title>${escapeHtml(title)}</title>`,
     `<text x="${width / 2}" y="18" text-anchor="middle" class="t">${escapeHtml(title)}</text>`,
   ];
-  if (points.length === 0) {
+  const xs = lines.flatMap((l) => l.points.map(([x]) => x)), ys = lines.flatMap((l) => l.points.map(([, y]) => y));
+  if (xs.length === 0) {
     out.push(`<text x="${width / 2}" y="${height / 2}" text-anchor="middle" class="l">no finite values</text></svg>`);
     return out.join('\n');
   }
-  const xs = points.map(([x]) => x), ys = points.map(([, y]) => y);
   const [xLo, xHi] = extent(xs);
   const [x0, x1] = xHi > xLo ? [xLo, xHi] : [xLo - 1, xHi + 1];
   const [y0, y1] = yRange(ys);
@@ -108,15 +120,23 @@ export function lineChartSvg(series: Series, options: ChartOptions): string {
     out.push(`<text x="${f(px(t))}" y="${top + plotH + 16}" text-anchor="middle" class="l">${t}</text>`);
   }
   out.push(`<text x="${left + plotW / 2}" y="${height - 6}" text-anchor="middle" class="l">${escapeHtml(options.xLabel ?? 'step')}</text>`);
-  if (points.length > 1) {
-    const path = points.map(([x, y]) => `${f(px(x))},${f(py(y))}`).join(' ');
-    out.push(`<polyline points="${path}" class="line"><title>${escapeHtml(options.title)}</title></polyline>`);
-  }
-  const maxMarkers = options.maxMarkers ?? 500;
-  const stride = Math.max(1, Math.ceil(points.length / maxMarkers));
-  points.forEach(([x, y], i) => {
-    if (i % stride !== 0 && i !== points.length - 1) return;
-    out.push(`<circle cx="${f(px(x))}" cy="${f(py(y))}" r="2.5" class="pt"><title>step ${x}: ${escapeHtml(formatNumber(y))}</title></circle>`);
+  const maxMarkers = Math.max(1, Math.floor((options.maxMarkers ?? 500) / lines.length));
+  lines.forEach(({ name, points }, k) => {
+    const colour = SERIES_COLOURS[k % SERIES_COLOURS.length]!;
+    const who = several ? `${name}, ` : '';
+    if (several) {
+      const lx = left + (k % 3) * (plotW / 3), ly = 30 + 12 * Math.floor(k / 3);
+      out.push(`<text x="${f(lx)}" y="${ly}" class="l" fill="${colour}">&#9632; ${escapeHtml(name)}</text>`);
+    }
+    if (points.length > 1) {
+      const path = points.map(([x, y]) => `${f(px(x))},${f(py(y))}`).join(' ');
+      out.push(`<polyline points="${path}" class="line" stroke="${colour}"><title>${escapeHtml(several ? `${options.title}: ${name}` : options.title)}</title></polyline>`);
+    }
+    const stride = Math.max(1, Math.ceil(points.length / maxMarkers));
+    points.forEach(([x, y], i) => {
+      if (i % stride !== 0 && i !== points.length - 1) return;
+      out.push(`<circle cx="${f(px(x))}" cy="${f(py(y))}" r="2.5" class="pt" fill="${colour}"><title>${escapeHtml(who)}step ${x}: ${escapeHtml(formatNumber(y))}</title></circle>`);
+    });
   });
   out.push('</svg>');
   return out.join('\n');
@@ -148,9 +168,13 @@ const STYLE = `body{font-family:system-ui,sans-serif;margin:24px;color:#222}
 svg{background:#fff;border:1px solid #ddd}
 .t{font-size:13px;font-weight:600}.l{font-size:11px;fill:#555}
 .frame{fill:none;stroke:#bbb}.grid{stroke:#eee}.axis{stroke:#888}
-.line{fill:none;stroke:#1f6fb2;stroke-width:1.5}.pt{fill:#1f6fb2;fill-opacity:.6}
+.line{fill:none;stroke-width:1.5}.pt{fill-opacity:.6}
 table{border-collapse:collapse;margin:12px 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f4f4f4}
 pre{background:#f8f8f8;padding:12px;overflow:auto}`;
+
+function runName(row: MetricsRow): string {
+  return typeof row['run'] === 'string' ? row['run'] : '';
+}
 
 export function renderHtmlReport(rows: readonly MetricsRow[], options: ReportOptions): string {
   const stages = [...new Set(rows.map((r) => r.stage))];
@@ -158,11 +182,18 @@ export function renderHtmlReport(rows: readonly MetricsRow[], options: ReportOpt
   if (options.results) body.push('<h2>Results</h2>', resultsTableHtml(options.results));
   if (rows.length === 0) body.push('<p>No metrics recorded yet.</p>');
   for (const stage of stages) {
-    const stageRows = rows.filter((r) => r.stage === stage).sort((a, b) => a.step - b.step);
-    body.push(`<h2>Stage ${escapeHtml(stage)} (${stageRows.length} logged steps)</h2>`, '<div class="charts">');
+    const stageRows = rows.filter((r) => r.stage === stage);
+    // Rows named by `run` (several trainings in one report) are separate lines, never one.
+    const runs = [...new Set(stageRows.map(runName))];
+    const runRows = runs.map((run) => stageRows.filter((r) => runName(r) === run).sort((a, b) => a.step - b.step));
+    const counts = runRows.map((rs, k) => `${runs[k] ? `${runs[k]}: ` : ''}${rs.length}`).join(', ');
+    body.push(`<h2>Stage ${escapeHtml(stage)} (${escapeHtml(counts)} logged steps)</h2>`, '<div class="charts">');
     for (const [name, label] of chartedMetrics(stageRows)) {
-      const withValue = stageRows.filter((r) => typeof r[name] === 'number');
-      body.push(lineChartSvg({ x: withValue.map((r) => r.step), y: withValue.map((r) => r[name] as number) }, { title: `${stage}: ${label}` }));
+      const series = runRows.map((rs, k) => {
+        const withValue = rs.filter((r) => typeof r[name] === 'number');
+        return { x: withValue.map((r) => r.step), y: withValue.map((r) => r[name] as number), name: runs[k] || stage };
+      }).filter((sr) => sr.x.length > 0);
+      body.push(lineChartSvg(series, { title: `${stage}: ${label}` }));
     }
     body.push('</div>');
   }
