@@ -60,18 +60,22 @@ describe('lostPairs', () => {
       pair(judged('p', 'qp no; wrong', 1), judged('k', 'pp ok; correct', 10)), // both sides wrong
       pair(judged('p', 'pp ok; correct', 5), judged('k', 'pk no; wrong', 5)), // right steps, tied scores
       pair(judged('p', 'qp no; wrong', 1), judged('k', 'qk no; wrong', 1)), // the rejected side misreads but concludes rightly
+      pair(judged('p', 'pp ok, __ ok; correct', 9), judged('k', 'pk ok; correct', 9)), // garbled line, right verdict: not to blame
+      pair(judged('p', 'p p ok; correct', 5), judged('k', 'pk no; wrong', 5)), // garbled but right on both sides: the scores lose it
     ]);
     expect(lost).toEqual([
       { kind: 'first-letter', blame: [{ side: 'rejected', cause: 'compared wrong' }] },
       { kind: 'first-letter', blame: [{ side: 'chosen', cause: 'misread expected' }, { side: 'rejected', cause: 'misread response' }] },
       { kind: 'first-letter', blame: [{ side: 'chosen', cause: 'score only' }] },
       { kind: 'first-letter', blame: [{ side: 'chosen', cause: 'misread expected' }] },
+      { kind: 'first-letter', blame: [{ side: 'rejected', cause: 'compared wrong' }] },
+      { kind: 'first-letter', blame: [{ side: 'chosen', cause: 'score only' }] },
     ]);
-    const table = formatLostPairs(lost, 5);
-    expect(table).toContain('lost 4 of 5 pairs (pointwise 20.00%)');
+    const table = formatLostPairs(lost, 7);
+    expect(table).toContain('lost 6 of 7 pairs (pointwise 14.29%)');
     expect(table).toMatch(/first-letter\s+chosen\s+misread expected\s+2\n/);
-    expect(table).toMatch(/first-letter\s+rejected\s+compared wrong\s+1\n/);
-    expect(table).toMatch(/first-letter\s+chosen\s+score only\s+1/);
+    expect(table).toMatch(/first-letter\s+rejected\s+compared wrong\s+2\n/);
+    expect(table).toMatch(/first-letter\s+chosen\s+score only\s+2/);
   });
 });
 

@@ -51,12 +51,14 @@ function assess(j: JudgedResponse): { cause: StepCause | null; concludesWrongly:
   const said = readComparedPositions(j.judgment);
   for (let k = 0; k < truth.length; k++) {
     const t = truth[k]!, s = said[k];
-    if (!s) return garbled;
+    if (!s) return wrong('garbled');
     if (s.expected !== t.expected) return wrong('misread expected');
     if (s.got !== t.got) return wrong('misread response');
     if (s.said !== t.said) return wrong('compared wrong');
   }
-  if (said.length !== truth.length || verdict === null) return garbled;
+  // A comparison line of the wrong shape is garbled, but the judgment still concludes rightly
+  // when its verdict is the rule's: it is not to blame for a lost pair then.
+  if (said.length !== truth.length || verdict === null) return wrong('garbled');
   return verdict === check.correct ? { cause: null, concludesWrongly: false } : wrong('verdict wrong');
 }
 
