@@ -94,8 +94,10 @@ export interface SynthSplitOptions {
    * 'prompt' (default): each kind's prompts are shuffled and cut into the splits, so a test prompt
    * is never a training prompt, but its word may be asked about under another kind ('pear'[0] and
    * the first letter of 'pear'). 'word': the words of the vocabulary are cut into the splits and
-   * a prompt goes where its quoted word went, so no test word is ever seen in training; prompts
-   * without a vocabulary word are cut by prompt as before.
+   * a prompt goes where its quoted word went, so no test word is asked about in training; prompts
+   * without a vocabulary word are cut by prompt as before. A test word can still be a training
+   * response: any vocabulary word answers a `word-starting-with` prompt, and the teacher's judgment
+   * of it spells the letter asked for (264 SFT rows of seed 0's default data).
    */
   splitBy?: 'prompt' | 'word';
   /**
