@@ -1,11 +1,11 @@
 // The default job at its seconds-long smoke scale: every stage runs through train.js's config
 // path and the results table, results.json and the HTML report come out, the same for a seed.
 // (Whether the full-scale job learns is measured by running it; see README "Default job results".)
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { defaultJudgeConfig, DEMO_SCALES, MADE_UP_HELD_OUT, PER_PAIR_FILE, runDefaultJob, SFT_CANDIDATE_SEED_STRIDE, type SftSelection } from '../src/demo/default-job.js';
+import { defaultJudgeConfig, DEMO_SCALES, MADE_UP_HELD_OUT, PER_PAIR_FILE, PREVIOUS_RUN_DIR, runDefaultJob, SFT_CANDIDATE_SEED_STRIDE, type SftSelection } from '../src/demo/default-job.js';
 import { evaluateHeldOut, greedyPointwiseAccuracy } from '../src/demo/evaluate.js';
 import { Qwen3 } from '../src/model/qwen3.js';
 import { loadHfWeights } from '../src/model/weights.js';
@@ -173,6 +173,25 @@ describe('default job (smoke scale)', () => {
     const trained = loadModelConfig(loadTrainConfig(join(out, 'seed-0', 'grpo-graded.yaml'), []));
     expect([trained.numLayers, trained.hiddenSize]).toEqual([2, 64]);
     expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).judgeConfig).toBe(twoLayers);
+  }, 600_000);
+
+  it('keeps the previous run whole until a new run completes, and a stopped run leaves no half-replaced results', async () => {
+    const out = join(root, 'rerun');
+    cpSync(join(root, 'a'), out, { recursive: true }); // the first test's complete run
+    writeFileSync(join(out, 'notes.txt'), 'not the job\'s');
+    mkdirSync(join(out, 'seed-5')); // a seed of an earlier, larger run
+    const earlier = readFileSync(join(out, 'results.json'), 'utf8');
+    // Fails after seed 0's SFT (fewer GRPO pairs than a batch): its seed folder is half written.
+    await expect(runDefaultJob({ scale: 'smoke', outDir: out, quiet: true, data: { grpoPairs: 1 } })).rejects.toThrow(/fewer than grpo\.batchPairs/);
+    expect(existsSync(join(out, 'results.json'))).toBe(false);
+    expect(existsSync(join(out, 'seed-0', 'sft.yaml'))).toBe(true);
+    expect(readFileSync(join(out, PREVIOUS_RUN_DIR, 'results.json'), 'utf8')).toBe(earlier);
+    expect(readdirSync(join(out, PREVIOUS_RUN_DIR)).sort()).toEqual([PER_PAIR_FILE, 'report.html', 'results.json', 'seed-0', 'seed-5']);
+    // A run stopped again keeps that same previous run; a run that completes replaces it.
+    await expect(runDefaultJob({ scale: 'smoke', outDir: out, quiet: true, data: { grpoPairs: 1 } })).rejects.toThrow(/fewer than grpo\.batchPairs/);
+    expect(readFileSync(join(out, PREVIOUS_RUN_DIR, 'results.json'), 'utf8')).toBe(earlier);
+    expect(await runDefaultJob({ scale: 'smoke', outDir: out, quiet: true })).toEqual(first);
+    expect(readdirSync(out).sort()).toEqual(['notes.txt', PER_PAIR_FILE, 'report.html', 'results.json', 'seed-0']);
   }, 600_000);
 
   it('refuses data options it cannot draw before replacing the earlier run of the seed', async () => {

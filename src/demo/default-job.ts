@@ -5,7 +5,7 @@
 // exceeds 2) -> GRPO with PAR (graded f) from the SFT checkpoint -> held-out
 // evaluation, reported like the paper's Table 14. --study adds constant f and
 // 20% flipped labels. Every run goes through train.js's own config path.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { stringify } from 'yaml';
 import { Runtime } from '../gpu/runtime.js';
@@ -14,7 +14,7 @@ import { Qwen3 } from '../model/qwen3.js';
 import { initRandomWeights } from '../model/weights.js';
 import { loadTokenizer, type Tokenizer } from '../tokenizer/index.js';
 import { loadModelConfig, loadTrainConfig, readModelConfigFile, type TrainConfig } from '../train/config.js';
-import { writeHtmlReport } from '../train/report-html.js';
+import { REPORT_FILE, writeHtmlReport } from '../train/report-html.js';
 import type { JudgeTemplateOptions } from '../train/prompts.js';
 import { prepareRunData } from '../train/run-data.js';
 import { runTraining } from '../train/trainer.js';
@@ -178,79 +178,88 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
   const rows: ResultRow[] = [];
   const testPrompts = new Map<number, string[]>(); // the clusters of the results' bootstrap intervals
   const curves: MetricsRow[] = [];
-  for (let seed = 0; seed < nSeeds; seed++) {
-    const dir = join(root, `seed-${seed}`);
-    // Drawn first: data options it cannot draw are refused before the seed's earlier output goes.
-    const draw = drawDemoData({ seed, ...dataOptions });
-    rmSync(dir, { recursive: true, force: true }); // the default job's own output, regenerated on every run
-    const data = writeDemoDataDraw(join(dir, 'data'), draw);
-    testPrompts.set(seed, data.test.map((p) => p.prompt));
-    const base = baseConfig(seed, tokenizerDir, data.rubricsFile);
-    const evalOpts = { seed, maxNewTokens: scale.grpo.maxNewTokens, pairwise: true, votingK: scale.votingK, groupOf: pairType };
-    // Each evaluation takes a minute or more on a CPU adapter: say what runs, then what it scored.
-    const evaluate = async (model: string, judge: Qwen3, tokenizer: Tokenizer, template: JudgeTemplateOptions) => {
-      say(`[seed ${seed}] held-out evaluation of ${model}: ${data.test.length} pairs, greedy, vote@${scale.votingK} and pairwise`);
-      const started = performance.now();
-      const scores = await evaluateHeldOut(judge, tokenizer, data.test, template, evalOpts);
-      say(`[seed ${seed}] ${model}: pointwise ${points(scores.pointwise)}%, vote@${scale.votingK} ${points(scores.voting)}%, ` +
-        `pairwise ${points(scores.pairwise)}% (${((performance.now() - started) / 1000).toFixed(0)} s)`);
-      rows.push(row(seed, model, scores));
-    };
+  // Every seed's data is drawn first: options it cannot draw are refused before the earlier run moves.
+  const draws = Array.from({ length: nSeeds }, (_, seed) => drawDemoData({ seed, ...dataOptions }));
+  const previous = setAsidePreviousRun(root);
+  if (previous) say(`default job: the previous run's output is in ${previous} until this run completes`);
+  try {
+    await runSeeds();
+  } catch (err) {
+    if (previous) say(`default job: stopped; the previous run's output is kept in ${previous}`);
+    throw err;
+  }
+  async function runSeeds(): Promise<void> {
+    for (let seed = 0; seed < nSeeds; seed++) {
+      const dir = join(root, `seed-${seed}`);
+      const data = writeDemoDataDraw(join(dir, 'data'), draws[seed]!);
+      testPrompts.set(seed, data.test.map((p) => p.prompt));
+      const base = baseConfig(seed, tokenizerDir, data.rubricsFile);
+      const evalOpts = { seed, maxNewTokens: scale.grpo.maxNewTokens, pairwise: true, votingK: scale.votingK, groupOf: pairType };
+      // Each evaluation takes a minute or more on a CPU adapter: say what runs, then what it scored.
+      const evaluate = async (model: string, judge: Qwen3, tokenizer: Tokenizer, template: JudgeTemplateOptions) => {
+        say(`[seed ${seed}] held-out evaluation of ${model}: ${data.test.length} pairs, greedy, vote@${scale.votingK} and pairwise`);
+        const started = performance.now();
+        const scores = await evaluateHeldOut(judge, tokenizer, data.test, template, evalOpts);
+        say(`[seed ${seed}] ${model}: pointwise ${points(scores.pointwise)}%, vote@${scale.votingK} ${points(scores.voting)}%, ` +
+          `pairwise ${points(scores.pairwise)}% (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+        rows.push(row(seed, model, scores));
+      };
 
-    // Untrained: the random initialisation the (first) SFT stage starts from.
-    const sftConfig = (k: number): TrainConfig => {
-      const name = k === 0 ? 'sft' : `sft-candidate-${k}`;
-      return writeConfig(join(dir, `${name}.yaml`), {
-        ...base, seed: seed + SFT_CANDIDATE_SEED_STRIDE * k, name: `seed-${seed}-${name}`, outDir: join(dir, name), stages: ['sft'],
-        model: { init: 'random', config: judgeConfig },
-        data: { sft: data.sftFile }, sft: { ...scale.sft },
-      });
-    };
-    const firstSftCfg = sftConfig(0);
-    const modelCfg = loadModelConfig(firstSftCfg);
-    const sftData = await prepareRunData(firstSftCfg, modelCfg);
-    const untrained = new Qwen3(rt, modelCfg, initRandomWeights(rt, modelCfg, seed));
-    await evaluate(UNTRAINED_MODEL, untrained, sftData.tokenizer, sftData.template);
-    untrained.dispose();
+      // Untrained: the random initialisation the (first) SFT stage starts from.
+      const sftConfig = (k: number): TrainConfig => {
+        const name = k === 0 ? 'sft' : `sft-candidate-${k}`;
+        return writeConfig(join(dir, `${name}.yaml`), {
+          ...base, seed: seed + SFT_CANDIDATE_SEED_STRIDE * k, name: `seed-${seed}-${name}`, outDir: join(dir, name), stages: ['sft'],
+          model: { init: 'random', config: judgeConfig },
+          data: { sft: data.sftFile }, sft: { ...scale.sft },
+        });
+      };
+      const firstSftCfg = sftConfig(0);
+      const modelCfg = loadModelConfig(firstSftCfg);
+      const sftData = await prepareRunData(firstSftCfg, modelCfg);
+      const untrained = new Qwen3(rt, modelCfg, initRandomWeights(rt, modelCfg, seed));
+      await evaluate(UNTRAINED_MODEL, untrained, sftData.tokenizer, sftData.template);
+      untrained.dispose();
 
-    const trained: { trainingSeed: number; checkpoint: string }[] = [];
-    const { best: sft, picked, scores } = await keepBestOf(nCandidates, async (k) => {
-      const sftCfg = k === 0 ? firstSftCfg : sftConfig(k);
-      const which = nCandidates > 1 ? ` (candidate ${k + 1} of ${nCandidates}, training seed ${sftCfg.seed})` : '';
-      say(`[seed ${seed}] SFT${which} on ${sftData.sft.length} teacher-filtered pairs (${sftData.sftDropped} dropped by the margin filter)`);
-      const result = await runTraining(rt, sftCfg, modelCfg, sftData, { quiet: o.quiet });
-      curves.push(...result.metrics.map((m) => ({ ...m, run: k === 0 ? `seed ${seed}` : `seed ${seed} SFT candidate ${k + 1}` })));
-      trained.push({ trainingSeed: sftCfg.seed, checkpoint: result.finalCheckpoint! });
-      return result;
-    }, async (result, k) => {
-      const accuracy = await greedyPointwiseAccuracy(result.model, sftData.tokenizer, data.grpo, sftData.template, { seed, maxNewTokens: scale.grpo.maxNewTokens });
-      say(`[seed ${seed}] SFT candidate ${k + 1}: greedy pointwise ${points(accuracy)}% on the ${data.grpo.length} GRPO pairs`);
-      return accuracy;
-    }, (result) => result.model.dispose());
-    if (nCandidates > 1) {
-      selections.push({ seed, picked, candidates: trained.map((c, k) => ({ ...c, grpoPairAccuracy: scores[k]! })) });
-      say(`[seed ${seed}] GRPO starts from SFT candidate ${picked + 1}`);
-    }
-    await evaluate(BASELINE_MODEL, sft.model, sftData.tokenizer, sftData.template);
-    sft.model.dispose();
-
-    for (const variant of variants) {
-      let grpoFile = data.grpoFile;
-      if (variant === 'noisy') {
-        grpoFile = join(dir, 'data', 'grpo-flipped-20.jsonl');
-        flipLabels(grpoFile, data.grpo, 0.2, seed);
+      const trained: { trainingSeed: number; checkpoint: string }[] = [];
+      const { best: sft, picked, scores } = await keepBestOf(nCandidates, async (k) => {
+        const sftCfg = k === 0 ? firstSftCfg : sftConfig(k);
+        const which = nCandidates > 1 ? ` (candidate ${k + 1} of ${nCandidates}, training seed ${sftCfg.seed})` : '';
+        say(`[seed ${seed}] SFT${which} on ${sftData.sft.length} teacher-filtered pairs (${sftData.sftDropped} dropped by the margin filter)`);
+        const result = await runTraining(rt, sftCfg, modelCfg, sftData, { quiet: o.quiet });
+        curves.push(...result.metrics.map((m) => ({ ...m, run: k === 0 ? `seed ${seed}` : `seed ${seed} SFT candidate ${k + 1}` })));
+        trained.push({ trainingSeed: sftCfg.seed, checkpoint: result.finalCheckpoint! });
+        return result;
+      }, async (result, k) => {
+        const accuracy = await greedyPointwiseAccuracy(result.model, sftData.tokenizer, data.grpo, sftData.template, { seed, maxNewTokens: scale.grpo.maxNewTokens });
+        say(`[seed ${seed}] SFT candidate ${k + 1}: greedy pointwise ${points(accuracy)}% on the ${data.grpo.length} GRPO pairs`);
+        return accuracy;
+      }, (result) => result.model.dispose());
+      if (nCandidates > 1) {
+        selections.push({ seed, picked, candidates: trained.map((c, k) => ({ ...c, grpoPairAccuracy: scores[k]! })) });
+        say(`[seed ${seed}] GRPO starts from SFT candidate ${picked + 1}`);
       }
-      const grpoCfg = writeConfig(join(dir, `grpo-${variant}.yaml`), {
-        ...base, name: `seed-${seed}-grpo-${variant}`, outDir: join(dir, `grpo-${variant}`), stages: ['grpo'],
-        model: { path: sft.finalCheckpoint! }, data: { grpo: grpoFile },
-        grpo: { ...scale.grpo, reward: { f: variant === 'constant' ? 'constant' : 'graded', threshold: 2, high: 1, low: 0.5, formatPenalty: -1 } },
-      });
-      const grpoData = await prepareRunData(grpoCfg, modelCfg);
-      say(`[seed ${seed}] GRPO with PAR (${variant === 'constant' ? 'constant f' : 'graded f'}${variant === 'noisy' ? ', 20% flipped labels' : ''}), ${scale.grpo.steps} steps`);
-      const grpo = await runTraining(rt, grpoCfg, modelCfg, grpoData, { quiet: o.quiet });
-      curves.push(...grpo.metrics.map((m) => ({ ...m, run: `seed ${seed} ${variant}` })));
-      await evaluate(variantLabel(variant), grpo.model, grpoData.tokenizer, grpoData.template);
-      grpo.model.dispose();
+      await evaluate(BASELINE_MODEL, sft.model, sftData.tokenizer, sftData.template);
+      sft.model.dispose();
+
+      for (const variant of variants) {
+        let grpoFile = data.grpoFile;
+        if (variant === 'noisy') {
+          grpoFile = join(dir, 'data', 'grpo-flipped-20.jsonl');
+          flipLabels(grpoFile, data.grpo, 0.2, seed);
+        }
+        const grpoCfg = writeConfig(join(dir, `grpo-${variant}.yaml`), {
+          ...base, name: `seed-${seed}-grpo-${variant}`, outDir: join(dir, `grpo-${variant}`), stages: ['grpo'],
+          model: { path: sft.finalCheckpoint! }, data: { grpo: grpoFile },
+          grpo: { ...scale.grpo, reward: { f: variant === 'constant' ? 'constant' : 'graded', threshold: 2, high: 1, low: 0.5, formatPenalty: -1 } },
+        });
+        const grpoData = await prepareRunData(grpoCfg, modelCfg);
+        say(`[seed ${seed}] GRPO with PAR (${variant === 'constant' ? 'constant f' : 'graded f'}${variant === 'noisy' ? ', 20% flipped labels' : ''}), ${scale.grpo.steps} steps`);
+        const grpo = await runTraining(rt, grpoCfg, modelCfg, grpoData, { quiet: o.quiet });
+        curves.push(...grpo.metrics.map((m) => ({ ...m, run: `seed ${seed} ${variant}` })));
+        await evaluate(variantLabel(variant), grpo.model, grpoData.tokenizer, grpoData.template);
+        grpo.model.dispose();
+      }
     }
   }
   const seconds = (performance.now() - t0) / 1000;
@@ -268,7 +277,35 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
     configSummary: summary,
   });
   process.stdout.write(`results: ${join(root, 'results.json')}\nreport:  ${report}\n`);
+  if (previous) rmSync(previous, { recursive: true, force: true });
   return rows;
+}
+
+/** Where the previous run's output waits while a new run replaces it (inside the job's folder). */
+export const PREVIOUS_RUN_DIR = 'previous-run';
+
+/**
+ * Moves what an earlier run wrote into `root` (seed folders, results files, report) to
+ * `root/previous-run`, so that a run stopped halfway never leaves the old results.json describing
+ * seed folders that are half replaced, and the old run stays whole until the new one is complete.
+ * Anything else in `root` is left alone. Returns the folder, or null when there was nothing.
+ */
+function setAsidePreviousRun(root: string): string | null {
+  if (!existsSync(root)) return null;
+  const own = new Set(['results.json', PER_PAIR_FILE, REPORT_FILE]);
+  const names = readdirSync(root).filter((n) => /^seed-\d+$/.test(n) || own.has(n));
+  if (names.length === 0) return null;
+  const previous = join(root, PREVIOUS_RUN_DIR);
+  // One left by a run that was stopped: that run is gone, its predecessor is what it kept.
+  const keep = existsSync(join(previous, 'results.json')) && !names.includes('results.json');
+  if (keep) {
+    for (const n of names) rmSync(join(root, n), { recursive: true, force: true });
+    return previous;
+  }
+  rmSync(previous, { recursive: true, force: true });
+  mkdirSync(previous);
+  for (const n of names) renameSync(join(root, n), join(previous, n));
+  return previous;
 }
 
 /** A judge config the job cannot train, refused before anything is replaced (the stages would find it only after). */
