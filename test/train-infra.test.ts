@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseQwen3Config, qwen3WeightShapes, type Qwen3Config } from '../src/io/hf-model.js';
+import { writeSafetensors } from '../src/io/safetensors.js';
 import {
   checkpointName,
   CheckpointError,
@@ -508,6 +509,24 @@ describe('checkpoints', () => {
     const state = JSON.parse(readFileSync(join(badState, 'trainer_state.json'), 'utf8'));
     writeFileSync(join(badState, 'trainer_state.json'), JSON.stringify({ ...state, step: -1 }));
     await expect(readCheckpoint(badState)).rejects.toThrow(/"step" must be an integer >= 0, got -1/);
+
+    // optimizer.safetensors rewritten: a step that is not decimal digits, then an m of the wrong size
+    const optimizerFile = (step: string, shrink: string | null) => {
+      const c = content(2);
+      const tensors = (['m', 'v'] as const).flatMap((label) => [...c.optimizer![label]].map(([name, data]) => {
+        const values = name === shrink && label === 'm' ? data.subarray(1) : data;
+        return { name: `${label}.${name}`, dtype: 'F32' as const, shape: [values.length], data: values };
+      }));
+      return { tensors, metadata: { step } };
+    };
+    const hexStep = await make('hex-step');
+    const hex = optimizerFile('0x10', null);
+    await writeSafetensors(join(hexStep, 'optimizer.safetensors'), hex.tensors, hex.metadata);
+    await expect(readCheckpoint(hexStep)).rejects.toThrow(/optimizer\.safetensors metadata has no valid "step" \(got "0x10"\)/);
+    const shortM = await make('short-m');
+    const short = optimizerFile('2', 'model.norm.weight');
+    await writeSafetensors(join(shortM, 'optimizer.safetensors'), short.tensors, short.metadata);
+    await expect(readCheckpoint(shortM)).rejects.toThrow(/optimizer\.safetensors tensor m\.model\.norm\.weight has \d+ values, the weight model\.norm\.weight \d+/);
 
     const noTok = await make('no-tok');
     rmSync(join(noTok, 'tokenizer.json'));

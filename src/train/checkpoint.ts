@@ -18,6 +18,7 @@ import {
   type TensorToWrite,
 } from '../io/safetensors.js';
 import type { PairSamplerState } from '../data/sampler.js';
+import { decimalInteger } from './number-text.js';
 import { STAGES, type Stage } from './config.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -197,7 +198,7 @@ async function readStateFile(dir: string): Promise<StateFile> {
   return s as StateFile;
 }
 
-async function readOptimizer(dir: string, weightNames: readonly string[]): Promise<NonNullable<LoadedCheckpoint['optimizer']>> {
+async function readOptimizer(dir: string, weights: ReadonlyMap<string, Float32Array>): Promise<NonNullable<LoadedCheckpoint['optimizer']>> {
   const path = join(dir, OPTIMIZER_FILE);
   if (!(await pathExists(path))) throw new CheckpointError(`checkpoint ${dir}: ${OPTIMIZER_FILE} is missing but ${STATE_FILE} says the optimizer was saved`);
   let file: SafetensorsFile;
@@ -207,14 +208,17 @@ async function readOptimizer(dir: string, weightNames: readonly string[]): Promi
     throw new CheckpointError(`checkpoint ${dir}: ${(err as Error).message}`, { cause: err });
   }
   try {
-    const step = Number(file.metadata?.step);
-    if (!Number.isSafeInteger(step) || step < 0) throw new CheckpointError(`checkpoint ${dir}: ${OPTIMIZER_FILE} metadata has no valid "step" (got ${JSON.stringify(file.metadata?.step)})`);
+    const step = decimalInteger(file.metadata?.step ?? '') ?? -1; // '' or '0x10' is no step
+    if (step < 0) throw new CheckpointError(`checkpoint ${dir}: ${OPTIMIZER_FILE} metadata has no valid "step" (got ${JSON.stringify(file.metadata?.step)})`);
     const m = new Map<string, Float32Array>(), v = new Map<string, Float32Array>();
-    for (const name of weightNames) {
+    for (const [name, weight] of weights) {
+      const size = weight.length;
       for (const [label, into] of [['m', m], ['v', v]] as const) {
         const key = `${label}.${name}`;
         if (!file.has(key)) throw new CheckpointError(`checkpoint ${dir}: ${OPTIMIZER_FILE} has no tensor ${key}`);
-        into.set(name, await file.readF32(key));
+        const values = await file.readF32(key);
+        if (values.length !== size) throw new CheckpointError(`checkpoint ${dir}: ${OPTIMIZER_FILE} tensor ${key} has ${values.length} values, the weight ${name} ${size}`);
+        into.set(name, values);
       }
     }
     return { m, v, step };
@@ -253,7 +257,7 @@ export async function readCheckpoint(dir: string, options: ReadCheckpointOptions
     if (!(await pathExists(path))) throw new CheckpointError(`checkpoint ${full}: tokenizer file ${basename(path)} listed in ${STATE_FILE} is missing`);
   }
   const loaded: LoadedCheckpoint = { dir: full, config: folder.config, weights, trainer, tokenizerFiles: paths };
-  if (hasOptimizer && (options.optimizer ?? true)) loaded.optimizer = await readOptimizer(full, folder.tensorNames);
+  if (hasOptimizer && (options.optimizer ?? true)) loaded.optimizer = await readOptimizer(full, weights);
   return loaded;
 }
 
