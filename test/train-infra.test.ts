@@ -107,14 +107,16 @@ describe('planMemory', () => {
     expect(bytes['RoPE table']).toBe(32 * MiB); // 40960 x 128 x 4 B = 20 MiB
     const N = 8192; // at this N every activation is a size class already
     expect(bytes['activations kept by forward']).toBe(28 * N * 4 * floatsPerTokenPerLayer + N * 4 * (2 * 1024 + 7));
-    expect(bytes['backward working set']).toBe(3 * 32 * MiB + 3 * 96 * MiB); // dx, dH, dNormed + gate/up/act gradients
-    expect(bytes['LM head logits chunk']).toBe(256 * MiB); // 441 rows x 151936 x 4 B, rounded to 16 MiB
+    // dx, dH, dNormed, then gate/up/act gradients and the attention's (q, o: 2048 wide; k, v, kN: 1024)
+    expect(bytes['backward working set']).toBe(3 * 32 * MiB + 3 * 96 * MiB + 2 * 64 * MiB + 3 * 32 * MiB);
+    // 441 rows x 151936 x 4 B, rounded to 16 MiB, and the chunk's h and dh copies (441 x 1024 x 4 B: 2 MiB each)
+    expect(bytes['LM head logits chunk']).toBe(256 * MiB + 2 * 2 * MiB);
     expect(bytes['KV cache']).toBeUndefined();
     expect(plan.persistentBytes).toBe(4 * weights06 + 32 * MiB);
     expect(plan.totalBytes).toBe(plan.persistentBytes + plan.trainingBytes);
     expect(plan.fits).toBe(false);
     expect(plan.reasons).toEqual([
-      'a micro-batch of 4 x 2048 tokens needs 19.97 GiB of activations; with 10.28 GiB of persistent state that is 30.26 GiB > 22.35 GiB: lower microBatchRows or the sequence length',
+      'a micro-batch of 4 x 2048 tokens needs 20.20 GiB of activations; with 10.28 GiB of persistent state that is 30.48 GiB > 22.35 GiB: lower microBatchRows or the sequence length',
     ]);
   });
 
@@ -130,38 +132,39 @@ describe('planMemory', () => {
 
   it('GRPO adds the reference model, the KV cache and the prefill, and checks the binding limit', () => {
     const adapter = { maxBufferBytes: 256 * MiB, maxStorageBindingBytes: 128 * MiB, totalBytes: parseBytes('24GB') };
-    const grpo = (rollouts: number, generationRows?: number): MemoryPlanTrain => ({
-      stages: ['grpo'], microBatchRows: 1, seqLen: 2048, rollouts, batchRows: 4, maxNewTokens: 1024, refModel: 'f32',
+    const grpo = (rollouts: number, batchRows: number, generationRows?: number, seqLen = 2048, maxNewTokens = 1024): MemoryPlanTrain => ({
+      stages: ['grpo'], microBatchRows: 1, seqLen, rollouts, batchRows, maxNewTokens, refModel: 'f32',
       ...(generationRows !== undefined && { generationRows }),
     });
-    const plan = planMemory(modelConfig('0.6b'), grpo(4), adapter);
     const bytesOf = (p: MemoryPlan, name: string) => p.items.find((i) => i.name === name)!.bytes;
+    const plan = planMemory(modelConfig('0.6b'), grpo(4, 4), adapter);
     expect(bytesOf(plan, 'KV cache')).toBe(2 * 28 * 16 * 2048 * 8 * 128 * 4); // 16 sequences, 128 MiB per layer tensor
     expect(plan.items.find((i) => i.name === 'KV cache')!.phase).toBe('generation');
     // The trainer keeps the KL reference as a second f32 copy of the weights, so it costs what they do.
     expect(bytesOf(plan, 'reference model (f32)')).toBe(bytesOf(plan, 'weights (f32)'));
     expect(bytesOf(plan, 'reference model (f32)')).toBeGreaterThanOrEqual(596049920 * 4);
-    // Prefill: one layer's activations for 16 prompts of up to 1024 tokens; its [16384, 3072] MLP
-    // tensors (192 MiB) do not fit a 128 MiB binding, so this shape cannot run on this adapter.
-    expect(bytesOf(plan, 'prefill working set (one layer)')).toBeGreaterThanOrEqual(16384 * 22570 * 4);
-    expect(plan.largestTensor).toEqual({ name: 'prefill activation [16384 tokens, 3072]', bytes: 192 * MiB });
-    expect(plan.fits).toBe(false);
-    expect(plan.reasons).toEqual([
-      'the prefill activation [16384 tokens, 3072] takes 192.0 MiB, more than one storage binding holds on this adapter (128.0 MiB); lower grpo.generationRows, the batch, rollouts or sequence length',
+    // Prefill: the 4 rollouts of a row share its prompt, which runs once: one layer's activations
+    // (plus its output and short-lived tensors) for 4 prompts of up to 1024 tokens.
+    expect(bytesOf(plan, 'prefill working set (one layer)')).toBeGreaterThanOrEqual(4096 * (22570 + 2 * 1024 + 1024) * 4);
+    expect(plan.largestTensor).toEqual({ name: 'KV cache of one layer (16 seqs x 2048 positions)', bytes: 128 * MiB });
+    expect(plan.fits).toBe(true);
+
+    // 16 rows of 2 rollouts with 768-token prompts: 16 distinct prompts, whose [12288, 3072] MLP
+    // tensors (144 MiB) do not fit a 128 MiB binding, so this shape cannot run on this adapter.
+    const wide = planMemory(modelConfig('0.6b'), grpo(2, 16, undefined, 784, 16), adapter);
+    expect(wide.largestTensor).toEqual({ name: 'prefill activation [12288 tokens, 3072]', bytes: 144 * MiB });
+    expect(wide.fits).toBe(false);
+    expect(wide.reasons).toEqual([
+      'the prefill activation [12288 tokens, 3072] takes 144.0 MiB, more than one storage binding holds on this adapter (128.0 MiB); lower grpo.generationRows, the batch, rollouts or sequence length',
     ]);
-
-    // grpo.generationRows: the same step's rollouts generated 8 at a time halve the cache and the prefill, and fit.
-    const chunked = planMemory(modelConfig('0.6b'), grpo(4, 8), adapter);
-    expect(bytesOf(chunked, 'KV cache')).toBe(bytesOf(plan, 'KV cache') / 2);
-    expect(chunked.largestTensor).toEqual({ name: 'prefill activation [8192 tokens, 3072]', bytes: 96 * MiB });
+    // grpo.generationRows: the same step's rollouts generated 8 at a time (4 prompts a call) fit.
+    const chunked = planMemory(modelConfig('0.6b'), grpo(2, 16, 8, 784, 16), adapter);
+    expect(bytesOf(chunked, 'KV cache')).toBe(2 * 28 * 32 * MiB); // 8 seqs x 784 positions x 4 KiB = 24.5 MiB a layer tensor, as 32 MiB
+    expect(chunked.largestTensor).toEqual({ name: 'prefill activation [3072 tokens, 3072]', bytes: 36 * MiB });
     expect(chunked.fits).toBe(true);
-
-    // 8 at a time with twice the rollouts: the same generation phase as before.
-    const twice = planMemory(modelConfig('0.6b'), grpo(8, 8), adapter);
-    expect(twice.generationBytes).toBe(chunked.generationBytes);
-    expect(twice.fits).toBe(true);
-    const allAtOnce = planMemory(modelConfig('0.6b'), grpo(8), adapter);
-    expect(allAtOnce.reasons[0]).toMatch(/^the prefill activation \[32768 tokens, 3072\] takes 384\.0 MiB/);
+    // A call that cuts a row's rollouts holds parts of one more prompt: 8 rows of 3 rollouts, 4 at a time.
+    const cut = planMemory(modelConfig('0.6b'), grpo(3, 8, 4), adapter);
+    expect(cut.items.find((i) => i.name === 'prefill working set (one layer)')!.detail).toMatch(/^3 distinct prompts x 1024 tokens/);
   });
 
   it('the 0.6B workstation config fits 24 GB in both stages; unknown device memory is a note', () => {

@@ -53,8 +53,13 @@ export class RowSplitTensor {
   }
 }
 
-export function rowsPerPartFor(cols: number, maxPartBytes: number): number {
-  const rows = Math.floor(maxPartBytes / (cols * 4));
-  if (rows < 1) throw new Error(`a row of ${cols} f32 values exceeds the binding limit ${maxPartBytes}`);
-  return rows;
+/** Rows per block are a multiple of this when the limit allows: the matmul row tile, so a block
+ * boundary keeps the vec4 kernels' alignment (6553-row blocks of Qwen3-14B sent every backward
+ * matmul over them to the scalar kernel). */
+export const ROW_BLOCK_MULTIPLE = 16;
+
+export function rowsPerPartFor(cols: number, maxPartBytes: number, bytesPerValue = 4): number {
+  const rows = Math.floor(maxPartBytes / (cols * bytesPerValue));
+  if (rows < 1) throw new Error(`a row of ${cols} values of ${bytesPerValue} bytes exceeds the binding limit ${maxPartBytes}`);
+  return rows >= ROW_BLOCK_MULTIPLE ? rows - (rows % ROW_BLOCK_MULTIPLE) : rows;
 }

@@ -72,6 +72,11 @@ export class Runtime {
     return new Runtime(await getGpu(), opts.profile ?? false);
   }
 
+  /** A runtime on a device opened elsewhere (a fork's own device, or a test's validating stand-in). */
+  static onDevice(gpu: GpuInfo, opts: { profile?: boolean } = {}): Runtime {
+    return new Runtime(gpu, opts.profile ?? false);
+  }
+
   // ---- memory ----------------------------------------------------------------
 
   /** Uninitialised tensor from the pool (contents are whatever the last user left). */

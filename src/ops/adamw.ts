@@ -69,11 +69,16 @@ export function sumSquaresLaunchFor(rt: Runtime): SumSquaresLaunch {
  * each of up to 512 partials sums a fixed share of the elements; one partial then sums
  * the partials in a fixed order, so the result is bitwise reproducible.
  */
+/** Partial sums gradNormSquared takes for a tensor of `size` values (the memory plan counts them too). */
+export function gradNormPartials(size: number): number {
+  return Math.min(Math.ceil(size / 256), MAX_PARTIALS_PER_TENSOR);
+}
+
 export function gradNormSquared(rt: Runtime, grads: Tensor[], out: Tensor, launch = sumSquaresLaunchFor(rt)): void {
   const { lanesPerPartial: lanes, partialsPerGroup: perGroup } = launch;
   checkRowLaunch(rt, 'gradNormSquared', launch, lanes, 256, perGroup);
   const kernel = rt.kernel('gradnorm_sumsq', 'main', { WG: lanes, PARTS: perGroup });
-  const partsPerTensor = grads.map((g) => Math.min(Math.ceil(g.size / 256), MAX_PARTIALS_PER_TENSOR));
+  const partsPerTensor = grads.map((g) => gradNormPartials(g.size));
   const total = partsPerTensor.reduce((a, b) => a + b, 0);
   if (total === 0) {
     rt.fillZero(out);

@@ -47,9 +47,7 @@ export function rmsnormBackward(
 
   const columnGroups = Math.ceil(dim / 64);
   if (columnGroups > rt.gpu.maxWorkgroupsPerDim) throw new Error(`rmsnormBackward: dim ${dim} is too wide for one grid dimension`);
-  const maxBlocks = Math.max(1, Math.min(MAX_DW_BLOCKS, rt.gpu.maxWorkgroupsPerDim, Math.floor(rt.gpu.maxStorageBindingBytes / (dim * 4))));
-  const rowsPerBlock = Math.max(MIN_ROWS_PER_BLOCK, Math.ceil(rows / maxBlocks));
-  const blocks = Math.ceil(rows / rowsPerBlock);
+  const { blocks, rowsPerBlock } = dwPartialBlocks(rows, dim, rt.gpu);
   const partial = rt.empty([blocks, dim], 'f32', 'rmsnorm-dw-partial');
   rt.dispatch(rt.kernel('rmsnorm_dw_partial'), { x, rstd, dy, partial }, { rows, dim, rowsPerBlock }, [columnGroups, blocks]);
   rt.dispatch(rt.kernel('rmsnorm_dw_reduce'), { partial, dw }, { dim, blocks }, [columnGroups]);
@@ -98,4 +96,11 @@ function checkShapes(op: string, rows: number, dim: number, activations: Record<
   }
   if (w.size !== dim) throw new Error(`${op}: w '${w.label}' has ${w.size} elements, expected dim = ${dim}`);
   if (rstd.size < rows) throw new Error(`${op}: rstd '${rstd.label}' holds ${rstd.size} elements, fewer than rows = ${rows}`);
+}
+
+/** How rmsnormBackward cuts the rows for dw: blocks of partial sums [blocks, dim] (the memory plan counts them too). */
+export function dwPartialBlocks(rows: number, dim: number, gpu: { maxWorkgroupsPerDim: number; maxStorageBindingBytes: number }): { blocks: number; rowsPerBlock: number } {
+  const maxBlocks = Math.max(1, Math.min(MAX_DW_BLOCKS, gpu.maxWorkgroupsPerDim, Math.floor(gpu.maxStorageBindingBytes / (dim * 4))));
+  const rowsPerBlock = Math.max(MIN_ROWS_PER_BLOCK, Math.ceil(rows / maxBlocks));
+  return { blocks: Math.ceil(rows / rowsPerBlock), rowsPerBlock };
 }

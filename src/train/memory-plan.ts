@@ -7,6 +7,9 @@
 // (activations of one micro-batch) do not overlap: the GRPO step frees the
 // pool's buffers between them (Runtime.trimPool). Peak = persistent + the
 // larger of the two.
+import { gradNormPartials } from '../ops/adamw.js';
+import { dwPartialBlocks } from '../ops/rmsnorm.js';
+import { rowsPerPartFor } from '../gpu/row-split.js';
 import { qwen3WeightShapes, type Qwen3Config } from '../io/hf-model.js';
 import { sizeClass } from '../gpu/buffer-pool.js';
 import { lmHeadChunkTokens } from '../ops/lm-head.js';
@@ -123,15 +126,21 @@ export function allocatedBytes(bytes: number, maxBufferBytes: number): number {
   return cls > maxBufferBytes ? Math.ceil(bytes / 256) * 256 : cls;
 }
 
-/** All weights of `cfg` stored as row-split parts (each within one binding) of `width`-byte elements, as allocated. */
-export function parameterBytes(cfg: Qwen3Config, width: number, adapter: AdapterMemory): number {
-  let total = 0;
+/** Elements of each row-split part (each within one binding) of every weight of `cfg`, as RowSplitTensor cuts them. */
+export function parameterPartSizes(cfg: Qwen3Config, width: number, adapter: AdapterMemory): number[] {
+  const sizes: number[] = [];
   for (const shape of qwen3WeightShapes(cfg).values()) {
     const [rows, cols] = shape.length === 1 ? [1, shape[0]!] : [shape[0]!, shape[1]!];
-    const rowsPerPart = Math.max(1, Math.floor(adapter.maxStorageBindingBytes / (cols * width)));
-    for (let r = 0; r < rows; r += rowsPerPart) total += allocatedBytes(Math.min(rowsPerPart, rows - r) * cols * width, adapter.maxBufferBytes);
+    // A row past the limit is reported by the plan's checks, not thrown here.
+    const rowsPerPart = cols * width > adapter.maxStorageBindingBytes ? 1 : rowsPerPartFor(cols, adapter.maxStorageBindingBytes, width);
+    for (let r = 0; r < rows; r += rowsPerPart) sizes.push(Math.min(rowsPerPart, rows - r) * cols);
   }
-  return total;
+  return sizes;
+}
+
+/** All weights of `cfg` stored as row-split parts of `width`-byte elements, as allocated. */
+export function parameterBytes(cfg: Qwen3Config, width: number, adapter: AdapterMemory): number {
+  return parameterPartSizes(cfg, width, adapter).reduce((total, n) => total + allocatedBytes(n * width, adapter.maxBufferBytes), 0);
 }
 
 function checkTrainShape(t: MemoryPlanTrain): void {
@@ -177,11 +186,16 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
     add('KV cache', 'generation', 2 * L * alloc(perLayerTensor), `2 x ${L} layers x ${G} seqs x ${train.seqLen} positions x ${Hkv * D} x 4 B`);
     const rows = Math.max(1, Math.min(G, Math.floor(adapter.maxStorageBindingBytes / (V * 4))));
     add('sampling logits', 'generation', alloc(rows * V * 4), `${rows} rows x ${V} vocab x 4 B`);
-    // Prefill runs the G prompts through one layer at a time (kv-session.ts frees a layer's
-    // tensors before the next): one layer's activations for every prompt token.
-    const promptTokens = G * (train.seqLen - train.maxNewTokens);
-    add('prefill working set (one layer)', 'generation', perLayer.reduce((a, f) => a + alloc(promptTokens * f * 4), 0),
-      `${G} seqs x ${train.seqLen - train.maxNewTokens} prompt tokens x ${keptFloats} floats, as allocated`);
+    // Prefill runs each distinct prompt once (the rollouts of a row share it: kv-session.ts
+    // samePromptGroups) through one layer at a time (a layer's tensors are freed before the next):
+    // one layer's activations, its output and its short-lived kN and o/mlp, for every prompt token.
+    // A generation call's rows are consecutive rollouts, so it holds whole groups or parts of two more.
+    const n = train.rollouts;
+    const prompts = G % n === 0 ? G / n : Math.min(G, Math.ceil(G / n) + 1);
+    const promptTokens = prompts * (train.seqLen - train.maxNewTokens);
+    const prefillFloats = [...perLayer, H, H, Hkv * D];
+    add('prefill working set (one layer)', 'generation', prefillFloats.reduce((a, f) => a + alloc(promptTokens * f * 4), 0),
+      `${prompts} distinct prompts x ${train.seqLen - train.maxNewTokens} tokens x ${keptFloats + 2 * H + Hkv * D} floats, as allocated`);
     candidates.push({ name: `KV cache of one layer (${G} seqs x ${train.seqLen} positions)`, bytes: perLayerTensor });
     candidates.push({ name: `prefill activation [${promptTokens} tokens, ${widest}]`, bytes: promptTokens * widest * 4 });
   }
@@ -192,12 +206,23 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
   const tailBytes = 2 * alloc(N * H * 4) + 7 * alloc(N * 4);
   add('activations kept by forward', 'training', L * layerBytes + tailBytes, `${N} tokens x (${L} layers x ${keptFloats} + ${2 * H + 7}) floats, as allocated`);
   // dx, dH, dNormed [N, H] live through the whole backward, plus one layer's temporaries at a time.
-  const layerTemps = Math.max(3 * alloc(N * I * 4), 2 * alloc(N * Hq * D * 4) + 3 * alloc(N * Hkv * D * 4));
-  add('backward working set', 'training', 3 * alloc(N * H * 4) + layerTemps, `${N} tokens x (3 x ${H} + max(3 x ${I}, 2 x ${Hq * D} + 3 x ${Hkv * D})) floats, as allocated`);
+  // The pool frees nothing within a step and reuses a buffer only for its own size class, so the
+  // MLP's and the attention's temporaries are both held (their sum, not the larger).
+  const layerTemps = 3 * alloc(N * I * 4) + 2 * alloc(N * Hq * D * 4) + 3 * alloc(N * Hkv * D * 4);
+  add('backward working set', 'training', 3 * alloc(N * H * 4) + layerTemps, `${N} tokens x (3 x ${H} + 3 x ${I} + 2 x ${Hq * D} + 3 x ${Hkv * D}) floats, as allocated`);
   if (V * 4 <= adapter.maxStorageBindingBytes) {
     const chunk = lmHeadChunkTokens(adapter.maxStorageBindingBytes, V, N);
-    add('LM head logits chunk', 'training', alloc(chunk * V * 4), `${chunk} tokens x ${V} vocab x 4 B`);
+    // Chunked (fewer tokens than N), the head also copies each chunk's h in and its dh out.
+    const copies = chunk < N ? 2 * alloc(chunk * H * 4) : 0;
+    add('LM head logits chunk', 'training', alloc(chunk * V * 4) + copies, `${chunk} tokens x ${V} vocab x 4 B${chunk < N ? ` + 2 x ${chunk} x ${H} x 4 B` : ''}`);
   }
+  // Small scratch: each norm's dw partial sums (one buffer per size class, reused), attention's
+  // delta, and the partial sums of the gradient norm over every weight part.
+  const gpuLimits = { maxWorkgroupsPerDim: 65535, maxStorageBindingBytes: adapter.maxStorageBindingBytes };
+  const normPartials = new Set([[N, H], [N * Hq, D], [N * Hkv, D]].map(([rows, dim]) => alloc(dwPartialBlocks(rows!, dim!, gpuLimits).blocks * dim! * 4)));
+  const gradPartials = parameterPartSizes(model, 4, adapter).reduce((n, size) => n + gradNormPartials(size), 0);
+  add('norm and gradient-norm partial sums', 'training', [...normPartials].reduce((a, b) => a + b, 0) + alloc(N * Hq * 4) + alloc(gradPartials * 4),
+    `dw partials of the ${H}- and ${D}-wide norms, ${N} x ${Hq} attention deltas, ${gradPartials} gradient-norm partials, x 4 B`);
   candidates.push({ name: `activation [${N} tokens, ${widest}]`, bytes: N * widest * 4 });
 
   const persistentBytes = sumPhase(items, 'persistent');
