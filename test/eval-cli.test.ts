@@ -281,6 +281,21 @@ describe('eval CLI bad input', () => {
   });
 });
 
+describe('eval CLI reports of plain pairs', () => {
+  it('leave our row out of Table 1 in the HTML as in the terminal (pairs have no Table 1 columns)', async () => {
+    const out = join(dir, 'pairs-report', 'results.json');
+    const { code, stdout } = await run(['--data', fixture('pairs.jsonl'), '--format', 'pairs', '--judgments', fixture('pairs-judgments.jsonl'), '--label', 'mine', '--out', out]);
+    expect(code).toBe(0);
+    const html = readFileSync(join(dir, 'pairs-report', 'results.html'), 'utf8');
+    expect(html).not.toContain('<tr class="ours">');
+    expect(stdout.split('\n').some((l) => l.startsWith('mine '))).toBe(false);
+    // A benchmark's report keeps it.
+    const rb = join(dir, 'pairs-report', 'rb.json');
+    expect((await run(['--data', fixture('rewardbench.jsonl'), '--format', 'rewardbench', '--judgments', fixture('rewardbench-judgments.jsonl'), '--out', rb])).code).toBe(0);
+    expect(readFileSync(join(dir, 'pairs-report', 'rb.html'), 'utf8')).toContain('<tr class="ours">');
+  });
+});
+
 describe('eval CLI rubrics', () => {
   it('renders the prompts with --rubrics in place of the primary rubric of each task it names, and records the file', async () => {
     const rubrics = join(dir, 'rubrics', 'judge-rubrics.yaml');

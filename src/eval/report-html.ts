@@ -150,7 +150,8 @@ export function renderResultsHtml(results: EvalResults): string {
     ['Model', ...TABLE1_COLUMNS, 'source'],
     [
       ...results.table1.paper.map((row) => ({ cells: [row.model, ...table1Cells(row), row.note] })),
-      { cells: [results.table1.ours.model, ...table1Cells(results.table1.ours), results.table1.ours.note], className: 'ours' },
+      // Plain pairs have no Table 1 columns (as in the terminal report): their scores are below.
+      ...(config.format === 'pairs' ? [] : [{ cells: [results.table1.ours.model, ...table1Cells(results.table1.ours), results.table1.ours.note], className: 'ours' }]),
     ],
   );
   const settings = htmlTable(
