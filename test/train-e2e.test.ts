@@ -239,6 +239,19 @@ describe('train.js rejects bad configs before any GPU work', () => {
     });
   }
 
+  it('--dry-run plans a shipped config from the model\'s sizes alone, before its data or weights are at hand', () => {
+    const args = ['--config', 'models/patarm-8b.yaml', '--model.path', 'null', '--model.init', 'random', '--model.config', 'models/qwen3-8b.json', '--dry-run', '--gpu-memory', '80GB'];
+    const r = spawnSync(process.execPath, [resolve('train.js'), ...args], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).not.toMatch(/invalid training config|no such file/);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/memory plan for the sft stage/);
+    expect(r.stdout).toMatch(/memory plan for the grpo stage/);
+    expect(r.stdout).toMatch(/16 bytes\/param x 8\.19e9 params/);
+    // The advice names what shrinks the tensor: a training activation is the micro-batch's.
+    expect(r.stdout).toMatch(/the activation \[\d+ tokens, 12288\] takes .*; lower grpo\.microBatchRows or the sequence length/);
+    expect(r.stdout).toMatch(/some stage does not fit/);
+  });
+
   // Flags of the other mode are refused, not ignored: `--dry-run` alone used to start the default
   // job (which replaces runs/default/seed-0), and `--seeds 0` to write an empty results table.
   const flagCases: [string, string[], RegExp][] = [

@@ -12,7 +12,8 @@
 import { Runtime } from '../../src/gpu/runtime.js';
 import type { Tensor } from '../../src/gpu/tensor.js';
 import { matmul, resolveMatmulVariant, setMatmulVariant, vec4Aligned, type MatmulKind, type MatRef, type ResolvedMatmulVariant } from '../../src/ops/matmul.js';
-import { appendResult, formatTable, hasFlag, machineInfo, measure } from './report.js';
+import { runHeader } from './common.js';
+import { appendResult, formatTable, hasFlag, loadAverages, machineInfo, measure } from './report.js';
 
 interface Shape {
   name: string;
@@ -118,6 +119,7 @@ async function main(): Promise<void> {
   const allVariants = hasFlag('all-variants');
   const rt = await Runtime.create();
   const machine = machineInfo(rt);
+  const header = runHeader(rt, 'matmul', quick); // date, git commit, machine, load averages at the start
   const auto = resolveMatmulVariant(rt, 'auto');
   const available: ResolvedMatmulVariant[] = rt.gpu.features.has('subgroups') ? ['cpu', 'gpu', 'naive'] : ['gpu', 'naive'];
   const reps = quick ? 2 : 5;
@@ -143,7 +145,7 @@ async function main(): Promise<void> {
     ['shape', 'kind', 'variant', 'path', 'M', 'N', 'K', 'ms', 'min ms', 'cpu ms', 'GFLOP/s', 'max err'],
     results.map((r) => [r.shape, r.kind, r.variant, r.path, r.M, r.N, r.K, r.ms, r.msMin, r.cpuMs, r.gflops, r.maxErr]),
   ));
-  const path = appendResult('matmul', { bench: 'matmul', date: new Date().toISOString(), quick, machine, defaultVariant: auto, results });
+  const path = appendResult('matmul', { ...header, loadAveragesEnd: loadAverages(), defaultVariant: auto, results });
   console.log(`\nappended to ${path}`);
 }
 

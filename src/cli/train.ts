@@ -93,7 +93,8 @@ async function adapterMemory(gpuMemory?: number): Promise<{ memory: AdapterMemor
 }
 
 async function runConfig(flags: CliFlags): Promise<void> {
-  const cfg: TrainConfig = loadTrainConfig(flags.config, flags.overrides);
+  // A memory plan needs the model's sizes, not the data: --dry-run answers before the data is at hand.
+  const cfg: TrainConfig = loadTrainConfig(flags.config, flags.overrides, { checkPaths: flags.dryRun ? 'model' : true });
   const modelCfg = loadModelConfig(cfg);
   const { memory, name } = await adapterMemory(flags.gpuMemory);
   let fits = true;

@@ -474,7 +474,7 @@ function pathKind(path: string): PathKind {
 
 const DATA_EXTENSIONS = new Set(['.jsonl', '.ndjson', '.json', '.parquet']);
 
-function checkRelations(cfg: TrainConfig, problems: string[]): void {
+function checkRelations(cfg: TrainConfig, problems: string[], modelOnly = false): void {
   const { model, data, sft, grpo } = cfg;
   if (model.path !== undefined && model.init !== undefined) {
     problems.push("model: give either model.path (a Hugging Face model folder) or model.init: random, not both");
@@ -487,7 +487,7 @@ function checkRelations(cfg: TrainConfig, problems: string[]): void {
   if (model.path !== undefined && model.config !== undefined) {
     problems.push("model.config: only used with model.init: random (model.path has its own config.json)");
   }
-  if (cfg.tokenizer === undefined && model.init === 'random') {
+  if (cfg.tokenizer === undefined && model.init === 'random' && !modelOnly) {
     problems.push("tokenizer: required when model.init is 'random' (a folder with tokenizer.json, or the file)");
   }
   if (cfg.stages.includes('sft') && data.sft === undefined) problems.push("data.sft: required because stages includes 'sft'");
@@ -547,7 +547,7 @@ export function readModelConfigFile(file: string, key: string, problems: string[
 }
 
 /** Works on a config that may have failed type checks: only string paths are looked at. */
-function checkFiles(cfg: TrainConfig, problems: string[]): Qwen3Config | undefined {
+function checkFiles(cfg: TrainConfig, problems: string[], modelOnly = false): Qwen3Config | undefined {
   const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
   const section = (v: unknown): Json => (isObject(v) ? v : {});
   const model = section(cfg.model), data = section(cfg.data), template = section(cfg.template);
@@ -569,6 +569,7 @@ function checkFiles(cfg: TrainConfig, problems: string[]): Qwen3Config | undefin
   }
   const configPath = model.init === 'random' ? text(model.config) : undefined;
   if (need('model.config', configPath, 'file')) modelConfig = readModelConfigFile(configPath, 'model.config', problems);
+  if (modelOnly) return modelConfig;
   const tokenizer = text(cfg.tokenizer);
   // A tokenizer defaulted from a missing model.path is the same problem, already reported.
   if (tokenizer !== undefined && !(tokenizer === modelPath && pathKind(modelPath) === 'missing')) {
@@ -700,8 +701,9 @@ function merge(base: Json, over: Json, spec: Spec): Json {
 }
 
 export interface LoadConfigOptions {
-  /** Check that model, tokenizer, data and rubric paths exist (and parse the model's config.json). Default true. */
-  checkPaths?: boolean;
+  /** Check that model, tokenizer, data and rubric paths exist (and parse the model's config.json). Default true.
+   * 'model': only the model's (a memory plan needs its sizes, not the data). */
+  checkPaths?: boolean | 'model';
 }
 
 /**
@@ -735,9 +737,10 @@ export function loadTrainConfig(path: string | null, overrides: readonly string[
   const typesOk = problems.length === before;
   const cfg = merged as unknown as TrainConfig;
   // Relations need well-typed values; missing files are worth reporting either way.
-  if (typesOk) checkRelations(cfg, problems);
-  if (options.checkPaths ?? true) {
-    const modelConfig = checkFiles(cfg, problems);
+  const checkPaths = options.checkPaths ?? true;
+  if (typesOk) checkRelations(cfg, problems, checkPaths === 'model');
+  if (checkPaths) {
+    const modelConfig = checkFiles(cfg, problems, checkPaths === 'model');
     if (modelConfig && typesOk) checkAgainstModel(cfg, modelConfig, problems);
   }
   if (problems.length > 0) throw new ConfigError(problems, source);

@@ -176,7 +176,9 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
   const ropeBytes = model.maxPositionEmbeddings * D * 4;
   add('RoPE table', 'persistent', alloc(ropeBytes), `${model.maxPositionEmbeddings} positions x ${D} x 4 B`);
 
-  const candidates: { name: string; bytes: number }[] = [{ name: 'RoPE table', bytes: ropeBytes }];
+  // Each with the settings that shrink it, for the refusal's advice.
+  const candidates: { name: string; bytes: number; lower: string }[] = [{ name: 'RoPE table', bytes: ropeBytes, lower: "max_position_embeddings in the model's config.json" }];
+  const generationAdvice = 'grpo.generationRows, the batch, rollouts or sequence length';
   const perLayer = layerActivationFloats(model);
   const keptFloats = perLayer.reduce((a, b) => a + b, 0);
   const widest = widestActivationFloats(model);
@@ -196,8 +198,8 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
     const prefillFloats = [...perLayer, H, H, Hkv * D];
     add('prefill working set (one layer)', 'generation', prefillFloats.reduce((a, f) => a + alloc(promptTokens * f * 4), 0),
       `${prompts} distinct prompts x ${train.seqLen - train.maxNewTokens} tokens x ${keptFloats + 2 * H + Hkv * D} floats, as allocated`);
-    candidates.push({ name: `KV cache of one layer (${G} seqs x ${train.seqLen} positions)`, bytes: perLayerTensor });
-    candidates.push({ name: `prefill activation [${promptTokens} tokens, ${widest}]`, bytes: promptTokens * widest * 4 });
+    candidates.push({ name: `KV cache of one layer (${G} seqs x ${train.seqLen} positions)`, bytes: perLayerTensor, lower: generationAdvice });
+    candidates.push({ name: `prefill activation [${promptTokens} tokens, ${widest}]`, bytes: promptTokens * widest * 4, lower: generationAdvice });
   }
 
   const N = train.microBatchRows * train.seqLen;
@@ -223,7 +225,7 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
   const gradPartials = parameterPartSizes(model, 4, adapter).reduce((n, size) => n + gradNormPartials(size), 0);
   add('norm and gradient-norm partial sums', 'training', [...normPartials].reduce((a, b) => a + b, 0) + alloc(N * Hq * 4) + alloc(gradPartials * 4),
     `dw partials of the ${H}- and ${D}-wide norms, ${N} x ${Hq} attention deltas, ${gradPartials} gradient-norm partials, x 4 B`);
-  candidates.push({ name: `activation [${N} tokens, ${widest}]`, bytes: N * widest * 4 });
+  candidates.push({ name: `activation [${N} tokens, ${widest}]`, bytes: N * widest * 4, lower: `${grpo ? 'grpo' : 'sft'}.microBatchRows or the sequence length` });
 
   const persistentBytes = sumPhase(items, 'persistent');
   const generationBytes = sumPhase(items, 'generation');
@@ -240,7 +242,7 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
   if (largestTensor.bytes > bindingLimit) {
     reasons.push(
       `the ${largestTensor.name} takes ${formatBytes(largestTensor.bytes)}, more than one storage binding holds on this adapter ` +
-        `(${formatBytes(bindingLimit)}); lower ${grpo ? 'grpo.generationRows, the batch, rollouts or sequence length' : 'microBatchRows or the sequence length'}`,
+        `(${formatBytes(bindingLimit)}); lower ${largestTensor.lower}`,
     );
   }
   const device = adapter.totalBytes;
@@ -269,7 +271,7 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
     }
   }
   return {
-    params: P, items, persistentBytes, generationBytes, trainingBytes, totalBytes, largestTensor,
+    params: P, items, persistentBytes, generationBytes, trainingBytes, totalBytes, largestTensor: { name: largestTensor.name, bytes: largestTensor.bytes },
     fits: reasons.length === 0, reasons, notes, ...(device !== undefined ? { deviceBytes: device } : {}),
   };
 }
