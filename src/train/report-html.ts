@@ -29,8 +29,9 @@ export interface Series {
   name?: string;
 }
 
-/** Line colours of the series of one chart, in order (colour-blind safe, Okabe-Ito). */
-const SERIES_COLOURS = ['#0072b2', '#d55e00', '#009e73', '#cc79a7', '#e69f00', '#56b4e9', '#000000', '#f0e442'];
+/** Line colours of the series of one chart, in order (Okabe-Ito, then two of Tol's): enough for
+ * the 9 GRPO runs of --study; an eleventh run would repeat the first colour. */
+const SERIES_COLOURS = ['#0072b2', '#d55e00', '#009e73', '#cc79a7', '#e69f00', '#56b4e9', '#000000', '#f0e442', '#882255', '#999933'];
 
 export interface ChartOptions {
   title: string;
