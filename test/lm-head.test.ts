@@ -119,16 +119,18 @@ describe('lm head chunk size', () => {
   });
 });
 
-describe('lm head (V = 131, N = 37, H = 20, W in 4 row parts, chunks of 8)', () => {
+// 15-row parts: below the 16-row block multiple (row-split.ts), so the parts start at rows that are
+// not multiples of 4 and the kernels' general offsets are exercised.
+describe('lm head (V = 131, N = 37, H = 20, W in 9 row parts of 15 and 11, chunks of 8)', () => {
   const N = 37, V = 131, H = 20;
-  const c = makeCase(N, V, H, 40, 11, 1);
+  const c = makeCase(N, V, H, 15, 11, 1);
   c.targets[N - 1] = -1; // a padding position: logprob 0, no one-hot in the gradient
 
   it('forward matches float64 (logprobs, lse, entropy, full logits)', async () => {
     const rt = await runtime();
     const got = await runForward(rt, c, 8);
     const ref = refForward(c.h, c.w, c.targets, N, V, H);
-    expect(got.partCount).toBe(4);
+    expect(got.partCount).toBe(9);
     const errs = [relErr(got.logits, ref.logits), relErr(got.lse, ref.lse), relErr(got.logprobs, ref.logprobs), relErr(got.entropy, ref.entropy)];
     console.log('lm head forward rel errors (logits, lse, logprobs, entropy):', errs.map((e) => e.toExponential(2)).join(' '));
     for (const e of errs) expect(e).toBeLessThan(1e-5);
