@@ -219,6 +219,7 @@ describe('eval CLI bad input', () => {
     [[...rb, '--judgments', 'x', '--top-p', '1.5'], /--top-p must be a decimal number in \(0, 1\]; got '1.5'/],
     [[...rb, '--judgments', 'x', '--temperature', '0x1'], /--temperature must be a decimal number >= 0; got '0x1'/],
     [[...rb, '--judgments', 'x', '--k', ' 3'], /--k must be an integer >= 1 \(in decimal digits\); got ' 3'/],
+    [[...rb, '--judgments', 'x', '--k', '3', '--k', '4'], /--k is given more than once/],
     [[...rb, '--judgments', 'x', '--kv-memory', '16 bananas'], /--kv-memory: invalid byte size '16 bananas'/],
     [[...rb, '--judgments', 'x', '--kv-memory', '0GB'], /--kv-memory must be more than 0 bytes; got '0GB'/],
     [[...rb, '--judgments', 'x', '--model', 'm'], /exactly one of --model DIR .* or --judgments FILE/],

@@ -93,6 +93,11 @@ describe('loadTrainConfig: defaults and overrides', () => {
     expect(cfg.outDir).toBe('runs/my-run');
   });
 
+  it('refuses a key given twice on the command line, in either form', () => {
+    const path = file('twice.yaml', `model:\n  path: ${modelDir}\ndata:\n  sft: ${sftData}\n  grpo: ${grpoData}\n`);
+    expect(() => loadTrainConfig(path, ['--grpo.lr', '2e-6', '--grpo.lr=3e-6'])).toThrow(/command line: --grpo\.lr is given more than once/);
+  });
+
   it('keeps string keys as text even when they look like numbers, and moves outDir with --name', () => {
     const cfg = loadTrainConfig(null, [...VALID, '--name', '42', '--stages', 'sft']);
     expect(cfg.name).toBe('42');

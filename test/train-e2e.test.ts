@@ -269,6 +269,8 @@ describe('train.js rejects bad configs before any GPU work', () => {
     ['--sft-candidates of none', ['--sft-candidates', '0'], /--sft-candidates needs a whole number of at least 1, in decimal digits, got '0'/],
     ['--judge-config with --config', ['--config', 'models/patarm-0.6b.yaml', '--judge-config', 'models/tiny-judge.json'], /--judge-config belong to the default job/],
     ['--judge-config that is no file', ['--judge-config', 'no-such-judge.json'], /--judge-config: no-such-judge.json is not readable JSON/],
+    ['a flag given twice', ['--seeds', '2', '--seeds', '3'], /--seeds is given more than once/],
+    ['--resume without the run\'s config', ['--resume', 'latest'], /--resume continues a run with its settings: give them too, e\.g\. --config runs\/NAME\/config\.yaml --resume latest/],
   ];
   for (const [what, args, message] of flagCases) {
     it(`refuses ${what}`, () => {

@@ -36,8 +36,14 @@ interface CliFlags {
 /** Takes the CLI's own flags out of argv; the rest are config overrides (--key value). */
 export function parseTrainArgs(argv: readonly string[]): CliFlags {
   const flags: CliFlags = { config: null, dryRun: false, quiet: false, study: false, overrides: [] };
+  const own = new Set(['--config', '--resume', '--dry-run', '--gpu-memory', '--quiet', '--study', '--seeds', '--held-out', '--sft-candidates', '--judge-config']);
+  const seen = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
+    if (own.has(a)) {
+      if (seen.has(a)) throw new Error(`${a} is given more than once`);
+      seen.add(a);
+    }
     const value = () => {
       const v = argv[++i];
       if (v === undefined || v.startsWith('--')) throw new Error(`${a} needs a value`);
@@ -93,6 +99,9 @@ async function adapterMemory(gpuMemory?: number): Promise<{ memory: AdapterMemor
 }
 
 async function runConfig(flags: CliFlags): Promise<void> {
+  if (flags.resume !== undefined && flags.config === null && flags.overrides.length === 0) {
+    throw new Error(`--resume continues a run with its settings: give them too, e.g. --config runs/NAME/config.yaml --resume ${flags.resume}`);
+  }
   // A memory plan needs the model's sizes, not the data: --dry-run answers before the data is at hand.
   const cfg: TrainConfig = loadTrainConfig(flags.config, flags.overrides, { checkPaths: flags.dryRun ? 'model' : true });
   const modelCfg = loadModelConfig(cfg);

@@ -111,9 +111,11 @@ function decimal(value: string | undefined, option: string, fallback: number, ok
 /** Parsed options, or null when --help was asked for. */
 export function parseEvalArgs(argv: readonly string[]): EvalCliOptions | null {
   let values: Record<string, string | boolean | undefined>;
+  let tokens: { kind: string; name?: string }[];
   try {
-    ({ values } = parseArgs({
+    ({ values, tokens } = parseArgs({
       args: [...argv],
+      tokens: true,
       strict: true,
       allowPositionals: false,
       options: {
@@ -146,6 +148,10 @@ export function parseEvalArgs(argv: readonly string[]): EvalCliOptions | null {
     throw new EvalUsageError((err as Error).message);
   }
   if (values['help']) return null;
+  // parseArgs keeps the last of a repeated option; which one the user meant, nobody knows.
+  const given = tokens.filter((t) => t.kind === 'option').map((t) => t.name!);
+  const repeated = given.find((name, i) => given.indexOf(name) !== i);
+  if (repeated !== undefined) throw new EvalUsageError(`--${repeated} is given more than once`);
   const str = (name: string) => values[name] as string | undefined;
 
   const data = str('data');

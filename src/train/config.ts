@@ -647,12 +647,17 @@ export interface Override {
 /** `--a.b value`, `--a.b=value`, or a bare `--flag` (true). */
 export function parseOverrideArgs(args: readonly string[], problems: string[] = []): Override[] {
   const out: Override[] = [];
+  const seen = new Set<string>();
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (!arg.startsWith('--') || arg.length === 2) {
       problems.push(`command line: expected --key value, got '${arg}'`);
       continue;
     }
+    // Given twice, one value would win silently (which one the user meant, nobody knows).
+    const key = arg.slice(2, arg.indexOf('=') > 0 ? arg.indexOf('=') : undefined);
+    if (seen.has(key)) problems.push(`command line: --${key} is given more than once`);
+    seen.add(key);
     const eq = arg.indexOf('=');
     if (eq > 0) {
       out.push({ key: arg.slice(2, eq), text: arg.slice(eq + 1) });
