@@ -135,11 +135,13 @@ describe('bad data (onBadRow: error)', () => {
     expect(notObject.message).toMatch(/^x\.jsonl line 1: expected an object with .* found array$/);
   });
 
-  it('refuses labels that are not strings, ids past 2^53, and responses that are serialised message lists', () => {
+  it('refuses task labels that are not strings, ids past 2^53, and responses that are serialised message lists', () => {
     const label = errorOf(() => pairsFromJsonlText(jsonl(trl('a', { task: 5 })), 'x.jsonl'));
     expect(label.message).toBe("x.jsonl line 1: field 'task' must be a string, found number");
     expect(errorOf(() => pairsFromJsonlText(jsonl(trl('a', { subset: ['math'] })), 'x.jsonl')).message).toBe("x.jsonl line 1: field 'subset' must be a string, found array");
     expect(pairsFromJsonlText(jsonl(trl('a', { task: null })), 'x.jsonl').pairs[0]!.task).toBeUndefined();
+    // `source` only informs (it picks no rubric): a list of sources is left out, not a bad row.
+    expect(pairsFromJsonlText(jsonl(trl('a', { source: ['ultrachat', 'sharegpt'] })), 'x.jsonl').pairs[0]!.source).toBeUndefined();
     // JSON.parse rounds 9007199254740993 to ...992, which would then collide with the next line's id.
     const big = errorOf(() => pairsFromJsonlText('{"id": 9007199254740993, "prompt": "q", "chosen": "c", "rejected": "r"}\n', 'ids.jsonl'));
     expect(big.message).toMatch(/^ids\.jsonl line 1: field 'id' is the integer 9007199254740992, beyond 2\^53.*write the id as a string$/);

@@ -117,7 +117,7 @@ describe('prepareRunData on SFT rows', () => {
     // Rows that load but whose teacher judgments are all unusable
     const judged = sftWorkspace({ row: 0, side: 'chosen', text: 'Score: 9' }, 'sft.jsonl', 1);
     const skip = judged.config({ data: { onBadRow: 'skip' } });
-    await expect(prepareRunData(skip.cfg, skip.modelCfg)).rejects.toThrow(/sft\.jsonl: no pair has usable teacher judgments: all 1 were skipped as bad rows \(the first: .*the chosen teacher judgment is malformed/);
+    await expect(prepareRunData(skip.cfg, skip.modelCfg)).rejects.toThrow(/sft\.jsonl: no pair has usable teacher judgments: all 1 loaded pairs were skipped as bad rows \(the first: .*the chosen teacher judgment is malformed/);
   });
 
   it('says so when the length filter leaves no SFT pair', async () => {

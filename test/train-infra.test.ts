@@ -14,6 +14,7 @@ import {
   pruneCheckpoints,
   readCheckpoint,
   recoverInterruptedWrites,
+  setAsideNewerCheckpoints,
   writeCheckpoint,
   type CheckpointContent,
   type TrainerState,
@@ -162,9 +163,12 @@ describe('planMemory', () => {
     expect(bytesOf(chunked, 'KV cache')).toBe(2 * 28 * 32 * MiB); // 8 seqs x 784 positions x 4 KiB = 24.5 MiB a layer tensor, as 32 MiB
     expect(chunked.largestTensor).toEqual({ name: 'prefill activation [3072 tokens, 3072]', bytes: 36 * MiB });
     expect(chunked.fits).toBe(true);
-    // A call that cuts a row's rollouts holds parts of one more prompt: 8 rows of 3 rollouts, 4 at a time.
-    const cut = planMemory(modelConfig('0.6b'), grpo(3, 8, 4), adapter);
-    expect(cut.items.find((i) => i.name === 'prefill working set (one layer)')!.detail).toMatch(/^3 distinct prompts x 1024 tokens/);
+    // Calls that cut a row's rollouts: 8 rows of 3 rollouts 4 at a time hold 2 prompts each
+    // (rollouts 0-3, 4-7, ...), 5 at a time up to 3 (rollouts 5-9 are of rows 1, 2 and 3).
+    const prefillDetail = (perCall: number) => planMemory(modelConfig('0.6b'), grpo(3, 8, perCall), adapter).items.find((i) => i.name === 'prefill working set (one layer)')!.detail;
+    expect(prefillDetail(4)).toMatch(/^2 distinct prompts x 1024 tokens/);
+    expect(prefillDetail(5)).toMatch(/^3 distinct prompts x 1024 tokens/);
+    expect(prefillDetail(24)).toMatch(/^8 distinct prompts x 1024 tokens/);
   });
 
   it('the 0.6B workstation config fits 24 GB in both stages; unknown device memory is a note', () => {
@@ -402,6 +406,14 @@ describe('HTML report', () => {
     }
     expect(html).toContain('&#9632; seed 0 constant</text>');
     expect(html).toContain('<title>seed 0 constant, step 2: 1.2</title>');
+    // A metric only the second run logs: its chart keeps that run's colour and names it.
+    const partial = renderHtmlReport(runs.map((r) => (r['run'] === 'seed 0 constant' ? { ...r, kl: 0.01 * r.step } : r)), { title: 'r' });
+    const constantColour = polylines[1]![2];
+    const kl = /<svg[^]*?<\/svg>/g;
+    const klChart = [...partial.matchAll(kl)].map((m) => m[0]).find((svg) => svg.includes('grpo: KL'))!;
+    expect(klChart).toContain(`stroke="${constantColour}"><title>grpo: KL to reference: seed 0 constant</title>`);
+    expect(klChart).toContain('&#9632; seed 0 constant</text>');
+    expect(klChart).not.toContain('seed 0 graded');
   });
 
   it('labels both axes with ticks and places points inside the plot', () => {
@@ -569,6 +581,30 @@ describe('checkpoints', () => {
     expect(await pruneCheckpoints(out, 2)).toEqual([join(out, 'step-sft-000007'), join(out, 'step-sft-000100')]);
     expect(readdirSync(out).sort()).toEqual(['step-grpo-000003', 'step-grpo-000020', 'unrelated']);
     expect(await latestCheckpoint(join(dir, 'no-such-run'))).toBeNull();
+  });
+
+  it('sets aside the checkpoints newer than a resumed one, also when the resumed one lies outside the run folder', async () => {
+    const names = (d: string) => readdirSync(d).filter((n) => !n.startsWith('abandoned-')).sort();
+    const run = async (name: string) => {
+      const out = join(dir, 'branch', name);
+      for (const [stage, step] of [['sft', 5], ['sft', 10], ['grpo', 2]] as const) {
+        await writeCheckpoint(join(out, checkpointName(stage, step)), content(step, { trainer: { ...trainerState(step), stage } }));
+      }
+      writeFileSync(join(out, 'metrics.jsonl'), '{"step":1}\n');
+      return out;
+    };
+    const inside = await run('inside');
+    const aside = await setAsideNewerCheckpoints(inside, join(inside, 'step-sft-000005'), { copyFiles: [join(inside, 'metrics.jsonl')] });
+    expect(aside!.moved).toEqual([join(inside, 'step-sft-000010'), join(inside, 'step-grpo-000002')]);
+    expect(names(inside)).toEqual(['metrics.jsonl', 'step-sft-000005']);
+    expect(readdirSync(aside!.folder).sort()).toEqual(['metrics.jsonl', 'step-grpo-000002', 'step-sft-000010']);
+    expect(await setAsideNewerCheckpoints(inside, join(inside, 'step-sft-000005'))).toBeNull(); // nothing newer now
+    // An abandoned checkpoint brought back from elsewhere: its name places it among the run's.
+    const outside = await run('outside');
+    const fromElsewhere = await setAsideNewerCheckpoints(outside, join(dir, 'elsewhere', 'step-sft-000008'));
+    expect(fromElsewhere!.moved).toEqual([join(outside, 'step-sft-000010'), join(outside, 'step-grpo-000002')]);
+    const unnamed = await run('unnamed');
+    expect((await setAsideNewerCheckpoints(unnamed, join(dir, 'my-copy')))!.moved).toHaveLength(3);
   });
 
   it("puts back a dead writer's .old folder even when that writer had this process's pid (containers reuse pid 1)", async () => {

@@ -15,16 +15,14 @@ export interface DeviceLog {
   maxGrid: [number, number, number];
   /** Dispatches per pipeline label (kernel file and entry point). */
   kernels: Map<string, number>;
-  /** Bytes of the buffers created, per label. */
-  created: Map<string, number>;
 }
 
-export function validatingRuntime(o: { bindingBytes: number; bufferBytes?: number; cpuAdapter?: boolean }): { rt: Runtime; log: DeviceLog } {
+export function validatingRuntime(o: { bindingBytes: number; cpuAdapter?: boolean }): { rt: Runtime; log: DeviceLog } {
   const limits = {
-    maxStorageBufferBindingSize: o.bindingBytes, maxBufferSize: o.bufferBytes ?? 2 ** 32, maxComputeWorkgroupsPerDimension: 65535,
+    maxStorageBufferBindingSize: o.bindingBytes, maxBufferSize: 2 ** 32, maxComputeWorkgroupsPerDimension: 65535,
     maxUniformBufferBindingSize: 65536, minStorageBufferOffsetAlignment: 256, minUniformBufferOffsetAlignment: 256,
   };
-  const log: DeviceLog = { errors: [], dispatches: 0, maxGrid: [0, 0, 0], kernels: new Map(), created: new Map() };
+  const log: DeviceLog = { errors: [], dispatches: 0, maxGrid: [0, 0, 0], kernels: new Map() };
   const err = (m: string) => { if (log.errors.length < 20) log.errors.push(m); };
   type FakeBuffer = { size: number; label: string; destroyed: boolean };
   const checkRange = (what: string, b: FakeBuffer, offset: number, size: number) => {
@@ -38,7 +36,6 @@ export function validatingRuntime(o: { bindingBytes: number; bufferBytes?: numbe
     limits,
     createBuffer: (d: { size: number; label?: string }) => {
       if (d.size > limits.maxBufferSize) err(`buffer '${d.label}' of ${d.size} bytes is past maxBufferSize`);
-      log.created.set(d.label ?? '', (log.created.get(d.label ?? '') ?? 0) + d.size);
       return {
         size: d.size, label: d.label ?? '', destroyed: false,
         destroy() { this.destroyed = true; }, mapAsync: async () => {}, getMappedRange() { return new ArrayBuffer(this.size); }, unmap() {},

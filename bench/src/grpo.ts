@@ -2,10 +2,10 @@
 // weights) with the tiny tokenizer (models/tiny-tokenizer) and synthetic
 // preference pairs of every kind (src/synth makeSplits, seed 2024, short rubrics):
 // 4 pairs x 2 sides x 4 rollouts = 32 sequences of up to 32 new tokens, the KL
-// reference on, GRPO settings near the config defaults (lr 3e-4, KL 0.001,
-// 32-row micro-batches, no uniform-group skipping; not the default job's). Reports the step's time split
-// between generation and training (grpoStep's genSeconds / trainSeconds),
-// tokens generated and trained per second, and GPU dispatches / submits /
+// reference on, GRPO settings of its own (lr 3e-4, KL 0.001, 32-row
+// micro-batches, no uniform-group skipping; neither the config defaults nor
+// the default job's). Reports the step's time split between generation and
+// training (grpoStep's genSeconds / trainSeconds), tokens generated and trained per second, and GPU dispatches / submits /
 // readbacks per step. The full run also measures the default job's judge
 // (models/tiny-judge.json).
 //
@@ -56,7 +56,7 @@ async function benchModel(spec: ModelSpec, nPairs: number, rollouts: number, max
   const ref = new Qwen3(rt, cfg, initRandomWeights(rt, cfg, SEED));
   const opt = new AdamW(rt, cfg, { lr: 3e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1 });
   const template = { chat: false, thinking: false, rubrics: SYNTH_RUBRICS };
-  // Near src/train/config.ts's defaults (the default job's are in src/demo/default-job.ts).
+  // Settings of its own: neither src/train/config.ts's defaults nor the default job's (src/demo/default-job.ts).
   const config = (step: number): GrpoStepConfig => ({
     rollouts, microBatchRows: 32, maxNewTokens, maxPromptLen: cfg.maxPositionEmbeddings - maxNewTokens,
     temperature: 1, topP: 1, topK: 0, seed: SEED + step, clipEps: 0.2, klCoef: 0.001, lr: 3e-4, advantageEps: 1e-6, normalizeStd: true,

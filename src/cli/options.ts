@@ -6,7 +6,8 @@ import { decimalInteger, decimalNumber } from '../train/number-text.js';
 export function numberOption(name: string, value: string | undefined, fallback: number, check: (v: number) => boolean, expected: string): number {
   if (value === undefined) return fallback;
   const v = decimalNumber(value);
-  if (v === null || !check(v)) throw new Error(`--${name} ${value}: expected ${expected}, written as a decimal number`);
+  if (v === null) throw new Error(`--${name} ${value}: expected ${expected}, written as a decimal number`);
+  if (!check(v)) throw new Error(`--${name} ${value}: expected ${expected}`);
   return v;
 }
 

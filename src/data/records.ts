@@ -13,8 +13,8 @@
  * role other than system/user/assistant; a conversation prompt has no user turn, or only blank
  * ones; a `prompt` field and a conversation prefix are both given and disagree; chosen and
  * rejected are the same text (the pair carries no preference); the id is not a non-blank string
- * or a number (an integer beyond 2^53 must be a string); a label (task, subset, ...) is not a
- * string; a response is a string that holds a JSON-encoded message list (a serialised column).
+ * or a number (an integer beyond 2^53 must be a string); a task label (task, subset, domain,
+ * ability) is not a string; a response is a string that holds a JSON-encoded message list (a serialised column).
  */
 import type { ChatMessage } from '../patarm/chat.js';
 import type { PairPrompt, PreferencePair } from './types.js';
@@ -269,10 +269,12 @@ export function pairFromRecord(record: unknown, defaultId: string, fields: PairF
   };
   for (const label of LABEL_FIELDS) {
     const value = record[label];
-    if (value === undefined || value === null) continue;
-    // A number or a list here would otherwise vanish and the pair fall back to the chat rubric.
-    if (typeof value !== 'string') return { ok: false, reason: `field '${label}' must be a string, found ${typeName(value)}` };
-    pair[label] = value;
+    if (typeof value === 'string') pair[label] = value;
+    // A task label that is a number or a list would vanish and the pair fall back to the chat
+    // rubric unnoticed; `source` only informs, so one that is not a string is left out.
+    else if (value !== undefined && value !== null && label !== 'source') {
+      return { ok: false, reason: `field '${label}' must be a string, found ${typeName(value)}` };
+    }
   }
   // SFT data: the teacher's judgment of each side (its <answer> score gives the teacher margin).
   for (const [side, names] of JUDGMENT_FIELDS) {

@@ -183,12 +183,6 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
   const previous = setAsidePreviousRun(root);
   if (previous) say(`default job: the previous run's output is in ${previous} until this run completes`);
   try {
-    await runSeeds();
-  } catch (err) {
-    if (previous) say(`default job: stopped; the previous run's output is kept in ${previous}`);
-    throw err;
-  }
-  async function runSeeds(): Promise<void> {
     for (let seed = 0; seed < nSeeds; seed++) {
       const dir = join(root, `seed-${seed}`);
       const data = writeDemoDataDraw(join(dir, 'data'), draws[seed]!);
@@ -261,6 +255,9 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
         grpo.model.dispose();
       }
     }
+  } catch (err) {
+    if (previous) say(`default job: stopped; the previous run's output is kept in ${previous}`);
+    throw err;
   }
   const seconds = (performance.now() - t0) / 1000;
   const changes = changesOverBaseline(rows, testPrompts); // bootstrap intervals: computed once, printed and saved

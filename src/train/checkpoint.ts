@@ -312,8 +312,8 @@ export interface SetAside {
 
 /**
  * Resuming from a checkpoint that is not the run's newest branches the run: the newer checkpoints
- * belong to the abandoned branch, and left in place they would outrank the new branch's (pruning
- * would delete the new ones, `--resume latest` would jump back). They are moved, with a copy of
+ * in outDir belong to the abandoned branch, and left in place they would outrank the new branch's
+ * (pruning would delete the new ones, `--resume latest` would jump back). They are moved, with a copy of
  * each of `copyFiles` (metrics.jsonl, which the new branch cuts back) and the paths in `move`,
  * into `<outDir>/abandoned-<resumed>-<time>`. Nothing is deleted. Returns null when nothing is newer.
  */
@@ -321,13 +321,18 @@ export async function setAsideNewerCheckpoints(
   outDir: string, resumedDir: string, o: { copyFiles?: readonly string[]; move?: readonly string[] } = {},
 ): Promise<SetAside | null> {
   const all = await listCheckpoints(outDir);
-  const at = all.findIndex((e) => resolve(e.dir) === resolve(resumedDir));
-  if (at < 0 || at === all.length - 1) return null;
+  // The resumed folder may also lie outside outDir (an abandoned-* folder brought back): then
+  // its name places it, and a name that does not parse ranks below every checkpoint here.
+  const order = (stage: Stage, step: number) => STAGES.indexOf(stage) * 2 ** 40 + step;
+  const named = NAME.exec(basename(resumedDir));
+  const resumedAt = named ? order(named[1] as Stage, Number(named[2])) : -1;
+  const newer = all.filter((e) => resolve(e.dir) !== resolve(resumedDir) && order(e.stage, e.step) > resumedAt);
+  if (newer.length === 0) return null;
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const folder = join(outDir, `abandoned-${basename(resumedDir)}-${stamp}`);
   await mkdir(folder);
   const moved: string[] = [];
-  for (const e of all.slice(at + 1)) {
+  for (const e of newer) {
     await rename(e.dir, join(folder, basename(e.dir)));
     moved.push(e.dir);
   }

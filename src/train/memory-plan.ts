@@ -126,6 +126,20 @@ export function allocatedBytes(bytes: number, maxBufferBytes: number): number {
   return cls > maxBufferBytes ? Math.ceil(bytes / 256) * 256 : cls;
 }
 
+/**
+ * The most distinct prompts one generation call holds: grpo.ts generates a step's rows x n
+ * rollouts (row by row, a row's n together) `perCall` at a time, from rollout 0.
+ */
+export function mostPromptsPerCall(rows: number, n: number, perCall: number): number {
+  const total = rows * n;
+  let most = 0;
+  for (let start = 0; start < total; start += perCall) {
+    const last = Math.min(start + perCall, total) - 1;
+    most = Math.max(most, Math.floor(last / n) - Math.floor(start / n) + 1);
+  }
+  return most;
+}
+
 /** Elements of each row-split part (each within one binding) of every weight of `cfg`, as RowSplitTensor cuts them. */
 export function parameterPartSizes(cfg: Qwen3Config, width: number, adapter: AdapterMemory): number[] {
   const sizes: number[] = [];
@@ -191,9 +205,7 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
     // Prefill runs each distinct prompt once (the rollouts of a row share it: kv-session.ts
     // samePromptGroups) through one layer at a time (a layer's tensors are freed before the next):
     // one layer's activations, its output and its short-lived kN and o/mlp, for every prompt token.
-    // A generation call's rows are consecutive rollouts, so it holds whole groups or parts of two more.
-    const n = train.rollouts;
-    const prompts = G % n === 0 ? G / n : Math.min(G, Math.ceil(G / n) + 1);
+    const prompts = mostPromptsPerCall(train.batchRows, train.rollouts, G);
     const promptTokens = prompts * (train.seqLen - train.maxNewTokens);
     const prefillFloats = [...perLayer, H, H, Hkv * D];
     add('prefill working set (one layer)', 'generation', prefillFloats.reduce((a, f) => a + alloc(promptTokens * f * 4), 0),

@@ -25,8 +25,10 @@ export interface ReportOptions {
 export interface Series {
   x: readonly number[];
   y: readonly number[];
-  /** Shown in the legend and hover titles when a chart has several series. */
+  /** Shown in the legend and hover titles when a chart has several series (or options.legend). */
   name?: string;
+  /** Line colour; default: the palette in series order. */
+  colour?: string;
 }
 
 /** Line colours of the series of one chart, in order (Okabe-Ito, then two of Tol's): enough for
@@ -40,6 +42,8 @@ export interface ChartOptions {
   height?: number;
   /** Points given hover circles, at most; the line itself keeps every point. */
   maxMarkers?: number;
+  /** Name the series in a legend; default: when there are several. */
+  legend?: boolean;
 }
 
 export const REPORT_FILE = 'report.html';
@@ -83,13 +87,14 @@ function yRange(ys: readonly number[]): [number, number] {
 
 export function lineChartSvg(input: Series | readonly Series[], options: ChartOptions): string {
   const all = Array.isArray(input) ? (input as readonly Series[]) : [input as Series];
-  const several = all.length > 1;
+  const several = options.legend ?? all.length > 1;
   const width = options.width ?? 520, legendRows = several ? Math.ceil(all.length / 3) : 0;
   const left = 64, right = 16, top = 30 + 14 * legendRows, bottom = 40;
   const height = (options.height ?? 240) + 14 * legendRows;
   const plotW = width - left - right, plotH = height - top - bottom;
-  const lines = all.map((series) => ({
+  const lines = all.map((series, k) => ({
     name: series.name ?? '',
+    colour: series.colour ?? SERIES_COLOURS[k % SERIES_COLOURS.length]!,
     points: series.x.map((x, i) => [x, series.y[i]!] as const).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)),
   }));
   const skipped = all.reduce((n, series) => n + series.x.length, 0) - lines.reduce((n, l) => n + l.points.length, 0);
@@ -122,8 +127,7 @@ export function lineChartSvg(input: Series | readonly Series[], options: ChartOp
   }
   out.push(`<text x="${left + plotW / 2}" y="${height - 6}" text-anchor="middle" class="l">${escapeHtml(options.xLabel ?? 'step')}</text>`);
   const maxMarkers = Math.max(1, Math.floor((options.maxMarkers ?? 500) / lines.length));
-  lines.forEach(({ name, points }, k) => {
-    const colour = SERIES_COLOURS[k % SERIES_COLOURS.length]!;
+  lines.forEach(({ name, colour, points }, k) => {
     const who = several ? `${name}, ` : '';
     if (several) {
       const lx = left + (k % 3) * (plotW / 3), ly = 30 + 12 * Math.floor(k / 3);
@@ -190,11 +194,12 @@ export function renderHtmlReport(rows: readonly MetricsRow[], options: ReportOpt
     const counts = runRows.map((rs, k) => `${runs[k] ? `${runs[k]}: ` : ''}${rs.length}`).join(', ');
     body.push(`<h2>Stage ${escapeHtml(stage)} (${escapeHtml(counts)} logged steps)</h2>`, '<div class="charts">');
     for (const [name, label] of chartedMetrics(stageRows)) {
+      // A run keeps its colour in every chart, also where another run lacks the metric.
       const series = runRows.map((rs, k) => {
         const withValue = rs.filter((r) => typeof r[name] === 'number');
-        return { x: withValue.map((r) => r.step), y: withValue.map((r) => r[name] as number), name: runs[k] || stage };
+        return { x: withValue.map((r) => r.step), y: withValue.map((r) => r[name] as number), name: runs[k] || stage, colour: SERIES_COLOURS[k % SERIES_COLOURS.length]! };
       }).filter((sr) => sr.x.length > 0);
-      body.push(lineChartSvg(series, { title: `${stage}: ${label}` }));
+      body.push(lineChartSvg(series, { title: `${stage}: ${label}`, legend: runs.length > 1 }));
     }
     body.push('</div>');
   }

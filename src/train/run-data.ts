@@ -78,7 +78,7 @@ export async function prepareRunData(cfg: TrainConfig, model: Qwen3Config): Prom
     const { kept, dropped } = filterByTeacherMargin(scored, { threshold: cfg.sft.teacherMarginThreshold });
     sftDropped = dropped.length;
     if (dropped.length) notes.push(`sft data: kept ${kept.length} of ${scored.length} pairs whose teacher margin exceeds ${cfg.sft.teacherMarginThreshold}`);
-    if (scored.length === 0) throw new Error(`${file}: no pair has usable teacher judgments: all ${skippedRows.length} were skipped as bad rows (the first: ${skippedRows[0]})`);
+    if (scored.length === 0) throw new Error(`${file}: no pair has usable teacher judgments: all ${skippedRows.length} loaded pairs were skipped as bad rows (the first: ${skippedRows[0]})`);
     if (kept.length === 0) throw new Error(`${file}: no pair passes the teacher-margin filter (threshold ${cfg.sft.teacherMarginThreshold})`);
     sft = [];
     for (const { pair, completions } of kept) {

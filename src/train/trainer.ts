@@ -235,10 +235,10 @@ function tokenizerFilesOf(data: RunData): string[] {
   return files;
 }
 
-/** The frozen KL reference: a copy of the policy at the start of GRPO, saved so that a resume reloads it. */
 /** The GRPO stage's KL reference weights, in the run folder beside the checkpoints. */
 const REFERENCE_DIR = 'reference';
 
+/** The frozen KL reference: a copy of the policy at the start of GRPO, saved so that a resume reloads it. */
 async function referenceModel(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3Config, policy: Qwen3, resuming: boolean): Promise<Qwen3> {
   const dir = join(cfg.outDir, REFERENCE_DIR);
   if (resuming) {
