@@ -75,6 +75,10 @@ fn scaledLogit(l: f32, lmax: f32) -> f32 {
 
 /** Whether candidate (bv, bi) beats (av, ai): larger value, or equal value and lower index. */
 fn beats(bv: f32, bi: u32, av: f32, ai: u32) -> bool {
+  // A real token always beats "no candidate", even at -inf or NaN (a row of overflowed logits):
+  // otherwise the row's argmax would be NONE and the reads past it out of bounds.
+  if (bi == NONE) { return false; }
+  if (ai == NONE) { return true; }
   return bv > av || (bv == av && bi < ai);
 }
 

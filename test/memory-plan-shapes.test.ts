@@ -2,12 +2,15 @@
 // training step and KV-cache generation run on a validating stand-in device (nothing computed), and
 // the buffer pool's peak is the device memory the run would need. The same runs prove the launch
 // paths at those shapes: tables split over several storage bindings, no grid or binding past a limit.
+// Last, which kernel families an adapter the stand-in plays may run.
 import { describe, expect, it } from 'vitest';
 import type { Qwen3Config } from '../src/io/hf-model.js';
 import { generate } from '../src/model/generate.js';
 import { Qwen3 } from '../src/model/qwen3.js';
 import { zerosLike } from '../src/model/weights.js';
 import { planMemory } from '../src/train/memory-plan.js';
+import { resolveAttentionVariant } from '../src/ops/attention.js';
+import { resolveMatmulVariant } from '../src/ops/matmul.js';
 import { AdamW } from '../src/train/optimizer.js';
 import { validatingRuntime } from './validating-device.js';
 
@@ -71,4 +74,18 @@ describe('memory plan vs the allocations of a real step (validating stand-in dev
     expect(plan.generationBytes).toBeGreaterThanOrEqual(generationPeak);
     expect(plan.generationBytes).toBeLessThan(generationPeak * 1.02);
   }, 60_000);
+});
+
+describe('kernel families on adapters the stand-in device plays', () => {
+  it("keeps the subgroup-shuffling 'cpu' kernels off an adapter that does not report its subgroup size", () => {
+    // They shuffle across whole subgroups; sized for an unknown width, half a 128-wide subgroup
+    // could be inactive and its shuffles undefined.
+    const unknown = validatingRuntime({ bindingBytes: 128 * MiB, cpuAdapter: true, subgroupMaxSize: 0 }).rt;
+    expect(resolveMatmulVariant(unknown, 'auto')).toBe('gpu');
+    expect(resolveAttentionVariant(unknown, 'auto')).toBe('gpu');
+    expect(() => resolveMatmulVariant(unknown, 'cpu')).toThrow(/needs the 'subgroups' feature and a reported subgroup size/);
+    expect(() => resolveAttentionVariant(unknown, 'cpu')).toThrow(/needs the 'subgroups' feature and a reported subgroup size/);
+    const known = validatingRuntime({ bindingBytes: 128 * MiB, cpuAdapter: true }).rt;
+    expect([resolveMatmulVariant(known, 'auto'), resolveAttentionVariant(known, 'auto')]).toEqual(['cpu', 'cpu']);
+  });
 });

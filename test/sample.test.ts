@@ -254,6 +254,20 @@ describe('sampleTokens', () => {
     expect(differs((await sample(rt, rows, M, V, rowSeeds, p, [4])).ids)).toBeGreaterThan(M / 4);
   });
 
+  it('picks a token of the row when every logit is -inf or NaN (fewer tokens than threads), never one past it', async () => {
+    const rt = await runtime();
+    const V = 5, M = 3;
+    const rows = new Float32Array(M * V).fill(-Infinity);
+    rows.fill(NaN, V, 2 * V);
+    rows[2 * V + 3] = NaN; // row 2: -inf with one NaN
+    for (const temperature of [0, 1]) {
+      for (const threads of [samplerThreadsPerRow(rt), 128]) {
+        const { ids } = await sample(rt, rows, M, V, Uint32Array.from(seq(M)), { ...off, temperature, seed: 3 }, [0], threads);
+        for (const id of ids) expect(id >= 0 && id < V, `temperature ${temperature}, ${threads} threads: id ${id}`).toBe(true);
+      }
+    }
+  });
+
   it('greedy is argmax (lowest index on ties) with the log-prob of softmax(logits)', async () => {
     const rt = await runtime();
     const V = 1000, M = 5;

@@ -17,7 +17,7 @@ export interface DeviceLog {
   kernels: Map<string, number>;
 }
 
-export function validatingRuntime(o: { bindingBytes: number; cpuAdapter?: boolean }): { rt: Runtime; log: DeviceLog } {
+export function validatingRuntime(o: { bindingBytes: number; cpuAdapter?: boolean; subgroupMaxSize?: number }): { rt: Runtime; log: DeviceLog } {
   const limits = {
     maxStorageBufferBindingSize: o.bindingBytes, maxBufferSize: 2 ** 32, maxComputeWorkgroupsPerDimension: 65535,
     maxUniformBufferBindingSize: 65536, minStorageBufferOffsetAlignment: 256, minUniformBufferOffsetAlignment: 256,
@@ -90,7 +90,7 @@ export function validatingRuntime(o: { bindingBytes: number; cpuAdapter?: boolea
     adapter: null as unknown as GPUAdapter, device: device as unknown as GPUDevice, name: 'validating stand-in',
     features: new Set(['subgroups']), maxStorageBindingBytes: limits.maxStorageBufferBindingSize, maxBufferBytes: limits.maxBufferSize,
     storageOffsetAlign: 256, uniformOffsetAlign: 256, maxWorkgroupsPerDim: 65535, maxWorkgroupInvocations: 256,
-    hostThreadNice: 0, subgroupMinSize: 8, subgroupMaxSize: 8, hasTimestamps: false, isCpuAdapter: o.cpuAdapter ?? false,
+    hostThreadNice: 0, subgroupMinSize: o.subgroupMaxSize ?? 8, subgroupMaxSize: o.subgroupMaxSize ?? 8, hasTimestamps: false, isCpuAdapter: o.cpuAdapter ?? false,
   };
   return { rt: Runtime.onDevice(gpu), log };
 }

@@ -47,9 +47,10 @@ export function getAttentionVariant(): AttentionVariant {
 
 /** The family that attentionForward/attentionBackward run on this runtime under the current setting. */
 export function resolveAttentionVariant(rt: Runtime, v: AttentionVariant = chosen): ResolvedAttentionVariant {
-  const subgroups = rt.gpu.features.has('subgroups');
+  // The 'cpu' kernels shuffle across whole subgroups of a size they must know.
+  const subgroups = rt.gpu.features.has('subgroups') && rt.gpu.subgroupMaxSize > 0;
   if (v === 'auto') return rt.gpu.isCpuAdapter && subgroups ? 'cpu' : 'gpu';
-  if (v === 'cpu' && !subgroups) throw new Error("attention variant 'cpu' needs the 'subgroups' feature, which this adapter lacks");
+  if (v === 'cpu' && !subgroups) throw new Error("attention variant 'cpu' needs the 'subgroups' feature and a reported subgroup size, which this adapter lacks");
   return v;
 }
 

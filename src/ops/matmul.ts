@@ -57,9 +57,10 @@ export function getMatmulVariant(): MatmulVariant {
 
 /** The family that `matmul` dispatches on this runtime under the current setting. */
 export function resolveMatmulVariant(rt: Runtime, v: MatmulVariant = chosen): ResolvedMatmulVariant {
-  const cpuPossible = rt.gpu.features.has('subgroups');
+  // The 'cpu' kernels shuffle across whole subgroups of a size they must know (cpuMatmulLanes).
+  const cpuPossible = rt.gpu.features.has('subgroups') && rt.gpu.subgroupMaxSize > 0;
   if (v === 'auto') return rt.gpu.isCpuAdapter && cpuPossible ? 'cpu' : 'gpu';
-  if (v === 'cpu' && !cpuPossible) throw new Error("matmul variant 'cpu' needs the 'subgroups' feature, which this adapter lacks");
+  if (v === 'cpu' && !cpuPossible) throw new Error("matmul variant 'cpu' needs the 'subgroups' feature and a reported subgroup size, which this adapter lacks");
   return v;
 }
 
