@@ -1,6 +1,6 @@
 // Numeric command-line options shared by the small CLIs (node:util parseArgs gives strings).
 
-import { decimalInteger, decimalNumber } from '../train/number-text.js';
+import { DECIMAL_INTEGER_TEXT, decimalInteger, decimalNumber } from '../train/number-text.js';
 
 /** `value` as a number, `fallback` when absent; a clear error naming the option when `check` fails. */
 export function numberOption(name: string, value: string | undefined, fallback: number, check: (v: number) => boolean, expected: string): number {
@@ -18,9 +18,11 @@ export function numberOption(name: string, value: string | undefined, fallback: 
 export function integerOption(name: string, value: string | undefined, fallback: number, min: number): number {
   if (value === undefined) return fallback;
   const expected = `expected an integer >= ${min}`;
-  if (!/^[+-]?\d+$/.test(value)) throw new Error(`--${name} ${value}: ${expected}, written in decimal digits`);
   const v = decimalInteger(value);
-  if (v === null) throw new Error(`--${name} ${value}: ${expected} and at most ${Number.MAX_SAFE_INTEGER}`);
+  if (v === null) {
+    const digits = DECIMAL_INTEGER_TEXT.test(value); // then only too large to hold exactly
+    throw new Error(`--${name} ${value}: ${expected}${digits ? ` and at most ${Number.MAX_SAFE_INTEGER}` : ', written in decimal digits'}`);
+  }
   if (v < min) throw new Error(`--${name} ${value}: ${expected}`);
   return v;
 }

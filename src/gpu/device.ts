@@ -43,6 +43,14 @@ export interface GpuInfo {
   isCpuAdapter: boolean;
 }
 
+/**
+ * Whether kernels that shuffle across whole subgroups (the 'cpu' matmul and attention families)
+ * can run: they need the feature and the subgroup size, which they size their workgroups by.
+ */
+export function hasKnownSubgroups(gpu: GpuInfo): boolean {
+  return gpu.features.has('subgroups') && gpu.subgroupMaxSize > 0;
+}
+
 let cached: Promise<GpuInfo> | null = null;
 
 /** One device for the process; later calls return the same one. */

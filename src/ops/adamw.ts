@@ -64,16 +64,16 @@ export function sumSquaresLaunchFor(rt: Runtime): SumSquaresLaunch {
   return rt.gpu.isCpuAdapter ? { lanesPerPartial: 1, partialsPerGroup: 16 } : { lanesPerPartial: 256, partialsPerGroup: 1 };
 }
 
-/**
- * out[0] = sum over all tensors of sum(g^2). Two stages, no atomics: per tensor,
- * each of up to 512 partials sums a fixed share of the elements; one partial then sums
- * the partials in a fixed order, so the result is bitwise reproducible.
- */
 /** Partial sums gradNormSquared takes for a tensor of `size` values (the memory plan counts them too). */
 export function gradNormPartials(size: number): number {
   return Math.min(Math.ceil(size / 256), MAX_PARTIALS_PER_TENSOR);
 }
 
+/**
+ * out[0] = sum over all tensors of sum(g^2). Two stages, no atomics: per tensor,
+ * each of up to 512 partials sums a fixed share of the elements; one partial then sums
+ * the partials in a fixed order, so the result is bitwise reproducible.
+ */
 export function gradNormSquared(rt: Runtime, grads: Tensor[], out: Tensor, launch = sumSquaresLaunchFor(rt)): void {
   const { lanesPerPartial: lanes, partialsPerGroup: perGroup } = launch;
   checkRowLaunch(rt, 'gradNormSquared', launch, lanes, 256, perGroup);

@@ -16,6 +16,7 @@
 //          Backward: dQ and delta per query row, then dK/dV per key row.
 // 'auto' picks 'cpu' on a CPU adapter when it can run and 'gpu' otherwise; the
 // choice can be forced with setAttentionVariant() or PATARM_ATTENTION=cpu|gpu.
+import { hasKnownSubgroups } from '../gpu/device.js';
 import type { Runtime } from '../gpu/runtime.js';
 import type { Tensor } from '../gpu/tensor.js';
 
@@ -47,8 +48,7 @@ export function getAttentionVariant(): AttentionVariant {
 
 /** The family that attentionForward/attentionBackward run on this runtime under the current setting. */
 export function resolveAttentionVariant(rt: Runtime, v: AttentionVariant = chosen): ResolvedAttentionVariant {
-  // The 'cpu' kernels shuffle across whole subgroups of a size they must know.
-  const subgroups = rt.gpu.features.has('subgroups') && rt.gpu.subgroupMaxSize > 0;
+  const subgroups = hasKnownSubgroups(rt.gpu);
   if (v === 'auto') return rt.gpu.isCpuAdapter && subgroups ? 'cpu' : 'gpu';
   if (v === 'cpu' && !subgroups) throw new Error("attention variant 'cpu' needs the 'subgroups' feature and a reported subgroup size, which this adapter lacks");
   return v;

@@ -8,6 +8,7 @@
 //   'naive' kernels/matmul_naive.wgsl: the reference, one output per thread.
 // 'auto' picks 'cpu' on a CPU adapter with subgroups and 'gpu' otherwise. The
 // choice can be forced with setMatmulVariant() or PATARM_MATMUL=cpu|gpu|naive.
+import { hasKnownSubgroups } from '../gpu/device.js';
 import type { RowSplitTensor } from '../gpu/row-split.js';
 import type { Kernel, Runtime } from '../gpu/runtime.js';
 import type { Tensor } from '../gpu/tensor.js';
@@ -57,8 +58,7 @@ export function getMatmulVariant(): MatmulVariant {
 
 /** The family that `matmul` dispatches on this runtime under the current setting. */
 export function resolveMatmulVariant(rt: Runtime, v: MatmulVariant = chosen): ResolvedMatmulVariant {
-  // The 'cpu' kernels shuffle across whole subgroups of a size they must know (cpuMatmulLanes).
-  const cpuPossible = rt.gpu.features.has('subgroups') && rt.gpu.subgroupMaxSize > 0;
+  const cpuPossible = hasKnownSubgroups(rt.gpu);
   if (v === 'auto') return rt.gpu.isCpuAdapter && cpuPossible ? 'cpu' : 'gpu';
   if (v === 'cpu' && !cpuPossible) throw new Error("matmul variant 'cpu' needs the 'subgroups' feature and a reported subgroup size, which this adapter lacks");
   return v;

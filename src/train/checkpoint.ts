@@ -292,8 +292,12 @@ export async function listCheckpoints(outDir: string): Promise<CheckpointEntry[]
     const match = NAME.exec(name);
     if (match) entries.push({ dir: join(outDir, name), stage: match[1] as Stage, step: Number(match[2]) });
   }
-  const order = (e: CheckpointEntry) => STAGES.indexOf(e.stage);
-  return entries.sort((a, b) => order(a) - order(b) || a.step - b.step);
+  return entries.sort((a, b) => checkpointRank(a.stage, a.step) - checkpointRank(b.stage, b.step));
+}
+
+/** Where a checkpoint falls in a run: SFT before GRPO, then by step (larger is newer). */
+function checkpointRank(stage: Stage, step: number): number {
+  return STAGES.indexOf(stage) * 2 ** 40 + step;
 }
 
 /** The newest checkpoint folder of a run, or null when there is none. */
@@ -323,10 +327,9 @@ export async function setAsideNewerCheckpoints(
   const all = await listCheckpoints(outDir);
   // The resumed folder may also lie outside outDir (an abandoned-* folder brought back): then
   // its name places it, and a name that does not parse ranks below every checkpoint here.
-  const order = (stage: Stage, step: number) => STAGES.indexOf(stage) * 2 ** 40 + step;
   const named = NAME.exec(basename(resumedDir));
-  const resumedAt = named ? order(named[1] as Stage, Number(named[2])) : -1;
-  const newer = all.filter((e) => resolve(e.dir) !== resolve(resumedDir) && order(e.stage, e.step) > resumedAt);
+  const resumedAt = named ? checkpointRank(named[1] as Stage, Number(named[2])) : -1;
+  const newer = all.filter((e) => resolve(e.dir) !== resolve(resumedDir) && checkpointRank(e.stage, e.step) > resumedAt);
   if (newer.length === 0) return null;
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const folder = join(outDir, `abandoned-${basename(resumedDir)}-${stamp}`);

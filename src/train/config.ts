@@ -654,19 +654,19 @@ export function parseOverrideArgs(args: readonly string[], problems: string[] = 
       problems.push(`command line: expected --key value, got '${arg}'`);
       continue;
     }
+    const eq = arg.indexOf('=');
+    const key = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
     // Given twice, one value would win silently (which one the user meant, nobody knows).
-    const key = arg.slice(2, arg.indexOf('=') > 0 ? arg.indexOf('=') : undefined);
     if (seen.has(key)) problems.push(`command line: --${key} is given more than once`);
     seen.add(key);
-    const eq = arg.indexOf('=');
     if (eq > 0) {
-      out.push({ key: arg.slice(2, eq), text: arg.slice(eq + 1) });
+      out.push({ key, text: arg.slice(eq + 1) });
       continue;
     }
     const next = args[i + 1];
-    if (next === undefined || next.startsWith('--')) out.push({ key: arg.slice(2), text: 'true' });
+    if (next === undefined || next.startsWith('--')) out.push({ key, text: 'true' });
     else {
-      out.push({ key: arg.slice(2), text: next });
+      out.push({ key, text: next });
       i++;
     }
   }

@@ -11,9 +11,12 @@ export function decimalNumber(text: string): number | null {
   return Number.isFinite(value) ? value : null;
 }
 
+/** An integer in decimal digits, optionally signed: '7', '-3'. */
+export const DECIMAL_INTEGER_TEXT = /^[+-]?\d+$/;
+
 /** `text` as an integer when written in decimal digits and exactly representable (|n| <= 2^53 - 1), else null. */
 export function decimalInteger(text: string): number | null {
-  if (!/^[+-]?\d+$/.test(text)) return null;
+  if (!DECIMAL_INTEGER_TEXT.test(text)) return null;
   const value = Number(text);
   return Number.isSafeInteger(value) ? value : null;
 }
