@@ -1,5 +1,6 @@
 // Shared helpers for kernel tests: a seeded generator, float64 reference
 // utilities, error measures and central finite differences.
+import { mulberry32 } from '../src/data/prng.js';
 import { Runtime } from '../src/gpu/runtime.js';
 
 let shared: Promise<Runtime> | null = null;
@@ -9,17 +10,8 @@ export function runtime(): Promise<Runtime> {
   return shared;
 }
 
-/** mulberry32: small, fast, seeded; good enough for test data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded test data: the library's mulberry32 (src/data/prng.ts). */
+export const rng = mulberry32;
 
 export function randn(n: number, seed: number, scale = 1): Float32Array {
   const u = rng(seed);
