@@ -16,7 +16,20 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
-const quick = process.argv.includes('--quick');
+const USAGE = `usage: node bench/run-all.js [--quick]   (after npx tsc -p tsconfig.json; npm run bench [-- --quick] does both)
+  Full: matmul, kernels, model, decode, grpo (tens of minutes on lavapipe).
+  --quick  kernels, model, decode, grpo with --quick (about a minute on a 2-core lavapipe machine)`;
+const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const unknown = args.filter((a) => a !== '--quick');
+if (unknown.length > 0) {
+  console.error(`unknown argument${unknown.length > 1 ? 's' : ''} ${unknown.map((a) => `'${a}'`).join(', ')}\n${USAGE}`);
+  process.exit(2);
+}
+const quick = args.includes('--quick');
 const names = quick ? ['kernels', 'model', 'decode', 'grpo'] : ['matmul', 'kernels', 'model', 'decode', 'grpo'];
 
 if (!existsSync(join(benchDir, '..', 'dist', 'bench', 'src', 'model.js'))) {

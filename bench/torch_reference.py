@@ -205,6 +205,32 @@ def run_decode(a):
     return out
 
 
+def blas_libraries():
+    """The BLAS / LAPACK libraries this process has loaded (resolved paths), from /proc/self/maps.
+
+    Debian's torch links the libblas.so.3 its alternatives point at: OpenBLAS makes the reference
+    several times faster than the netlib reference BLAS, so a record must say which one ran.
+    """
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if "/" in line and ".so" in line}
+    except OSError:
+        return []
+    names = ("blas", "lapack", "mkl", "blis", "atlas")
+    return sorted({os.path.realpath(p) for p in paths if any(n in os.path.basename(p).lower() for n in names)})
+
+
+def blas_kind(libraries):
+    """'openblas', 'mkl', 'blis', 'reference' (netlib, slow) or 'unknown', from the loaded libraries."""
+    joined = " ".join(libraries).lower()
+    for kind in ("openblas", "mkl", "blis"):
+        if kind in joined:
+            return kind
+    if "/blas/libblas" in joined or "libblas.so" in joined:
+        return "reference"
+    return "unknown"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("command", choices=["train", "decode"])
@@ -226,6 +252,8 @@ def main():
     else:
         result["decode"] = run_decode(a)
     result["seconds"] = time.perf_counter() - t0
+    result["blasLibraries"] = blas_libraries()
+    result["blas"] = blas_kind(result["blasLibraries"])
     sys.stdout.write(json.dumps(result) + "\n")
 
 

@@ -11,7 +11,7 @@ import type { Runtime } from '../../src/gpu/runtime.js';
 import { parseQwen3Config, writeHfModelFolder, type Qwen3Config } from '../../src/io/hf-model.js';
 import { readWeights, type ParamSet } from '../../src/model/weights.js';
 import { matmul, resolveMatmulVariant, type MatmulKind } from '../../src/ops/matmul.js';
-import { gitCommit, loadAverages, machineInfo, measure, packageRoot } from './report.js';
+import { buildState, gitCommit, loadAverages, machineInfo, measure, packageRoot } from './report.js';
 
 // ---- model configs -----------------------------------------------------------
 
@@ -103,9 +103,11 @@ export function randomInts(n: number, seed: number, max: number): Int32Array {
 
 // ---- records -----------------------------------------------------------------
 
-/** The fields every results line starts with. */
+/** The fields every results line starts with; warns when dist/ is older than the sources. */
 export function runHeader(rt: Runtime, bench: string, quick: boolean): Record<string, unknown> {
-  return { bench, date: new Date().toISOString(), quick, git: gitCommit(), machine: machineInfo(rt), loadAverages: loadAverages() };
+  const build = buildState();
+  if (!build.upToDate) console.warn(`warning: dist/ is older than ${build.newerSources.join(', ')}: this run measures the old build (npx tsc -p tsconfig.json && touch dist/.build-stamp)`);
+  return { bench, date: new Date().toISOString(), quick, git: gitCommit(), build, machine: machineInfo(rt), loadAverages: loadAverages() };
 }
 
 export function describeMachine(rt: Runtime): string {
@@ -120,8 +122,8 @@ export interface MatmulRate {
   /** Best of nt / nn / tn at 1024^3 (wall time). */
   gflops: number;
   /**
-   * Best of the three per second of this process's CPU time. On a CPU adapter the
-   * driver's threads run in this process, so this rate hardly depends on how busy
+   * Best of the three per second of the working threads' CPU time (`workCpuMs`). On a CPU
+   * adapter the driver's threads run in this process, so this rate hardly depends on how busy
    * other processes keep the cores (wall-time rates do).
    */
   gflopsPerCpuSecond: number;
@@ -220,6 +222,19 @@ export function torchAvailable(): { ok: boolean; note: string } {
     ? { ok: true, note: `PyTorch ${r.stdout.trim()}` }
     : { ok: false, note: `PyTorch comparison skipped: ${PYTHON} -c 'import torch' failed (${(r.error?.message ?? r.stderr ?? '').trim().split('\n').pop()})` };
   return torchCheck;
+}
+
+/**
+ * The BLAS the PyTorch reference ran on (torch_reference.py reads its loaded libraries), with a
+ * warning on stderr for netlib's reference BLAS, which makes PyTorch several times slower than
+ * with OpenBLAS and so the engine look faster (Debian's alternatives pick one or the other).
+ */
+export function torchBlas(out: Record<string, unknown>): string {
+  const blas = typeof out.blas === 'string' ? out.blas : 'unknown';
+  if (blas === 'reference') {
+    console.warn('warning: PyTorch ran on the reference (netlib) BLAS, several times slower than OpenBLAS; engine/torch ratios flatter the engine (apt install libopenblas0-pthread)');
+  }
+  return blas;
 }
 
 /** Runs bench/torch_reference.py with 2 threads and returns the JSON it prints last. */

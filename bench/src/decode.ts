@@ -11,9 +11,6 @@
 // time per step and a check of the greedy tokens.
 //
 //   npx tsc -p tsconfig.json && node bench/decode.js [--quick]
-//
-// --quick: 6 new tokens, greedy only, batch 1 and 32 only; the small model
-// without the profiled runs and without PyTorch.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Runtime } from '../../src/gpu/runtime.js';
@@ -22,9 +19,15 @@ import { Qwen3 } from '../../src/model/qwen3.js';
 import { initRandomWeights } from '../../src/model/weights.js';
 import {
   describeMachine, diffTotals, exportModel, fmtRatio, kernelTable, profileTotals, randomInts, removeDir, runHeader, runTorchReference,
-  smallSpec, sumMs, tempDir, tinySpec, torchAvailable, type KernelTime, type ModelSpec,
+  smallSpec, sumMs, tempDir, tinySpec, torchAvailable, torchBlas, type KernelTime, type ModelSpec,
 } from './common.js';
-import { appendResult, formatTable, hasFlag, loadAverages } from './report.js';
+import { appendResult, benchFlags, formatTable, loadAverages, workCpuMs } from './report.js';
+
+const USAGE = `usage: node bench/decode.js [--quick]   (after npx tsc -p tsconfig.json)
+  Full run: batch 1, 8 and 32, greedy and temperature 1, 32 new tokens, on the tiny and the small
+  model, with profiled runs and PyTorch's same generation when /usr/bin/python3 has torch.
+  --quick  6 new tokens, greedy only, batch 1 and 32 only; the small model without the profiled
+           runs and without PyTorch`;
 
 const SEED = 4321;
 const PROMPT = 16;
@@ -54,7 +57,8 @@ interface RunResult {
     outsideVsUnprofiled: number;
     top: KernelTime[];
   };
-  torch?: { stepMs: number; prefillMs: number; decodeTokensPerSecond: number; engineOverTorchTime: number; greedyAgreement?: number; firstTokenAgreement?: number };
+  /** PyTorch's mean time per decode step (the engine's stepMs is a mean too), and the BLAS it ran on. */
+  torch?: { stepMs: number; prefillMs: number; decodeTokensPerSecond: number; engineOverTorchTime: number; blas: string; greedyAgreement?: number; firstTokenAgreement?: number };
 }
 
 function prompts(B: number, V: number): Int32Array[] {
@@ -79,14 +83,12 @@ interface Timed {
 async function timedGenerate(model: Qwen3, ps: Int32Array[], n: number, mode: Mode): Promise<Timed> {
   const { rt } = model;
   const marks: { t: number; cpu: number; s: { dispatches: number; submits: number; readbacks: number } }[] = [];
-  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const gens = await generate(model, ps, {
     maxNewTokens: n, stopIds: [], sampling: sampling(mode),
     onToken: (seq) => {
       if (seq !== 0) return;
-      const c = process.cpuUsage(cpu0);
-      marks.push({ t: performance.now(), cpu: (c.user + c.system) / 1000, s: { ...rt.stats } });
+      marks.push({ t: performance.now(), cpu: workCpuMs(), s: { ...rt.stats } });
     },
   });
   const wallMs = performance.now() - t0;
@@ -134,7 +136,8 @@ async function benchModel(spec: ModelSpec, batches: number[], modes: Mode[], n: 
 
   // Kernel time per decode step: profiled generate(n) minus profiled generate(1) (same prefill), per step,
   // against the wall time per step of the same profiled generate(n).
-  if (profile) {
+  if (profile && !rt.gpu.hasTimestamps) console.log(`  ${spec.name}: no kernel profile: the adapter has no timestamp queries`);
+  if (profile && rt.gpu.hasTimestamps) {
     const rtp = await Runtime.create({ profile: true });
     const pmodel = new Qwen3(rtp, cfg, initRandomWeights(rtp, cfg, SEED));
     const run = async (B: number, tokens: number, mode: Mode) => {
@@ -164,11 +167,14 @@ async function benchModel(spec: ModelSpec, batches: number[], modes: Mode[], n: 
       writeFileSync(promptFile, JSON.stringify({ prompts: ps.map((p) => [...p]) }));
       const out = runTorchReference(['decode', '--model', join(dir, 'model'), '--prompts', promptFile, '--batches', batches.join(','),
         '--modes', modes.join(','), '--new-tokens', String(n)]);
-      const rows = out.decode as { batch: number; mode: Mode; stepMs: number; prefillMs: number; decodeTokensPerSecond: number; tokens: number[][] | null }[];
+      const rows = out.decode as { batch: number; mode: Mode; stepMsMean: number; prefillMs: number; tokens: number[][] | null }[];
+      const blas = torchBlas(out);
       for (const t of rows) {
         const r = results.find((x) => x.batch === t.batch && x.mode === t.mode);
         if (!r) continue;
-        r.torch = { stepMs: t.stepMs, prefillMs: t.prefillMs, decodeTokensPerSecond: t.decodeTokensPerSecond, engineOverTorchTime: r.stepMs / t.stepMs };
+        r.torch = {
+          stepMs: t.stepMsMean, prefillMs: t.prefillMs, decodeTokensPerSecond: t.batch / (t.stepMsMean / 1000), engineOverTorchTime: r.stepMs / t.stepMsMean, blas,
+        };
         const mine = greedy.get(t.batch);
         if (t.tokens && mine) {
           // share of sequences whose whole greedy continuation equals PyTorch's
@@ -190,7 +196,7 @@ async function benchModel(spec: ModelSpec, batches: number[], modes: Mode[], n: 
 }
 
 async function main(): Promise<void> {
-  const quick = hasFlag('quick');
+  const quick = benchFlags(USAGE, ['quick']).has('quick');
   const rt = await Runtime.create();
   const header = runHeader(rt, 'decode', quick);
   console.log(describeMachine(rt));
@@ -200,7 +206,8 @@ async function main(): Promise<void> {
   const n = quick ? 6 : 32;
 
   const results: RunResult[] = [];
-  for (const spec of [tinySpec(), smallSpec()]) {
+  const specs = [tinySpec(), smallSpec()];
+  for (const spec of specs) {
     const batches = quick ? [1, 32] : [1, 8, 32];
     const small = spec.name === 'small';
     const rs = await benchModel(spec, batches, modes, n, torch.ok && !(quick && small), !(quick && small));
@@ -223,7 +230,7 @@ async function main(): Promise<void> {
   console.log('\nms/step: one decode step of the whole batch (prefill excluded); prof ms: the same in a profiled run (one pass per dispatch);');
   console.log('kernel ms: profiled kernel time per step; outside: (prof ms - kernel ms) / prof ms, the share of a step spent outside kernels');
   console.log('(profiler overhead included); vs unprof: (ms/step - kernel ms) / ms/step (negative when profiling inflates kernel times);');
-  console.log('greedy =torch: sequences whose whole greedy continuation equals PyTorch\'s.');
+  console.log('torch ms: PyTorch\'s mean time per decode step, as ms/step is the engine\'s; greedy =torch: sequences whose whole greedy continuation equals PyTorch\'s.');
 
   const summary: Record<string, unknown>[] = [];
   for (const spec of ['tiny', 'small']) {
@@ -245,7 +252,8 @@ async function main(): Promise<void> {
       console.log(formatTable(['kernel', 'ms/step', 'calls/step', 'share'], r.profile.top.map((k) => [k.kernel, k.ms, k.calls, `${(100 * k.share).toFixed(1)}%`])));
     }
   }
-  const path = appendResult('decode', { ...header, loadAveragesEnd: loadAverages(), promptTokens: PROMPT, newTokens: n, torch: torch.note, summary, results });
+  const models = Object.fromEntries(specs.map((s) => [s.name, s.cfg]));
+  const path = appendResult('decode', { ...header, loadAveragesEnd: loadAverages(), models, promptTokens: PROMPT, newTokens: n, torch: torch.note, summary, results });
   console.log(`\nappended to ${path}`);
 }
 

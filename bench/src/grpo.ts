@@ -10,8 +10,6 @@
 // (models/tiny-judge.json).
 //
 //   npx tsc -p tsconfig.json && node bench/grpo.js [--quick]
-//
-// --quick: 2 pairs x 2 rollouts, 16 new tokens, one timed step, tiny model only.
 import { join } from 'node:path';
 import { Runtime } from '../../src/gpu/runtime.js';
 import { Qwen3 } from '../../src/model/qwen3.js';
@@ -22,12 +20,20 @@ import { grpoStep, type GrpoStepConfig, type GrpoStepMetrics } from '../../src/t
 import { AdamW } from '../../src/train/optimizer.js';
 import { encodeJudgePrompt } from '../../src/train/prompts.js';
 import { describeMachine, runHeader, tinyJudgeSpec, tinySpec, type ModelSpec } from './common.js';
-import { appendResult, formatTable, hasFlag, loadAverages, median, packageRoot } from './report.js';
+import { appendResult, benchFlags, formatTable, loadAverages, median, packageRoot } from './report.js';
+
+const USAGE = `usage: node bench/grpo.js [--quick]   (after npx tsc -p tsconfig.json)
+  Full run: 4 pairs x 2 sides x 4 rollouts of up to 32 new tokens, a warm-up step and 2 timed steps,
+  on the tiny model and the default job's judge (models/tiny-judge.json).
+  --quick  2 pairs x 2 rollouts, 16 new tokens, one timed step, tiny model only`;
 
 const SEED = 2024;
 
 interface StepResult {
   model: string;
+  config: ModelSpec['cfg'];
+  /** The step's GRPO settings (step 1's; later steps differ only in the sampling seed). */
+  grpo: Omit<GrpoStepConfig, 'template'>;
   pairs: number;
   rollouts: number;
   sequences: number;
@@ -63,7 +69,7 @@ async function benchModel(spec: ModelSpec, nPairs: number, rollouts: number, max
     par: { f: { kind: 'graded', threshold: 2, high: 1, low: 0.5 }, formatPenalty: -1 }, template,
   });
   const promptLengths: number[] = [];
-  for (const p of pairs.slice(0, nPairs)) {
+  for (const p of pairs.slice(nPairs)) { // the timed steps' pairs (the warm-up step has the first nPairs)
     for (const response of [p.chosen, p.rejected]) {
       promptLengths.push((await encodeJudgePrompt(tokenizer, { ...p, response }, template)).length);
     }
@@ -81,8 +87,9 @@ async function benchModel(spec: ModelSpec, nPairs: number, rollouts: number, max
   const sequences = nPairs * 2 * rollouts;
   const m = (f: (r: GrpoStepMetrics) => number) => median(runs.map(f));
   const last = runs[runs.length - 1]!;
+  const { template: _template, ...grpo } = config(1);
   return {
-    model: spec.name, pairs: nPairs, rollouts, sequences, maxNewTokens, steps: timedSteps,
+    model: spec.name, config: cfg, grpo, pairs: nPairs, rollouts, sequences, maxNewTokens, steps: timedSteps,
     seconds: m((r) => r.genSeconds + r.trainSeconds), genSeconds: m((r) => r.genSeconds), trainSeconds: m((r) => r.trainSeconds),
     genShare: m((r) => r.genSeconds / (r.genSeconds + r.trainSeconds)),
     responseLength: m((r) => r.responseLength), promptLength: median(promptLengths),
@@ -94,7 +101,7 @@ async function benchModel(spec: ModelSpec, nPairs: number, rollouts: number, max
 }
 
 async function main(): Promise<void> {
-  const quick = hasFlag('quick');
+  const quick = benchFlags(USAGE, ['quick']).has('quick');
   const rt = await Runtime.create();
   const header = runHeader(rt, 'grpo', quick);
   console.log(describeMachine(rt));

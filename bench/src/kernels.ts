@@ -7,17 +7,21 @@
 // against a float64 CPU computation; a wrong result aborts the run.
 //
 //   npx tsc -p tsconfig.json && node bench/kernels.js [--quick]
-//
-// --quick: attention at T = 128 only, RMSNorm at [256 x 1024], LM head with
-// N = 8; the attention and LM-head figures are then single first calls
-// (including pipeline compilation): a smoke test, not a measurement.
 import { RowSplitTensor } from '../../src/gpu/row-split.js';
 import { Runtime } from '../../src/gpu/runtime.js';
+import type { Tensor } from '../../src/gpu/tensor.js';
 import { attentionBackward, attentionForward, type AttentionShape } from '../../src/ops/attention.js';
 import { lmHeadBackward, lmHeadForward } from '../../src/ops/lm-head.js';
 import { rmsnormBackward, rmsnormForward } from '../../src/ops/rmsnorm.js';
 import { describeMachine, randomInts, randomUniform, runHeader, trace } from './common.js';
-import { appendResult, formatTable, hasFlag, loadAverages, measure, type Timing } from './report.js';
+import { appendResult, benchFlags, formatTable, loadAverages, measure, type Timing } from './report.js';
+
+const USAGE = `usage: node bench/kernels.js [--quick]   (after npx tsc -p tsconfig.json)
+  Full run: attention at T 512 (one warm-up call, the median of 2 timed) and T 2048 (one timed call
+  on the pipelines T 512 compiled), RMSNorm (median of 5), the LM head at N 256 (pipelines compiled
+  by a warm-up at N 8, then 2 timed calls: a minute each on lavapipe).
+  --quick  attention at T 128, RMSNorm [256 x 1024], LM head N 8; the attention and LM-head figures
+           are single first calls (pipeline compilation included): a smoke test, not a measurement`;
 
 /** Largest accepted |got - ref| / (sum of |terms| of ref): f32 accumulation stays far below. */
 const TOLERANCE = 1e-4;
@@ -217,6 +221,25 @@ async function benchRmsnorm(rt: Runtime, rows: number, dim: number, plan: Plan):
 
 // ---- LM head -------------------------------------------------------------------------
 
+const WARM_UP_TOKENS = 8;
+
+/**
+ * One forward and backward call on the first WARM_UP_TOKENS rows, so that the timed calls of a
+ * run without warm-up calls (one call at N 256 takes a minute on lavapipe) do not include pipeline
+ * compilation: the kernels' pipelines depend on V and H, not on N. dW, which backward accumulates
+ * into, is zeroed again.
+ */
+async function warmUpLmHead(
+  rt: Runtime, W: RowSplitTensor, dW: RowSplitTensor, h: Tensor, targets: Tensor, dLp: Tensor, lp: Tensor, lse: Tensor, dh: Tensor,
+): Promise<void> {
+  const n = WARM_UP_TOKENS;
+  lmHeadForward(rt, h, W, targets, lp, lse, n);
+  lmHeadBackward(rt, h, W, targets, lse, dLp, dh, dW, n);
+  for (const part of dW.parts) rt.fillZero(part.tensor);
+  await rt.sync();
+  trace('lm head: warm-up calls at N=8 done');
+}
+
 async function benchLmHead(rt: Runtime, N: number, plan: Plan): Promise<Result[]> {
   const V = 151936, H = 1024;
   const w = randomUniform(V * H, 600, 0.05), h = randomUniform(N * H, 601), dLp = randomUniform(N, 602, 1 / N);
@@ -230,6 +253,7 @@ async function benchLmHead(rt: Runtime, N: number, plan: Plan): Promise<Result[]
   const fwd = () => lmHeadForward(rt, th, W, tt, lp, lse, N);
   const bwd = () => lmHeadBackward(rt, th, W, tt, lse, tdLp, dh, dW, N);
   trace('lm head: uploaded');
+  if (plan.warmup === 0 && N > WARM_UP_TOKENS) await warmUpLmHead(rt, W, dW, th, tt, tdLp, lp, lse, dh);
   const tf = await measure(rt, fwd, plan);
   const tb = await measure(rt, bwd, plan);
   trace('lm head: timed');
@@ -304,7 +328,7 @@ async function benchLmHead(rt: Runtime, N: number, plan: Plan): Promise<Result[]
 }
 
 async function main(): Promise<void> {
-  const quick = hasFlag('quick');
+  const quick = benchFlags(USAGE, ['quick']).has('quick');
   const rt = await Runtime.create();
   const header = runHeader(rt, 'kernels', quick);
   console.log(describeMachine(rt));
@@ -317,7 +341,7 @@ async function main(): Promise<void> {
     }
   };
   const once: Plan = { warmup: 0, reps: 1 };
-  // T = 2048 reuses the pipelines T = 512 compiled; one LM-head call at N = 256 takes a minute on lavapipe, against well under a second of compilation.
+  // T = 2048 reuses the pipelines T = 512 compiled; the LM head at N = 256 compiles its pipelines in warm-up calls at N = 8 (warmUpLmHead).
   for (const T of quick ? [128] : [512, 2048]) log(await benchAttention(rt, T, quick || T > 1024 ? once : { warmup: 1, reps: 2 }));
   log(await benchRmsnorm(rt, quick ? 256 : 2048, 1024, quick ? { warmup: 1, reps: 2 } : { warmup: 1, reps: 5 }));
   log(await benchLmHead(rt, quick ? 8 : 256, quick ? once : { warmup: 0, reps: 2 }));

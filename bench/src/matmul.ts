@@ -5,15 +5,17 @@
 // aborts the run.
 //
 //   npx tsc -p tsconfig.json && node bench/matmul.js [--quick] [--all-variants]
-//
-// --quick: 1024^3 for every variant, two projection shapes for the default
-// variant only, 2 repetitions (well under a minute on lavapipe).
-// --all-variants: also time the naive kernel on the projection shapes (slow).
 import { Runtime } from '../../src/gpu/runtime.js';
 import type { Tensor } from '../../src/gpu/tensor.js';
+import { hasKnownSubgroups } from '../../src/gpu/device.js';
 import { matmul, resolveMatmulVariant, setMatmulVariant, vec4Aligned, type MatmulKind, type MatRef, type ResolvedMatmulVariant } from '../../src/ops/matmul.js';
 import { runHeader } from './common.js';
-import { appendResult, formatTable, hasFlag, loadAverages, machineInfo, measure } from './report.js';
+import { appendResult, benchFlags, formatTable, loadAverages, machineInfo, measure } from './report.js';
+
+const USAGE = `usage: node bench/matmul.js [--quick] [--all-variants]   (after npx tsc -p tsconfig.json)
+  --quick         1024^3 for every variant, two projection shapes for the default variant only,
+                  2 repetitions (well under a minute on lavapipe)
+  --all-variants  also time the naive kernel on the projection shapes (slow)`;
 
 interface Shape {
   name: string;
@@ -115,13 +117,14 @@ async function benchOne(rt: Runtime, shape: Shape, kind: MatmulKind, variant: Re
 }
 
 async function main(): Promise<void> {
-  const quick = hasFlag('quick');
-  const allVariants = hasFlag('all-variants');
+  const flags = benchFlags(USAGE, ['quick', 'all-variants']);
+  const quick = flags.has('quick');
+  const allVariants = flags.has('all-variants');
   const rt = await Runtime.create();
   const machine = machineInfo(rt);
   const header = runHeader(rt, 'matmul', quick); // date, git commit, machine, load averages at the start
   const auto = resolveMatmulVariant(rt, 'auto');
-  const available: ResolvedMatmulVariant[] = rt.gpu.features.has('subgroups') ? ['cpu', 'gpu', 'naive'] : ['gpu', 'naive'];
+  const available: ResolvedMatmulVariant[] = hasKnownSubgroups(rt.gpu) ? ['cpu', 'gpu', 'naive'] : ['gpu', 'naive'];
   const reps = quick ? 2 : 5;
   const plan: [Shape, ResolvedMatmulVariant[]][] = [[CUBE, available]];
   const projectionVariants = allVariants ? available : available.filter((v) => v !== 'naive');

@@ -7,10 +7,6 @@
 // whose first loss must equal the engine's within 1e-4 relative.
 //
 //   npx tsc -p tsconfig.json && node bench/model.js [--quick]
-//
-// --quick: 2 x 32 tokens (small model: 1 x 16); one profiled runtime for both
-// models, a warm-up step (tiny model only) and one profiled step, which also
-// gives the timing, and one PyTorch step (a smoke test, not a measurement).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Runtime } from '../../src/gpu/runtime.js';
@@ -21,9 +17,16 @@ import { packSequences, type PromptCompletion } from '../../src/train/sequences.
 import { sftStep } from '../../src/train/sft.js';
 import {
   bestMatmulRate, describeMachine, exportModel, fmtRatio, kernelTable, profileTotals, randomInts, relDiff, removeDir, runHeader,
-  runTorchReference, smallSpec, sumMs, tempDir, tinySpec, trace, torchAvailable, trainStepFlops, type KernelTime, type MatmulRate, type ModelSpec, type StepFlops,
+  runTorchReference, smallSpec, sumMs, tempDir, tinySpec, torchAvailable, torchBlas, trace, trainStepFlops, type KernelTime, type MatmulRate, type ModelSpec, type StepFlops,
 } from './common.js';
-import { appendResult, formatTable, hasFlag, loadAverages, median } from './report.js';
+import { appendResult, benchFlags, formatTable, loadAverages, median, workCpuMs } from './report.js';
+
+const USAGE = `usage: node bench/model.js [--quick]   (after npx tsc -p tsconfig.json)
+  Full run: 4 x 128 tokens per step on the tiny and the small model, a warm-up step and the median
+  of 3 timed steps, one profiled step, and PyTorch's same step when /usr/bin/python3 has torch.
+  --quick  2 x 32 tokens (small model: 1 x 16); one profiled runtime for both models, a warm-up
+           step (tiny model only) and one profiled step, which also gives the timing, and one
+           PyTorch step (a smoke test, not a measurement)`;
 
 const SEED = 1234;
 const HYPER: AdamWConfig = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 };
@@ -47,11 +50,12 @@ interface ModelResult {
   achievedGflops: number;
   /** achieved / the engine's best 1024^3 matmul rate in this run. */
   matmulEfficiency: number;
-  /** The same ratio with both rates per second of process CPU time (robust to other processes' load). */
+  /** The same ratio with both rates per second of the working threads' CPU time (`workCpuMs`; robust to other processes' load). */
   matmulEfficiencyCpu: number;
   perStep: { dispatches: number; submits: number; readbacks: number };
   losses: number[];
-  profile: {
+  /** Null when the adapter has no timestamp queries. */
+  profile: null | {
     wallMs: number;
     kernelMs: number;
     /** (profiled wall - kernel time) / profiled wall; profiling puts each dispatch in its own pass. */
@@ -98,12 +102,11 @@ async function benchModel(spec: ModelSpec, B: number, T: number, reps: number, r
   const timedSteps = async (rt: Runtime, model: Qwen3, opt: AdamW, count: number, record: boolean) => {
     const s0 = { ...rt.stats };
     for (let i = 0; i < count; i++) {
-      const c0 = process.cpuUsage();
+      const c0 = workCpuMs();
       const t0 = performance.now();
       const r = await sftStep(model, opt, rows, opts);
       wall.push(performance.now() - t0);
-      const c = process.cpuUsage(c0);
-      cpu.push((c.user + c.system) / 1000);
+      cpu.push(workCpuMs() - c0);
       if (record) losses.push(r.loss);
     }
     return {
@@ -153,6 +156,7 @@ async function benchModel(spec: ModelSpec, B: number, T: number, reps: number, r
   await rtp.sync();
   const profWall = performance.now() - tp;
   trace(`${spec.name}: profiled step done`);
+  const profiled = rtp.profiler.enabled; // false without the timestamp-query feature
   const totals = profileTotals(rtp);
   const kernelMs = sumMs(totals);
   let matmulMs = 0;
@@ -169,10 +173,10 @@ async function benchModel(spec: ModelSpec, B: number, T: number, reps: number, r
     msPerStep: ms, msPerStepMin: Math.min(...wall), cpuMsPerStep: median(cpu), tokensPerSecond: tokens / (ms / 1000),
     flops, achievedGflops, matmulEfficiency: achievedGflops / rate.gflops,
     matmulEfficiencyCpu: flops.total / (median(cpu) * 1e6) / rate.gflopsPerCpuSecond, perStep, losses,
-    profile: {
+    profile: profiled ? {
       wallMs: profWall, kernelMs, outsideKernelsShare: (profWall - kernelMs) / profWall, matmulShare: matmulMs / kernelMs,
       top: kernelTable(totals, 10),
-    },
+    } : null,
     torch: null,
   };
 
@@ -188,7 +192,7 @@ async function benchModel(spec: ModelSpec, B: number, T: number, reps: number, r
       const train = out.train as { losses: number[]; msMedian: number };
       const lossRelDiff = relDiff(losses[0]!, train.losses[0]!);
       result.torch = {
-        note: `PyTorch ${out.torch} (${out.threads} threads, sdpa ${out.sdpa ? 'yes' : 'no: explicit softmax attention'})`,
+        note: `PyTorch ${out.torch} (${out.threads} threads, BLAS ${torchBlas(out)}, sdpa ${out.sdpa ? 'yes' : 'no: explicit softmax attention'})`,
         msPerStep: train.msMedian,
         losses: train.losses,
         lossRelDiff,
@@ -206,7 +210,7 @@ async function benchModel(spec: ModelSpec, B: number, T: number, reps: number, r
 }
 
 async function main(): Promise<void> {
-  const quick = hasFlag('quick');
+  const quick = benchFlags(USAGE, ['quick']).has('quick');
   const rt = await Runtime.create();
   const header = runHeader(rt, 'model', quick);
   console.log(describeMachine(rt));
@@ -239,11 +243,15 @@ async function main(): Promise<void> {
     ]),
   ));
   console.log(`\n"of matmul": achieved FLOP/s of the step (6 * matmul weights * tokens + attention + LM head, recomputation not counted) / best 1024^3 matmul ${rate.gflops.toFixed(2)} GFLOP/s;`);
-  console.log(`"cpu-time": the same ratio per second of process CPU time (matmul ${rate.gflopsPerCpuSecond.toFixed(2)} GFLOP per CPU-second), which other processes' load hardly affects.`);
+  console.log(`"cpu-time": the same ratio per second of the working threads' CPU time (matmul ${rate.gflopsPerCpuSecond.toFixed(2)} GFLOP per CPU-second), which other processes' load hardly affects.`);
   for (const r of results) {
     console.log(`\n${r.model}: FLOPs per step ${(r.flops.total / 1e9).toFixed(2)} G = layers ${(r.flops.layers / 1e9).toFixed(2)} + LM head ${(r.flops.head / 1e9).toFixed(2)} + attention ${(r.flops.attention / 1e9).toFixed(3)} (LM head recompute ${(r.flops.headRecompute / 1e9).toFixed(2)} G extra, not counted)`);
-    console.log(`profiled step: wall ${r.profile.wallMs.toFixed(1)} ms, kernels ${r.profile.kernelMs.toFixed(1)} ms (matmul ${(100 * r.profile.matmulShare).toFixed(1)}%), outside kernels ${(100 * r.profile.outsideKernelsShare).toFixed(1)}%`);
-    console.log(formatTable(['kernel', 'ms', 'calls', 'share'], r.profile.top.map((k) => [k.kernel, k.ms, k.calls, `${(100 * k.share).toFixed(1)}%`])));
+    if (r.profile) {
+      console.log(`profiled step: wall ${r.profile.wallMs.toFixed(1)} ms, kernels ${r.profile.kernelMs.toFixed(1)} ms (matmul ${(100 * r.profile.matmulShare).toFixed(1)}%), outside kernels ${(100 * r.profile.outsideKernelsShare).toFixed(1)}%`);
+      console.log(formatTable(['kernel', 'ms', 'calls', 'share'], r.profile.top.map((k) => [k.kernel, k.ms, k.calls, `${(100 * k.share).toFixed(1)}%`])));
+    } else {
+      console.log('no kernel profile: the adapter has no timestamp queries');
+    }
     if (r.torch) console.log(r.torch.note + (r.torch.losses ? `; losses engine [${r.losses.map((x) => x.toFixed(6)).join(', ')}] torch [${r.torch.losses.map((x) => x.toFixed(6)).join(', ')}]` : ''));
   }
   const path = appendResult('model', { ...header, loadAveragesEnd: loadAverages(), matmul: rate, hyper: HYPER, results });
