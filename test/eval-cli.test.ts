@@ -177,12 +177,17 @@ describe('eval CLI on judgments made elsewhere', () => {
     const chat = 50 / 128;
     const reasoning = 656 / 1148;
     expect(s.overall!.tiesWrong).toBeCloseTo((chat + 0.5 + 1 + reasoning) / 4, 12);
-    expect(results.table1.ours.rewardBench.chat).toBeCloseTo(100 * chat, 9);
+    // Every section has missing subsets, so Table 1 shows none of ours; the details show them all.
+    expect(results.table1.ours.rewardBench).toEqual({});
     expect(results.warnings.join('\n')).toMatch(/1 judgment\(s\) name items that are not in the data, e\.g\. 'ghost:chosen'/);
     expect(results.warnings.join('\n')).toMatch(/'my-custom-subset'/);
     expect(results.warnings.join('\n')).toMatch(/2 row\(s\) of .* skipped/);
     expect(stderr).toMatch(/rewardbench\.jsonl line 6: missing or null field 'rejected'/);
-    expect(stdout).toMatch(/other-model\s+39\.1\s+50\.0\s+100\.0\s+57\.1\s+61\.6 \|/);
+    expect(stdout).toMatch(/other-model\s+-\s+-\s+-\s+-\s+- \|/);
+    expect(stdout).toMatch(/Chat\s+3\s+39\.1\s+58\.6\s+missing: alpacaeval-length/);
+    // Overall's n counts the sections' examples, not my-custom-subset's (scored under "other").
+    expect(stdout).toMatch(/Overall\s+11\s+61\.6\s+72\.7\s+mean of the 4 section\(s\) present, 17 subset\(s\) missing/);
+    expect(results.warnings.join('\n')).toMatch(/17 subset\(s\) of the sections present are missing .*: Table 1 shows only whole sections and no RB Avg/);
     expect(stdout).toContain('my-custom-subset');
     expect(readFileSync(join(dir, 'rb', 'results.html'), 'utf8')).toContain('<svg');
   });

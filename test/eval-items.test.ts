@@ -7,6 +7,7 @@ import {
   itemKeysOf,
   loadBenchmark,
   scoreEvaluation,
+  type BenchmarkExample,
   type JudgmentRecord,
   type PairwiseItem,
 } from '../src/eval/index.js';
@@ -63,6 +64,30 @@ describe('pairwise items', () => {
       const a = /<responseA>\n(.*)\n<\/responseA>/.exec(item.prompt)![1]!;
       expect(a).toMatch(item.order === 'chosen-rejected' ? /careful/ : /sloppy/);
     }
+  });
+
+  it('shows the chosen response first in exactly half of each subset and of each RM-Bench style cell', () => {
+    // Coin flips per item were balanced only on average (44% chosen-first on math-prm at seed 0).
+    const pair = (id: string, group: string, styles = 1): BenchmarkExample => ({
+      id, prompt: `Q ${id}`, chosen: Array.from({ length: styles }, (_, i) => `c${i}`), rejected: Array.from({ length: styles }, (_, i) => `r${i}`), group, task: 'chat',
+    });
+    const examples = [
+      ...Array.from({ length: 45 }, (_, i) => pair(`m${i}`, 'math-prm')),
+      ...Array.from({ length: 30 }, (_, i) => pair(`h${i}`, 'hep-go')),
+      ...Array.from({ length: 7 }, (_, i) => pair(`s${i}`, 'safety', 3)),
+    ];
+    const arrangements = new Set<string>();
+    for (const seed of [0, 1, 2, 3]) {
+      const items = buildItems(examples, { mode: 'pairwise', seed }) as PairwiseItem[];
+      const chosenFirst = (keep: (item: PairwiseItem) => boolean) => items.filter((i) => keep(i) && i.order === 'chosen-rejected').length;
+      expect([22, 23]).toContain(chosenFirst((i) => i.group === 'math-prm'));
+      expect(chosenFirst((i) => i.group === 'hep-go')).toBe(15);
+      for (let c = 0; c < 3; c++) {
+        for (let r = 0; r < 3; r++) expect([3, 4]).toContain(chosenFirst((i) => i.group === 'safety' && i.chosenIndex === c && i.rejectedIndex === r));
+      }
+      arrangements.add(items.map((i) => i.order[0]).join(''));
+    }
+    expect(arrangements.size).toBe(4); // a seeded arrangement, not a fixed pattern
   });
 
   it('has nine comparisons per RM-Bench example', async () => {

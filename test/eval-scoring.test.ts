@@ -1,5 +1,7 @@
 // Scoring on hand-built benchmark files with hand-written judgments; every expected number is
 // derived by hand below from the scores in the judgment files (see fixtures/eval/README.md).
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -18,6 +20,7 @@ import {
   type JudgmentRecord,
   type VotingMethod,
 } from '../src/eval/index.js';
+import { REWARDBENCH_SUBSET_WEIGHTS } from '../src/eval/rewardbench-sections.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'eval');
 
@@ -58,7 +61,8 @@ describe('RewardBench scoring', () => {
     expect(s.sections.Reasoning!.tiesWrong).toBeCloseTo(656 / 1148, 12);
     expect(s.overall!.tiesWrong).toBeCloseTo((chatWrong + chatHardWrong + safety + reasoning) / 4, 12);
     expect(s.overall!.tiesHalf).toBeCloseTo((chatHalf + chatHardHalf + safety + reasoning) / 4, 12);
-    expect(s.overall!.complete).toBe(true);
+    // Every section is there, but not every subset (Chat lacks three): not the paper's average.
+    expect(s.overall).toMatchObject({ sections: 4, complete: false });
 
     // The unknown subset is reported under "other" and is in no section.
     expect(s.other).toEqual([expect.objectContaining({ subset: 'my-custom-subset', comparisons: 1, tiesWrong: 1 })]);
@@ -74,7 +78,7 @@ describe('RewardBench scoring', () => {
     expect(benchmark.skipped.map((s) => s.where)).toEqual([expect.stringMatching(/rewardbench\.jsonl line 6$/), expect.stringMatching(/rewardbench\.jsonl line 10$/)]);
     expect(benchmark.skipped[0]!.reason).toMatch(/missing or null field 'rejected'/);
     expect(benchmark.skipped[1]!.reason).toMatch(/'chosen' is empty/);
-    expect(benchmark.warnings.join('\n')).toMatch(/'my-custom-subset' \(1\).*"other"/);
+    expect(benchmark.warnings.join('\n')).toMatch(/'my-custom-subset' \(1: id 'cu1'\).*"other"/);
   });
 });
 
@@ -151,7 +155,18 @@ describe('RM-Bench scoring', () => {
     expect(benchmark.skipped).toEqual([
       expect.objectContaining({ where: expect.stringMatching(/rmbench\.json row 3$/), reason: expect.stringMatching(/'chosen' has 2 responses; expected 3/) }),
     ]);
-    expect(benchmark.warnings.join('\n')).toMatch(/'poetry'/);
+    expect(benchmark.warnings.join('\n')).toMatch(/'poetry' \(1: id '[^']+'\)/);
+  });
+
+  it('skips a row whose domain is not a string, and names rows without a domain', async () => {
+    const rows = JSON.parse(readFileSync(join(FIXTURES, 'rmbench.json'), 'utf8')) as Record<string, unknown>[];
+    const usable = rows.filter((r) => (r['chosen'] as unknown[]).length === 3);
+    const edited = [{ ...usable[0], domain: 3 }, { ...usable[1], domain: undefined }, ...usable.slice(2)];
+    const file = join(mkdtempSync(join(tmpdir(), 'rmb-domain-')), 'rmbench.json');
+    writeFileSync(file, JSON.stringify(edited));
+    const benchmark = await loadBenchmark(file, 'rmbench');
+    expect(benchmark.skipped).toEqual([expect.objectContaining({ where: expect.stringMatching(/rmbench\.json row 0$/), reason: "'domain' must be a string, found number" })]);
+    expect(benchmark.warnings.join('\n')).toMatch(new RegExp(`no 'domain' \\(1: id '${String(usable[1]!['id'])}'\\)`));
   });
 });
 
@@ -257,21 +272,47 @@ describe('examples with only some items judged', () => {
 });
 
 describe('Table 1 row of an incomplete benchmark', () => {
-  it('RewardBench: leaves RB Avg out and says how many sections there are', async () => {
-    const examples = [example('a1', 'alpacaeval-easy'), example('h1', 'hep-go')];
-    const records = [pointwiseJudgment('a1:chosen', 9), pointwiseJudgment('a1:rejected', 2), pointwiseJudgment('h1:chosen', 3), pointwiseJudgment('h1:rejected', 7)];
-    const scores = scoreEvaluation(buildItems(examples, { mode: 'pointwise' }), records, { format: 'rewardbench', mode: 'pointwise', k: 1, voting: 'average' });
-    const row = ourTable1Row(scores, 'ours');
-    expect(row.rewardBench).toEqual({ chat: 100, chatHard: undefined, safety: undefined, reasoning: 0, avg: undefined });
-    expect(row.note).toMatch(/partial: 2 of 4 sections/);
-    expect(judgmentWarnings(scores).join('\n')).toMatch(/RewardBench Overall covers 2 of 4 sections \(missing Chat Hard, Safety\); RB Avg is left out of Table 1/);
+  // One example per subset of the table, judged right except in hep-go (wrong): every section and
+  // subset present.
+  const ALL_SUBSETS = Object.values(REWARDBENCH_SUBSET_WEIGHTS).flatMap((weights) => Object.keys(weights));
+  const wholeBenchmark = ALL_SUBSETS.map((subset, i) => example(`w${i}`, subset));
+  const wholeRecords = wholeBenchmark.flatMap((e) => [pointwiseJudgment(`${e.id}:chosen`, e.group === 'hep-go' ? 3 : 9), pointwiseJudgment(`${e.id}:rejected`, e.group === 'hep-go' ? 7 : 2)]);
+  const scoreRb = (examples: BenchmarkExample[], records: JudgmentRecord[]) =>
+    scoreEvaluation(buildItems(examples, { mode: 'pointwise' }), records, { format: 'rewardbench', mode: 'pointwise', k: 1, voting: 'average' });
 
-    // All four sections present: the average is filled and the note says nothing about parts.
-    const full = await scoreFixture('rewardbench.jsonl', 'rewardbench', 'rewardbench-judgments.jsonl', 1);
-    const fullRow = ourTable1Row(full, 'ours');
+  it('RewardBench: shows a section only with all its subsets, and RB Avg only with every subset and example', () => {
+    expect(ALL_SUBSETS).toHaveLength(23);
+    const full = scoreRb(wholeBenchmark, wholeRecords);
     if (full.score.kind !== 'rewardbench') throw new Error('expected a RewardBench score');
-    expect(fullRow.rewardBench.avg).toBeCloseTo(100 * full.score.overall!.tiesWrong, 9);
+    expect(full.score.overall).toMatchObject({ sections: 4, complete: true });
+    const fullRow = ourTable1Row(full, 'ours');
+    const reasoning = 100 * (984 + 5 * 164) / (984 + 6 * 164); // hep-go (weight 164) wrong
+    expect(fullRow.rewardBench).toEqual({ chat: 100, chatHard: 100, safety: 100, reasoning: expect.closeTo(reasoning, 9), avg: expect.closeTo((300 + reasoning) / 4, 9) });
     expect(fullRow.note).not.toMatch(/partial/);
+    expect(judgmentWarnings(full).join('\n')).not.toMatch(/Table 1/);
+
+    // Two sections with one subset each: no cell at all (a subset's accuracy is not a section score).
+    const two = scoreRb([example('a1', 'alpacaeval-easy'), example('h1', 'hep-go')],
+      [pointwiseJudgment('a1:chosen', 9), pointwiseJudgment('a1:rejected', 2), pointwiseJudgment('h1:chosen', 3), pointwiseJudgment('h1:rejected', 7)]);
+    const twoRow = ourTable1Row(two, 'ours');
+    expect(twoRow.rewardBench).toEqual({ chat: undefined, chatHard: undefined, safety: undefined, reasoning: undefined, avg: undefined });
+    expect(twoRow.note).toMatch(/partial: 2 of 4 sections, subsets missing from Chat, Reasoning \(10\)/);
+    expect(judgmentWarnings(two).join('\n')).toMatch(
+      /RewardBench covers 2 of 4 sections \(missing Chat Hard, Safety\); 10 subset\(s\) of the sections present are missing \(alpacaeval-length, .* and 4 more\): Table 1 shows only whole sections and no RB Avg/);
+
+    // Every subset but mt-bench-med: Chat and the Avg are left out, the other sections shown.
+    const noMed = wholeBenchmark.filter((e) => e.group !== 'mt-bench-med');
+    const noMedRow = ourTable1Row(scoreRb(noMed, wholeRecords), 'ours');
+    expect(noMedRow.rewardBench).toEqual({ chat: undefined, chatHard: 100, safety: 100, reasoning: expect.closeTo(reasoning, 9), avg: undefined });
+
+    // Every subset, and a second alpacaeval-easy example without judgments (a partial judgments
+    // file): nothing is shown.
+    const unjudged = scoreRb([...wholeBenchmark, example('x0', 'alpacaeval-easy')], wholeRecords);
+    expect(unjudged.unjudgedExamples).toBe(1);
+    const unjudgedRow = ourTable1Row(unjudged, 'ours');
+    expect(unjudgedRow.rewardBench).toEqual({ chat: undefined, chatHard: undefined, safety: undefined, reasoning: undefined, avg: undefined });
+    expect(unjudgedRow.note).toMatch(/partial: 1 example\(s\) without judgments/);
+    expect(judgmentWarnings(unjudged).join('\n')).toMatch(/1 example\(s\) have no judgments: Table 1 shows only whole sections and no RB Avg/);
   });
 
   it('RM-Bench: the overall says how many domains it covers, and RMB Avg is left out when one is missing', async () => {
@@ -283,10 +324,10 @@ describe('Table 1 row of an incomplete benchmark', () => {
     if (partial.score.kind !== 'rmbench') throw new Error('expected an RM-Bench score');
     expect(partial.score.overall).toMatchObject({ domains: 1, complete: false });
     const row = ourTable1Row(partial, 'ours');
-    expect(row.rmBench.avg).toBeUndefined();
-    expect(row.rmBench.easy).toBeCloseTo(100, 9); // chat's Easy, as the detail table shows it
+    // chat's Easy is in the detail table, not beside the paper's means over all four domains.
+    expect(row.rmBench).toEqual({ easy: undefined, normal: undefined, hard: undefined, avg: undefined });
     expect(row.note).toMatch(/partial: 1 of 4 domains/);
-    expect(judgmentWarnings(partial).join('\n')).toMatch(/RM-Bench Overall covers 1 of 4 domains \(missing math, code, safety\); RMB Avg is left out of Table 1/);
+    expect(judgmentWarnings(partial).join('\n')).toMatch(/RM-Bench covers 1 of 4 domains \(missing math, code, safety\): Table 1 shows no RM-Bench figures/);
 
     const full = await scoreFixture('rmbench.json', 'rmbench', 'rmbench-judgments.jsonl', 1);
     if (full.score.kind !== 'rmbench') throw new Error('expected an RM-Bench score');

@@ -2,10 +2,12 @@
 // pointwise (judge chosen and rejected separately; correct iff s(chosen) > s(rejected),
 // ties and unparseable count wrong, with the ties-as-half variant), voting@k (k judgments
 // per response at temperature 1, mean scores compared; patarm.md section 5) and pairwise
-// (both responses in one prompt with a seeded A/B order; tie or error = 0.5).
+// (both responses in one prompt, the chosen one first in exactly half of each group, in a
+// seeded arrangement; tie or error = 0.5).
 import { deriveSeed, mulberry32, type PreferencePair } from '../data/index.js';
 import type { PointwiseDraw } from '../eval/draws.js';
 import { judgeWithModel } from '../eval/gpu-judge.js';
+import { balancedPairOrders } from '../eval/items.js';
 import type { JudgeFn } from '../eval/judge.js';
 import { outcomeCredit, pointwiseOutcome } from '../eval/voting.js';
 import type { Qwen3 } from '../model/qwen3.js';
@@ -53,8 +55,8 @@ export async function evaluateHeldOut<P extends PreferencePair>(
 
   let pairwise = NaN, pairwiseErrors = NaN;
   if (o.pairwise) {
-    const random = mulberry32(deriveSeed(o.seed, 77));
-    const orders = pairs.map(() => random() < 0.5);
+    // Chosen shown first for exactly half the pairs of each group (balancedPairOrders).
+    const orders = balancedPairOrders(pairs.map((p) => o.groupOf?.(p) ?? ''), mulberry32(deriveSeed(o.seed, 77))).map((order) => order === 'chosen-rejected');
     const pwPrompts = pairs.map((p, i) => {
       const { task } = detectTask({ task: p.task });
       const [a, b] = orders[i] ? [p.chosen, p.rejected] : [p.rejected, p.chosen];

@@ -76,23 +76,35 @@ function generatedId(location: RecordLocation): string {
   return location.line !== undefined ? `${name}:${location.line}` : `${name}:${location.row ?? 0}`;
 }
 
-function countBy(values: readonly string[]): string {
-  const counts = new Map<string, number>();
-  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
-  return [...counts].map(([v, n]) => `'${v}' (${n})`).join(', ');
+const IDS_SHOWN = 3;
+
+/**
+ * Unknown group labels with how many examples carry each and the ids of the first few, so the
+ * rows can be found: `'weird' (2: ids 'a', 'b')`, `no 'subset' (1: id 'c')`.
+ */
+function describeGroups(examples: readonly BenchmarkExample[], field: string): string {
+  const ids = new Map<string, string[]>();
+  for (const e of examples) {
+    const list = ids.get(e.group);
+    if (list === undefined) ids.set(e.group, [e.id]);
+    else list.push(e.id);
+  }
+  return [...ids].map(([group, list]) => {
+    const shown = list.slice(0, IDS_SHOWN).map((id) => `'${id}'`).join(', ') + (list.length > IDS_SHOWN ? ', ...' : '');
+    return `${group === NO_GROUP ? `no '${field}'` : `'${group}'`} (${list.length}: id${list.length > 1 ? 's' : ''} ${shown})`;
+  }).join(', ');
 }
 
 function rewardBenchExamples(pairs: readonly PreferencePair[], warnings: string[]): BenchmarkExample[] {
-  const unknown: string[] = [];
   const examples = pairs.map((pair): BenchmarkExample => {
     const subset = pair.subset?.trim() || NO_GROUP;
-    if (rewardBenchSubset(subset) === null) unknown.push(subset);
     const detection = detectTask({ subset: pair.subset });
     return { id: pair.id, prompt: pair.prompt, chosen: [pair.chosen], rejected: [pair.rejected], group: subset, task: detection.task };
   });
+  const unknown = examples.filter((e) => rewardBenchSubset(e.group) === null);
   if (unknown.length > 0) {
     warnings.push(
-      `${unknown.length} example(s) have a subset that is not a RewardBench subset: ${countBy(unknown)}; ` +
+      `${unknown.length} example(s) have no RewardBench subset: ${describeGroups(unknown, 'subset')}; ` +
         `they are scored under "other" and left out of the sections`,
     );
   }
@@ -137,7 +149,9 @@ function rmBenchExampleFromRecord(record: unknown, defaultId: string): RmBenchOu
   if (typeof chosen === 'string') return { ok: false, reason: chosen };
   const rejected = readStyledResponses(record['rejected'], 'rejected');
   if (typeof rejected === 'string') return { ok: false, reason: rejected };
-  const domain = typeof record['domain'] === 'string' && record['domain'].trim() !== '' ? record['domain'].trim() : NO_GROUP;
+  const rawDomain = record['domain'];
+  if (rawDomain !== undefined && rawDomain !== null && typeof rawDomain !== 'string') return { ok: false, reason: `'domain' must be a string, found ${typeName(rawDomain)}` };
+  const domain = typeof rawDomain === 'string' && rawDomain.trim() !== '' ? rawDomain.trim() : NO_GROUP;
   const task = detectTask({ domain }).task;
   return { ok: true, example: { id: readId(record['id']) ?? defaultId, prompt, chosen, rejected, group: domain, task } };
 }
@@ -164,9 +178,9 @@ function rmBenchExamples(records: readonly DecodedRecord[], skipped: SkippedReco
     firstSeen.set(outcome.example.id, decoded.location);
     examples.push(outcome.example);
   }
-  const unknown = examples.filter((e) => rmBenchDomain(e.group) === null).map((e) => e.group);
+  const unknown = examples.filter((e) => rmBenchDomain(e.group) === null);
   if (unknown.length > 0) {
-    warnings.push(`${unknown.length} example(s) have a domain that is not an RM-Bench domain: ${countBy(unknown)}; they are scored under "other" and left out of the overall`);
+    warnings.push(`${unknown.length} example(s) have no RM-Bench domain: ${describeGroups(unknown, 'domain')}; they are scored under "other" and left out of the overall`);
   }
   return examples;
 }

@@ -5,9 +5,10 @@
  * example has one response per side, `<id>:chosen:<i>` / `<id>:rejected:<j>` (style index) when
  * it has several (RM-Bench).
  * Pairwise: one item per comparison. Keys: `<id>:pair`, or `<id>:c<i>:r<j>` for RM-Bench's nine
- * style comparisons. Which response is shown as A is drawn from one mulberry32 stream seeded with
- * `seed`, in item order, and recorded in the item (and in every judgment saved for it), so the
- * verdict is always read against the order the judge actually saw.
+ * style comparisons. Which response is shown as A is balanced (`balancedPairOrders`) within each
+ * group and RM-Bench style cell, arranged by one mulberry32 stream seeded with `seed`, and recorded
+ * in the item (and in every judgment saved for it), so the verdict is always read against the
+ * order the judge actually saw.
  */
 import type { PairSide } from '../data/index.js';
 import { mulberry32 } from '../data/index.js';
@@ -98,12 +99,45 @@ function pointwiseItems(example: BenchmarkExample, template: TemplateRenderOptio
   return items;
 }
 
-function pairwiseItems(example: BenchmarkExample, template: TemplateRenderOptions, rubric: string | undefined, random: () => number): PairwiseItem[] {
+/**
+ * A/B orders for comparisons in strata (`strata[i]` names comparison i's): within each stratum
+ * exactly half show the chosen response first (the odd one out goes either way), in an
+ * arrangement drawn from `random`. Independent coin flips are balanced only on average: at seed 0
+ * they showed the chosen response first for 44% of RewardBench's math-prm, so a judge that always
+ * answers 'A' would score 44% there instead of 50%.
+ */
+export function balancedPairOrders(strata: readonly string[], random: () => number): PairOrder[] {
+  const members = new Map<string, number[]>();
+  strata.forEach((stratum, i) => {
+    const list = members.get(stratum);
+    if (list === undefined) members.set(stratum, [i]);
+    else list.push(i);
+  });
+  const orders: PairOrder[] = new Array<PairOrder>(strata.length);
+  for (const indices of members.values()) {
+    const n = indices.length;
+    const arrangement = Array.from({ length: n }, (_, i): PairOrder => (i < n >> 1 ? 'chosen-rejected' : 'rejected-chosen'));
+    if (n % 2 === 1) arrangement[n - 1] = random() < 0.5 ? 'chosen-rejected' : 'rejected-chosen';
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [arrangement[i], arrangement[j]] = [arrangement[j]!, arrangement[i]!];
+    }
+    indices.forEach((index, i) => (orders[index] = arrangement[i]!));
+  }
+  return orders;
+}
+
+/** The stratum a pairwise comparison's A/B order is balanced in: its group, and its style cell. */
+function orderStratum(example: BenchmarkExample, chosenIndex: number, rejectedIndex: number): string {
+  return hasStyles(example) ? `${example.group}\u0000c${chosenIndex}r${rejectedIndex}` : example.group;
+}
+
+function pairwiseItems(example: BenchmarkExample, template: TemplateRenderOptions, rubric: string | undefined, nextOrder: () => PairOrder): PairwiseItem[] {
   const styled = hasStyles(example);
   const items: PairwiseItem[] = [];
   example.chosen.forEach((chosen, chosenIndex) => {
     example.rejected.forEach((rejected, rejectedIndex) => {
-      const order: PairOrder = random() < 0.5 ? 'chosen-rejected' : 'rejected-chosen';
+      const order = nextOrder();
       const [responseA, responseB] = order === 'chosen-rejected' ? [chosen, rejected] : [rejected, chosen];
       items.push({
         mode: 'pairwise',
@@ -123,12 +157,17 @@ function pairwiseItems(example: BenchmarkExample, template: TemplateRenderOption
 
 export function buildItems(examples: readonly BenchmarkExample[], options: BuildItemsOptions): JudgingItem[] {
   const template = options.template ?? {};
-  const random = mulberry32(options.seed ?? 0);
+  // Pairwise: every comparison's order is fixed before rendering, in item order.
+  const strata = options.mode === 'pointwise' ? [] : examples.flatMap((example) =>
+    example.chosen.flatMap((_, chosenIndex) => example.rejected.map((_, rejectedIndex) => orderStratum(example, chosenIndex, rejectedIndex))));
+  const orders = balancedPairOrders(strata, mulberry32(options.seed ?? 0));
+  let next = 0;
+  const nextOrder = (): PairOrder => orders[next++]!;
   const items: JudgingItem[] = [];
   for (const example of examples) {
     const rubric = options.rubrics?.[example.task];
     if (options.mode === 'pointwise') items.push(...pointwiseItems(example, template, rubric));
-    else items.push(...pairwiseItems(example, template, rubric, random));
+    else items.push(...pairwiseItems(example, template, rubric, nextOrder));
   }
   const seen = new Set<string>();
   for (const item of items) {

@@ -6,7 +6,7 @@
 import { writeTextFileAtomicSync as writeFileAtomic } from '../io/atomic.js';
 import { PAPER_ROWS } from './paper.js';
 import { TABLE1_COLUMNS, table1Cells } from './report.js';
-import type { EvalResults } from './results.js';
+import { ourTable1Row, type EvalResults } from './results.js';
 import { REWARDBENCH_SECTIONS } from './rewardbench-sections.js';
 import { RMBENCH_DOMAINS, RMBENCH_STYLES } from './rmbench-domains.js';
 import type { EvaluationScores } from './score.js';
@@ -33,13 +33,14 @@ function rewardBenchCharts(scores: EvaluationScores): string[] {
   if (s.kind !== 'rewardbench') return [];
   const v = scores.primary;
   const paper8b = paperRow('PaTaRM-8B')!.rewardBench;
+  const ours = ourTable1Row(scores, '').rewardBench;
   const charts = [
     groupedBarChart({
       title: 'RewardBench sections (%)',
       categories: [...REWARDBENCH_SECTIONS, 'Avg'],
       series: [
-        // As in Table 1: no Avg bar beside the paper's from only some of the sections.
-        { name: 'ours', values: [...REWARDBENCH_SECTIONS.map((sec) => pctOf(s.sections[sec], v)), s.overall?.complete ? pctOf(s.overall, v) : null] },
+        // Table 1's cells (ourTable1Row): no bar beside the paper's from only part of a section or of the benchmark.
+        { name: 'ours', values: [ours.chat ?? null, ours.chatHard ?? null, ours.safety ?? null, ours.reasoning ?? null, ours.avg ?? null] },
         { name: 'PaTaRM-8B (paper)', values: [paper8b.chat ?? null, paper8b.chatHard ?? null, paper8b.safety ?? null, paper8b.reasoning ?? null, paper8b.avg ?? null] },
       ],
     }),
@@ -85,14 +86,15 @@ function rmBenchCharts(scores: EvaluationScores): string[] {
   if (s.kind !== 'rmbench') return [];
   const v = scores.primary;
   const paper8b = paperRow('PaTaRM-8B')!.rmBench;
+  const ours = ourTable1Row(scores, '').rmBench;
   const o = s.overall;
   const charts = [
     groupedBarChart({
       title: 'RM-Bench difficulty (%)',
       categories: ['Easy', 'Normal', 'Hard', 'Avg'],
       series: [
-        // As in Table 1: no Avg bar beside the paper's from only some of the domains.
-        { name: 'ours', values: [pctOf(o?.easy, v), pctOf(o?.normal, v), pctOf(o?.hard, v), o?.complete ? pctOf(o.overall, v) : null] },
+        // Table 1's cells (ourTable1Row): no bars beside the paper's from only part of the benchmark.
+        { name: 'ours', values: [ours.easy ?? null, ours.normal ?? null, ours.hard ?? null, ours.avg ?? null] },
         { name: 'PaTaRM-8B (paper)', values: [paper8b.easy ?? null, paper8b.normal ?? null, paper8b.hard ?? null, paper8b.avg ?? null] },
       ],
     }),

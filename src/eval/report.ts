@@ -6,7 +6,7 @@
  */
 import type { Accuracy } from './accuracy.js';
 import type { Table1Row } from './paper.js';
-import type { EvalResults } from './results.js';
+import { table1Gaps, type EvalResults } from './results.js';
 import { REWARDBENCH_SECTIONS } from './rewardbench-sections.js';
 import { RMBENCH_DOMAINS, RMBENCH_STYLES } from './rmbench-domains.js';
 import type { EvaluationScores } from './score.js';
@@ -51,7 +51,8 @@ function rewardBenchDetails(scores: EvaluationScores): string[] {
     const score = s.sections[sec];
     return [sec, String(score?.examples ?? 0), p(score, v), p(score, o), score && score.missingSubsets.length > 0 ? `missing: ${score.missingSubsets.join(', ')}` : ''];
   });
-  sectionRows.push(['Overall', String(s.allExamples?.comparisons ?? 0), p(s.overall, v), p(s.overall, o), s.overall && !s.overall.complete ? `mean of ${s.overall.sections} section(s) present` : '']);
+  // n of the sections' examples: "other" subsets are scored apart and are not in Overall.
+  sectionRows.push(['Overall', String(REWARDBENCH_SECTIONS.reduce((n, sec) => n + (s.sections[sec]?.examples ?? 0), 0)), p(s.overall, v), p(s.overall, o), s.overall && !s.overall.complete ? `mean of the ${s.overall.sections} section(s) present, ${REWARDBENCH_SECTIONS.reduce((n, sec) => n + (s.sections[sec]?.missingSubsets.length ?? 0), 0)} subset(s) missing` : '']);
   lines.push('', formatTextTable(['section', 'n', 'score', o === 'tiesHalf' ? 'ties 1/2' : 'ties wrong', 'note'], sectionRows, { leftAligned: [4] }));
   return lines;
 }
@@ -118,20 +119,32 @@ function countLines(results: EvalResults): string[] {
 }
 
 /**
- * The terminal's Table 1 has no note column: say there why an Avg cell of ours is empty (an
- * Overall over only some sections or domains is not the paper's average).
+ * The terminal's Table 1 has no note column: say there which of our cells are left out and why
+ * (`table1Gaps`: a mean over part of the benchmark is not the paper's figure).
  */
-function partialOverallWarnings(scores: EvaluationScores): string[] {
+function table1Warnings(scores: EvaluationScores): string[] {
   const s = scores.score;
-  if (s.kind === 'rewardbench' && s.overall?.complete !== true) {
-    const missing = REWARDBENCH_SECTIONS.filter((sec) => s.sections[sec] === null);
-    return [`RewardBench Overall covers ${s.overall?.sections ?? 0} of ${REWARDBENCH_SECTIONS.length} sections (missing ${missing.join(', ')}); RB Avg is left out of Table 1`];
-  }
-  if (s.kind === 'rmbench' && s.overall?.complete !== true) {
+  if ((s.kind !== 'rewardbench' && s.kind !== 'rmbench') || table1Gaps(scores).length === 0) return [];
+  const parts: string[] = [];
+  if (s.kind === 'rewardbench') {
+    const missingSections = REWARDBENCH_SECTIONS.filter((sec) => s.sections[sec] === null);
+    if (missingSections.length > 0) {
+      parts.push(`RewardBench covers ${REWARDBENCH_SECTIONS.length - missingSections.length} of ${REWARDBENCH_SECTIONS.length} sections (missing ${missingSections.join(', ')})`);
+    }
+    const missingSubsets = REWARDBENCH_SECTIONS.flatMap((sec) => s.sections[sec]?.missingSubsets ?? []);
+    if (missingSubsets.length > 0) parts.push(`${missingSubsets.length} subset(s) of the sections present are missing (${someOf(missingSubsets)})`);
+  } else {
     const missing = RMBENCH_DOMAINS.filter((d) => s.domains[d] === null);
-    return [`RM-Bench Overall covers ${s.overall?.domains ?? 0} of ${RMBENCH_DOMAINS.length} domains (missing ${missing.join(', ')}); RMB Avg is left out of Table 1`];
+    if (missing.length > 0) parts.push(`RM-Bench covers ${RMBENCH_DOMAINS.length - missing.length} of ${RMBENCH_DOMAINS.length} domains (missing ${missing.join(', ')})`);
   }
-  return [];
+  if (scores.unjudgedExamples > 0) parts.push(`${scores.unjudgedExamples} example(s) have no judgments`);
+  const left = s.kind === 'rewardbench' ? 'shows only whole sections and no RB Avg' : 'shows no RM-Bench figures';
+  return [`${parts.join('; ')}: Table 1 ${left} (the paper's are means over the whole benchmark)`];
+}
+
+/** The first few names of a list, and how many more. */
+function someOf(names: readonly string[], shown = 6): string {
+  return names.length <= shown ? names.join(', ') : `${names.slice(0, shown).join(', ')} and ${names.length - shown} more`;
 }
 
 /** Warnings about the judgments and what the scores cover, for the terminal and results.json. */
@@ -155,7 +168,7 @@ export function judgmentWarnings(scores: EvaluationScores): string[] {
       `${scores.unjudgedExamples} example(s) have no judgment for any item and are not scored, e.g. ${scores.unjudgedExampleIds.map((id) => `'${id}'`).join(', ')}`,
     );
   }
-  warnings.push(...partialOverallWarnings(scores));
+  warnings.push(...table1Warnings(scores));
   return warnings;
 }
 

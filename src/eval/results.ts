@@ -76,31 +76,57 @@ export interface EvalResults {
 const percent = (m: Metric | null | undefined, variant: keyof Metric): number | undefined => (m ? m[variant] * 100 : undefined);
 
 /**
- * Our row of Table 1, in percent, with the mode's main tie rule. The paper's Avg columns are means
- * over all 4 RewardBench sections and all 4 RM-Bench domains: from a benchmark with some missing
- * (--limit, unjudged examples) the Avg is left out, and the note says how much is there, so a
- * number of one section never stands beside the paper's average.
+ * What keeps our scores from standing beside the paper's in Table 1, or [] when nothing does: the
+ * paper's section scores are means over all of a section's subsets, its RM-Bench Easy / Normal /
+ * Hard and both Avg columns means over every section or domain, and all of them over every
+ * example. So a section with missing subsets, a missing section or domain (--limit, a subset of
+ * the data) and examples without judgments (a partial judgments file) each leave cells out.
+ */
+export function table1Gaps(scores: EvaluationScores): string[] {
+  const gaps: string[] = [];
+  const s = scores.score;
+  if (s.kind === 'rewardbench') {
+    const present = REWARDBENCH_SECTIONS.filter((sec) => s.sections[sec] !== null);
+    if (present.length < REWARDBENCH_SECTIONS.length) gaps.push(`${present.length} of ${REWARDBENCH_SECTIONS.length} sections`);
+    const missing = present.flatMap((sec) => s.sections[sec]!.missingSubsets);
+    if (missing.length > 0) gaps.push(`subsets missing from ${present.filter((sec) => s.sections[sec]!.missingSubsets.length > 0).join(', ')} (${missing.length})`);
+  } else if (s.kind === 'rmbench' && s.overall?.complete !== true) {
+    gaps.push(`${s.overall?.domains ?? 0} of ${RMBENCH_DOMAINS.length} domains`);
+  }
+  if (scores.unjudgedExamples > 0) gaps.push(`${scores.unjudgedExamples} example(s) without judgments`);
+  return gaps;
+}
+
+/**
+ * Our row of Table 1, in percent, with the mode's main tie rule. A cell is filled only when it
+ * averages what the paper's does (`table1Gaps`): a section with all its subsets, Easy / Normal /
+ * Hard and the Avg columns over the whole benchmark, every example judged. The note says what is
+ * missing, so a number of a few subsets never stands beside the paper's.
  */
 export function ourTable1Row(scores: EvaluationScores, label: string): Table1Row {
   const v = scores.primary;
   const notes = [`ours: ${scores.mode}, ${scores.k > 1 ? `voting@${scores.k} (${scores.voting})` : 'one judgment per item'}`];
   const row: Table1Row = { model: label, note: '', rewardBench: {}, rmBench: {} };
   const s = scores.score;
+  const gaps = table1Gaps(scores);
+  const allJudged = scores.unjudgedExamples === 0;
   if (s.kind === 'rewardbench') {
-    const complete = s.overall?.complete === true;
-    row.rewardBench = {
-      chat: percent(s.sections.Chat, v),
-      chatHard: percent(s.sections['Chat Hard'], v),
-      safety: percent(s.sections.Safety, v),
-      reasoning: percent(s.sections.Reasoning, v),
-      avg: complete ? percent(s.overall, v) : undefined,
+    const section = (sec: (typeof REWARDBENCH_SECTIONS)[number]) => {
+      const score = s.sections[sec];
+      return allJudged && score !== null && score.missingSubsets.length === 0 ? percent(score, v) : undefined;
     };
-    if (!complete) notes.push(`partial: ${s.overall?.sections ?? 0} of ${REWARDBENCH_SECTIONS.length} sections, so no RB Avg`);
+    row.rewardBench = {
+      chat: section('Chat'),
+      chatHard: section('Chat Hard'),
+      safety: section('Safety'),
+      reasoning: section('Reasoning'),
+      avg: gaps.length === 0 ? percent(s.overall, v) : undefined,
+    };
+    if (gaps.length > 0) notes.push(`partial: ${gaps.join(', ')}; only whole sections are shown, and no RB Avg`);
   } else if (s.kind === 'rmbench') {
-    const o = s.overall;
-    const complete = o?.complete === true;
-    row.rmBench = { easy: percent(o?.easy, v), normal: percent(o?.normal, v), hard: percent(o?.hard, v), avg: complete ? percent(o?.overall, v) : undefined };
-    if (!complete) notes.push(`partial: ${o?.domains ?? 0} of ${RMBENCH_DOMAINS.length} domains, so no RMB Avg`);
+    const o = gaps.length === 0 ? s.overall : null;
+    row.rmBench = { easy: percent(o?.easy, v), normal: percent(o?.normal, v), hard: percent(o?.hard, v), avg: percent(o?.overall, v) };
+    if (gaps.length > 0) notes.push(`partial: ${gaps.join(', ')}; so no RM-Bench figures`);
   }
   row.note = notes.join('; ');
   return row;

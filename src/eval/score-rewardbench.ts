@@ -4,7 +4,8 @@
  * the four sections. Subsets that are not in the table are scored under "other" and left out of
  * the sections. A section whose subsets are only partly present is the weighted mean of those
  * present (the missing ones are listed); a section with none present is null, and Overall is then
- * the mean of the sections present, with `complete: false`.
+ * the mean of the sections present. Overall is `complete` only when every subset of the table is
+ * present: the paper's figures are means over all of them.
  */
 import { accuracyOf, meanMetric, type Accuracy } from './accuracy.js';
 import type { Comparison } from './comparisons.js';
@@ -27,6 +28,7 @@ export interface RewardBenchScore {
   /** Known subsets in table order. */
   subsets: SubsetScore[];
   sections: Record<RewardBenchSection, SectionScore | null>;
+  /** `complete`: every section and every subset of the table present. */
   overall: (Metric & { sections: number; complete: boolean }) | null;
   /** Unknown subsets, by name. */
   other: SubsetScore[];
@@ -84,7 +86,11 @@ export function scoreRewardBench(comparisons: readonly Comparison[]): RewardBenc
     kind: 'rewardbench',
     subsets,
     sections,
-    overall: overallMean === null ? null : { ...overallMean, sections: presentSections.length, complete: presentSections.length === REWARDBENCH_SECTIONS.length },
+    overall: overallMean === null ? null : {
+      ...overallMean,
+      sections: presentSections.length,
+      complete: presentSections.length === REWARDBENCH_SECTIONS.length && presentSections.every((s) => s.missingSubsets.length === 0),
+    },
     other: other.sort((a, b) => a.subset.localeCompare(b.subset)),
     allExamples: accuracyOf(comparisons.map((c) => c.outcome)),
   };
