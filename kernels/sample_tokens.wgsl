@@ -2,7 +2,7 @@
 // vocabulary. Samples exactly from softmax(logits / T) restricted to the kept set
 // (Gumbel-max trick), and returns the chosen id with its log-prob under the FULL
 // softmax(logits / T) (the policy's log-prob; greedy: under softmax(logits)).
-//   logits    [M, V]   read (rows are the first M rows of the tensor)
+//   logits    [M, V]   read as f32 bits (rows are the first M rows of the tensor)
 //   rowSeeds  u32 [M]  read: a per-sequence random stream id
 //   out       u32 [M, 2] write: out[2r] = token id, out[2r + 1] = bitcast<u32>(log-prob)
 // Grid: M workgroups of WG threads, 2-D when above the per-dimension limit
@@ -29,13 +29,19 @@
 // normalisers; top-p search (if on); Gumbel-max over the kept tokens. Nothing is
 // written besides `out`.
 //
+// Non-finite logits (loadLogit): +inf and -inf count as the largest and lowest
+// finite values, so an infinite logit takes all the probability (shared among
+// ties) and a row of -inf is sampled uniformly; -0 counts as +0. A NaN anywhere in
+// a row samples nothing: the row's token is its argmax without the NaNs and its
+// log-prob is NaN, which the host reports (Hugging Face raises on NaN too).
+//
 // Randomness: Philox4x32-10 (Salmon et al. 2011), key = (seedLo, rowSeed),
 // counter = (token, step, seedHi, 0): a pure function of (seed, row stream, step,
 // token), so the same seed gives the same tokens on the same adapter whatever the
 // batch composition.
 struct Params { V: u32, M: u32, rowStride: u32, step: u32, seedLo: u32, seedHi: u32, greedy: u32, invT: f32, topK: u32, topP: f32, minP: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> logits: array<f32>;
+@group(0) @binding(1) var<storage, read> logits: array<u32>; // f32 bits: NaNs are read as bits, never as floats
 @group(0) @binding(2) var<storage, read> rowSeeds: array<u32>;
 @group(0) @binding(3) var<storage, read_write> out: array<u32>;
 
@@ -43,6 +49,8 @@ override WG: u32 = 128u; // threads per row, a power of two <= 128 (the host use
 override SEGMENTS: u32 = max(WG / 16u, 1u); // reductions first fold WG / SEGMENTS entries per segment
 const SUM_BLOCK = 64u; // terms per partial sum (a thread may add up 151936 / WG terms)
 const LOWEST = -0x1.fffffep+127f; // the lowest finite f32: "no candidate" in argmax reductions
+const HIGHEST = 0x1.fffffep+127f;
+const NAN_BITS = 0x7fc00000u;
 const NONE = 0xFFFFFFFFu;
 var<workgroup> redF: array<f32, WG>;
 var<workgroup> redU: array<vec3<u32>, WG>;
@@ -53,6 +61,21 @@ var<workgroup> red16: array<f32, 16u * WG>;      // [16, WG]: 8 KiB at WG = 128
 var<workgroup> partial16: array<f32, 16u * SEGMENTS>;
 var<workgroup> result16: mat4x4<f32>;
 
+
+/** Whether logit i is a NaN (read as bits: a float load may quiet or canonicalise it). */
+fn isNaNLogit(i: u32) -> bool {
+  return (logits[i] & 0x7fffffffu) > 0x7f800000u;
+}
+
+/** Logit i as every pass uses it: infinities as the extreme finite values, -0 as +0, NaN as LOWEST (see the header). */
+fn loadLogit(i: u32) -> f32 {
+  let b = logits[i];
+  let magnitude = b & 0x7fffffffu;
+  if (magnitude > 0x7f800000u) { return LOWEST; }
+  if (magnitude == 0x7f800000u) { return select(HIGHEST, LOWEST, b != magnitude); }
+  if (magnitude == 0u) { return 0.0; }
+  return bitcast<f32>(b);
+}
 
 /** Monotone map f32 -> u32: a < b as floats (non-NaN) iff key(a) < key(b). */
 fn orderedKey(x: f32) -> u32 {
@@ -151,7 +174,7 @@ fn measure(lid: u32, base: u32, c: array<vec4<u32>, 4>, mass: bool, lmax: f32) -
   for (var v0 = lid; v0 < p.V; v0 += WG * SUM_BLOCK) {
     var block = mat4x4<f32>();
     for (var v = v0; v < min(p.V, v0 + WG * SUM_BLOCK); v += WG) {
-      let l = logits[base + v];
+      let l = loadLogit(base + v);
       let k = vec4<u32>(orderedKey(l));
       var w = 1.0;
       if (mass) { w = exp(scaledLogit(l, lmax)); }
@@ -261,21 +284,29 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   if (r >= p.M) { return; } // uniform over the workgroup
   let base = r * p.V;
 
-  // Pass 1: argmax (lowest index on ties) and the key range [lo, hi] of the row.
+  // Pass 1: argmax (lowest index on ties) and the key range [lo, hi] of the row. A NaN
+  // logit raises the range's top to NONE, above every key of a loaded logit.
   var best = LOWEST;
   var bestIdx = NONE;
   var keys = vec2<u32>(NONE, 0u);
   for (var v = lid; v < p.V; v += WG) {
-    let l = logits[base + v];
+    let l = loadLogit(base + v);
     if (l > best || bestIdx == NONE) { best = l; bestIdx = v; }
     let k = orderedKey(l);
-    keys = vec2<u32>(min(keys.x, k), max(keys.y, k));
+    keys = vec2<u32>(min(keys.x, k), max(keys.y, select(k, NONE, isNaNLogit(base + v))));
   }
   let stats = reduceArgmax(lid, best, bestIdx, keys);
   let argmaxIdx = stats.x;
   let lo = stats.y;
   let hi = stats.z;
-  let lmax = logits[base + argmaxIdx];
+  if (hi == NONE) { // the row has a NaN (uniform: every thread has the reduction's result)
+    if (lid == 0u) {
+      out[2u * r] = argmaxIdx;
+      out[2u * r + 1u] = NAN_BITS;
+    }
+    return;
+  }
+  let lmax = loadLogit(base + argmaxIdx);
   let sampling = p.greedy == 0u;
 
   // Thresholds and normalisers: xk = the top-k threshold; the softmax
@@ -303,7 +334,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     var bestScore = LOWEST;
     var bestToken = NONE;
     for (var v = lid; v < p.V; v += WG) {
-      let l = logits[base + v];
+      let l = loadLogit(base + v);
       let z = scaledLogit(l, lmax);
       if (orderedKey(l) >= threshold && exp(z) >= p.minP) {
         let score = z + gumbel(streamKey, v);
@@ -316,6 +347,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
   if (lid == 0u) {
     out[2u * r] = chosen;
-    out[2u * r + 1u] = bitcast<u32>(scaledLogit(logits[base + chosen], lmax) - log(zFull));
+    out[2u * r + 1u] = bitcast<u32>(scaledLogit(loadLogit(base + chosen), lmax) - log(zFull));
   }
 }

@@ -88,6 +88,14 @@ describe('generate.js', () => {
     expect(run([...base, '--seed', '9007199254740991', '--temperature', '0']).code).toBe(0);
   });
 
+  it('takes --min-p in [0, 1], as the sampler and Hugging Face do', () => {
+    const base = ['--model', model, '--prompt', 'hi', '--max-new-tokens', '2', '--temperature', '1'];
+    expect(run([...base, '--min-p', '1']).code).toBe(0); // keeps only the most likely token(s)
+    const r = run([...base, '--min-p', '1.5']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--min-p 1\.5: expected a number in \[0, 1\]/);
+  });
+
   it('takes number options only as plain decimal numbers, naming the flag', () => {
     const base = ['--model', model, '--prompt', 'hi', '--max-new-tokens', '2'];
     for (const value of ['0x1', '0b1', '', ' 1', '1e400']) {

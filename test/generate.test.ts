@@ -79,6 +79,23 @@ describe('generate', () => {
     expect(new Set([0, 2, 4, 6].map((i) => Array.from(together[i]!.tokens).join(','))).size).toBeGreaterThan(1);
   });
 
+  it('stops with a clear error when the logits hold a NaN, and refuses stream ids that are not u32', async () => {
+    const model = await loadModel();
+    const sampling = { temperature: 1, topK: 0, topP: 1, minP: 0, seed: 1 };
+    await expect(generate(model, [Int32Array.from([1, 2])], { maxNewTokens: 2, stopIds: [], sampling, streamIds: [2 ** 32] })).rejects.toThrow(/stream id 4294967296 of prompt 0 is not an integer in \[0, 2\^32\)/);
+    // A NaN in the final norm's weight makes every logit NaN (a diverged model).
+    const norm = model.params.get('model.norm.weight')!;
+    const saved = await norm.read(model.rt);
+    const broken = Float32Array.from(saved);
+    broken[0] = NaN;
+    norm.write(model.rt, broken);
+    try {
+      await expect(generate(model, [Int32Array.from([1, 2])], { maxNewTokens: 3, stopIds: [], sampling })).rejects.toThrow(/the logits of sequence 0 at generated token 0 contain NaN/);
+    } finally {
+      norm.write(model.rt, saved);
+    }
+  });
+
   it('rejects empty prompts, prompts beyond the context and caches that cannot fit', async () => {
     const model = await loadModel();
     const sampling = { temperature: 0, topK: 0, topP: 1, minP: 0, seed: 0 };

@@ -254,18 +254,58 @@ describe('sampleTokens', () => {
     expect(differs((await sample(rt, rows, M, V, rowSeeds, p, [4])).ids)).toBeGreaterThan(M / 4);
   });
 
-  it('picks a token of the row when every logit is -inf or NaN (fewer tokens than threads), never one past it', async () => {
+  it('samples nothing from a row with a NaN: its argmax without the NaNs and a NaN log-prob, on every workgroup size', async () => {
     const rt = await runtime();
-    const V = 5, M = 3;
-    const rows = new Float32Array(M * V).fill(-Infinity);
+    const V = 300, M = 4;
+    const rows = new Float32Array(M * V);
+    const bits = new Uint32Array(rows.buffer);
+    // row 0: a NaN before the maximum (it used to hide a thread's tokens: 8 threads gave 40, 128 gave 11)
+    rows[3] = NaN; rows[11] = 9; rows[40] = 8;
+    // row 1: every logit a NaN, some with the sign bit set; row 2: -inf and one negative NaN
     rows.fill(NaN, V, 2 * V);
-    rows[2 * V + 3] = NaN; // row 2: -inf with one NaN
+    for (let v = V; v < 2 * V; v += 2) bits[v] = 0xffc00001;
+    rows.fill(-Infinity, 2 * V, 3 * V);
+    bits[2 * V + 3] = 0xfff00000;
+    // row 3: finite, so the NaN signal is per row
+    rows.set(randn(V, 5, 2), 3 * V);
     for (const temperature of [0, 1]) {
-      for (const threads of [samplerThreadsPerRow(rt), 128]) {
-        const { ids } = await sample(rt, rows, M, V, Uint32Array.from(seq(M)), { ...off, temperature, seed: 3 }, [0], threads);
-        for (const id of ids) expect(id >= 0 && id < V, `temperature ${temperature}, ${threads} threads: id ${id}`).toBe(true);
+      for (const threads of [8, 128]) {
+        const { ids, logprobs } = await sample(rt, rows, M, V, Uint32Array.from(seq(M)), { ...off, temperature, seed: 3 }, [0], threads);
+        const where = `temperature ${temperature}, ${threads} threads`;
+        expect(ids[0], where).toBe(11);
+        expect(ids[1]! >= 0 && ids[1]! < V, where).toBe(true);
+        expect(ids[2], where).toBe(0); // all -inf but the NaN: the lowest index
+        for (const r of [0, 1, 2]) expect(Number.isNaN(logprobs[r]), `${where}, row ${r}`).toBe(true);
+        expect(Number.isFinite(logprobs[3]), where).toBe(true);
       }
     }
+  });
+
+  it('gives an infinite logit all the probability, samples a row of -inf uniformly, and ties -0 with +0', async () => {
+    const rt = await runtime();
+    const V = 5, M = 3;
+    const rows = Float32Array.from([
+      1, 5, Infinity, 2, 0, // row 0: token 2 always, log-prob 0
+      Infinity, 5, Infinity, 2, 0, // row 1: tokens 0 and 2, half each
+      ...new Array<number>(V).fill(-Infinity), // row 2: uniform, log-prob -log 5
+    ]);
+    const steps = seq(200);
+    const { ids, logprobs } = await sample(rt, rows, M, V, Uint32Array.from(seq(M)), { ...off, temperature: 1, seed: 5 }, steps);
+    const row = (r: number) => steps.map((s) => ids[s * M + r]!);
+    expect(new Set(row(0))).toEqual(new Set([2]));
+    for (const s of steps) expect(logprobs[s * M]).toBe(0);
+    const ones = row(1).filter((id) => id === 0).length;
+    expect(new Set(row(1))).toEqual(new Set([0, 2]));
+    expect(ones).toBeGreaterThan(70); // binomial(200, 1/2): 100 +- 7
+    expect(ones).toBeLessThan(130);
+    const counts = seq(V).map((v) => row(2).filter((id) => id === v).length);
+    for (const c of counts) expect(c).toBeGreaterThan(20); // binomial(200, 1/5): 40 +- 5.7
+    for (const s of steps) expect(logprobs[s * M + 2]).toBeCloseTo(-Math.log(V), 5);
+
+    // top-k 1 keeps every token equal to the largest logit: -0 and +0 are equal (key order split them).
+    const zeros = Float32Array.from([0, -0, -1]);
+    const z = await sample(rt, zeros, 1, 3, Uint32Array.from([0]), { temperature: 1, topK: 1, topP: 1, minP: 0, seed: 2 }, seq(100));
+    expect(new Set(z.ids)).toEqual(new Set([0, 1]));
   });
 
   it('greedy is argmax (lowest index on ties) with the log-prob of softmax(logits)', async () => {

@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     temperature: numberOption('temperature', values.temperature, 0.6, (v) => v >= 0, 'a number >= 0'),
     topP: numberOption('top-p', values['top-p'], 0.95, (v) => v > 0 && v <= 1, 'a number in (0, 1]'),
     topK: integerOption('top-k', values['top-k'], 20, 0),
-    minP: numberOption('min-p', values['min-p'], 0, (v) => v >= 0 && v < 1, 'a number in [0, 1)'),
+    minP: numberOption('min-p', values['min-p'], 0, (v) => v >= 0 && v <= 1, 'a number in [0, 1]'),
     seed: integerOption('seed', values.seed, 0, 0),
   };
   const n = integerOption('n', values.n, 1, 1);

@@ -26,7 +26,11 @@ export interface GenerateOptions {
 export interface Generation {
   /** Generated ids, including the stop token when finish is 'stop'. */
   tokens: Int32Array;
-  /** Log-prob of each generated token under softmax(logits / temperature) (the behaviour policy). */
+  /**
+   * Log-prob of each generated token under the full softmax(logits / temperature): the behaviour
+   * policy when top-k, top-p and min-p are off (as in GRPO's defaults), not the truncated
+   * distribution that drew the token otherwise.
+   */
   logprobs: Float32Array;
   finish: 'stop' | 'length';
 }
@@ -50,6 +54,8 @@ export async function generate(model: Qwen3, prompts: readonly Int32Array[], opt
   const out = prompts.map(() => ({ tokens: [] as number[], logprobs: [] as number[], finish: 'length' as Generation['finish'] }));
   const samples = rt.empty([B, 2], 'u32', 'samples');
   if (opts.streamIds && opts.streamIds.length !== B) throw new Error(`${opts.streamIds.length} stream ids for ${B} prompts`);
+  const badStream = opts.streamIds?.findIndex((id) => !Number.isInteger(id) || id < 0 || id > 0xffffffff) ?? -1;
+  if (badStream >= 0) throw new Error(`stream id ${opts.streamIds![badStream]} of prompt ${badStream} is not an integer in [0, 2^32)`);
   const seedsAll = Uint32Array.from({ length: B }, (_, i) => opts.streamIds?.[i] ?? i);
 
   // The sampler writes rows rowStart.. of `samples`; rowSeeds are the sequences' stream ids.
@@ -83,6 +89,10 @@ export async function generate(model: Qwen3, prompts: readonly Int32Array[], opt
       const { ids, logprobs } = decodeSamples(await rt.readBytes(samples), active.length);
       const next: number[] = [];
       active.forEach((seq, i) => {
+        if (Number.isNaN(logprobs[i])) {
+          // The sampler's signal for NaN logits (kernels/sample_tokens.wgsl): a diverged model.
+          throw new Error(`the logits of sequence ${seq} at generated token ${step} contain NaN (the model's weights or activations are not finite); nothing was sampled from them`);
+        }
         const id = ids[i]!;
         const o = out[seq]!;
         o.tokens.push(id);

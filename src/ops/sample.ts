@@ -37,7 +37,9 @@ function checkParams(p: SamplingParams): void {
  * out: a 4-byte tensor of [M, 2]: out[i*2] = token id (i32 bits), out[i*2+1] =
  * log-prob (f32 bits) of that token under softmax(logits / temperature) over the
  * FULL vocabulary (greedy: under softmax(logits)); read it with `rt.readBytes`
- * and `decodeSamples`.
+ * and `decodeSamples`. A row holding a NaN logit gets a NaN log-prob (and its
+ * argmax without the NaNs): callers must treat it as an error, as generate() does.
+ * Infinite logits count as the extreme finite values (see the kernel).
  * rowSeeds u32 [M]: a per-sequence stream id. The random numbers of token v in
  * row i are a pure function of (seed, rowSeeds[i], step, v), so the same seed
  * gives the same tokens on the same adapter whatever the batch composition.
