@@ -18,6 +18,20 @@ describe('GRPO sampling temperature', () => {
       ctx.model.dispose();
       expect(m.targetTokens).toBeGreaterThan(0);
       expect(m.samplerGap as number).toBeLessThan(1e-4);
+      // No reference model: the KL was not measured, so it is not logged as a zero on the curve.
+      expect(m.kl).toBeNull();
     });
   }
+
+  it('measures the KL when there is a reference model', async () => {
+    const rt = await runtime();
+    const { train } = makeSplits({ seed: 6, train: 2, val: 0, test: 0 });
+    const ctx = await tinyGrpoContext(rt, 8);
+    const other = await tinyGrpoContext(rt, 9); // other weights: a KL above 0
+    const m = await grpoStep({ ...ctx, ref: other.model }, train, tinyGrpoStepConfig({ klCoef: 0.05 }));
+    ctx.model.dispose();
+    other.model.dispose();
+    other.opt.dispose();
+    expect(m.kl as number).toBeGreaterThan(0);
+  });
 });

@@ -131,7 +131,10 @@ export interface GrpoConfig extends OptimizerSettings {
   normalizeStd: boolean;
   /** Leave out of the update the rollout groups whose rewards are all equal (zero advantage, so
    * only their KL term would move the model): DAPO's filter without its resampling. The update
-   * then costs what the informative groups cost. Default false (verl's behaviour). */
+   * then costs what the informative groups cost. The token-mean is then over the kept groups'
+   * response tokens, so each informative token weighs more than without skipping (Adam and the
+   * gradient clip absorb most of the scale), and the skipped groups' KL term is gone too.
+   * Default false (verl's behaviour). */
   skipUniformGroups: boolean;
   reward: RewardConfig;
   /** Fraction of GRPO pairs whose chosen/rejected are swapped (robustness experiments). Default 0. */

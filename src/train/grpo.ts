@@ -72,7 +72,11 @@ export interface GrpoStepMetrics {
   targetTokens: number;
   genSeconds: number;
   trainSeconds: number;
-  /** Sequences processed by the trainer per second (prompt + response tokens). */
+  /**
+   * Token positions (prompt + response, padded to each micro-batch's longest row) through the
+   * update's forward and backward passes, per second of trainSeconds (which also covers decoding
+   * and scoring the rollouts): a throughput figure, not a count of real tokens.
+   */
   tokensPerSecond: number | null;
   /** Share of the rollouts that went into the update (1 unless skipUniformGroups drops some). */
   trainedShare: number;
@@ -196,6 +200,7 @@ async function updatePolicy(ctx: GrpoContext, rollouts: readonly Rollout[], c: G
   const lossSum = rt.zeros([1]), statsSum = rt.zeros([4]), metricSums = rt.zeros([2]); // [entropy, sampler gap]
   const loss = rt.empty([1]), stats = rt.empty([4]);
   model.zeroGrads();
+  const refMeasured = ref !== null && c.klCoef !== 0;
   let tokens = 0;
   for (const mb of chunks(rollouts, c.microBatchRows)) {
     const packed = packSequences(mb, tokenizer.padId);
@@ -241,7 +246,8 @@ async function updatePolicy(ctx: GrpoContext, rollouts: readonly Rollout[], c: G
   const s = await rt.read(packedSums);
   for (const t of [lossSum, statsSum, metricSums, loss, stats, packedSums]) t.dispose();
   return {
-    loss: s[0]!, clipFraction: s[1]! / total, kl: s[2]! / total, entropy: s[5]! / total, samplerGap: s[6]! / total,
+    // Without a reference model the kernel compared the policy with itself: the KL was not measured.
+    loss: s[0]!, clipFraction: s[1]! / total, kl: refMeasured ? s[2]! / total : null, entropy: s[5]! / total, samplerGap: s[6]! / total,
     gradNorm: Math.sqrt(s[7]!), targetTokens: total, tokens,
   };
 }
