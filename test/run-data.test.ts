@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { makeSplits, SYNTH_RUBRICS, teacherJudgePair } from '../src/synth/index.js';
 import { loadModelConfig, loadTrainConfig } from '../src/train/config.js';
+import { loadTokenizer } from '../src/tokenizer/index.js';
 import { prepareRunData } from '../src/train/run-data.js';
 
 function sftWorkspace(malformed: { row: number; side: 'chosen' | 'rejected'; text: string | undefined } | null, fileName = 'sft.jsonl', pairs = 6) {
@@ -28,21 +29,43 @@ function sftWorkspace(malformed: { row: number; side: 'chosen' | 'rejected'; tex
     if (malformed?.row === i) judgments[`${malformed.side}_judgment`] = malformed.text;
     return JSON.stringify({ id: p.id, prompt: p.prompt, chosen: p.chosen, rejected: p.rejected, task: p.task, ...judgments }) + '\n';
   }).join(''));
-  const config = (extra: { data?: object; sft?: object; grpo?: object; stages?: string[] }) => {
+  const config = (extra: { data?: object; sft?: object; grpo?: object; stages?: string[]; template?: object }) => {
     const path = join(dir, `${Math.random().toString(36).slice(2)}.yaml`);
     const grpoStage = extra.stages?.includes('grpo');
     writeFileSync(path, stringify({
-      outDir: join(dir, 'out'), stages: extra.stages ?? ['sft'], model: { path: model }, template: { chat: false, thinking: false, rubricsFile: rubrics },
+      outDir: join(dir, 'out'), stages: extra.stages ?? ['sft'], model: { path: model }, template: { chat: false, thinking: false, rubricsFile: rubrics, ...extra.template },
       data: { sft: sftData, ...(grpoStage ? { grpo: sftData } : {}), ...extra.data }, sft: { maxSeqLen: 200, ...extra.sft },
       ...(grpoStage ? { grpo: { batchPairs: 1, maxPromptLen: 200, maxNewTokens: 16, ...extra.grpo } } : {}),
     }));
     const cfg = loadTrainConfig(path, []);
     return { cfg, modelCfg: loadModelConfig(cfg) };
   };
-  return { ids: train.map((p) => p.id), file: sftData, config };
+  return { ids: train.map((p) => p.id), file: sftData, config, judgments: train.map((p) => teacherJudgePair(p, { seed: 1, noise: { jitter: 0, flipProbability: 0 } })) };
 }
 
 describe('prepareRunData on SFT rows', () => {
+  it('with the chat template, ends each target as the template renders the assistant turn, closed by <|im_end|>', async () => {
+    const tokenizer = await loadTokenizer('models/tiny-tokenizer');
+    for (const thinking of [false, true]) {
+      const ws = sftWorkspace(null);
+      const { cfg, modelCfg } = ws.config({ template: { chat: true, thinking }, sft: { maxSeqLen: 256 } });
+      const data = await prepareRunData(cfg, modelCfg);
+      const target = data.sft[0]!.rows[0]!.completion;
+      const judgment = ws.judgments[0]!.chosenJudgment;
+      // Thinking off: the generation prompt holds the empty think block and the turn is the answer.
+      // Thinking on: the turn opens with the block the template writes for a judgment without one.
+      const text = thinking ? `<think>\n\n</think>\n\n${judgment}` : judgment;
+      expect(Array.from(target), `thinking ${thinking}`).toEqual([...await tokenizer.encode(text), tokenizer.imEnd]);
+      expect(tokenizer.decode(data.sft[0]!.rows[0]!.prompt).endsWith(thinking ? '<|im_start|>assistant\n' : '<|im_start|>assistant\n<think>\n\n</think>\n\n')).toBe(true);
+    }
+  });
+
+  it('refuses a teacher judgment that reasons in a think block when the chat template has thinking off', async () => {
+    const ws = sftWorkspace({ row: 2, side: 'rejected', text: '<think>why</think>\naa no; wrong\n<answer>1</answer>' });
+    const { cfg, modelCfg } = ws.config({ template: { chat: true, thinking: false }, sft: { maxSeqLen: 256 } });
+    await expect(prepareRunData(cfg, modelCfg)).rejects.toThrow(new RegExp(`pair ${ws.ids[2]}: the rejected teacher judgment does not fit the chat template: thinking is off`));
+  });
+
   it('takes every well-formed pair whose teacher margin exceeds the threshold', async () => {
     const ws = sftWorkspace(null);
     const { cfg, modelCfg } = ws.config({});

@@ -80,6 +80,23 @@ function checkMessages(messages: readonly ChatMessage[]): void {
   });
 }
 
+/**
+ * What Qwen3's template writes after the generation prompt for a final assistant turn holding
+ * `content`, up to its `<|im_end|>`: an SFT target in chat mode must be this, so that the model
+ * learns the text it writes at inference. With thinking on the turn opens with the think block
+ * (`<think>\n{reasoning}\n</think>\n\n`, empty when the content has none); with thinking off the
+ * generation prompt already holds the empty block, so the turn is the answer alone, and content
+ * that reasons in a think block is refused (it would teach a model with thinking off to reason).
+ */
+export function assistantTurnAfterGenerationPrompt(content: string, enableThinking: boolean): string {
+  const body = renderAssistantBody(content, 1, true, 0); // the last turn, after the last user message
+  if (enableThinking) return body;
+  if (!body.startsWith(EMPTY_THINK_BLOCK)) {
+    throw new TokenizerError('thinking is off, but the assistant turn reasons in a <think> block; the template would train it after an empty one');
+  }
+  return body.slice(EMPTY_THINK_BLOCK.length);
+}
+
 /** The prompt text for `messages`, as Qwen3's `apply_chat_template(..., tokenize=False)`. */
 export function renderChat(messages: readonly ChatMessage[], options: RenderChatOptions = {}): string {
   const { addGenerationPrompt = true, enableThinking = true, rawAssistantContent = false } = options;

@@ -6,7 +6,7 @@ import type { Qwen3Config } from '../io/hf-model.js';
 import { detectTask, loadRubricFile, parseJudgment, TASK_LABEL_FIELDS, type RubricOverrides } from '../patarm/index.js';
 import { loadTokenizer, type Tokenizer } from '../tokenizer/index.js';
 import type { TrainConfig } from './config.js';
-import { encodeJudgePrompt, type JudgeTemplateOptions } from './prompts.js';
+import { encodeJudgePrompt, sftTargetText, type JudgeTemplateOptions } from './prompts.js';
 import type { PromptCompletion } from './sequences.js';
 
 export interface SftPair {
@@ -64,10 +64,13 @@ export async function prepareRunData(cfg: TrainConfig, model: Qwen3Config): Prom
       for (const [side, text] of [['chosen', pair.chosenJudgment], ['rejected', pair.rejectedJudgment]] as const) {
         const parsed = parseJudgment(text, 'pointwise', { thinking: cfg.template.thinking });
         if (!parsed.ok) problems.push(`the ${side} teacher judgment is malformed (${parsed.error}: ${parsed.detail})`);
-        const ids = await tokenizer.encode(text);
+        const target = sftTargetText(text, cfg.template);
+        if (target.problem !== undefined) problems.push(`the ${side} teacher judgment ${target.problem}`);
+        const ids = await tokenizer.encode(target.text);
         const special = ids.find((id) => tokenizer.isSpecial(id));
         if (special !== undefined) problems.push(`the ${side} teacher judgment holds the special token ${tokenizer.tokenText(special)}`);
-        judged.push({ score: parsed.ok ? parsed.score : null, ids: Int32Array.from([...ids, tokenizer.eosId]) });
+        // The chat template closes an assistant turn with <|im_end|>, whatever eos_token a base model's files name.
+        judged.push({ score: parsed.ok ? parsed.score : null, ids: Int32Array.from([...ids, cfg.template.chat ? tokenizer.imEnd : tokenizer.eosId]) });
       }
       if (problems.length > 0) {
         badRow(`${file}: pair ${pair.id}: ${problems.join('; ')}`);
