@@ -7,13 +7,18 @@
  * reading logs), it is a convention models know from web text, and it leaves no invisible bytes
  * that tokenise unpredictably. The transformation is one-way; nothing ever un-escapes it.
  *
- * What counts as tag-like (case-insensitive): an opening bracket (`<`, fullwidth `＜` U+FF1C or
- * small `﹤` U+FE64, since NFKC folds them to `<`), optional whitespace, an optional `/`, optional
- * whitespace, then a known name not followed by a name character. The closing `>` is not
- * required, so `</response`, `< /Response >` and `<answer foo=1>` are all caught; `<responses>`
+ * What counts as tag-like (case-insensitive): an opening bracket, optional whitespace, an optional
+ * `/`, optional whitespace, then a known name not followed by a name character. The closing `>` is
+ * not required, so `</response`, `< /Response >` and `<answer foo=1>` are all caught; `<responses>`
  * and `a < b` are left alone. Qwen3 special tokens written as text (`<|im_end|>`, `<|im_start|>`,
  * any `<|name|>`) are escaped the same way, so content cannot close the chat turn when a tokenizer
  * parses special tokens inside text.
+ *
+ * Look-alikes count as what a reader (or a model) takes them for: the text is matched after NFKC
+ * folding (fullwidth `＜ａｎｓｗｅｒ＞`, small `﹤`, mathematical letters) with invisible format
+ * characters (Unicode category Cf: zero-width space and joiners, soft hyphen, BOM) left out, so
+ * `<\u200banswer>` and `<ans\u00adwer>` are caught too. Only the opening bracket of the original
+ * text is replaced; everything else is kept as written.
  */
 
 /** Tag names of the PaTaRM templates and of the judge output, plus Qwen3's tag-shaped added tokens. */
@@ -32,14 +37,46 @@ export const NEUTRALISED_TAG_NAMES = [
 
 export const ESCAPED_TAG_OPENER = '&lt;';
 
+/** Tag-like openers in folded text (see `foldForMatching`): the `<` of a tag name or of `<|name|>`. */
 const TAG_OPENER = new RegExp(
-  `[<\\uFF1C\\uFE64](?=\\s*\\/?\\s*(?:${NEUTRALISED_TAG_NAMES.join('|')})(?![A-Za-z0-9_\\-]))`,
+  `<(?=\\s*\\/?\\s*(?:${NEUTRALISED_TAG_NAMES.join('|')})(?![A-Za-z0-9_\\-]))|<(?=\\|[A-Za-z0-9_]+\\|>)`,
   'gi',
 );
-const SPECIAL_TOKEN_OPENER = /<(?=\|[A-Za-z0-9_]+\|>)/g;
+/** Characters whose NFKC form is `<`: only text holding one can need escaping. */
+const OPENERS = /[<\uFF1C\uFE64]/;
+const FORMAT_CHARACTER = /^\p{Cf}$/u;
+
+/**
+ * The text as a reader takes it, for matching: each code point NFKC-folded, format characters
+ * dropped; `origin[i]` is the index in `text` of the code point that gave folded character i.
+ */
+function foldForMatching(text: string): { folded: string; origin: number[] } {
+  let folded = '';
+  const origin: number[] = [];
+  for (let i = 0; i < text.length; ) {
+    const cp = text.codePointAt(i)!;
+    const ch = String.fromCodePoint(cp);
+    const form = cp < 0x80 ? ch : FORMAT_CHARACTER.test(ch) ? '' : ch.normalize('NFKC');
+    for (let k = 0; k < form.length; k++) origin.push(i);
+    folded += form;
+    i += ch.length;
+  }
+  return { folded, origin };
+}
 
 export function neutraliseTemplateTags(untrusted: string): string {
-  return untrusted.replace(TAG_OPENER, ESCAPED_TAG_OPENER).replace(SPECIAL_TOKEN_OPENER, ESCAPED_TAG_OPENER);
+  if (!OPENERS.test(untrusted)) return untrusted;
+  const { folded, origin } = foldForMatching(untrusted);
+  const openers = new Set<number>();
+  for (const m of folded.matchAll(TAG_OPENER)) openers.add(origin[m.index]!);
+  if (openers.size === 0) return untrusted;
+  let out = '';
+  let from = 0;
+  for (const at of [...openers].sort((a, b) => a - b)) {
+    out += untrusted.slice(from, at) + ESCAPED_TAG_OPENER;
+    from = at + String.fromCodePoint(untrusted.codePointAt(at)!).length;
+  }
+  return out + untrusted.slice(from);
 }
 
 /** True when the text holds something `neutraliseTemplateTags` would change. */
