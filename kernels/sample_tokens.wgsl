@@ -62,14 +62,17 @@ var<workgroup> partial16: array<f32, 16u * SEGMENTS>;
 var<workgroup> result16: mat4x4<f32>;
 
 
-/** Whether logit i is a NaN (read as bits: a float load may quiet or canonicalise it). */
-fn isNaNLogit(i: u32) -> bool {
-  return (logits[i] & 0x7fffffffu) > 0x7f800000u;
+/** Whether f32 bits `b` are a NaN (tested on the bits: a float load may quiet or canonicalise it). */
+fn isNaNBits(b: u32) -> bool {
+  return (b & 0x7fffffffu) > 0x7f800000u;
 }
 
 /** Logit i as every pass uses it: infinities as the extreme finite values, -0 as +0, NaN as LOWEST (see the header). */
 fn loadLogit(i: u32) -> f32 {
-  let b = logits[i];
+  return logitOfBits(logits[i]);
+}
+
+fn logitOfBits(b: u32) -> f32 {
   let magnitude = b & 0x7fffffffu;
   if (magnitude > 0x7f800000u) { return LOWEST; }
   if (magnitude == 0x7f800000u) { return select(HIGHEST, LOWEST, b != magnitude); }
@@ -290,10 +293,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var bestIdx = NONE;
   var keys = vec2<u32>(NONE, 0u);
   for (var v = lid; v < p.V; v += WG) {
-    let l = loadLogit(base + v);
+    let bits = logits[base + v]; // one read for the value and the NaN test
+    let l = logitOfBits(bits);
     if (l > best || bestIdx == NONE) { best = l; bestIdx = v; }
     let k = orderedKey(l);
-    keys = vec2<u32>(min(keys.x, k), max(keys.y, select(k, NONE, isNaNLogit(base + v))));
+    keys = vec2<u32>(min(keys.x, k), max(keys.y, select(k, NONE, isNaNBits(bits))));
   }
   let stats = reduceArgmax(lid, best, bestIdx, keys);
   let argmaxIdx = stats.x;
