@@ -51,8 +51,12 @@ function rewardBenchDetails(scores: EvaluationScores): string[] {
     const score = s.sections[sec];
     return [sec, String(score?.examples ?? 0), p(score, v), p(score, o), score && score.missingSubsets.length > 0 ? `missing: ${score.missingSubsets.join(', ')}` : ''];
   });
+  const present = REWARDBENCH_SECTIONS.flatMap((sec) => s.sections[sec] ?? []);
   // n of the sections' examples: "other" subsets are scored apart and are not in Overall.
-  sectionRows.push(['Overall', String(REWARDBENCH_SECTIONS.reduce((n, sec) => n + (s.sections[sec]?.examples ?? 0), 0)), p(s.overall, v), p(s.overall, o), s.overall && !s.overall.complete ? `mean of the ${s.overall.sections} section(s) present, ${REWARDBENCH_SECTIONS.reduce((n, sec) => n + (s.sections[sec]?.missingSubsets.length ?? 0), 0)} subset(s) missing` : '']);
+  const overallN = present.reduce((n, sec) => n + sec.examples, 0);
+  const missing = present.reduce((n, sec) => n + sec.missingSubsets.length, 0);
+  const overallNote = s.overall && !s.overall.complete ? `mean of the ${s.overall.sections} section(s) present, ${missing} subset(s) missing` : '';
+  sectionRows.push(['Overall', String(overallN), p(s.overall, v), p(s.overall, o), overallNote]);
   lines.push('', formatTextTable(['section', 'n', 'score', o === 'tiesHalf' ? 'ties 1/2' : 'ties wrong', 'note'], sectionRows, { leftAligned: [4] }));
   return lines;
 }
