@@ -102,4 +102,12 @@ describe('default job data', () => {
     const scores = readRows(d.sftFile).flatMap((r) => [r.chosen_judgment!, r.rejected_judgment!].map((j) => /<answer>(\d+)<\/answer>$/.exec(j)![1]));
     expect(new Set(scores)).toEqual(new Set(['7', '3']));
   });
+
+  it('names a misspelt kind at once instead of oversampling for it', () => {
+    const bad = (extra: object) => () => writeDemoData(join(root, 'bad'), { ...options, ...extra });
+    expect(bad({ kinds: ['first_letter', 'char-at'] })).toThrow(/unknown kinds first_letter; the synthetic family's kinds are .*first-letter/);
+    expect(bad({ kinds: [] })).toThrow(/kinds is empty/);
+    expect(bad({ teacherFlipByKind: { 'char_at': 0.5 } })).toThrow(/teacherFlipByKind names unknown kinds char_at/);
+    expect(bad({ kinds: ['char-at'], taskWeights: { code: 0 } })).toThrow(/every kind asked for \(char-at\) belongs to a task whose taskWeights entry is 0/);
+  });
 });

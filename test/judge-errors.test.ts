@@ -32,7 +32,7 @@ describe('firstWrongStep', () => {
     expect(firstWrongStep(judged('p', 'wrong', 1))).toBe('no reading');
     expect(firstWrongStep(judged('p', 'correct', 9))).toBeNull();
     expect(firstWrongStep({ prompt, response: 'k', judgment: formatJudgment('p', 'k', 'wrong', 'exact answer', 1, false, false) })).toBeNull();
-    const [lost] = lostPairs([{ prompt, chosen: judged('p', 'wrong', 1), rejected: judged('k', 'kk ok; correct', 9) }]);
+    const [lost] = lostPairs([{ id: 'a', prompt, chosen: judged('p', 'wrong', 1), rejected: judged('k', 'kk ok; correct', 9) }]);
     expect(lost!.blame).toEqual([{ side: 'chosen', cause: 'no reading' }, { side: 'rejected', cause: 'misread expected' }]);
   });
 
@@ -49,7 +49,8 @@ describe('firstWrongStep', () => {
 });
 
 describe('lostPairs', () => {
-  const pair = (chosen: ReturnType<typeof judged>, rejected: ReturnType<typeof judged>) => ({ prompt, chosen, rejected });
+  let pairs = 0;
+  const pair = (chosen: ReturnType<typeof judged>, rejected: ReturnType<typeof judged>) => ({ id: `p${pairs++}`, prompt, chosen, rejected });
   const right = judged('p', 'pp ok; correct', 9);
   const rightRejected = judged('k', 'pk no; wrong', 1);
 
@@ -64,12 +65,12 @@ describe('lostPairs', () => {
       pair(judged('p', 'p p ok; correct', 5), judged('k', 'pk no; wrong', 5)), // garbled but right on both sides: the scores lose it
     ]);
     expect(lost).toEqual([
-      { kind: 'first-letter', blame: [{ side: 'rejected', cause: 'compared wrong' }] },
-      { kind: 'first-letter', blame: [{ side: 'chosen', cause: 'misread expected' }, { side: 'rejected', cause: 'misread response' }] },
-      { kind: 'first-letter', blame: [{ side: 'chosen', cause: 'score only' }] },
-      { kind: 'first-letter', blame: [{ side: 'chosen', cause: 'misread expected' }] },
-      { kind: 'first-letter', blame: [{ side: 'rejected', cause: 'compared wrong' }] },
-      { kind: 'first-letter', blame: [{ side: 'chosen', cause: 'score only' }] },
+      { id: 'p1', kind: 'first-letter', blame: [{ side: 'rejected', cause: 'compared wrong' }] },
+      { id: 'p2', kind: 'first-letter', blame: [{ side: 'chosen', cause: 'misread expected' }, { side: 'rejected', cause: 'misread response' }] },
+      { id: 'p3', kind: 'first-letter', blame: [{ side: 'chosen', cause: 'score only' }] },
+      { id: 'p4', kind: 'first-letter', blame: [{ side: 'chosen', cause: 'misread expected' }] },
+      { id: 'p5', kind: 'first-letter', blame: [{ side: 'rejected', cause: 'compared wrong' }] },
+      { id: 'p6', kind: 'first-letter', blame: [{ side: 'chosen', cause: 'score only' }] },
     ]);
     const table = formatLostPairs(lost, 7);
     expect(table).toContain('lost 6 of 7 pairs (pointwise 14.29%)');
@@ -86,19 +87,24 @@ describe('tools/judge-errors.js', () => {
   it('judges the pairs greedily and blames every lost pair (a random fixture loses both, unparsed)', () => {
     const r = run(['--model', model, '--pairs', pairs, '--rubrics', rubrics, '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout) as { pairs: number; lost: { kind: string; blame: { cause: string }[] }[] };
+    const out = JSON.parse(r.stdout) as { pairs: number; lost: { id: string; kind: string; blame: { cause: string }[] }[] };
     expect(out.pairs).toBe(2);
-    expect(out.lost.map((p) => p.kind)).toEqual(['first-letter', 'last-letter']);
+    expect(out.lost.map((p) => [p.id, p.kind])).toEqual([['pairs.jsonl:1', 'first-letter'], ['pairs.jsonl:2', 'last-letter']]);
     for (const p of out.lost) expect(p.blame.map((b) => b.cause)).toEqual(['garbled', 'garbled']);
     const text = run(['--model', model, '--pairs', pairs, '--rubrics', rubrics]);
     expect(text.stdout).toContain('lost 2 of 2 pairs (pointwise 0.00%)');
   });
 
   it('names the bad argument or file', () => {
-    expect(run(['--model', model])).toMatchObject({ code: 2, stderr: expect.stringContaining('usage:') });
+    expect(run(['--model', model])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^missing --pairs\nusage:/) });
+    expect(run(['--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining('usage: node tools/judge-errors.js') });
     expect(run(['--model', model, '--pairs', join(dir, 'missing.jsonl')])).toMatchObject({ code: 1, stderr: expect.stringContaining('missing.jsonl') });
+    // A pair outside the synthetic family is named before the judge is even loaded (no model here).
     const foreign = join(dir, 'foreign.jsonl');
-    writeFileSync(foreign, JSON.stringify({ prompt: 'Tell me a story.', chosen: 'a', rejected: 'b' }) + '\n');
-    expect(run(['--model', model, '--pairs', foreign, '--rubrics', rubrics])).toMatchObject({ code: 1, stderr: expect.stringContaining('not a prompt of the synthetic task family') });
+    writeFileSync(foreign, [{ prompt: "What is the first letter of 'pen'?", chosen: 'p', rejected: 'e' }, { id: 'story', prompt: 'Tell me a story.', chosen: 'a', rejected: 'b' }].map((p) => JSON.stringify(p) + '\n').join(''));
+    expect(run(['--model', join(dir, 'no-model'), '--pairs', foreign])).toMatchObject({ code: 1, stderr: expect.stringContaining(`${foreign}: pair story: checkResponse: not a prompt of the synthetic task family`) });
+    const chat = join(dir, 'chat.jsonl');
+    writeFileSync(chat, JSON.stringify({ id: 'c1', prompt: [{ role: 'user', content: "What is the first letter of 'pen'?" }], chosen: 'p', rejected: 'e' }) + '\n');
+    expect(run(['--model', join(dir, 'no-model'), '--pairs', chat])).toMatchObject({ code: 1, stderr: expect.stringContaining(`${chat}: pair c1 has a chat prompt`) });
   });
 });

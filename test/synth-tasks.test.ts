@@ -1,7 +1,7 @@
 // The synthetic preference family: the correctness rule on hand-written cases of every kind,
 // chosen always right and rejected always wrong, seeded determinism and prompt-disjoint splits.
 import { describe, expect, it } from 'vitest';
-import { defineKind } from '../src/synth/kind.js';
+import { caseSlipOverOtherLetter, defineKind } from '../src/synth/kind.js';
 import { WORDS } from '../src/synth/vocabulary.js';
 import {
   SYNTH_KINDS,
@@ -159,6 +159,9 @@ describe('checkResponse', () => {
     expect(() => checkResponse("What letter comes after 'z'?", 'a')).toThrow(/synthetic/);
     expect(() => checkResponse("What is the plural of 'fish'?", 'fishes')).toThrow(/synthetic/);
     expect(() => checkResponse("What does 'pear'[2] give?", 'a')).toThrow(/synthetic/);
+    // Past the word's end: Python raises, so there is no expected letter to judge against.
+    expect(() => checkResponse("What does 'a'[1] give?", 'a')).toThrow(/synthetic/);
+    expect(checkResponse("What does 'ab'[1] give?", 'b')).toMatchObject({ kind: 'char-at', correct: true });
     expect(() => checkResponse("Write one word with the first letter of 'quiz'.", 'quit')).toThrow(/synthetic/);
     expect(() => checkResponse("Write one word with first letter 'b'.", 'bat')).toThrow(/synthetic/);
     expect(findKind('Tell me a joke.')).toBeUndefined();
@@ -394,9 +397,17 @@ describe('defineKind partial pairs', () => {
     expect(letterKind(() => ({ better: 'P', worse: 'e' })).partialPair!('first of pear', Math.random)).toEqual({ better: 'P', worse: 'e' });
   });
 
+  it('prefers the right letter in upper case to another letter, the next one for a word of one letter', () => {
+    expect(caseSlipOverOtherLetter('zzz', 'z', () => 0)).toEqual({ better: 'Z', worse: 'a' });
+    expect(caseSlipOverOtherLetter('kkk', 'k', () => 0)).toEqual({ better: 'K', worse: 'l' });
+    expect(caseSlipOverOtherLetter('kek', 'k', () => 0)).toEqual({ better: 'K', worse: 'e' });
+    const charAt = SYNTH_KINDS.find((k) => k.name === 'char-at')!;
+    expect(charAt.partialPair!("What does 'zzz'[-1] give?", () => 0.5)).toEqual({ better: 'Z', worse: 'a' });
+  });
+
   it('refuses a pair that is not one', () => {
     for (const bad of [{ better: 'p', worse: 'e' }, { better: 'P', worse: 'p' }, { better: 'e', worse: 'a' }, { better: 'P', worse: 'P' }]) {
-      expect(() => letterKind(() => bad).partialPair!('first of pear', Math.random), JSON.stringify(bad)).toThrow(/test-first: partial pair for first of pear/);
+      expect(() => letterKind(() => bad).partialPair!('first of pear', Math.random), JSON.stringify(bad)).toThrow(/test-first: partial pair for "first of pear"/);
     }
   });
 });

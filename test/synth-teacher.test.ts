@@ -132,6 +132,9 @@ describe('teacherJudge', () => {
     expect(() => teacherJudge('What is 1 + 1?', '2', { traceProbability: -0.1 })).toThrow(/traceProbability/);
     expect(() => teacherJudge('What is 1 + 1?', '2', { noise: { flipProbability: 1.5 } })).toThrow(/flipProbability/);
     expect(() => teacherJudge('What is 1 + 1?', '2', { noise: { jitter: 0.5 } })).toThrow(/jitter/);
+    expect(() => teacherJudge('What is 1 + 1?', '2', { correctScore: NaN })).toThrow(/correctScore must be an integer in 0..10, got NaN/);
+    expect(() => teacherJudge('What is 1 + 1?', '3', { wrongScore: 11 })).toThrow(/wrongScore must be an integer in 0..10, got 11/);
+    expect(() => teacherJudge('What is 1 + 1?', '2', { correctScore: 7.5 })).toThrow(/correctScore/);
   });
 });
 

@@ -72,6 +72,13 @@ describe('verdictCredit', () => {
     expect(c.chosen['match->ok'].rightWay).toBeCloseTo(Math.SQRT1_2, 5);
     expect(c.chosen['match->ok'].wrongWay).toBeCloseTo(Math.SQRT1_2, 5);
   });
+
+  it('has no wrong-way share, not 0%, where no verdict item was read', () => {
+    const c = verdictCredit([{ chosen: ['foo', 'bar'], rejected: ['baz', 'qux'] }]);
+    expect(wrongWayShare(c, 'mismatch')).toBeNull();
+    expect(wrongWayShare(c, 'match')).toBeNull();
+    expect(formatVerdictCredit(c)).toContain('after different letters: n/a (no credit on such verdicts); after equal letters: n/a');
+  });
 });
 
 describe('tools/verdict-credit.js', () => {
@@ -87,8 +94,10 @@ describe('tools/verdict-credit.js', () => {
   });
 
   it('names the bad argument or file', () => {
-    expect(run(['--model', model])).toMatchObject({ code: 2, stderr: expect.stringContaining('usage:') });
+    expect(run(['--pairs', pairs])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^missing --model\nusage:/) });
     expect(run(['--model', model, '--pairs', pairs, '--n', '0'])).toMatchObject({ code: 1, stderr: expect.stringContaining('--n 0: expected an integer >= 1') });
+    // The sampler's seed is a u32; 2^32 would repeat seed 0's rollouts.
+    expect(run(['--model', model, '--pairs', pairs, '--seed', '4294967296'])).toMatchObject({ code: 1, stderr: expect.stringContaining('--seed 4294967296: expected an integer in 0..4294967295') });
     expect(run(['--model', model, '--pairs', join(dir, 'missing.jsonl')])).toMatchObject({ code: 1, stderr: expect.stringContaining('missing.jsonl') });
   });
 });

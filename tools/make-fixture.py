@@ -11,7 +11,7 @@ prints its errors, which validates this reference against the shared one.
     /usr/bin/python3 tools/make-fixture.py --out test/fixtures/qwen3-untied-hd24 --variant untied-hd24
     /usr/bin/python3 tools/make-fixture.py --check test/fixtures/qwen3-tiny
 """
-import argparse, json, math, os, struct
+import argparse, json, math, os, struct, sys
 import torch
 
 torch.set_default_dtype(torch.float32)
@@ -222,20 +222,31 @@ def check(fixture_dir):
     worst = 0.0
     for k, t in mine.items():
         ref = case[k].float()
-        err = ((t.float() - ref).norm() / ref.norm()).item()
-        worst = max(worst, err)
+        diff = (t.float() - ref).norm()
+        # A zero reference has no relative error: report the absolute one instead of nan or inf.
+        err = (diff / ref.norm() if ref.norm() > 0 else diff).item()
+        # `max` would drop a nan (max(0.0, nan) is 0.0); a nan must be the worst.
+        if not err <= worst:
+            worst = err
         print(f"{k:55s} {err:.2e}")
     print(f"worst relative error {worst:.2e}")
+    if math.isnan(worst):
+        sys.exit("make-fixture: a recomputed tensor is nan")
 
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description="Writes a golden-state fixture (--variant with --out) or recomputes one and prints its errors (--check DIR).")
+    mode = ap.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--variant", choices=sorted(VARIANTS))
+    mode.add_argument("--check", metavar="DIR")
     ap.add_argument("--out")
-    ap.add_argument("--variant", choices=sorted(VARIANTS))
     ap.add_argument("--seed", type=int, default=1234)
-    ap.add_argument("--check")
     a = ap.parse_args()
     if a.check:
+        if a.out:
+            ap.error("--out is for --variant; --check reads the fixture in place")
         check(a.check)
     else:
+        if not a.out:
+            ap.error("--variant needs --out DIR")
         make(a.variant, a.out, a.seed)

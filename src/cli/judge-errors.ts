@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { formatLostPairs, lostPairs } from '../demo/judge-errors.js';
 import { judgePairSides } from './judge-pair-sides.js';
+import { requiredOptions } from './options.js';
 
 const USAGE = 'usage: node tools/judge-errors.js --model DIR --pairs FILE [--rubrics FILE] [--json]';
 
@@ -12,22 +13,16 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { model: { type: 'string' }, pairs: { type: 'string' }, rubrics: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } },
   });
-  if (values.help || !values.model || !values.pairs) {
-    process.stderr.write(USAGE + '\n');
-    process.exit(values.help ? 0 : 2);
-  }
-  const { pairs, judged } = await judgePairSides({ model: values.model, pairsFile: values.pairs, rubricsFile: values.rubrics, temperature: 0, k: 1, loadSeed: 0, drawSeed: 0 });
-  const lost = lostPairs(pairs.map((p, i) => {
-    const prompt = p.prompt;
-    if (typeof prompt !== 'string') throw new Error(`${values.pairs}: pair ${p.id} has a chat prompt; the synthetic family's prompts are plain text`);
-    return {
-      prompt,
-      chosen: { prompt, response: p.chosen, judgment: judged[i]!.chosen[0]! },
-      rejected: { prompt, response: p.rejected, judgment: judged[i]!.rejected[0]! },
-    };
-  }));
-  if (values.json) process.stdout.write(JSON.stringify({ model: values.model, pairs: pairs.length, lost }, null, 2) + '\n');
-  else process.stdout.write(`${values.model}\n${formatLostPairs(lost, pairs.length)}\n`);
+  const { model, pairs: pairsFile } = requiredOptions(values, ['model', 'pairs'], USAGE);
+  const { pairs, judged } = await judgePairSides({ model, pairsFile, rubricsFile: values.rubrics, temperature: 0, k: 1, loadSeed: 0, drawSeed: 0 });
+  const lost = lostPairs(pairs.map(({ id, prompt, chosen, rejected }, i) => ({
+    id,
+    prompt,
+    chosen: { prompt, response: chosen, judgment: judged[i]!.chosen[0]! },
+    rejected: { prompt, response: rejected, judgment: judged[i]!.rejected[0]! },
+  })));
+  if (values.json) process.stdout.write(JSON.stringify({ model, pairs: pairs.length, lost }, null, 2) + '\n');
+  else process.stdout.write(`${model}\n${formatLostPairs(lost, pairs.length)}\n`);
 }
 
 main().catch((err: unknown) => {

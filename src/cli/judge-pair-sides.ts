@@ -5,6 +5,7 @@ import { loadPairs, type PreferencePair } from '../data/index.js';
 import { loadJudge } from '../eval/gpu-judge.js';
 import { Runtime } from '../gpu/runtime.js';
 import { loadRubricFile } from '../patarm/index.js';
+import { checkResponse } from '../synth/index.js';
 import { renderJudgePrompt } from '../train/prompts.js';
 
 export interface JudgePairSidesOptions {
@@ -21,16 +22,34 @@ export interface JudgePairSidesOptions {
   drawSeed: number;
 }
 
+/** A pair of the synthetic task family: its prompt is plain text. */
+export type SynthPreferencePair = PreferencePair & { prompt: string };
+
 export interface JudgedPairSides {
-  pairs: PreferencePair[];
+  pairs: SynthPreferencePair[];
   /** Per pair, the k judgments of each side. */
   judged: { chosen: string[]; rejected: string[] }[];
+}
+
+/**
+ * The pair, once its prompt is known to be one of the synthetic family's: checked before any GPU
+ * work, so a foreign file fails at once and names the pair rather than after all the judging.
+ */
+function synthPair(p: PreferencePair, file: string): SynthPreferencePair {
+  const where = `${file}: pair ${p.id}`;
+  if (typeof p.prompt !== 'string') throw new Error(`${where} has a chat prompt; the synthetic family's prompts are plain text`);
+  try {
+    checkResponse(p.prompt, p.chosen);
+  } catch (e) {
+    throw new Error(`${where}: ${(e as Error).message}`);
+  }
+  return { ...p, prompt: p.prompt };
 }
 
 export async function judgePairSides(o: JudgePairSidesOptions): Promise<JudgedPairSides> {
   const { pairs: all } = await loadPairs(o.pairsFile);
   if (all.length === 0) throw new Error(`${o.pairsFile}: no preference pairs`);
-  const pairs = all.slice(0, o.n ?? all.length);
+  const pairs = all.slice(0, o.n ?? all.length).map((p) => synthPair(p, o.pairsFile));
   const template = { chat: false, thinking: false, rubrics: o.rubricsFile ? loadRubricFile(o.rubricsFile) : undefined };
   const rt = await Runtime.create();
   const judge = await loadJudge(rt, o.model, { temperature: o.temperature, topP: 1, maxNewTokens: 24, seed: o.loadSeed });

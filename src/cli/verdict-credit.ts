@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { formatVerdictCredit, verdictCredit, wrongWayShare } from '../demo/verdict-credit.js';
 import { judgePairSides } from './judge-pair-sides.js';
-import { integerOption } from './options.js';
+import { requiredOptions, integerOption } from './options.js';
 
 const USAGE = 'usage: node tools/verdict-credit.js --model DIR --pairs FILE [--rubrics FILE] [--n 320] [--rollouts 8] [--seed 0] [--json]';
 
@@ -16,20 +16,18 @@ async function main(): Promise<void> {
       rollouts: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
     },
   });
-  if (values.help || !values.model || !values.pairs) {
-    process.stderr.write(USAGE + '\n');
-    process.exit(values.help ? 0 : 2);
-  }
+  const { model, pairs: pairsFile } = requiredOptions(values, ['model', 'pairs'], USAGE);
   const n = integerOption('n', values.n, 320, 1);
   const rollouts = integerOption('rollouts', values.rollouts, 8, 2);
-  const seed = integerOption('seed', values.seed, 0, 0);
-  const { pairs: used, judged } = await judgePairSides({ model: values.model, pairsFile: values.pairs, rubricsFile: values.rubrics, n, temperature: 1, k: rollouts, loadSeed: seed, drawSeed: 1 });
+  // The sampler's seed is a u32: a larger one would repeat a smaller one's rollouts.
+  const seed = integerOption('seed', values.seed, 0, 0, 0xffffffff);
+  const { pairs: used, judged } = await judgePairSides({ model, pairsFile, rubricsFile: values.rubrics, n, temperature: 1, k: rollouts, loadSeed: seed, drawSeed: 1 });
   const credit = verdictCredit(judged);
   if (values.json) {
     const shares = { mismatch: wrongWayShare(credit, 'mismatch'), match: wrongWayShare(credit, 'match') };
-    process.stdout.write(JSON.stringify({ model: values.model, pairs: used.length, rollouts, credit, wrongWayShare: shares }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ model, pairs: used.length, rollouts, credit, wrongWayShare: shares }, null, 2) + '\n');
   } else {
-    process.stdout.write(`${used.length} pairs x ${rollouts} rollouts per response, ${values.model}\n${formatVerdictCredit(credit)}\n`);
+    process.stdout.write(`${used.length} pairs x ${rollouts} rollouts per response, ${model}\n${formatVerdictCredit(credit)}\n`);
   }
 }
 

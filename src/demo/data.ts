@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { injectLabelNoise } from '../data/index.js';
-import { DEFAULT_TEACHER_NOISE, makeSplits, teacherJudgePair, SYNTH_RUBRICS, type HeldOutWords, type SynthPair, type SynthTask } from '../synth/index.js';
+import { DEFAULT_TEACHER_NOISE, makeSplits, teacherJudgePair, SYNTH_KINDS, SYNTH_RUBRICS, type HeldOutWords, type SynthPair, type SynthTask } from '../synth/index.js';
 
 export interface DemoDataOptions {
   seed: number;
@@ -85,8 +85,33 @@ export function writeDemoData(dir: string, o: DemoDataOptions): DemoData {
   return writeDemoDataDraw(dir, drawDemoData(o));
 }
 
-/** makeSplits, oversampled and filtered to `kinds` (the three splits' prompts stay disjoint). */
+/**
+ * The kind names the options give must be the family's, and `kinds` must be drawable: a misspelt
+ * name would otherwise leave kindFiltered oversampling for seconds before it gave up, and a
+ * misspelt key of teacherFlipByKind would be ignored.
+ */
+function checkKindNames(o: DemoDataOptions): void {
+  const known = new Map(SYNTH_KINDS.map((k) => [k.name, k]));
+  const unknown = (names: readonly string[]) => names.filter((name) => !known.has(name));
+  const list = [...known.keys()].join(', ');
+  if (o.kinds) {
+    if (o.kinds.length === 0) throw new Error('default job data: kinds is empty; leave it out for every kind');
+    if (unknown(o.kinds).length > 0) throw new Error(`default job data: unknown kinds ${unknown(o.kinds).join(', ')}; the synthetic family's kinds are ${list}`);
+    const weightless = o.kinds.filter((name) => o.taskWeights?.[known.get(name)!.task] === 0);
+    if (weightless.length === o.kinds.length) throw new Error(`default job data: every kind asked for (${o.kinds.join(', ')}) belongs to a task whose taskWeights entry is 0`);
+  }
+  const flipKinds = unknown(Object.keys(o.teacherFlipByKind ?? {}));
+  if (flipKinds.length > 0) throw new Error(`default job data: teacherFlipByKind names unknown kinds ${flipKinds.join(', ')}; the synthetic family's kinds are ${list}`);
+}
+
+/**
+ * makeSplits, oversampled and filtered to `kinds` (the three splits' prompts stay disjoint). The
+ * oversampled draw asks about more made-up words than MADE_UP_PAIRS_PER_WORD gives for the kept
+ * sizes, so with heldOutWords 'made-up' most held-out pairs have a word of their own (seed 0 of the
+ * made-up variant: 298 distinct quoted words in 400 test pairs, 941 in 1280 GRPO pairs).
+ */
 function kindFiltered(o: DemoDataOptions): Record<'train' | 'val' | 'test', SynthPair[]> {
+  checkKindNames(o);
   const want = { train: o.sftPairs, val: o.grpoPairs, test: o.testPairs };
   for (let factor = 1; ; factor *= 2) {
     const s = makeSplits({ seed: o.seed, train: want.train * factor, val: want.val * factor, test: want.test * factor, taskWeights: o.taskWeights, partialShare: o.partialShare, splitBy: o.splitBy, heldOutWords: o.heldOutWords, trainMadeUpWords: o.trainMadeUpWords });

@@ -68,6 +68,8 @@ export function firstWrongStep(j: JudgedResponse): StepCause | null {
 }
 
 export interface LostPair {
+  /** The pair's id, to find it in the pairs file. */
+  id: string;
   kind: string;
   /** The judgments to blame: each side whose conclusion is wrong (both sides can), by first wrong step. */
   blame: { side: 'chosen' | 'rejected'; cause: ErrorCause }[];
@@ -79,7 +81,7 @@ export interface LostPair {
  * that misreads and still concludes rightly (`qk no; wrong` for a wrong `k`) is not to blame; a
  * lost pair with no side to blame is lost on the scores alone (`score only`, on the chosen side).
  */
-export function lostPairs(pairs: readonly { prompt: string; chosen: JudgedResponse; rejected: JudgedResponse }[]): LostPair[] {
+export function lostPairs(pairs: readonly { id: string; prompt: string; chosen: JudgedResponse; rejected: JudgedResponse }[]): LostPair[] {
   const score = (text: string) => {
     const r = parseJudgment(text, 'pointwise', { thinking: false });
     return r.ok ? r.score : null;
@@ -91,7 +93,7 @@ export function lostPairs(pairs: readonly { prompt: string; chosen: JudgedRespon
       const { cause, concludesWrongly } = assess(p[side]);
       return cause && concludesWrongly ? [{ side, cause }] : [];
     });
-    return [{ kind: checkResponse(p.prompt, p.chosen.response).kind, blame: blame.length > 0 ? blame : [{ side: 'chosen' as const, cause: 'score only' as const }] }];
+    return [{ id: p.id, kind: checkResponse(p.prompt, p.chosen.response).kind, blame: blame.length > 0 ? blame : [{ side: 'chosen' as const, cause: 'score only' as const }] }];
   });
 }
 

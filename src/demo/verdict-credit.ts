@@ -62,8 +62,11 @@ export function verdictCredit(
   return credit;
 }
 
-/** Share of the credit on verdicts after `match` (or `mismatch`) letters that pushes them the wrong way. */
-export function wrongWayShare(credit: VerdictCredit, letters: 'match' | 'mismatch'): number {
+/**
+ * Share of the credit on verdicts after `match` (or `mismatch`) letters that pushes them the wrong
+ * way; null when there is no such credit (no such item read, or all their advantages zero).
+ */
+export function wrongWayShare(credit: VerdictCredit, letters: 'match' | 'mismatch'): number | null {
   let right = 0, wrong = 0;
   for (const side of ['chosen', 'rejected'] as const) {
     for (const said of ['ok', 'no'] as const) {
@@ -72,7 +75,7 @@ export function wrongWayShare(credit: VerdictCredit, letters: 'match' | 'mismatc
       wrong += e.wrongWay;
     }
   }
-  return right + wrong === 0 ? 0 : wrong / (right + wrong);
+  return right + wrong === 0 ? null : wrong / (right + wrong);
 }
 
 export function formatVerdictCredit(credit: VerdictCredit): string {
@@ -83,7 +86,8 @@ export function formatVerdictCredit(credit: VerdictCredit): string {
       lines.push(`${side.padEnd(9)} ${c.padEnd(13)} ${String(e.items).padStart(6)} ${e.advantage.toFixed(2).padStart(10)} ${e.rightWay.toFixed(2).padStart(10)} ${e.wrongWay.toFixed(2).padStart(10)}`);
     }
   }
-  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  // No credit at all (no comparison item read, or every advantage zero) is no share, not 0%.
+  const pct = (x: number | null) => (x === null ? 'n/a (no credit on such verdicts)' : `${(100 * x).toFixed(1)}%`);
   lines.push('', `wrong-way share of the credit on verdicts after different letters: ${pct(wrongWayShare(credit, 'mismatch'))}; after equal letters: ${pct(wrongWayShare(credit, 'match'))}`);
   return lines.join('\n');
 }

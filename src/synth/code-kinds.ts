@@ -89,7 +89,8 @@ const charAtKind: SynthKind = defineKind<{ word: string; index: number }>({
   parse(prompt) {
     const m = /^What does '([a-z]+)'\[(-?\d)\] give\?$/.exec(prompt);
     const index = m ? Number(m[2]) : NaN;
-    return m && (CHAR_INDICES as readonly number[]).includes(index) ? { word: m[1]!, index } : null;
+    // 'a'[1] is no prompt of this kind: the family never asks past a word's end (Python raises).
+    return m && (CHAR_INDICES as readonly number[]).includes(index) && m[1]!.at(index) !== undefined ? { word: m[1]!, index } : null;
   },
   expected: ({ word, index }) => word.at(index)!,
   nearMisses: ({ word, index }) => {

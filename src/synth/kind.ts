@@ -83,9 +83,15 @@ export function otherLetters(word: string, letter: string): string[] {
   return [...new Set([...word])].filter((c) => c !== letter);
 }
 
-/** A partial pair for a one-letter answer read off `word`: the letter in upper case over another letter of the word. */
+/**
+ * A partial pair for a one-letter answer read off `word`: the letter in upper case over another
+ * letter of the word, or, for a word of one letter repeated (a made-up `zzz`), the next letter of
+ * the alphabet.
+ */
 export function caseSlipOverOtherLetter(word: string, letter: string, random: Random): { better: string; worse: string } {
-  return { better: letter.toUpperCase(), worse: pick(random, otherLetters(word, letter)) };
+  const others = otherLetters(word, letter);
+  const worse = others.length > 0 ? pick(random, others) : String.fromCharCode(97 + ((letter.charCodeAt(0) - 97 + 1) % 26));
+  return { better: letter.toUpperCase(), worse };
 }
 
 export function normaliseResponse(response: string): string {
@@ -116,14 +122,14 @@ export function defineKind<A>(def: KindDefinition<A>): SynthKind {
     correctResponse(prompt, random) {
       const args = parseOrThrow(prompt);
       const response = def.correct ? def.correct(args, random) : def.expected(args);
-      if (!checkArgs(args, response).correct) throw new Error(`${def.name}: generated a wrong "correct" response for ${prompt}`);
+      if (!checkArgs(args, response).correct) throw new Error(`${def.name}: generated a wrong "correct" response for ${JSON.stringify(prompt)}`);
       return response;
     },
     wrongResponse(prompt, random) {
       const args = parseOrThrow(prompt);
       // Empty strings are never offered: an empty response is not a plausible near miss.
       const candidates = def.nearMisses(args, random).filter((r) => r.trim() !== '' && !checkArgs(args, r).correct);
-      if (candidates.length === 0) throw new Error(`${def.name}: no wrong response for ${prompt}`);
+      if (candidates.length === 0) throw new Error(`${def.name}: no wrong response for ${JSON.stringify(prompt)}`);
       return pick(random, candidates);
     },
     ...(def.partialPair && {
@@ -132,7 +138,7 @@ export function defineKind<A>(def: KindDefinition<A>): SynthKind {
         const pair = def.partialPair!(args, random);
         const better = checkArgs(args, pair.better), worse = checkArgs(args, pair.worse);
         if (better.correct || worse.correct || !rightIgnoringCase(better) || rightIgnoringCase(worse)) {
-          throw new Error(`${def.name}: partial pair for ${prompt} is not a wrong-case response and a wrong one: ${JSON.stringify(pair)}`);
+          throw new Error(`${def.name}: partial pair for ${JSON.stringify(prompt)} is not a wrong-case response and a wrong one: ${JSON.stringify(pair)}`);
         }
         return pair;
       },

@@ -105,6 +105,13 @@ function resolveNoise(options: TeacherOptions): TeacherNoise {
   return noise;
 }
 
+/** A base score the judgment can state: an integer on the 0-10 scale (NaN would be written as it is). */
+function baseScore(value: number | undefined, fallback: number, name: string): number {
+  const score = value ?? fallback;
+  if (!Number.isInteger(score) || score < 0 || score > 10) throw new Error(`teacher: ${name} must be an integer in 0..10, got ${score}`);
+  return score;
+}
+
 /** One character of a trace as the comparison line shows it: no template tags, no whitespace. */
 function showChar(c: string | undefined): string {
   if (c === undefined) return '_';
@@ -161,7 +168,7 @@ export function teacherJudge(prompt: string, response: string, options: TeacherJ
   const flipped = random() < noise.flipProbability;
   const ruleSaysCorrect = options.ignoreCase ? rightIgnoringCase(check) : check.correct;
   const judgedCorrect = ruleSaysCorrect !== flipped;
-  const base = judgedCorrect ? (options.correctScore ?? DEFAULT_CORRECT_SCORE) : (options.wrongScore ?? DEFAULT_WRONG_SCORE);
+  const base = judgedCorrect ? baseScore(options.correctScore, DEFAULT_CORRECT_SCORE, 'correctScore') : baseScore(options.wrongScore, DEFAULT_WRONG_SCORE, 'wrongScore');
   const offset = Math.floor(random() * (2 * noise.jitter + 1)) - noise.jitter;
   const score = Math.min(10, Math.max(0, base + offset));
   const traceProbability = options.traceProbability ?? 1;

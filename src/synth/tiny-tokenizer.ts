@@ -25,6 +25,7 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { writeFileAtomically } from '../io/atomic.js';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -257,7 +258,8 @@ export async function buildTinyTokenizer(options: TokenizerCorpusOptions = {}): 
 export async function writeTinyTokenizer(dir: string = tinyTokenizerDir(), options: TokenizerCorpusOptions = {}): Promise<TinyTokenizerFiles> {
   const files = await buildTinyTokenizer(options);
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'tokenizer.json'), files.tokenizer);
-  await writeFile(join(dir, 'tokenizer_config.json'), files.tokenizerConfig);
+  // Each file whole or not at all: a stopped rebuild leaves the shipped tokenizer readable.
+  await writeFileAtomically(join(dir, 'tokenizer.json'), [Buffer.from(files.tokenizer)]);
+  await writeFileAtomically(join(dir, 'tokenizer_config.json'), [Buffer.from(files.tokenizerConfig)]);
   return files;
 }

@@ -41,7 +41,7 @@ export function tokenizerCorpus(options: TokenizerCorpusOptions = {}): string[] 
   const seed = options.seed ?? DEFAULT_CORPUS_SEED;
   const pairs = options.pairs ?? DEFAULT_CORPUS_PAIRS;
   const kinds: readonly string[] = CHARACTER_KINDS;
-  // The character kinds are a bit under half of the family's draws; four times over is plenty.
+  // The character kinds are about a third of the family's draws (36% at the default seed); four times over is plenty.
   const { train } = makeSplits({ seed, train: 4 * pairs, val: 0, test: 0 });
   const main = train.filter((p) => kinds.includes(p.kind)).slice(0, pairs);
   // A tenth as many pairs of the whole family: rarer than every template word of the character
