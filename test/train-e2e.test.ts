@@ -160,6 +160,20 @@ describe('training end to end', () => {
     const metricsOf = (file: string) => deterministicPart(readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l)));
     expect(metricsOf(join(dDir, setAside!, 'metrics.jsonl'))).toEqual(deterministicPart(a.metrics));
 
+    // bringing the abandoned branch back from inside its GRPO: it continues with its own KL
+    // reference and metrics from beside it, not the run folder's (here made another reference, the
+    // untrained weights, and a cut history, which the branch in place would have used), and every
+    // checkpoint of the branch in place is set aside with them, its SFT ones too
+    cpSync(join(ws.model, 'model.safetensors'), join(dDir, 'reference', 'model.safetensors'));
+    writeFileSync(join(dDir, 'metrics.jsonl'), readFileSync(join(dDir, 'metrics.jsonl'), 'utf8').split('\n').slice(0, 3).join('\n') + '\n');
+    const inPlace = (await listCheckpoints(dDir)).map((e) => basename(e.dir));
+    const d4 = await run('d', { resume: join(dDir, setAside!, 'step-grpo-000002') });
+    expect(deterministicPart(d4.metrics)).toEqual(deterministicPart(a.metrics));
+    expect(metricsOf(join(dDir, 'metrics.jsonl'))).toEqual(deterministicPart(a.metrics));
+    const second = readdirSync(dDir).find((n) => n.startsWith('abandoned-step-grpo-000002-'))!;
+    expect(readdirSync(join(dDir, second)).sort()).toEqual(['metrics.jsonl', 'reference', ...inPlace].sort());
+    expect(readdirSync(join(dDir, setAside!))).toContain('reference'); // copied, not moved
+
     // the run folder's config.yaml continues the run (same training settings), and resuming a
     // finished run trains nothing and keeps its report
     const saved = loadTrainConfig(join(ws.dir, 'a', CONFIG_FILE), []);

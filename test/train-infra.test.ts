@@ -599,10 +599,10 @@ describe('checkpoints', () => {
     expect(names(inside)).toEqual(['metrics.jsonl', 'step-sft-000005']);
     expect(readdirSync(aside!.folder).sort()).toEqual(['metrics.jsonl', 'step-grpo-000002', 'step-sft-000010']);
     expect(await setAsideNewerCheckpoints(inside, join(inside, 'step-sft-000005'))).toBeNull(); // nothing newer now
-    // An abandoned checkpoint brought back from elsewhere: its name places it among the run's.
+    // A checkpoint brought back from elsewhere is another branch than every checkpoint here, older ones too.
     const outside = await run('outside');
     const fromElsewhere = await setAsideNewerCheckpoints(outside, join(dir, 'elsewhere', 'step-sft-000008'));
-    expect(fromElsewhere!.moved).toEqual([join(outside, 'step-sft-000010'), join(outside, 'step-grpo-000002')]);
+    expect(fromElsewhere!.moved).toEqual([join(outside, 'step-sft-000005'), join(outside, 'step-sft-000010'), join(outside, 'step-grpo-000002')]);
     const unnamed = await run('unnamed');
     expect((await setAsideNewerCheckpoints(unnamed, join(dir, 'my-copy')))!.moved).toHaveLength(3);
   });

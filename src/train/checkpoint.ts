@@ -8,7 +8,7 @@
 // the previous checkpoint untouched.
 import { pathExists, writeFolderAtomically } from '../io/atomic.js';
 import { copyFile, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { openHfModelFolder, writeHfModelFiles, type HfModelFolder, type Qwen3Config } from '../io/hf-model.js';
 import {
   openSafetensors,
@@ -314,21 +314,27 @@ export interface SetAside {
   moved: string[];
 }
 
+/** Whether a checkpoint folder lies outside the run folder (an abandoned-* branch brought back, a copy). */
+export function liesOutside(outDir: string, checkpointDir: string): boolean {
+  return dirname(resolve(checkpointDir)) !== resolve(outDir);
+}
+
 /**
  * Resuming from a checkpoint that is not the run's newest branches the run: the newer checkpoints
  * in outDir belong to the abandoned branch, and left in place they would outrank the new branch's
  * (pruning would delete the new ones, `--resume latest` would jump back). They are moved, with a copy of
  * each of `copyFiles` (metrics.jsonl, which the new branch cuts back) and the paths in `move`,
  * into `<outDir>/abandoned-<resumed>-<time>`. Nothing is deleted. Returns null when nothing is newer.
+ * A resumed folder outside outDir (an abandoned-* branch brought back, a copy) is another branch
+ * than every checkpoint in outDir, older ones too: all of them are set aside, so that the branch
+ * brought back does not prune them.
  */
 export async function setAsideNewerCheckpoints(
   outDir: string, resumedDir: string, o: { copyFiles?: readonly string[]; move?: readonly string[] } = {},
 ): Promise<SetAside | null> {
   const all = await listCheckpoints(outDir);
-  // The resumed folder may also lie outside outDir (an abandoned-* folder brought back): then
-  // its name places it, and a name that does not parse ranks below every checkpoint here.
   const named = NAME.exec(basename(resumedDir));
-  const resumedAt = named ? checkpointRank(named[1] as Stage, Number(named[2])) : -1;
+  const resumedAt = named && !liesOutside(outDir, resumedDir) ? checkpointRank(named[1] as Stage, Number(named[2])) : -1;
   const newer = all.filter((e) => resolve(e.dir) !== resolve(resumedDir) && checkpointRank(e.stage, e.step) > resumedAt);
   if (newer.length === 0) return null;
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');

@@ -9,7 +9,8 @@
 // kept on the GPU as a second f32 copy and saved once as <outDir>/reference
 // so a resumed run reloads the same reference.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFile, cp, rm } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { PairSampler, deriveSeed, type PreferencePair } from '../data/index.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { writeTextFileAtomicSync } from '../io/atomic.js';
@@ -17,7 +18,7 @@ import { writeHfModelFolder, type Qwen3Config } from '../io/hf-model.js';
 import { Qwen3 } from '../model/qwen3.js';
 import { initRandomWeights, loadHfWeights, readWeights, zerosLike, type ParamSet } from '../model/weights.js';
 import {
-  checkpointName, latestCheckpoint, listCheckpoints, pruneCheckpoints, readCheckpoint, recoverInterruptedWrites, setAsideNewerCheckpoints, writeCheckpoint, type TrainerState,
+  checkpointName, latestCheckpoint, liesOutside, listCheckpoints, pruneCheckpoints, readCheckpoint, recoverInterruptedWrites, setAsideNewerCheckpoints, writeCheckpoint, type TrainerState,
 } from './checkpoint.js';
 import { configHash, describeConfig, type Stage, type TrainConfig } from './config.js';
 import { grpoStep } from './grpo.js';
@@ -54,6 +55,7 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
   const totalSteps = stageStepCounts(cfg, data); // checked before any GPU work
   let resumeFrom: Awaited<ReturnType<typeof readCheckpoint>> | null = null;
   let resumeDir: string | null = null;
+  let metricsRowsKept = 0;
   if (opts.resume) {
     const dir = opts.resume === 'latest' ? await latestCheckpoint(cfg.outDir) : opts.resume;
     if (!dir) throw new Error(`--resume latest: no checkpoint in ${cfg.outDir}`);
@@ -62,12 +64,19 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
     if (resumeFrom.trainer.configHash !== hash) throw new Error(`checkpoint ${dir} was written by a run with different training settings (config hash differs)`);
     // The KL reference is rebuilt unless the resume is inside GRPO, so an abandoned branch keeps its own.
     const rebuildsReference = !(resumeFrom.trainer.stage === 'grpo' && resumeFrom.trainer.step > 0);
+    // A checkpoint from outside the run folder (an abandoned-* branch, a copy) brings its own
+    // branch's metrics and KL reference from beside it: outDir's belong to another branch.
+    const home = liesOutside(cfg.outDir, dir) ? dirname(resolve(dir)) : null;
+    if (home && !rebuildsReference && !existsSync(join(home, REFERENCE_DIR))) {
+      throw new Error(`checkpoint ${dir} is inside GRPO and lies outside ${cfg.outDir}: resuming it needs the KL reference its GRPO started from, ${join(home, REFERENCE_DIR)}, which is missing`);
+    }
     const setAside = await setAsideNewerCheckpoints(cfg.outDir, dir, {
-      copyFiles: [join(cfg.outDir, METRICS_FILE)], move: rebuildsReference ? [join(cfg.outDir, REFERENCE_DIR)] : [],
+      copyFiles: [join(cfg.outDir, METRICS_FILE)], move: rebuildsReference || home ? [join(cfg.outDir, REFERENCE_DIR)] : [],
     });
     if (setAside) {
-      process.stderr.write(`resuming from ${dir}, which is not the newest checkpoint: moved ${setAside.moved.join(', ')} and a copy of ${METRICS_FILE} to ${setAside.folder}\n`);
+      process.stderr.write(`resuming from ${dir}, which is not the newest checkpoint of ${cfg.outDir}: moved ${setAside.moved.join(', ')} and a copy of ${METRICS_FILE} to ${setAside.folder}\n`);
     }
+    metricsRowsKept = home ? await bringBranchFiles(home, cfg.outDir, { reference: !rebuildsReference, metricsRows: resumeFrom.trainer.metricsRows }) : resumeFrom.trainer.metricsRows;
   } else {
     // A fresh run would interleave its checkpoints with another run's and prune the wrong ones.
     const existing = await listCheckpoints(cfg.outDir);
@@ -81,7 +90,7 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
     ? paramsFromMaps(rt, modelCfg, resumeFrom.weights)
     : cfg.model.path ? (await loadHfWeights(rt, cfg.model.path)).params : initRandomWeights(rt, modelCfg, cfg.seed);
   const model = new Qwen3(rt, modelCfg, params);
-  const metrics = MetricsLog.create(cfg.outDir, { keepRows: resumeFrom?.trainer.metricsRows ?? 0 });
+  const metrics = MetricsLog.create(cfg.outDir, { keepRows: metricsRowsKept });
   const progress = new ProgressReporter({ quiet: opts.quiet });
   const stop = opts.handleSignals ? new StopFlag().install() : null;
   const allRows: MetricsRow[] = [...metrics.keptRows]; // the report shows the whole run, not just this process's steps
@@ -237,6 +246,25 @@ function tokenizerFilesOf(data: RunData): string[] {
 
 /** The GRPO stage's KL reference weights, in the run folder beside the checkpoints. */
 const REFERENCE_DIR = 'reference';
+
+/**
+ * Copies a branch's files from the folder its resumed checkpoint lies in into the run folder (whose
+ * own were set aside): the KL reference when the resume is inside GRPO, and metrics.jsonl. A
+ * checkpoint copied without its metrics.jsonl starts the run's metrics afresh, said on stderr,
+ * rather than keeping another branch's rows. Copies, so the folder brought back stays whole.
+ * Returns how many metrics rows the resumed run keeps.
+ */
+async function bringBranchFiles(home: string, outDir: string, o: { reference: boolean; metricsRows: number }): Promise<number> {
+  if (o.reference) await cp(join(home, REFERENCE_DIR), join(outDir, REFERENCE_DIR), { recursive: true });
+  const metrics = join(home, METRICS_FILE);
+  if (existsSync(metrics)) {
+    await copyFile(metrics, join(outDir, METRICS_FILE));
+    return o.metricsRows;
+  }
+  if (o.metricsRows > 0) process.stderr.write(`${home} holds no ${METRICS_FILE}: the resumed run's metrics start afresh, without the ${o.metricsRows} rows before the checkpoint\n`);
+  await rm(join(outDir, METRICS_FILE), { force: true });
+  return 0;
+}
 
 /** The frozen KL reference: a copy of the policy at the start of GRPO, saved so that a resume reloads it. */
 async function referenceModel(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3Config, policy: Qwen3, resuming: boolean): Promise<Qwen3> {
