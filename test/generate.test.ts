@@ -82,7 +82,10 @@ describe('generate', () => {
   it('stops with a clear error when the logits hold a NaN, and refuses stream ids that are not u32', async () => {
     const model = await loadModel();
     const sampling = { temperature: 1, topK: 0, topP: 1, minP: 0, seed: 1 };
+    // Neither failure leaves a tensor behind (the KV cache, the samples, the row seeds).
+    const live = model.rt.pool.liveBytes;
     await expect(generate(model, [Int32Array.from([1, 2])], { maxNewTokens: 2, stopIds: [], sampling, streamIds: [2 ** 32] })).rejects.toThrow(/stream id 4294967296 of prompt 0 is not an integer in \[0, 2\^32\)/);
+    expect(model.rt.pool.liveBytes).toBe(live);
     // A NaN in the final norm's weight makes every logit NaN (a diverged model).
     const norm = model.params.get('model.norm.weight')!;
     const saved = await norm.read(model.rt);
@@ -91,6 +94,7 @@ describe('generate', () => {
     norm.write(model.rt, broken);
     try {
       await expect(generate(model, [Int32Array.from([1, 2])], { maxNewTokens: 3, stopIds: [], sampling })).rejects.toThrow(/the logits of sequence 0 at generated token 0 contain NaN/);
+      expect(model.rt.pool.liveBytes).toBe(live);
     } finally {
       norm.write(model.rt, saved);
     }

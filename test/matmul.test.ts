@@ -203,5 +203,19 @@ for (const variant of variants) {
         W.dispose(); dW.dispose(); tx.dispose(); tdy.dispose(); y.dispose(); dx.dispose();
       });
     }
+
+    it('refuses operands whose last dimension is not W\'s width, and a dW split unlike W', async () => {
+      const rt = await rtPromise;
+      setMatmulVariant(variant);
+      const W = RowSplitTensor.zeros(rt, 3, 4, 'W', 2 * 4 * 4); // rows 2 + 1
+      const x = rt.zeros([2, 8], 'f32', 'x'), y = rt.zeros([4, 3], 'f32', 'y');
+      // [2, 8] holds the 16 values of a [4, 4] x, so only its shape tells it apart
+      expect(() => linearForward(rt, x, W, y, 4)).toThrow("linearForward: x 'x' of shape [2,8] does not end in 4 (W is [3,4])");
+      const x4 = rt.zeros([4, 4], 'f32', 'x4'), dx = rt.zeros([4, 4]);
+      const dWwhole = RowSplitTensor.zeros(rt, 3, 4, 'dW');
+      expect(() => linearBackward(rt, x4, W, y, dx, dWwhole, 4)).toThrow('linearBackward: dW is split into row blocks [3], W into [2,1]');
+      for (const t of [x, y, x4, dx]) t.dispose();
+      W.dispose(); dWwhole.dispose();
+    });
   });
 }

@@ -11,10 +11,13 @@ describe('gpu runtime', () => {
         alpha: f32 }
        @group(0) @binding(0) var<uniform> p: Params;
        @group(0) @binding(2) var<storage, read_write> y: array<f32>;
-       @group(0) @binding(1) var<storage, read> x: array<f32>;`,
+       @group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
+       @group(0) @binding(3) var<storage, read> ids: array<i32>;
+       @group(0) @binding(4) var<storage, read_write> bits: array<u32>;`,
       't.wgsl',
     );
-    expect(l.bindings.map((b) => `${b.binding}:${b.name}:${b.access}`)).toEqual(['0:p:uniform', '1:x:read', '2:y:read_write']);
+    expect(l.bindings.map((b) => `${b.binding}:${b.name}:${b.access}:${b.element}`)).toEqual(['0:p:uniform:null', '1:x:read:f32', '2:y:read_write:f32', '3:ids:read:i32', '4:bits:read_write:u32']);
+    expect(() => parseWgslLayout('@group(0) @binding(0) var<storage, read> m: array<mat4x4<f32>>;', 'm.wgsl')).toThrow(/m.wgsl: storage binding 'm' must be an array of f32, i32 or u32/);
     expect(l.params).toEqual([{ name: 'n', type: 'u32' }, { name: 'alpha', type: 'f32' }]);
   });
 
@@ -53,5 +56,18 @@ describe('gpu runtime', () => {
     for (const n of [2 ** 32, -1, 1.5]) {
       expect(() => rt.dispatch(rt.kernel('axpy'), { x, y: rt.zeros([4]) }, { n, rowStride: 256, alpha: 1 }, [1])).toThrow(new RegExp(`parameter 'n' = ${n} is not a u32`));
     }
+    // a tensor of another dtype than the array it is bound to (f32 indices would read as huge i32s)
+    expect(() => rt.dispatch(rt.kernel('axpy'), { x: rt.upload(Int32Array.from([1, 2, 3, 4]), [4], 'ids'), y: rt.zeros([4]) }, { n: 4, rowStride: 256, alpha: 1 }, [1]))
+      .toThrow(/axpy\S*: binding 'x' holds f32, got a i32 tensor \(ids\)/);
+  });
+
+  it('refuses a copy that runs past either tensor\'s end (the pooled buffer behind it is larger)', async () => {
+    const rt = await Runtime.create();
+    const a = rt.zeros([257], 'f32', 'a'), b = rt.zeros([300], 'f32', 'b');
+    expect(() => rt.copy(b, a)).toThrow("copy: 300 elements from 'b' [0..) of 300 to 'a' [0..) of 257 runs past a tensor's end");
+    expect(() => rt.copy(a, b, 10, 250)).toThrow(/runs past a tensor's end/);
+    expect(() => rt.copy(a, b, 10, 0, -1)).toThrow(/runs past a tensor's end/);
+    rt.copy(a, b, 257, 0, 43); // exactly to b's end
+    a.dispose(); b.dispose();
   });
 });

@@ -180,6 +180,7 @@ describe('training end to end', () => {
     expect(configHash(saved)).toBe(configHash(grpoConfig(ws, join(ws.dir, 'a'))));
     const again = await runTraining(rt, saved, loadModelConfig(saved), await prepareRunData(saved, loadModelConfig(saved)), { quiet: true, resume: 'latest' });
     again.model.dispose();
+    expect(again.finalCheckpoint).toBe(a.finalCheckpoint); // the run's result is still its last checkpoint
     expect(deterministicPart(again.metrics)).toEqual(deterministicPart(a.metrics));
     expect(charts('a')).toBe(charts('c'));
 

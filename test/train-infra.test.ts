@@ -607,6 +607,14 @@ describe('checkpoints', () => {
     expect((await setAsideNewerCheckpoints(unnamed, join(dir, 'my-copy')))!.moved).toHaveLength(3);
   });
 
+  it("removes a dead writer's half-written KL reference and puts back its displaced one", async () => {
+    const out = join(dir, 'ckpt-reference');
+    mkdirSync(join(out, 'reference.tmp-999999999'), { recursive: true });
+    mkdirSync(join(out, 'reference.old-999999998'), { recursive: true });
+    expect(await recoverInterruptedWrites(out)).toEqual([join(out, 'reference.tmp-999999999')]);
+    expect(readdirSync(out)).toEqual(['reference']);
+  });
+
   it("puts back a dead writer's .old folder even when that writer had this process's pid (containers reuse pid 1)", async () => {
     const out = join(dir, 'ckpt-same-pid');
     const stranded = join(out, `${checkpointName('sft', 10)}.old-${process.pid}`);
@@ -725,6 +733,9 @@ describe('StopFlag', () => {
     expect(messages).toEqual(['SIGINT: stopping at the next step boundary (Ctrl-C again to abort)']);
     process.emit('SIGINT', 'SIGINT');
     expect(exits).toEqual([130]);
+    flag.requested = false;
+    process.emit('SIGTERM', 'SIGTERM');
+    expect(messages.at(-1)).toBe('SIGTERM: stopping at the next step boundary (SIGTERM again to abort)');
     flag.dispose();
     expect(process.listenerCount('SIGINT')).toBe(before);
   });

@@ -124,6 +124,12 @@ export class Runtime {
   }
 
   copy(src: Tensor, dst: Tensor, elements = src.size, srcOffset = 0, dstOffset = 0): void {
+    // WebGPU checks only the pooled buffer, which is rounded up to a size class: a copy past a
+    // tensor's end would read or overwrite the slack (or a neighbour view) without an error.
+    const inside = (offset: number, t: Tensor) => Number.isInteger(offset) && offset >= 0 && offset + elements <= t.size;
+    if (!Number.isInteger(elements) || elements < 0 || !inside(srcOffset, src) || !inside(dstOffset, dst)) {
+      throw new Error(`copy: ${elements} elements from '${src.label}' [${srcOffset}..) of ${src.size} to '${dst.label}' [${dstOffset}..) of ${dst.size} runs past a tensor's end`);
+    }
     const enc = this.commandEncoder();
     this.endPass();
     enc.copyBufferToBuffer(src.buffer, src.byteOffset + srcOffset * 4, dst.buffer, dst.byteOffset + dstOffset * 4, elements * 4);
@@ -210,6 +216,8 @@ export class Runtime {
       const t = bindings[b.name];
       if (!t) throw new Error(`${kernel.key}: binding '${b.name}' missing (expects ${kernel.layout.bindings.filter((x) => x.access !== 'uniform').map((x) => x.name).join(', ')})`);
       if (t.disposed) throw new Error(`${kernel.key}: binding '${b.name}' (${t.label}) was disposed`);
+      // f32 indices read as i32 (1.0 is 1065353216) would gather, append or embed nothing, silently.
+      if (b.element !== 'u32' && t.dtype !== b.element) throw new Error(`${kernel.key}: binding '${b.name}' holds ${b.element}, got a ${t.dtype} tensor (${t.label})`);
       entries.push({ binding: b.binding, resource: { buffer: t.buffer, offset: t.byteOffset, size: Math.max(4, t.byteLength) } });
     }
     const bindGroup = this.device.createBindGroup({ layout: kernel.bindGroupLayout, entries });

@@ -7,6 +7,12 @@ export interface WgslBinding {
   binding: number;
   name: string;
   access: BindingAccess;
+  /**
+   * Scalar type of a storage array's elements (`array<vec4<f32>>` is f32); null for the uniform.
+   * The runtime binds only tensors of this dtype, except to u32 arrays, which read raw bits (the
+   * sampler reads f32 logits as u32 to test for NaN without a float compare).
+   */
+  element: 'f32' | 'i32' | 'u32' | null;
 }
 
 export interface UniformField {
@@ -29,9 +35,11 @@ export function parseWgslLayout(source: string, file: string): WgslLayout {
     const [, num, space, access, name, type] = m;
     if (space === 'uniform') {
       uniformType = type!.trim();
-      bindings.push({ binding: Number(num), name: name!, access: 'uniform' });
+      bindings.push({ binding: Number(num), name: name!, access: 'uniform', element: null });
     } else {
-      bindings.push({ binding: Number(num), name: name!, access: access === 'read_write' ? 'read_write' : 'read' });
+      const element = /^array\s*<\s*(?:vec[234]\s*<\s*)?(?:atomic\s*<\s*)?(f32|i32|u32)\b/.exec(type!.trim())?.[1];
+      if (!element) throw new Error(`${file}: storage binding '${name}' must be an array of f32, i32 or u32 (or vectors of them), got ${type!.trim()}`);
+      bindings.push({ binding: Number(num), name: name!, access: access === 'read_write' ? 'read_write' : 'read', element: element as 'f32' | 'i32' | 'u32' });
     }
   }
   if (bindings.length === 0) throw new Error(`${file}: no @group(0) @binding(n) declarations found`);

@@ -46,17 +46,18 @@ export async function generate(model: Qwen3, prompts: readonly Int32Array[], opt
       throw new Error(`prompt ${i} has ${p.length} tokens; the model's context holds ${cfg.maxPositionEmbeddings} (prompt plus at least one new token)`);
     }
   });
-  const longest = Math.max(...prompts.map((p) => p.length));
-  const maxLen = Math.min(cfg.maxPositionEmbeddings, longest + opts.maxNewTokens);
-  const session = new KvSession(model, B, maxLen);
-  const V = cfg.vocabSize;
-  const stop = new Set(opts.stopIds);
-  const out = prompts.map(() => ({ tokens: [] as number[], logprobs: [] as number[], finish: 'length' as Generation['finish'] }));
-  const samples = rt.empty([B, 2], 'u32', 'samples');
   if (opts.streamIds && opts.streamIds.length !== B) throw new Error(`${opts.streamIds.length} stream ids for ${B} prompts`);
   const badStream = opts.streamIds?.findIndex((id) => !Number.isInteger(id) || id < 0 || id > 0xffffffff) ?? -1;
   if (badStream >= 0) throw new Error(`stream id ${opts.streamIds![badStream]} of prompt ${badStream} is not an integer in [0, 2^32)`);
   const seedsAll = Uint32Array.from({ length: B }, (_, i) => opts.streamIds?.[i] ?? i);
+  const longest = Math.max(...prompts.map((p) => p.length));
+  const maxLen = Math.min(cfg.maxPositionEmbeddings, longest + opts.maxNewTokens);
+  const V = cfg.vocabSize;
+  const stop = new Set(opts.stopIds);
+  const out = prompts.map(() => ({ tokens: [] as number[], logprobs: [] as number[], finish: 'length' as Generation['finish'] }));
+  // Allocated once every input is checked, and freed in the finally below whatever throws.
+  const session = new KvSession(model, B, maxLen);
+  const samples = rt.empty([B, 2], 'u32', 'samples');
 
   // The sampler writes rows rowStart.. of `samples`; rowSeeds are the sequences' stream ids.
   const sampleInto = (active: number[], step: number) => {
@@ -83,8 +84,11 @@ export async function generate(model: Qwen3, prompts: readonly Int32Array[], opt
   try {
     let active = prompts.map((_, i) => i);
     const s0 = sampleInto(active, 0);
-    session.prefill(prompts, s0.consumer);
-    s0.dispose();
+    try {
+      session.prefill(prompts, s0.consumer);
+    } finally {
+      s0.dispose();
+    }
     for (let step = 0; active.length > 0; step++) {
       const { ids, logprobs } = decodeSamples(await rt.readBytes(samples), active.length);
       const next: number[] = [];
@@ -108,8 +112,11 @@ export async function generate(model: Qwen3, prompts: readonly Int32Array[], opt
       const slots = Int32Array.from(active);
       const positions = Int32Array.from(active, (s) => prompts[s]!.length + out[s]!.tokens.length - 1);
       const sampler = sampleInto(active, step + 1);
-      session.step(stepIds, slots, positions, sampler.consumer);
-      sampler.dispose();
+      try {
+        session.step(stepIds, slots, positions, sampler.consumer);
+      } finally {
+        sampler.dispose();
+      }
     }
   } finally {
     samples.dispose();

@@ -146,9 +146,24 @@ function checkBounds(kind: MatmulKind, M: number, N: number, K: number, A: MatRe
   check('C', C, M, N);
 }
 
+/**
+ * The strided views of matmul only have to fit their tensors; a linear layer's operands must also
+ * have W's widths as their last dimension (x [.., 8] against W [3, 4] would read x's rows in halves),
+ * and a gradient must be split into W's row blocks.
+ */
+function checkLinear(name: string, W: RowSplitTensor, operands: Record<string, [Tensor | null, number]>, dW: RowSplitTensor | null = null): void {
+  for (const [what, [t, width]] of Object.entries(operands)) {
+    if (t && t.shape[t.shape.length - 1] !== width) throw new Error(`${name}: ${what} '${t.label}' of shape [${t.shape}] does not end in ${width} (W is [${W.shape}])`);
+  }
+  if (dW && (dW.parts.length !== W.parts.length || dW.parts.some((p, i) => p.rows !== W.parts[i]!.rows))) {
+    throw new Error(`${name}: dW is split into row blocks [${dW.parts.map((p) => p.rows)}], W into [${W.parts.map((p) => p.rows)}]`);
+  }
+}
+
 /** y[M, N] = alpha * x[M, K] @ W[N, K]^T, writing each row block of W into its output columns. */
 export function linearForward(rt: Runtime, x: Tensor, W: RowSplitTensor, y: Tensor, M: number, alpha = 1): void {
   const [N, K] = W.shape;
+  checkLinear('linearForward', W, { x: [x, K], y: [y, N] });
   for (const part of W.parts) {
     matmul(rt, 'nt', M, part.rows, K, { t: x, ld: K }, { t: part.tensor, ld: K }, { t: y, ld: N, offset: part.rowStart }, { alpha });
   }
@@ -162,6 +177,7 @@ export function linearBackward(
   rt: Runtime, x: Tensor, W: RowSplitTensor, dy: Tensor, dx: Tensor | null, dW: RowSplitTensor | null, M: number, accumulateDx = false, alpha = 1,
 ): void {
   const [N, K] = W.shape;
+  checkLinear('linearBackward', W, { x: [x, K], dy: [dy, N], dx: [dx, K] }, dW);
   W.parts.forEach((part, i) => {
     if (dx) {
       matmul(rt, 'nn', M, K, part.rows, { t: dy, ld: N, offset: part.rowStart }, { t: part.tensor, ld: K }, { t: dx, ld: K }, { accumulate: accumulateDx || i > 0, alpha });

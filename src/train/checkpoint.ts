@@ -29,7 +29,7 @@ export interface TrainerState {
   /** Optimizer steps finished in this stage. */
   step: number;
   epoch: number;
-  /** Rows (SFT) or pairs (GRPO) of the current epoch already consumed. */
+  /** Pairs of the current epoch already consumed (both stages sample pairs; resume reads `sampler`). */
   dataPosition: number;
   sampler: PairSamplerState | null;
   /** Whatever the trainer needs to continue its random streams. */
@@ -265,8 +265,9 @@ export async function readCheckpoint(dir: string, options: ReadCheckpointOptions
 // Checkpoints of a run folder: <outDir>/step-<stage>-<step, 6 digits>
 
 const NAME = /^step-(sft|grpo)-(\d+)$/;
-// The model folder writer nests its own temporary inside ours: step-x.tmp-<pid>.tmp-<pid>.
-const INTERRUPTED = /^(step-(?:sft|grpo)-\d+)\.(tmp|old)-(\d+)(?:\.(?:tmp|old)-\d+)*$/;
+// The model folder writer nests its own temporary inside ours: step-x.tmp-<pid>.tmp-<pid>. The
+// GRPO stage's KL reference (`reference`, a full copy of the model) is written the same way.
+const INTERRUPTED = /^(step-(?:sft|grpo)-\d+|reference)\.(tmp|old)-(\d+)(?:\.(?:tmp|old)-\d+)*$/;
 
 export function checkpointName(stage: Stage, step: number): string {
   return `step-${stage}-${String(step).padStart(6, '0')}`;

@@ -1,6 +1,6 @@
 // Per-step metrics as JSON lines in <outDir>/metrics.jsonl. Each line is
 // written with one write() call as soon as the step ends, so a killed run keeps
-// every finished step. Numbers are rounded to 6 significant digits (integers
+// every step it logged (every log.every-th and each stage's last). Numbers are rounded to 6 significant digits (integers
 // stay exact) and keys are ordered, so identical runs write identical lines.
 import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';

@@ -2,7 +2,7 @@
 // per stage (one line per run when the rows carry a `run` name, as the default
 // job's seeds and ablations do), an optional results table and the config. No scripts, no CDN, no
 // server: the file opens from disk anywhere (also on a machine without network,
-// which is where training runs often live). Hover titles give exact values.
+// which is where training runs often live). Hover titles give each point's values (4 significant digits).
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomically } from '../io/safetensors.js';

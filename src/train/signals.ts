@@ -51,6 +51,6 @@ export class StopFlag {
     }
     this.requested = true;
     this.signal = signal;
-    this.log(`${signal}: stopping at the next step boundary (Ctrl-C again to abort)`);
+    this.log(`${signal}: stopping at the next step boundary (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to abort)`);
   }
 }

@@ -3,8 +3,9 @@
 // at step boundaries and an HTML report at the end.
 //
 // Resume state: weights, AdamW moments and step, the pair sampler's position,
-// and the step counter from which every random stream is derived (sampling
-// seeds are deriveSeed(seed, step)), so a resumed run repeats the same steps.
+// and the step counter from which every random stream is derived (GRPO's
+// sampling seeds are deriveSeed(seed, 1_000_000 + step), a stage's sampler
+// seed deriveSeed(seed, stage index)), so a resumed run repeats the same steps.
 // GRPO's KL reference is the policy at the start of the GRPO stage; it is
 // kept on the GPU as a second f32 copy and saved once as <outDir>/reference
 // so a resumed run reloads the same reference.
@@ -92,7 +93,8 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
   const model = new Qwen3(rt, modelCfg, params);
   const metrics = MetricsLog.create(cfg.outDir, { keepRows: metricsRowsKept });
   const progress = new ProgressReporter({ quiet: opts.quiet });
-  const stop = opts.handleSignals ? new StopFlag().install() : null;
+  // An abort at the second signal gives the terminal back its cursor, which the progress bar hides.
+  const stop = opts.handleSignals ? new StopFlag({ exit: (code) => { progress.stop(); process.exit(code); } }).install() : null;
   const allRows: MetricsRow[] = [...metrics.keptRows]; // the report shows the whole run, not just this process's steps
   let stepsThisRun = 0;
   let stopped = false;
@@ -102,11 +104,15 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
   const stageOrder: Stage[] = cfg.stages;
   const startIndex = resumeFrom ? stageOrder.indexOf(resumeFrom.trainer.stage) : 0;
   const lastStage = stageOrder[stageOrder.length - 1]!;
-  if (resumeFrom && resumeFrom.trainer.stage === lastStage && resumeFrom.trainer.step >= totalSteps.get(lastStage)!) {
-    progress.log(`${resumeFrom.trainer.stage} step ${resumeFrom.trainer.step} was the run's last: nothing left to train`);
+  const resumedAt = resumeFrom?.trainer;
+  const finished = resumedAt !== undefined && resumedAt.stage === lastStage && resumedAt.step >= totalSteps.get(lastStage)!;
+  if (finished) {
+    // Nothing to load either (no optimizer, no KL reference): the run's result is that checkpoint.
+    progress.log(`${resumedAt.stage} step ${resumedAt.step} was the run's last: nothing left to train`);
+    finalCheckpoint = resumeDir;
   }
   try {
-    for (let si = startIndex; si < stageOrder.length && !stopped; si++) {
+    for (let si = finished ? stageOrder.length : startIndex; si < stageOrder.length && !stopped; si++) {
       const stage = stageOrder[si]!;
       const resumeState = resumeFrom && si === startIndex ? resumeFrom : null;
       rt.trimPool(); // the previous stage's freed buffers (SFT activations) are not this stage's sizes
@@ -179,6 +185,7 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
       ref?.dispose();
     }
   } finally {
+    progress.stop(); // also when a step throws: the bar would keep the cursor hidden
     metrics.close();
     stop?.dispose();
   }
