@@ -8,6 +8,18 @@ export function sizeClass(bytes: number): number {
   return Math.ceil(b / (16 * MiB)) * 16 * MiB;
 }
 
+/**
+ * Bytes the pool allocates for a request: its size class, or, when the class would pass the
+ * adapter's maxBufferSize, the request rounded up to 256 bytes, but never past that limit (which
+ * need not be a multiple of 256). Null when the request itself does not fit.
+ */
+export function pooledSize(bytes: number, maxBufferBytes: number): number | null {
+  const cls = sizeClass(bytes);
+  if (cls <= maxBufferBytes) return cls;
+  const fitted = Math.min(Math.ceil(bytes / 256) * 256, Math.floor(maxBufferBytes / 4) * 4);
+  return bytes <= fitted ? fitted : null;
+}
+
 export class BufferPool {
   private readonly free = new Map<number, GPUBuffer[]>();
   private live = 0;
@@ -20,13 +32,8 @@ export class BufferPool {
   ) {}
 
   acquire(bytes: number, label: string): GPUBuffer {
-    let cls = sizeClass(bytes);
-    if (cls > this.maxBufferBytes) {
-      if (bytes > this.maxBufferBytes) {
-        throw new Error(`buffer '${label}' needs ${bytes} bytes, more than the adapter's maxBufferSize ${this.maxBufferBytes}`);
-      }
-      cls = Math.ceil(bytes / 256) * 256;
-    }
+    const cls = pooledSize(bytes, this.maxBufferBytes);
+    if (cls === null) throw new Error(`buffer '${label}' needs ${bytes} bytes, more than the adapter's maxBufferSize ${this.maxBufferBytes}`);
     const list = this.free.get(cls);
     const reused = list?.pop();
     if (reused) {

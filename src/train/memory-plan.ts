@@ -11,7 +11,7 @@ import { gradNormPartials } from '../ops/adamw.js';
 import { dwPartialBlocks } from '../ops/rmsnorm.js';
 import { rowsPerPartFor } from '../gpu/row-split.js';
 import { qwen3WeightShapes, type Qwen3Config } from '../io/hf-model.js';
-import { sizeClass } from '../gpu/buffer-pool.js';
+import { pooledSize } from '../gpu/buffer-pool.js';
 import { lmHeadChunkTokens } from '../ops/lm-head.js';
 import type { Stage, TrainConfig } from './config.js';
 
@@ -119,11 +119,11 @@ export function widestActivationFloats(cfg: Qwen3Config): number {
 /**
  * Bytes the buffer pool really takes for a tensor: it rounds up to a size
  * class (a power of two up to 64 MiB, e.g. [2048, 3072] f32 = 24 MiB takes
- * 32 MiB), as BufferPool.acquire does.
+ * 32 MiB), as BufferPool.acquire does. A tensor too large for one buffer counts its own size
+ * (the plan reports it; the pool would refuse it).
  */
 export function allocatedBytes(bytes: number, maxBufferBytes: number): number {
-  const cls = sizeClass(Math.max(4, bytes));
-  return cls > maxBufferBytes ? Math.ceil(bytes / 256) * 256 : cls;
+  return pooledSize(Math.max(4, bytes), maxBufferBytes) ?? Math.ceil(bytes / 256) * 256;
 }
 
 /**
