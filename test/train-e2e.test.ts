@@ -197,6 +197,28 @@ describe('training end to end', () => {
     await folder.close();
   });
 
+  it('refuses to resume with other training settings or on edited data files', async () => {
+    const rt = await runtime();
+    const ws = workspace();
+    const outDir = join(ws.dir, 'r');
+    const run = async (cfg: TrainConfig, opts: Parameters<typeof runTraining>[4]) => {
+      const modelCfg = loadModelConfig(cfg);
+      const r = await runTraining(rt, cfg, modelCfg, await prepareRunData(cfg, modelCfg), { quiet: true, ...opts });
+      r.model.dispose();
+      return r;
+    };
+    const first = await run(grpoConfig(ws, outDir), { maxStepsThisRun: 2 });
+    expect(first.stopped).toBe(true);
+    await expect(run(grpoConfig(ws, outDir, { seed: 4 }), { resume: 'latest' })).rejects.toThrow(/different training settings \(config hash differs\)/);
+    // The same pairs in another order: the same count (all the sampler checks) and the same paths
+    // (all the config hash sees), but other batches.
+    const lines = readFileSync(ws.sftData, 'utf8').trim().split('\n');
+    writeFileSync(ws.sftData, lines.reverse().join('\n') + '\n');
+    await expect(run(grpoConfig(ws, outDir), { resume: 'latest' })).rejects.toThrow(/written by a run on other data: .*data fingerprint differs/);
+    writeFileSync(ws.sftData, lines.reverse().join('\n') + '\n');
+    expect((await run(grpoConfig(ws, outDir), { resume: 'latest', maxStepsThisRun: 1 })).stopped).toBe(true);
+  });
+
   it('stops at a non-finite loss or gradient without checkpointing the damaged weights', async () => {
     const rt = await runtime();
     const ws = workspace();

@@ -36,6 +36,8 @@ export interface TrainerState {
   rng: JsonValue;
   /** configHash() of the run's config; a resume with different training settings is refused. */
   configHash: string;
+  /** dataFingerprint() of the run's prepared data; absent in checkpoints written before it existed. */
+  dataHash?: string;
   /** Lines of metrics.jsonl at the time (MetricsLog keepRows when resuming). */
   metricsRows: number;
   extra?: JsonValue;
@@ -102,6 +104,7 @@ function validateTrainerState(value: unknown, where: string): TrainerState {
     if (!Number.isSafeInteger(s[key]) || (s[key] as number) < 0) bad(`"${key}" must be an integer >= 0, got ${JSON.stringify(s[key])}`);
   }
   if (typeof s.configHash !== 'string' || s.configHash === '') bad(`"configHash" must be a non-empty string, got ${JSON.stringify(s.configHash)}`);
+  if (s.dataHash !== undefined && (typeof s.dataHash !== 'string' || s.dataHash === '')) bad(`"dataHash" must be a non-empty string when present, got ${JSON.stringify(s.dataHash)}`);
   if (s.sampler !== null && (typeof s.sampler !== 'object' || Array.isArray(s.sampler))) bad('"sampler" must be an object or null');
   if (!('rng' in s)) bad('"rng" is missing');
   return value as TrainerState;

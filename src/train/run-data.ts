@@ -2,6 +2,8 @@
 // overrides and the preference data of each stage, tokenized and filtered.
 // Any problem surfaces here, with its file and row, before the first kernel.
 import { filterByTeacherMargin, injectLabelNoise, loadPairs, type LoadedPairs, type PreferencePair, type TeacherScored } from '../data/index.js';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Qwen3Config } from '../io/hf-model.js';
 import { detectTask, loadRubricFile, parseJudgment, TASK_LABEL_FIELDS, type RubricOverrides } from '../patarm/index.js';
 import { loadTokenizer, type Tokenizer } from '../tokenizer/index.js';
@@ -158,4 +160,23 @@ function noteTaskFallbacks(stage: string, pairs: readonly PreferencePair[], note
   const total = [...byLabels.values()].reduce((a, b) => a + b, 0);
   const shown = [...byLabels].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([l, n]) => `${l} x${n}`).join(', ');
   notes.push(`${stage} data: ${total} pair(s) judged with the chat rubric because their labels name no known task (${shown}${byLabels.size > 5 ? ', ...' : ''})`);
+}
+
+/**
+ * A hash of what a run trains on, as prepared: the SFT rows' token ids, the GRPO pairs (after any
+ * label flipping), the judge template with its rubrics and the tokenizer file GRPO encodes with.
+ * Checkpoints keep it so that a resume on edited data files is refused: the config hash sees
+ * only their paths, and the sampler only their pair counts.
+ */
+export function dataFingerprint(data: RunData): string {
+  const h = createHash('sha256');
+  const ids = (a: Int32Array) => {
+    h.update(`${a.length}:`);
+    h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  };
+  for (const { rows } of data.sft) for (const row of rows) { ids(row.prompt); ids(row.completion); }
+  h.update(JSON.stringify(data.grpo.map((p) => [p.id, p.prompt, p.chosen, p.rejected, p.task ?? null])));
+  h.update(JSON.stringify(data.template));
+  h.update(readFileSync(data.tokenizer.path));
+  return h.digest('hex').slice(0, 16);
 }

@@ -27,7 +27,7 @@ import { METRICS_FILE, MetricsLog, type MetricsRow } from './metrics.js';
 import { AdamW } from './optimizer.js';
 import { ProgressReporter } from './progress.js';
 import { writeHtmlReport } from './report-html.js';
-import type { RunData, SftPair } from './run-data.js';
+import { dataFingerprint, type RunData, type SftPair } from './run-data.js';
 import { learningRate } from './schedule.js';
 import { sftStep } from './sft.js';
 import { StopFlag } from './signals.js';
@@ -53,6 +53,7 @@ export interface RunResult {
 export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3Config, data: RunData, opts: RunOptions = {}): Promise<RunResult> {
   await recoverInterruptedWrites(cfg.outDir);
   const hash = configHash(cfg);
+  const dataHash = dataFingerprint(data);
   const totalSteps = stageStepCounts(cfg, data); // checked before any GPU work
   let resumeFrom: Awaited<ReturnType<typeof readCheckpoint>> | null = null;
   let resumeDir: string | null = null;
@@ -63,6 +64,9 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
     resumeDir = dir;
     resumeFrom = await readCheckpoint(dir);
     if (resumeFrom.trainer.configHash !== hash) throw new Error(`checkpoint ${dir} was written by a run with different training settings (config hash differs)`);
+    if (resumeFrom.trainer.dataHash !== undefined && resumeFrom.trainer.dataHash !== dataHash) {
+      throw new Error(`checkpoint ${dir} was written by a run on other data: the data files, rubrics or tokenizer have changed since (data fingerprint differs); a resume would not repeat the same steps`);
+    }
     // The KL reference is rebuilt unless the resume is inside GRPO, so an abandoned branch keeps its own.
     const rebuildsReference = !(resumeFrom.trainer.stage === 'grpo' && resumeFrom.trainer.step > 0);
     // A checkpoint from outside the run folder (an abandoned-* branch, a copy) brings its own
@@ -167,8 +171,8 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
         if (atEnd || interrupted || step % cfg.checkpoint.every === 0) {
           // The state after the last finished step; at a stage's end the next stage starts fresh.
           const next: TrainerState = atEnd && si + 1 < stageOrder.length
-            ? { stage: stageOrder[si + 1]!, step: 0, epoch: 0, dataPosition: 0, sampler: null, rng: null, configHash: hash, metricsRows: metrics.rows }
-            : { stage, step, epoch: batch.epoch, dataPosition: sampler.state().position, sampler: sampler.state(), rng: { seed: cfg.seed }, configHash: hash, metricsRows: metrics.rows };
+            ? { stage: stageOrder[si + 1]!, step: 0, epoch: 0, dataPosition: 0, sampler: null, rng: null, configHash: hash, dataHash, metricsRows: metrics.rows }
+            : { stage, step, epoch: batch.epoch, dataPosition: sampler.state().position, sampler: sampler.state(), rng: { seed: cfg.seed }, configHash: hash, dataHash, metricsRows: metrics.rows };
           const keepOptimizer = !(atEnd && si + 1 < stageOrder.length);
           finalCheckpoint = await saveCheckpoint(rt, cfg, modelCfg, model, keepOptimizer ? opt : null, next, data, stage, step);
           // A stop at a stage's end stops too (the checkpoint starts the next stage); only the last
