@@ -1,2 +1,2 @@
-// Runs the compiled decode benchmark: npx tsc -p tsconfig.json && node bench/decode.js [--quick]
+// Runs the compiled decode benchmark: npm run build && node bench/decode.js [--quick]
 import '../dist/bench/src/decode.js';

@@ -1,2 +1,2 @@
-// Runs the compiled grpo benchmark: npx tsc -p tsconfig.json && node bench/grpo.js [--quick]
+// Runs the compiled grpo benchmark: npm run build && node bench/grpo.js [--quick]
 import '../dist/bench/src/grpo.js';

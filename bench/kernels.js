@@ -1,2 +1,2 @@
-// Runs the compiled kernels benchmark: npx tsc -p tsconfig.json && node bench/kernels.js [--quick]
+// Runs the compiled kernels benchmark: npm run build && node bench/kernels.js [--quick]
 import '../dist/bench/src/kernels.js';

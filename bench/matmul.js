@@ -1,2 +1,2 @@
-// Runs the compiled matmul benchmark: npx tsc -p tsconfig.json && node bench/matmul.js [--quick]
+// Runs the compiled matmul benchmark: npm run build && node bench/matmul.js [--quick]
 import '../dist/bench/src/matmul.js';

@@ -1,2 +1,2 @@
-// Runs the compiled model benchmark: npx tsc -p tsconfig.json && node bench/model.js [--quick]
+// Runs the compiled model benchmark: npm run build && node bench/model.js [--quick]
 import '../dist/bench/src/model.js';

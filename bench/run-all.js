@@ -3,10 +3,10 @@
 // and compiled pipelines do not affect the next), then prints the issue's
 // targets against the figures the runs just appended to bench/results/.
 //
-//   npx tsc -p tsconfig.json && node bench/run-all.js [--quick]     (or: npm run bench [-- --quick])
+//   npm run build && node bench/run-all.js [--quick]     (or: npm run bench [-- --quick])
 //
 // Full: matmul, kernels, model, decode, grpo (tens of minutes on lavapipe).
-// --quick: kernels, model, decode, grpo with --quick (about a minute on a
+// --quick: kernels, model, decode, grpo with --quick (about 35 s on a
 // 2-core lavapipe machine); the matmul benchmark is left out because model.js
 // measures the 1024^3 matmul rate itself.
 import { spawnSync } from 'node:child_process';
@@ -16,9 +16,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
-const USAGE = `usage: node bench/run-all.js [--quick]   (after npx tsc -p tsconfig.json; npm run bench [-- --quick] does both)
+const USAGE = `usage: node bench/run-all.js [--quick]   (after npm run build; npm run bench [-- --quick] does both)
   Full: matmul, kernels, model, decode, grpo (tens of minutes on lavapipe).
-  --quick  kernels, model, decode, grpo with --quick (about a minute on a 2-core lavapipe machine)`;
+  --quick  kernels, model, decode, grpo with --quick (about 35 s on a 2-core lavapipe machine)`;
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
   console.log(USAGE);
@@ -33,7 +33,7 @@ const quick = args.includes('--quick');
 const names = quick ? ['kernels', 'model', 'decode', 'grpo'] : ['matmul', 'kernels', 'model', 'decode', 'grpo'];
 
 if (!existsSync(join(benchDir, '..', 'dist', 'bench', 'src', 'model.js'))) {
-  console.error('bench/run-all.js: dist/bench is missing; run `npx tsc -p tsconfig.json` first');
+  console.error('bench/run-all.js: dist/bench is missing; run `npm run build` first');
   process.exit(1);
 }
 

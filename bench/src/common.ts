@@ -106,7 +106,7 @@ export function randomInts(n: number, seed: number, max: number): Int32Array {
 /** The fields every results line starts with; warns when dist/ is older than the sources. */
 export function runHeader(rt: Runtime, bench: string, quick: boolean): Record<string, unknown> {
   const build = buildState();
-  if (!build.upToDate) console.warn(`warning: dist/ is older than ${build.newerSources.join(', ')}: this run measures the old build (npx tsc -p tsconfig.json && touch dist/.build-stamp)`);
+  if (!build.upToDate) console.warn(`warning: dist/ is older than ${build.newerSources.join(', ')}: this run measures the old build (npm run build)`);
   return { bench, date: new Date().toISOString(), quick, git: gitCommit(), build, machine: machineInfo(rt), loadAverages: loadAverages() };
 }
 

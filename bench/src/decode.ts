@@ -10,7 +10,7 @@
 // through bench/torch_reference.py (KV cache, 2 threads) for a side-by-side
 // time per step and a check of the greedy tokens.
 //
-//   npx tsc -p tsconfig.json && node bench/decode.js [--quick]
+//   npm run build && node bench/decode.js [--quick]
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Runtime } from '../../src/gpu/runtime.js';
@@ -23,7 +23,7 @@ import {
 } from './common.js';
 import { appendResult, benchFlags, formatTable, loadAverages, workCpuMs } from './report.js';
 
-const USAGE = `usage: node bench/decode.js [--quick]   (after npx tsc -p tsconfig.json)
+const USAGE = `usage: node bench/decode.js [--quick]   (after npm run build)
   Full run: batch 1, 8 and 32, greedy and temperature 1, 32 new tokens, on the tiny and the small
   model, with profiled runs and PyTorch's same generation when /usr/bin/python3 has torch.
   --quick  6 new tokens, greedy only, batch 1 and 32 only; the small model without the profiled

@@ -9,7 +9,7 @@
 // readbacks per step. The full run also measures the default job's judge
 // (models/tiny-judge.json).
 //
-//   npx tsc -p tsconfig.json && node bench/grpo.js [--quick]
+//   npm run build && node bench/grpo.js [--quick]
 import { join } from 'node:path';
 import { Runtime } from '../../src/gpu/runtime.js';
 import { Qwen3 } from '../../src/model/qwen3.js';
@@ -22,7 +22,7 @@ import { encodeJudgePrompt } from '../../src/train/prompts.js';
 import { describeMachine, runHeader, tinyJudgeSpec, tinySpec, type ModelSpec } from './common.js';
 import { appendResult, benchFlags, formatTable, loadAverages, median, packageRoot } from './report.js';
 
-const USAGE = `usage: node bench/grpo.js [--quick]   (after npx tsc -p tsconfig.json)
+const USAGE = `usage: node bench/grpo.js [--quick]   (after npm run build)
   Full run: 4 pairs x 2 sides x 4 rollouts of up to 32 new tokens, a warm-up step and 2 timed steps,
   on the tiny model and the default job's judge (models/tiny-judge.json).
   --quick  2 pairs x 2 rollouts, 16 new tokens, one timed step, tiny model only`;

@@ -6,7 +6,7 @@
 // GFLOP/s, RMSNorm GB/s. Every kernel's outputs are checked on sampled rows
 // against a float64 CPU computation; a wrong result aborts the run.
 //
-//   npx tsc -p tsconfig.json && node bench/kernels.js [--quick]
+//   npm run build && node bench/kernels.js [--quick]
 import { RowSplitTensor } from '../../src/gpu/row-split.js';
 import { Runtime } from '../../src/gpu/runtime.js';
 import type { Tensor } from '../../src/gpu/tensor.js';
@@ -16,7 +16,7 @@ import { rmsnormBackward, rmsnormForward } from '../../src/ops/rmsnorm.js';
 import { describeMachine, randomInts, randomUniform, runHeader, trace } from './common.js';
 import { appendResult, benchFlags, formatTable, loadAverages, measure, type Timing } from './report.js';
 
-const USAGE = `usage: node bench/kernels.js [--quick]   (after npx tsc -p tsconfig.json)
+const USAGE = `usage: node bench/kernels.js [--quick]   (after npm run build)
   Full run: attention at T 512 (one warm-up call, the median of 2 timed) and T 2048 (one timed call
   on the pipelines T 512 compiled), RMSNorm (median of 5), the LM head at N 256 (pipelines compiled
   by a warm-up at N 8, then 2 timed calls: a minute each on lavapipe).

@@ -4,7 +4,7 @@
 // checked against a float64 CPU reference on sampled outputs; a wrong result
 // aborts the run.
 //
-//   npx tsc -p tsconfig.json && node bench/matmul.js [--quick] [--all-variants]
+//   npm run build && node bench/matmul.js [--quick] [--all-variants]
 import { Runtime } from '../../src/gpu/runtime.js';
 import type { Tensor } from '../../src/gpu/tensor.js';
 import { hasKnownSubgroups } from '../../src/gpu/device.js';
@@ -12,7 +12,7 @@ import { matmul, resolveMatmulVariant, setMatmulVariant, vec4Aligned, type Matmu
 import { runHeader } from './common.js';
 import { appendResult, benchFlags, formatTable, loadAverages, machineInfo, measure } from './report.js';
 
-const USAGE = `usage: node bench/matmul.js [--quick] [--all-variants]   (after npx tsc -p tsconfig.json)
+const USAGE = `usage: node bench/matmul.js [--quick] [--all-variants]   (after npm run build)
   --quick         1024^3 for every variant, two projection shapes for the default variant only,
                   2 repetitions (well under a minute on lavapipe)
   --all-variants  also time the naive kernel on the projection shapes (slow)`;

@@ -6,7 +6,7 @@
 // and the same step in PyTorch on the CPU (2 threads) when torch is installed,
 // whose first loss must equal the engine's within 1e-4 relative.
 //
-//   npx tsc -p tsconfig.json && node bench/model.js [--quick]
+//   npm run build && node bench/model.js [--quick]
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Runtime } from '../../src/gpu/runtime.js';
@@ -21,7 +21,7 @@ import {
 } from './common.js';
 import { appendResult, benchFlags, formatTable, loadAverages, median, workCpuMs } from './report.js';
 
-const USAGE = `usage: node bench/model.js [--quick]   (after npx tsc -p tsconfig.json)
+const USAGE = `usage: node bench/model.js [--quick]   (after npm run build)
   Full run: 4 x 128 tokens per step on the tiny and the small model, a warm-up step and the median
   of 3 timed steps, one profiled step, and PyTorch's same step when /usr/bin/python3 has torch.
   --quick  2 x 32 tokens (small model: 1 x 16); one profiled runtime for both models, a warm-up

@@ -203,7 +203,7 @@ export function gitCommit(): { commit: string; dirty: boolean; dirtyFiles: strin
 export function buildState(): { upToDate: boolean; newerSources: string[] } {
   const root = packageRoot();
   const stamp = join(root, 'dist', '.build-stamp');
-  if (!existsSync(stamp)) return { upToDate: false, newerSources: ['(no dist/.build-stamp: run npx tsc -p tsconfig.json && touch dist/.build-stamp)'] };
+  if (!existsSync(stamp)) return { upToDate: false, newerSources: ['(no dist/.build-stamp: run npm run build)'] };
   const built = statSync(stamp).mtimeMs;
   const newer: string[] = [];
   const walk = (dir: string): void => {
