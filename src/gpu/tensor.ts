@@ -25,13 +25,7 @@ export class Tensor {
     return this.size * 4;
   }
 
-  /** A view of the same memory with another shape (same element count). */
-  reshape(shape: readonly number[]): Tensor {
-    if (numel(shape) !== this.size) throw new Error(`reshape ${this.label}: [${this.shape}] -> [${shape}] changes the element count`);
-    return new Tensor(this.buffer, shape, this.dtype, this.byteOffset, null, this.label);
-  }
-
-  /** Returns the buffer to its pool. Views (reshape) never own their buffer. */
+  /** Returns the buffer to its pool (once; a tensor without an owner has nothing to return). */
   dispose(): void {
     if (this.released || !this.owner) return;
     this.released = true;
