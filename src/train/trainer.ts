@@ -19,7 +19,7 @@ import { writeHfModelFolder, type Qwen3Config } from '../io/hf-model.js';
 import { Qwen3 } from '../model/qwen3.js';
 import { initRandomWeights, loadHfWeights, readWeights, zerosLike, type ParamSet } from '../model/weights.js';
 import {
-  checkpointName, latestCheckpoint, liesOutside, listCheckpoints, pruneCheckpoints, readCheckpoint, recoverInterruptedWrites, setAsideNewerCheckpoints, writeCheckpoint, type TrainerState,
+  checkpointName, latestCheckpoint, liesOutside, listCheckpoints, pruneCheckpoints, readCheckpoint, recoverInterruptedWrites, setAsideNewerCheckpoints, writeCheckpoint, type LoadedCheckpoint, type TrainerState,
 } from './checkpoint.js';
 import { configHash, describeConfig, type Stage, type TrainConfig } from './config.js';
 import { grpoStep } from './grpo.js';
@@ -55,33 +55,11 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
   const hash = configHash(cfg);
   const dataHash = dataFingerprint(data);
   const totalSteps = stageStepCounts(cfg, data); // checked before any GPU work
-  let resumeFrom: Awaited<ReturnType<typeof readCheckpoint>> | null = null;
+  let resumeFrom: LoadedCheckpoint | null = null;
   let resumeDir: string | null = null;
   let metricsRowsKept = 0;
   if (opts.resume) {
-    const dir = opts.resume === 'latest' ? await latestCheckpoint(cfg.outDir) : opts.resume;
-    if (!dir) throw new Error(`--resume latest: no checkpoint in ${cfg.outDir}`);
-    resumeDir = dir;
-    resumeFrom = await readCheckpoint(dir);
-    if (resumeFrom.trainer.configHash !== hash) throw new Error(`checkpoint ${dir} was written by a run with different training settings (config hash differs)`);
-    if (resumeFrom.trainer.dataHash !== undefined && resumeFrom.trainer.dataHash !== dataHash) {
-      throw new Error(`checkpoint ${dir} was written by a run on other data: the data files, rubrics or tokenizer have changed since (data fingerprint differs); a resume would not repeat the same steps`);
-    }
-    // The KL reference is rebuilt unless the resume is inside GRPO, so an abandoned branch keeps its own.
-    const rebuildsReference = !(resumeFrom.trainer.stage === 'grpo' && resumeFrom.trainer.step > 0);
-    // A checkpoint from outside the run folder (an abandoned-* branch, a copy) brings its own
-    // branch's metrics and KL reference from beside it: outDir's belong to another branch.
-    const home = liesOutside(cfg.outDir, dir) ? dirname(resolve(dir)) : null;
-    if (home && !rebuildsReference && !existsSync(join(home, REFERENCE_DIR))) {
-      throw new Error(`checkpoint ${dir} is inside GRPO and lies outside ${cfg.outDir}: resuming it needs the KL reference its GRPO started from, ${join(home, REFERENCE_DIR)}, which is missing`);
-    }
-    const setAside = await setAsideNewerCheckpoints(cfg.outDir, dir, {
-      copyFiles: [join(cfg.outDir, METRICS_FILE)], move: rebuildsReference || home ? [join(cfg.outDir, REFERENCE_DIR)] : [],
-    });
-    if (setAside) {
-      process.stderr.write(`resuming from ${dir}, which is not the newest checkpoint of ${cfg.outDir}: moved ${setAside.moved.join(', ')} and a copy of ${METRICS_FILE} to ${setAside.folder}\n`);
-    }
-    metricsRowsKept = home ? await bringBranchFiles(home, cfg.outDir, { reference: !rebuildsReference, metricsRows: resumeFrom.trainer.metricsRows }) : resumeFrom.trainer.metricsRows;
+    ({ checkpoint: resumeFrom, dir: resumeDir, metricsRowsKept } = await openResume(cfg, opts.resume, hash, dataHash));
   } else {
     // A fresh run would interleave its checkpoints with another run's and prune the wrong ones.
     const existing = await listCheckpoints(cfg.outDir);
@@ -257,6 +235,38 @@ function tokenizerFilesOf(data: RunData): string[] {
 
 /** The GRPO stage's KL reference weights, in the run folder beside the checkpoints. */
 const REFERENCE_DIR = 'reference';
+
+/**
+ * The checkpoint a resume continues from, once it is known to belong to this run (same settings,
+ * same data), with the run folder made its branch's: newer checkpoints of another branch set
+ * aside, and from a checkpoint outside the folder its own reference and metrics brought in.
+ */
+async function openResume(cfg: TrainConfig, resume: string, hash: string, dataHash: string): Promise<{ checkpoint: LoadedCheckpoint; dir: string; metricsRowsKept: number }> {
+  const dir = resume === 'latest' ? await latestCheckpoint(cfg.outDir) : resume;
+  if (!dir) throw new Error(`--resume latest: no checkpoint in ${cfg.outDir}`);
+  const checkpoint = await readCheckpoint(dir);
+  const state = checkpoint.trainer;
+  if (state.configHash !== hash) throw new Error(`checkpoint ${dir} was written by a run with different training settings (config hash differs)`);
+  if (state.dataHash !== undefined && state.dataHash !== dataHash) {
+    throw new Error(`checkpoint ${dir} was written by a run on other data: the data files, rubrics or tokenizer have changed since (data fingerprint differs); a resume would not repeat the same steps`);
+  }
+  // The KL reference is rebuilt unless the resume is inside GRPO, so an abandoned branch keeps its own.
+  const rebuildsReference = !(state.stage === 'grpo' && state.step > 0);
+  // A checkpoint from outside the run folder (an abandoned-* branch, a copy) brings its own
+  // branch's metrics and KL reference from beside it: outDir's belong to another branch.
+  const home = liesOutside(cfg.outDir, dir) ? dirname(resolve(dir)) : null;
+  if (home && !rebuildsReference && !existsSync(join(home, REFERENCE_DIR))) {
+    throw new Error(`checkpoint ${dir} is inside GRPO and lies outside ${cfg.outDir}: resuming it needs the KL reference its GRPO started from, ${join(home, REFERENCE_DIR)}, which is missing`);
+  }
+  const setAside = await setAsideNewerCheckpoints(cfg.outDir, dir, {
+    copyFiles: [join(cfg.outDir, METRICS_FILE)], move: rebuildsReference || home ? [join(cfg.outDir, REFERENCE_DIR)] : [],
+  });
+  if (setAside) {
+    process.stderr.write(`resuming from ${dir}, which is not the newest checkpoint of ${cfg.outDir}: moved ${setAside.moved.join(', ')} and a copy of ${METRICS_FILE} to ${setAside.folder}\n`);
+  }
+  const metricsRowsKept = home ? await bringBranchFiles(home, cfg.outDir, { reference: !rebuildsReference, metricsRows: state.metricsRows }) : state.metricsRows;
+  return { checkpoint, dir, metricsRowsKept };
+}
 
 /**
  * Copies a branch's files from the folder its resumed checkpoint lies in into the run folder (whose
