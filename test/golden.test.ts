@@ -11,16 +11,21 @@ import { readdirSync } from 'node:fs';
 // made by tools/make-fixture.py (untied head, bf16 weights, other head_dim, T = 37, B = 3).
 const FIXTURES = readdirSync('test/fixtures').filter((d) => d.startsWith('qwen3-')).map((d) => `test/fixtures/${d}`);
 
-// Tolerances stated by the fixture's README for a correct float32 engine.
-function toleranceOf(name: string): number {
-  if (name.includes('.grad.')) return 1e-3;
-  if (name === 'adamw_losses') return 1e-3;
-  return 1e-4; // logits, logprobs, losses
+// The tolerance the fixture's README states for a correct float32 engine, and the bound this
+// engine is held to: about ten times the largest error measured over the three fixtures on
+// lavapipe (logits 6.4e-7, log-probs and losses <= 3.4e-7, gradients 1.7e-6, AdamW losses
+// 2.2e-7, decode 6.2e-7), so that an error well inside the README's bounds (a gradient kept in
+// f16 is ~3e-4) still fails, with room for another adapter's summation order.
+function toleranceOf(name: string): { readme: number; engine: number } {
+  if (name.includes('.grad.')) return { readme: 1e-3, engine: 2e-5 };
+  if (name === 'adamw_losses') return { readme: 1e-3, engine: 3e-6 };
+  return { readme: 1e-4, engine: 1e-5 }; // logits, logprobs, losses
 }
+const DECODE_ENGINE_BOUND = 1e-5;
 
-export async function compareWithReference(state: DebugState, refPath: string): Promise<{ name: string; err: number; tol: number }[]> {
+export async function compareWithReference(state: DebugState, refPath: string): Promise<{ name: string; err: number; tol: number; readme: number }[]> {
   const ref = await openSafetensors(refPath);
-  const rows: { name: string; err: number; tol: number }[] = [];
+  const rows: { name: string; err: number; tol: number; readme: number }[] = [];
   try {
     for (const info of ref.tensors) {
       const name = info.name;
@@ -28,7 +33,8 @@ export async function compareWithReference(state: DebugState, refPath: string): 
       const mine = state.get(name);
       if (!mine) throw new Error(`engine produced no '${name}'`);
       expect(mine.shape).toEqual(info.shape);
-      rows.push({ name, err: relErr(mine.data, await ref.readF32(name)), tol: toleranceOf(name) });
+      const { readme, engine } = toleranceOf(name);
+      rows.push({ name, err: relErr(mine.data, await ref.readF32(name)), tol: engine, readme });
     }
   } finally {
     await ref.close();
@@ -44,16 +50,16 @@ describe('golden state vs PyTorch', () => {
       const c = await readDebugCase(`${fixture}/case.safetensors`);
       const state = await computeDebugState(rt, `${fixture}/model`, c);
       const rows = await compareWithReference(state, `${fixture}/case.safetensors`);
-      const lines = rows.map((r) => `${r.err <= r.tol ? 'OK ' : 'BAD'} ${r.name.padEnd(52)} rel err ${r.err.toExponential(2)}  (tol ${r.tol.toExponential(0)})`);
+      const lines = rows.map((r) => `${r.err <= r.tol ? 'OK ' : 'BAD'} ${r.name.padEnd(52)} rel err ${r.err.toExponential(2)}  (bound ${r.tol.toExponential(0)}, README ${r.readme.toExponential(0)})`);
       process.stdout.write(`${fixture}\n${lines.join('\n')}\n`);
       // KV-cache decode reproduces the full forward's logits (prefill half, then one token at a time).
       const decodeErr = relErr(state.get('decode_logits')!.data, state.get('logits')!.data);
       const ref = await openSafetensors(`${fixture}/case.safetensors`);
       const decodeVsRef = relErr(state.get('decode_logits')!.data, await ref.readF32('logits'));
       await ref.close();
-      process.stdout.write(`${decodeVsRef <= 1e-4 ? 'OK ' : 'BAD'} ${'decode_logits (vs reference logits)'.padEnd(52)} rel err ${decodeVsRef.toExponential(2)}  (tol 1e-4)\n`);
-      expect(decodeVsRef).toBeLessThanOrEqual(1e-4);
-      expect(decodeErr).toBeLessThanOrEqual(1e-4);
+      process.stdout.write(`${decodeVsRef <= DECODE_ENGINE_BOUND ? 'OK ' : 'BAD'} ${'decode_logits (vs reference logits)'.padEnd(52)} rel err ${decodeVsRef.toExponential(2)}  (bound ${DECODE_ENGINE_BOUND.toExponential(0)}, README 1e-4)\n`);
+      expect(decodeVsRef).toBeLessThanOrEqual(DECODE_ENGINE_BOUND);
+      expect(decodeErr).toBeLessThanOrEqual(DECODE_ENGINE_BOUND);
       const nWeights = [...state.keys()].filter((k) => k.startsWith('sft.grad.')).length;
       expect(nWeights).toBeGreaterThan(0);
       expect(rows.length).toBe(5 + 2 * nWeights); // every gradient of the reference was compared
