@@ -67,7 +67,11 @@ describe('gpu runtime', () => {
     expect(() => rt.copy(b, a)).toThrow("copy: 300 elements from 'b' [0..) of 300 to 'a' [0..) of 257 runs past a tensor's end");
     expect(() => rt.copy(a, b, 10, 250)).toThrow(/runs past a tensor's end/);
     expect(() => rt.copy(a, b, 10, 0, -1)).toThrow(/runs past a tensor's end/);
-    rt.copy(a, b, 257, 0, 43); // exactly to b's end
-    a.dispose(); b.dispose();
+    const ramp = rt.upload(Float32Array.from({ length: 257 }, (_, i) => i + 1), [257]);
+    rt.copy(ramp, b, 257, 0, 43); // exactly to b's end
+    const got = await rt.read(b);
+    expect(Array.from(got.subarray(40, 45))).toEqual([0, 0, 0, 1, 2]);
+    expect(got[299]).toBe(257);
+    a.dispose(); b.dispose(); ramp.dispose();
   });
 });

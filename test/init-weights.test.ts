@@ -1,0 +1,73 @@
+// Random initialisation on the GPU (kernels/init_normal.wgsl): every value against a float64
+// TypeScript reference of the same counter-based draw, the draw's statistics, and
+// initRandomWeights' use of it (norms 1, tensors and seeds independent, deterministic).
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseQwen3Config } from '../src/io/hf-model.js';
+import { initRandomWeights, readWeights } from '../src/model/weights.js';
+import { runtime } from './util.js';
+
+/** The kernel's PCG hash, in u32 arithmetic. */
+function pcg(v: number): number {
+  const state = (Math.imul(v >>> 0, 747796405) + 2891336453) >>> 0;
+  const word = Math.imul(((state >>> ((state >>> 28) + 4)) ^ state) >>> 0, 277803737) >>> 0;
+  return ((word >>> 22) ^ word) >>> 0;
+}
+
+/** mean + std * z for element `idx` under `seed`: Box-Muller in float64 on the same uniforms. */
+function refDraw(seed: number, idx: number, mean: number, std: number): number {
+  const h1 = pcg((idx ^ pcg(seed)) >>> 0);
+  const h2 = pcg((h1 ^ 0x9e3779b9) >>> 0);
+  const u1 = ((h1 >>> 8) + 1) / 16777216;
+  const u2 = (h2 >>> 8) / 16777216;
+  return mean + std * Math.sqrt(Math.max(-2 * Math.log(u1), 0)) * Math.cos(2 * Math.PI * u2);
+}
+
+describe('init_normal', () => {
+  it('draws each element as the float64 reference does, keyed by its global index', async () => {
+    const rt = await runtime();
+    const n = 70001, base = 123457, seed = 99;
+    const out = rt.upload(new Float32Array(n).fill(NaN), [n]);
+    const groups = rt.grid(Math.ceil(n / 256));
+    rt.dispatch(rt.kernel('init_normal'), { out }, { n, rowStride: groups[0] * 256, seed, base, mean: 0.5, stdDev: 0.02 }, groups);
+    const got = await rt.read(out);
+    let worst = 0, sum = 0, sq = 0, within = 0;
+    for (let i = 0; i < n; i++) {
+      worst = Math.max(worst, Math.abs(got[i]! - refDraw(seed, base + i, 0.5, 0.02)));
+      const z = (got[i]! - 0.5) / 0.02;
+      sum += z;
+      sq += z * z;
+      if (Math.abs(z) < 1) within++;
+    }
+    // f32 log and cos against float64: a few ulps of z (|z| < 6), times std 0.02
+    expect(worst).toBeLessThan(1e-6);
+    // and the reference really is N(0, 1): mean, variance and the 1-sigma share within 4-5 s.e.
+    expect(Math.abs(sum / n)).toBeLessThan(0.02);
+    expect(Math.abs(sq / n - 1)).toBeLessThan(0.03);
+    expect(Math.abs(within / n - 0.6827)).toBeLessThan(0.01);
+  });
+});
+
+describe('initRandomWeights', () => {
+  const cfg = parseQwen3Config(JSON.parse(readFileSync('test/fixtures/qwen3-tiny/model/config.json', 'utf8')), 'qwen3-tiny config');
+
+  it('sets norms to 1 and draws every other tensor on its own stream, the same for the same seed', async () => {
+    const rt = await runtime();
+    const [a, b, c] = await Promise.all([1, 1, 2].map((seed) => readWeights(rt, initRandomWeights(rt, cfg, seed))));
+    const firsts = new Set<number>();
+    for (const [name, w] of a!) {
+      expect(Array.from(w), name).toEqual(Array.from(b!.get(name)!));
+      if (name.endsWith('norm.weight')) {
+        expect(w.every((v) => v === 1), name).toBe(true);
+        continue;
+      }
+      let sq = 0;
+      for (const v of w) sq += v * v;
+      expect(Math.sqrt(sq / w.length), name).toBeGreaterThan(0.015);
+      expect(Math.sqrt(sq / w.length), name).toBeLessThan(0.025);
+      expect(w[0], name).not.toBe(c!.get(name)![0]); // another seed, other weights
+      firsts.add(w[0]!);
+    }
+    expect(firsts.size).toBe([...a!.keys()].filter((n) => !n.endsWith('norm.weight')).length); // no two tensors share a stream
+  });
+});
