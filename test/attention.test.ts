@@ -163,12 +163,14 @@ async function errorsAgainstReference(rt: Runtime, s: AttentionShape, tiles?: At
   return errs;
 }
 
+// About ten times the largest errors measured over these cases on lavapipe, both kernel sets
+// (out 2.6e-7, lse 1.0e-7, dq / dk / dv 5.5e-7 at T=70, D=128).
 function expectAccurate(errs: AttentionErrors): void {
-  expect(errs.out).toBeLessThan(1e-5);
-  expect(errs.lse).toBeLessThan(1e-5);
-  expect(errs.dq).toBeLessThan(1e-4);
-  expect(errs.dk).toBeLessThan(1e-4);
-  expect(errs.dv).toBeLessThan(1e-4);
+  expect(errs.out).toBeLessThan(3e-6);
+  expect(errs.lse).toBeLessThan(1e-6);
+  expect(errs.dq).toBeLessThan(5e-6);
+  expect(errs.dk).toBeLessThan(5e-6);
+  expect(errs.dv).toBeLessThan(5e-6);
 }
 
 const fmtErrors = (errs: AttentionErrors) => JSON.stringify(errs, (_, x) => (typeof x === 'number' ? Number(x.toExponential(2)) : x));

@@ -162,8 +162,9 @@ describe('lm head (V = 131, N = 37, H = 20, W in 9 row parts of 15 and 11, chunk
     const gotDW = got.dW.map((x, i) => x - dW0[i]!);
     const errs = [relErr(got.dh, ref.dh), relErr(gotDW, ref.dW)];
     console.log('lm head backward rel errors (dh, dW):', errs.map((e) => e.toExponential(2)).join(' '));
-    expect(errs[0]).toBeLessThan(1e-5);
-    expect(errs[1]).toBeLessThan(1e-4); // dW0 is subtracted back out, which costs some f32 digits
+    // measured 2.3e-7 and 2.6e-7 (dW0 subtracted back out costs little): about ten times that
+    expect(errs[0]).toBeLessThan(3e-6);
+    expect(errs[1]).toBeLessThan(3e-6);
   });
 
   // GRPO's log-probs are of softmax(logits / T) at the rollouts' sampling temperature T.
@@ -244,7 +245,8 @@ describe('lm head at the real vocab size (V = 151936, H = 16, N = 3, W in 4 row 
     const refB = refBackward(c.h, c.w, c.targets, dLp, N, V, H);
     const errs = [relErr(got.dh, refB.dh), relErr(got.dW, refB.dW)];
     console.log('V=151936 backward rel errors (dh, dW):', errs.map((e) => e.toExponential(2)).join(' '), `${ms.toFixed(0)} ms`);
+    // dh sums 151936 vocabulary rows in f32 (measured 1.1e-5); dW's rows sum over 6 tokens (6.3e-8)
     expect(errs[0]).toBeLessThan(1e-4);
-    expect(errs[1]).toBeLessThan(1e-4);
+    expect(errs[1]).toBeLessThan(1e-6);
   });
 });

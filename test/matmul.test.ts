@@ -4,17 +4,17 @@ import {
   type MatmulKind, type MatRef, type ResolvedMatmulVariant,
 } from '../src/ops/matmul.js';
 import { RowSplitTensor } from '../src/gpu/row-split.js';
-import { randn, relErr, runtime } from './util.js';
+import { dot, finiteDiff, randn, relErr, runtime, sampleCoords, toF64 } from './util.js';
 
 /** float64 reference of the three GEMM forms on dense row-major matrices. */
-function refMatmul(kind: MatmulKind, M: number, N: number, K: number, a: Float32Array, b: Float32Array): Float64Array {
+function refMatmul(kind: MatmulKind, M: number, N: number, K: number, a: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
   return refStrided(kind, M, N, K, a, 0, kind === 'tn' ? M : K, b, 0, kind === 'nt' ? K : N);
 }
 
 /** float64 reference on strided views: X[r, c] = x[off + r * ld + c]. */
 function refStrided(
   kind: MatmulKind, M: number, N: number, K: number,
-  a: Float32Array, aOff: number, lda: number, b: Float32Array, bOff: number, ldb: number,
+  a: ArrayLike<number>, aOff: number, lda: number, b: ArrayLike<number>, bOff: number, ldb: number,
 ): Float64Array {
   const c = new Float64Array(M * N);
   for (let m = 0; m < M; m++)
@@ -43,7 +43,7 @@ const KINDS = ['nt', 'nn', 'tn'] as const;
 // Odd shapes (no multiple of any tile: the cpu variant takes its scalar path
 // on most of them) and aligned ones (multiples of 4: its vec4 path).
 const ODD_SHAPES = [[1, 1, 1], [7, 13, 5], [37, 29, 67], [65, 131, 33], [3, 258, 130]] as const;
-const ALIGNED_SHAPES = [[64, 128, 96], [36, 44, 20], [12, 260, 132], [4, 4, 4]] as const;
+const ALIGNED_SHAPES = [[68, 132, 100], [36, 44, 20], [12, 260, 132], [4, 4, 4]] as const;
 // nt reads B along K only, so N need not be a multiple of 4 for its vec4 path
 // (its last column group is partial); nn and tn take the scalar path here.
 const NT_ONLY_ALIGNED = [[20, 37, 24]] as const;
@@ -199,6 +199,13 @@ for (const variant of variants) {
         expect(relErr(await rt.read(dx), refMatmul('nn', M, K, N, dy, w))).toBeLessThan(1e-5);
         // dW accumulates onto what it held.
         const dWref = refMatmul('tn', N, K, M, dy, x).map((v, i) => v + g0[i]!);
+        // the references' dx and dW are the gradients of sum(dy * (x @ W^T)): finite differences
+        const loss = (xs: Float64Array, ws: Float64Array) => dot(dy, refMatmul('nt', M, N, K, xs, ws));
+        const x64 = toF64(x), w64 = toF64(w);
+        const xc = sampleCoords(M * K, 12, 8), wc = sampleCoords(N * K, 12, 9);
+        const dxRef = refMatmul('nn', M, K, N, dy, w), dWplain = refMatmul('tn', N, K, M, dy, x);
+        expect(relErr(finiteDiff((xs) => loss(xs, w64), x64, xc), xc.map((i) => dxRef[i]!))).toBeLessThan(1e-7);
+        expect(relErr(finiteDiff((ws) => loss(x64, ws), w64, wc), wc.map((i) => dWplain[i]!))).toBeLessThan(1e-7);
         expect(relErr(await dW.read(rt), dWref)).toBeLessThan(1e-5);
         W.dispose(); dW.dispose(); tx.dispose(); tdy.dispose(); y.dispose(); dx.dispose();
       });
