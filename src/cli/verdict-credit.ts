@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { formatVerdictCredit, verdictCredit, wrongWayShare } from '../demo/verdict-credit.js';
 import { judgePairSides } from './judge-pair-sides.js';
-import { requiredOptions, integerOption } from './options.js';
+import { integerOption, requiredOptions } from './options.js';
 
 const USAGE = 'usage: node tools/verdict-credit.js --model DIR --pairs FILE [--rubrics FILE] [--n 320] [--rollouts 8] [--seed 0] [--json]';
 
