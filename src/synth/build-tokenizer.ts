@@ -13,15 +13,14 @@ const show = (s: LengthStats) => `median ${s.median}, p90 ${s.p90}, max ${s.max}
 
 const USAGE = 'usage: node tools/build-tiny-tokenizer.js [folder]   (default: models/tiny-tokenizer)';
 // parseArgs is strict: an unknown flag (a mistyped --help, say) fails rather than becoming a folder.
-function readArgs(): ReturnType<typeof parse> {
+function readArgs() {
   try {
-    return parse();
+    return parseArgs({ options: { help: { type: 'boolean' } }, allowPositionals: true });
   } catch (e) {
     console.error(`${(e as Error).message}\n${USAGE}`);
     process.exit(2);
   }
 }
-const parse = () => parseArgs({ options: { help: { type: 'boolean' } }, allowPositionals: true });
 const { values, positionals } = readArgs();
 if (values.help) {
   console.log(USAGE);
