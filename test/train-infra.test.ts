@@ -605,6 +605,19 @@ describe('checkpoints', () => {
     expect(fromElsewhere!.moved).toEqual([join(outside, 'step-sft-000005'), join(outside, 'step-sft-000010'), join(outside, 'step-grpo-000002')]);
     const unnamed = await run('unnamed');
     expect((await setAsideNewerCheckpoints(unnamed, join(dir, 'my-copy')))!.moved).toHaveLength(3);
+    // A run folder with no checkpoint but another run's metrics and KL reference: from elsewhere,
+    // those are set aside (the metrics copied, the reference moved) before the branch brings its own.
+    const bare = join(dir, 'branch', 'bare');
+    mkdirSync(join(bare, 'reference'), { recursive: true });
+    writeFileSync(join(bare, 'metrics.jsonl'), '{"step":3}\n');
+    const files = { copyFiles: [join(bare, 'metrics.jsonl')], move: [join(bare, 'reference')] };
+    const bareAside = await setAsideNewerCheckpoints(bare, join(dir, 'elsewhere', 'step-sft-000008'), files);
+    expect(bareAside!.moved).toEqual([join(bare, 'reference')]);
+    expect(readdirSync(bareAside!.folder).sort()).toEqual(['metrics.jsonl', 'reference']);
+    expect(readFileSync(join(bareAside!.folder, 'metrics.jsonl'), 'utf8')).toBe('{"step":3}\n');
+    // inside the folder, with nothing newer, nothing is set aside
+    await writeCheckpoint(join(bare, checkpointName('sft', 4)), content(4));
+    expect(await setAsideNewerCheckpoints(bare, join(bare, 'step-sft-000004'), files)).toBeNull();
   });
 
   it("removes a dead writer's half-written KL reference and puts back its displaced one", async () => {

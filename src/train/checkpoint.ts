@@ -331,7 +331,7 @@ export function liesOutside(outDir: string, checkpointDir: string): boolean {
  * into `<outDir>/abandoned-<resumed>-<time>`. Nothing is deleted. Returns null when nothing is newer.
  * A resumed folder outside outDir (an abandoned-* branch brought back, a copy) is another branch
  * than every checkpoint in outDir, older ones too: all of them are set aside, so that the branch
- * brought back does not prune them.
+ * brought back does not prune them, and so are `move` and `copyFiles` when outDir holds no checkpoint.
  */
 export async function setAsideNewerCheckpoints(
   outDir: string, resumedDir: string, o: { copyFiles?: readonly string[]; move?: readonly string[] } = {},
@@ -340,7 +340,10 @@ export async function setAsideNewerCheckpoints(
   const named = NAME.exec(basename(resumedDir));
   const resumedAt = named && !liesOutside(outDir, resumedDir) ? checkpointRank(named[1] as Stage, Number(named[2])) : -1;
   const newer = all.filter((e) => resolve(e.dir) !== resolve(resumedDir) && checkpointRank(e.stage, e.step) > resumedAt);
-  if (newer.length === 0) return null;
+  // From another branch, outDir's metrics and reference are not the resumed run's even when
+  // outDir holds no checkpoint (a run stopped before its first one): they are set aside too.
+  const otherBranchFiles = resumedAt === -1 ? await existingPaths([...(o.move ?? []), ...(o.copyFiles ?? [])]) : [];
+  if (newer.length === 0 && otherBranchFiles.length === 0) return null;
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const folder = join(outDir, `abandoned-${basename(resumedDir)}-${stamp}`);
   await mkdir(folder);
@@ -358,6 +361,12 @@ export async function setAsideNewerCheckpoints(
     if (await pathExists(file)) await copyFile(file, join(folder, basename(file)));
   }
   return { folder, moved };
+}
+
+async function existingPaths(paths: readonly string[]): Promise<string[]> {
+  const found: string[] = [];
+  for (const path of paths) if (await pathExists(path)) found.push(path);
+  return found;
 }
 
 function processIsAlive(pid: number): boolean {

@@ -262,7 +262,8 @@ async function openResume(cfg: TrainConfig, resume: string, hash: string, dataHa
     copyFiles: [join(cfg.outDir, METRICS_FILE)], move: rebuildsReference || home ? [join(cfg.outDir, REFERENCE_DIR)] : [],
   });
   if (setAside) {
-    process.stderr.write(`resuming from ${dir}, which is not the newest checkpoint of ${cfg.outDir}: moved ${setAside.moved.join(', ')} and a copy of ${METRICS_FILE} to ${setAside.folder}\n`);
+    const why = home ? `a branch from outside ${cfg.outDir}` : `not the newest checkpoint of ${cfg.outDir}`;
+    process.stderr.write(`resuming from ${dir}, ${why}: moved ${setAside.moved.join(', ') || 'nothing'} and a copy of ${METRICS_FILE} to ${setAside.folder}\n`);
   }
   const metricsRowsKept = home ? await bringBranchFiles(home, cfg.outDir, { reference: !rebuildsReference, metricsRows: state.metricsRows }) : state.metricsRows;
   return { checkpoint, dir, metricsRowsKept };
