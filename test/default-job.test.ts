@@ -88,6 +88,21 @@ describe('default job (smoke scale)', () => {
     }
   }, 600_000);
 
+  it('with two seeds, repeats seed 0 as a one-seed run and estimates the time left after each seed but the last', async () => {
+    let log = '';
+    const capture = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => { log += String(chunk); return true; });
+    let rows: ResultRow[];
+    try {
+      rows = await runDefaultJob({ scale: 'smoke', outDir: join(root, 'two-seeds'), seeds: 2 });
+    } finally {
+      capture.mockRestore();
+    }
+    expect(rows.filter((r) => r.seed === 0)).toEqual(first);
+    expect(rows.filter((r) => r.seed === 1).map((r) => r.model)).toEqual(first.map((r) => r.model));
+    expect(log).toMatch(/\[seed 0\] done, \d+\.\d min into the job; about \d+ min more for 1 seed\(s\) at this pace/);
+    expect(log).not.toContain('[seed 1] done');
+  }, 600_000);
+
   it('runs from any working folder: writes runs/ there and reads the judge and tokenizer from the package', async () => {
     const packageFolder = process.cwd();
     const elsewhere = mkdtempSync(join(tmpdir(), 'default-job-cwd-'));

@@ -254,6 +254,9 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
         await evaluate(variantLabel(variant), grpo.model, grpoData.tokenizer, grpoData.template);
         grpo.model.dispose();
       }
+      // The per-stage ETAs say nothing of the seeds still to come: a whole-job estimate at the seeds' mean pace.
+      const minutes = (performance.now() - t0) / 60_000, left = nSeeds - seed - 1;
+      if (left > 0) say(`[seed ${seed}] done, ${minutes.toFixed(1)} min into the job; about ${(minutes / (seed + 1) * left).toFixed(0)} min more for ${left} seed(s) at this pace`);
     }
   } catch (err) {
     if (previous) say(`default job: stopped; the previous run's output is kept in ${previous}`);
