@@ -15,9 +15,11 @@
  * parses special tokens inside text.
  *
  * Look-alikes count as what a reader (or a model) takes them for: the text is matched after NFKC
- * folding (fullwidth `＜ａｎｓｗｅｒ＞`, small `﹤`, mathematical letters) with invisible format
- * characters (Unicode category Cf: zero-width space and joiners, soft hyphen, BOM) left out, so
- * `<\u200banswer>` and `<ans\u00adwer>` are caught too. Only the opening bracket of the original
+ * folding (fullwidth `＜ａｎｓｗｅｒ＞`, small `﹤`, mathematical letters) with the characters that
+ * show nothing of their own left out: format characters (Unicode category Cf: zero-width space and
+ * joiners, soft hyphen, BOM), the other default-ignorable code points (combining grapheme joiner,
+ * variation selectors, Hangul fillers) and combining marks. So `<\u200banswer>`, `<ans\u00adwer>`,
+ * `<\u034f/response>` and `<\u0301answer>` are caught too. Only the opening bracket of the original
  * text is replaced; everything else is kept as written.
  */
 
@@ -44,11 +46,12 @@ const TAG_OPENER = new RegExp(
 );
 /** Characters whose NFKC form is `<`: only text holding one can need escaping. */
 const OPENERS = /[<\uFF1C\uFE64]/;
-const FORMAT_CHARACTER = /^\p{Cf}$/u;
+/** What a reader does not see as a character of its own: dropped before matching. */
+const SHOWS_NOTHING_OF_ITS_OWN = /^[\p{Cf}\p{Default_Ignorable_Code_Point}\p{Mn}\p{Me}]$/u;
 
 /**
- * The text as a reader takes it, for matching: each code point NFKC-folded, format characters
- * dropped; `origin[i]` is the index in `text` of the code point that gave folded character i.
+ * The text as a reader takes it, for matching: each code point NFKC-folded, what shows nothing of
+ * its own dropped (also from a fold: U+3164's is the default-ignorable U+1160); `origin[i]` is the index in `text` of the code point that gave folded character i.
  */
 function foldForMatching(text: string): { folded: string; origin: number[] } {
   let folded = '';
@@ -56,12 +59,18 @@ function foldForMatching(text: string): { folded: string; origin: number[] } {
   for (let i = 0; i < text.length; ) {
     const cp = text.codePointAt(i)!;
     const ch = String.fromCodePoint(cp);
-    const form = cp < 0x80 ? ch : FORMAT_CHARACTER.test(ch) ? '' : ch.normalize('NFKC');
+    const form = cp < 0x80 ? ch : SHOWS_NOTHING_OF_ITS_OWN.test(ch) ? '' : dropUnseen(ch.normalize('NFKC'));
     for (let k = 0; k < form.length; k++) origin.push(i);
     folded += form;
     i += ch.length;
   }
   return { folded, origin };
+}
+
+function dropUnseen(form: string): string {
+  let kept = '';
+  for (const ch of form) if (!SHOWS_NOTHING_OF_ITS_OWN.test(ch)) kept += ch;
+  return kept;
 }
 
 export function neutraliseTemplateTags(untrusted: string): string {
