@@ -47,6 +47,8 @@ describe('user rubrics', () => {
     expect(() => rubricOverridesFromObject({ chat: 3 })).toThrow(/non-empty string/);
     expect(() => rubricOverridesFromObject(['chat'])).toThrow(/mapping/);
     expect(() => parseRubricText('{"chat": ', 'json', 'x.json')).toThrow(/x\.json: not valid JSON/);
+    // a task given twice: JSON.parse would keep the second text without a word
+    expect(() => parseRubricText('{"math": "careful", "math": "draft"}', 'json', 'x.json')).toThrow(/x\.json: not valid JSON: key "math" appears twice/);
   });
 });
 

@@ -116,6 +116,16 @@ describe('loadTrainConfig: defaults and overrides', () => {
     expect(loadTrainConfig(path, []).sft.epochs).toBe(3);
   });
 
+  it('refuses a JSON config with a key twice in one object, as YAML does (JSON.parse kept the last)', () => {
+    const base = `"model": {"path": ${JSON.stringify(modelDir)}}, "data": {"sft": ${JSON.stringify(sftData)}, "grpo": ${JSON.stringify(grpoData)}}`;
+    const twice = file('twice.json', `{${base},\n "grpo": {"rollouts": 4},\n "grpo": {"lr": 1e-6}}`);
+    expect(() => loadTrainConfig(twice, [])).toThrow(/twice\.json[\s\S]*key "grpo" appears twice in one object \(line 3, column 2\)/);
+    const inner = file('inner-twice.json', `{${base}, "grpo": {"lr": 1e-6, "lr": 1e-3}}`);
+    expect(() => loadTrainConfig(inner, [])).toThrow(/key "lr" appears twice/);
+    // equal keys in different objects are fine
+    expect(loadTrainConfig(file('apart.json', `{${base}, "sft": {"lr": 1e-5}, "grpo": {"lr": 1e-6}}`), []).grpo.lr).toBe(1e-6);
+  });
+
   it('parses --key value, --key=value and bare flags', () => {
     expect(parseOverrideArgs(['--a.b', '1', '--c=x=y', '--flag', '--d', '-1'])).toEqual([
       { key: 'a.b', text: '1' },
@@ -202,6 +212,26 @@ describe('loadTrainConfig: every problem at once, with its key path', () => {
       'grpo.generationRows (17) must not exceed the rollouts of a batch (2 * batchPairs * rollouts = 16)',
       'grpo.reward.low (2) must not exceed grpo.reward.high (1)',
     ]);
+  });
+
+  it("names an unknown key that is also an Object method without printing the method's source", () => {
+    const problems = problemsOf(() => loadTrainConfig(null, [...VALID, '--constructor', '1', '--toString', 'x']));
+    expect(problems.filter((p) => p.startsWith('unknown key'))).toEqual([
+      expect.stringMatching(/^unknown key 'constructor'( \(|$)/),
+      expect.stringMatching(/^unknown key 'toString'( \(|$)/),
+    ]);
+    expect(problems.join('\n')).not.toContain('[native code]');
+  });
+
+  it("checks the reward levels: never negative; low above high only matters to 'graded'", () => {
+    expect(problemsOf(() => loadTrainConfig(null, [...VALID, '--grpo.reward.high', '-1', '--grpo.reward.low', '-1']))).toEqual([
+      expect.stringMatching(/^grpo\.reward\.high: .*-1/),
+      expect.stringMatching(/^grpo\.reward\.low: .*-1/),
+    ]);
+    // 'constant' pays high for any positive margin, so a high below the unused low is a valid constant f
+    const constant = loadTrainConfig(null, [...VALID, '--grpo.reward.f', 'constant', '--grpo.reward.high', '0.3']);
+    expect(constant.grpo.reward).toMatchObject({ f: 'constant', high: 0.3 });
+    expect(problemsOf(() => loadTrainConfig(null, [...VALID, '--grpo.reward.high', '0.3']))).toEqual(['grpo.reward.low (0.5) must not exceed grpo.reward.high (0.3)']);
   });
 
   it('requires a tokenizer with random init and checks model and data paths on disk', () => {

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { TASK_TYPES, isTaskType, type TaskType } from './tasks.js';
+import { parseJsonWithUniqueKeys } from '../io/json.js';
 
 export const PRIMARY_RUBRICS: Readonly<Record<TaskType, string>> = {
   chat: [
@@ -82,7 +83,7 @@ export type RubricFileFormat = 'json' | 'yaml';
 export function parseRubricText(text: string, format: RubricFileFormat, source = 'rubric text'): RubricOverrides {
   let value: unknown;
   try {
-    value = format === 'json' ? JSON.parse(text) : parseYaml(text);
+    value = format === 'json' ? parseJsonWithUniqueKeys(text) : parseYaml(text);
   } catch (err) {
     throw new Error(`${source}: not valid ${format.toUpperCase()}: ${(err as Error).message}`);
   }

@@ -9,6 +9,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import YAML from 'yaml';
 import { parseQwen3Config, type Qwen3Config } from '../io/hf-model.js';
+import { parseJsonWithUniqueKeys } from '../io/json.js';
 
 export const STAGES = ['sft', 'grpo'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -305,8 +306,9 @@ const SCHEMA: Spec = section({
     reward: section({
       f: oneOf(['graded', 'constant']),
       threshold: num({ min: 0 }),
-      high: num(),
-      low: num(),
+      // A correct ranking is never a penalty: negative levels would turn PAR against the labels.
+      high: num({ min: 0 }),
+      low: num({ min: 0 }),
       formatPenalty: num({ max: 0 }),
     }),
     labelNoise: num({ min: 0, max: 1 }),
@@ -372,7 +374,7 @@ function closest(word: string, candidates: readonly string[]): string | undefine
 }
 
 function unknownKeyProblem(path: string): string {
-  const hint = KEY_HINTS[path];
+  const hint = Object.hasOwn(KEY_HINTS, path) ? KEY_HINTS[path] : undefined;
   if (hint) return `unknown key '${path}': ${hint}`;
   const parts = path.split('.');
   const key = parts[parts.length - 1]!;
@@ -527,7 +529,8 @@ function checkRelations(cfg: TrainConfig, problems: string[], modelOnly = false)
   if (grpo.steps !== undefined && grpo.warmupSteps > grpo.steps) {
     problems.push(`grpo.warmupSteps (${grpo.warmupSteps}) must not exceed grpo.steps (${grpo.steps})`);
   }
-  if (grpo.reward.low > grpo.reward.high) {
+  // 'constant' pays `high` for any positive margin: its `low` and `threshold` are not used.
+  if (grpo.reward.f === 'graded' && grpo.reward.low > grpo.reward.high) {
     problems.push(`grpo.reward.low (${grpo.reward.low}) must not exceed grpo.reward.high (${grpo.reward.high})`);
   }
 }
@@ -611,7 +614,7 @@ function readConfigFile(path: string): unknown {
   const ext = extname(path).toLowerCase();
   if (ext === '.json') {
     try {
-      return JSON.parse(text);
+      return parseJsonWithUniqueKeys(text);
     } catch (err) {
       throw new ConfigError([`not valid JSON: ${(err as Error).message}`], path);
     }
