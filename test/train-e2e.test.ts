@@ -307,6 +307,12 @@ describe('train.js rejects bad configs before any GPU work', () => {
     ['--judge-config with --config', ['--config', 'models/patarm-0.6b.yaml', '--judge-config', 'models/tiny-judge.json'], /--judge-config belong to the default job/],
     ['--judge-config that is no file', ['--judge-config', 'no-such-judge.json'], /--judge-config: no-such-judge.json is not readable JSON/],
     ['a flag given twice', ['--seeds', '2', '--seeds', '3'], /--seeds is given more than once/],
+    // --flag=value is --flag value for the CLI's own flags too (it was taken for a config key 'config')
+    ['--config=FILE that is missing', ['--config=models/patarm-0.6b.yaml', '--dry-run'], /invalid training config \(models\/patarm-0\.6b\.yaml\):\s+- cannot read config file/],
+    ['--seeds=0', ['--seeds=0'], /--seeds needs a whole number of at least 1, in decimal digits, got '0'/],
+    ['--seeds= with no value', ['--seeds='], /--seeds needs a value/],
+    ['a flag given twice, once with =', ['--seeds=2', '--seeds', '3'], /--seeds is given more than once/],
+    ['a switch given a value', ['--study=yes'], /--study takes no value, got '--study=yes'/],
     ['--resume without the run\'s config', ['--resume', 'latest'], /--resume continues a run with its settings: give them too, e\.g\. --config runs\/NAME\/config\.yaml --resume latest/],
   ];
   for (const [what, args, message] of flagCases) {

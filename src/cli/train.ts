@@ -38,13 +38,22 @@ export function parseTrainArgs(argv: readonly string[]): CliFlags {
   const flags: CliFlags = { config: null, dryRun: false, quiet: false, study: false, overrides: [] };
   const own = new Set(['--config', '--resume', '--dry-run', '--gpu-memory', '--quiet', '--study', '--seeds', '--held-out', '--sft-candidates', '--judge-config']);
   const seen = new Set<string>();
+  const switches = new Set(['--dry-run', '--quiet', '--study']);
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
+    // `--config=FILE` is `--config FILE`, as `--key=value` is for the config overrides.
+    const eq = argv[i]!.indexOf('=');
+    const inline = eq > 0 && own.has(argv[i]!.slice(0, eq)) ? argv[i]!.slice(eq + 1) : undefined;
+    const a = inline === undefined ? argv[i]! : argv[i]!.slice(0, eq);
     if (own.has(a)) {
       if (seen.has(a)) throw new Error(`${a} is given more than once`);
       seen.add(a);
     }
+    if (inline !== undefined && switches.has(a)) throw new Error(`${a} takes no value, got '${argv[i]}'`);
     const value = () => {
+      if (inline !== undefined) {
+        if (inline === '') throw new Error(`${a} needs a value`);
+        return inline;
+      }
       const v = argv[++i];
       if (v === undefined || v.startsWith('--')) throw new Error(`${a} needs a value`);
       return v;
