@@ -547,11 +547,30 @@ describe('Qwen3 config', () => {
     expect(json.num_hidden_layers).toBe(2);
   });
 
-  it('defaults head_dim to hidden_size / num_attention_heads', async () => {
+  it("defaults head_dim to transformers' Qwen3Config default, 128, not hidden_size / num_attention_heads", async () => {
     const json = await base();
     delete json.head_dim;
     json.hidden_size = 128;
-    expect(parseQwen3Config(json, 'x').headDim).toBe(32);
+    expect(parseQwen3Config(json, 'x').headDim).toBe(128);
+  });
+
+  it("reads RoPE's base from transformers 5's rope_parameters too, and refuses scaled RoPE in either form", async () => {
+    const v5 = await base();
+    delete v5.rope_theta;
+    delete v5.rope_scaling;
+    expect(parseQwen3Config({ ...v5, rope_parameters: { rope_type: 'default', rope_theta: 5e5 } }, 'x').ropeTheta).toBe(5e5);
+    expect(parseQwen3Config({ ...v5, rope_parameters: { rope_theta: 5e5 } }, 'x').ropeTheta).toBe(5e5);
+    expect(parseQwen3Config({ ...v5, rope_parameters: null }, 'x').ropeTheta).toBe(10000); // transformers' default
+    // agreeing with a top-level rope_theta is fine; disagreeing is not
+    expect(parseQwen3Config({ ...v5, rope_theta: 5e5, rope_parameters: { rope_type: 'default', rope_theta: 5e5 } }, 'x').ropeTheta).toBe(5e5);
+    const refused: [unknown, RegExp][] = [
+      [{ rope_type: 'yarn', rope_theta: 1e6, factor: 4 }, /c\.json: "rope_parameters" has rope_type "yarn"; only "default"/],
+      [{ rope_type: 'default', rope_theta: 1e6, partial_rotary_factor: 0.5 }, /"rope_parameters" has partial_rotary_factor/],
+      [{ rope_type: 'default' }, /"rope_parameters" rope_theta must be a positive number, got undefined/],
+      [[1e6], /"rope_parameters" must be an object/],
+    ];
+    for (const [params, message] of refused) expect(() => parseQwen3Config({ ...v5, rope_parameters: params }, 'c.json')).toThrow(message);
+    expect(() => parseQwen3Config({ ...v5, rope_theta: 1e6, rope_parameters: { rope_theta: 5e5 } }, 'c.json')).toThrow(/"rope_theta" \(1000000\) disagrees with rope_parameters\.rope_theta \(500000\)/);
   });
 
   it('rejects invalid configs naming the source and key', async () => {
@@ -563,7 +582,6 @@ describe('Qwen3 config', () => {
       [{ num_hidden_layers: undefined }, 'num_hidden_layers'],
       [{ num_key_value_heads: 3 }, 'num_key_value_heads'],
       [{ head_dim: 15 }, 'head_dim'],
-      [{ head_dim: undefined, hidden_size: 66 }, 'head_dim'],
       [{ rms_norm_eps: -1 }, 'rms_norm_eps'],
       [{ tie_word_embeddings: 'yes' }, 'tie_word_embeddings'],
       [{ attention_bias: true }, 'attention_bias'],

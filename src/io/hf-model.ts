@@ -137,10 +137,8 @@ export function parseQwen3Config(json: unknown, source: string): Qwen3Config {
   if (numHeads % numKvHeads !== 0) {
     r.fail('num_key_value_heads', `(${numKvHeads}) must divide num_attention_heads (${numHeads})`);
   }
-  if (!r.has('head_dim') && hiddenSize % numHeads !== 0) {
-    r.fail('head_dim', `is absent and hidden_size (${hiddenSize}) is not divisible by num_attention_heads (${numHeads})`);
-  }
-  const headDim = r.positiveInt('head_dim', hiddenSize / numHeads);
+  // transformers' Qwen3Config defaults head_dim to 128 (not hidden_size / num_attention_heads).
+  const headDim = r.positiveInt('head_dim', 128);
   // Rotary embeddings rotate pairs of dimensions.
   if (headDim % 2 !== 0) r.fail('head_dim', `(${headDim}) must be even for rotary embeddings`);
 
@@ -156,7 +154,7 @@ export function parseQwen3Config(json: unknown, source: string): Qwen3Config {
     numKvHeads,
     headDim,
     rmsNormEps: r.positiveNumber('rms_norm_eps', 1e-6),
-    ropeTheta: r.positiveNumber('rope_theta', 10000),
+    ropeTheta: ropeThetaOf(r, cfgJson),
     maxPositionEmbeddings: r.positiveInt('max_position_embeddings', 32768),
     tieWordEmbeddings: r.boolean('tie_word_embeddings', false),
     torchDtype,
@@ -166,6 +164,27 @@ export function parseQwen3Config(json: unknown, source: string): Qwen3Config {
   if (bos !== undefined) config.bosTokenId = bos;
   if (eos !== undefined) config.eosTokenId = eos;
   return config;
+}
+
+/**
+ * RoPE's base. transformers 5 writes `rope_parameters: { rope_type, rope_theta }` in place of the
+ * top-level `rope_theta` and `rope_scaling` of 4.x; either form is read, and a scaled RoPE (any
+ * rope_type but "default", or any other parameter) is refused as rope_scaling is.
+ */
+function ropeThetaOf(r: ConfigReader, json: HfConfigJson): number {
+  const top = r.positiveNumber('rope_theta', 10000);
+  const params = json.rope_parameters;
+  if (params === undefined || params === null) return top;
+  if (typeof params !== 'object' || Array.isArray(params)) r.fail('rope_parameters', `must be an object, got ${JSON.stringify(params)}`);
+  const p = params as HfConfigJson;
+  const type = p.rope_type ?? 'default';
+  if (type !== 'default') r.fail('rope_parameters', `has rope_type ${JSON.stringify(type)}; only "default" (unscaled RoPE) is supported`);
+  const others = Object.keys(p).filter((k) => k !== 'rope_type' && k !== 'rope_theta');
+  if (others.length > 0) r.fail('rope_parameters', `has ${others.join(', ')}; only rope_type "default" and rope_theta are supported`);
+  const theta = p.rope_theta;
+  if (typeof theta !== 'number' || !Number.isFinite(theta) || theta <= 0) r.fail('rope_parameters', `rope_theta must be a positive number, got ${JSON.stringify(theta)}`);
+  if (r.has('rope_theta') && top !== theta) r.fail('rope_theta', `(${top}) disagrees with rope_parameters.rope_theta (${theta})`);
+  return theta;
 }
 
 /** The inverse of parseQwen3Config, in the shape transformers writes. */
