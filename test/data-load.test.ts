@@ -122,6 +122,18 @@ describe('bad data (onBadRow: error)', () => {
     );
   });
 
+  it('a lone UTF-16 surrogate (not text; the tokenizer would read U+FFFD) names the field', () => {
+    // JSON.stringify writes a lone surrogate as the escape \\ud800, as a JSON file would hold it
+    expect(errorOf(() => pairsFromJsonlText(jsonl(trl('a'), trl('b', { chosen: 'ok \ud800' })), 'd.jsonl')).message).toBe(
+      "d.jsonl line 2: field 'chosen' holds a lone UTF-16 surrogate (\\ud800 at character 3), which is not text",
+    );
+    const messages = { prompt: [{ role: 'system', content: 's' }, { role: 'user', content: '\udc00q' }], chosen: 'c', rejected: 'r' };
+    expect(errorOf(() => pairsFromJsonlText(jsonl(messages), 'd.jsonl')).message).toMatch(/line 1: field 'prompt' message 1 holds a lone UTF-16 surrogate \(\\udc00 at character 0\)/);
+    expect(errorOf(() => pairsFromJsonlText(jsonl(trl('a', { chosen_judgment: '\ud83d <answer>9</answer>' })), 'd.jsonl')).message).toMatch(/field 'chosen_judgment' holds a lone/);
+    // a proper pair (an emoji) is text
+    expect(pairsFromJsonlText(jsonl(trl('a', { chosen: 'good \ud83d\ude00' })), 'd.jsonl').pairs[0]!.chosen).toBe('good \u{1f600}');
+  });
+
   it('missing fields say what was expected and what was found', () => {
     const err = errorOf(() => pairsFromJsonlText(jsonl({ prompt: 'q', response: 'x', score: 3 }), 'rl.jsonl'));
     expect(err.message).toMatch(/^rl\.jsonl line 1: missing or null field 'chosen' and 'rejected'; expected \{prompt, chosen, rejected\}/);
@@ -383,6 +395,34 @@ describe('Parquet', () => {
     expect(loaded.skipped).toEqual([
       { location: { file: filename, row: 1 }, where: `${filename} row 1`, reason: "'chosen' is empty" },
     ]);
+  });
+
+  it('refuses text that is not UTF-8, in string and in plain byte-array columns, as the JSON path does', async () => {
+    const latin1 = (text: string) => Uint8Array.from(Buffer.from(text, 'latin1'));
+    const inString = join(dir, 'latin1-string.parquet');
+    parquetWriteFile({
+      filename: inString,
+      columnData: [
+        { name: 'prompt', data: ['q'], type: 'STRING' },
+        { name: 'chosen', data: [latin1('caf\u00e9')], type: 'STRING' },
+        { name: 'rejected', data: ['b'], type: 'STRING' },
+      ],
+    });
+    const inBytes = join(dir, 'latin1-bytes.parquet');
+    parquetWriteFile({
+      filename: inBytes,
+      columnData: ['prompt', 'chosen', 'rejected'].map((name) => ({ name, data: [latin1('No s\u00e9.')], type: 'BYTE_ARRAY' as const })),
+    });
+    for (const path of [inString, inBytes]) {
+      expect((await asyncErrorOf(loadPairs(path))).message).toBe(`${path}: a text column holds bytes that are not UTF-8; write the file with UTF-8 text`);
+    }
+    // the same text as UTF-8 loads
+    const utf8 = join(dir, 'utf8-bytes.parquet');
+    parquetWriteFile({
+      filename: utf8,
+      columnData: ['prompt', 'chosen', 'rejected'].map((name) => ({ name, data: [Uint8Array.from(Buffer.from(`${name}: s\u00e9`))], type: 'BYTE_ARRAY' as const })),
+    });
+    expect((await loadPairs(utf8)).pairs[0]!.chosen).toBe('chosen: s\u00e9');
   });
 
   it('a file that is not Parquet is a clear error', async () => {

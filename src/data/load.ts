@@ -93,11 +93,24 @@ export function pairsFromRecords(
   return { file, format, ...collectPairs(arrayRecords(records, file), options) };
 }
 
+/**
+ * hyparquet decodes text with a lenient TextDecoder, so bytes that are not UTF-8 would load as
+ * U+FFFD and train on the damaged text; the JSON path refuses them (decodeUtf8), and so does this.
+ */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+const STRICT_TEXT_PARSERS = {
+  stringFromBytes: (bytes: Uint8Array | undefined) => bytes && STRICT_UTF8.decode(bytes),
+  jsonFromBytes: (bytes: Uint8Array | undefined) => bytes && (JSON.parse(STRICT_UTF8.decode(bytes)) as unknown),
+};
+
 export async function loadParquetPairs(path: string, options: CollectOptions = {}): Promise<LoadedPairs> {
   let rows: Record<string, unknown>[];
   try {
-    rows = await parquetReadObjects({ file: await asyncBufferFromFile(path) });
+    rows = await parquetReadObjects({ file: await asyncBufferFromFile(path), parsers: STRICT_TEXT_PARSERS });
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_ENCODING_INVALID_ENCODED_DATA') {
+      throw new PairDataError({ file: path }, 'a text column holds bytes that are not UTF-8; write the file with UTF-8 text');
+    }
     throw new PairDataError({ file: path }, `cannot read Parquet: ${(err as Error).message}`);
   }
   return pairsFromRecords(rows, path, options, 'parquet');

@@ -60,6 +60,17 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 // `tool`) come from other dataset conventions; the judge prompt would show them as found.
 const CHAT_ROLES: ReadonlySet<string> = new Set(['system', 'user', 'assistant']);
 
+/**
+ * A lone UTF-16 surrogate (a JSON escape like "\\ud800" with no partner) is not text: the
+ * tokenizer would read it as U+FFFD and train on that. In a `u` regex a proper pair is one code
+ * point, so \p{Cs} matches only the lone ones.
+ */
+function loneSurrogateProblem(text: string, where: string): string | null {
+  const at = text.search(/\p{Cs}/u);
+  if (at < 0) return null;
+  return `${where} holds a lone UTF-16 surrogate (\\u${text.charCodeAt(at).toString(16)} at character ${at}), which is not text`;
+}
+
 function readMessages(value: readonly unknown[], field: string): ChatMessage[] | string {
   const messages: ChatMessage[] = [];
   for (const [i, m] of value.entries()) {
@@ -282,9 +293,22 @@ export function pairFromRecord(record: unknown, defaultId: string, fields: PairF
       const value = record[name];
       if (value === undefined || value === null) continue;
       if (typeof value !== 'string' || value.trim() === '') return { ok: false, reason: `field '${name}' must be a non-empty string (a teacher judgment)` };
+      const broken = loneSurrogateProblem(value, `field '${name}'`);
+      if (broken) return { ok: false, reason: broken };
       pair[side] = value;
       break;
     }
+  }
+  const texts: [string, string][] = [
+    ...(typeof pair.prompt === 'string'
+      ? [[`field '${promptField}'`, pair.prompt] as [string, string]]
+      : pair.prompt.map((m, i): [string, string] => [`field '${promptField}' message ${i}`, m.content])),
+    [`field '${chosenField}'`, pair.chosen],
+    [`field '${rejectedField}'`, pair.rejected],
+  ];
+  for (const [field, text] of texts) {
+    const broken = loneSurrogateProblem(text, field);
+    if (broken) return { ok: false, reason: broken };
   }
   return { ok: true, pair };
 }
