@@ -712,6 +712,23 @@ describe('Hugging Face model folder', () => {
     await expectError(openHfModelFolder(dir), HfModelError, dir, 'model.norm.weight');
   });
 
+  it("checks a shard's tensors that the index does not list, as a single file's; an empty shard name or a folder is no file", async () => {
+    const dir = tmpPath('shard-extra');
+    await mkdir(dir);
+    await copyFile(join(MODEL_DIR, 'config.json'), join(dir, 'config.json'));
+    const extra = 'model.layers.1.mlp.up_proj.weight'.replace('layers.1', `layers.${config.numLayers}`); // a layer config.json does not have
+    const list: TensorToWrite[] = [...weights].map(([n, w]) => ({ name: n, dtype: 'F32', shape: shapeFor(n, w), data: w }));
+    list.push({ name: extra, dtype: 'F32', shape: [2, 2], data: new Float32Array(4) });
+    await writeSafetensors(join(dir, 'a.safetensors'), list);
+    const weightMap: Record<string, string> = Object.fromEntries([...weights.keys()].map((n) => [n, 'a.safetensors']));
+    await writeFile(join(dir, 'model.safetensors.index.json'), JSON.stringify({ weight_map: weightMap }));
+    await expectError(openHfModelFolder(dir), HfModelError, dir, extra, 'is not part of the Qwen3 model');
+    // an empty shard name would join to the folder itself
+    await writeFile(join(dir, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { ...weightMap, 'model.norm.weight': '' } }));
+    await expectError(openHfModelFolder(dir), HfModelError, 'model.norm.weight', 'not a file name in the folder');
+    await expectError(openSafetensors(dir), SafetensorsError, dir, 'not a file');
+  });
+
   it('loads a bf16 copy within bf16 precision', async () => {
     const dir = tmpPath('bf16');
     await writeHfModelFolder(dir, config, weights, { dtype: 'BF16' });

@@ -316,7 +316,7 @@ function parseWeightMap(dir: string, index: unknown): Map<string, string> {
   const map = new Map<string, string>();
   for (const [name, shard] of Object.entries(weightMap)) {
     // Shard names come from a downloaded file; keep them inside the folder.
-    if (typeof shard !== 'string' || shard !== basename(shard) || shard === '..' || shard === '.') {
+    if (typeof shard !== 'string' || shard === '' || shard !== basename(shard) || shard === '..' || shard === '.') {
       throw new HfModelError(`${where} maps tensor '${name}' to ${JSON.stringify(shard)}, which is not a file name in the folder`);
     }
     map.set(name, shard);
@@ -335,6 +335,11 @@ async function openShards(dir: string, weightMap: Map<string, string>): Promise<
         throw new HfModelError(`model folder ${dir}: ${INDEX_FILE} maps tensor '${name}' to ${shard}, which does not contain it`);
       }
       locate.set(name, file);
+    }
+    // A shard's tensors that the index does not list are still in the folder (transformers loads
+    // whole shards): they are checked as a single file's would be.
+    for (const file of byShard.values()) {
+      for (const t of file.tensors) if (!locate.has(t.name)) locate.set(t.name, file);
     }
     return { files: [...byShard.values()], locate };
   } catch (err) {

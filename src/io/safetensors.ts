@@ -90,7 +90,9 @@ async function readExactly(handle: FileHandle, into: Uint8Array, position: numbe
 }
 
 async function readHeaderFrom(handle: FileHandle, path: string): Promise<SafetensorsHeader> {
-  const fileSize = (await handle.stat()).size;
+  const stat = await handle.stat();
+  if (!stat.isFile()) throw new SafetensorsError(`safetensors file ${path}: not a file (a folder?)`);
+  const fileSize = stat.size;
   if (fileSize < 8) {
     throw new SafetensorsError(`safetensors file ${path}: only ${fileSize} bytes, shorter than the 8-byte header length`);
   }
