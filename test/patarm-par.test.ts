@@ -156,6 +156,11 @@ describe('groupAdvantages', () => {
     const std = Math.sqrt((0.875 ** 2 + 0.125 ** 2 + 0.375 ** 2 + 1.125 ** 2) / 3);
     const adv = groupAdvantages(rewards);
     rewards.forEach((r, i) => expect(adv[i]).toBeCloseTo((r - mean) / (std + 1e-6), 12));
+    // unbiasedStd false: the population std (divide by n = 4)
+    const population = Math.sqrt((0.875 ** 2 + 0.125 ** 2 + 0.375 ** 2 + 1.125 ** 2) / 4);
+    const advPop = groupAdvantages(rewards, { unbiasedStd: false });
+    rewards.forEach((r, i) => expect(advPop[i]).toBeCloseTo((r - mean) / (population + 1e-6), 12));
+    expect(advPop[0]).not.toBeCloseTo(adv[0]!, 3);
   });
 
   it('applies eps and can skip the std division', () => {

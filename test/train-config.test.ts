@@ -293,6 +293,14 @@ describe('describeConfig and configHash', () => {
     expect(configHash(c)).not.toBe(configHash(a));
     expect(configHash(a)).toMatch(/^[0-9a-f]{16}$/);
   });
+
+  it('hashes grpo.unbiasedStd (added later) only away from its default, so older checkpoints still resume', () => {
+    const a = loadTrainConfig(null, VALID);
+    expect(a.grpo.unbiasedStd).toBe(true);
+    const { unbiasedStd: _, ...before } = a.grpo; // the config as runs before the key hashed it
+    expect(configHash({ ...a, grpo: before as TrainConfig['grpo'] })).toBe(configHash(a));
+    expect(configHash(loadTrainConfig(null, [...VALID, '--grpo.unbiasedStd', 'false']))).not.toBe(configHash(a));
+  });
 });
 
 describe('models/', () => {

@@ -8,6 +8,8 @@ export interface GroupAdvantageOptions {
   eps?: number;
   /** Divide by (std + eps); false gives the plain centred rewards (Dr. GRPO style). */
   normalizeStd?: boolean;
+  /** The std with n - 1 (verl's torch.std, default true) or with n (the population std). */
+  unbiasedStd?: boolean;
 }
 
 export function groupAdvantages(rewards: readonly number[], options: GroupAdvantageOptions = {}): number[] {
@@ -26,7 +28,7 @@ export function groupAdvantages(rewards: readonly number[], options: GroupAdvant
   if (!normalizeStd) return rewards.map((r) => r - mean);
   let squares = 0;
   for (const r of rewards) squares += (r - mean) ** 2;
-  const std = Math.sqrt(squares / (n - 1));
+  const std = Math.sqrt(squares / ((options.unbiasedStd ?? true) ? n - 1 : n));
   return rewards.map((r) => (r - mean) / (std + eps));
 }
 

@@ -128,8 +128,10 @@ export interface GrpoConfig extends OptimizerSettings {
   klCoef: number;
   /** Advantage = (r - mean) / (std + advantageEps). Default 1e-6. */
   advantageEps: number;
-  /** Divide advantages by the group's (unbiased) std. Default true. */
+  /** Divide advantages by the group's std. Default true. */
   normalizeStd: boolean;
+  /** That std with n - 1 (verl's torch.std) rather than n. Default true. */
+  unbiasedStd: boolean;
   /** Leave out of the update the rollout groups whose rewards are all equal (zero advantage, so
    * only their KL term would move the model): DAPO's filter without its resampling. The update
    * then costs what the informative groups cost. The token-mean is then over the kept groups'
@@ -220,6 +222,7 @@ export function defaultTrainConfig(): TrainConfig {
       klCoef: 0.001,
       advantageEps: 1e-6,
       normalizeStd: true,
+      unbiasedStd: true,
       skipUniformGroups: false,
       reward: { f: 'graded', threshold: 2, high: 1.0, low: 0.5, formatPenalty: -1 },
       labelNoise: 0,
@@ -302,6 +305,7 @@ const SCHEMA: Spec = section({
     klCoef: num({ min: 0 }),
     advantageEps: num({ above: 0 }),
     normalizeStd: bool,
+    unbiasedStd: bool,
     skipUniformGroups: bool,
     reward: section({
       f: oneOf(['graded', 'constant']),
@@ -789,5 +793,9 @@ function canonicalJson(value: unknown): string {
  */
 export function configHash(cfg: TrainConfig): string {
   const { name: _n, outDir: _o, log: _l, checkpoint: _c, eval: _e, ...training } = cfg;
-  return createHash('sha256').update(canonicalJson(training)).digest('hex').slice(0, 16);
+  // Keys added after checkpoints were written are hashed only away from their default, so that
+  // those checkpoints still resume (their runs computed exactly the default).
+  const { unbiasedStd, ...grpo } = training.grpo;
+  const hashed = unbiasedStd ? { ...training, grpo } : training;
+  return createHash('sha256').update(canonicalJson(hashed)).digest('hex').slice(0, 16);
 }

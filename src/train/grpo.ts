@@ -37,6 +37,8 @@ export interface GrpoStepConfig {
   lr: number;
   advantageEps: number;
   normalizeStd: boolean;
+  /** The group std with n - 1 (default) or n. */
+  unbiasedStd?: boolean;
   /** Leave groups whose rewards are all equal out of the update (see GrpoConfig.skipUniformGroups). */
   skipUniformGroups?: boolean;
   par: ParOptions;
@@ -138,7 +140,7 @@ export async function grpoStep(ctx: GrpoContext, pairs: readonly PreferencePair[
     const mine = rollouts.filter((r) => r.pairIndex === p);
     const chosen = mine.filter((r) => r.side === 'chosen'), rejected = mine.filter((r) => r.side === 'rejected');
     const res = parRewards(chosen.map((r) => r.text), rejected.map((r) => r.text), { ...c.par, parse: { thinking: c.template.thinking } });
-    const adv = pairAdvantages(res, { eps: c.advantageEps, normalizeStd: c.normalizeStd });
+    const adv = pairAdvantages(res, { eps: c.advantageEps, normalizeStd: c.normalizeStd, unbiasedStd: c.unbiasedStd });
     chosen.forEach((r, i) => (r.advantage = adv.chosen[i]!));
     rejected.forEach((r, i) => (r.advantage = adv.rejected[i]!));
     groupRewards.push({ chosen: res.chosen.rewards, rejected: res.rejected.rewards });
