@@ -1,24 +1,30 @@
-// GRPO loss (clipped policy gradient + k3 KL to the reference policy), its gradient
+// GRPO loss (clipped policy gradient + a KL estimate to the reference policy), its gradient
 // with respect to the current log-probs, and metric sums. Per token n with A = advantages[n]:
 //   ratio = exp(lp - old)
 //   pg    = max(-A * ratio, -A * clamp(ratio, 1 - eps, 1 + eps))
-//   d     = clamp(ref - lp, -20, 20)
-//   kl    = min(exp(d) - d - 1, 10)
-//   loss[0]      = sum((pg + klCoef * kl) * mask) * invCount
-//   dLogprobs[n] = mask * invCount * (dpg + klCoef * dkl), dkl = 1 - exp(d) where neither
-//                  clamp binds (|ref - lp| <= 20 and exp(d) - d - 1 <= 10), else 0
-// The KL is verl's k3 ("low_var_kl") with its two clamps, so that a token the policy has
-// pushed far below the reference (ref - lp > ~2.6) cannot dominate a step's gradient.
+//   kl    = klKind 3 (k3, verl's "low_var_kl", the default):
+//             d = clamp(ref - lp, -20, 20), kl = min(exp(d) - d - 1, 10),
+//             dkl = 1 - exp(d) where neither clamp binds (|ref - lp| <= 20 and
+//             exp(d) - d - 1 <= 10), else 0
+//           klKind 1 (k1, verl's "kl"):  kl = lp - ref,             dkl = 1
+//           klKind 2 (k2, verl's "mse"): kl = 0.5 * (lp - ref)^2,   dkl = lp - ref
+//   loss[0]      = sum((pg + klCoef * kl) * w) * invCount
+//   dLogprobs[n] = w * invCount * (dpg + klCoef * dkl)
+// w = mask[n] is each token's weight in the loss: 1 or 0 for verl's token-mean, 1 / (its
+// sequence's length) for seq-mean-token-mean (the caller's invCount then 1 / sequences).
+// k3's clamps keep a token the policy has pushed far below the reference (ref - lp > ~2.6)
+// from dominating a step's gradient.
 // dpg follows PyTorch autograd of torch.maximum and torch.clamp: the larger branch gets the
 // whole gradient, a tie splits it half and half, and clamp passes the gradient where
 // 1 - eps <= ratio <= 1 + eps (bounds included). Inside the clip range both branches are the
 // same number, so the halves add up to -A * ratio; where the clipped branch is strictly
 // larger (ratio > 1 + eps with A > 0, ratio < 1 - eps with A < 0) the gradient is zero.
-//   stats [4] = masked sums of: clipped indicator (clipped branch strictly larger), kl, ratio, pg
+//   stats [4] = sums over the tokens with w != 0 (unweighted) of: clipped indicator (clipped
+//               branch strictly larger), kl, ratio, pg
 // Inputs: logprobs, oldLogprobs, refLogprobs, advantages, mask: [N]. The ratio's exponent is
 // capped at 80 so that f32 stays finite (PyTorch would produce inf there).
 // One workgroup of 256 lanes, fixed-order tree reduction (deterministic). Grid: [1].
-struct Params { N: u32, invCount: f32, clipEps: f32, klCoef: f32 }
+struct Params { N: u32, invCount: f32, clipEps: f32, klCoef: f32, klKind: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> logprobs: array<f32>;
 @group(0) @binding(2) var<storage, read> oldLogprobs: array<f32>;
@@ -70,17 +76,27 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     let dpg = -A * ratio * (wa + wb * dClamp); // d ratio / d lp = ratio
 
     let dRaw = refLogprobs[n] - lp;
-    let d = clamp(dRaw, -KL_LOG_RATIO_MAX, KL_LOG_RATIO_MAX);
-    let klRaw = k3(d);
-    let kl = min(klRaw, KL_MAX);
-    var dkl = 0.0; // torch.clamp passes the gradient only inside its bounds (bounds included)
-    if (abs(dRaw) <= KL_LOG_RATIO_MAX && klRaw <= KL_MAX) { dkl = 1.0 - exp(d); }
+    var kl = 0.0;
+    var dkl = 0.0;
+    if (p.klKind == 1u) {
+      kl = -dRaw;
+      dkl = 1.0;
+    } else if (p.klKind == 2u) {
+      kl = 0.5 * dRaw * dRaw;
+      dkl = -dRaw;
+    } else {
+      let d = clamp(dRaw, -KL_LOG_RATIO_MAX, KL_LOG_RATIO_MAX);
+      let klRaw = k3(d);
+      kl = min(klRaw, KL_MAX);
+      // torch.clamp passes the gradient only inside its bounds (bounds included)
+      if (abs(dRaw) <= KL_LOG_RATIO_MAX && klRaw <= KL_MAX) { dkl = 1.0 - exp(d); }
+    }
 
     accLoss += (pg + p.klCoef * kl) * m;
     dLogprobs[n] = m * p.invCount * (dpg + p.klCoef * dkl);
     var isClipped = 0.0;
     if (b > a) { isClipped = 1.0; }
-    accStats += m * vec4<f32>(isClipped, kl, ratio, pg);
+    accStats += vec4<f32>(isClipped, kl, ratio, pg); // counts tokens, not their weights
   }
   redLoss[lid] = accLoss;
   redStats[lid] = accStats;

@@ -21,8 +21,9 @@ interface GrpoInputs { old: ArrayLike<number>; ref: ArrayLike<number>; adv: Arra
 /**
  * float64 GRPO loss and the gradient autograd computes: torch.maximum gives the
  * larger input the gradient and splits it at a tie, torch.clamp passes it inside
- * [lo, hi] bounds included. The KL is verl's low_var_kl: k3 of clamp(ref - lp, -20, 20),
- * clamped to [-10, 10].
+ * [lo, hi] bounds included. The KL is verl's low_var_kl by default: k3 of clamp(ref - lp,
+ * -20, 20), clamped to [-10, 10]; k1 is lp - ref, k2 0.5 (lp - ref)^2. mask holds each
+ * token's weight; the stats count each token with a nonzero weight once.
  */
 function refGrpo(lp: ArrayLike<number>, x: GrpoInputs, invCount: number, o: GrpoLossOptions) {
   const lo = 1 - o.clipEps, hi = 1 + o.clipEps;
@@ -40,16 +41,21 @@ function refGrpo(lp: ArrayLike<number>, x: GrpoInputs, invCount: number, o: Grpo
     const dClamp = ratio >= lo && ratio <= hi ? 1 : 0;
     const dpg = -A * ratio * (wa + wb * dClamp);
     const dRaw = x.ref[n]! - lp[n]!;
-    const d = Math.min(Math.max(dRaw, -20), 20);
-    const klRaw = Math.exp(d) - d - 1;
-    const kl = Math.min(Math.max(klRaw, -10), 10);
-    const dkl = Math.abs(dRaw) <= 20 && Math.abs(klRaw) <= 10 ? 1 - Math.exp(d) : 0;
+    let kl: number, dkl: number;
+    if (o.klEstimator === 'k1') [kl, dkl] = [lp[n]! - x.ref[n]!, 1];
+    else if (o.klEstimator === 'k2') [kl, dkl] = [0.5 * dRaw ** 2, -dRaw];
+    else {
+      const d = Math.min(Math.max(dRaw, -20), 20);
+      const klRaw = Math.exp(d) - d - 1;
+      kl = Math.min(Math.max(klRaw, -10), 10);
+      dkl = Math.abs(dRaw) <= 20 && Math.abs(klRaw) <= 10 ? 1 - Math.exp(d) : 0;
+    }
     loss += (pg + o.klCoef * kl) * m;
     dLp[n] = m * invCount * (dpg + o.klCoef * dkl);
-    stats[0] += m * (b > a ? 1 : 0);
-    stats[1] += m * kl;
-    stats[2] += m * ratio;
-    stats[3] += m * pg;
+    stats[0] += b > a ? 1 : 0;
+    stats[1] += kl;
+    stats[2] += ratio;
+    stats[3] += pg;
   }
   return { loss: loss * invCount, dLp, stats };
 }
@@ -144,6 +150,40 @@ describe('GRPO loss', () => {
     expect(seen.clipped).toBeGreaterThan(5);
     expect(seen.unclipped).toBeGreaterThan(5);
   });
+
+  for (const klEstimator of ['k1', 'k2'] as const) {
+    it(`${klEstimator}: float64 gradient agrees with finite differences of the loss`, () => {
+      const x = toF64(lp);
+      const ok = { ...o, klCoef: 0.3, klEstimator };
+      const coords = [...sampleCoords(N, 40, 19), ...farFromRef];
+      const fd = finiteDiff((y) => refGrpo(y, inputs, invCount, ok).loss, x, coords);
+      expect(relErr(fd, coords.map((i) => refGrpo(x, inputs, invCount, ok).dLp[i]!))).toBeLessThan(1e-6);
+      // and it is not k3's
+      expect(relErr(refGrpo(x, inputs, invCount, ok).dLp, refGrpo(x, inputs, invCount, { ...ok, klEstimator: 'k3' }).dLp)).toBeGreaterThan(1e-2);
+    });
+  }
+
+  // Per-token weights (seq-mean-token-mean: 1 / the sequence's length; invCount 1 / sequences),
+  // with each KL estimate: the loss and gradient are weighted, the stats count tokens.
+  for (const klEstimator of ['k1', 'k2', 'k3'] as const) {
+    it(`${klEstimator} with per-token weights: loss, gradient and stats match float64`, async () => {
+      const rt = await runtime();
+      const lengths = Array.from({ length: B }, (_, b) => sum(mask.subarray(b * T, (b + 1) * T)));
+      const weights = Float32Array.from(mask, (m, n) => m / lengths[Math.floor(n / T)]!);
+      const ow = { ...o, klCoef: 0.3, klEstimator };
+      const up = (a: Float32Array, label: string) => rt.upload(a, [N], label);
+      const loss = rt.empty([1]), dLp = up(randn(N, 10), 'dLp'), stats = rt.empty([4]);
+      grpoLoss(rt, up(lp, 'lp'), up(old, 'old'), up(ref, 'ref'), up(adv, 'adv'), up(weights, 'w'), 1 / B, ow, loss, dLp, stats, N);
+      const want = refGrpo(lp, { ...inputs, mask: weights }, 1 / B, ow);
+      expect(Math.abs((await rt.read(loss))[0]! - want.loss) / Math.abs(want.loss)).toBeLessThan(1e-5);
+      expect(relErr(await rt.read(dLp), want.dLp)).toBeLessThan(1e-5);
+      const gotStats = await rt.read(stats);
+      expect(gotStats[0]).toBe(want.stats[0]); // a count of tokens, not a sum of weights
+      for (let i = 1; i < 4; i++) expect(Math.abs(gotStats[i]! - want.stats[i]!) / Math.abs(want.stats[i]!)).toBeLessThan(1e-5);
+      // the weights changed the loss: token-mean's is another number
+      expect(Math.abs(refGrpo(lp, inputs, invCount, ow).loss - want.loss)).toBeGreaterThan(1e-3 * Math.abs(want.loss));
+    });
+  }
 
   it('loss, gradient and stats match float64', async () => {
     const rt = await runtime();

@@ -294,12 +294,18 @@ describe('describeConfig and configHash', () => {
     expect(configHash(a)).toMatch(/^[0-9a-f]{16}$/);
   });
 
-  it('hashes grpo.unbiasedStd (added later) only away from its default, so older checkpoints still resume', () => {
+  it('hashes the grpo keys added later only away from their defaults, so older checkpoints still resume', () => {
     const a = loadTrainConfig(null, VALID);
-    expect(a.grpo.unbiasedStd).toBe(true);
-    const { unbiasedStd: _, ...before } = a.grpo; // the config as runs before the key hashed it
+    expect([a.grpo.unbiasedStd, a.grpo.klEstimator, a.grpo.lossAggregation]).toEqual([true, 'k3', 'token-mean']);
+    const { unbiasedStd: _u, klEstimator: _k, lossAggregation: _l, ...before } = a.grpo; // the config as runs before the keys hashed it
     expect(configHash({ ...a, grpo: before as TrainConfig['grpo'] })).toBe(configHash(a));
-    expect(configHash(loadTrainConfig(null, [...VALID, '--grpo.unbiasedStd', 'false']))).not.toBe(configHash(a));
+    const others = [['--grpo.unbiasedStd', 'false'], ['--grpo.klEstimator', 'k1'], ['--grpo.klEstimator', 'k2'], ['--grpo.lossAggregation', 'seq-mean-token-mean'], ['--grpo.lossAggregation', 'seq-mean-token-sum']];
+    const hashes = others.map((o) => configHash(loadTrainConfig(null, [...VALID, ...o])));
+    expect(new Set([configHash(a), ...hashes]).size).toBe(others.length + 1);
+    expect(problemsOf(() => loadTrainConfig(null, [...VALID, '--grpo.klEstimator', 'k4', '--grpo.lossAggregation', 'seq-mean']))).toEqual([
+      "grpo.klEstimator: must be one of 'k1', 'k2', 'k3', got 'k4'",
+      "grpo.lossAggregation: must be one of 'token-mean', 'seq-mean-token-mean', 'seq-mean-token-sum', got 'seq-mean'",
+    ]);
   });
 });
 

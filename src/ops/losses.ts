@@ -15,17 +15,26 @@ export function sftLoss(rt: Runtime, logprobs: Tensor, mask: Tensor, invCount: n
   rt.dispatch(rt.kernel('loss_sft'), { logprobs, mask, loss, dLogprobs }, { N, invCount }, [1]);
 }
 
+/** The KL estimate to the reference (Schulman's k1 / k2 / k3; verl's "kl" / "mse" / "low_var_kl"). */
+export type KlEstimator = 'k1' | 'k2' | 'k3';
+
 export interface GrpoLossOptions {
   clipEps: number;
   klCoef: number;
+  /** Default 'k3', verl's low_var_kl with its clamps. */
+  klEstimator?: KlEstimator;
 }
+
+const KL_KIND: Record<KlEstimator, number> = { k1: 1, k2: 2, k3: 3 };
 
 /**
  * GRPO: ratio = exp(lp - old), pg = max(-A * ratio, -A * clip(ratio, 1 - eps, 1 + eps)),
- * kl = exp(ref - lp) - (ref - lp) - 1; loss[0] = sum((pg + klCoef * kl) * mask) * invCount,
- * dLogprobs its derivative (PyTorch semantics at ties: torch.maximum splits the gradient
- * in half, torch.clamp passes it at the bounds; see kernels/loss_grpo.wgsl).
- * stats [4] = masked sums of [clipped indicator, kl, ratio, pg]; divide by sum(mask) for means.
+ * kl the chosen estimate (k3: exp(ref - lp) - (ref - lp) - 1, clamped as verl);
+ * loss[0] = sum((pg + klCoef * kl) * weights) * invCount, dLogprobs its derivative (PyTorch
+ * semantics at ties: torch.maximum splits the gradient in half, torch.clamp passes it at the
+ * bounds; see kernels/loss_grpo.wgsl). weights [N] ("mask") is 0 off the response tokens.
+ * stats [4] = sums of [clipped indicator, kl, ratio, pg] over the tokens with a nonzero weight,
+ * each counted once; divide by their number for means.
  * advantages [N] holds each token's copy of its sequence's advantage.
  */
 export function grpoLoss(
@@ -36,7 +45,7 @@ export function grpoLoss(
   rt.dispatch(
     rt.kernel('loss_grpo'),
     { logprobs, oldLogprobs, refLogprobs, advantages, mask, loss, dLogprobs, stats },
-    { N, invCount, clipEps: o.clipEps, klCoef: o.klCoef },
+    { N, invCount, clipEps: o.clipEps, klCoef: o.klCoef, klKind: KL_KIND[o.klEstimator ?? 'k3'] },
     [1],
   );
 }

@@ -10,6 +10,8 @@ import { basename, extname, join } from 'node:path';
 import YAML from 'yaml';
 import { parseQwen3Config, type Qwen3Config } from '../io/hf-model.js';
 import { parseJsonWithUniqueKeys } from '../io/json.js';
+import type { KlEstimator } from '../ops/losses.js';
+import { LOSS_AGGREGATIONS, type LossAggregation } from './loss-aggregation.js';
 
 export const STAGES = ['sft', 'grpo'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -124,8 +126,12 @@ export interface GrpoConfig extends OptimizerSettings {
   topK: number;
   /** PPO ratio clip epsilon. Default 0.2. */
   clipEps: number;
-  /** Coefficient of the k3 KL loss to the reference (initial) model; 0 drops the reference model. Default 0.001. */
+  /** Coefficient of the KL loss to the reference (initial) model; 0 drops the reference model. Default 0.001. */
   klCoef: number;
+  /** The KL estimate: 'k3' (default, verl's low_var_kl, clamped), 'k1' (verl's kl), 'k2' (verl's mse). */
+  klEstimator: KlEstimator;
+  /** How the per-token losses make the batch's: 'token-mean' (default, verl's), 'seq-mean-token-mean', 'seq-mean-token-sum'. */
+  lossAggregation: LossAggregation;
   /** Advantage = (r - mean) / (std + advantageEps). Default 1e-6. */
   advantageEps: number;
   /** Divide advantages by the group's std. Default true. */
@@ -220,6 +226,8 @@ export function defaultTrainConfig(): TrainConfig {
       topK: 0,
       clipEps: 0.2,
       klCoef: 0.001,
+      klEstimator: 'k3',
+      lossAggregation: 'token-mean',
       advantageEps: 1e-6,
       normalizeStd: true,
       unbiasedStd: true,
@@ -303,6 +311,8 @@ const SCHEMA: Spec = section({
     topK: int({ min: 0 }),
     clipEps: num({ above: 0, below: 1 }),
     klCoef: num({ min: 0 }),
+    klEstimator: oneOf(['k1', 'k2', 'k3']),
+    lossAggregation: oneOf([...LOSS_AGGREGATIONS]),
     advantageEps: num({ above: 0 }),
     normalizeStd: bool,
     unbiasedStd: bool,
@@ -795,7 +805,8 @@ export function configHash(cfg: TrainConfig): string {
   const { name: _n, outDir: _o, log: _l, checkpoint: _c, eval: _e, ...training } = cfg;
   // Keys added after checkpoints were written are hashed only away from their default, so that
   // those checkpoints still resume (their runs computed exactly the default).
-  const { unbiasedStd, ...grpo } = training.grpo;
-  const hashed = unbiasedStd ? { ...training, grpo } : training;
+  const { unbiasedStd, klEstimator, lossAggregation, ...grpo } = training.grpo;
+  const later = { ...(!unbiasedStd && { unbiasedStd }), ...(klEstimator !== 'k3' && { klEstimator }), ...(lossAggregation !== 'token-mean' && { lossAggregation }) };
+  const hashed = { ...training, grpo: { ...grpo, ...later } };
   return createHash('sha256').update(canonicalJson(hashed)).digest('hex').slice(0, 16);
 }

@@ -1,20 +1,21 @@
 // One GRPO step with the Preference-Aware Reward:
 //   pairs -> 2 pointwise rows each -> n rollouts per row (KV-cache sampling)
 //   -> parse -> PAR + format rewards per pair -> advantages per row group
-//   -> clipped surrogate + k3 KL to the reference (verl's clamped low_var_kl), token-mean over the batch,
-//      micro-batched -> AdamW.
+//   -> clipped surrogate + KL to the reference (default k3, verl's clamped low_var_kl), token-mean
+//      over the batch by default (grpo.lossAggregation), micro-batched -> AdamW.
 // One update per batch, so the behaviour policy is the current policy: the
 // "old" log-probs are the current forward's (ratio 1), as in verl with one
 // PPO epoch; the sampler's own log-probs are kept to report their gap from
 // the trainer's (a check on the KV-cache decode path).
 import type { Tensor } from '../gpu/tensor.js';
 import { absDiff, axpy, maskedSumInto } from '../ops/elementwise.js';
-import { grpoLoss } from '../ops/losses.js';
+import { grpoLoss, type KlEstimator } from '../ops/losses.js';
 import { generate } from '../model/generate.js';
 import type { Qwen3 } from '../model/qwen3.js';
 import { isUniformGroup, pairAdvantages, parRewards, uniformGroupShares, type ParOptions } from '../patarm/index.js';
 import { pairsToPointwiseRows, type PreferencePair } from '../data/index.js';
 import type { Tokenizer } from '../tokenizer/index.js';
+import { lossWeights, type LossAggregation } from './loss-aggregation.js';
 import type { AdamW } from './optimizer.js';
 import { encodeJudgePrompt, type JudgeTemplateOptions } from './prompts.js';
 import { chunks, packSequences, perRowValues, perTargetValues, type PromptCompletion } from './sequences.js';
@@ -34,6 +35,10 @@ export interface GrpoStepConfig {
   seed: number;
   clipEps: number;
   klCoef: number;
+  /** The KL estimate (default 'k3', verl's low_var_kl). */
+  klEstimator?: KlEstimator;
+  /** How the per-token losses make the batch's (default 'token-mean', verl's). */
+  lossAggregation?: LossAggregation;
   lr: number;
   advantageEps: number;
   normalizeStd: boolean;
@@ -210,6 +215,8 @@ async function updatePolicy(ctx: GrpoContext, rollouts: readonly Rollout[], c: G
     const N = B * T;
     tokens += N;
     const mask = rt.upload(packed.mask, [N], 'mask');
+    const { weights, invCount } = lossWeights(packed.mask, B, T, c.lossAggregation ?? 'token-mean', { tokens: total, sequences: rollouts.length });
+    const weightsT = weights === packed.mask ? mask : rt.upload(weights, [N], 'loss-weights');
     const adv = rt.upload(perRowValues(Float32Array.from(mb, (r) => r.advantage), T), [N], 'adv');
     const sampler = rt.upload(perTargetValues(mb, T, mb.map((r) => r.samplerLogprobs)), [N], 'sampler-lp');
     let refLp: Tensor | null = null;
@@ -225,7 +232,7 @@ async function updatePolicy(ctx: GrpoContext, rollouts: readonly Rollout[], c: G
     const old = rt.empty([N], 'f32', 'old');
     rt.copy(st.logprobs, old, N); // one update per batch: behaviour policy = current policy
     const dLogprobs = rt.empty([N]);
-    grpoLoss(rt, st.logprobs, old, refLp ?? old, adv, mask, 1 / total, { clipEps: c.clipEps, klCoef: c.klCoef }, loss, dLogprobs, stats, N);
+    grpoLoss(rt, st.logprobs, old, refLp ?? old, adv, weightsT, invCount, { clipEps: c.clipEps, klCoef: c.klCoef, klEstimator: c.klEstimator }, loss, dLogprobs, stats, N);
     axpy(rt, 1, loss, lossSum);
     axpy(rt, 1, stats, statsSum);
     maskedSumInto(rt, st.entropy!, mask, metricSums, 0, N);
@@ -234,6 +241,7 @@ async function updatePolicy(ctx: GrpoContext, rollouts: readonly Rollout[], c: G
     maskedSumInto(rt, gap, mask, metricSums, 1, N);
     gap.dispose();
     model.backward(st, dLogprobs);
+    if (weightsT !== mask) weightsT.dispose();
     for (const t of [mask, adv, old, dLogprobs, sampler]) t.dispose();
     refLp?.dispose();
     st.dispose();

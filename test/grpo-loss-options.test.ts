@@ -1,0 +1,57 @@
+// grpo.lossAggregation and grpo.klEstimator reach the update. An untrained judge writes no
+// `<answer>`, so every reward is -1 and every advantage 0: the step's loss is then the KL term
+// alone, klCoef * sum(kl * w) * invCount, and the logged KL is the estimate's mean over the
+// tokens. The same weights and sampling seed give the same rollouts in every run.
+import { describe, expect, it } from 'vitest';
+import { makeSplits } from '../src/synth/index.js';
+import { grpoStep, type GrpoStepConfig } from '../src/train/grpo.js';
+import { tinyGrpoContext, tinyGrpoStepConfig } from './tiny-grpo.js';
+import { runtime } from './util.js';
+
+const klCoef = 0.05;
+
+async function stepWith(over: Partial<GrpoStepConfig>) {
+  const rt = await runtime();
+  const { train } = makeSplits({ seed: 6, train: 2, val: 0, test: 0 });
+  const ctx = await tinyGrpoContext(rt, 8);
+  const ref = await tinyGrpoContext(rt, 9); // other weights: a KL above 0
+  try {
+    return await grpoStep({ ...ctx, ref: ref.model }, train, tinyGrpoStepConfig({ klCoef, ...over }));
+  } finally {
+    for (const c of [ctx, ref]) {
+      c.model.dispose();
+      c.opt.dispose();
+    }
+  }
+}
+
+describe('GRPO loss options', () => {
+  it('lossAggregation weighs the tokens as its mode says', async () => {
+    const tokenMean = await stepWith({ lossAggregation: 'token-mean' });
+    const seqSum = await stepWith({ lossAggregation: 'seq-mean-token-sum' });
+    const seqMean = await stepWith({ lossAggregation: 'seq-mean-token-mean' });
+    const rollouts = 2 * 2 * 3; // pairs * sides * rollouts
+    expect(tokenMean.rewardMean).toBe(-1); // every advantage 0: the loss is the KL term
+    expect(seqSum.targetTokens).toBe(tokenMean.targetTokens); // the same rollouts
+    expect(tokenMean.loss!).toBeCloseTo(klCoef * tokenMean.kl!, 7);
+    expect(seqSum.loss!).toBeCloseTo((tokenMean.loss! * tokenMean.targetTokens) / rollouts, 6);
+    // Every judgment ran to the 6-token limit, so the mean of the per-judgment means is token-mean's
+    // (a mode that dropped the weights and kept 1 / sequences would give seq-mean-token-sum's).
+    expect(tokenMean.targetTokens).toBe(rollouts * 6);
+    expect(seqMean.loss!).toBeCloseTo(tokenMean.loss!, 7);
+    expect(Math.abs(seqSum.loss! - tokenMean.loss!)).toBeGreaterThan(1e-3 * Math.abs(tokenMean.loss!));
+  });
+
+  it('klEstimator picks the KL estimate, and the loss is klCoef times it', async () => {
+    const kls: number[] = [];
+    for (const klEstimator of ['k1', 'k2', 'k3'] as const) {
+      const m = await stepWith({ klEstimator });
+      expect(m.loss!, klEstimator).toBeCloseTo(klCoef * m.kl!, 7);
+      kls.push(m.kl!);
+    }
+    const [, k2, k3] = kls;
+    expect(k2).toBeGreaterThan(0);
+    expect(k3).toBeGreaterThan(0);
+    expect(new Set(kls.map((v) => v.toPrecision(4))).size).toBe(3);
+  });
+});
