@@ -4,7 +4,7 @@
 // tokens. The same weights and sampling seed give the same rollouts in every run.
 import { describe, expect, it } from 'vitest';
 import { makeSplits } from '../src/synth/index.js';
-import { grpoStep, type GrpoStepConfig } from '../src/train/grpo.js';
+import { grpoStep, updatePolicy, type GrpoStepConfig, type Rollout } from '../src/train/grpo.js';
 import { tinyGrpoContext, tinyGrpoStepConfig } from './tiny-grpo.js';
 import { runtime } from './util.js';
 
@@ -53,5 +53,40 @@ describe('GRPO loss options', () => {
     expect(k2).toBeGreaterThan(0);
     expect(k3).toBeGreaterThan(0);
     expect(new Set(kls.map((v) => v.toPrecision(4))).size).toBe(3);
+  });
+});
+
+describe('grpo.updatesPerBatch', () => {
+  // Hand-made rollouts with advantages of both signs (a sampled untrained judge's are all 0), so
+  // the policy term moves the model. The first update is on-policy (ratio 1: nothing clipped);
+  // later ones keep its log-probs as the behaviour policy's, so at a large lr the ratio leaves
+  // 1 +/- eps and tokens are clipped. Old log-probs taken afresh each update would clip nothing.
+  async function update(updatesPerBatch: number) {
+    const rt = await runtime();
+    const ctx = await tinyGrpoContext(rt, 8);
+    const rollouts: Rollout[] = Array.from({ length: 6 }, (_, i) => ({
+      prompt: Int32Array.from({ length: 5 + i }, (_, t) => 10 + ((t * 7 + i) % 50)),
+      completion: Int32Array.from({ length: 3 + (i % 3) }, (_, t) => 60 + ((t * 5 + i * 3) % 40)),
+      samplerLogprobs: new Float32Array(3 + (i % 3)),
+      text: '', pairIndex: 0, side: i % 2 ? 'rejected' : 'chosen', advantage: i % 2 ? -1 : 1,
+    }));
+    try {
+      const m = await updatePolicy(ctx, rollouts, tinyGrpoStepConfig({ lr: 0.05, microBatchRows: 4, updatesPerBatch }));
+      return { m, steps: ctx.opt.stepCount };
+    } finally {
+      ctx.model.dispose();
+      ctx.opt.dispose();
+    }
+  }
+
+  it('takes that many optimizer steps, the later ones against the first one\'s log-probs', async () => {
+    const one = await update(1);
+    const three = await update(3);
+    expect([one.steps, three.steps]).toEqual([1, 3]);
+    expect(one.m.clipFraction).toBe(0);
+    expect(three.m.clipFraction!).toBeGreaterThan(0);
+    // the first update is the same in both: the loss of three is the mean of three, not the first's
+    expect(three.m.loss).not.toBe(one.m.loss);
+    expect(three.m.entropy).toBe(one.m.entropy); // measured on the first forward only
   });
 });

@@ -132,6 +132,8 @@ export interface GrpoConfig extends OptimizerSettings {
   klEstimator: KlEstimator;
   /** How the per-token losses make the batch's: 'token-mean' (default, verl's), 'seq-mean-token-mean', 'seq-mean-token-sum'. */
   lossAggregation: LossAggregation;
+  /** Optimizer steps on each batch of rollouts (verl's ppo_epochs); the later ones are off-policy. Default 1. */
+  updatesPerBatch: number;
   /** Advantage = (r - mean) / (std + advantageEps). Default 1e-6. */
   advantageEps: number;
   /** Divide advantages by the group's std. Default true. */
@@ -228,6 +230,7 @@ export function defaultTrainConfig(): TrainConfig {
       klCoef: 0.001,
       klEstimator: 'k3',
       lossAggregation: 'token-mean',
+      updatesPerBatch: 1,
       advantageEps: 1e-6,
       normalizeStd: true,
       unbiasedStd: true,
@@ -313,6 +316,7 @@ const SCHEMA: Spec = section({
     klCoef: num({ min: 0 }),
     klEstimator: oneOf(['k1', 'k2', 'k3']),
     lossAggregation: oneOf([...LOSS_AGGREGATIONS]),
+    updatesPerBatch: int({ min: 1 }),
     advantageEps: num({ above: 0 }),
     normalizeStd: bool,
     unbiasedStd: bool,
@@ -805,8 +809,11 @@ export function configHash(cfg: TrainConfig): string {
   const { name: _n, outDir: _o, log: _l, checkpoint: _c, eval: _e, ...training } = cfg;
   // Keys added after checkpoints were written are hashed only away from their default, so that
   // those checkpoints still resume (their runs computed exactly the default).
-  const { unbiasedStd, klEstimator, lossAggregation, ...grpo } = training.grpo;
-  const later = { ...(!unbiasedStd && { unbiasedStd }), ...(klEstimator !== 'k3' && { klEstimator }), ...(lossAggregation !== 'token-mean' && { lossAggregation }) };
+  const { unbiasedStd, klEstimator, lossAggregation, updatesPerBatch, ...grpo } = training.grpo;
+  const later = {
+    ...(!unbiasedStd && { unbiasedStd }), ...(klEstimator !== 'k3' && { klEstimator }),
+    ...(lossAggregation !== 'token-mean' && { lossAggregation }), ...(updatesPerBatch !== 1 && { updatesPerBatch }),
+  };
   const hashed = { ...training, grpo: { ...grpo, ...later } };
   return createHash('sha256').update(canonicalJson(hashed)).digest('hex').slice(0, 16);
 }

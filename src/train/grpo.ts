@@ -3,10 +3,10 @@
 //   -> parse -> PAR + format rewards per pair -> advantages per row group
 //   -> clipped surrogate + KL to the reference (default k3, verl's clamped low_var_kl), token-mean
 //      over the batch by default (grpo.lossAggregation), micro-batched -> AdamW.
-// One update per batch, so the behaviour policy is the current policy: the
-// "old" log-probs are the current forward's (ratio 1), as in verl with one
-// PPO epoch; the sampler's own log-probs are kept to report their gap from
-// the trainer's (a check on the KV-cache decode path).
+// One update per batch by default (grpo.updatesPerBatch), so the behaviour policy is the
+// current policy: the "old" log-probs are the first forward's (ratio 1), as in verl with one
+// PPO epoch; later updates on the same batch keep them. The sampler's own log-probs are kept to
+// report their gap from the trainer's (a check on the KV-cache decode path).
 import type { Tensor } from '../gpu/tensor.js';
 import { absDiff, axpy, maskedSumInto } from '../ops/elementwise.js';
 import { grpoLoss, type KlEstimator } from '../ops/losses.js';
@@ -39,6 +39,8 @@ export interface GrpoStepConfig {
   klEstimator?: KlEstimator;
   /** How the per-token losses make the batch's (default 'token-mean', verl's). */
   lossAggregation?: LossAggregation;
+  /** Optimizer steps on each batch of rollouts (verl's ppo_epochs; default 1, the paper's). */
+  updatesPerBatch?: number;
   lr: number;
   advantageEps: number;
   normalizeStd: boolean;
@@ -92,7 +94,8 @@ export interface GrpoStepMetrics {
   uniformRejectedShare: number;
 }
 
-interface Rollout extends PromptCompletion {
+/** A sampled judgment with what the update needs of it. */
+export interface Rollout extends PromptCompletion {
   pairIndex: number;
   side: 'chosen' | 'rejected';
   samplerLogprobs: Float32Array;
@@ -198,66 +201,119 @@ export async function grpoStep(ctx: GrpoContext, pairs: readonly PreferencePair[
 
 const NO_UPDATE = { loss: null, clipFraction: null, kl: null, entropy: null, samplerGap: null, gradNorm: null, targetTokens: 0, tokens: 0 } as const;
 
-async function updatePolicy(ctx: GrpoContext, rollouts: readonly Rollout[], c: GrpoStepConfig) {
+/** A micro-batch's inputs to the loss, kept from the first update for the later ones. */
+interface MicroBatchInputs {
+  batch: ReturnType<typeof packSequences>['batch'];
+  N: number;
+  mask: Tensor;
+  weights: Tensor;
+  invCount: number;
+  adv: Tensor;
+  /** The behaviour policy's log-probs: the policy's before the step's first update. */
+  old: Tensor;
+  ref: Tensor | null;
+}
+
+function disposeInputs(k: MicroBatchInputs): void {
+  for (const t of new Set([k.mask, k.weights, k.adv, k.old])) t.dispose();
+  k.ref?.dispose();
+}
+
+/**
+ * `updatesPerBatch` optimizer steps on the step's rollouts (verl's ppo_epochs; 1 by default).
+ * The first is on-policy (ratio 1); the later ones reuse its log-probs as the behaviour policy's,
+ * so the ratio and its clip come into play. Loss, clip fraction, KL and gradient norm are means
+ * over the updates; entropy and the sampler gap are the first forward's (the sampled policy).
+ */
+export async function updatePolicy(ctx: GrpoContext, rollouts: readonly Rollout[], c: GrpoStepConfig) {
   const { model, ref, opt, tokenizer } = ctx;
   const { rt } = model;
+  const updates = c.updatesPerBatch ?? 1;
   const total = rollouts.reduce((s, r) => s + r.completion.length, 0);
   if (total === 0) throw new Error('GRPO batch has no response tokens');
   // Batch sums kept on the GPU, read once at the end of the step.
   const lossSum = rt.zeros([1]), statsSum = rt.zeros([4]), metricSums = rt.zeros([2]); // [entropy, sampler gap]
+  const gradNormSqSum = rt.zeros([1]);
   const loss = rt.empty([1]), stats = rt.empty([4]);
-  model.zeroGrads();
   const refMeasured = ref !== null && c.klCoef !== 0;
+  const lossOptions = { clipEps: c.clipEps, klCoef: c.klCoef, klEstimator: c.klEstimator };
+  const kept: MicroBatchInputs[] = [];
   let tokens = 0;
-  for (const mb of chunks(rollouts, c.microBatchRows)) {
-    const packed = packSequences(mb, tokenizer.padId);
-    const { B, T } = packed.batch;
-    const N = B * T;
-    tokens += N;
-    const mask = rt.upload(packed.mask, [N], 'mask');
-    const { weights, invCount } = lossWeights(packed.mask, B, T, c.lossAggregation ?? 'token-mean', { tokens: total, sequences: rollouts.length });
-    const weightsT = weights === packed.mask ? mask : rt.upload(weights, [N], 'loss-weights');
-    const adv = rt.upload(perRowValues(Float32Array.from(mb, (r) => r.advantage), T), [N], 'adv');
-    const sampler = rt.upload(perTargetValues(mb, T, mb.map((r) => r.samplerLogprobs)), [N], 'sampler-lp');
-    let refLp: Tensor | null = null;
-    if (ref && c.klCoef !== 0) {
-      const rst = ref.forward(packed.batch, { temperature: c.temperature });
-      refLp = rt.empty([N], 'f32', 'ref');
-      rt.copy(rst.logprobs, refLp, N);
-      rst.dispose();
+  try {
+    for (let update = 0; update < updates; update++) {
+      model.zeroGrads();
+      const microBatches = update === 0 ? chunks(rollouts, c.microBatchRows) : kept;
+      for (const [i, item] of microBatches.entries()) {
+        let inputs: MicroBatchInputs;
+        if (update === 0) {
+          const mb = item as Rollout[];
+          const packed = packSequences(mb, tokenizer.padId);
+          const { B, T } = packed.batch;
+          const N = B * T;
+          const mask = rt.upload(packed.mask, [N], 'mask');
+          const { weights, invCount } = lossWeights(packed.mask, B, T, c.lossAggregation ?? 'token-mean', { tokens: total, sequences: rollouts.length });
+          let refLp: Tensor | null = null;
+          if (ref && c.klCoef !== 0) {
+            const rst = ref.forward(packed.batch, { temperature: c.temperature });
+            refLp = rt.empty([N], 'f32', 'ref');
+            rt.copy(rst.logprobs, refLp, N);
+            rst.dispose();
+          }
+          inputs = {
+            batch: packed.batch, N, mask, invCount, ref: refLp,
+            weights: weights === packed.mask ? mask : rt.upload(weights, [N], 'loss-weights'),
+            adv: rt.upload(perRowValues(Float32Array.from(mb, (r) => r.advantage), T), [N], 'adv'),
+            old: rt.empty([N], 'f32', 'old'),
+          };
+          if (updates > 1) kept.push(inputs);
+        } else {
+          inputs = kept[i]!;
+        }
+        const { N } = inputs;
+        tokens += N;
+        // At the sampling temperature, as verl: the ratio, the KL and the sampler gap then all compare
+        // log-probs of the distribution the rollouts were drawn from.
+        const st = model.forward(inputs.batch, { entropy: update === 0, temperature: c.temperature });
+        if (update === 0) {
+          rt.copy(st.logprobs, inputs.old, N); // the behaviour policy is the policy before any update
+          const mb = item as Rollout[];
+          const sampler = rt.upload(perTargetValues(mb, inputs.batch.T, mb.map((r) => r.samplerLogprobs)), [N], 'sampler-lp');
+          maskedSumInto(rt, st.entropy!, inputs.mask, metricSums, 0, N);
+          const gap = rt.empty([N]);
+          absDiff(rt, st.logprobs, sampler, gap);
+          maskedSumInto(rt, gap, inputs.mask, metricSums, 1, N);
+          gap.dispose();
+          sampler.dispose();
+        }
+        const dLogprobs = rt.empty([N]);
+        grpoLoss(rt, st.logprobs, inputs.old, inputs.ref ?? inputs.old, inputs.adv, inputs.weights, inputs.invCount, lossOptions, loss, dLogprobs, stats, N);
+        axpy(rt, 1, loss, lossSum);
+        axpy(rt, 1, stats, statsSum);
+        model.backward(st, dLogprobs);
+        dLogprobs.dispose();
+        st.dispose();
+        if (updates === 1) disposeInputs(inputs); // nothing to keep: free it as the batch goes
+      }
+      opt.step(model.params, model.grads!, c.lr);
+      axpy(rt, 1, opt.gradNormSq, gradNormSqSum);
     }
-    // At the sampling temperature, as verl: the ratio, the KL and the sampler gap then all compare
-    // log-probs of the distribution the rollouts were drawn from.
-    const st = model.forward(packed.batch, { entropy: true, temperature: c.temperature });
-    const old = rt.empty([N], 'f32', 'old');
-    rt.copy(st.logprobs, old, N); // one update per batch: behaviour policy = current policy
-    const dLogprobs = rt.empty([N]);
-    grpoLoss(rt, st.logprobs, old, refLp ?? old, adv, weightsT, invCount, { clipEps: c.clipEps, klCoef: c.klCoef, klEstimator: c.klEstimator }, loss, dLogprobs, stats, N);
-    axpy(rt, 1, loss, lossSum);
-    axpy(rt, 1, stats, statsSum);
-    maskedSumInto(rt, st.entropy!, mask, metricSums, 0, N);
-    const gap = rt.empty([N]);
-    absDiff(rt, st.logprobs, sampler, gap);
-    maskedSumInto(rt, gap, mask, metricSums, 1, N);
-    gap.dispose();
-    model.backward(st, dLogprobs);
-    if (weightsT !== mask) weightsT.dispose();
-    for (const t of [mask, adv, old, dLogprobs, sampler]) t.dispose();
-    refLp?.dispose();
-    st.dispose();
+  } finally {
+    for (const k of kept) disposeInputs(k);
   }
-  opt.step(model.params, model.grads!, c.lr);
-  // one readback: [loss, clipped, kl, ratio, pg, entropy, gap, grad norm^2]
+  // one readback: [loss, clipped, kl, ratio, pg, entropy, gap, sum of grad norm^2]
   const packedSums = rt.empty([8]);
   rt.copy(lossSum, packedSums, 1, 0, 0);
   rt.copy(statsSum, packedSums, 4, 0, 1);
   rt.copy(metricSums, packedSums, 2, 0, 5);
-  rt.copy(opt.gradNormSq, packedSums, 1, 0, 7);
+  rt.copy(gradNormSqSum, packedSums, 1, 0, 7);
   const s = await rt.read(packedSums);
-  for (const t of [lossSum, statsSum, metricSums, loss, stats, packedSums]) t.dispose();
+  for (const t of [lossSum, statsSum, metricSums, gradNormSqSum, loss, stats, packedSums]) t.dispose();
+  const perUpdate = (x: number) => x / updates;
   return {
     // Without a reference model the kernel compared the policy with itself: the KL was not measured.
-    loss: s[0]!, clipFraction: s[1]! / total, kl: refMeasured ? s[2]! / total : null, entropy: s[5]! / total, samplerGap: s[6]! / total,
-    gradNorm: Math.sqrt(s[7]!), targetTokens: total, tokens,
+    loss: perUpdate(s[0]!), clipFraction: perUpdate(s[1]! / total), kl: refMeasured ? perUpdate(s[2]! / total) : null,
+    entropy: s[5]! / total, samplerGap: s[6]! / total,
+    // the root of the mean squared norm (one update: the update's norm)
+    gradNorm: Math.sqrt(perUpdate(s[7]!)), targetTokens: total, tokens,
   };
 }
