@@ -214,6 +214,29 @@ interface MicroBatchInputs {
   ref: Tensor | null;
 }
 
+/** A micro-batch packed and uploaded: mask, loss weights, advantages, the reference's log-probs. */
+function microBatchInputs(ctx: GrpoContext, mb: readonly Rollout[], c: GrpoStepConfig, batch: { tokens: number; sequences: number }): MicroBatchInputs {
+  const { rt } = ctx.model;
+  const packed = packSequences(mb, ctx.tokenizer.padId);
+  const { B, T } = packed.batch;
+  const N = B * T;
+  const mask = rt.upload(packed.mask, [N], 'mask');
+  const { weights, invCount } = lossWeights(packed.mask, B, T, c.lossAggregation ?? 'token-mean', batch);
+  let ref: Tensor | null = null;
+  if (ctx.ref && c.klCoef !== 0) {
+    const rst = ctx.ref.forward(packed.batch, { temperature: c.temperature });
+    ref = rt.empty([N], 'f32', 'ref');
+    rt.copy(rst.logprobs, ref, N);
+    rst.dispose();
+  }
+  return {
+    batch: packed.batch, N, mask, invCount, ref,
+    weights: weights === packed.mask ? mask : rt.upload(weights, [N], 'loss-weights'),
+    adv: rt.upload(perRowValues(Float32Array.from(mb, (r) => r.advantage), T), [N], 'adv'),
+    old: rt.empty([N], 'f32', 'old'),
+  };
+}
+
 function disposeInputs(k: MicroBatchInputs): void {
   for (const t of new Set([k.mask, k.weights, k.adv, k.old])) t.dispose();
   k.ref?.dispose();
@@ -226,7 +249,7 @@ function disposeInputs(k: MicroBatchInputs): void {
  * over the updates; entropy and the sampler gap are the first forward's (the sampled policy).
  */
 export async function updatePolicy(ctx: GrpoContext, rollouts: readonly Rollout[], c: GrpoStepConfig) {
-  const { model, ref, opt, tokenizer } = ctx;
+  const { model, ref, opt } = ctx;
   const { rt } = model;
   const updates = c.updatesPerBatch ?? 1;
   const total = rollouts.reduce((s, r) => s + r.completion.length, 0);
@@ -237,38 +260,15 @@ export async function updatePolicy(ctx: GrpoContext, rollouts: readonly Rollout[
   const loss = rt.empty([1]), stats = rt.empty([4]);
   const refMeasured = ref !== null && c.klCoef !== 0;
   const lossOptions = { clipEps: c.clipEps, klCoef: c.klCoef, klEstimator: c.klEstimator };
-  const kept: MicroBatchInputs[] = [];
+  const microBatches = chunks(rollouts, c.microBatchRows);
+  const kept: MicroBatchInputs[] = []; // with more than one update: each micro-batch's, from the first
   let tokens = 0;
   try {
     for (let update = 0; update < updates; update++) {
       model.zeroGrads();
-      const microBatches = update === 0 ? chunks(rollouts, c.microBatchRows) : kept;
-      for (const [i, item] of microBatches.entries()) {
-        let inputs: MicroBatchInputs;
-        if (update === 0) {
-          const mb = item as Rollout[];
-          const packed = packSequences(mb, tokenizer.padId);
-          const { B, T } = packed.batch;
-          const N = B * T;
-          const mask = rt.upload(packed.mask, [N], 'mask');
-          const { weights, invCount } = lossWeights(packed.mask, B, T, c.lossAggregation ?? 'token-mean', { tokens: total, sequences: rollouts.length });
-          let refLp: Tensor | null = null;
-          if (ref && c.klCoef !== 0) {
-            const rst = ref.forward(packed.batch, { temperature: c.temperature });
-            refLp = rt.empty([N], 'f32', 'ref');
-            rt.copy(rst.logprobs, refLp, N);
-            rst.dispose();
-          }
-          inputs = {
-            batch: packed.batch, N, mask, invCount, ref: refLp,
-            weights: weights === packed.mask ? mask : rt.upload(weights, [N], 'loss-weights'),
-            adv: rt.upload(perRowValues(Float32Array.from(mb, (r) => r.advantage), T), [N], 'adv'),
-            old: rt.empty([N], 'f32', 'old'),
-          };
-          if (updates > 1) kept.push(inputs);
-        } else {
-          inputs = kept[i]!;
-        }
+      for (const [i, mb] of microBatches.entries()) {
+        const inputs = kept[i] ?? microBatchInputs(ctx, mb, c, { tokens: total, sequences: rollouts.length });
+        if (updates > 1) kept[i] = inputs;
         const { N } = inputs;
         tokens += N;
         // At the sampling temperature, as verl: the ratio, the KL and the sampler gap then all compare
@@ -276,7 +276,6 @@ export async function updatePolicy(ctx: GrpoContext, rollouts: readonly Rollout[
         const st = model.forward(inputs.batch, { entropy: update === 0, temperature: c.temperature });
         if (update === 0) {
           rt.copy(st.logprobs, inputs.old, N); // the behaviour policy is the policy before any update
-          const mb = item as Rollout[];
           const sampler = rt.upload(perTargetValues(mb, inputs.batch.T, mb.map((r) => r.samplerLogprobs)), [N], 'sampler-lp');
           maskedSumInto(rt, st.entropy!, inputs.mask, metricSums, 0, N);
           const gap = rt.empty([N]);
