@@ -169,6 +169,11 @@ describe('planMemory', () => {
     expect(prefillDetail(4)).toMatch(/^2 distinct prompts x 1024 tokens/);
     expect(prefillDetail(5)).toMatch(/^3 distinct prompts x 1024 tokens/);
     expect(prefillDetail(24)).toMatch(/^8 distinct prompts x 1024 tokens/);
+    // grpo.updatesPerBatch above 1: each of the 16 micro-batches keeps 5 [2048] f32 tensors.
+    expect(plan.items.map((i) => i.name)).not.toContain('loss inputs kept between updates');
+    const kept = planMemory(modelConfig('0.6b'), { ...grpo(4, 4), updatesPerBatch: 2 }, adapter);
+    expect(bytesOf(kept, 'loss inputs kept between updates')).toBe(16 * 5 * 2048 * 4);
+    expect(kept.trainingBytes - plan.trainingBytes).toBe(16 * 5 * 2048 * 4);
   });
 
   it('the 0.6B workstation config fits 24 GB in both stages; unknown device memory is a note', () => {
@@ -176,8 +181,10 @@ describe('planMemory', () => {
     expect(cfg.grpo.klCoef).toBeGreaterThan(0);
     expect(trainShapeForStage(cfg, 'grpo').refModel).toBe('f32'); // what the trainer allocates
     expect(trainShapeForStage(cfg, 'grpo').generationRows).toBeUndefined();
-    const withRows = loadTrainConfig('models/patarm-0.6b.yaml', ['--grpo.generationRows', '8'], { checkPaths: false });
+    const withRows = loadTrainConfig('models/patarm-0.6b.yaml', ['--grpo.generationRows', '8', '--grpo.updatesPerBatch', '3'], { checkPaths: false });
     expect(trainShapeForStage(withRows, 'grpo').generationRows).toBe(8);
+    expect(trainShapeForStage(withRows, 'grpo').updatesPerBatch).toBe(3);
+    expect(trainShapeForStage(cfg, 'grpo').updatesPerBatch).toBeUndefined();
     for (const stage of cfg.stages) {
       const plan = planMemory(modelConfig('0.6b'), trainShapeForStage(cfg, stage), { maxBufferBytes: 2 ** 31, maxStorageBindingBytes: 2 ** 30, totalBytes: parseBytes('24GB') });
       expect(plan.reasons, stage).toEqual([]);

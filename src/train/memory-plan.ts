@@ -42,6 +42,8 @@ export interface MemoryPlanTrain {
   refModel: 'f32' | 'none';
   /** Sequences generated at once; default batchRows * rollouts (a step samples all its rollouts before the update). */
   generationRows?: number;
+  /** GRPO optimizer steps per batch (grpo.updatesPerBatch); above 1 each micro-batch's loss inputs are kept. Default 1. */
+  updatesPerBatch?: number;
 }
 
 export interface AdapterMemory {
@@ -215,6 +217,14 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
   }
 
   const N = train.microBatchRows * train.seqLen;
+  if (grpo && (train.updatesPerBatch ?? 1) > 1) {
+    // grpo.ts keeps every micro-batch's mask, loss weights, advantages, old and reference
+    // log-probs [N] from the first update for the later ones (weights counted as their own tensor).
+    const microBatches = Math.ceil((train.batchRows * train.rollouts) / train.microBatchRows);
+    const perMicroBatch = (train.refModel === 'none' ? 4 : 5) * alloc(N * 4);
+    add('loss inputs kept between updates', 'training', microBatches * perMicroBatch,
+      `${microBatches} micro-batches x ${train.refModel === 'none' ? 4 : 5} x ${N} tokens x 4 B, as allocated (grpo.updatesPerBatch ${train.updatesPerBatch})`);
+  }
   const layerBytes = perLayer.reduce((a, f) => a + alloc(N * f * 4), 0);
   // After the layers: final residual xOut and norm output hF [N, H]; rstdF, logprobs, lse, entropy [N]; ids, positions, targets [N] i32.
   const tailBytes = 2 * alloc(N * H * 4) + 7 * alloc(N * 4);
@@ -304,6 +314,7 @@ export function trainShapeForStage(cfg: TrainConfig, stage: Stage): MemoryPlanTr
     maxNewTokens: g.maxNewTokens,
     refModel: g.klCoef > 0 ? 'f32' : 'none',
     ...(g.generationRows !== undefined && { generationRows: g.generationRows }),
+    ...(g.updatesPerBatch !== 1 && { updatesPerBatch: g.updatesPerBatch }),
   };
 }
 
