@@ -42,15 +42,16 @@ export function parseTrainArgs(argv: readonly string[]): CliFlags {
   const seen = new Set<string>();
   const switches = new Set(['--dry-run', '--quiet', '--study']);
   for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
     // `--config=FILE` is `--config FILE`, as `--key=value` is for the config overrides.
-    const eq = argv[i]!.indexOf('=');
-    const inline = eq > 0 && own.has(argv[i]!.slice(0, eq)) ? argv[i]!.slice(eq + 1) : undefined;
-    const a = inline === undefined ? argv[i]! : argv[i]!.slice(0, eq);
+    const eq = arg.indexOf('=');
+    const inline = eq > 0 && own.has(arg.slice(0, eq)) ? arg.slice(eq + 1) : undefined;
+    const a = inline === undefined ? arg : arg.slice(0, eq);
     if (own.has(a)) {
       if (seen.has(a)) throw new Error(`${a} is given more than once`);
       seen.add(a);
     }
-    if (inline !== undefined && switches.has(a)) throw new Error(`${a} takes no value, got '${argv[i]}'`);
+    if (inline !== undefined && switches.has(a)) throw new Error(`${a} takes no value, got '${arg}'`);
     const value = () => {
       if (inline !== undefined) {
         if (inline === '') throw new Error(`${a} needs a value`);

@@ -59,7 +59,7 @@ function foldForMatching(text: string): { folded: string; origin: number[] } {
   for (let i = 0; i < text.length; ) {
     const cp = text.codePointAt(i)!;
     const ch = String.fromCodePoint(cp);
-    const form = cp < 0x80 ? ch : SHOWS_NOTHING_OF_ITS_OWN.test(ch) ? '' : dropUnseen(ch.normalize('NFKC'));
+    const form = cp < 0x80 ? ch : dropUnseen(ch.normalize('NFKC'));
     for (let k = 0; k < form.length; k++) origin.push(i);
     folded += form;
     i += ch.length;

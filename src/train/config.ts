@@ -809,11 +809,9 @@ export function configHash(cfg: TrainConfig): string {
   const { name: _n, outDir: _o, log: _l, checkpoint: _c, eval: _e, ...training } = cfg;
   // Keys added after checkpoints were written are hashed only away from their default, so that
   // those checkpoints still resume (their runs computed exactly the default).
-  const { unbiasedStd, klEstimator, lossAggregation, updatesPerBatch, ...grpo } = training.grpo;
-  const later = {
-    ...(!unbiasedStd && { unbiasedStd }), ...(klEstimator !== 'k3' && { klEstimator }),
-    ...(lossAggregation !== 'token-mean' && { lossAggregation }), ...(updatesPerBatch !== 1 && { updatesPerBatch }),
-  };
-  const hashed = { ...training, grpo: { ...grpo, ...later } };
-  return createHash('sha256').update(canonicalJson(hashed)).digest('hex').slice(0, 16);
+  const grpo = Object.fromEntries(Object.entries(training.grpo).filter(([k, v]) => !(k in GRPO_KEYS_ADDED_LATER) || v !== GRPO_KEYS_ADDED_LATER[k]));
+  return createHash('sha256').update(canonicalJson({ ...training, grpo })).digest('hex').slice(0, 16);
 }
+
+/** grpo keys added after checkpoints existed, with the value runs before them computed. */
+const GRPO_KEYS_ADDED_LATER: Readonly<Record<string, unknown>> = { unbiasedStd: true, klEstimator: 'k3', lossAggregation: 'token-mean', updatesPerBatch: 1 };
