@@ -56,7 +56,7 @@ describe('loadTrainConfig: defaults and overrides', () => {
     expect(cfg.name).toBe('run');
     expect(cfg.outDir).toBe('runs/run');
     expect(cfg.tokenizer).toBe(modelDir);
-    expect(cfg.model).toEqual({ path: modelDir, dtype: 'f32' });
+    expect(cfg.model).toEqual({ path: modelDir, dtype: 'f32', gradientCheckpointing: false });
     expect(cfg.data).toEqual({ sft: sftData, grpo: grpoData, format: 'auto', onBadRow: 'error' });
     expect(cfg.template).toEqual({ chat: false, thinking: false });
     expect(cfg.checkpoint).toEqual({ every: 100, keep: 2 });

@@ -117,8 +117,24 @@ describe('planMemory', () => {
     expect(plan.totalBytes).toBe(plan.persistentBytes + plan.trainingBytes);
     expect(plan.fits).toBe(false);
     expect(plan.reasons).toEqual([
-      'a micro-batch of 4 x 2048 tokens needs 20.20 GiB of activations; with 10.28 GiB of persistent state that is 30.48 GiB > 22.35 GiB: lower microBatchRows or the sequence length',
+      'a micro-batch of 4 x 2048 tokens needs 20.20 GiB of activations; with 10.28 GiB of persistent state that is 30.48 GiB > 22.35 GiB: ' +
+        'lower microBatchRows or the sequence length, or recompute activations in backward (model.gradientCheckpointing true)',
     ]);
+  });
+
+  it('Qwen3-0.6B with a micro-batch of 4 x 2048 tokens fits 24 GB when backward recomputes the activations', () => {
+    const plan = planMemory(modelConfig('0.6b'), { ...sft(4, 2048), recompute: true }, { ...bigAdapter, totalBytes: parseBytes('24GB') });
+    const bytes = Object.fromEntries(plan.items.map((i) => [i.name, i.bytes]));
+    const N = 8192;
+    expect(bytes['activations kept by forward']).toBeUndefined();
+    expect(bytes['layer inputs kept by forward']).toBe(28 * N * 4 * 1024 + N * 4 * (2 * 1024 + 7));
+    // One layer's 22570 floats a token; its input is the kept one, and the attention projection
+    // (as wide) sits beside them while backward recomputes them.
+    expect(bytes["one layer's activations, recomputed"]).toBe(N * 4 * floatsPerTokenPerLayer);
+    expect(bytes['backward working set']).toBe(3 * 32 * MiB + 3 * 96 * MiB + 2 * 64 * MiB + 3 * 32 * MiB);
+    expect(plan.fits).toBe(true);
+    expect(plan.reasons).toEqual([]);
+    expect(plan.trainingBytes).toBeLessThan(2.5 * 2 ** 30); // from 20.20 GiB
   });
 
   it('Qwen3-0.6B with a micro-batch of 1 x 2048 tokens fits 24 GB', () => {

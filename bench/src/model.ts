@@ -6,7 +6,7 @@
 // and the same step in PyTorch on the CPU (2 threads) when torch is installed,
 // whose first loss must equal the engine's within 1e-4 relative.
 //
-//   npm run build && node bench/model.js [--quick]
+//   npm run build && node bench/model.js [--quick] [--recompute]
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Runtime } from '../../src/gpu/runtime.js';
@@ -21,12 +21,14 @@ import {
 } from './common.js';
 import { appendResult, benchFlags, formatTable, loadAverages, median, workCpuMs } from './report.js';
 
-const USAGE = `usage: node bench/model.js [--quick]   (after npm run build)
+const USAGE = `usage: node bench/model.js [--quick] [--recompute]   (after npm run build)
   Full run: 4 x 128 tokens per step on the tiny and the small model, a warm-up step and the median
   of 3 timed steps, one profiled step, and PyTorch's same step when /usr/bin/python3 has torch.
   --quick  2 x 32 tokens (small model: 1 x 16); one profiled runtime for both models, a warm-up
            step (tiny model only) and one profiled step, which also gives the timing, and one
-           PyTorch step (a smoke test, not a measurement)`;
+           PyTorch step (a smoke test, not a measurement)
+  --recompute  the same steps with activation recomputation (model.gradientCheckpointing): the
+           layers' forward runs again in backward; run with and without it to see what it costs`;
 
 const SEED = 1234;
 const HYPER: AdamWConfig = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 };
@@ -34,6 +36,8 @@ const LOSS_TOLERANCE = 1e-4;
 
 interface ModelResult {
   model: string;
+  /** Activation recomputation on (--recompute): its extra forward is not in `flops`. */
+  recompute: boolean;
   config: ModelSpec['cfg'];
   params: number;
   B: number;
@@ -86,13 +90,13 @@ function makeRows(B: number, T: number, V: number): PromptCompletion[] {
 let quickRuntime: Runtime | null = null;
 let firstSpec: ModelSpec | null = null;
 
-async function benchModel(spec: ModelSpec, B: number, T: number, reps: number, rate: MatmulRate, withTorch: boolean, quick: boolean): Promise<ModelResult> {
+async function benchModel(spec: ModelSpec, B: number, T: number, reps: number, rate: MatmulRate, withTorch: boolean, quick: boolean, recompute: boolean): Promise<ModelResult> {
   firstSpec ??= spec;
   const { cfg } = spec;
   const rows = makeRows(B, T, cfg.vocabSize);
   const tokens = B * T;
 
-  const opts = { microBatchRows: B, padId: 0, lr: HYPER.lr };
+  const opts = { microBatchRows: B, padId: 0, lr: HYPER.lr, recompute };
   const losses: number[] = [];
   const wall: number[] = [], cpu: number[] = [];
   let perStep = { dispatches: 0, submits: 0, readbacks: 0 };
@@ -169,7 +173,7 @@ async function benchModel(spec: ModelSpec, B: number, T: number, reps: number, r
   const flops = trainStepFlops(cfg, B, T);
   const achievedGflops = flops.total / (ms * 1e6);
   const result: ModelResult = {
-    model: spec.name, config: cfg, params: nParams, B, T, tokens, steps: wall.length, timedWithProfiler: quick,
+    model: spec.name, recompute, config: cfg, params: nParams, B, T, tokens, steps: wall.length, timedWithProfiler: quick,
     msPerStep: ms, msPerStepMin: Math.min(...wall), cpuMsPerStep: median(cpu), tokensPerSecond: tokens / (ms / 1000),
     flops, achievedGflops, matmulEfficiency: achievedGflops / rate.gflops,
     matmulEfficiencyCpu: flops.total / (median(cpu) * 1e6) / rate.gflopsPerCpuSecond, perStep, losses,
@@ -210,7 +214,8 @@ async function benchModel(spec: ModelSpec, B: number, T: number, reps: number, r
 }
 
 async function main(): Promise<void> {
-  const quick = benchFlags(USAGE, ['quick']).has('quick');
+  const flags = benchFlags(USAGE, ['quick', 'recompute']);
+  const quick = flags.has('quick'), recompute = flags.has('recompute');
   const rt = await Runtime.create();
   const header = runHeader(rt, 'model', quick);
   console.log(describeMachine(rt));
@@ -226,7 +231,7 @@ async function main(): Promise<void> {
   const results: ModelResult[] = [];
   for (const spec of [tinySpec(), smallSpec()]) {
     const [B, T] = !quick ? [4, 128] : spec.name === 'small' ? [1, 16] : [2, 32];
-    const r = await benchModel(spec, B, T, reps, rate, torch.ok, quick);
+    const r = await benchModel(spec, B, T, reps, rate, torch.ok, quick, recompute);
     results.push(r);
     console.log(`  ${r.model}: ${r.msPerStep.toFixed(1)} ms/step, ${r.tokensPerSecond.toFixed(0)} tokens/s, ${r.achievedGflops.toFixed(2)} GFLOP/s` +
       (r.torch?.msPerStep ? `; PyTorch ${r.torch.msPerStep.toFixed(1)} ms/step` : ''));
@@ -242,6 +247,7 @@ async function main(): Promise<void> {
       r.torch?.lossRelDiff ?? '-',
     ]),
   ));
+  if (recompute) console.log('\nwith activation recomputation: the layers\' forward runs twice a step; the FLOP figures count it once');
   console.log(`\n"of matmul": achieved FLOP/s of the step (6 * matmul weights * tokens + attention + LM head, recomputation not counted) / best 1024^3 matmul ${rate.gflops.toFixed(2)} GFLOP/s;`);
   console.log(`"cpu-time": the same ratio per second of the working threads' CPU time (matmul ${rate.gflopsPerCpuSecond.toFixed(2)} GFLOP per CPU-second), which other processes' load hardly affects.`);
   for (const r of results) {

@@ -37,13 +37,18 @@ export interface ForwardState {
   batch: TokenBatch;
   N: number;
   ids: Tensor; positions: Tensor; targets: Tensor;
-  layers: LayerActs[];
+  /** Each layer's input [N, H]: all a recomputing backward needs of a layer. */
+  layerInputs: Tensor[];
+  /** Each layer's activations for backward; null where `recompute` left them to backward. */
+  layers: (LayerActs | null)[];
   xOut: Tensor; rstdF: Tensor; hF: Tensor;
   /** logprobs[n] = log softmax(logits[n])[ids[n+1]] (0 target at each sequence's last token). */
   logprobs: Tensor; lseV: Tensor;
   logits?: Tensor; entropy?: Tensor;
   /** The forward's sampling temperature, which backward applies again. */
   temperature: number;
+  /** The attention shape, which a recomputing backward needs again. */
+  attnShape: AttentionShape;
   dispose(): void;
 }
 
@@ -56,6 +61,14 @@ export interface ForwardOptions {
    * and reference log-probs at the temperature the rollouts were sampled at, as verl does.
    */
   temperature?: number;
+  /**
+   * Activation recomputation (gradient checkpointing): keep only each layer's input and let
+   * backward run the layer's forward again just before its backward. A layer's activations are
+   * about 4 + 3 I/H + 4 Hq D/H times its input (22x for Qwen3-0.6B), so the activations kept
+   * shrink to the inputs plus one layer's, for one more forward pass of the layers. The same
+   * kernels run on the same inputs, so the gradients are bit for bit those without it.
+   */
+  recompute?: boolean;
 }
 
 export class Qwen3 {
@@ -105,15 +118,18 @@ export class Qwen3 {
 
     let x = rt.empty([N, cfg.hiddenSize], 'f32', 'x0');
     embeddingForward(rt, idsT, this.p('model.embed_tokens.weight'), x, N);
-    const layers: LayerActs[] = [];
+    const layerInputs: Tensor[] = [];
+    const layers: (LayerActs | null)[] = [];
     for (let l = 0; l < cfg.numLayers; l++) {
-      const a = this.layerForward(l, x, N, posT, (qRot, kRot, v, attn) => {
-        const lse = rt.empty([N, Hq]);
-        attentionForward(rt, qRot, kRot, v, attn, lse, attnShape);
-        return lse;
-      });
+      layerInputs.push(x);
+      const a = this.layerForward(l, x, N, posT, this.trainingAttention(attnShape));
+      if (opts.recompute) {
+        disposeActs(a.acts);
+        layers.push(null);
+      } else {
+        layers.push(a.acts);
+      }
       x = a.xOut;
-      layers.push(a.acts);
     }
     const { hF, rstdF } = this.finalNorm(x, N);
     const logprobs = rt.empty([N]), lseV = rt.empty([N]);
@@ -122,13 +138,23 @@ export class Qwen3 {
     const temperature = opts.temperature ?? 1;
     lmHeadForward(rt, hF, this.p(this.lmHeadName), targetsT, logprobs, lseV, N, { logits, entropy, temperature });
 
-    const all: Tensor[] = [idsT, posT, targetsT, x, rstdF, hF, logprobs, lseV];
+    const all: Tensor[] = [idsT, posT, targetsT, x, rstdF, hF, logprobs, lseV, ...layerInputs];
     if (logits) all.push(logits);
     if (entropy) all.push(entropy);
-    for (const a of layers) all.push(...Object.values(a));
+    for (const a of layers) if (a) all.push(...actsBeyondInput(a));
     return {
-      batch, N, ids: idsT, positions: posT, targets: targetsT, layers, xOut: x, rstdF, hF, logprobs, lseV, logits, entropy, temperature,
+      batch, N, ids: idsT, positions: posT, targets: targetsT, layerInputs, layers, xOut: x, rstdF, hF, logprobs, lseV, logits, entropy,
+      temperature, attnShape,
       dispose: () => { for (const t of all) t.dispose(); },
+    };
+  }
+
+  /** Causal attention over the training batch, keeping the log-sum-exp backward needs. */
+  private trainingAttention(shape: AttentionShape) {
+    return (qRot: Tensor, kRot: Tensor, v: Tensor, attn: Tensor): Tensor => {
+      const lse = this.rt.empty([shape.B * shape.T, shape.Hq]);
+      attentionForward(this.rt, qRot, kRot, v, attn, lse, shape);
+      return lse;
     };
   }
 
@@ -153,6 +179,24 @@ export class Qwen3 {
     l: number, x: Tensor, N: number, positions: Tensor,
     attention: (qRot: Tensor, kRot: Tensor, v: Tensor, attnOut: Tensor) => Tensor | null,
   ): { xOut: Tensor; acts: LayerActs } {
+    const { rt, cfg } = this;
+    const a = this.layerActs(l, x, N, positions, attention);
+    const mlp = rt.empty([N, cfg.hiddenSize]);
+    linearForward(rt, a.act, this.p(`model.layers.${l}.mlp.down_proj.weight`), mlp, N);
+    const xOut = rt.empty([N, cfg.hiddenSize], 'f32', `x${l + 1}`);
+    add(rt, a.xMid, mlp, xOut);
+    mlp.dispose();
+    return { xOut, acts: a };
+  }
+
+  /**
+   * A layer's forward up to what its backward reads: everything but the MLP's down projection and
+   * the residual add after it (whose output the next layer, not this one's backward, needs).
+   */
+  private layerActs(
+    l: number, x: Tensor, N: number, positions: Tensor,
+    attention: (qRot: Tensor, kRot: Tensor, v: Tensor, attnOut: Tensor) => Tensor | null,
+  ): LayerActs {
     const { rt, cfg } = this;
     const H = cfg.hiddenSize, D = cfg.headDim, Hq = cfg.numHeads, Hkv = cfg.numKvHeads, I = cfg.intermediateSize;
     const pre = `model.layers.${l}.`;
@@ -187,12 +231,7 @@ export class Qwen3 {
     linearForward(rt, a.h2, this.p(pre + 'mlp.gate_proj.weight'), a.gate, N);
     linearForward(rt, a.h2, this.p(pre + 'mlp.up_proj.weight'), a.up, N);
     swigluForward(rt, a.gate, a.up, a.act, N * I);
-    const mlp = rt.empty([N, H]);
-    linearForward(rt, a.act, this.p(pre + 'mlp.down_proj.weight'), mlp, N);
-    const xOut = rt.empty([N, H], 'f32', `x${l + 1}`);
-    add(rt, a.xMid, mlp, xOut);
-    mlp.dispose();
-    return { xOut, acts: a };
+    return a;
   }
 
   /** Final RMSNorm of the residual stream: hF = rmsnorm(x) * model.norm.weight. */
@@ -219,9 +258,7 @@ export class Qwen3 {
     const grads = this.grads;
     if (!grads) throw new Error('backward: call zeroGrads() first');
     const { N } = st;
-    const { B, T } = st.batch;
     const H = cfg.hiddenSize, D = cfg.headDim, Hq = cfg.numHeads, Hkv = cfg.numKvHeads, I = cfg.intermediateSize;
-    const attnShape: AttentionShape = { B, T, Hq, Hkv, D, scale: 1 / Math.sqrt(D) };
     const g = (name: string) => grads.get(name)!;
 
     const dhF = rt.empty([N, H]);
@@ -234,7 +271,8 @@ export class Qwen3 {
     const dNormed = rt.empty([N, H]); // gradient through an RMSNorm, added to dx
     for (let l = cfg.numLayers - 1; l >= 0; l--) {
       const pre = `model.layers.${l}.`;
-      const a = st.layers[l]!;
+      const kept = st.layers[l];
+      const a = kept ?? this.layerActs(l, st.layerInputs[l]!, N, st.positions, this.trainingAttention(st.attnShape));
       // MLP: x = xMid + down(silu(gate) * up)
       const dAct = rt.empty([N, I]), dGate = rt.empty([N, I]), dUp = rt.empty([N, I]);
       linearBackward(rt, a.act, this.p(pre + 'mlp.down_proj.weight'), dx, dAct, g(pre + 'mlp.down_proj.weight'), N);
@@ -250,7 +288,7 @@ export class Qwen3 {
       const dAttn = rt.empty([N, Hq * D]);
       linearBackward(rt, a.attn, this.p(pre + 'self_attn.o_proj.weight'), dx, dAttn, g(pre + 'self_attn.o_proj.weight'), N);
       const dqRot = rt.empty([N, Hq * D]), dkRot = rt.empty([N, Hkv * D]), dv = rt.empty([N, Hkv * D]);
-      attentionBackward(rt, a.qRot, a.kRot, a.v, a.attn, a.lse, dAttn, dqRot, dkRot, dv, attnShape);
+      attentionBackward(rt, a.qRot, a.kRot, a.v, a.attn, a.lse, dAttn, dqRot, dkRot, dv, st.attnShape);
       dAttn.dispose();
       const dqN = rt.empty([N, Hq * D]), dkN = rt.empty([N, Hkv * D]);
       ropeBackward(rt, dqRot, st.positions, this.rope, dqN, N, Hq, D);
@@ -269,6 +307,7 @@ export class Qwen3 {
       rmsnormBackward(rt, a.xIn, this.vec(this.params, pre + 'input_layernorm.weight'), a.rstd1, dH, dNormed,
         this.vec(grads, pre + 'input_layernorm.weight'), N, H);
       axpy(rt, 1, dNormed, dx);
+      if (!kept) disposeActs(a); // recomputed for this layer only: the next layer reuses the buffers
     }
     embeddingBackward(rt, st.batch.ids, dx, g('model.embed_tokens.weight'));
     dH.dispose(); dNormed.dispose(); dx.dispose();
@@ -279,6 +318,15 @@ export class Qwen3 {
     for (const t of this.params.values()) t.dispose();
     if (this.grads) for (const t of this.grads.values()) t.dispose();
   }
+}
+
+/** A layer's activations other than its input, which the layer before produced and owns. */
+function actsBeyondInput(a: LayerActs): Tensor[] {
+  return Object.entries(a).filter(([name]) => name !== 'xIn').map(([, t]) => t as Tensor);
+}
+
+function disposeActs(a: LayerActs): void {
+  for (const t of actsBeyondInput(a)) t.dispose();
 }
 
 export function defaultPositions(B: number, T: number): Int32Array {

@@ -30,6 +30,13 @@ export interface ModelConfig {
   config?: string;
   /** Precision of the trained weights on the GPU. Default 'f32' (the only one implemented). */
   dtype: 'f32';
+  /**
+   * Activation recomputation (HF's gradient_checkpointing, verl's enable_gradient_checkpointing):
+   * the forward keeps only each layer's input and backward recomputes the layer, so a micro-batch's
+   * activations take about a twentieth of the memory for one more forward pass. The gradients are
+   * bit for bit the same, so it can be switched on resume. Default false.
+   */
+  gradientCheckpointing: boolean;
 }
 
 export interface DataConfig {
@@ -199,7 +206,7 @@ export function defaultTrainConfig(): TrainConfig {
     name: 'run',
     outDir: 'runs/run',
     stages: ['sft', 'grpo'],
-    model: { dtype: 'f32' },
+    model: { dtype: 'f32', gradientCheckpointing: false },
     data: { format: 'auto', onBadRow: 'error' },
     template: { chat: false, thinking: false },
     sft: {
@@ -281,7 +288,7 @@ const SCHEMA: Spec = section({
   name: str(),
   outDir: str(),
   stages: { kind: 'stages' },
-  model: section({ path: str(true), init: oneOf(['random'], true), config: str(true), dtype: oneOf(['f32']) }),
+  model: section({ path: str(true), init: oneOf(['random'], true), config: str(true), dtype: oneOf(['f32']), gradientCheckpointing: bool }),
   tokenizer: str(true),
   data: section({
     sft: str(true),
@@ -343,6 +350,8 @@ const KEY_HINTS: Readonly<Record<string, string>> = {
   'grpo.batchSize': "GRPO batches are counted in pairs: use 'grpo.batchPairs' (rows = 2 * batchPairs)",
   'sft.batchSize': "use 'sft.batchRows'",
   'grpo.n': "use 'grpo.rollouts' (judgments sampled per row)",
+  'model.gradient_checkpointing': "use 'model.gradientCheckpointing'",
+  'model.enable_gradient_checkpointing': "use 'model.gradientCheckpointing'",
 };
 
 type Json = Record<string, unknown>;
@@ -803,14 +812,16 @@ function canonicalJson(value: unknown): string {
 /**
  * Hash of the settings that change what training computes, stored in checkpoints
  * so a resume with different settings is caught. Names, folders, logging,
- * checkpointing and evaluation cadence are left out: changing them on resume is fine.
+ * checkpointing and evaluation cadence are left out: changing them on resume is fine. So is
+ * model.gradientCheckpointing, which changes the memory a step takes and not its numbers.
  */
 export function configHash(cfg: TrainConfig): string {
   const { name: _n, outDir: _o, log: _l, checkpoint: _c, eval: _e, ...training } = cfg;
+  const { gradientCheckpointing: _g, ...model } = training.model;
   // Keys added after checkpoints were written are hashed only away from their default, so that
   // those checkpoints still resume (their runs computed exactly the default).
   const grpo = Object.fromEntries(Object.entries(training.grpo).filter(([k, v]) => !(k in GRPO_KEYS_ADDED_LATER) || v !== GRPO_KEYS_ADDED_LATER[k]));
-  return createHash('sha256').update(canonicalJson({ ...training, grpo })).digest('hex').slice(0, 16);
+  return createHash('sha256').update(canonicalJson({ ...training, model, grpo })).digest('hex').slice(0, 16);
 }
 
 /** grpo keys added after checkpoints existed, with the value runs before them computed. */

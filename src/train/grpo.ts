@@ -48,6 +48,8 @@ export interface GrpoStepConfig {
   unbiasedStd?: boolean;
   /** Leave groups whose rewards are all equal out of the update (see GrpoConfig.skipUniformGroups). */
   skipUniformGroups?: boolean;
+  /** Recompute each layer's activations in backward (ForwardOptions.recompute); default false. */
+  recompute?: boolean;
   par: ParOptions;
   template: JudgeTemplateOptions;
 }
@@ -224,7 +226,9 @@ function microBatchInputs(ctx: GrpoContext, mb: readonly Rollout[], c: GrpoStepC
   const { weights, invCount } = lossWeights(packed.mask, B, T, c.lossAggregation ?? 'token-mean', batch);
   let ref: Tensor | null = null;
   if (ctx.ref && c.klCoef !== 0) {
-    const rst = ctx.ref.forward(packed.batch, { temperature: c.temperature });
+    // With recomputation the reference's forward keeps no more than the policy's: its buffers are
+    // the ones the policy's forward reuses next.
+    const rst = ctx.ref.forward(packed.batch, { temperature: c.temperature, recompute: c.recompute });
     ref = rt.empty([N], 'f32', 'ref');
     rt.copy(rst.logprobs, ref, N);
     rst.dispose();
@@ -273,7 +277,7 @@ export async function updatePolicy(ctx: GrpoContext, rollouts: readonly Rollout[
         tokens += N;
         // At the sampling temperature, as verl: the ratio, the KL and the sampler gap then all compare
         // log-probs of the distribution the rollouts were drawn from.
-        const st = model.forward(inputs.batch, { entropy: update === 0, temperature: c.temperature });
+        const st = model.forward(inputs.batch, { entropy: update === 0, temperature: c.temperature, recompute: c.recompute });
         if (update === 0) {
           rt.copy(st.logprobs, inputs.old, N); // the behaviour policy is the policy before any update
           const sampler = rt.upload(perTargetValues(mb, inputs.batch.T, mb.map((r) => r.samplerLogprobs)), [N], 'sampler-lp');

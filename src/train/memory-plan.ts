@@ -44,6 +44,8 @@ export interface MemoryPlanTrain {
   generationRows?: number;
   /** GRPO optimizer steps per batch (grpo.updatesPerBatch); above 1 each micro-batch's loss inputs are kept. Default 1. */
   updatesPerBatch?: number;
+  /** Activation recomputation (model.gradientCheckpointing): forward keeps only the layers' inputs. Default false. */
+  recompute?: boolean;
 }
 
 export interface AdapterMemory {
@@ -228,7 +230,17 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
   const layerBytes = perLayer.reduce((a, f) => a + alloc(N * f * 4), 0);
   // After the layers: final residual xOut and norm output hF [N, H]; rstdF, logprobs, lse, entropy [N]; ids, positions, targets [N] i32.
   const tailBytes = 2 * alloc(N * H * 4) + 7 * alloc(N * 4);
-  add('activations kept by forward', 'training', L * layerBytes + tailBytes, `${N} tokens x (${L} layers x ${keptFloats} + ${2 * H + 7}) floats, as allocated`);
+  if (train.recompute) {
+    add('layer inputs kept by forward', 'training', L * alloc(N * H * 4) + tailBytes, `${N} tokens x (${L} layers x ${H} + ${2 * H + 7}) floats, as allocated (recomputation)`);
+    // One layer's activations at a time, in forward and again in backward (the next layer reuses
+    // the buffers), and the attention projection beside them while backward recomputes them. The
+    // recomputation's other short-lived tensors (q and k before RoPE) fit buffers of the backward
+    // working set's sizes, free at that point; so do the forward's.
+    add('one layer\'s activations, recomputed', 'training', layerBytes - alloc(N * H * 4) + alloc(N * H * 4),
+      `${N} tokens x (${keptFloats - H} + ${H} for the attention projection) floats, as allocated`);
+  } else {
+    add('activations kept by forward', 'training', L * layerBytes + tailBytes, `${N} tokens x (${L} layers x ${keptFloats} + ${2 * H + 7}) floats, as allocated`);
+  }
   // dx, dH, dNormed [N, H] live through the whole backward, plus one layer's temporaries at a time.
   // The pool frees nothing within a step and reuses a buffer only for its own size class, so the
   // MLP's and the attention's temporaries are both held (their sum, not the larger).
@@ -281,7 +293,7 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
       reasons.push(
         `a micro-batch of ${train.microBatchRows} x ${train.seqLen} tokens needs ${formatBytes(trainingBytes)} of activations; ` +
           `with ${formatBytes(persistentBytes)} of persistent state that is ${formatBytes(persistentBytes + trainingBytes)} > ${formatBytes(device)}: ` +
-          'lower microBatchRows or the sequence length',
+          `lower microBatchRows or the sequence length${train.recompute ? '' : ', or recompute activations in backward (model.gradientCheckpointing true)'}`,
       );
     }
     if (persistentBytes + generationBytes > device) {
@@ -302,7 +314,10 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
 export function trainShapeForStage(cfg: TrainConfig, stage: Stage): MemoryPlanTrain {
   if (stage === 'sft') {
     const s = cfg.sft;
-    return { stages: ['sft'], microBatchRows: s.microBatchRows, seqLen: s.maxSeqLen, rollouts: 1, batchRows: s.batchRows, maxNewTokens: 0, refModel: 'none' };
+    return {
+      stages: ['sft'], microBatchRows: s.microBatchRows, seqLen: s.maxSeqLen, rollouts: 1, batchRows: s.batchRows, maxNewTokens: 0, refModel: 'none',
+      ...(cfg.model.gradientCheckpointing && { recompute: true }),
+    };
   }
   const g = cfg.grpo;
   return {
@@ -315,6 +330,7 @@ export function trainShapeForStage(cfg: TrainConfig, stage: Stage): MemoryPlanTr
     refModel: g.klCoef > 0 ? 'f32' : 'none',
     ...(g.generationRows !== undefined && { generationRows: g.generationRows }),
     ...(g.updatesPerBatch !== 1 && { updatesPerBatch: g.updatesPerBatch }),
+    ...(cfg.model.gradientCheckpointing && { recompute: true }),
   };
 }
 

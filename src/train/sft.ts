@@ -12,6 +12,8 @@ export interface SftStepOptions {
   padId: number;
   lr: number;
   maxSeqLen?: number;
+  /** Recompute each layer's activations in backward (ForwardOptions.recompute); default false. */
+  recompute?: boolean;
 }
 
 export interface SftStepResult {
@@ -35,7 +37,7 @@ export async function sftStep(model: Qwen3, opt: AdamW, rows: readonly PromptCom
   for (const p of packed) {
     const N = p.batch.B * p.batch.T;
     tokens += N;
-    const st = model.forward(p.batch);
+    const st = model.forward(p.batch, { recompute: o.recompute });
     const maskT = rt.upload(p.mask, [N], 'mask');
     const dLogprobs = rt.empty([N]);
     sftLoss(rt, st.logprobs, maskT, 1 / total, loss, dLogprobs, N);

@@ -122,7 +122,7 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
         let row: Record<string, number | null>;
         if (stage === 'sft') {
           const rows = (batch.pairs as SftPair[]).flatMap((p) => p.rows);
-          const r = await sftStep(model, opt, rows, { microBatchRows: cfg.sft.microBatchRows, padId: data.tokenizer.padId, lr, maxSeqLen: cfg.sft.maxSeqLen });
+          const r = await sftStep(model, opt, rows, { microBatchRows: cfg.sft.microBatchRows, padId: data.tokenizer.padId, lr, maxSeqLen: cfg.sft.maxSeqLen, recompute: cfg.model.gradientCheckpointing });
           row = { loss: r.loss, gradNorm: r.gradNorm, lr, responseLength: r.targetTokens / rows.length, tokensPerSecond: r.tokens / r.seconds, trainSeconds: r.seconds, epoch: batch.epoch };
         } else {
           const g = cfg.grpo;
@@ -130,7 +130,7 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
             rollouts: g.rollouts, microBatchRows: g.microBatchRows, generationRows: g.generationRows, maxNewTokens: g.maxNewTokens, maxPromptLen: g.maxPromptLen,
             temperature: g.temperature, topP: g.topP, topK: g.topK, seed: deriveSeed(cfg.seed, 1_000_000 + step),
             clipEps: g.clipEps, klCoef: g.klCoef, lr, advantageEps: g.advantageEps, normalizeStd: g.normalizeStd, unbiasedStd: g.unbiasedStd, klEstimator: g.klEstimator, lossAggregation: g.lossAggregation, updatesPerBatch: g.updatesPerBatch,
-            skipUniformGroups: g.skipUniformGroups,
+            skipUniformGroups: g.skipUniformGroups, recompute: cfg.model.gradientCheckpointing,
             par: {
               f: g.reward.f === 'graded' ? { kind: 'graded', threshold: g.reward.threshold, high: g.reward.high, low: g.reward.low } : { kind: 'constant', value: g.reward.high },
               formatPenalty: g.reward.formatPenalty,
