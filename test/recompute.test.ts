@@ -101,12 +101,12 @@ const qwen3 = (size: '0.6B' | '14B'): Qwen3Config => ({
 const MiB = 2 ** 20;
 
 describe('memory of a recomputing step vs the plan (validating stand-in device)', () => {
-  for (const [size, B, T] of [['0.6B', 4, 1024], ['14B', 2, 300]] as const) {
-    it(`${size}, B ${B} x T ${T}: the plan covers the pool's peak, and the activations shrink as planned`, () => {
+  for (const [size, cpuAdapter, B, T] of [['0.6B', true, 4, 1024], ['0.6B', false, 4, 1024], ['14B', false, 2, 300], ['14B', true, 1, 100]] as const) {
+    it(`${size}, B ${B} x T ${T}, ${cpuAdapter ? 'CPU-adapter' : 'GPU'} kernels: the plan covers the pool's peak, and the activations shrink as planned`, () => {
       const cfg = qwen3(size);
       const peaks: Record<string, number> = {};
       for (const recompute of [false, true]) {
-        const { rt, log } = validatingRuntime({ bindingBytes: 128 * MiB });
+        const { rt, log } = validatingRuntime({ bindingBytes: 128 * MiB, cpuAdapter });
         const model = new Qwen3(rt, cfg, zerosLike(rt, cfg, 'w'));
         const opt = new AdamW(rt, cfg, { lr: 1e-5, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1 });
         model.zeroGrads();
@@ -123,7 +123,7 @@ describe('memory of a recomputing step vs the plan (validating stand-in device)'
         const peak = rt.pool.peakBytes;
         // Weights, gradients and AdamW's moments are counted exactly; the rest is the step's.
         const step = peak - plan.persistentBytes;
-        console.log(`${size} B ${B} T ${T}${recompute ? ' recomputing' : ''}: pool peak ${(peak / MiB).toFixed(0)} MiB, beyond the persistent state ${(step / MiB).toFixed(0)} MiB; plan ${(plan.totalBytes / MiB).toFixed(0)} / ${(plan.trainingBytes / MiB).toFixed(0)} MiB`);
+        console.log(`${size} B ${B} T ${T} ${cpuAdapter ? 'CPU-adapter' : 'GPU'}${recompute ? ' recomputing' : ''}: pool peak ${(peak / MiB).toFixed(0)} MiB, beyond the persistent state ${(step / MiB).toFixed(0)} MiB; plan ${(plan.totalBytes / MiB).toFixed(0)} / ${(plan.trainingBytes / MiB).toFixed(0)} MiB`);
         expect(plan.totalBytes).toBeGreaterThanOrEqual(peak);
         expect(plan.totalBytes).toBeLessThan(peak * 1.01);
         expect(plan.trainingBytes).toBeGreaterThanOrEqual(step);
