@@ -4,7 +4,6 @@
 // paths at those shapes: tables split over several storage bindings, no grid or binding past a limit.
 // Last, which kernel families an adapter the stand-in plays may run.
 import { describe, expect, it } from 'vitest';
-import type { Qwen3Config } from '../src/io/hf-model.js';
 import { generate } from '../src/model/generate.js';
 import { Qwen3 } from '../src/model/qwen3.js';
 import { zerosLike } from '../src/model/weights.js';
@@ -12,15 +11,9 @@ import { planMemory } from '../src/train/memory-plan.js';
 import { resolveAttentionVariant } from '../src/ops/attention.js';
 import { resolveMatmulVariant } from '../src/ops/matmul.js';
 import { AdamW } from '../src/train/optimizer.js';
+import { MiB, qwen3Shape as qwen3 } from './real-shapes.js';
 import { validatingRuntime } from './validating-device.js';
 
-const qwen3 = (size: '0.6B' | '14B'): Qwen3Config => ({
-  vocabSize: 151936, headDim: 128, rmsNormEps: 1e-6, ropeTheta: 1e6, maxPositionEmbeddings: 40960, torchDtype: 'bfloat16',
-  ...(size === '0.6B'
-    ? { hiddenSize: 1024, numLayers: 28, numHeads: 16, numKvHeads: 8, intermediateSize: 3072, tieWordEmbeddings: true }
-    : { hiddenSize: 5120, numLayers: 40, numHeads: 40, numKvHeads: 8, intermediateSize: 17408, tieWordEmbeddings: false }),
-});
-const MiB = 2 ** 20;
 
 describe('memory plan vs the allocations of a real step (validating stand-in device)', () => {
   for (const [size, cpuAdapter, B, T] of [['0.6B', true, 4, 1024], ['14B', true, 1, 100], ['14B', false, 2, 300]] as const) {

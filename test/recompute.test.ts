@@ -14,6 +14,7 @@ import { makeSplits } from '../src/synth/index.js';
 import { grpoStep } from '../src/train/grpo.js';
 import { tinyGrpoContext, tinyGrpoStepConfig } from './tiny-grpo.js';
 import { randn, runtime } from './util.js';
+import { MiB, qwen3Shape as qwen3 } from './real-shapes.js';
 import { validatingRuntime } from './validating-device.js';
 
 // Odd sizes: no dimension a multiple of a tile; two KV heads shared by three query heads each.
@@ -92,13 +93,6 @@ describe('a GRPO step with recomputation', () => {
   });
 });
 
-const qwen3 = (size: '0.6B' | '14B'): Qwen3Config => ({
-  vocabSize: 151936, headDim: 128, rmsNormEps: 1e-6, ropeTheta: 1e6, maxPositionEmbeddings: 40960, torchDtype: 'bfloat16',
-  ...(size === '0.6B'
-    ? { hiddenSize: 1024, numLayers: 28, numHeads: 16, numKvHeads: 8, intermediateSize: 3072, tieWordEmbeddings: true }
-    : { hiddenSize: 5120, numLayers: 40, numHeads: 40, numKvHeads: 8, intermediateSize: 17408, tieWordEmbeddings: false }),
-});
-const MiB = 2 ** 20;
 
 describe('memory of a recomputing step vs the plan (validating stand-in device)', () => {
   for (const [size, cpuAdapter, B, T] of [['0.6B', true, 4, 1024], ['0.6B', false, 4, 1024], ['14B', false, 2, 300], ['14B', true, 1, 100]] as const) {
