@@ -11,6 +11,9 @@ import { planMemory } from '../src/train/memory-plan.js';
 import { resolveAttentionVariant } from '../src/ops/attention.js';
 import { resolveMatmulVariant } from '../src/ops/matmul.js';
 import { AdamW } from '../src/train/optimizer.js';
+import { updatePolicy, type Rollout } from '../src/train/grpo.js';
+import type { Tokenizer } from '../src/tokenizer/index.js';
+import { tinyGrpoStepConfig } from './tiny-grpo.js';
 import { MiB, qwen3Shape as qwen3 } from './real-shapes.js';
 import { validatingRuntime } from './validating-device.js';
 
@@ -67,6 +70,38 @@ describe('memory plan vs the allocations of a real step (validating stand-in dev
     expect(plan.generationBytes).toBeGreaterThanOrEqual(generationPeak);
     expect(plan.generationBytes).toBeLessThan(generationPeak * 1.02);
   }, 60_000);
+});
+
+describe('memory plan vs the allocations of a real GRPO update (validating stand-in device)', () => {
+  // The update of a step's rollouts (updatePolicy): the reference's forward, the policy's forward and
+  // backward per micro-batch, AdamW; with the loss inputs kept between updates when there are two.
+  for (const [recompute, updatesPerBatch] of [[false, 1], [true, 1], [false, 2], [true, 2]] as const) {
+    it(`0.6B, 2 pairs x 2 rollouts of 256 tokens, micro-batches of 2${recompute ? ', recomputing' : ''}, ${updatesPerBatch} update(s): the plan covers the pool's peak`, async () => {
+      const { rt, log } = validatingRuntime({ bindingBytes: 128 * MiB });
+      const cfg = qwen3('0.6B');
+      const model = new Qwen3(rt, cfg, zerosLike(rt, cfg, 'w'));
+      const ref = new Qwen3(rt, cfg, zerosLike(rt, cfg, 'ref'));
+      const opt = new AdamW(rt, cfg, { lr: 1e-5, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1 });
+      const pairs = 2, rollouts = 2, promptLen = 200, maxNewTokens = 56, microBatchRows = 2;
+      const rows: Rollout[] = Array.from({ length: 2 * pairs * rollouts }, (_, i) => ({
+        prompt: Int32Array.from({ length: promptLen }, (_, t) => (t * 31 + i) % cfg.vocabSize),
+        completion: Int32Array.from({ length: maxNewTokens }, (_, t) => (t * 17 + i) % cfg.vocabSize),
+        pairIndex: Math.floor(i / (2 * rollouts)), side: Math.floor(i / rollouts) % 2 === 0 ? 'chosen' : 'rejected',
+        samplerLogprobs: new Float32Array(maxNewTokens), text: '', advantage: i % 2 === 0 ? 0.5 : -0.5,
+      }));
+      const c = tinyGrpoStepConfig({ rollouts, microBatchRows, maxNewTokens, maxPromptLen: promptLen, klCoef: 0.001, lr: 1e-5, recompute, updatesPerBatch });
+      await updatePolicy({ model, ref, opt, tokenizer: { padId: 0 } as Tokenizer }, rows, c);
+      expect(log.errors).toEqual([]);
+      const plan = planMemory(cfg, {
+        stages: ['grpo'], microBatchRows, seqLen: promptLen + maxNewTokens, rollouts, batchRows: 2 * pairs, maxNewTokens, refModel: 'f32', recompute, updatesPerBatch,
+      }, { maxBufferBytes: rt.gpu.maxBufferBytes, maxStorageBindingBytes: rt.gpu.maxStorageBindingBytes });
+      const peak = rt.pool.peakBytes;
+      const update = peak - plan.persistentBytes; // weights, gradients, moments, the reference: counted exactly
+      console.log(`0.6B GRPO update${recompute ? ' recomputing' : ''}, ${updatesPerBatch} update(s): pool peak ${(peak / MiB).toFixed(0)} MiB, beyond the persistent state ${(update / MiB).toFixed(0)} MiB; plan's training phase ${(plan.trainingBytes / MiB).toFixed(0)} MiB`);
+      expect(plan.persistentBytes + plan.trainingBytes).toBeGreaterThanOrEqual(peak);
+      expect(plan.trainingBytes).toBeLessThan(update * 1.02);
+    }, 60_000);
+  }
 });
 
 describe('kernel families on adapters the stand-in device plays', () => {

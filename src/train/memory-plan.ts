@@ -193,6 +193,8 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
   if (grpo && train.refModel !== 'none') add('reference model (f32)', 'persistent', f32Params, `${P} params x 4 B, as allocated`);
   const ropeBytes = model.maxPositionEmbeddings * D * 4;
   add('RoPE table', 'persistent', alloc(ropeBytes), `${model.maxPositionEmbeddings} positions x ${D} x 4 B`);
+  // The reference is a model of its own (trainer.ts), with its own table.
+  if (grpo && train.refModel !== 'none') add('RoPE table of the reference model', 'persistent', alloc(ropeBytes), `${model.maxPositionEmbeddings} positions x ${D} x 4 B`);
 
   // Each with the settings that shrink it, for the refusal's advice.
   const candidates: { name: string; bytes: number; lower: string }[] = [{ name: 'RoPE table', bytes: ropeBytes, lower: "max_position_embeddings in the model's config.json" }];
@@ -241,6 +243,15 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
   } else {
     add('activations kept by forward', 'training', L * layerBytes + tailBytes, `${N} tokens x (${L} layers x ${keptFloats} + ${2 * H + 7}) floats, as allocated`);
   }
+  // The loss's vectors of the micro-batch in flight: SFT's mask and dL/dlogprobs; GRPO's mask, loss
+  // weights, advantages, old and reference log-probs (unless kept between updates, above), the
+  // sampler's log-probs, their gap and dL/dlogprobs [N]; and the step's sums, a few floats each
+  // (with the LM head's stand-in for an entropy not asked for).
+  const updatesKept = grpo && (train.updatesPerBatch ?? 1) > 1;
+  const lossVectors = !grpo ? 2 : updatesKept ? 3 : train.refModel === 'none' ? 7 : 8;
+  const sums = grpo ? 8 : 4;
+  add('loss vectors of a micro-batch', 'training', lossVectors * alloc(N * 4) + sums * alloc(32),
+    `${lossVectors} x ${N} tokens x 4 B + ${sums} sums of at most 8 floats, as allocated`);
   // dx, dH, dNormed [N, H] live through the whole backward, plus one layer's temporaries at a time.
   // The pool frees nothing within a step and reuses a buffer only for its own size class, so the
   // MLP's and the attention's temporaries are both held (their sum, not the larger).
@@ -252,6 +263,9 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
     const copies = chunk < N ? 2 * alloc(chunk * H * 4) : 0;
     add('LM head logits chunk', 'training', alloc(chunk * V * 4) + copies, `${chunk} tokens x ${V} vocab x 4 B${chunk < N ? ` + 2 x ${chunk} x ${H} x 4 B` : ''}`);
   }
+  // The embedding gradient's tokens grouped by id (ops/embedding.ts): at most 3 N + one per table part.
+  const embeddingParts = Math.ceil(V / rowsPerPartFor(H, adapter.maxStorageBindingBytes, 4));
+  add('embedding gradient token index', 'training', alloc((3 * N + embeddingParts) * 4), `(3 x ${N} tokens + ${embeddingParts} table parts) x 4 B, as allocated`);
   // Small scratch: each norm's dw partial sums (one buffer per size class, reused), attention's
   // delta, and the partial sums of the gradient norm over every weight part.
   const gpuLimits = { maxWorkgroupsPerDim: 65535, maxStorageBindingBytes: adapter.maxStorageBindingBytes };
