@@ -20,7 +20,7 @@ import {
   type TrainerState,
 } from '../src/train/checkpoint.js';
 import { loadTrainConfig } from '../src/train/config.js';
-import { formatPlan, paramCount, parseBytes, planMemory, trainShapeForStage, type MemoryPlan, type MemoryPlanTrain } from '../src/train/memory-plan.js';
+import { formatPlan, largestMicroBatch, paramCount, parseBytes, planMemory, trainShapeForStage, type MemoryPlan, type MemoryPlanTrain } from '../src/train/memory-plan.js';
 import { MetricsLog, readMetrics, roundMetric, type MetricsRow } from '../src/train/metrics.js';
 import { formatDuration, formatNumber, ProgressReporter } from '../src/train/progress.js';
 import { lineChartSvg, niceTicks, renderHtmlReport, writeHtmlReport } from '../src/train/report-html.js';
@@ -145,6 +145,25 @@ describe('planMemory', () => {
     expect(plan.fits).toBe(true);
     expect(plan.reasons).toEqual([]);
     expect(plan.totalBytes).toBeLessThan(24e9);
+  });
+
+  it('largestMicroBatch: the largest micro-batch whose plan fits, larger with recomputation, none when the state alone does not fit', () => {
+    const gb24 = { ...bigAdapter, totalBytes: parseBytes('24GB') };
+    const shape = { ...sft(1, 2048), batchRows: 32 };
+    const fitsWith = (rows: number, recompute: boolean) => planMemory(modelConfig('0.6b'), { ...shape, microBatchRows: rows, recompute }, gb24).fits;
+    const plain = largestMicroBatch(modelConfig('0.6b'), shape, gb24);
+    const recomputing = largestMicroBatch(modelConfig('0.6b'), { ...shape, recompute: true }, gb24);
+    // 4 x 2048 tokens need 20.2 GiB of activations (above); one sequence 5.8 GiB.
+    expect(plain).toBeGreaterThanOrEqual(1);
+    expect(plain).toBeLessThan(4);
+    expect(fitsWith(plain, false)).toBe(true);
+    expect(fitsWith(plain + 1, false)).toBe(false);
+    expect(recomputing).toBeGreaterThan(2 * plain);
+    expect(recomputing === 32 || !fitsWith(recomputing + 1, true)).toBe(true);
+    expect(fitsWith(recomputing, true)).toBe(true);
+    // Qwen3-8B's f32 state is 128 GB: nothing fits 80 GB.
+    expect(largestMicroBatch(modelConfig('8b'), { ...shape, recompute: true }, { ...bigAdapter, totalBytes: parseBytes('80GB') })).toBe(0);
+    expect(() => largestMicroBatch(modelConfig('0.6b'), shape, bigAdapter)).toThrow(/device memory/);
   });
 
   it('GRPO adds the reference model, the KV cache and the prefill, and checks the binding limit', () => {

@@ -3,9 +3,10 @@
 // Everything that can be wrong with a config, its files, data or tokenizer is
 // reported before any GPU work.
 import { requestAdapter } from '../gpu/device.js';
+import type { Qwen3Config } from '../io/hf-model.js';
 import { Runtime } from '../gpu/runtime.js';
 import { loadModelConfig, loadTrainConfig, type Stage, type TrainConfig } from '../train/config.js';
-import { formatPlan, parseBytes, planMemory, trainShapeForStage, type AdapterMemory } from '../train/memory-plan.js';
+import { formatPlan, largestMicroBatch, parseBytes, planMemory, trainShapeForStage, type AdapterMemory, type MemoryPlanTrain } from '../train/memory-plan.js';
 import { decimalInteger } from '../train/number-text.js';
 import { prepareRunData } from '../train/run-data.js';
 import { runTraining } from '../train/trainer.js';
@@ -114,6 +115,16 @@ async function adapterMemory(gpuMemory?: number): Promise<{ memory: AdapterMemor
   }
 }
 
+/** --dry-run's line on the largest micro-batch that fits, with and without recomputation. */
+function microBatchAdvice(modelCfg: Qwen3Config, shape: MemoryPlanTrain, memory: AdapterMemory, stage: Stage): string {
+  if (memory.totalBytes === undefined) return '';
+  const largest = (recompute: boolean) => largestMicroBatch(modelCfg, { ...shape, recompute }, memory);
+  const plain = largest(false), recomputing = largest(true);
+  const rows = (n: number) => (n === 0 ? 'none fits' : `${n}`);
+  return `largest ${stage}.microBatchRows that fits (of ${shape.batchRows * shape.rollouts} rows a step): ${rows(plain)}; ` +
+    `${rows(recomputing)} with model.gradientCheckpointing true\n`;
+}
+
 async function runConfig(flags: CliFlags): Promise<void> {
   if (flags.resume !== undefined && flags.config === null && flags.overrides.length === 0) {
     throw new Error(`--resume continues a run with its settings: give them too, e.g. --config runs/NAME/config.yaml --resume ${flags.resume}`);
@@ -124,8 +135,9 @@ async function runConfig(flags: CliFlags): Promise<void> {
   const { memory, name } = await adapterMemory(flags.gpuMemory);
   let fits = true;
   for (const stage of cfg.stages as Stage[]) {
-    const plan = planMemory(modelCfg, trainShapeForStage(cfg, stage), memory);
-    if (flags.dryRun) process.stdout.write(`memory plan for the ${stage} stage on ${name}:\n${formatPlan(plan)}\n\n`);
+    const shape = trainShapeForStage(cfg, stage);
+    const plan = planMemory(modelCfg, shape, memory);
+    if (flags.dryRun) process.stdout.write(`memory plan for the ${stage} stage on ${name}:\n${formatPlan(plan)}\n${microBatchAdvice(modelCfg, shape, memory, stage)}\n`);
     if (!plan.fits) {
       fits = false;
       if (!flags.dryRun) throw new Error(`the ${stage} stage does not fit this GPU:\n  ${plan.reasons.join('\n  ')}\n(run with --dry-run to see the plan)`);

@@ -324,6 +324,24 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
   };
 }
 
+/**
+ * The largest microBatchRows with which the shape's plan fits (memory plans grow with the
+ * micro-batch, so a binary search finds it), at most a step's rows: batchRows x rollouts. 0 when
+ * not even one sequence fits, or when the plan fails for a reason no micro-batch changes (the
+ * persistent state, generation's KV cache). Needs the device's memory (adapter.totalBytes).
+ */
+export function largestMicroBatch(model: Qwen3Config, train: MemoryPlanTrain, adapter: AdapterMemory): number {
+  if (adapter.totalBytes === undefined) throw new RangeError('largestMicroBatch: the device memory (adapter.totalBytes) is needed');
+  const fits = (rows: number) => planMemory(model, { ...train, microBatchRows: rows }, adapter).fits;
+  let lo = 0, hi = train.batchRows * train.rollouts;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (fits(mid)) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
 /** The shape of one stage of a run, for planMemory. */
 export function trainShapeForStage(cfg: TrainConfig, stage: Stage): MemoryPlanTrain {
   if (stage === 'sft') {
