@@ -14,6 +14,8 @@ import { AdamW } from '../src/train/optimizer.js';
 import { updatePolicy, type Rollout } from '../src/train/grpo.js';
 import type { Tokenizer } from '../src/tokenizer/index.js';
 import { tinyGrpoStepConfig } from './tiny-grpo.js';
+import { qwen3WeightShapes } from '../src/io/hf-model.js';
+import { Bf16ReferenceModel } from '../src/model/bf16-reference.js';
 import { MiB, qwen3Shape as qwen3 } from './real-shapes.js';
 import { validatingRuntime } from './validating-device.js';
 
@@ -75,12 +77,16 @@ describe('memory plan vs the allocations of a real step (validating stand-in dev
 describe('memory plan vs the allocations of a real GRPO update (validating stand-in device)', () => {
   // The update of a step's rollouts (updatePolicy): the reference's forward, the policy's forward and
   // backward per micro-batch, AdamW; with the loss inputs kept between updates when there are two.
-  for (const [recompute, updatesPerBatch] of [[false, 1], [true, 1], [false, 2], [true, 2]] as const) {
-    it(`0.6B, 2 pairs x 2 rollouts of 256 tokens, micro-batches of 2${recompute ? ', recomputing' : ''}, ${updatesPerBatch} update(s): the plan covers the pool's peak`, async () => {
+  const cases = [[false, 1, 'f32'], [true, 1, 'f32'], [false, 2, 'f32'], [true, 2, 'f32'], [false, 1, 'bf16'], [true, 2, 'bf16']] as const;
+  for (const [recompute, updatesPerBatch, refDtype] of cases) {
+    it(`0.6B, 2 pairs x 2 rollouts of 256 tokens, micro-batches of 2${recompute ? ', recomputing' : ''}, ${updatesPerBatch} update(s), ${refDtype} reference: the plan covers the pool's peak`, async () => {
       const { rt, log } = validatingRuntime({ bindingBytes: 128 * MiB });
       const cfg = qwen3('0.6B');
       const model = new Qwen3(rt, cfg, zerosLike(rt, cfg, 'w'));
-      const ref = new Qwen3(rt, cfg, zerosLike(rt, cfg, 'ref'));
+      // The bf16 reference packs host weights: zeros, one tensor at a time.
+      const shapes = qwen3WeightShapes(cfg);
+      const hostZeros = { get: (name: string) => new Float32Array(shapes.get(name)!.reduce((a, b) => a * b, 1)) } as unknown as ReadonlyMap<string, Float32Array>;
+      const ref = refDtype === 'bf16' ? Bf16ReferenceModel.fromWeights(rt, cfg, hostZeros) : new Qwen3(rt, cfg, zerosLike(rt, cfg, 'ref'));
       const opt = new AdamW(rt, cfg, { lr: 1e-5, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1 });
       const pairs = 2, rollouts = 2, promptLen = 200, maxNewTokens = 56, microBatchRows = 2;
       const rows: Rollout[] = Array.from({ length: 2 * pairs * rollouts }, (_, i) => ({
@@ -93,12 +99,13 @@ describe('memory plan vs the allocations of a real GRPO update (validating stand
       await updatePolicy({ model, ref, opt, tokenizer: { padId: 0 } as Tokenizer }, rows, c);
       expect(log.errors).toEqual([]);
       const plan = planMemory(cfg, {
-        stages: ['grpo'], microBatchRows, seqLen: promptLen + maxNewTokens, rollouts, batchRows: 2 * pairs, maxNewTokens, refModel: 'f32', recompute, updatesPerBatch,
+        stages: ['grpo'], microBatchRows, seqLen: promptLen + maxNewTokens, rollouts, batchRows: 2 * pairs, maxNewTokens, refModel: refDtype, recompute, updatesPerBatch,
       }, { maxBufferBytes: rt.gpu.maxBufferBytes, maxStorageBindingBytes: rt.gpu.maxStorageBindingBytes });
       const peak = rt.pool.peakBytes;
       const update = peak - plan.persistentBytes; // weights, gradients, moments, the reference: counted exactly
-      console.log(`0.6B GRPO update${recompute ? ' recomputing' : ''}, ${updatesPerBatch} update(s): pool peak ${(peak / MiB).toFixed(0)} MiB, beyond the persistent state ${(update / MiB).toFixed(0)} MiB; plan's training phase ${(plan.trainingBytes / MiB).toFixed(0)} MiB`);
+      console.log(`0.6B GRPO update${recompute ? ' recomputing' : ''}, ${updatesPerBatch} update(s), ${refDtype} reference: pool peak ${(peak / MiB).toFixed(0)} MiB, beyond the persistent state ${(update / MiB).toFixed(0)} MiB; plan's training phase ${(plan.trainingBytes / MiB).toFixed(0)} MiB`);
       expect(plan.persistentBytes + plan.trainingBytes).toBeGreaterThanOrEqual(peak);
+      expect(update).toBeGreaterThan(0); // the persistent items are not over-counted into the step's share
       expect(plan.trainingBytes).toBeLessThan(update * 1.02);
     }, 60_000);
   }

@@ -198,6 +198,29 @@ describe('training end to end', () => {
     await folder.close();
   });
 
+  it('GRPO with a bf16 KL reference: the KL starts small but not at 0, and a resume repeats the steps', async () => {
+    const rt = await runtime();
+    const ws = workspace();
+    const grpo = { steps: 4, batchPairs: 2, rollouts: 4, microBatchRows: 8, maxNewTokens: 28, maxPromptLen: 200, lr: 1e-3, temperature: 1, referenceDtype: 'bf16' };
+    const run = async (name: string, opts: Parameters<typeof runTraining>[4] = {}) => {
+      const cfg = grpoConfig(ws, join(ws.dir, name), { grpo });
+      const modelCfg = loadModelConfig(cfg);
+      const r = await runTraining(rt, cfg, modelCfg, await prepareRunData(cfg, modelCfg), { quiet: true, ...opts });
+      r.model.dispose();
+      return r;
+    };
+    const e = await run('e');
+    const kl = e.metrics.filter((r) => r.stage === 'grpo').map((r) => r.kl as number);
+    // The policy starts where its f32 copy was saved; the reference is that copy rounded to bf16.
+    console.log(`bf16 KL reference: KL at the first GRPO step ${kl[0]}`);
+    expect(kl[0]).toBeGreaterThan(0);
+    expect(kl[0]).toBeLessThan(1e-3);
+    const f1 = await run('f', { maxStepsThisRun: SFT_STEPS + 2 });
+    expect(f1.stopped).toBe(true);
+    const f2 = await run('f', { resume: f1.finalCheckpoint! });
+    expect(deterministicPart(f2.metrics)).toEqual(deterministicPart(e.metrics));
+  });
+
   it('refuses to resume with other training settings or on edited data files', async () => {
     const rt = await runtime();
     const ws = workspace();

@@ -79,7 +79,7 @@ export class Qwen3 {
     this.rope = buildRopeTable(rt, cfg.headDim, cfg.ropeTheta, cfg.maxPositionEmbeddings);
   }
 
-  private p(name: string): RowSplitTensor {
+  protected p(name: string): RowSplitTensor {
     const t = this.params.get(name);
     if (!t) throw new Error(`Qwen3: missing weight ${name}`);
     return t;

@@ -137,6 +137,11 @@ export interface GrpoConfig extends OptimizerSettings {
   klCoef: number;
   /** The KL estimate: 'k3' (default, verl's low_var_kl, clamped), 'k1' (verl's kl), 'k2' (verl's mse). */
   klEstimator: KlEstimator;
+  /**
+   * How the KL reference's layer matrices are kept on the GPU: 'f32' (default, an exact copy of the
+   * policy at the start of GRPO) or 'bf16' (rounded, half their memory; model/bf16-reference.ts).
+   */
+  referenceDtype: 'f32' | 'bf16';
   /** How the per-token losses make the batch's: 'token-mean' (default, verl's), 'seq-mean-token-mean', 'seq-mean-token-sum'. */
   lossAggregation: LossAggregation;
   /** Optimizer steps on each batch of rollouts (verl's ppo_epochs); the later ones are off-policy. Default 1. */
@@ -236,6 +241,7 @@ export function defaultTrainConfig(): TrainConfig {
       clipEps: 0.2,
       klCoef: 0.001,
       klEstimator: 'k3',
+      referenceDtype: 'f32',
       lossAggregation: 'token-mean',
       updatesPerBatch: 1,
       advantageEps: 1e-6,
@@ -322,6 +328,7 @@ const SCHEMA: Spec = section({
     clipEps: num({ above: 0, below: 1 }),
     klCoef: num({ min: 0 }),
     klEstimator: oneOf(['k1', 'k2', 'k3']),
+    referenceDtype: oneOf(['f32', 'bf16']),
     lossAggregation: oneOf([...LOSS_AGGREGATIONS]),
     updatesPerBatch: int({ min: 1 }),
     advantageEps: num({ above: 0 }),
@@ -825,4 +832,4 @@ export function configHash(cfg: TrainConfig): string {
 }
 
 /** grpo keys added after checkpoints existed, with the value runs before them computed. */
-const GRPO_KEYS_ADDED_LATER: Readonly<Record<string, unknown>> = { unbiasedStd: true, klEstimator: 'k3', lossAggregation: 'token-mean', updatesPerBatch: 1 };
+const GRPO_KEYS_ADDED_LATER: Readonly<Record<string, unknown>> = { unbiasedStd: true, klEstimator: 'k3', lossAggregation: 'token-mean', updatesPerBatch: 1, referenceDtype: 'f32' };

@@ -13,6 +13,7 @@ import { rowsPerPartFor } from '../gpu/row-split.js';
 import { qwen3WeightShapes, type Qwen3Config } from '../io/hf-model.js';
 import { pooledSize } from '../gpu/buffer-pool.js';
 import { lmHeadChunkTokens } from '../ops/lm-head.js';
+import { BF16_REFERENCE_WEIGHT } from '../model/bf16-reference.js';
 import type { Stage, TrainConfig } from './config.js';
 
 export type MemoryPhase = 'persistent' | 'generation' | 'training';
@@ -38,8 +39,11 @@ export interface MemoryPlanTrain {
   batchRows: number;
   /** GRPO generation length; must leave room for a prompt inside seqLen. */
   maxNewTokens: number;
-  /** The frozen reference model for the KL term: an f32 copy of the policy (trainer.ts); 'none' when klCoef is 0. */
-  refModel: 'f32' | 'none';
+  /**
+   * The frozen reference model for the KL term: an f32 copy of the policy (trainer.ts), or one with
+   * its layer matrices in bf16 (grpo.referenceDtype, model/bf16-reference.ts); 'none' when klCoef is 0.
+   */
+  refModel: 'f32' | 'bf16' | 'none';
   /** Sequences generated at once; default batchRows * rollouts (a step samples all its rollouts before the update). */
   generationRows?: number;
   /** GRPO optimizer steps per batch (grpo.updatesPerBatch); above 1 each micro-batch's loss inputs are kept. Default 1. */
@@ -156,6 +160,27 @@ export function parameterPartSizes(cfg: Qwen3Config, width: number, adapter: Ada
   return sizes;
 }
 
+/**
+ * The bf16 reference model as allocated: its layer matrices two values to a u32 in the row blocks of
+ * their f32 form, the other weights f32; and the f32 scratch its layer matrices are widened into,
+ * one of each matrix of a layer.
+ */
+export function bf16ReferenceBytes(cfg: Qwen3Config, adapter: AdapterMemory): { stored: number; widened: number } {
+  const alloc = (bytes: number) => allocatedBytes(bytes, adapter.maxBufferBytes);
+  let stored = 0, widened = 0;
+  for (const [name, shape] of qwen3WeightShapes(cfg)) {
+    const [rows, cols] = shape.length === 1 ? [1, shape[0]!] : [shape[0]!, shape[1]!];
+    const rowsPerPart = rowsPerPartFor(cols, adapter.maxStorageBindingBytes, 4);
+    const bf16 = BF16_REFERENCE_WEIGHT.test(name);
+    for (let r = 0; r < rows; r += rowsPerPart) {
+      const n = Math.min(rowsPerPart, rows - r) * cols;
+      stored += alloc(bf16 ? Math.ceil(n / 2) * 4 : n * 4);
+      if (bf16 && name.startsWith('model.layers.0.')) widened += alloc(n * 4);
+    }
+  }
+  return { stored, widened };
+}
+
 /** All weights of `cfg` stored as row-split parts of `width`-byte elements, as allocated. */
 export function parameterBytes(cfg: Qwen3Config, width: number, adapter: AdapterMemory): number {
   return parameterPartSizes(cfg, width, adapter).reduce((total, n) => total + allocatedBytes(n * width, adapter.maxBufferBytes), 0);
@@ -190,7 +215,12 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
 
   const f32Params = parameterBytes(model, 4, adapter);
   for (const name of ['weights (f32)', 'gradients (f32)', 'AdamW m (f32)', 'AdamW v (f32)']) add(name, 'persistent', f32Params, `${P} params x 4 B, as allocated`);
-  if (grpo && train.refModel !== 'none') add('reference model (f32)', 'persistent', f32Params, `${P} params x 4 B, as allocated`);
+  if (grpo && train.refModel === 'f32') add('reference model (f32)', 'persistent', f32Params, `${P} params x 4 B, as allocated`);
+  if (grpo && train.refModel === 'bf16') {
+    const ref = bf16ReferenceBytes(model, adapter);
+    add('reference model (bf16 layer matrices)', 'persistent', ref.stored, `${P} params, the layers' matrices x 2 B and the rest x 4 B, as allocated`);
+    add('reference layer matrices widened to f32', 'persistent', ref.widened, 'one layer\'s attention and MLP matrices x 4 B, as allocated');
+  }
   const ropeBytes = model.maxPositionEmbeddings * D * 4;
   add('RoPE table', 'persistent', alloc(ropeBytes), `${model.maxPositionEmbeddings} positions x ${D} x 4 B`);
   // The reference is a model of its own (trainer.ts), with its own table.
@@ -359,7 +389,7 @@ export function trainShapeForStage(cfg: TrainConfig, stage: Stage): MemoryPlanTr
     rollouts: g.rollouts,
     batchRows: 2 * g.batchPairs,
     maxNewTokens: g.maxNewTokens,
-    refModel: g.klCoef > 0 ? 'f32' : 'none',
+    refModel: g.klCoef > 0 ? g.referenceDtype : 'none',
     ...(g.generationRows !== undefined && { generationRows: g.generationRows }),
     ...(g.updatesPerBatch !== 1 && { updatesPerBatch: g.updatesPerBatch }),
     ...(cfg.model.gradientCheckpointing && { recompute: true }),

@@ -15,7 +15,8 @@ import { dirname, join, resolve } from 'node:path';
 import { PairSampler, deriveSeed, type PreferencePair } from '../data/index.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { writeTextFileAtomicSync } from '../io/atomic.js';
-import { writeHfModelFolder, type Qwen3Config } from '../io/hf-model.js';
+import { openHfModelFolder, qwen3WeightShapes, writeHfModelFolder, type Qwen3Config } from '../io/hf-model.js';
+import { Bf16ReferenceModel } from '../model/bf16-reference.js';
 import { Qwen3 } from '../model/qwen3.js';
 import { initRandomWeights, loadHfWeights, readWeights, zerosLike, type ParamSet } from '../model/weights.js';
 import {
@@ -288,17 +289,35 @@ async function bringBranchFiles(home: string, outDir: string, o: { reference: bo
   return 0;
 }
 
-/** The frozen KL reference: a copy of the policy at the start of GRPO, saved so that a resume reloads it. */
+/**
+ * The frozen KL reference: a copy of the policy at the start of GRPO, saved (in f32) so that a
+ * resume reloads it; with grpo.referenceDtype 'bf16' its layer matrices are rounded on the GPU.
+ */
 async function referenceModel(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3Config, policy: Qwen3, resuming: boolean): Promise<Qwen3> {
   const dir = join(cfg.outDir, REFERENCE_DIR);
+  const bf16 = cfg.grpo.referenceDtype === 'bf16';
   if (resuming) {
     if (!existsSync(dir)) throw new Error(`resuming GRPO needs the KL reference weights in ${dir}, which are missing`);
+    if (bf16) return Bf16ReferenceModel.fromWeights(rt, modelCfg, await readHfWeightsToHost(dir));
     const { params } = await loadHfWeights(rt, dir);
     return new Qwen3(rt, modelCfg, params);
   }
   const weights = await readWeights(rt, policy.params);
   await writeHfModelFolder(dir, modelCfg, weights, { dtype: 'F32' });
+  if (bf16) return Bf16ReferenceModel.fromWeights(rt, modelCfg, weights);
   return new Qwen3(rt, modelCfg, paramsFromMaps(rt, modelCfg, weights));
+}
+
+/** Every weight of a Hugging Face folder, as f32 on the host. */
+async function readHfWeightsToHost(dir: string): Promise<Map<string, Float32Array>> {
+  const folder = await openHfModelFolder(dir);
+  try {
+    const out = new Map<string, Float32Array>();
+    for (const name of qwen3WeightShapes(folder.config).keys()) out.set(name, await folder.readF32(name));
+    return out;
+  } finally {
+    await folder.close();
+  }
 }
 
 export function paramsFromMaps(rt: Runtime, cfg: Qwen3Config, weights: ReadonlyMap<string, Float32Array>): ParamSet {

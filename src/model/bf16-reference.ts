@@ -1,0 +1,78 @@
+// The frozen KL reference of GRPO with its layer matrices in bf16 (grpo.referenceDtype 'bf16'):
+// half the memory of an f32 copy for them, which is most of a model's weights. Each matrix is
+// widened to f32 just before the kernel that reads it, into a scratch buffer that the same matrix
+// of every layer reuses, so the existing f32 kernels compute the forward pass: the reference's
+// log-probs are those of an f32 model whose layer matrices were rounded to bf16. The embedding
+// (read by a gather and by the LM head, whose f32 scratch would be as large as itself) and the
+// norm weights (small) stay f32.
+import { RowSplitTensor, rowsPerPartFor } from '../gpu/row-split.js';
+import type { Runtime } from '../gpu/runtime.js';
+import type { Tensor } from '../gpu/tensor.js';
+import { qwen3WeightShapes, type Qwen3Config } from '../io/hf-model.js';
+import { packBf16, unpackBf16 } from '../ops/bf16.js';
+import { Qwen3 } from './qwen3.js';
+import { as2d, type ParamSet } from './weights.js';
+
+/** The layer matrices (attention and MLP projections), the weights kept in bf16. */
+export const BF16_REFERENCE_WEIGHT = /^model\.layers\.\d+\.(self_attn\.[qkvo]_proj|mlp\.(gate|up|down)_proj)\.weight$/;
+
+/** A [rows, cols] matrix in bf16, in the row blocks RowSplitTensor.zeros gives its f32 form. */
+interface PackedMatrix {
+  shape: [number, number];
+  /** Per row block: its bf16 values two to a u32. */
+  parts: Tensor[];
+}
+
+export class Bf16ReferenceModel extends Qwen3 {
+  /** f32 scratch per matrix name within a layer (e.g. 'mlp.up_proj.weight'), shared by the layers. */
+  private readonly widened = new Map<string, RowSplitTensor>();
+
+  private constructor(rt: Runtime, cfg: Qwen3Config, params: ParamSet, private readonly packed: ReadonlyMap<string, PackedMatrix>) {
+    super(rt, cfg, params);
+  }
+
+  /** The reference from f32 weights on the host (the policy's, or the saved reference's). */
+  static fromWeights(rt: Runtime, cfg: Qwen3Config, weights: ReadonlyMap<string, Float32Array>): Bf16ReferenceModel {
+    const params: ParamSet = new Map();
+    const packed = new Map<string, PackedMatrix>();
+    for (const [name, shape] of qwen3WeightShapes(cfg)) {
+      const values = weights.get(name);
+      if (!values) throw new Error(`bf16 reference: missing weight ${name}`);
+      const [rows, cols] = as2d(shape);
+      if (BF16_REFERENCE_WEIGHT.test(name)) {
+        const rowsPerPart = rowsPerPartFor(cols, rt.gpu.maxStorageBindingBytes);
+        const parts: Tensor[] = [];
+        for (let r = 0; r < rows; r += rowsPerPart) {
+          const n = Math.min(rowsPerPart, rows - r);
+          const words = packBf16(values.subarray(r * cols, (r + n) * cols));
+          parts.push(rt.upload(words, [words.length], `ref-bf16:${name}[${r}:${r + n}]`));
+        }
+        packed.set(name, { shape: [rows, cols], parts });
+      } else {
+        const t = RowSplitTensor.zeros(rt, rows, cols, `ref:${name}`);
+        t.write(rt, values);
+        params.set(name, t);
+      }
+    }
+    return new Bf16ReferenceModel(rt, cfg, params, packed);
+  }
+
+  protected override p(name: string): RowSplitTensor {
+    const matrix = this.packed.get(name);
+    if (!matrix) return super.p(name);
+    const key = name.replace(/^model\.layers\.\d+\./, '');
+    let f32 = this.widened.get(key);
+    if (!f32) {
+      f32 = RowSplitTensor.zeros(this.rt, matrix.shape[0], matrix.shape[1], `ref-widened:${key}`);
+      this.widened.set(key, f32);
+    }
+    f32.parts.forEach((part, i) => unpackBf16(this.rt, matrix.parts[i]!, part.tensor));
+    return f32;
+  }
+
+  override dispose(): void {
+    super.dispose();
+    for (const m of this.packed.values()) for (const t of m.parts) t.dispose();
+    for (const t of this.widened.values()) t.dispose();
+  }
+}
