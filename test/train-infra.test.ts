@@ -92,9 +92,11 @@ describe('planMemory', () => {
     }
   });
 
-  // Qwen3-0.6B, hand-computed with the pool's size classes (powers of two up to 64 MiB, then 16 MiB steps).
-  const embedding = 38 * 16 * MiB; // 151936 x 1024 x 4 B = 593.5 MiB -> 608 MiB
-  const layerWeights = (8 + 4 + 4 + 8 + 16 + 16 + 16) * MiB + 2 * 512 + 2 * 4096; // q k v o, gate up down (12 -> 16 MiB), q/k norms, layer norms
+  // Qwen3-0.6B, hand-computed: weights, gradients and moments in buffers of their own size
+  // (BufferPool.acquireExact), activations in the pool's size classes (powers of two up to 64 MiB,
+  // then 16 MiB steps).
+  const embedding = 151936 * 1024 * 4; // one part: a 1 GiB binding holds it
+  const layerWeights = (8 + 4 + 4 + 8 + 12 + 12 + 12) * MiB + 2 * 512 + 2 * 4096; // q k v o, gate up down, q/k norms, layer norms
   const weights06 = embedding + 28 * layerWeights + 4096;
   const floatsPerTokenPerLayer = 4 * 1024 + 3 * 2048 + 3 * 1024 + 3 * 3072 + 2 + 2 * 16 + 8; // 22570
 
@@ -105,7 +107,7 @@ describe('planMemory', () => {
     expect(bytes['gradients (f32)']).toBe(weights06);
     expect(bytes['AdamW m (f32)']).toBe(weights06);
     expect(bytes['AdamW v (f32)']).toBe(weights06);
-    expect(bytes['RoPE table']).toBe(32 * MiB); // 40960 x 128 x 4 B = 20 MiB
+    expect(bytes['RoPE table']).toBe(20 * MiB); // 40960 x 128 x 4 B
     const N = 8192; // at this N every activation is a size class already
     expect(bytes['activations kept by forward']).toBe(28 * N * 4 * floatsPerTokenPerLayer + N * 4 * (2 * 1024 + 7));
     // dx, dH, dNormed, then gate/up/act gradients and the attention's (q, o: 2048 wide; k, v, kN: 1024)
@@ -113,11 +115,12 @@ describe('planMemory', () => {
     // 441 rows x 151936 x 4 B, rounded to 16 MiB, and the chunk's h and dh copies (441 x 1024 x 4 B: 2 MiB each)
     expect(bytes['LM head logits chunk']).toBe(256 * MiB + 2 * 2 * MiB);
     expect(bytes['KV cache']).toBeUndefined();
-    expect(plan.persistentBytes).toBe(4 * weights06 + 32 * MiB);
+    expect(weights06).toBe(596049920 * 4); // every part's size a multiple of 4 bytes: no rounding
+    expect(plan.persistentBytes).toBe(4 * weights06 + 20 * MiB);
     expect(plan.totalBytes).toBe(plan.persistentBytes + plan.trainingBytes);
     expect(plan.fits).toBe(false);
     expect(plan.reasons).toEqual([
-      'a micro-batch of 4 x 2048 tokens needs 20.20 GiB of activations; with 10.28 GiB of persistent state that is 30.48 GiB > 22.35 GiB: ' +
+      'a micro-batch of 4 x 2048 tokens needs 20.20 GiB of activations; with 8.90 GiB of persistent state that is 29.10 GiB > 22.35 GiB: ' +
         'lower microBatchRows or the sequence length, or recompute activations in backward (model.gradientCheckpointing true)',
     ]);
   });
@@ -145,6 +148,22 @@ describe('planMemory', () => {
     expect(plan.fits).toBe(true);
     expect(plan.reasons).toEqual([]);
     expect(plan.totalBytes).toBeLessThan(24e9);
+  });
+
+  it('Qwen3-4B GRPO on an 80 GB card: the f32 KL reference does not fit beside the f32 state, the bf16 one does', () => {
+    const gb80 = { ...bigAdapter, totalBytes: parseBytes('80GB') };
+    const shape = (refModel: 'f32' | 'bf16'): MemoryPlanTrain => ({
+      stages: ['grpo'], microBatchRows: 1, seqLen: 2048, rollouts: 4, batchRows: 4, maxNewTokens: 1024, refModel, generationRows: 8, recompute: true,
+    });
+    const f32 = planMemory(modelConfig('4b'), shape('f32'), gb80);
+    const bf16 = planMemory(modelConfig('4b'), shape('bf16'), gb80);
+    expect(f32.fits).toBe(false);
+    expect(f32.reasons).toEqual([expect.stringMatching(/^the persistent state needs 74\.96 GiB \(weights, gradients and AdamW m and v: 16 bytes\/param x 4\.02e9 params = 59\.94 GiB, and the KL reference\), more than the device's 74\.51 GiB; grpo\.referenceDtype bf16/)]);
+    expect(bf16.fits).toBe(true);
+    const item = (p: MemoryPlan, name: string) => p.items.find((i) => i.name === name)?.bytes;
+    // 3.63e9 layer-matrix params at 2 B and 0.39e9 others at 4 B, against 4 B each
+    expect(item(bf16, 'reference model (bf16 layer matrices)')! / item(f32, 'reference model (f32)')!).toBeCloseTo((3.63 * 2 + 0.39 * 4) / (4.02 * 4), 2);
+    expect(f32.persistentBytes - bf16.persistentBytes).toBeGreaterThan(6 * 2 ** 30);
   });
 
   it('largestMicroBatch: the largest micro-batch whose plan fits, larger with recomputation, none when the state alone does not fit', () => {

@@ -20,8 +20,20 @@ export function pooledSize(bytes: number, maxBufferBytes: number): number | null
   return bytes <= fitted ? fitted : null;
 }
 
+/**
+ * Bytes a buffer of the request's own size takes (acquireExact): rounded up to WebGPU's 4, or null
+ * past the adapter's maxBufferSize.
+ */
+export function exactSize(bytes: number, maxBufferBytes: number): number | null {
+  const size = Math.max(4, Math.ceil(bytes / 4) * 4);
+  return size <= maxBufferBytes ? size : null;
+}
+
 export class BufferPool {
   private readonly free = new Map<number, GPUBuffer[]>();
+  /** Buffers of acquireExact: never reused (no other request has their size), destroyed at trim. */
+  private readonly exact = new Set<GPUBuffer>();
+  private readonly retired: GPUBuffer[] = [];
   private live = 0;
   private pooled = 0;
   peakBytes = 0;
@@ -51,7 +63,30 @@ export class BufferPool {
     return buffer;
   }
 
+  /**
+   * A buffer of the request's own size, outside the size classes, for a tensor that lives as long
+   * as the run (a weight, a gradient, an AdamW moment): a class would waste up to half of it
+   * (Qwen3-4B's f32 state takes 68.9 GiB in classes, 59.9 GiB exactly), and no other request
+   * could reuse it anyway.
+   */
+  acquireExact(bytes: number, label: string): GPUBuffer {
+    const size = exactSize(bytes, this.maxBufferBytes);
+    if (size === null) throw new Error(`buffer '${label}' needs ${bytes} bytes, more than the adapter's maxBufferSize ${this.maxBufferBytes}`);
+    const buffer = this.device.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label });
+    this.exact.add(buffer);
+    this.live += size;
+    this.peakBytes = Math.max(this.peakBytes, this.live + this.pooled);
+    return buffer;
+  }
+
   release(buffer: GPUBuffer): void {
+    if (this.exact.delete(buffer)) {
+      // Commands recorded but not yet submitted may still use it: destroyed at the next trim.
+      this.retired.push(buffer);
+      this.live -= buffer.size;
+      this.pooled += buffer.size;
+      return;
+    }
     const cls = buffer.size;
     let list = this.free.get(cls);
     if (!list) this.free.set(cls, (list = []));
@@ -63,7 +98,9 @@ export class BufferPool {
   /** Destroys pooled (unused) buffers, e.g. before a phase with another memory shape. */
   trim(): void {
     for (const list of this.free.values()) for (const b of list) b.destroy();
+    for (const b of this.retired) b.destroy();
     this.free.clear();
+    this.retired.length = 0;
     this.pooled = 0;
   }
 

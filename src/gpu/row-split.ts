@@ -25,7 +25,8 @@ export class RowSplitTensor {
     const parts: RowPart[] = [];
     for (let r = 0; r < rows; r += rowsPerPart) {
       const n = Math.min(rowsPerPart, rows - r);
-      parts.push({ rowStart: r, rows: n, tensor: rt.zeros([n, cols], 'f32', `${label}[${r}:${r + n}]`) });
+      // Weights, gradients and moments live as long as the run: buffers of their own size.
+      parts.push({ rowStart: r, rows: n, tensor: rt.zeros([n, cols], 'f32', `${label}[${r}:${r + n}]`, true) });
     }
     return new RowSplitTensor([rows, cols], parts, label);
   }

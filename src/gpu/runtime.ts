@@ -79,8 +79,11 @@ export class Runtime {
 
   // ---- memory ----------------------------------------------------------------
 
-  /** Uninitialised tensor from the pool (contents are whatever the last user left). */
-  empty(shape: readonly number[], dtype: DType = 'f32', label = ''): Tensor {
+  /**
+   * Uninitialised tensor from the pool (contents are whatever the last user left). `exact`: a
+   * buffer of its own size for a tensor that lives as long as the run (BufferPool.acquireExact).
+   */
+  empty(shape: readonly number[], dtype: DType = 'f32', label = '', exact = false): Tensor {
     const bytes = numel(shape) * 4;
     if (bytes > this.gpu.maxStorageBindingBytes) {
       throw new Error(
@@ -88,20 +91,20 @@ export class Runtime {
           `(${this.gpu.maxStorageBindingBytes}); split it by rows (Param) or use a smaller micro-batch`,
       );
     }
-    const buffer = this.pool.acquire(Math.max(4, bytes), label);
+    const buffer = exact ? this.pool.acquireExact(bytes, label) : this.pool.acquire(Math.max(4, bytes), label);
     return new Tensor(buffer, shape, dtype, 0, this.pool, label);
   }
 
-  zeros(shape: readonly number[], dtype: DType = 'f32', label = ''): Tensor {
-    const t = this.empty(shape, dtype, label);
+  zeros(shape: readonly number[], dtype: DType = 'f32', label = '', exact = false): Tensor {
+    const t = this.empty(shape, dtype, label, exact);
     this.fillZero(t);
     return t;
   }
 
-  upload(data: Float32Array | Int32Array | Uint32Array, shape: readonly number[], label = ''): Tensor {
+  upload(data: Float32Array | Int32Array | Uint32Array, shape: readonly number[], label = '', exact = false): Tensor {
     if (data.length !== numel(shape)) throw new Error(`upload '${label}': ${data.length} values for shape [${shape}]`);
     const dtype: DType = data instanceof Float32Array ? 'f32' : data instanceof Int32Array ? 'i32' : 'u32';
-    const t = this.empty(shape, dtype, label);
+    const t = this.empty(shape, dtype, label, exact);
     this.write(t, data);
     return t;
   }

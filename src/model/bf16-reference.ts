@@ -45,7 +45,7 @@ export class Bf16ReferenceModel extends Qwen3 {
         for (let r = 0; r < rows; r += rowsPerPart) {
           const n = Math.min(rowsPerPart, rows - r);
           const words = packBf16(values.subarray(r * cols, (r + n) * cols));
-          parts.push(rt.upload(words, [words.length], `ref-bf16:${name}[${r}:${r + n}]`));
+          parts.push(rt.upload(words, [words.length], `ref-bf16:${name}[${r}:${r + n}]`, true));
         }
         packed.set(name, { shape: [rows, cols], parts });
       } else {

@@ -37,7 +37,7 @@ export function ropeTableData(headDim: number, theta: number, maxPositions: numb
 
 /** Uploads ropeTableData as a [maxPositions, headDim] tensor. */
 export function buildRopeTable(rt: Runtime, headDim: number, theta: number, maxPositions: number): Tensor {
-  return rt.upload(ropeTableData(headDim, theta, maxPositions), [maxPositions, headDim], `rope-table-${headDim}-${theta}`);
+  return rt.upload(ropeTableData(headDim, theta, maxPositions), [maxPositions, headDim], `rope-table-${headDim}-${theta}`, true);
 }
 
 /** out = rope(x) for x, out [N, heads, D], positions i32 [N]. */

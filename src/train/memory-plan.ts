@@ -166,7 +166,6 @@ export function parameterPartSizes(cfg: Qwen3Config, width: number, adapter: Ada
  * one of each matrix of a layer.
  */
 export function bf16ReferenceBytes(cfg: Qwen3Config, adapter: AdapterMemory): { stored: number; widened: number } {
-  const alloc = (bytes: number) => allocatedBytes(bytes, adapter.maxBufferBytes);
   let stored = 0, widened = 0;
   for (const [name, shape] of qwen3WeightShapes(cfg)) {
     const [rows, cols] = shape.length === 1 ? [1, shape[0]!] : [shape[0]!, shape[1]!];
@@ -174,16 +173,21 @@ export function bf16ReferenceBytes(cfg: Qwen3Config, adapter: AdapterMemory): { 
     const bf16 = BF16_REFERENCE_WEIGHT.test(name);
     for (let r = 0; r < rows; r += rowsPerPart) {
       const n = Math.min(rowsPerPart, rows - r) * cols;
-      stored += alloc(bf16 ? Math.ceil(n / 2) * 4 : n * 4);
-      if (bf16 && name.startsWith('model.layers.0.')) widened += alloc(n * 4);
+      stored += exactBytes(bf16 ? Math.ceil(n / 2) * 4 : n * 4);
+      if (bf16 && name.startsWith('model.layers.0.')) widened += exactBytes(n * 4);
     }
   }
   return { stored, widened };
 }
 
-/** All weights of `cfg` stored as row-split parts of `width`-byte elements, as allocated. */
+/** Bytes of a tensor that lives as long as the run: a buffer of its own size (BufferPool.acquireExact). */
+export function exactBytes(bytes: number): number {
+  return Math.max(4, Math.ceil(bytes / 4) * 4);
+}
+
+/** All weights of `cfg` stored as row-split parts of `width`-byte elements, as allocated (each part its own size). */
 export function parameterBytes(cfg: Qwen3Config, width: number, adapter: AdapterMemory): number {
-  return parameterPartSizes(cfg, width, adapter).reduce((total, n) => total + allocatedBytes(n * width, adapter.maxBufferBytes), 0);
+  return parameterPartSizes(cfg, width, adapter).reduce((total, n) => total + exactBytes(n * width), 0);
 }
 
 function checkTrainShape(t: MemoryPlanTrain): void {
@@ -201,7 +205,8 @@ const sumPhase = (items: readonly MemoryItem[], phase: MemoryPhase): number =>
 
 /**
  * The memory of one training shape. Every item is counted as the buffer pool
- * allocates it (size classes, row-split weights), so the sums are what the
+ * allocates it (size classes for activations, buffers of their own size for
+ * weights, gradients and moments, row-split weights), so the sums are what the
  * device must hold, not just the raw tensor sizes.
  */
 export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: AdapterMemory): MemoryPlan {
@@ -222,9 +227,9 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
     add('reference layer matrices widened to f32', 'persistent', ref.widened, 'one layer\'s attention and MLP matrices x 4 B, as allocated');
   }
   const ropeBytes = model.maxPositionEmbeddings * D * 4;
-  add('RoPE table', 'persistent', alloc(ropeBytes), `${model.maxPositionEmbeddings} positions x ${D} x 4 B`);
+  add('RoPE table', 'persistent', exactBytes(ropeBytes), `${model.maxPositionEmbeddings} positions x ${D} x 4 B`);
   // The reference is a model of its own (trainer.ts), with its own table.
-  if (grpo && train.refModel !== 'none') add('RoPE table of the reference model', 'persistent', alloc(ropeBytes), `${model.maxPositionEmbeddings} positions x ${D} x 4 B`);
+  if (grpo && train.refModel !== 'none') add('RoPE table of the reference model', 'persistent', exactBytes(ropeBytes), `${model.maxPositionEmbeddings} positions x ${D} x 4 B`);
 
   // Each with the settings that shrink it, for the refusal's advice.
   const candidates: { name: string; bytes: number; lower: string }[] = [{ name: 'RoPE table', bytes: ropeBytes, lower: "max_position_embeddings in the model's config.json" }];
@@ -328,9 +333,13 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
     notes.push('device memory unknown (WebGPU does not report it): pass --gpu-memory, e.g. 24GB');
   } else if (persistentBytes > device) {
     reasons.push(
-      `weights + gradients + AdamW m and v alone need 16 bytes/param x ${sci(P)} params = ${formatBytes(16 * P)} ` +
-        `(${formatBytes(persistentBytes)} of persistent state as allocated), more than the device's ${formatBytes(device)}; ` +
-        'f32 training keeps all four on the GPU',
+      16 * P > device
+        ? `weights + gradients + AdamW m and v alone need 16 bytes/param x ${sci(P)} params = ${formatBytes(16 * P)} ` +
+            `(${formatBytes(persistentBytes)} of persistent state as allocated), more than the device's ${formatBytes(device)}; ` +
+            'f32 training keeps all four on the GPU'
+        : `the persistent state needs ${formatBytes(persistentBytes)} (weights, gradients and AdamW m and v: 16 bytes/param x ${sci(P)} params = ` +
+            `${formatBytes(16 * P)}${grpo && train.refModel !== 'none' ? ', and the KL reference' : ', and the RoPE table'}), more than the device's ${formatBytes(device)}` +
+            (train.refModel === 'f32' ? '; grpo.referenceDtype bf16 keeps the reference\'s layer matrices in half the memory' : ''),
     );
   } else {
     if (persistentBytes + trainingBytes > device) {
