@@ -270,10 +270,11 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
   if (train.recompute) {
     add('layer inputs kept by forward', 'training', L * alloc(N * H * 4) + tailBytes, `${N} tokens x (${L} layers x ${H} + ${2 * H + 7}) floats, as allocated (recomputation)`);
     // One layer's activations at a time, in forward and again in backward (the next layer reuses
-    // the buffers), and the attention projection beside them while backward recomputes them. The
-    // recomputation's other short-lived tensors (q and k before RoPE) fit buffers of the backward
-    // working set's sizes, free at that point; so do the forward's.
-    add('one layer\'s activations, recomputed', 'training', layerBytes - alloc(N * H * 4) + alloc(N * H * 4),
+    // the buffers): all but its input, which is a kept one, and in its place the attention
+    // projection, as wide, beside them while backward recomputes them. The recomputation's other
+    // short-lived tensors (q and k before RoPE) fit buffers of the backward working set's sizes,
+    // free at that point; so do the forward's.
+    add('one layer\'s activations, recomputed', 'training', layerBytes,
       `${N} tokens x (${keptFloats - H} + ${H} for the attention projection) floats, as allocated`);
   } else {
     add('activations kept by forward', 'training', L * layerBytes + tailBytes, `${N} tokens x (${L} layers x ${keptFloats} + ${2 * H + 7}) floats, as allocated`);
