@@ -3,13 +3,13 @@
 // packing round to nearest even, and the model's log-probs must be bit for bit those of an f32
 // model whose layer matrices were rounded to bf16 on the host.
 import { describe, expect, it } from 'vitest';
-import type { Qwen3Config } from '../src/io/hf-model.js';
 import { bf16ToF32, f32ToBf16 } from '../src/io/dtype.js';
 import { BF16_REFERENCE_WEIGHT, Bf16ReferenceModel } from '../src/model/bf16-reference.js';
 import { Qwen3, type TokenBatch } from '../src/model/qwen3.js';
 import { initRandomWeights, readWeights } from '../src/model/weights.js';
 import { packBf16, unpackBf16 } from '../src/ops/bf16.js';
 import { paramsFromMaps } from '../src/train/trainer.js';
+import { tinyOddQwen3 } from './model-shapes.js';
 import { randn, relErr, runtime } from './util.js';
 
 const bits = (x: Float32Array) => new Uint32Array(x.buffer, x.byteOffset, x.length);
@@ -44,11 +44,7 @@ describe('bf16 packing and widening', () => {
   });
 });
 
-// Odd sizes, several layers, untied head: every kind of weight the reference keeps.
-const tiny: Qwen3Config = {
-  vocabSize: 97, hiddenSize: 20, numLayers: 3, numHeads: 6, numKvHeads: 2, headDim: 10, intermediateSize: 37,
-  rmsNormEps: 1e-6, ropeTheta: 10000, maxPositionEmbeddings: 64, tieWordEmbeddings: false, torchDtype: 'float32',
-};
+const tiny = tinyOddQwen3;
 
 describe('Bf16ReferenceModel', () => {
   it('gives the log-probs of an f32 model with its layer matrices rounded to bf16, bit for bit', async () => {

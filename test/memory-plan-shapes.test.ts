@@ -16,7 +16,7 @@ import type { Tokenizer } from '../src/tokenizer/index.js';
 import { tinyGrpoStepConfig } from './tiny-grpo.js';
 import { qwen3WeightShapes } from '../src/io/hf-model.js';
 import { Bf16ReferenceModel } from '../src/model/bf16-reference.js';
-import { MiB, qwen3Shape as qwen3 } from './real-shapes.js';
+import { MiB, qwen3Shape as qwen3 } from './model-shapes.js';
 import { validatingRuntime } from './validating-device.js';
 
 

@@ -4,7 +4,6 @@
 // the point is memory, checked at Qwen3-0.6B and 14B shapes against the buffer pool's peak on the
 // validating stand-in device, as memory-plan-shapes.test.ts does for the plain path.
 import { describe, expect, it } from 'vitest';
-import type { Qwen3Config } from '../src/io/hf-model.js';
 import { Qwen3, type TokenBatch } from '../src/model/qwen3.js';
 import { initRandomWeights, readWeights, zerosLike } from '../src/model/weights.js';
 import { planMemory, type MemoryPlanTrain } from '../src/train/memory-plan.js';
@@ -14,14 +13,10 @@ import { makeSplits } from '../src/synth/index.js';
 import { grpoStep } from '../src/train/grpo.js';
 import { tinyGrpoContext, tinyGrpoStepConfig } from './tiny-grpo.js';
 import { randn, runtime } from './util.js';
-import { MiB, qwen3Shape as qwen3 } from './real-shapes.js';
+import { MiB, qwen3Shape as qwen3, tinyOddQwen3 } from './model-shapes.js';
 import { validatingRuntime } from './validating-device.js';
 
-// Odd sizes: no dimension a multiple of a tile; two KV heads shared by three query heads each.
-const tiny: Qwen3Config = {
-  vocabSize: 97, hiddenSize: 20, numLayers: 3, numHeads: 6, numKvHeads: 2, headDim: 10, intermediateSize: 37,
-  rmsNormEps: 1e-6, ropeTheta: 10000, maxPositionEmbeddings: 64, tieWordEmbeddings: false, torchDtype: 'float32',
-};
+const tiny = tinyOddQwen3;
 
 describe('activation recomputation on the GPU', () => {
   it('gives the same log-probs and every gradient bit for bit, and keeps only the layer inputs', async () => {
