@@ -11,6 +11,8 @@ import { packBf16, unpackBf16 } from '../src/ops/bf16.js';
 import { paramsFromMaps } from '../src/train/trainer.js';
 import { tinyOddQwen3 } from './model-shapes.js';
 import { randn, relErr, runtime } from './util.js';
+import { validatingRuntime } from './validating-device.js';
+import { qwen3WeightShapes } from '../src/io/hf-model.js';
 
 const bits = (x: Float32Array) => new Uint32Array(x.buffer, x.byteOffset, x.length);
 
@@ -73,6 +75,23 @@ describe('Bf16ReferenceModel', () => {
     const err = relErr(reference, exact);
     console.log(`bf16 reference vs the exact f32 model: log-prob rel err ${err.toExponential(2)}`);
     expect(err).toBeLessThan(1e-2);
+  });
+
+  it('widens matrices split over several bindings part by part, an odd count of values in a part included (stand-in device)', async () => {
+    // A 2 KiB binding splits q [60, 20] into 4 parts of up to 16 rows, k and v [20, 20] into 2, o [20, 60]
+    // into 3 of 8, gate and up [37, 20] into 3, and down [20, 37] into 13 + 7 rows (481 values: odd).
+    const cfg = { ...tiny, maxPositionEmbeddings: 16 }; // a RoPE table within the binding
+    const { rt, log } = validatingRuntime({ bindingBytes: 2048 });
+    const shapes = qwen3WeightShapes(cfg);
+    const zeros = new Map([...shapes].map(([name, shape]) => [name, new Float32Array(shape.reduce((a, b) => a * b, 1))]));
+    const model = Bf16ReferenceModel.fromWeights(rt, cfg, zeros);
+    const st = model.forward({ B: 1, T: 8, ids: Int32Array.from({ length: 8 }, (_, i) => i * 11) });
+    st.dispose();
+    rt.submit();
+    expect(log.errors).toEqual([]);
+    // Every part of every matrix was widened on its use, in every layer.
+    expect(log.kernels.get('bf16_unpack:main:{}')).toBe(cfg.numLayers * (4 + 2 + 2 + 3 + 3 + 3 + 2));
+    model.dispose();
   });
 
   it('refuses weights that lack a tensor, naming it', async () => {

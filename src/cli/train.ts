@@ -118,6 +118,9 @@ async function adapterMemory(gpuMemory?: number): Promise<{ memory: AdapterMemor
 /** --dry-run's line on the largest micro-batch that fits, with and without recomputation. */
 function microBatchAdvice(modelCfg: Qwen3Config, shape: MemoryPlanTrain, memory: AdapterMemory, stage: Stage): string {
   if (memory.totalBytes === undefined) return '';
+  const smallest = planMemory(modelCfg, { ...shape, microBatchRows: 1, recompute: true }, memory);
+  if (smallest.persistentBytes > memory.totalBytes) return 'no micro-batch helps: the persistent state alone does not fit\n';
+  if (smallest.persistentBytes + smallest.generationBytes > memory.totalBytes) return 'no micro-batch helps: generation does not fit (see above)\n';
   const largest = (recompute: boolean) => largestMicroBatch(modelCfg, { ...shape, recompute }, memory);
   const plain = largest(false), recomputing = largest(true);
   const rows = (n: number) => (n === 0 ? 'none fits' : `${n}`);

@@ -64,6 +64,8 @@ export class Bf16ReferenceModel extends Qwen3 {
     let f32 = this.widened.get(key);
     if (!f32) {
       f32 = RowSplitTensor.zeros(this.rt, matrix.shape[0], matrix.shape[1], `ref-widened:${key}`);
+      // Packed and widened parts pair up by index: both split rows with rowsPerPartFor(cols, binding limit).
+      if (f32.parts.length !== matrix.parts.length) throw new Error(`bf16 reference: ${name} has ${matrix.parts.length} packed parts, its f32 scratch ${f32.parts.length}`);
       this.widened.set(key, f32);
     }
     f32.parts.forEach((part, i) => unpackBf16(this.rt, matrix.parts[i]!, part.tensor));

@@ -365,10 +365,12 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
 }
 
 /**
- * The largest microBatchRows with which the shape's plan fits (memory plans grow with the
- * micro-batch, so a binary search finds it), at most a step's rows: batchRows x rollouts. 0 when
- * not even one sequence fits, or when the plan fails for a reason no micro-batch changes (the
- * persistent state, generation's KV cache). Needs the device's memory (adapter.totalBytes).
+ * The largest microBatchRows with which the shape's plan fits, at most a step's rows: batchRows x
+ * rollouts, found by a binary search, since the plan grows with the micro-batch. (With
+ * updatesPerBatch above 1 the inputs kept for every micro-batch make it step down by a few [N]
+ * vectors where the micro-batch count drops, so a slightly larger micro-batch than the one found
+ * can fit too.) 0 when not even one sequence fits, or when the plan fails for a reason no
+ * micro-batch changes (the persistent state, generation's KV cache). Needs the device's memory.
  */
 export function largestMicroBatch(model: Qwen3Config, train: MemoryPlanTrain, adapter: AdapterMemory): number {
   if (adapter.totalBytes === undefined) throw new RangeError('largestMicroBatch: the device memory (adapter.totalBytes) is needed');
