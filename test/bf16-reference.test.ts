@@ -94,12 +94,19 @@ describe('Bf16ReferenceModel', () => {
     model.dispose();
   });
 
-  it('refuses weights that lack a tensor, naming it', async () => {
+  it('refuses weights that lack a tensor or have one of the wrong size, naming it', async () => {
     const rt = await runtime();
     const init = initRandomWeights(rt, tiny, 1);
     const weights = await readWeights(rt, init);
     for (const t of init.values()) t.dispose();
+    const live = rt.pool.liveBytes;
+    const o = weights.get('model.layers.0.self_attn.o_proj.weight')!;
+    weights.set('model.layers.0.self_attn.o_proj.weight', new Float32Array(5));
+    expect(() => Bf16ReferenceModel.fromWeights(rt, tiny, weights)).toThrow(/model\.layers\.0\.self_attn\.o_proj\.weight has 5 values for shape \[20, 60\]/);
+    weights.set('model.layers.0.self_attn.o_proj.weight', o);
     weights.delete('model.layers.1.mlp.up_proj.weight');
     expect(() => Bf16ReferenceModel.fromWeights(rt, tiny, weights)).toThrow(/missing weight model\.layers\.1\.mlp\.up_proj\.weight/);
+    await expect(Bf16ReferenceModel.fromReader(rt, tiny, async (name) => weights.get(name) ?? new Float32Array(3))).rejects.toThrow(/up_proj\.weight has 3 values/);
+    expect(rt.pool.liveBytes).toBe(live); // what the failed builds had uploaded was given back
   });
 });

@@ -31,28 +31,35 @@ export class Bf16ReferenceModel extends Qwen3 {
     super(rt, cfg, params);
   }
 
-  /** The reference from f32 weights on the host (the policy's, or the saved reference's). */
+  /** The reference from f32 weights on the host (the policy's, read back at the start of GRPO). */
   static fromWeights(rt: Runtime, cfg: Qwen3Config, weights: ReadonlyMap<string, Float32Array>): Bf16ReferenceModel {
     const params: ParamSet = new Map();
     const packed = new Map<string, PackedMatrix>();
-    for (const [name, shape] of qwen3WeightShapes(cfg)) {
-      const values = weights.get(name);
-      if (!values) throw new Error(`bf16 reference: missing weight ${name}`);
-      const [rows, cols] = as2d(shape);
-      if (BF16_REFERENCE_WEIGHT.test(name)) {
-        const rowsPerPart = rowsPerPartFor(cols, rt.gpu.maxStorageBindingBytes);
-        const parts: Tensor[] = [];
-        for (let r = 0; r < rows; r += rowsPerPart) {
-          const n = Math.min(rowsPerPart, rows - r);
-          const words = packBf16(values.subarray(r * cols, (r + n) * cols));
-          parts.push(rt.upload(words, [words.length], `ref-bf16:${name}[${r}:${r + n}]`, true));
-        }
-        packed.set(name, { shape: [rows, cols], parts });
-      } else {
-        const t = RowSplitTensor.zeros(rt, rows, cols, `ref:${name}`);
-        t.write(rt, values);
-        params.set(name, t);
+    try {
+      for (const name of qwen3WeightShapes(cfg).keys()) {
+        const values = weights.get(name);
+        if (!values) throw new Error(`bf16 reference: missing weight ${name}`);
+        storeWeight(rt, cfg, name, values, params, packed);
       }
+    } catch (err) {
+      disposeStored(params, packed);
+      throw err;
+    }
+    return new Bf16ReferenceModel(rt, cfg, params, packed);
+  }
+
+  /**
+   * The reference read one tensor at a time (the saved reference, on resume), so that the host
+   * holds one f32 tensor at once rather than the whole model.
+   */
+  static async fromReader(rt: Runtime, cfg: Qwen3Config, read: (name: string) => Promise<Float32Array>): Promise<Bf16ReferenceModel> {
+    const params: ParamSet = new Map();
+    const packed = new Map<string, PackedMatrix>();
+    try {
+      for (const name of qwen3WeightShapes(cfg).keys()) storeWeight(rt, cfg, name, await read(name), params, packed);
+    } catch (err) {
+      disposeStored(params, packed);
+      throw err;
     }
     return new Bf16ReferenceModel(rt, cfg, params, packed);
   }
@@ -74,7 +81,32 @@ export class Bf16ReferenceModel extends Qwen3 {
 
   override dispose(): void {
     super.dispose();
-    for (const m of this.packed.values()) for (const t of m.parts) t.dispose();
+    disposeStored(new Map(), this.packed);
     for (const t of this.widened.values()) t.dispose();
   }
+}
+
+/** One weight onto the GPU: a layer matrix packed to bf16 in the row blocks of its f32 form, the rest as f32. */
+function storeWeight(rt: Runtime, cfg: Qwen3Config, name: string, values: Float32Array, params: ParamSet, packed: Map<string, PackedMatrix>): void {
+  const [rows, cols] = as2d(qwen3WeightShapes(cfg).get(name)!);
+  if (values.length !== rows * cols) throw new Error(`bf16 reference: ${name} has ${values.length} values for shape [${rows}, ${cols}]`);
+  if (!BF16_REFERENCE_WEIGHT.test(name)) {
+    const t = RowSplitTensor.zeros(rt, rows, cols, `ref:${name}`);
+    t.write(rt, values);
+    params.set(name, t);
+    return;
+  }
+  const rowsPerPart = rowsPerPartFor(cols, rt.gpu.maxStorageBindingBytes);
+  const parts: Tensor[] = [];
+  for (let r = 0; r < rows; r += rowsPerPart) {
+    const n = Math.min(rowsPerPart, rows - r);
+    const words = packBf16(values.subarray(r * cols, (r + n) * cols));
+    parts.push(rt.upload(words, [words.length], `ref-bf16:${name}[${r}:${r + n}]`, true));
+  }
+  packed.set(name, { shape: [rows, cols], parts });
+}
+
+function disposeStored(params: ParamSet, packed: ReadonlyMap<string, PackedMatrix>): void {
+  for (const t of params.values()) t.dispose();
+  for (const m of packed.values()) for (const t of m.parts) t.dispose();
 }

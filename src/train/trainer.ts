@@ -15,7 +15,7 @@ import { dirname, join, resolve } from 'node:path';
 import { PairSampler, deriveSeed, type PreferencePair } from '../data/index.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { writeTextFileAtomicSync } from '../io/atomic.js';
-import { openHfModelFolder, qwen3WeightShapes, writeHfModelFolder, type Qwen3Config } from '../io/hf-model.js';
+import { openHfModelFolder, writeHfModelFolder, type Qwen3Config } from '../io/hf-model.js';
 import { Bf16ReferenceModel } from '../model/bf16-reference.js';
 import { Qwen3 } from '../model/qwen3.js';
 import { initRandomWeights, loadHfWeights, readWeights, zerosLike, type ParamSet } from '../model/weights.js';
@@ -298,7 +298,7 @@ async function referenceModel(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3Conf
   const bf16 = cfg.grpo.referenceDtype === 'bf16';
   if (resuming) {
     if (!existsSync(dir)) throw new Error(`resuming GRPO needs the KL reference weights in ${dir}, which are missing`);
-    if (bf16) return Bf16ReferenceModel.fromWeights(rt, modelCfg, await readHfWeightsToHost(dir));
+    if (bf16) return bf16ReferenceFromFolder(rt, modelCfg, dir);
     const { params } = await loadHfWeights(rt, dir);
     return new Qwen3(rt, modelCfg, params);
   }
@@ -308,13 +308,11 @@ async function referenceModel(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3Conf
   return new Qwen3(rt, modelCfg, paramsFromMaps(rt, modelCfg, weights));
 }
 
-/** Every weight of a Hugging Face folder, as f32 on the host. */
-async function readHfWeightsToHost(dir: string): Promise<Map<string, Float32Array>> {
+/** The bf16 reference from its saved f32 folder, one tensor at a time. */
+async function bf16ReferenceFromFolder(rt: Runtime, modelCfg: Qwen3Config, dir: string): Promise<Qwen3> {
   const folder = await openHfModelFolder(dir);
   try {
-    const out = new Map<string, Float32Array>();
-    for (const name of qwen3WeightShapes(folder.config).keys()) out.set(name, await folder.readF32(name));
-    return out;
+    return await Bf16ReferenceModel.fromReader(rt, modelCfg, (name) => folder.readF32(name));
   } finally {
     await folder.close();
   }
