@@ -21,35 +21,45 @@ import { validatingRuntime } from './validating-device.js';
 
 
 describe('memory plan vs the allocations of a real step (validating stand-in device)', () => {
-  for (const [size, cpuAdapter, B, T] of [['0.6B', true, 4, 1024], ['14B', true, 1, 100], ['14B', false, 2, 300]] as const) {
-    it(`${size} training step, B ${B} x T ${T}, ${cpuAdapter ? 'CPU-adapter' : 'GPU'} kernels: no limit crossed, and the plan covers the pool's peak`, () => {
-      const { rt, log } = validatingRuntime({ bindingBytes: 128 * MiB, cpuAdapter });
+  for (const [size, cpuAdapter, B, T] of [['0.6B', true, 4, 1024], ['0.6B', false, 4, 1024], ['14B', true, 1, 100], ['14B', false, 2, 300]] as const) {
+    it(`${size} training step, B ${B} x T ${T}, ${cpuAdapter ? 'CPU-adapter' : 'GPU'} kernels: no limit crossed, and the plan covers the pool's peak, with and without recomputation`, () => {
       const cfg = qwen3(size);
-      const model = new Qwen3(rt, cfg, zerosLike(rt, cfg, 'w'));
-      const opt = new AdamW(rt, cfg, { lr: 1e-5, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1 });
-      model.zeroGrads();
-      const state = model.forward({ B, T, ids: new Int32Array(B * T).map((_, i) => (i * 7919) % cfg.vocabSize) });
-      const dLogprobs = rt.empty([B * T]);
-      model.backward(state, dLogprobs);
-      state.dispose();
-      dLogprobs.dispose();
-      opt.step(model.params, model.grads!, 1e-5);
-      rt.submit();
-      expect(log.errors).toEqual([]);
-      expect(model.params.get('model.embed_tokens.weight')!.parts.length).toBeGreaterThan(1); // a table split over bindings
-      if (cpuAdapter) {
-        // Every dimension is a multiple of 4, so no matmul falls back to the scalar kernel: split
-        // weight blocks keep the row alignment of the vec4 one.
-        const scalar = [...log.kernels].filter(([k]) => k.startsWith('matmul_cpu:'));
-        expect(scalar).toEqual([]);
+      const steps: Record<string, number> = {};
+      for (const recompute of [false, true]) {
+        const { rt, log } = validatingRuntime({ bindingBytes: 128 * MiB, cpuAdapter });
+        const model = new Qwen3(rt, cfg, zerosLike(rt, cfg, 'w'));
+        const opt = new AdamW(rt, cfg, { lr: 1e-5, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1 });
+        model.zeroGrads();
+        const state = model.forward({ B, T, ids: new Int32Array(B * T).map((_, i) => (i * 7919) % cfg.vocabSize) }, { recompute });
+        const dLogprobs = rt.empty([B * T]);
+        model.backward(state, dLogprobs);
+        state.dispose();
+        dLogprobs.dispose();
+        opt.step(model.params, model.grads!, 1e-5);
+        rt.submit();
+        expect(log.errors).toEqual([]);
+        expect(model.params.get('model.embed_tokens.weight')!.parts.length).toBeGreaterThan(1); // a table split over bindings
+        if (cpuAdapter) {
+          // Every dimension is a multiple of 4, so no matmul falls back to the scalar kernel: split
+          // weight blocks keep the row alignment of the vec4 one.
+          const scalar = [...log.kernels].filter(([k]) => k.startsWith('matmul_cpu:'));
+          expect(scalar).toEqual([]);
+        }
+        const plan = planMemory(cfg, { stages: ['sft'], microBatchRows: B, seqLen: T, rollouts: 1, batchRows: B, maxNewTokens: 0, refModel: 'none', recompute },
+          { maxBufferBytes: rt.gpu.maxBufferBytes, maxStorageBindingBytes: rt.gpu.maxStorageBindingBytes });
+        const peak = rt.pool.peakBytes;
+        // Weights, gradients and AdamW's moments are counted exactly; the rest is the step's.
+        const step = peak - plan.persistentBytes;
+        console.log(`${size} B ${B} T ${T} ${cpuAdapter ? 'CPU-adapter' : 'GPU'}${recompute ? ' recomputing' : ''}: pool peak ${(peak / MiB).toFixed(0)} MiB, beyond the persistent state ${(step / MiB).toFixed(0)} MiB; plan ${(plan.totalBytes / MiB).toFixed(0)} / ${(plan.trainingBytes / MiB).toFixed(0)} MiB; ${log.dispatches} dispatches, largest grid [${log.maxGrid}]`);
+        expect(plan.totalBytes).toBeGreaterThanOrEqual(peak);
+        expect(plan.totalBytes).toBeLessThan(peak * 1.01);
+        expect(plan.trainingBytes).toBeGreaterThanOrEqual(step);
+        expect(plan.trainingBytes).toBeLessThan(step * 1.02);
+        steps[String(recompute)] = step;
       }
-      const plan = planMemory(cfg, { stages: ['sft'], microBatchRows: B, seqLen: T, rollouts: 1, batchRows: B, maxNewTokens: 0, refModel: 'none' },
-        { maxBufferBytes: rt.gpu.maxBufferBytes, maxStorageBindingBytes: rt.gpu.maxStorageBindingBytes });
-      const peak = rt.pool.peakBytes;
-      console.log(`${size} B ${B} T ${T}: pool peak ${(peak / MiB).toFixed(0)} MiB, plan ${(plan.totalBytes / MiB).toFixed(0)} MiB, ${log.dispatches} dispatches, largest grid [${log.maxGrid}]`);
-      expect(plan.totalBytes).toBeGreaterThanOrEqual(peak);
-      expect(plan.totalBytes).toBeLessThan(peak * 1.01);
-    }, 60_000);
+      // Recomputation: at these shapes a layer keeps ~22 times its input, so most of the step's memory goes.
+      expect(steps.true!).toBeLessThan(steps.false! / 4);
+    }, 120_000);
   }
 
   it('0.6B GRPO generation: rollouts share their prompt in the prefill, and the plan covers the pool\'s peak without refusing it', async () => {

@@ -36,10 +36,10 @@ export class Bf16ReferenceModel extends Qwen3 {
     const params: ParamSet = new Map();
     const packed = new Map<string, PackedMatrix>();
     try {
-      for (const name of qwen3WeightShapes(cfg).keys()) {
+      for (const [name, shape] of qwen3WeightShapes(cfg)) {
         const values = weights.get(name);
         if (!values) throw new Error(`bf16 reference: missing weight ${name}`);
-        storeWeight(rt, cfg, name, values, params, packed);
+        storeWeight(rt, name, shape, values, params, packed);
       }
     } catch (err) {
       disposeStored(params, packed);
@@ -56,7 +56,7 @@ export class Bf16ReferenceModel extends Qwen3 {
     const params: ParamSet = new Map();
     const packed = new Map<string, PackedMatrix>();
     try {
-      for (const name of qwen3WeightShapes(cfg).keys()) storeWeight(rt, cfg, name, await read(name), params, packed);
+      for (const [name, shape] of qwen3WeightShapes(cfg)) storeWeight(rt, name, shape, await read(name), params, packed);
     } catch (err) {
       disposeStored(params, packed);
       throw err;
@@ -87,8 +87,8 @@ export class Bf16ReferenceModel extends Qwen3 {
 }
 
 /** One weight onto the GPU: a layer matrix packed to bf16 in the row blocks of its f32 form, the rest as f32. */
-function storeWeight(rt: Runtime, cfg: Qwen3Config, name: string, values: Float32Array, params: ParamSet, packed: Map<string, PackedMatrix>): void {
-  const [rows, cols] = as2d(qwen3WeightShapes(cfg).get(name)!);
+function storeWeight(rt: Runtime, name: string, shape: readonly number[], values: Float32Array, params: ParamSet, packed: Map<string, PackedMatrix>): void {
+  const [rows, cols] = as2d(shape);
   if (values.length !== rows * cols) throw new Error(`bf16 reference: ${name} has ${values.length} values for shape [${rows}, ${cols}]`);
   if (!BF16_REFERENCE_WEIGHT.test(name)) {
     const t = RowSplitTensor.zeros(rt, rows, cols, `ref:${name}`);

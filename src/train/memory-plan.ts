@@ -150,14 +150,19 @@ export function mostPromptsPerCall(rows: number, n: number, perCall: number): nu
 
 /** Elements of each row-split part (each within one binding) of every weight of `cfg`, as RowSplitTensor cuts them. */
 export function parameterPartSizes(cfg: Qwen3Config, width: number, adapter: AdapterMemory): number[] {
-  const sizes: number[] = [];
-  for (const shape of qwen3WeightShapes(cfg).values()) {
+  return parameterParts(cfg, width, adapter).map((p) => p.size);
+}
+
+/** Each row-split part of every weight of `cfg` with its weight's name, in elements. */
+function parameterParts(cfg: Qwen3Config, width: number, adapter: AdapterMemory): { name: string; size: number }[] {
+  const parts: { name: string; size: number }[] = [];
+  for (const [name, shape] of qwen3WeightShapes(cfg)) {
     const [rows, cols] = shape.length === 1 ? [1, shape[0]!] : [shape[0]!, shape[1]!];
     // A row past the limit is reported by the plan's checks, not thrown here.
     const rowsPerPart = cols * width > adapter.maxStorageBindingBytes ? 1 : rowsPerPartFor(cols, adapter.maxStorageBindingBytes, width);
-    for (let r = 0; r < rows; r += rowsPerPart) sizes.push(Math.min(rowsPerPart, rows - r) * cols);
+    for (let r = 0; r < rows; r += rowsPerPart) parts.push({ name, size: Math.min(rowsPerPart, rows - r) * cols });
   }
-  return sizes;
+  return parts;
 }
 
 /**
@@ -167,15 +172,10 @@ export function parameterPartSizes(cfg: Qwen3Config, width: number, adapter: Ada
  */
 export function bf16ReferenceBytes(cfg: Qwen3Config, adapter: AdapterMemory): { stored: number; widened: number } {
   let stored = 0, widened = 0;
-  for (const [name, shape] of qwen3WeightShapes(cfg)) {
-    const [rows, cols] = shape.length === 1 ? [1, shape[0]!] : [shape[0]!, shape[1]!];
-    const rowsPerPart = rowsPerPartFor(cols, adapter.maxStorageBindingBytes, 4);
+  for (const { name, size } of parameterParts(cfg, 4, adapter)) {
     const bf16 = BF16_REFERENCE_WEIGHT.test(name);
-    for (let r = 0; r < rows; r += rowsPerPart) {
-      const n = Math.min(rowsPerPart, rows - r) * cols;
-      stored += exactBytes(bf16 ? Math.ceil(n / 2) * 4 : n * 4);
-      if (bf16 && name.startsWith('model.layers.0.')) widened += exactBytes(n * 4);
-    }
+    stored += exactBytes(bf16 ? Math.ceil(size / 2) * 4 : size * 4);
+    if (bf16 && name.startsWith('model.layers.0.')) widened += exactBytes(size * 4);
   }
   return { stored, widened };
 }
