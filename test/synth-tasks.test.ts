@@ -297,6 +297,27 @@ describe('makeSplits', () => {
     expect(() => makeSplits({ seed: 1, train: 10, val: 0, test: 0, trainMadeUpWords: 4 })).toThrow(/trainMadeUpWords needs heldOutWords 'made-up', got 'vocabulary'/);
     expect(() => makeSplits({ seed: 1, train: 10, val: 0, test: 0, heldOutWords: 'made-up', trainMadeUpWords: 1.5 })).toThrow(/trainMadeUpWords must be a non-negative integer, got 1.5/);
   });
+
+  it('with sharedHeldOutWords, the held-out splits ask about one pool of made-up words, their prompts still disjoint', () => {
+    const shared = makeSplits({ seed: 11, train: 1500, val: 450, test: 150, heldOutWords: 'made-up', trainMadeUpWords: 10, sharedHeldOutWords: 37 });
+    const letterKinds = new Set(SYNTH_KINDS.filter((k) => k.promptsAbout).map((k) => k.name));
+    const wordOf = (p: SynthPair) => (letterKinds.has(p.kind) ? /'([a-z]+)'/.exec(p.prompt)?.[1] : undefined);
+    const wordsOf = (ps: SynthPair[]) => new Set(ps.map(wordOf).filter((w): w is string => w !== undefined));
+    const testWords = wordsOf(shared.test), valWords = wordsOf(shared.val);
+    for (const word of [...testWords, ...valWords]) expect(WORDS, word).not.toContain(word);
+    const pool = new Set([...testWords, ...valWords]);
+    expect(pool.size).toBe(37);
+    // Nearly every test word is asked about in validation too (each word has up to 7 prompts, cut 1:3).
+    expect([...testWords].filter((w) => valWords.has(w)).length).toBeGreaterThan(0.8 * testWords.size);
+    const valPrompts = new Set(shared.val.map((p) => p.prompt));
+    expect(shared.test.filter((p) => valPrompts.has(p.prompt))).toEqual([]);
+    // The train split's own made-up words stay apart from the pool.
+    const trainMadeUp = [...wordsOf(shared.train)].filter((w) => !WORDS.includes(w));
+    expect(trainMadeUp.length).toBe(10);
+    for (const word of trainMadeUp) expect(pool.has(word), word).toBe(false);
+    expect(() => makeSplits({ seed: 1, train: 10, val: 1, test: 1, sharedHeldOutWords: 4 })).toThrow(/sharedHeldOutWords needs heldOutWords 'made-up', got 'vocabulary'/);
+    expect(() => makeSplits({ seed: 1, train: 10, val: 1, test: 1, heldOutWords: 'made-up', sharedHeldOutWords: -1 })).toThrow(/sharedHeldOutWords must be a non-negative integer, got -1/);
+  });
   it('keeps held-out splits disjoint even when a tiny split meets a huge one', () => {
     const lopsided = makeSplits({ seed: 3, train: 4000, val: 1, test: 2 });
     const held = new Set([...lopsided.val, ...lopsided.test].map((p) => p.prompt));

@@ -35,6 +35,8 @@ export interface DemoDataOptions {
   heldOutWords?: HeldOutWords;
   /** Made-up words the SFT prompts also ask about, with heldOutWords 'made-up' (makeSplits' trainMadeUpWords; default 0). */
   trainMadeUpWords?: number;
+  /** Made-up words the GRPO and test prompts share, cut between them by prompt (makeSplits' sharedHeldOutWords; default 0: a set each). */
+  sharedHeldOutWords?: number;
 }
 
 export interface DemoData {
@@ -114,7 +116,7 @@ function kindFiltered(o: DemoDataOptions): Record<'train' | 'val' | 'test', Synt
   checkKindNames(o);
   const want = { train: o.sftPairs, val: o.grpoPairs, test: o.testPairs };
   for (let factor = 1; ; factor *= 2) {
-    const s = makeSplits({ seed: o.seed, train: want.train * factor, val: want.val * factor, test: want.test * factor, taskWeights: o.taskWeights, partialShare: o.partialShare, splitBy: o.splitBy, heldOutWords: o.heldOutWords, trainMadeUpWords: o.trainMadeUpWords });
+    const s = makeSplits({ seed: o.seed, train: want.train * factor, val: want.val * factor, test: want.test * factor, taskWeights: o.taskWeights, partialShare: o.partialShare, splitBy: o.splitBy, heldOutWords: o.heldOutWords, trainMadeUpWords: o.trainMadeUpWords, sharedHeldOutWords: o.sharedHeldOutWords });
     const keep = (p: SynthPair) => !o.kinds || o.kinds.includes(p.kind);
     const train = s.train.filter(keep), val = s.val.filter(keep), test = s.test.filter(keep);
     if (train.length >= want.train && val.length >= want.val && test.length >= want.test) {

@@ -114,6 +114,14 @@ export interface SynthSplitOptions {
    * held-out word.
    */
   trainMadeUpWords?: number;
+  /**
+   * With heldOutWords 'made-up': when set, the test and validation splits ask about one pool of
+   * this many made-up words instead of a set each, each kind's prompts about them cut between the
+   * two splits by prompt (as vocabulary prompts are). A test prompt is then never a validation
+   * prompt, but its word is asked about there under other kinds, as the default job's test words
+   * are asked about in training.
+   */
+  sharedHeldOutWords?: number;
 }
 
 /** What held-out prompts ask about (SynthSplitOptions.heldOutWords). */
@@ -174,7 +182,7 @@ function weightedPick<T>(random: Random, items: readonly T[], weight: (item: T) 
 }
 
 /** Each kind's prompts, shuffled with the seed and cut into per-split parts. */
-function promptParts(seed: number, sizes: readonly [number, number, number], splitBy: 'prompt' | 'word', madeUp: readonly string[][] | undefined): Map<SynthKind, string[]>[] {
+function promptParts(seed: number, sizes: readonly [number, number, number], splitBy: 'prompt' | 'word', madeUp: readonly string[][] | undefined, sharedHeldOut: boolean): Map<SynthKind, string[]>[] {
   const parts = SPLIT_NAMES.map(() => new Map<SynthKind, string[]>());
   const add = (s: number, kind: SynthKind, prompt: string) => {
     const list = parts[s]!.get(kind);
@@ -189,7 +197,15 @@ function promptParts(seed: number, sizes: readonly [number, number, number], spl
     if (madeUp && kind.promptsAbout) {
       // Held-out splits ask about their own made-up words; train keeps every vocabulary prompt,
       // mixed with those about its own made-up words when it has any (trainMadeUpWords).
+      if (sharedHeldOut) {
+        // madeUp[0] is the pool the held-out splits share; its prompts are cut between them.
+        const pool = shuffled(madeUp[0]!.flatMap((w) => kind.promptsAbout!(w)), 3000 + 3 * k);
+        const [test, val] = allotPrompts(pool.length, [sizes[0], sizes[1], 0]);
+        for (const prompt of pool.slice(0, test)) add(0, kind, prompt);
+        for (const prompt of pool.slice(test, test + val)) add(1, kind, prompt);
+      }
       madeUp.forEach((words, s) => {
+        if (sharedHeldOut && SPLIT_NAMES[s] !== 'train') return;
         const madeUpPrompts = words.flatMap((w) => kind.promptsAbout!(w));
         let prompts: readonly string[];
         if (SPLIT_NAMES[s] !== 'train') prompts = shuffled(madeUpPrompts, 3000 + 3 * k + s);
@@ -221,8 +237,8 @@ function promptParts(seed: number, sizes: readonly [number, number, number], spl
  * MADE_UP_PAIRS_PER_WORD pairs of a held-out split, `trainWords` for train (drawn last, so that
  * asking for them leaves the held-out splits' words as they were).
  */
-function madeUpSplitWords(seed: number, sizes: readonly [number, number, number], trainWords: number): string[][] {
-  const counts = SPLIT_NAMES.map((name, s) => (name === 'train' ? trainWords : Math.ceil(sizes[s]! / MADE_UP_PAIRS_PER_WORD)));
+function madeUpSplitWords(seed: number, sizes: readonly [number, number, number], trainWords: number, sharedWords: number): string[][] {
+  const counts = SPLIT_NAMES.map((name, s) => (name === 'train' ? trainWords : sharedWords > 0 ? (name === 'test' ? sharedWords : 0) : Math.ceil(sizes[s]! / MADE_UP_PAIRS_PER_WORD)));
   const words = madeUpWords(deriveSeed(seed, 998), counts.reduce((a, b) => a + b, 0), familyWords());
   let start = 0;
   return counts.map((count) => words.slice(start, (start += count)));
@@ -297,8 +313,11 @@ export function makeSplits(options: SynthSplitOptions): SynthSplits {
   const trainMadeUpWords = options.trainMadeUpWords ?? 0;
   if (!Number.isInteger(trainMadeUpWords) || trainMadeUpWords < 0) throw new Error(`makeSplits: trainMadeUpWords must be a non-negative integer, got ${trainMadeUpWords}`);
   if (trainMadeUpWords > 0 && heldOutWords !== 'made-up') throw new Error(`makeSplits: trainMadeUpWords needs heldOutWords 'made-up', got '${heldOutWords}'`);
-  const madeUp = heldOutWords === 'made-up' ? madeUpSplitWords(seed, sizes, trainMadeUpWords) : undefined;
-  const parts = promptParts(seed, sizes, options.splitBy ?? 'prompt', madeUp);
+  const sharedWords = options.sharedHeldOutWords ?? 0;
+  if (!Number.isInteger(sharedWords) || sharedWords < 0) throw new Error(`makeSplits: sharedHeldOutWords must be a non-negative integer, got ${sharedWords}`);
+  if (sharedWords > 0 && heldOutWords !== 'made-up') throw new Error(`makeSplits: sharedHeldOutWords needs heldOutWords 'made-up', got '${heldOutWords}'`);
+  const madeUp = heldOutWords === 'made-up' ? madeUpSplitWords(seed, sizes, trainMadeUpWords, sharedWords) : undefined;
+  const parts = promptParts(seed, sizes, options.splitBy ?? 'prompt', madeUp, sharedWords > 0);
   const splits = {} as SynthSplits;
   SPLIT_NAMES.forEach((name, s) => {
     splits[name] = drawSplit(name, sizes[s], parts[s]!, weights, partialShare, mulberry32(deriveSeed(seed, s + 1)));
