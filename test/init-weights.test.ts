@@ -4,7 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseQwen3Config } from '../src/io/hf-model.js';
-import { initRandomWeights, readWeights } from '../src/model/weights.js';
+import { copyParams, disposeAll, initRandomWeights, readWeights, zerosLike } from '../src/model/weights.js';
+import { tinyOddQwen3 } from './model-shapes.js';
+import { validatingRuntime } from './validating-device.js';
 import { runtime } from './util.js';
 
 /** The kernel's PCG hash, in u32 arithmetic. */
@@ -69,5 +71,36 @@ describe('initRandomWeights', () => {
       firsts.add(w[0]!);
     }
     expect(firsts.size).toBe([...a!.keys()].filter((n) => !n.endsWith('norm.weight')).length); // no two tensors share a stream
+  });
+});
+
+describe('copyParams', () => {
+  it('copies every tensor on the GPU into buffers of its own, equal to the last bit', async () => {
+    const rt = await runtime();
+    const source = initRandomWeights(rt, tinyOddQwen3, 5);
+    const copy = copyParams(rt, tinyOddQwen3, source, 'ref');
+    const before = await readWeights(rt, source);
+    // Overwriting the source afterwards leaves the copy as it was.
+    for (const t of source.values()) t.write(rt, new Float32Array(t.size).fill(7));
+    const copied = await readWeights(rt, copy);
+    expect([...copied.keys()]).toEqual([...before.keys()]);
+    for (const [name, w] of before) expect(Buffer.compare(Buffer.from(copied.get(name)!.buffer), Buffer.from(w.buffer)), name).toBe(0);
+    disposeAll(source);
+    disposeAll(copy);
+  });
+
+  it('copies matrices split over several bindings part by part (stand-in device), and refuses a set laid out otherwise', () => {
+    const { rt, log } = validatingRuntime({ bindingBytes: 2048 });
+    const source = zerosLike(rt, tinyOddQwen3, 'w');
+    expect(Math.max(...[...source.values()].map((t) => t.parts.length))).toBeGreaterThan(2);
+    const copy = copyParams(rt, tinyOddQwen3, source, 'ref');
+    rt.submit();
+    expect(log.errors).toEqual([]);
+    for (const [name, t] of copy) expect(t.parts.map((p) => p.rows), name).toEqual(source.get(name)!.parts.map((p) => p.rows));
+    const live = rt.pool.liveBytes;
+    const partial = new Map(source);
+    partial.delete('model.norm.weight');
+    expect(() => copyParams(rt, tinyOddQwen3, partial, 'ref')).toThrow(/model\.norm\.weight is missing/);
+    expect(rt.pool.liveBytes).toBe(live); // the half-made copy was given back
   });
 });

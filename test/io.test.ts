@@ -323,6 +323,41 @@ describe('safetensors round trip', () => {
     await expectError(writeSafetensors(path, [dup, dup]), SafetensorsError, "'d'");
     expect((await readdir(tmp)).filter((n) => n.includes('bad-write'))).toEqual([]);
   });
+
+  it('reads tensors given as functions when the file reaches them, one at a time, into the same bytes', async () => {
+    const values = [new Float32Array([1.5, -2, 3]), new Float32Array(0), new Float32Array([7, 8, 9, 10, 11])];
+    const shapes = [[3], [0], [5]];
+    const eager = tmpPath('eager.safetensors');
+    await writeSafetensors(eager, values.map((data, i) => ({ name: `t${i}`, dtype: 'BF16' as const, shape: shapes[i]!, data })), { step: '4' });
+    const calls: string[] = [];
+    let pending = 0;
+    const lazy = tmpPath('lazy.safetensors');
+    await writeSafetensors(lazy, values.map((data, i) => ({
+      name: `t${i}`, dtype: 'BF16' as const, shape: shapes[i]!,
+      // t1 is given up front: the two kinds mix in one file.
+      data: i === 1 ? data : async () => {
+        calls.push(`t${i}`);
+        pending++;
+        expect(pending).toBe(1); // the writer asks for the next tensor only after the last one is written
+        await new Promise((r) => setTimeout(r, 5));
+        pending--;
+        return data;
+      },
+    })), { step: '4' });
+    expect(calls).toEqual(['t0', 't2']);
+    expect(Buffer.compare(await readFile(lazy), await readFile(eager))).toBe(0);
+  });
+
+  it('leaves the old file as it was when a tensor read late comes back the wrong size or fails', async () => {
+    const path = tmpPath('late.safetensors');
+    await writeSafetensors(path, [{ name: 'x', dtype: 'F32', shape: [1], data: new Float32Array([1]) }]);
+    const before = await readFile(path);
+    const first = { name: 'a', dtype: 'F32' as const, shape: [2], data: async () => new Float32Array([1, 2]) };
+    await expectError(writeSafetensors(path, [first, { name: 'b', dtype: 'F32', shape: [3], data: async () => new Float32Array(2) }]), SafetensorsError, path, "'b'", 'needs 12');
+    await expect(writeSafetensors(path, [first, { name: 'b', dtype: 'F32', shape: [3], data: async () => { throw new Error('device lost'); } }])).rejects.toThrow('device lost');
+    expect(Buffer.compare(await readFile(path), before)).toBe(0);
+    expect((await readdir(tmp)).filter((n) => n.includes('late.safetensors.tmp'))).toEqual([]);
+  });
 });
 
 // ---------------------------------------------------------------------------

@@ -549,6 +549,32 @@ describe('checkpoints', () => {
     expect(readdirSync(join(dir, 'ckpt-a'))).toEqual([checkpointName('grpo', 5)]); // no temporaries left
   });
 
+  it('takes weights and moments as functions read one at a time, and writes the same files', async () => {
+    const eager = join(dir, 'ckpt-eager', checkpointName('grpo', 5));
+    const lazy = join(dir, 'ckpt-lazy', checkpointName('grpo', 5));
+    const c = content(5);
+    await writeCheckpoint(eager, c);
+    let pending = 0, reads = 0;
+    const sources = (m: ReadonlyMap<string, Float32Array>) => new Map([...m].map(([name, t]) => [name, async () => {
+      expect(++pending).toBe(1);
+      await new Promise((r) => setTimeout(r, 1));
+      pending--;
+      reads++;
+      return t;
+    }]));
+    await writeCheckpoint(lazy, { ...c, weights: sources(c.weights), optimizer: { m: sources(c.optimizer!.m as Map<string, Float32Array>), v: sources(c.optimizer!.v as Map<string, Float32Array>), step: 5 } });
+    expect(reads).toBe(3 * c.weights.size);
+    for (const file of ['model.safetensors', 'optimizer.safetensors', 'trainer_state.json', 'config.json']) {
+      expect(Buffer.compare(readFileSync(join(lazy, file)), readFileSync(join(eager, file))), file).toBe(0);
+    }
+    // A moment that comes back the wrong size stops the write; the checkpoint there stays whole.
+    const v = sources(c.optimizer!.v as Map<string, Float32Array>);
+    v.set('lm_head.weight', async () => new Float32Array(3));
+    await expect(writeCheckpoint(lazy, { ...content(6), optimizer: { m: content(6).optimizer!.m, v, step: 6 } })).rejects.toThrow(/v\.lm_head\.weight.*needs/);
+    expect((await readCheckpoint(lazy)).trainer).toEqual(trainerState(5));
+    expect(readdirSync(join(dir, 'ckpt-lazy'))).toEqual([checkpointName('grpo', 5)]);
+  });
+
   it('writes bf16 weights on request', async () => {
     const out = join(dir, 'ckpt-bf16');
     const c = content(1, { dtype: 'bf16', optimizer: undefined });

@@ -16,12 +16,16 @@ async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
   }
 }
 
-/** Writes `chunks` to `path` via fsynced temporary file + rename. */
-export async function writeFileAtomically(path: string, chunks: readonly Uint8Array[]): Promise<void> {
+/**
+ * Writes `chunks` to `path` via fsynced temporary file + rename. An async source is drawn one
+ * chunk at a time (a checkpoint reads each tensor off the GPU as the file reaches it); if it
+ * throws, the temporary file is removed and `path` is left as it was.
+ */
+export async function writeFileAtomically(path: string, chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
   const handle = await open(tmp, 'w');
   try {
-    for (const chunk of chunks) await writeAll(handle, chunk);
+    for await (const chunk of chunks) await writeAll(handle, chunk);
     await handle.sync();
   } catch (err) {
     await handle.close().catch(() => undefined);

@@ -11,6 +11,7 @@ import {
   writeFileAtomically,
   writeSafetensors,
   type SafetensorsFile,
+  type TensorSource,
   type TensorToWrite,
 } from './safetensors.js';
 
@@ -422,7 +423,7 @@ export type HfWeightDType = 'F32' | 'BF16' | 'F16';
 
 const TORCH_DTYPE: Record<HfWeightDType, string> = { F32: 'float32', BF16: 'bfloat16', F16: 'float16' };
 
-function tensorsToWrite(dir: string, config: Qwen3Config, tensors: ReadonlyMap<string, Float32Array>, dtype: HfWeightDType): TensorToWrite[] {
+function tensorsToWrite(dir: string, config: Qwen3Config, tensors: ReadonlyMap<string, TensorSource<Float32Array>>, dtype: HfWeightDType): TensorToWrite[] {
   const expected = qwen3WeightShapes(config);
   for (const name of tensors.keys()) {
     if (!expected.has(name)) throw new HfModelError(`writing model folder ${dir}: tensor ${name} is not part of this Qwen3 config`);
@@ -430,7 +431,8 @@ function tensorsToWrite(dir: string, config: Qwen3Config, tensors: ReadonlyMap<s
   return [...expected].map(([name, shape]) => {
     const data = tensors.get(name);
     if (!data) throw new HfModelError(`writing model folder ${dir}: tensor ${name} is missing`);
-    if (data.length !== numElements(shape)) {
+    // A tensor read when the file reaches it is checked against its shape then (writeSafetensors).
+    if (typeof data !== 'function' && data.length !== numElements(shape)) {
       throw new HfModelError(`writing model folder ${dir}: tensor ${name} has ${data.length} values but shape ${fmtShape(shape)} needs ${numElements(shape)}`);
     }
     return { name, dtype, shape, data };
@@ -438,7 +440,8 @@ function tensorsToWrite(dir: string, config: Qwen3Config, tensors: ReadonlyMap<s
 }
 
 /**
- * Writes config.json and model.safetensors. The folder is built as a temporary
+ * Writes config.json and model.safetensors (a tensor given as a function is read when the file
+ * reaches it: see writeSafetensors). The folder is built as a temporary
  * sibling and renamed into place (an existing `dir` is moved aside first and
  * then deleted), so readers never see a half-written folder. Files other than
  * these two that were in an existing `dir` are not carried over.
@@ -446,7 +449,7 @@ function tensorsToWrite(dir: string, config: Qwen3Config, tensors: ReadonlyMap<s
 export async function writeHfModelFolder(
   dir: string,
   config: Qwen3Config,
-  tensors: ReadonlyMap<string, Float32Array>,
+  tensors: ReadonlyMap<string, TensorSource<Float32Array>>,
   options: { dtype: HfWeightDType },
 ): Promise<void> {
   await writeFolderAtomically(resolve(dir), (tmp) => writeHfModelFiles(tmp, config, tensors, options, dir));
@@ -460,7 +463,7 @@ export async function writeHfModelFolder(
 export async function writeHfModelFiles(
   into: string,
   config: Qwen3Config,
-  tensors: ReadonlyMap<string, Float32Array>,
+  tensors: ReadonlyMap<string, TensorSource<Float32Array>>,
   options: { dtype: HfWeightDType },
   finalDir = into,
 ): Promise<void> {

@@ -62,11 +62,17 @@ export interface SafetensorsFile extends SafetensorsHeader {
 /** Data for one tensor to write. Float32Array is converted for F16/BF16, Int32Array for I64; Uint8Array is taken as raw little-endian bytes. */
 export type TensorData = Float32Array | Float64Array | Uint16Array | Int32Array | BigInt64Array | Uint8Array;
 
+/**
+ * A tensor's values, or a function that produces them when the writer reaches the tensor, so that
+ * a file of many large tensors (a checkpoint read off the GPU) holds one in host memory at a time.
+ */
+export type TensorSource<T extends TensorData = TensorData> = T | (() => Promise<T>);
+
 export interface TensorToWrite {
   name: string;
   dtype: DType;
   shape: readonly number[];
-  data: TensorData;
+  data: TensorSource;
 }
 
 const MAX_HEADER_BYTES = 100 * 1024 * 1024;
@@ -370,21 +376,27 @@ export function describeSomeNames(names: readonly string[], wanted: string, limi
 // ---------------------------------------------------------------------------
 // Writing
 
-function encodeTensor(t: TensorToWrite, path: string): Uint8Array {
+/** The bytes `t` takes in the file, from its dtype and shape (checked here). */
+function tensorBytes(t: TensorToWrite, path: string): number {
   const where = `safetensors file ${path}: tensor '${t.name}'`;
   if (!isDType(t.dtype)) throw new SafetensorsError(`${where}: unknown dtype ${JSON.stringify(t.dtype)}`);
   if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     throw new SafetensorsError(`${where}: shape ${JSON.stringify(t.shape)} is not an array of non-negative integers`);
   }
+  return numElements(t.shape) * bytesPerElement(t.dtype);
+}
+
+function encodeTensor(t: TensorToWrite & { data: TensorData }, path: string): Uint8Array {
+  const where = `safetensors file ${path}: tensor '${t.name}'`;
+  const expected = tensorBytes(t, path);
   const bytes = encodeData(t, where);
-  const expected = numElements(t.shape) * bytesPerElement(t.dtype);
   if (bytes.byteLength !== expected) {
     throw new SafetensorsError(`${where}: data has ${bytes.byteLength} bytes as ${t.dtype} but shape [${t.shape.join(', ')}] needs ${expected}`);
   }
   return bytes;
 }
 
-function encodeData({ dtype, data }: TensorToWrite, where: string): Uint8Array {
+function encodeData({ dtype, data }: { dtype: DType; data: TensorData }, where: string): Uint8Array {
   if (data instanceof Uint8Array) return data;
   if (data instanceof Float32Array && (dtype === 'F32' || dtype === 'F16' || dtype === 'BF16')) return encodeF32(data, dtype);
   if (data instanceof Int32Array && (dtype === 'I32' || dtype === 'I64')) return encodeI32(data, dtype);
@@ -423,23 +435,28 @@ function buildHeader(tensors: readonly TensorToWrite[], sizes: readonly number[]
 /**
  * Writes tensors in the given order. Crash-safe: the bytes go to a temporary
  * sibling that is fsynced and then renamed over `path`, so readers see either
- * the old file or the complete new one.
+ * the old file or the complete new one. A tensor given as a function is called
+ * when the file reaches it and its bytes are dropped once written; one that
+ * comes back the wrong size stops the write with `path` left as it was.
  */
 export async function writeSafetensors(
   path: string,
   tensors: readonly TensorToWrite[],
   metadata?: Record<string, string>,
 ): Promise<void> {
-  const encoded = tensors.map((t) => encodeTensor(t, path));
-  const header = buildHeader(
-    tensors,
-    encoded.map((b) => b.byteLength),
-    metadata,
-    path,
-  );
+  // Values given up front are checked before anything is written.
+  const encoded = tensors.map((t) => (typeof t.data === 'function' ? null : encodeTensor({ ...t, data: t.data }, path)));
+  const header = buildHeader(tensors, tensors.map((t) => tensorBytes(t, path)), metadata, path);
   const lengthBytes = new Uint8Array(8);
   new DataView(lengthBytes.buffer).setBigUint64(0, BigInt(header.byteLength), true);
-  await writeFileAtomically(path, [lengthBytes, header, ...encoded]);
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    yield lengthBytes;
+    yield header;
+    for (const [i, t] of tensors.entries()) {
+      yield encoded[i] ?? encodeTensor({ ...t, data: await (t.data as () => Promise<TensorData>)() }, path);
+    }
+  }
+  await writeFileAtomically(path, chunks());
 }
 
 export { syncDirectory, writeFileAtomically };

@@ -65,6 +65,30 @@ export async function readWeights(rt: Runtime, params: ParamSet): Promise<Map<st
   return out;
 }
 
+/**
+ * Each tensor as a function that reads it off the GPU: what a checkpoint writer takes, so that it
+ * holds one tensor in host memory at a time rather than the whole set (3 x 56 GB of f32 weights
+ * and moments for Qwen3-14B).
+ */
+export function weightSources(rt: Runtime, params: ParamSet): Map<string, () => Promise<Float32Array>> {
+  return new Map([...params].map(([name, t]) => [name, () => t.read(rt)]));
+}
+
+/** A copy of `params` made on the GPU, part by part (the frozen KL reference at the start of GRPO). */
+export function copyParams(rt: Runtime, cfg: Qwen3Config, params: ParamSet, label: string): ParamSet {
+  const out = zerosLike(rt, cfg, label);
+  for (const [name, to] of out) {
+    const from = params.get(name);
+    // Both sides are split by zerosLike under the same binding limit, so the parts pair up.
+    if (!from || from.parts.length !== to.parts.length || from.parts.some((p, i) => p.rows !== to.parts[i]!.rows)) {
+      disposeAll(out);
+      throw new Error(`copyParams: ${name} ${from ? 'is split differently from' : 'is missing from'} the copy's layout`);
+    }
+    from.parts.forEach((p, i) => rt.copy(p.tensor, to.parts[i]!.tensor));
+  }
+  return out;
+}
+
 export function disposeAll(params: ParamSet): void {
   for (const t of params.values()) t.dispose();
 }

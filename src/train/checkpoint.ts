@@ -9,12 +9,14 @@
 import { pathExists, writeFolderAtomically } from '../io/atomic.js';
 import { copyFile, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { openHfModelFolder, writeHfModelFiles, type HfModelFolder, type Qwen3Config } from '../io/hf-model.js';
+import { openHfModelFolder, qwen3WeightShapes, writeHfModelFiles, type HfModelFolder, type Qwen3Config } from '../io/hf-model.js';
 import {
+  numElements,
   openSafetensors,
   writeFileAtomically,
   writeSafetensors,
   type SafetensorsFile,
+  type TensorSource,
   type TensorToWrite,
 } from '../io/safetensors.js';
 import type { PairSamplerState } from '../data/sampler.js';
@@ -43,16 +45,19 @@ export interface TrainerState {
   extra?: JsonValue;
 }
 
+/** A tensor's values, or a function that reads them when the checkpoint file reaches it (one in host memory at a time). */
+export type WeightSource = TensorSource<Float32Array>;
+
 export interface OptimizerState {
-  m: ReadonlyMap<string, Float32Array>;
-  v: ReadonlyMap<string, Float32Array>;
+  m: ReadonlyMap<string, WeightSource>;
+  v: ReadonlyMap<string, WeightSource>;
   /** AdamW step count (bias correction). */
   step: number;
 }
 
 export interface CheckpointContent {
   config: Qwen3Config;
-  weights: ReadonlyMap<string, Float32Array>;
+  weights: ReadonlyMap<string, WeightSource>;
   optimizer?: OptimizerState;
   trainer: TrainerState;
   /** Files copied in by base name (tokenizer.json, tokenizer_config.json, ...). */
@@ -110,13 +115,16 @@ function validateTrainerState(value: unknown, where: string): TrainerState {
   return value as TrainerState;
 }
 
-function checkOptimizer(dir: string, weights: ReadonlyMap<string, Float32Array>, opt: OptimizerState): void {
+function checkOptimizer(dir: string, weights: ReadonlyMap<string, WeightSource>, opt: OptimizerState): void {
   if (!Number.isSafeInteger(opt.step) || opt.step < 0) throw new CheckpointError(`writing checkpoint ${dir}: optimizer step must be an integer >= 0, got ${opt.step}`);
   for (const [label, moments] of [['m', opt.m], ['v', opt.v]] as const) {
     for (const [name, w] of weights) {
       const t = moments.get(name);
       if (!t) throw new CheckpointError(`writing checkpoint ${dir}: optimizer ${label} has no tensor for weight ${name}`);
-      if (t.length !== w.length) throw new CheckpointError(`writing checkpoint ${dir}: optimizer ${label}.${name} has ${t.length} values, the weight ${w.length}`);
+      // Sizes read later are checked against the weight's shape as they are written.
+      if (typeof t !== 'function' && typeof w !== 'function' && t.length !== w.length) {
+        throw new CheckpointError(`writing checkpoint ${dir}: optimizer ${label}.${name} has ${t.length} values, the weight ${w.length}`);
+      }
     }
     for (const name of moments.keys()) {
       if (!weights.has(name)) throw new CheckpointError(`writing checkpoint ${dir}: optimizer ${label} has tensor ${name}, which is not a weight`);
@@ -153,9 +161,10 @@ export async function writeCheckpoint(dir: string, content: CheckpointContent): 
     if (content.optimizer) {
       const { m, v, step } = content.optimizer;
       const tensors: TensorToWrite[] = [];
+      const shapes = qwen3WeightShapes(content.config); // every weight is there: writeHfModelFiles checked
       for (const [label, moments] of [['m', m], ['v', v]] as const) {
-        for (const [name, w] of content.weights) {
-          tensors.push({ name: `${label}.${name}`, dtype: 'F32', shape: [w.length], data: moments.get(name)! });
+        for (const name of content.weights.keys()) {
+          tensors.push({ name: `${label}.${name}`, dtype: 'F32', shape: [numElements(shapes.get(name)!)], data: moments.get(name)! });
         }
       }
       await writeSafetensors(join(tmp, OPTIMIZER_FILE), tensors, { format: 'pt', step: String(step) });

@@ -18,7 +18,7 @@ import { writeTextFileAtomicSync } from '../io/atomic.js';
 import { openHfModelFolder, writeHfModelFolder, type Qwen3Config } from '../io/hf-model.js';
 import { Bf16ReferenceModel } from '../model/bf16-reference.js';
 import { Qwen3 } from '../model/qwen3.js';
-import { initRandomWeights, loadHfWeights, readWeights, zerosLike, type ParamSet } from '../model/weights.js';
+import { copyParams, initRandomWeights, loadHfWeights, weightSources, zerosLike, type ParamSet } from '../model/weights.js';
 import {
   checkpointName, latestCheckpoint, liesOutside, listCheckpoints, pruneCheckpoints, readCheckpoint, recoverInterruptedWrites, setAsideNewerCheckpoints, writeCheckpoint, type LoadedCheckpoint, type TrainerState,
 } from './checkpoint.js';
@@ -218,8 +218,8 @@ async function saveCheckpoint(
   const dir = join(cfg.outDir, checkpointName(stage, step));
   await writeCheckpoint(dir, {
     config: modelCfg,
-    weights: await readWeights(rt, model.params),
-    optimizer: opt ? { m: await readWeights(rt, opt.m), v: await readWeights(rt, opt.v), step: opt.stepCount } : undefined,
+    weights: weightSources(rt, model.params),
+    optimizer: opt ? { m: weightSources(rt, opt.m), v: weightSources(rt, opt.v), step: opt.stepCount } : undefined,
     trainer: state,
     tokenizerFiles: tokenizerFilesOf(data),
   });
@@ -302,10 +302,10 @@ async function referenceModel(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3Conf
     const { params } = await loadHfWeights(rt, dir);
     return new Qwen3(rt, modelCfg, params);
   }
-  const weights = await readWeights(rt, policy.params);
-  await writeHfModelFolder(dir, modelCfg, weights, { dtype: 'F32' });
-  if (bf16) return Bf16ReferenceModel.fromWeights(rt, modelCfg, weights);
-  return new Qwen3(rt, modelCfg, paramsFromMaps(rt, modelCfg, weights));
+  // Saved and built one tensor at a time, the policy's weights never all in host memory at once.
+  await writeHfModelFolder(dir, modelCfg, weightSources(rt, policy.params), { dtype: 'F32' });
+  if (bf16) return Bf16ReferenceModel.fromReader(rt, modelCfg, (name) => policy.params.get(name)!.read(rt));
+  return new Qwen3(rt, modelCfg, copyParams(rt, modelCfg, policy.params, 'ref'));
 }
 
 /** The bf16 reference from its saved f32 folder, one tensor at a time. */
