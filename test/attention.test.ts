@@ -257,7 +257,7 @@ describe('attention (cpu kernels) on a 2-D grid', () => {
     setAttentionVariant('cpu');
     // The same runtime, claiming only 4 workgroups per grid dimension; records the grids it is given.
     const limit = 4;
-    const grids: number[][] = [];
+    const grids: (number | undefined)[][] = [];
     const small = new Proxy(rt, {
       get(target, prop) {
         if (prop === 'gpu') return { ...target.gpu, maxWorkgroupsPerDim: limit };

@@ -12,6 +12,7 @@ import {
   latestCheckpoint,
   listCheckpoints,
   pruneCheckpoints,
+  openCheckpoint,
   readCheckpoint,
   recoverInterruptedWrites,
   setAsideNewerCheckpoints,
@@ -520,14 +521,17 @@ const trainerState = (step: number): TrainerState => ({
   rng: { seed: 3, draws: step * 16 }, configHash: 'abc123', metricsRows: step,
 });
 
-function content(step: number, extra: Partial<CheckpointContent> = {}): CheckpointContent {
+/** A checkpoint's content with every tensor in host memory (CheckpointContent also takes functions that read them). */
+type HostContent = Omit<CheckpointContent, 'weights' | 'optimizer'> & { weights: Map<string, Float32Array>; optimizer: { m: Map<string, Float32Array>; v: Map<string, Float32Array>; step: number } };
+
+function content(step: number, extra: Partial<CheckpointContent> = {}): HostContent {
   return {
     config: TINY,
     weights: tensorsFor(TINY, step),
     optimizer: { m: tensorsFor(TINY, 1000 + step), v: tensorsFor(TINY, 2000 + step), step },
     trainer: trainerState(step),
     ...extra,
-  };
+  } as HostContent;
 }
 
 describe('checkpoints', () => {
@@ -562,17 +566,36 @@ describe('checkpoints', () => {
       reads++;
       return t;
     }]));
-    await writeCheckpoint(lazy, { ...c, weights: sources(c.weights), optimizer: { m: sources(c.optimizer!.m as Map<string, Float32Array>), v: sources(c.optimizer!.v as Map<string, Float32Array>), step: 5 } });
+    await writeCheckpoint(lazy, { ...c, weights: sources(c.weights), optimizer: { m: sources(c.optimizer.m), v: sources(c.optimizer.v), step: 5 } });
     expect(reads).toBe(3 * c.weights.size);
     for (const file of ['model.safetensors', 'optimizer.safetensors', 'trainer_state.json', 'config.json']) {
       expect(Buffer.compare(readFileSync(join(lazy, file)), readFileSync(join(eager, file))), file).toBe(0);
     }
     // A moment that comes back the wrong size stops the write; the checkpoint there stays whole.
-    const v = sources(c.optimizer!.v as Map<string, Float32Array>);
+    const v = sources(c.optimizer.v);
     v.set('lm_head.weight', async () => new Float32Array(3));
     await expect(writeCheckpoint(lazy, { ...content(6), optimizer: { m: content(6).optimizer!.m, v, step: 6 } })).rejects.toThrow(/v\.lm_head\.weight.*needs/);
     expect((await readCheckpoint(lazy)).trainer).toEqual(trainerState(5));
     expect(readdirSync(join(dir, 'ckpt-lazy'))).toEqual([checkpointName('grpo', 5)]);
+  });
+
+  it('opens a checkpoint to read it one tensor at a time, every size checked from the headers first', async () => {
+    const out = join(dir, 'ckpt-open', checkpointName('grpo', 7));
+    const c = content(7);
+    await writeCheckpoint(out, c);
+    const opened = await openCheckpoint(out);
+    try {
+      expect(opened.trainer).toEqual(trainerState(7));
+      expect(opened.optimizerStep).toBe(7);
+      expect(await opened.readWeight('model.norm.weight')).toEqual(c.weights.get('model.norm.weight'));
+      expect(await opened.readMoment('v', 'lm_head.weight')).toEqual(c.optimizer.v.get('lm_head.weight'));
+    } finally {
+      await opened.close();
+    }
+    const withoutOptimizer = await openCheckpoint(out, { optimizer: false });
+    expect(withoutOptimizer.optimizerStep).toBeUndefined();
+    await expect(withoutOptimizer.readMoment('m', 'lm_head.weight')).rejects.toThrow(/optimizer state was not opened/);
+    await withoutOptimizer.close();
   });
 
   it('writes bf16 weights on request', async () => {

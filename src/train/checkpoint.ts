@@ -210,7 +210,8 @@ async function readStateFile(dir: string): Promise<StateFile> {
   return s as StateFile;
 }
 
-async function readOptimizer(dir: string, weights: ReadonlyMap<string, Float32Array>): Promise<NonNullable<LoadedCheckpoint['optimizer']>> {
+/** optimizer.safetensors opened, every m./v. tensor checked against its weight's size from the header. */
+async function openOptimizer(dir: string, config: Qwen3Config): Promise<{ file: SafetensorsFile; step: number }> {
   const path = join(dir, OPTIMIZER_FILE);
   if (!(await pathExists(path))) throw new CheckpointError(`checkpoint ${dir}: ${OPTIMIZER_FILE} is missing but ${STATE_FILE} says the optimizer was saved`);
   let file: SafetensorsFile;
@@ -222,20 +223,19 @@ async function readOptimizer(dir: string, weights: ReadonlyMap<string, Float32Ar
   try {
     const step = decimalInteger(file.metadata?.step ?? '') ?? -1; // '' or '0x10' is no step
     if (step < 0) throw new CheckpointError(`checkpoint ${dir}: ${OPTIMIZER_FILE} metadata has no valid "step" (got ${JSON.stringify(file.metadata?.step)})`);
-    const m = new Map<string, Float32Array>(), v = new Map<string, Float32Array>();
-    for (const [name, weight] of weights) {
-      const size = weight.length;
-      for (const [label, into] of [['m', m], ['v', v]] as const) {
+    for (const [name, shape] of qwen3WeightShapes(config)) {
+      const size = numElements(shape);
+      for (const label of ['m', 'v'] as const) {
         const key = `${label}.${name}`;
         if (!file.has(key)) throw new CheckpointError(`checkpoint ${dir}: ${OPTIMIZER_FILE} has no tensor ${key}`);
-        const values = await file.readF32(key);
-        if (values.length !== size) throw new CheckpointError(`checkpoint ${dir}: ${OPTIMIZER_FILE} tensor ${key} has ${values.length} values, the weight ${name} ${size}`);
-        into.set(name, values);
+        const values = numElements(file.info(key).shape);
+        if (values !== size) throw new CheckpointError(`checkpoint ${dir}: ${OPTIMIZER_FILE} tensor ${key} has ${values} values, the weight ${name} ${size}`);
       }
     }
-    return { m, v, step };
-  } finally {
+    return { file, step };
+  } catch (err) {
     await file.close();
+    throw err;
   }
 }
 
@@ -244,33 +244,89 @@ export interface ReadCheckpointOptions {
   optimizer?: boolean;
 }
 
-/** Loads and validates a checkpoint; every missing or corrupt piece is a CheckpointError naming it. */
-export async function readCheckpoint(dir: string, options: ReadCheckpointOptions = {}): Promise<LoadedCheckpoint> {
+/**
+ * A checkpoint opened to be read one tensor at a time (a resume uploads each as it comes, never
+ * holding the whole state in host memory). Everything readCheckpoint checks, bar the bytes
+ * themselves, is checked on opening, from the files' headers.
+ */
+export interface OpenedCheckpoint {
+  dir: string;
+  config: Qwen3Config;
+  trainer: TrainerState;
+  /** Paths of the tokenizer files inside the checkpoint. */
+  tokenizerFiles: string[];
+  /** AdamW's step count, when the optimizer was saved and asked for (readMoment then works). */
+  optimizerStep?: number;
+  readWeight(name: string): Promise<Float32Array>;
+  readMoment(label: 'm' | 'v', name: string): Promise<Float32Array>;
+  close(): Promise<void>;
+}
+
+/** Opens and validates a checkpoint; every missing or corrupt piece is a CheckpointError naming it. */
+export async function openCheckpoint(dir: string, options: ReadCheckpointOptions = {}): Promise<OpenedCheckpoint> {
   const full = resolve(dir);
   if (!(await pathExists(full))) throw new CheckpointError(`checkpoint ${full}: folder not found`);
   const state = await readStateFile(full);
   const { format: _f, version: _v, hasOptimizer, tokenizerFiles, ...trainer } = state;
+  const paths = tokenizerFiles.map((name) => join(full, name));
+  for (const path of paths) {
+    if (!(await pathExists(path))) throw new CheckpointError(`checkpoint ${full}: tokenizer file ${basename(path)} listed in ${STATE_FILE} is missing`);
+  }
   let folder: HfModelFolder;
   try {
     folder = await openHfModelFolder(full);
   } catch (err) {
     throw new CheckpointError(`checkpoint ${full}: ${(err as Error).message}`, { cause: err });
   }
-  const weights = new Map<string, Float32Array>();
+  let optimizer: { file: SafetensorsFile; step: number } | undefined;
   try {
-    for (const name of folder.tensorNames) weights.set(name, await folder.readF32(name));
+    if (hasOptimizer && (options.optimizer ?? true)) optimizer = await openOptimizer(full, folder.config);
   } catch (err) {
-    throw new CheckpointError(`checkpoint ${full}: ${(err as Error).message}`, { cause: err });
-  } finally {
     await folder.close();
+    throw err;
   }
-  const paths = tokenizerFiles.map((name) => join(full, name));
-  for (const path of paths) {
-    if (!(await pathExists(path))) throw new CheckpointError(`checkpoint ${full}: tokenizer file ${basename(path)} listed in ${STATE_FILE} is missing`);
+  // A read that fails later (a file changed under the run) still names the checkpoint.
+  const named = async (read: () => Promise<Float32Array>): Promise<Float32Array> => {
+    try {
+      return await read();
+    } catch (err) {
+      throw new CheckpointError(`checkpoint ${full}: ${(err as Error).message}`, { cause: err });
+    }
+  };
+  return {
+    dir: full, config: folder.config, trainer, tokenizerFiles: paths, optimizerStep: optimizer?.step,
+    readWeight: (name) => named(() => folder.readF32(name)),
+    readMoment: async (label, name) => {
+      if (!optimizer) throw new CheckpointError(`checkpoint ${full}: its optimizer state was not opened`);
+      return named(() => optimizer.file.readF32(`${label}.${name}`));
+    },
+    close: async () => {
+      await folder.close();
+      await optimizer?.file.close();
+    },
+  };
+}
+
+/** Loads and validates a whole checkpoint into host memory (openCheckpoint reads it a tensor at a time). */
+export async function readCheckpoint(dir: string, options: ReadCheckpointOptions = {}): Promise<LoadedCheckpoint> {
+  const opened = await openCheckpoint(dir, options);
+  try {
+    const names = [...qwen3WeightShapes(opened.config).keys()];
+    const weights = new Map<string, Float32Array>();
+    for (const name of names) weights.set(name, await opened.readWeight(name));
+    const loaded: LoadedCheckpoint = { dir: opened.dir, config: opened.config, weights, trainer: opened.trainer, tokenizerFiles: opened.tokenizerFiles };
+    if (opened.optimizerStep !== undefined) {
+      const m = new Map<string, Float32Array>(), v = new Map<string, Float32Array>();
+      for (const name of names) {
+        m.set(name, await opened.readMoment('m', name));
+        v.set(name, await opened.readMoment('v', name));
+      }
+      loaded.optimizer = { m, v, step: opened.optimizerStep };
+    }
+    return loaded;
+  } finally {
+    await opened.close();
   }
-  const loaded: LoadedCheckpoint = { dir: full, config: folder.config, weights, trainer, tokenizerFiles: paths };
-  if (hasOptimizer && (options.optimizer ?? true)) loaded.optimizer = await readOptimizer(full, weights);
-  return loaded;
 }
 
 // ---------------------------------------------------------------------------

@@ -18,9 +18,9 @@ import { writeTextFileAtomicSync } from '../io/atomic.js';
 import { openHfModelFolder, writeHfModelFolder, type Qwen3Config } from '../io/hf-model.js';
 import { Bf16ReferenceModel } from '../model/bf16-reference.js';
 import { Qwen3 } from '../model/qwen3.js';
-import { copyParams, initRandomWeights, loadHfWeights, weightSources, zerosLike, type ParamSet } from '../model/weights.js';
+import { copyParams, disposeAll, initRandomWeights, loadHfWeights, weightSources, zerosLike, type ParamSet } from '../model/weights.js';
 import {
-  checkpointName, latestCheckpoint, liesOutside, listCheckpoints, pruneCheckpoints, readCheckpoint, recoverInterruptedWrites, setAsideNewerCheckpoints, writeCheckpoint, type LoadedCheckpoint, type TrainerState,
+  checkpointName, latestCheckpoint, liesOutside, listCheckpoints, openCheckpoint, pruneCheckpoints, recoverInterruptedWrites, setAsideNewerCheckpoints, writeCheckpoint, type OpenedCheckpoint, type TrainerState,
 } from './checkpoint.js';
 import { configHash, describeConfig, type Stage, type TrainConfig } from './config.js';
 import { grpoStep } from './grpo.js';
@@ -56,7 +56,9 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
   const hash = configHash(cfg);
   const dataHash = dataFingerprint(data);
   const totalSteps = stageStepCounts(cfg, data); // checked before any GPU work
-  let resumeFrom: LoadedCheckpoint | null = null;
+  // Open until the resumed stage has read its optimizer state: weights and moments are uploaded
+  // one tensor at a time, never the whole checkpoint in host memory.
+  let resumeFrom: OpenedCheckpoint | null = null;
   let resumeDir: string | null = null;
   let metricsRowsKept = 0;
   if (opts.resume) {
@@ -70,8 +72,13 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
     // The resolved config, so that `--config <outDir>/config.yaml --resume latest` continues this run.
     writeTextFileAtomicSync(join(cfg.outDir, CONFIG_FILE), describeConfig(cfg));
   }
+  let resumeOpen = resumeFrom !== null;
+  const closeResume = async () => {
+    if (resumeOpen) await resumeFrom!.close();
+    resumeOpen = false;
+  };
   const params = resumeFrom
-    ? paramsFromMaps(rt, modelCfg, resumeFrom.weights)
+    ? await paramsFromCheckpoint(rt, modelCfg, resumeFrom).catch(async (err: unknown) => { await closeResume(); throw err; })
     : cfg.model.path ? (await loadHfWeights(rt, cfg.model.path)).params : initRandomWeights(rt, modelCfg, cfg.seed);
   const model = new Qwen3(rt, modelCfg, params);
   const metrics = MetricsLog.create(cfg.outDir, { keepRows: metricsRowsKept });
@@ -101,11 +108,12 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
       rt.trimPool(); // the previous stage's freed buffers (SFT activations) are not this stage's sizes
       const hyper = stage === 'sft' ? cfg.sft : cfg.grpo;
       const opt = new AdamW(rt, modelCfg, { lr: hyper.lr, beta1: hyper.betas[0], beta2: hyper.betas[1], eps: hyper.eps, weightDecay: hyper.weightDecay, maxGradNorm: hyper.gradClip });
-      if (resumeState?.optimizer) {
-        writeMaps(rt, opt.m, resumeState.optimizer.m);
-        writeMaps(rt, opt.v, resumeState.optimizer.v);
-        opt.stepCount = resumeState.optimizer.step;
+      if (resumeState?.optimizerStep !== undefined) {
+        for (const [name, t] of opt.m) t.write(rt, await resumeState.readMoment('m', name));
+        for (const [name, t] of opt.v) t.write(rt, await resumeState.readMoment('v', name));
+        opt.stepCount = resumeState.optimizerStep;
       }
+      if (resumeState) await closeResume();
       const pairs = stage === 'sft' ? data.sft : data.grpo;
       const sampler = new PairSampler<SftPair | PreferencePair>(pairs, { batchRows: pairsPerStage(cfg, stage) * 2, seed: deriveSeed(cfg.seed, si) }, resumeState?.trainer.sampler ?? undefined);
       const stageSteps = totalSteps.get(stage)!;
@@ -169,6 +177,7 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
     }
   } finally {
     progress.stop(); // also when a step throws: the bar would keep the cursor hidden
+    await closeResume();
     metrics.close();
     stop?.dispose();
   }
@@ -242,11 +251,20 @@ const REFERENCE_DIR = 'reference';
  * same data), with the run folder made its branch's: newer checkpoints of another branch set
  * aside, and from a checkpoint outside the folder its own reference and metrics brought in.
  */
-async function openResume(cfg: TrainConfig, resume: string, hash: string, dataHash: string): Promise<{ checkpoint: LoadedCheckpoint; dir: string; metricsRowsKept: number }> {
+async function openResume(cfg: TrainConfig, resume: string, hash: string, dataHash: string): Promise<{ checkpoint: OpenedCheckpoint; dir: string; metricsRowsKept: number }> {
   const dir = resume === 'latest' ? await latestCheckpoint(cfg.outDir) : resume;
   if (!dir) throw new Error(`--resume latest: no checkpoint in ${cfg.outDir}`);
-  const checkpoint = await readCheckpoint(dir);
-  const state = checkpoint.trainer;
+  const checkpoint = await openCheckpoint(dir);
+  try {
+    return { checkpoint, dir, ...(await adoptResumeBranch(cfg, checkpoint.trainer, dir, hash, dataHash)) };
+  } catch (err) {
+    await checkpoint.close();
+    throw err;
+  }
+}
+
+/** Checks that the checkpoint's run is this one and makes the run folder its branch's (openResume). */
+async function adoptResumeBranch(cfg: TrainConfig, state: TrainerState, dir: string, hash: string, dataHash: string): Promise<{ metricsRowsKept: number }> {
   if (state.configHash !== hash) throw new Error(`checkpoint ${dir} was written by a run with different training settings (config hash differs)`);
   if (state.dataHash !== undefined && state.dataHash !== dataHash) {
     throw new Error(`checkpoint ${dir} was written by a run on other data: the data files, rubrics or tokenizer have changed since (data fingerprint differs); a resume would not repeat the same steps`);
@@ -267,7 +285,19 @@ async function openResume(cfg: TrainConfig, resume: string, hash: string, dataHa
     process.stderr.write(`resuming from ${dir}, ${why}: moved ${setAside.moved.join(', ') || 'nothing'} and a copy of ${METRICS_FILE} to ${setAside.folder}\n`);
   }
   const metricsRowsKept = home ? await bringBranchFiles(home, cfg.outDir, { reference: !rebuildsReference, metricsRows: state.metricsRows }) : state.metricsRows;
-  return { checkpoint, dir, metricsRowsKept };
+  return { metricsRowsKept };
+}
+
+/** The checkpoint's weights on the GPU, read and uploaded one tensor at a time. */
+async function paramsFromCheckpoint(rt: Runtime, cfg: Qwen3Config, checkpoint: OpenedCheckpoint): Promise<ParamSet> {
+  const params = zerosLike(rt, cfg, 'w');
+  try {
+    for (const [name, t] of params) t.write(rt, await checkpoint.readWeight(name));
+    return params;
+  } catch (err) {
+    disposeAll(params);
+    throw err;
+  }
 }
 
 /**
@@ -318,16 +348,3 @@ async function bf16ReferenceFromFolder(rt: Runtime, modelCfg: Qwen3Config, dir: 
   }
 }
 
-export function paramsFromMaps(rt: Runtime, cfg: Qwen3Config, weights: ReadonlyMap<string, Float32Array>): ParamSet {
-  const params = zerosLike(rt, cfg, 'w');
-  writeMaps(rt, params, weights);
-  return params;
-}
-
-function writeMaps(rt: Runtime, target: ParamSet, values: ReadonlyMap<string, Float32Array>): void {
-  for (const [name, t] of target) {
-    const v = values.get(name);
-    if (!v) throw new Error(`checkpoint is missing ${name}`);
-    t.write(rt, v);
-  }
-}
