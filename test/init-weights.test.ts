@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseQwen3Config } from '../src/io/hf-model.js';
 import { copyParams, disposeAll, initRandomWeights, readWeights, zerosLike } from '../src/model/weights.js';
+import { RowSplitTensor } from '../src/gpu/row-split.js';
 import { tinyOddQwen3 } from './model-shapes.js';
 import { validatingRuntime } from './validating-device.js';
 import { runtime } from './util.js';
@@ -101,6 +102,12 @@ describe('copyParams', () => {
     const partial = new Map(source);
     partial.delete('model.norm.weight');
     expect(() => copyParams(rt, tinyOddQwen3, partial, 'ref')).toThrow(/model\.norm\.weight is missing/);
-    expect(rt.pool.liveBytes).toBe(live); // the half-made copy was given back
+    // A matrix split into other row blocks (a smaller binding limit) cannot be copied part for part.
+    const down = 'model.layers.0.mlp.down_proj.weight';
+    const [rows, cols] = source.get(down)!.shape;
+    const resplit = new Map(source).set(down, RowSplitTensor.zeros(rt, rows, cols, 'resplit', 1024));
+    expect(() => copyParams(rt, tinyOddQwen3, resplit, 'ref')).toThrow(/down_proj\.weight is split differently from the copy's layout/);
+    resplit.get(down)!.dispose();
+    expect(rt.pool.liveBytes).toBe(live); // the half-made copies were given back
   });
 });

@@ -574,7 +574,14 @@ describe('checkpoints', () => {
     // A moment that comes back the wrong size stops the write; the checkpoint there stays whole.
     const v = sources(c.optimizer.v);
     v.set('lm_head.weight', async () => new Float32Array(3));
-    await expect(writeCheckpoint(lazy, { ...content(6), optimizer: { m: content(6).optimizer!.m, v, step: 6 } })).rejects.toThrow(/v\.lm_head\.weight.*needs/);
+    const messageOf = (p: Promise<unknown>) => p.then(() => 'no error', (err: Error) => err.message);
+    expect(await messageOf(writeCheckpoint(lazy, { ...content(6), optimizer: { m: content(6).optimizer.m, v, step: 6 } })))
+      .toBe(`writing checkpoint ${resolve(lazy)}: optimizer v.lm_head.weight has 3 values, ${c.weights.get('lm_head.weight')!.length} expected`);
+    // So does a weight whose read fails (a lost device), named with the folder asked for.
+    const weights = sources(content(6).weights);
+    weights.set('model.norm.weight', async () => { throw new Error('device lost'); });
+    expect(await messageOf(writeCheckpoint(lazy, { ...content(6), weights })))
+      .toBe(`writing model folder ${resolve(lazy)}: tensor model.norm.weight could not be read (device lost)`);
     expect((await readCheckpoint(lazy)).trainer).toEqual(trainerState(5));
     expect(readdirSync(join(dir, 'ckpt-lazy'))).toEqual([checkpointName('grpo', 5)]);
   });
@@ -592,6 +599,15 @@ describe('checkpoints', () => {
     } finally {
       await opened.close();
     }
+    // A moment of a non-float type is refused on opening, before a resume has moved anything.
+    const intMoment = join(dir, 'ckpt-open-int', checkpointName('grpo', 7));
+    await writeCheckpoint(intMoment, c);
+    const moments = [...qwen3WeightShapes(TINY)].flatMap(([name, shape]) => (['m', 'v'] as const).map((label) => ({
+      name: `${label}.${name}`, shape: [shape.reduce((a, b) => a * b, 1)],
+      ...(label === 'v' && name === 'model.norm.weight' ? { dtype: 'I32' as const, data: new Int32Array(shape[0]!) } : { dtype: 'F32' as const, data: c.optimizer[label].get(name)! }),
+    })));
+    await writeSafetensors(join(intMoment, 'optimizer.safetensors'), moments, { format: 'pt', step: '7' });
+    await expect(openCheckpoint(intMoment)).rejects.toThrow(/optimizer\.safetensors tensor v\.model\.norm\.weight is I32, not a float type/);
     const withoutOptimizer = await openCheckpoint(out, { optimizer: false });
     expect(withoutOptimizer.optimizerStep).toBeUndefined();
     await expect(withoutOptimizer.readMoment('m', 'lm_head.weight')).rejects.toThrow(/optimizer state was not opened/);

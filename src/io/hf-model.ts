@@ -11,6 +11,7 @@ import {
   writeFileAtomically,
   writeSafetensors,
   type SafetensorsFile,
+  checkedRead,
   type TensorSource,
   type TensorToWrite,
 } from './safetensors.js';
@@ -431,10 +432,10 @@ function tensorsToWrite(dir: string, config: Qwen3Config, tensors: ReadonlyMap<s
   return [...expected].map(([name, shape]) => {
     const data = tensors.get(name);
     if (!data) throw new HfModelError(`writing model folder ${dir}: tensor ${name} is missing`);
-    // A tensor read when the file reaches it is checked against its shape then (writeSafetensors).
-    if (typeof data !== 'function' && data.length !== numElements(shape)) {
-      throw new HfModelError(`writing model folder ${dir}: tensor ${name} has ${data.length} values but shape ${fmtShape(shape)} needs ${numElements(shape)}`);
-    }
+    const fail = (problem: string) => new HfModelError(`writing model folder ${dir}: tensor ${name} ${problem}`);
+    // A tensor read when the file reaches it is checked then, under the same name.
+    if (typeof data === 'function') return { name, dtype, shape, data: checkedRead(data, numElements(shape), fail) };
+    if (data.length !== numElements(shape)) throw fail(`has ${data.length} values but shape ${fmtShape(shape)} needs ${numElements(shape)}`);
     return { name, dtype, shape, data };
   });
 }

@@ -68,6 +68,23 @@ export type TensorData = Float32Array | Float64Array | Uint16Array | Int32Array 
  */
 export type TensorSource<T extends TensorData = TensorData> = T | (() => Promise<T>);
 
+/**
+ * `read` with its failure, or values of the wrong count, turned into the caller's error: a writer
+ * filling a temporary folder names the folder the user asked for, and the tensor.
+ */
+export function checkedRead(read: () => Promise<Float32Array>, values: number, fail: (problem: string) => Error): () => Promise<Float32Array> {
+  return async () => {
+    let got: Float32Array;
+    try {
+      got = await read();
+    } catch (err) {
+      throw fail(`could not be read (${(err as Error).message})`);
+    }
+    if (got.length !== values) throw fail(`has ${got.length} values, ${values} expected`);
+    return got;
+  };
+}
+
 export interface TensorToWrite {
   name: string;
   dtype: DType;

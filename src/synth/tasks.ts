@@ -235,7 +235,8 @@ function promptParts(seed: number, sizes: readonly [number, number, number], spl
 /**
  * The made-up words of each split, in SPLIT_NAMES order, disjoint across splits: one per
  * MADE_UP_PAIRS_PER_WORD pairs of a held-out split, `trainWords` for train (drawn last, so that
- * asking for them leaves the held-out splits' words as they were).
+ * asking for them leaves the held-out splits' words as they were). With `sharedWords` the test
+ * entry holds the pool both held-out splits share and the validation entry is empty.
  */
 function madeUpSplitWords(seed: number, sizes: readonly [number, number, number], trainWords: number, sharedWords: number): string[][] {
   const counts = SPLIT_NAMES.map((name, s) => (name === 'train' ? trainWords : sharedWords > 0 ? (name === 'test' ? sharedWords : 0) : Math.ceil(sizes[s]! / MADE_UP_PAIRS_PER_WORD)));

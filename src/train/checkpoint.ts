@@ -9,8 +9,10 @@
 import { pathExists, writeFolderAtomically } from '../io/atomic.js';
 import { copyFile, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { isFloatDType } from '../io/dtype.js';
 import { openHfModelFolder, qwen3WeightShapes, writeHfModelFiles, type HfModelFolder, type Qwen3Config } from '../io/hf-model.js';
 import {
+  checkedRead,
   numElements,
   openSafetensors,
   writeFileAtomically,
@@ -164,7 +166,9 @@ export async function writeCheckpoint(dir: string, content: CheckpointContent): 
       const shapes = qwen3WeightShapes(content.config); // every weight is there: writeHfModelFiles checked
       for (const [label, moments] of [['m', m], ['v', v]] as const) {
         for (const name of content.weights.keys()) {
-          tensors.push({ name: `${label}.${name}`, dtype: 'F32', shape: [numElements(shapes.get(name)!)], data: moments.get(name)! });
+          const size = numElements(shapes.get(name)!), data = moments.get(name)!;
+          const fail = (problem: string) => new CheckpointError(`writing checkpoint ${target}: optimizer ${label}.${name} ${problem}`);
+          tensors.push({ name: `${label}.${name}`, dtype: 'F32', shape: [size], data: typeof data === 'function' ? checkedRead(data, size, fail) : data });
         }
       }
       await writeSafetensors(join(tmp, OPTIMIZER_FILE), tensors, { format: 'pt', step: String(step) });
@@ -228,7 +232,9 @@ async function openOptimizer(dir: string, config: Qwen3Config): Promise<{ file: 
       for (const label of ['m', 'v'] as const) {
         const key = `${label}.${name}`;
         if (!file.has(key)) throw new CheckpointError(`checkpoint ${dir}: ${OPTIMIZER_FILE} has no tensor ${key}`);
-        const values = numElements(file.info(key).shape);
+        const info = file.info(key);
+        if (!isFloatDType(info.dtype)) throw new CheckpointError(`checkpoint ${dir}: ${OPTIMIZER_FILE} tensor ${key} is ${info.dtype}, not a float type`);
+        const values = numElements(info.shape);
         if (values !== size) throw new CheckpointError(`checkpoint ${dir}: ${OPTIMIZER_FILE} tensor ${key} has ${values} values, the weight ${name} ${size}`);
       }
     }
@@ -301,8 +307,10 @@ export async function openCheckpoint(dir: string, options: ReadCheckpointOptions
       return named(() => optimizer.file.readF32(`${label}.${name}`));
     },
     close: async () => {
-      await folder.close();
-      await optimizer?.file.close();
+      // Both are closed even when one fails; the first failure is reported.
+      const closed = await Promise.allSettled([folder.close(), optimizer?.file.close()]);
+      const failed = closed.find((c) => c.status === 'rejected');
+      if (failed) throw failed.reason;
     },
   };
 }

@@ -77,11 +77,17 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
     if (resumeOpen) await resumeFrom!.close();
     resumeOpen = false;
   };
-  const params = resumeFrom
-    ? await paramsFromCheckpoint(rt, modelCfg, resumeFrom).catch(async (err: unknown) => { await closeResume(); throw err; })
-    : cfg.model.path ? (await loadHfWeights(rt, cfg.model.path)).params : initRandomWeights(rt, modelCfg, cfg.seed);
+  let params: ParamSet, metrics: MetricsLog;
+  try {
+    params = resumeFrom
+      ? await paramsFromCheckpoint(rt, modelCfg, resumeFrom)
+      : cfg.model.path ? (await loadHfWeights(rt, cfg.model.path)).params : initRandomWeights(rt, modelCfg, cfg.seed);
+    metrics = MetricsLog.create(cfg.outDir, { keepRows: metricsRowsKept });
+  } catch (err) {
+    await closeResume(); // the run's finally below is not reached from here
+    throw err;
+  }
   const model = new Qwen3(rt, modelCfg, params);
-  const metrics = MetricsLog.create(cfg.outDir, { keepRows: metricsRowsKept });
   const progress = new ProgressReporter({ quiet: opts.quiet });
   // An abort at the second signal gives the terminal back its cursor, which the progress bar hides.
   const stop = opts.handleSignals ? new StopFlag({ exit: (code) => { progress.stop(); process.exit(code); } }).install() : null;
@@ -177,9 +183,12 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
     }
   } finally {
     progress.stop(); // also when a step throws: the bar would keep the cursor hidden
-    await closeResume();
-    metrics.close();
-    stop?.dispose();
+    try {
+      metrics.close();
+      stop?.dispose();
+    } finally {
+      await closeResume();
+    }
   }
   await writeHtmlReport(cfg.outDir, allRows, { title: `PaTaRM training: ${cfg.name}`, configSummary: describeConfig(cfg) });
   return { stopped, metrics: allRows, finalCheckpoint, model };
@@ -332,9 +341,10 @@ async function referenceModel(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3Conf
     const { params } = await loadHfWeights(rt, dir);
     return new Qwen3(rt, modelCfg, params);
   }
-  // Saved and built one tensor at a time, the policy's weights never all in host memory at once.
+  // Saved one tensor at a time, the policy's weights never all in host memory at once; the f32
+  // reference is then copied on the GPU, the bf16 one packed from the saved folder as on a resume.
   await writeHfModelFolder(dir, modelCfg, weightSources(rt, policy.params), { dtype: 'F32' });
-  if (bf16) return Bf16ReferenceModel.fromReader(rt, modelCfg, (name) => policy.params.get(name)!.read(rt));
+  if (bf16) return bf16ReferenceFromFolder(rt, modelCfg, dir);
   return new Qwen3(rt, modelCfg, copyParams(rt, modelCfg, policy.params, 'ref'));
 }
 
