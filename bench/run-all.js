@@ -5,10 +5,11 @@
 //
 //   npm run build && node bench/run-all.js [--quick]     (or: npm run bench [-- --quick])
 //
-// Full: matmul, kernels, model, decode, grpo (tens of minutes on lavapipe).
-// --quick: kernels, model, decode, grpo with --quick (about 35 s on a
-// 2-core lavapipe machine); the matmul benchmark is left out because model.js
-// measures the 1024^3 matmul rate itself.
+// Full: matmul, kernels, model, decode, grpo, checkpoint (tens of minutes on
+// lavapipe; checkpoint writes two 7 GB checkpoints to the temporary folder).
+// --quick: kernels, model, decode, grpo, checkpoint with --quick (about 40 s
+// on a 2-core lavapipe machine); the matmul benchmark is left out because
+// model.js measures the 1024^3 matmul rate itself.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -17,8 +18,8 @@ import { fileURLToPath } from 'node:url';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const USAGE = `usage: node bench/run-all.js [--quick]   (after npm run build; npm run bench [-- --quick] does both)
-  Full: matmul, kernels, model, decode, grpo (tens of minutes on lavapipe).
-  --quick  kernels, model, decode, grpo with --quick (about 35 s on a 2-core lavapipe machine)`;
+  Full: matmul, kernels, model, decode, grpo, checkpoint (tens of minutes on lavapipe).
+  --quick  kernels, model, decode, grpo, checkpoint with --quick (about 40 s on a 2-core lavapipe machine)`;
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
   console.log(USAGE);
@@ -30,7 +31,7 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 const quick = args.includes('--quick');
-const names = quick ? ['kernels', 'model', 'decode', 'grpo'] : ['matmul', 'kernels', 'model', 'decode', 'grpo'];
+const names = quick ? ['kernels', 'model', 'decode', 'grpo', 'checkpoint'] : ['matmul', 'kernels', 'model', 'decode', 'grpo', 'checkpoint'];
 
 if (!existsSync(join(benchDir, '..', 'dist', 'bench', 'src', 'model.js'))) {
   console.error('bench/run-all.js: dist/bench is missing; run `npm run build` first');

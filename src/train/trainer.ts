@@ -115,8 +115,12 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
       const hyper = stage === 'sft' ? cfg.sft : cfg.grpo;
       const opt = new AdamW(rt, modelCfg, { lr: hyper.lr, beta1: hyper.betas[0], beta2: hyper.betas[1], eps: hyper.eps, weightDecay: hyper.weightDecay, maxGradNorm: hyper.gradClip });
       if (resumeState?.optimizerStep !== undefined) {
-        for (const [name, t] of opt.m) t.write(rt, await resumeState.readMoment('m', name));
-        for (const [name, t] of opt.v) t.write(rt, await resumeState.readMoment('v', name));
+        for (const [label, moments] of [['m', opt.m], ['v', opt.v]] as const) {
+          for (const [name, t] of moments) {
+            t.write(rt, await resumeState.readMoment(label, name));
+            await rt.sync(); // as for the weights (paramsFromCheckpoint)
+          }
+        }
         opt.stepCount = resumeState.optimizerStep;
       }
       if (resumeState) await closeResume();
@@ -301,7 +305,11 @@ async function adoptResumeBranch(cfg: TrainConfig, state: TrainerState, dir: str
 async function paramsFromCheckpoint(rt: Runtime, cfg: Qwen3Config, checkpoint: OpenedCheckpoint): Promise<ParamSet> {
   const params = zerosLike(rt, cfg, 'w');
   try {
-    for (const [name, t] of params) t.write(rt, await checkpoint.readWeight(name));
+    // Each upload is waited for before the next read, so the driver's staging holds one tensor too.
+    for (const [name, t] of params) {
+      t.write(rt, await checkpoint.readWeight(name));
+      await rt.sync();
+    }
     return params;
   } catch (err) {
     disposeAll(params);
