@@ -343,11 +343,21 @@ describe('train.js rejects bad configs before any GPU work', () => {
     ['--sft-made-up-words without --held-out made-up', ['--sft-made-up-words', '8'], /--sft-made-up-words needs --held-out made-up/],
     ['--sft-made-up-words of none', ['--held-out', 'made-up', '--sft-made-up-words', '0'], /--sft-made-up-words needs a whole number of at least 1, in decimal digits, got '0'/],
     ['--sft-made-up-words with --config', ['--config', 'models/patarm-0.6b.yaml', '--sft-made-up-words', '8'], /--sft-made-up-words belong to the default job/],
+    ['--shared-held-out-words without --held-out made-up', ['--shared-held-out-words', '200'], /--shared-held-out-words needs --held-out made-up/],
+    ['--shared-held-out-words with --config', ['--config', 'models/patarm-0.6b.yaml', '--shared-held-out-words', '200'], /--shared-held-out-words belong to the default job/],
     ['--resume without the run\'s config', ['--resume', 'latest'], /--resume continues a run with its settings: give them too, e\.g\. --config runs\/NAME\/config\.yaml --resume latest/],
   ];
   it('passes --sft-made-up-words to the job (so many made-up words that the draw refuses them, before any run folder is made)', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'train-flags-'));
     const r = spawnSync(process.execPath, [resolve('train.js'), '--held-out', 'made-up', '--sft-made-up-words', '1000000'], { encoding: 'utf8', cwd, timeout: 120_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/madeUpWords: \d+ words asked, more than half of the \d+ strings of 3-4 letters/);
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it('passes --shared-held-out-words to the job (so many made-up words that the draw refuses them, before any run folder is made)', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'train-flags-'));
+    const r = spawnSync(process.execPath, [resolve('train.js'), '--held-out', 'made-up', '--shared-held-out-words', '1000000'], { encoding: 'utf8', cwd, timeout: 120_000 });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/madeUpWords: \d+ words asked, more than half of the \d+ strings of 3-4 letters/);
     expect(readdirSync(cwd)).toEqual([]);

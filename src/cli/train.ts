@@ -17,7 +17,8 @@ const USAGE = `usage:
                                                   --held-out made-up tests on made-up words, GRPO on others,
                                                   --sft-candidates N trains N SFT judges per seed, GRPO from the best on the GRPO pairs,
                                                   --judge-config FILE trains the judge of that config.json, default models/tiny-judge.json,
-                                                  --sft-made-up-words N with --held-out made-up: SFT also asks about N made-up words of its own)
+                                                  --sft-made-up-words N with --held-out made-up: SFT also asks about N made-up words of its own,
+                                                  --shared-held-out-words N with --held-out made-up: GRPO and test prompts ask about one pool of N words)
   node train.js --config FILE [--key value ...]   train from a JSON/YAML config; any config key can be overridden
 options: --resume DIR|latest   --dry-run (print the memory plan and exit)   --gpu-memory SIZE (e.g. 24GB)   --quiet`;
 
@@ -33,13 +34,14 @@ interface CliFlags {
   sftCandidates?: number;
   judgeConfig?: string;
   sftMadeUpWords?: number;
+  sharedHeldOutWords?: number;
   overrides: string[];
 }
 
 /** Takes the CLI's own flags out of argv; the rest are config overrides (--key value). */
 export function parseTrainArgs(argv: readonly string[]): CliFlags {
   const flags: CliFlags = { config: null, dryRun: false, quiet: false, study: false, overrides: [] };
-  const own = new Set(['--config', '--resume', '--dry-run', '--gpu-memory', '--quiet', '--study', '--seeds', '--held-out', '--sft-candidates', '--judge-config', '--sft-made-up-words']);
+  const own = new Set(['--config', '--resume', '--dry-run', '--gpu-memory', '--quiet', '--study', '--seeds', '--held-out', '--sft-candidates', '--judge-config', '--sft-made-up-words', '--shared-held-out-words']);
   const seen = new Set<string>();
   const switches = new Set(['--dry-run', '--quiet', '--study']);
   for (let i = 0; i < argv.length; i++) {
@@ -73,6 +75,7 @@ export function parseTrainArgs(argv: readonly string[]): CliFlags {
     else if (a === '--sft-candidates') flags.sftCandidates = positiveInteger(a, value());
     else if (a === '--judge-config') flags.judgeConfig = value();
     else if (a === '--sft-made-up-words') flags.sftMadeUpWords = positiveInteger(a, value());
+    else if (a === '--shared-held-out-words') flags.sharedHeldOutWords = positiveInteger(a, value());
     else if (a === '--help' || a === '-h') {
       process.stdout.write(USAGE + '\n');
       process.exit(0);
@@ -94,10 +97,11 @@ function checkFlagsForMode(flags: CliFlags, defaultJob: boolean): void {
     if (planFlags.length) throw new Error(`${planFlags.join(' and ')} plan the memory of a --config run; the default job (no --config) trains a tiny judge and has no plan to print`);
     // checked here, before the job sets the previous run aside, although makeSplits would refuse it too
     if (flags.sftMadeUpWords !== undefined && flags.heldOut !== 'made-up') throw new Error('--sft-made-up-words needs --held-out made-up: the made-up words SFT asks about are kept apart from those of GRPO and the test');
+    if (flags.sharedHeldOutWords !== undefined && flags.heldOut !== 'made-up') throw new Error('--shared-held-out-words needs --held-out made-up: it sets how many made-up words the GRPO and test prompts share');
   } else {
     const jobFlags = [flags.study && '--study', flags.seeds !== undefined && '--seeds', flags.heldOut !== undefined && '--held-out',
       flags.sftCandidates !== undefined && '--sft-candidates', flags.judgeConfig !== undefined && '--judge-config',
-      flags.sftMadeUpWords !== undefined && '--sft-made-up-words'].filter(Boolean);
+      flags.sftMadeUpWords !== undefined && '--sft-made-up-words', flags.sharedHeldOutWords !== undefined && '--shared-held-out-words'].filter(Boolean);
     if (jobFlags.length) throw new Error(`${jobFlags.join(' and ')} belong to the default job (node train.js without --config or config overrides)`);
   }
 }
@@ -165,7 +169,10 @@ async function main(): Promise<void> {
     const { runDefaultJob } = await import('../demo/default-job.js');
     await runDefaultJob({
       study: flags.study, quiet: flags.quiet, seeds: flags.seeds, heldOut: flags.heldOut, sftCandidates: flags.sftCandidates, judgeConfig: flags.judgeConfig,
-      ...(flags.sftMadeUpWords !== undefined && { data: { trainMadeUpWords: flags.sftMadeUpWords } }),
+      data: {
+        ...(flags.sftMadeUpWords !== undefined && { trainMadeUpWords: flags.sftMadeUpWords }),
+        ...(flags.sharedHeldOutWords !== undefined && { sharedHeldOutWords: flags.sharedHeldOutWords }),
+      },
     });
     return;
   }
