@@ -2,9 +2,10 @@
 // TypeScript reference of the same counter-based draw, the draw's statistics, and
 // initRandomWeights' use of it (norms 1, tensors and seeds independent, deterministic).
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { parseQwen3Config } from '../src/io/hf-model.js';
-import { copyParams, disposeAll, initRandomWeights, readWeights, zerosLike } from '../src/model/weights.js';
+import { copyParams, disposeAll, initRandomWeights, readWeights, uploadEach, zerosLike } from '../src/model/weights.js';
+import { Runtime } from '../src/gpu/runtime.js';
 import { RowSplitTensor } from '../src/gpu/row-split.js';
 import { tinyOddQwen3 } from './model-shapes.js';
 import { validatingRuntime } from './validating-device.js';
@@ -109,5 +110,41 @@ describe('copyParams', () => {
     expect(() => copyParams(rt, tinyOddQwen3, resplit, 'ref')).toThrow(/down_proj\.weight is split differently from the copy's layout/);
     resplit.get(down)!.dispose();
     expect(rt.pool.liveBytes).toBe(live); // the half-made copies were given back
+  });
+});
+
+describe('uploadEach', () => {
+  it('uploads one tensor at a time, waiting for each before the next read, and gives the tensors back on a failed read', async () => {
+    const rt = await runtime();
+    const drawn = initRandomWeights(rt, tinyOddQwen3, 9);
+    const source = await readWeights(rt, drawn);
+    disposeAll(drawn);
+    const params = zerosLike(rt, tinyOddQwen3, 'w');
+    const log: string[] = [];
+    const sync = vi.spyOn(rt, 'sync');
+    sync.mockImplementation(async function (this: typeof rt) {
+      log.push('sync');
+      return Runtime.prototype.sync.call(this);
+    });
+    try {
+      await uploadEach(rt, params, async (name) => {
+        log.push('read');
+        return source.get(name)!;
+      });
+    } finally {
+      sync.mockRestore();
+    }
+    expect(log).toEqual([...source.keys()].flatMap(() => ['read', 'sync']));
+    const back = await readWeights(rt, params);
+    for (const [name, w] of source) expect(back.get(name), name).toEqual(w);
+    disposeAll(params);
+
+    const live = rt.pool.liveBytes;
+    const failing = zerosLike(rt, tinyOddQwen3, 'w');
+    await expect(uploadEach(rt, failing, async (name) => {
+      if (name.includes('layers.1.')) throw new Error('disk gone');
+      return source.get(name)!;
+    })).rejects.toThrow('disk gone');
+    expect(rt.pool.liveBytes).toBe(live);
   });
 });

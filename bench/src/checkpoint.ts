@@ -16,7 +16,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Runtime } from '../../src/gpu/runtime.js';
 import { parseQwen3Config, qwen3WeightShapes, type Qwen3Config } from '../../src/io/hf-model.js';
-import { disposeAll, initRandomWeights, readWeights, weightSources, zerosLike } from '../../src/model/weights.js';
+import { disposeAll, initRandomWeights, readWeights, uploadEach, weightSources, zerosLike } from '../../src/model/weights.js';
 import { openCheckpoint, readCheckpoint, writeCheckpoint, type CheckpointContent, type TrainerState } from '../../src/train/checkpoint.js';
 import { describeMachine, removeDir, runHeader, smallSpec, tempDir } from './common.js';
 import { appendResult, benchFlags, formatTable, loadAverages, packageRoot } from './report.js';
@@ -99,8 +99,9 @@ async function childRun(run: Run, model: string, dir: string): Promise<void> {
       // As the trainer's resume: each tensor uploaded as it is read, the upload waited for before the next.
       const opened = await openCheckpoint(dir);
       try {
-        for (const [n, t] of params) { t.write(rt, await opened.readWeight(n)); await rt.sync(); }
-        for (const [label, set] of [['m', m], ['v', v]] as const) for (const [n, t] of set) { t.write(rt, await opened.readMoment(label, n)); await rt.sync(); }
+        await uploadEach(rt, params, (n) => opened.readWeight(n));
+        await uploadEach(rt, m, (n) => opened.readMoment('m', n));
+        await uploadEach(rt, v, (n) => opened.readMoment('v', n));
       } finally {
         await opened.close();
       }

@@ -56,7 +56,10 @@ export class Bf16ReferenceModel extends Qwen3 {
     const params: ParamSet = new Map();
     const packed = new Map<string, PackedMatrix>();
     try {
-      for (const [name, shape] of qwen3WeightShapes(cfg)) storeWeight(rt, name, shape, await read(name), params, packed);
+      for (const [name, shape] of qwen3WeightShapes(cfg)) {
+        storeWeight(rt, name, shape, await read(name), params, packed);
+        await rt.sync(); // the driver's staging copy of each upload released before the next read (uploadEach)
+      }
     } catch (err) {
       disposeStored(params, packed);
       throw err;

@@ -26,10 +26,29 @@ export async function loadHfWeights(rt: Runtime, dir: string): Promise<{ config:
   const folder = await openHfModelFolder(dir);
   try {
     const params = zerosLike(rt, folder.config, 'w');
-    for (const [name, t] of params) t.write(rt, await folder.readF32(name));
+    await uploadEach(rt, params, (name) => folder.readF32(name));
     return { config: folder.config, params };
   } finally {
     await folder.close();
+  }
+}
+
+/**
+ * Fills every tensor of `params` with what `read` gives for its name, one tensor at a time: each
+ * upload is waited for before the next read, because the driver keeps a staging copy of every
+ * upload until the GPU has taken it, and uploads left queued would hold the whole model in host
+ * memory (a checkpoint read back that way took 0.88 GB for 0.5 GB of state, 0.33 GB waiting).
+ * On a failure the tensors are disposed.
+ */
+export async function uploadEach(rt: Runtime, params: ParamSet, read: (name: string) => Promise<Float32Array>): Promise<void> {
+  try {
+    for (const [name, t] of params) {
+      t.write(rt, await read(name));
+      await rt.sync();
+    }
+  } catch (err) {
+    disposeAll(params);
+    throw err;
   }
 }
 

@@ -18,7 +18,7 @@ import { writeTextFileAtomicSync } from '../io/atomic.js';
 import { openHfModelFolder, writeHfModelFolder, type Qwen3Config } from '../io/hf-model.js';
 import { Bf16ReferenceModel } from '../model/bf16-reference.js';
 import { Qwen3 } from '../model/qwen3.js';
-import { copyParams, disposeAll, initRandomWeights, loadHfWeights, weightSources, zerosLike, type ParamSet } from '../model/weights.js';
+import { copyParams, initRandomWeights, loadHfWeights, uploadEach, weightSources, zerosLike, type ParamSet } from '../model/weights.js';
 import {
   checkpointName, latestCheckpoint, liesOutside, listCheckpoints, openCheckpoint, pruneCheckpoints, recoverInterruptedWrites, setAsideNewerCheckpoints, writeCheckpoint, type OpenedCheckpoint, type TrainerState,
 } from './checkpoint.js';
@@ -115,12 +115,9 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
       const hyper = stage === 'sft' ? cfg.sft : cfg.grpo;
       const opt = new AdamW(rt, modelCfg, { lr: hyper.lr, beta1: hyper.betas[0], beta2: hyper.betas[1], eps: hyper.eps, weightDecay: hyper.weightDecay, maxGradNorm: hyper.gradClip });
       if (resumeState?.optimizerStep !== undefined) {
-        for (const [label, moments] of [['m', opt.m], ['v', opt.v]] as const) {
-          for (const [name, t] of moments) {
-            t.write(rt, await resumeState.readMoment(label, name));
-            await rt.sync(); // as for the weights (paramsFromCheckpoint)
-          }
-        }
+        // uploadEach disposes what it filled if a read fails; the run stops there anyway.
+        await uploadEach(rt, opt.m, (name) => resumeState.readMoment('m', name));
+        await uploadEach(rt, opt.v, (name) => resumeState.readMoment('v', name));
         opt.stepCount = resumeState.optimizerStep;
       }
       if (resumeState) await closeResume();
@@ -304,17 +301,8 @@ async function adoptResumeBranch(cfg: TrainConfig, state: TrainerState, dir: str
 /** The checkpoint's weights on the GPU, read and uploaded one tensor at a time. */
 async function paramsFromCheckpoint(rt: Runtime, cfg: Qwen3Config, checkpoint: OpenedCheckpoint): Promise<ParamSet> {
   const params = zerosLike(rt, cfg, 'w');
-  try {
-    // Each upload is waited for before the next read, so the driver's staging holds one tensor too.
-    for (const [name, t] of params) {
-      t.write(rt, await checkpoint.readWeight(name));
-      await rt.sync();
-    }
-    return params;
-  } catch (err) {
-    disposeAll(params);
-    throw err;
-  }
+  await uploadEach(rt, params, (name) => checkpoint.readWeight(name));
+  return params;
 }
 
 /**
