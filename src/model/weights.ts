@@ -37,8 +37,7 @@ export async function loadHfWeights(rt: Runtime, dir: string): Promise<{ config:
  * Fills every tensor of `params` with what `read` gives for its name, one tensor at a time: each
  * upload is waited for before the next read, because the driver keeps a staging copy of every
  * upload until the GPU has taken it, and uploads left queued would hold the whole model in host
- * memory (a checkpoint read back that way took 0.88 GB for 0.5 GB of state, 0.33 GB waiting).
- * On a failure the tensors are disposed.
+ * memory. On a failure the tensors are disposed.
  */
 export async function uploadEach(rt: Runtime, params: ParamSet, read: (name: string) => Promise<Float32Array>): Promise<void> {
   try {
