@@ -347,21 +347,15 @@ describe('train.js rejects bad configs before any GPU work', () => {
     ['--shared-held-out-words with --config', ['--config', 'models/patarm-0.6b.yaml', '--shared-held-out-words', '200'], /--shared-held-out-words belong to the default job/],
     ['--resume without the run\'s config', ['--resume', 'latest'], /--resume continues a run with its settings: give them too, e\.g\. --config runs\/NAME\/config\.yaml --resume latest/],
   ];
-  it('passes --sft-made-up-words to the job (so many made-up words that the draw refuses them, before any run folder is made)', () => {
-    const cwd = mkdtempSync(join(tmpdir(), 'train-flags-'));
-    const r = spawnSync(process.execPath, [resolve('train.js'), '--held-out', 'made-up', '--sft-made-up-words', '1000000'], { encoding: 'utf8', cwd, timeout: 120_000 });
-    expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/madeUpWords: \d+ words asked, more than half of the \d+ strings of 3-4 letters/);
-    expect(readdirSync(cwd)).toEqual([]);
-  });
-
-  it('passes --shared-held-out-words to the job (so many made-up words that the draw refuses them, before any run folder is made)', () => {
-    const cwd = mkdtempSync(join(tmpdir(), 'train-flags-'));
-    const r = spawnSync(process.execPath, [resolve('train.js'), '--held-out', 'made-up', '--shared-held-out-words', '1000000'], { encoding: 'utf8', cwd, timeout: 120_000 });
-    expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/madeUpWords: \d+ words asked, more than half of the \d+ strings of 3-4 letters/);
-    expect(readdirSync(cwd)).toEqual([]);
-  });
+  for (const flag of ['--sft-made-up-words', '--shared-held-out-words']) {
+    it(`passes ${flag} to the job (so many made-up words that the draw refuses them, before any run folder is made)`, () => {
+      const cwd = mkdtempSync(join(tmpdir(), 'train-flags-'));
+      const r = spawnSync(process.execPath, [resolve('train.js'), '--held-out', 'made-up', flag, '1000000'], { encoding: 'utf8', cwd, timeout: 120_000 });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/madeUpWords: \d+ words asked, more than half of the \d+ strings of 3-4 letters/);
+      expect(readdirSync(cwd)).toEqual([]);
+    });
+  }
 
   for (const [what, args, message] of flagCases) {
     it(`refuses ${what}`, () => {
