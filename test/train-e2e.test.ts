@@ -314,6 +314,8 @@ describe('train.js rejects bad configs before any GPU work', () => {
     // 8B's f32 state alone passes 80 GB: no micro-batch helps, and the advice says so.
     expect(r.stdout).toMatch(/memory plan for the sft stage[^]*no micro-batch helps: the persistent state alone does not fit\n/);
     expect(r.stdout).not.toMatch(/largest sft\.microBatchRows/);
+    // Checkpoints stream: the host memory they take is set by the largest weight (8B's untied embedding, 151936 x 4096 x 4 B).
+    expect(r.stdout).toMatch(/host memory: checkpoints are written and resumed one tensor at a time; the largest, model\.embed_tokens\.weight \[151936, 4096\], is 2\.32 GiB in f32/);
   });
 
   // Flags of the other mode are refused, not ignored: `--dry-run` alone used to start the default

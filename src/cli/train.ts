@@ -3,10 +3,11 @@
 // Everything that can be wrong with a config, its files, data or tokenizer is
 // reported before any GPU work.
 import { requestAdapter } from '../gpu/device.js';
-import type { Qwen3Config } from '../io/hf-model.js';
+import { qwen3WeightShapes, type Qwen3Config } from '../io/hf-model.js';
+import { numElements } from '../io/safetensors.js';
 import { Runtime } from '../gpu/runtime.js';
 import { loadModelConfig, loadTrainConfig, type Stage, type TrainConfig } from '../train/config.js';
-import { formatPlan, largestMicroBatch, parseBytes, planMemory, trainShapeForStage, type AdapterMemory, type MemoryPlanTrain } from '../train/memory-plan.js';
+import { formatBytes, formatPlan, largestMicroBatch, parseBytes, planMemory, trainShapeForStage, type AdapterMemory, type MemoryPlanTrain } from '../train/memory-plan.js';
 import { decimalInteger } from '../train/number-text.js';
 import { prepareRunData } from '../train/run-data.js';
 import { runTraining } from '../train/trainer.js';
@@ -132,6 +133,14 @@ function microBatchAdvice(modelCfg: Qwen3Config, shape: MemoryPlanTrain, memory:
     `${rows(recomputing)} with model.gradientCheckpointing true\n`;
 }
 
+/** --dry-run's line on host memory: checkpoints stream, so the largest weight sets what they take. */
+function hostMemoryNote(modelCfg: Qwen3Config): string {
+  const [name, shape] = [...qwen3WeightShapes(modelCfg)].reduce((a, b) => (numElements(b[1]) > numElements(a[1]) ? b : a));
+  const bytes = 4 * numElements(shape);
+  return `host memory: checkpoints are written and resumed one tensor at a time; the largest, ${name} [${shape.join(', ')}], ` +
+    `is ${formatBytes(bytes)} in f32, and a resume holds about twice that (the tensor and the driver's upload copy)`;
+}
+
 async function runConfig(flags: CliFlags): Promise<void> {
   if (flags.resume !== undefined && flags.config === null && flags.overrides.length === 0) {
     throw new Error(`--resume continues a run with its settings: give them too, e.g. --config runs/NAME/config.yaml --resume ${flags.resume}`);
@@ -151,7 +160,7 @@ async function runConfig(flags: CliFlags): Promise<void> {
     }
   }
   if (flags.dryRun) {
-    process.stdout.write(fits ? 'everything fits.\n' : 'some stage does not fit (see the reasons above).\n');
+    process.stdout.write(`${hostMemoryNote(modelCfg)}\n${fits ? 'everything fits.' : 'some stage does not fit (see the reasons above).'}\n`);
     return;
   }
   const data = await prepareRunData(cfg, modelCfg);
