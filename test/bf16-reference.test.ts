@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { bf16ToF32, f32ToBf16 } from '../src/io/dtype.js';
 import { BF16_REFERENCE_WEIGHT, Bf16ReferenceModel } from '../src/model/bf16-reference.js';
 import { Qwen3, type TokenBatch } from '../src/model/qwen3.js';
-import { initRandomWeights, paramsFromMaps, readWeights } from '../src/model/weights.js';
+import { initRandomWeights, readWeights, uploadEach, zerosLike } from '../src/model/weights.js';
 import { packBf16, unpackBf16 } from '../src/ops/bf16.js';
 import { tinyOddQwen3 } from './model-shapes.js';
 import { randn, relErr, runtime } from './util.js';
@@ -65,9 +65,14 @@ describe('Bf16ReferenceModel', () => {
       model.dispose();
       return lp;
     };
-    const reference = await logprobsOf(Bf16ReferenceModel.fromWeights(rt, tiny, weights));
-    const roundedF32 = await logprobsOf(new Qwen3(rt, tiny, paramsFromMaps(rt, tiny, rounded)));
-    const exact = await logprobsOf(new Qwen3(rt, tiny, paramsFromMaps(rt, tiny, weights)));
+    const reference = await logprobsOf(await Bf16ReferenceModel.fromWeights(rt, tiny, weights));
+    const f32Model = async (values: ReadonlyMap<string, Float32Array>) => {
+      const params = zerosLike(rt, tiny, 'w');
+      await uploadEach(rt, params, async (name) => values.get(name)!);
+      return new Qwen3(rt, tiny, params);
+    };
+    const roundedF32 = await logprobsOf(await f32Model(rounded));
+    const exact = await logprobsOf(await f32Model(weights));
     expect(reference).toEqual(roundedF32);
     // The rounding took effect, and moved the log-probs by about what bf16's 2^-8 allows.
     expect(reference).not.toEqual(exact);
@@ -83,7 +88,7 @@ describe('Bf16ReferenceModel', () => {
     const { rt, log } = validatingRuntime({ bindingBytes: 2048 });
     const shapes = qwen3WeightShapes(cfg);
     const zeros = new Map([...shapes].map(([name, shape]) => [name, new Float32Array(shape.reduce((a, b) => a * b, 1))]));
-    const model = Bf16ReferenceModel.fromWeights(rt, cfg, zeros);
+    const model = await Bf16ReferenceModel.fromWeights(rt, cfg, zeros);
     const st = model.forward({ B: 1, T: 8, ids: Int32Array.from({ length: 8 }, (_, i) => i * 11) });
     st.dispose();
     rt.submit();
@@ -101,10 +106,10 @@ describe('Bf16ReferenceModel', () => {
     const live = rt.pool.liveBytes;
     const o = weights.get('model.layers.0.self_attn.o_proj.weight')!;
     weights.set('model.layers.0.self_attn.o_proj.weight', new Float32Array(5));
-    expect(() => Bf16ReferenceModel.fromWeights(rt, tiny, weights)).toThrow(/model\.layers\.0\.self_attn\.o_proj\.weight has 5 values for shape \[20, 60\]/);
+    await expect(Bf16ReferenceModel.fromWeights(rt, tiny, weights)).rejects.toThrow(/model\.layers\.0\.self_attn\.o_proj\.weight has 5 values for shape \[20, 60\]/);
     weights.set('model.layers.0.self_attn.o_proj.weight', o);
     weights.delete('model.layers.1.mlp.up_proj.weight');
-    expect(() => Bf16ReferenceModel.fromWeights(rt, tiny, weights)).toThrow(/missing weight model\.layers\.1\.mlp\.up_proj\.weight/);
+    await expect(Bf16ReferenceModel.fromWeights(rt, tiny, weights)).rejects.toThrow(/missing weight model\.layers\.1\.mlp\.up_proj\.weight/);
     await expect(Bf16ReferenceModel.fromReader(rt, tiny, async (name) => weights.get(name) ?? new Float32Array(3))).rejects.toThrow(/up_proj\.weight has 3 values/);
     expect(rt.pool.liveBytes).toBe(live); // what the failed builds had uploaded was given back
   });

@@ -95,8 +95,8 @@ describe('memory plan vs the allocations of a real GRPO update (validating stand
       const model = new Qwen3(rt, cfg, zerosLike(rt, cfg, 'w'));
       // The bf16 reference packs host weights: zeros, one tensor at a time.
       const shapes = qwen3WeightShapes(cfg);
-      const hostZeros = { get: (name: string) => new Float32Array(shapes.get(name)!.reduce((a, b) => a * b, 1)) } as unknown as ReadonlyMap<string, Float32Array>;
-      const ref = refDtype === 'bf16' ? Bf16ReferenceModel.fromWeights(rt, cfg, hostZeros) : new Qwen3(rt, cfg, zerosLike(rt, cfg, 'ref'));
+      const hostZeros = async (name: string) => new Float32Array(shapes.get(name)!.reduce((a, b) => a * b, 1));
+      const ref = refDtype === 'bf16' ? await Bf16ReferenceModel.fromReader(rt, cfg, hostZeros) : new Qwen3(rt, cfg, zerosLike(rt, cfg, 'ref'));
       const opt = new AdamW(rt, cfg, { lr: 1e-5, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1 });
       const pairs = 2, rollouts = 2, promptLen = 200, maxNewTokens = 56, microBatchRows = 2;
       const rows: Rollout[] = Array.from({ length: 2 * pairs * rollouts }, (_, i) => ({

@@ -9,7 +9,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import type { Runtime } from '../../src/gpu/runtime.js';
 import { parseQwen3Config, writeHfModelFolder, type Qwen3Config } from '../../src/io/hf-model.js';
-import { readWeights, type ParamSet } from '../../src/model/weights.js';
+import { weightSources, type ParamSet } from '../../src/model/weights.js';
 import { matmul, resolveMatmulVariant, type MatmulKind } from '../../src/ops/matmul.js';
 import { buildState, gitCommit, loadAverages, machineInfo, measure, packageRoot } from './report.js';
 
@@ -268,7 +268,7 @@ export function removeDir(dir: string): void {
 
 /** Writes the model's current weights as a Hugging Face folder (f32 safetensors) for the PyTorch reference. */
 export async function exportModel(rt: Runtime, cfg: Qwen3Config, params: ParamSet, dir: string): Promise<void> {
-  await writeHfModelFolder(dir, cfg, await readWeights(rt, params), { dtype: 'F32' });
+  await writeHfModelFolder(dir, cfg, weightSources(rt, params), { dtype: 'F32' });
 }
 
 /** Relative difference |a - b| / max(|b|, tiny). */

@@ -31,26 +31,18 @@ export class Bf16ReferenceModel extends Qwen3 {
     super(rt, cfg, params);
   }
 
-  /** The reference from f32 weights on the host (the policy's, read back at the start of GRPO). */
-  static fromWeights(rt: Runtime, cfg: Qwen3Config, weights: ReadonlyMap<string, Float32Array>): Bf16ReferenceModel {
-    const params: ParamSet = new Map();
-    const packed = new Map<string, PackedMatrix>();
-    try {
-      for (const [name, shape] of qwen3WeightShapes(cfg)) {
-        const values = weights.get(name);
-        if (!values) throw new Error(`bf16 reference: missing weight ${name}`);
-        storeWeight(rt, name, shape, values, params, packed);
-      }
-    } catch (err) {
-      disposeStored(params, packed);
-      throw err;
-    }
-    return new Bf16ReferenceModel(rt, cfg, params, packed);
+  /** The reference from f32 weights already in host memory (tests, a caller holding them). */
+  static fromWeights(rt: Runtime, cfg: Qwen3Config, weights: ReadonlyMap<string, Float32Array>): Promise<Bf16ReferenceModel> {
+    return Bf16ReferenceModel.fromReader(rt, cfg, async (name) => {
+      const values = weights.get(name);
+      if (!values) throw new Error(`bf16 reference: missing weight ${name}`);
+      return values;
+    });
   }
 
   /**
-   * The reference read one tensor at a time (the saved reference, on resume), so that the host
-   * holds one f32 tensor at once rather than the whole model.
+   * The reference read one tensor at a time (from the saved reference folder, at GRPO's start and
+   * on resume), so that the host holds one f32 tensor at once rather than the whole model.
    */
   static async fromReader(rt: Runtime, cfg: Qwen3Config, read: (name: string) => Promise<Float32Array>): Promise<Bf16ReferenceModel> {
     const params: ParamSet = new Map();

@@ -92,20 +92,6 @@ export function weightSources(rt: Runtime, params: ParamSet): Map<string, () => 
   return new Map([...params].map(([name, t]) => [name, () => t.read(rt)]));
 }
 
-/** Host tensors (a checkpoint read whole, a test's weights) uploaded as a ParamSet of `cfg`'s shapes. */
-export function paramsFromMaps(rt: Runtime, cfg: Qwen3Config, weights: ReadonlyMap<string, Float32Array>): ParamSet {
-  const params = zerosLike(rt, cfg, 'w');
-  for (const [name, t] of params) {
-    const v = weights.get(name);
-    if (!v) {
-      disposeAll(params);
-      throw new Error(`paramsFromMaps: ${name} is missing`);
-    }
-    t.write(rt, v);
-  }
-  return params;
-}
-
 /** A copy of `params` made on the GPU, part by part (the frozen KL reference at the start of GRPO). */
 export function copyParams(rt: Runtime, cfg: Qwen3Config, params: ParamSet, label: string): ParamSet {
   const out = zerosLike(rt, cfg, label);
