@@ -109,6 +109,28 @@ describe('prepareRunData on SFT rows', () => {
     expect((await prepareRunData(cfg, modelCfg)).sft).toHaveLength(6);
   });
 
+  it('reads both stages from files in the row-pairs layout, renamed fields included, as it reads the same pairs one record each', async () => {
+    const ws = sftWorkspace(null);
+    const rowsFile = ws.file.replace(/sft\.jsonl$/, 'rows.jsonl');
+    const records = readFileSync(ws.file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    writeFileSync(rowsFile, records.flatMap((r) => ['chosen', 'rejected'].map((side) =>
+      JSON.stringify({ id: r.id, question: r.prompt, output: r[side], task: r.task, critique: r[`${side}_judgment`] }) + '\n')).join(''));
+    const asPairs = ws.config({ stages: ['sft', 'grpo'] });
+    const asRows = ws.config({
+      stages: ['sft', 'grpo'],
+      data: { sft: rowsFile, grpo: rowsFile, layout: { sft: 'row-pairs', grpo: 'row-pairs' }, fields: { prompt: 'question', response: 'output', judgment: 'critique' } },
+    });
+    const [fromPairs, fromRows] = [await prepareRunData(asPairs.cfg, asPairs.modelCfg), await prepareRunData(asRows.cfg, asRows.modelCfg)];
+    expect(fromPairs.sft).toHaveLength(6);
+    expect(fromPairs.grpo).toHaveLength(6);
+    expect(fromRows.sft).toEqual(fromPairs.sft);
+    expect(fromRows.grpo).toEqual(fromPairs.grpo);
+    // Without judgments on its rows, an SFT pair says which field it needs.
+    writeFileSync(rowsFile, records.flatMap((r) => ['chosen', 'rejected'].map((side) => JSON.stringify({ id: r.id, question: r.prompt, output: r[side] }) + '\n')).join(''));
+    const bare = ws.config({ data: { sft: rowsFile, layout: { sft: 'row-pairs' }, fields: { prompt: 'question', response: 'output', judgment: 'critique' } } });
+    await expect(prepareRunData(bare.cfg, bare.modelCfg)).rejects.toThrow(`pair ${ws.ids[0]} has no teacher judgments (SFT needs a 'critique' field on both of its rows)`);
+  });
+
   it('notes the pairs judged with the chat rubric because their labels name no known task', async () => {
     const ws = sftWorkspace(null);
     const lines = readFileSync(ws.file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));

@@ -57,7 +57,7 @@ describe('loadTrainConfig: defaults and overrides', () => {
     expect(cfg.outDir).toBe('runs/run');
     expect(cfg.tokenizer).toBe(modelDir);
     expect(cfg.model).toEqual({ path: modelDir, dtype: 'f32', gradientCheckpointing: false });
-    expect(cfg.data).toEqual({ sft: sftData, grpo: grpoData, format: 'auto', onBadRow: 'error' });
+    expect(cfg.data).toEqual({ sft: sftData, grpo: grpoData, format: 'auto', onBadRow: 'error', layout: { sft: 'pairs', grpo: 'pairs' }, fields: {} });
     expect(cfg.template).toEqual({ chat: false, thinking: false });
     expect(cfg.checkpoint).toEqual({ every: 100, keep: 2 });
     expect(cfg.log).toEqual({ every: 1 });
@@ -91,6 +91,23 @@ describe('loadTrainConfig: defaults and overrides', () => {
     expect(cfg.grpo.reward.formatPenalty).toBe(-0.5);
     expect(cfg.name).toBe('my-run');
     expect(cfg.outDir).toBe('runs/my-run');
+  });
+
+  it("sets each stage's file layout and the field names on the command line, and refuses names no layout reads", () => {
+    const cfg = loadTrainConfig(null, [...VALID, '--data.layout.grpo', 'row-pairs', '--data.fields.response', 'output', '--data.fields.prompt', 'question']);
+    expect(cfg.data.layout).toEqual({ sft: 'pairs', grpo: 'row-pairs' });
+    expect(cfg.data.fields).toEqual({ response: 'output', prompt: 'question' });
+    expect(problemsOf(() => loadTrainConfig(null, [...VALID, '--data.layout.grpo', 'rows']))).toEqual([
+      "data.layout.grpo: must be one of 'pairs', 'row-pairs', got 'rows'",
+    ]);
+    expect(problemsOf(() => loadTrainConfig(null, [...VALID, '--data.fields.judgment', 'critique', '--data.fields.id', ' ']))).toEqual([
+      'data.fields.judgment: only read with data.layout row-pairs, which no stage of this run uses',
+      'data.fields.id: a field name cannot be blank',
+    ]);
+    // A stage the run leaves out does not count: its layout reads nothing.
+    expect(problemsOf(() => loadTrainConfig(null, [...VALID, '--stages', 'grpo', '--data.layout.sft', 'row-pairs', '--data.fields.response', 'output']))).toEqual([
+      'data.fields.response: only read with data.layout row-pairs, which no stage of this run uses',
+    ]);
   });
 
   it('refuses a key given twice on the command line, in either form', () => {

@@ -6,11 +6,14 @@
 import { basename } from 'node:path';
 import { PairDataError, describeLocation } from './errors.js';
 import { pairFromRecord, type PairFieldNames } from './records.js';
+import { rowPairRecords, type PairLayout } from './row-pairs.js';
 import type { BadRowPolicy, PreferencePair, RecordLocation, SkippedRecord } from './types.js';
 
 export interface CollectOptions {
   onBadRow?: BadRowPolicy;
   fields?: PairFieldNames;
+  /** 'pairs' (default): one record per pair. 'row-pairs': records 2k and 2k+1 are pair k's chosen and rejected rows (row-pairs.ts). */
+  layout?: PairLayout;
   /**
    * Keep a pair whose chosen and rejected responses are the same text (default false: a bad row,
    * since it carries no preference to train on). A benchmark keeps it, to be scored as its
@@ -19,8 +22,13 @@ export interface CollectOptions {
   keepIdenticalResponses?: boolean;
 }
 
-/** One record as decoded from the file, or the reason it could not be decoded. */
-export type DecodedRecord = { location: RecordLocation; record: unknown } | { location: RecordLocation; decodeError: string };
+/**
+ * One record as decoded from the file, or the reason it could not be decoded. A record built from
+ * rows (row-pairs.ts) carries the field names to read it by and the fields its rows had.
+ */
+export type DecodedRecord =
+  | { location: RecordLocation; record: unknown; fields?: PairFieldNames; fieldsFound?: readonly string[] }
+  | { location: RecordLocation; decodeError: string };
 
 export interface CollectedPairs {
   pairs: PreferencePair[];
@@ -46,17 +54,19 @@ export function collectPairs(records: Iterable<DecodedRecord>, options: CollectO
     skipped.push({ location, where: describeLocation(location), reason });
   };
 
-  for (const decoded of records) {
+  const input = options.layout === 'row-pairs' ? rowPairRecords(records, options.fields) : records;
+  for (const decoded of input) {
     const { location } = decoded;
     if ('decodeError' in decoded) {
       bad(location, decoded.decodeError);
       continue;
     }
     const { record } = decoded;
-    if (typeof record === 'object' && record !== null && !Array.isArray(record)) {
+    if (decoded.fieldsFound) for (const key of decoded.fieldsFound) fieldsFound.add(key);
+    else if (typeof record === 'object' && record !== null && !Array.isArray(record)) {
       for (const key of Object.keys(record)) fieldsFound.add(key);
     }
-    const outcome = pairFromRecord(record, generatedId(location), options.fields, { keepIdenticalResponses: options.keepIdenticalResponses });
+    const outcome = pairFromRecord(record, generatedId(location), decoded.fields ?? options.fields, { keepIdenticalResponses: options.keepIdenticalResponses });
     if (!outcome.ok) {
       bad(location, outcome.reason);
       continue;

@@ -2,6 +2,7 @@ export * from './types.js';
 export * from './errors.js';
 export * from './records.js';
 export * from './collect.js';
+export * from './row-pairs.js';
 export * from './load.js';
 export * from './pointwise.js';
 export * from './prng.js';

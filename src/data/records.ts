@@ -25,6 +25,9 @@ export interface PairFieldNames {
   prompt?: string;
   chosen?: string;
   rejected?: string;
+  /** Layout 'row-pairs' only (row-pairs.ts): a row's response and its teacher judgment. */
+  response?: string;
+  judgment?: string;
 }
 
 export const EXPECTED_PAIR_FIELDS =
@@ -32,7 +35,8 @@ export const EXPECTED_PAIR_FIELDS =
   '[{role, content}] ending in the assistant response (Skywork style); optional: id, task, subset, domain, ability, source, ' +
   'and for SFT the teacher judgments chosen_judgment, rejected_judgment';
 
-const LABEL_FIELDS = ['task', 'subset', 'domain', 'ability', 'source'] as const;
+/** Labels a pair keeps as found; all but `source` name its task. */
+export const PAIR_LABEL_FIELDS = ['task', 'subset', 'domain', 'ability', 'source'] as const;
 const JUDGMENT_FIELDS = [
   ['chosenJudgment', ['chosen_judgment', 'chosenJudgment']],
   ['rejectedJudgment', ['rejected_judgment', 'rejectedJudgment']],
@@ -278,7 +282,7 @@ export function pairFromRecord(record: unknown, defaultId: string, fields: PairF
     chosen: chosen.response,
     rejected: rejected.response,
   };
-  for (const label of LABEL_FIELDS) {
+  for (const label of PAIR_LABEL_FIELDS) {
     const value = record[label];
     if (typeof value === 'string') pair[label] = value;
     // A task label that is a number or a list would vanish and the pair fall back to the chat

@@ -12,6 +12,7 @@ import { parseQwen3Config, type Qwen3Config } from '../io/hf-model.js';
 import { parseJsonWithUniqueKeys } from '../io/json.js';
 import type { KlEstimator } from '../ops/losses.js';
 import { LOSS_AGGREGATIONS, type LossAggregation } from './loss-aggregation.js';
+import { PAIR_LAYOUTS, type PairFieldNames, type PairLayout } from '../data/index.js';
 
 export const STAGES = ['sft', 'grpo'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -50,6 +51,16 @@ export interface DataConfig {
   format: DataFormat;
   /** A malformed record: 'error' (default) stops with its location, 'skip' drops and reports it. */
   onBadRow: 'error' | 'skip';
+  /**
+   * How each stage's file holds its pairs: 'pairs' (default), one record per pair, or 'row-pairs',
+   * rows 2k and 2k+1 the chosen and rejected response of pair k (the paper's released files).
+   */
+  layout: { sft: PairLayout; grpo: PairLayout };
+  /**
+   * Field names, where a file's differ from the defaults: id, prompt, chosen and rejected (layout
+   * pairs); id, prompt, response and judgment (row-pairs). They apply to both stages' files.
+   */
+  fields: PairFieldNames;
 }
 
 export interface TemplateConfig {
@@ -212,7 +223,7 @@ export function defaultTrainConfig(): TrainConfig {
     outDir: 'runs/run',
     stages: ['sft', 'grpo'],
     model: { dtype: 'f32', gradientCheckpointing: false },
-    data: { format: 'auto', onBadRow: 'error' },
+    data: { format: 'auto', onBadRow: 'error', layout: { sft: 'pairs', grpo: 'pairs' }, fields: {} },
     template: { chat: false, thinking: false },
     sft: {
       epochs: 1,
@@ -302,6 +313,8 @@ const SCHEMA: Spec = section({
     eval: str(true),
     format: oneOf(['auto', 'jsonl', 'json', 'parquet']),
     onBadRow: oneOf(['error', 'skip']),
+    layout: section({ sft: oneOf(PAIR_LAYOUTS), grpo: oneOf(PAIR_LAYOUTS) }),
+    fields: section({ id: str(true), prompt: str(true), chosen: str(true), rejected: str(true), response: str(true), judgment: str(true) }),
   }),
   template: section({ chat: bool, thinking: bool, rubricsFile: str(true) }),
   sft: section({
@@ -535,6 +548,16 @@ function checkRelations(cfg: TrainConfig, problems: string[], modelOnly = false)
   // nothing would read as if it did.
   for (const key of ['every', 'limit'] as const) {
     if (cfg.eval[key] !== undefined) problems.push(`eval.${key}: evaluation during training is not implemented yet; evaluate saved checkpoints with node eval.js`);
+  }
+  // A field name the files' layouts never read would look as if it had renamed something.
+  const usedStages = (['sft', 'grpo'] as const).filter((stage) => cfg.stages.includes(stage));
+  const fieldUse: Record<string, PairLayout> = { chosen: 'pairs', rejected: 'pairs', response: 'row-pairs', judgment: 'row-pairs' };
+  for (const [key, name] of Object.entries(data.fields)) {
+    if (name !== undefined && name.trim() === '') problems.push(`data.fields.${key}: a field name cannot be blank`);
+    const layout = fieldUse[key];
+    if (name !== undefined && layout !== undefined && !usedStages.some((stage) => data.layout[stage] === layout)) {
+      problems.push(`data.fields.${key}: only read with data.layout ${layout}, which no stage of this run uses`);
+    }
   }
   if (data.format === 'auto') {
     for (const key of ['sft', 'grpo', 'eval'] as const) {

@@ -44,18 +44,24 @@ export async function prepareRunData(cfg: TrainConfig, model: Qwen3Config): Prom
     skippedRows.push(msg);
     notes.push(`skipped: ${msg}`);
   };
-  const loadOptions = { onBadRow: cfg.data.onBadRow, ...(cfg.data.format === 'auto' ? {} : { format: cfg.data.format }) };
+  const loadOptions = (stage: 'sft' | 'grpo') => ({
+    onBadRow: cfg.data.onBadRow,
+    layout: cfg.data.layout[stage],
+    fields: cfg.data.fields,
+    ...(cfg.data.format === 'auto' ? {} : { format: cfg.data.format }),
+  });
 
   let sft: SftPair[] = [];
   let sftDropped = 0;
   if (cfg.stages.includes('sft')) {
     const file = cfg.data.sft!;
-    const loaded = requirePairs(file, await loadPairs(file, loadOptions));
+    const loaded = requirePairs(file, await loadPairs(file, loadOptions('sft')));
     for (const s of loaded.skipped) notes.push(`sft data: skipped ${s.where}: ${s.reason}`);
     const scored: (TeacherScored & { pair: PreferencePair; index: number; completions: [Int32Array, Int32Array] })[] = [];
     for (const [index, pair] of loaded.pairs.entries()) {
       if (!pair.chosenJudgment || !pair.rejectedJudgment) {
-        badRow(`${file}: pair ${pair.id} has no teacher judgments (fields chosen_judgment and rejected_judgment are needed for SFT)`);
+        const needed = cfg.data.layout.sft === 'row-pairs' ? `a '${cfg.data.fields.judgment ?? 'judgment'}' field on both of its rows` : 'the fields chosen_judgment and rejected_judgment';
+        badRow(`${file}: pair ${pair.id} has no teacher judgments (SFT needs ${needed})`);
         continue;
       }
       // A judgment that would teach the wrong thing is a bad row, not a low margin: one the parser
@@ -107,7 +113,7 @@ export async function prepareRunData(cfg: TrainConfig, model: Qwen3Config): Prom
   let flippedPairs = 0;
   if (cfg.stages.includes('grpo')) {
     const file = cfg.data.grpo!;
-    const loaded = requirePairs(file, await loadPairs(file, loadOptions));
+    const loaded = requirePairs(file, await loadPairs(file, loadOptions('grpo')));
     for (const s of loaded.skipped) notes.push(`grpo data: skipped ${s.where}: ${s.reason}`);
     // Judge prompts too long for grpo.maxPromptLen are found now, not mid-run.
     const fitting: PreferencePair[] = [];

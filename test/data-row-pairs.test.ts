@@ -1,0 +1,130 @@
+// Layout row-pairs: rows 2k and 2k+1 of a file are the chosen and rejected response of pair k
+// (the paper's released files). Each case would fail if the rows were paired, checked or named
+// wrongly: the pairs' contents, the reasons and the places they name are compared in full.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parquetWriteFile } from 'hyparquet-writer';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PairDataError, loadPairs, pairsFromJsonlText, pairsFromRecords } from '../src/data/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'patarm-row-pairs-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const jsonl = (...records: unknown[]) => records.map((r) => JSON.stringify(r)).join('\n') + '\n';
+const rows = (id: string, extra: Record<string, unknown> = {}) => [
+  { id: `${id}-c`, prompt: `q ${id}`, response: `good ${id}`, ...extra },
+  { id: `${id}-r`, prompt: `q ${id}`, response: `bad ${id}`, ...extra },
+];
+
+function errorOf(fn: () => unknown): PairDataError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(PairDataError);
+    return err as PairDataError;
+  }
+  throw new Error('expected a PairDataError');
+}
+
+describe('layout row-pairs', () => {
+  it('pairs rows 2k and 2k+1 as chosen and rejected, with the chosen row id, labels and judgments', () => {
+    const text = jsonl(
+      ...rows('a', { task: 'math', source: 'm1' }).map((r, i) => ({ ...r, judgment: `j${i} <answer>${i === 0 ? 9 : 1}</answer>` })),
+    ) + '\n' + jsonl(...rows('b'));
+    const loaded = pairsFromJsonlText(text, 'rl.jsonl', { layout: 'row-pairs' });
+    expect(loaded.skipped).toEqual([]);
+    expect(loaded.pairs).toEqual([
+      { id: 'a-c', prompt: 'q a', chosen: 'good a', rejected: 'bad a', task: 'math', source: 'm1', chosenJudgment: 'j0 <answer>9</answer>', rejectedJudgment: 'j1 <answer>1</answer>' },
+      { id: 'b-c', prompt: 'q b', chosen: 'good b', rejected: 'bad b' },
+    ]);
+    // The rows' own fields, not the keys the two rows were joined under.
+    expect(loaded.fieldsFound).toEqual(['id', 'prompt', 'response', 'task', 'source', 'judgment']);
+  });
+
+  it('reads message-list responses whose conversation is the prompt, and renamed fields', () => {
+    const convo = (answer: string) => [{ role: 'user', content: 'hi?' }, { role: 'assistant', content: answer }];
+    const plain = pairsFromJsonlText(jsonl({ response: convo('hello') }, { response: convo('go away') }), 'x.jsonl', { layout: 'row-pairs' });
+    expect(plain.pairs).toEqual([{ id: 'x.jsonl:1', prompt: [{ role: 'user', content: 'hi?' }], chosen: 'hello', rejected: 'go away' }]);
+
+    const fields = { id: 'uid', prompt: 'question', response: 'output', judgment: 'critique' };
+    const renamed = pairsFromJsonlText(
+      jsonl({ uid: 7, question: 'q', output: 'yes', critique: 'c <answer>8</answer>' }, { uid: 8, question: 'q', output: 'no', critique: 'c <answer>2</answer>' }),
+      'y.jsonl',
+      { layout: 'row-pairs', fields },
+    );
+    expect(renamed.pairs).toEqual([{ id: '7', prompt: 'q', chosen: 'yes', rejected: 'no', chosenJudgment: 'c <answer>8</answer>', rejectedJudgment: 'c <answer>2</answer>' }]);
+  });
+
+  it('refuses two rows with different prompts, naming both lines; skip mode keeps the rows after them in step', () => {
+    const text = jsonl(rows('a')[0], rows('b')[1], ...rows('c'));
+    const err = errorOf(() => pairsFromJsonlText(text, 'rl.jsonl', { layout: 'row-pairs' }));
+    expect(err.location).toEqual({ file: 'rl.jsonl', line: 1 });
+    expect(err.reason).toBe(
+      "line 1 and line 2 have different 'prompt' (\"q a\" and \"q b\"): with layout row-pairs rows 2k and 2k+1 are the chosen and rejected " +
+        'responses to one prompt; has the file lost a row, or is it in another order?',
+    );
+    const skipped = pairsFromJsonlText(text, 'rl.jsonl', { layout: 'row-pairs', onBadRow: 'skip' });
+    expect(skipped.pairs.map((p) => [p.id, p.chosen, p.rejected])).toEqual([['c-c', 'good c', 'bad c']]);
+    expect(skipped.skipped.map((s) => s.where)).toEqual(['rl.jsonl line 1']);
+  });
+
+  it('drops a pair with an unreadable row as one, at that row, naming its partner', () => {
+    const text = [JSON.stringify(rows('a')[0]), '{not json', ...rows('b').map((r) => JSON.stringify(r)), ''].join('\n');
+    const loaded = pairsFromJsonlText(text, 'rl.jsonl', { layout: 'row-pairs', onBadRow: 'skip' });
+    expect(loaded.pairs.map((p) => p.id)).toEqual(['b-c']);
+    expect(loaded.skipped).toHaveLength(1);
+    expect(loaded.skipped[0]!.where).toBe('rl.jsonl line 2');
+    expect(loaded.skipped[0]!.reason).toMatch(/^not valid JSON .*\(its pair's other row, line 1, goes with it\)$/);
+
+    const notObject = errorOf(() => pairsFromJsonlText(jsonl([1, 2], rows('a')[1]), 'rl.jsonl', { layout: 'row-pairs' }));
+    expect(notObject.message).toBe("rl.jsonl line 1: expected an object (one response of a pair), found an array (its pair's other row, line 2, goes with it)");
+  });
+
+  it('refuses an odd number of rows at the last one', () => {
+    const err = errorOf(() => pairsFromJsonlText(jsonl(...rows('a'), rows('b')[0]), 'rl.jsonl', { layout: 'row-pairs' }));
+    expect(err.location).toEqual({ file: 'rl.jsonl', line: 3 });
+    expect(err.reason).toMatch(/^the last row has no partner: .* this file has an odd number of rows$/);
+  });
+
+  it('says which fields a row lacks and which it has', () => {
+    const err = errorOf(() => pairsFromJsonlText(jsonl(rows('a')[0], { prompt: 'q a', answer: 'bad a' }), 'rl.jsonl', { layout: 'row-pairs' }));
+    expect(err.reason).toMatch(/^line 2 has no 'response' field \(with layout row-pairs each row is one response: \{prompt, response\} .*; found fields \[prompt, answer\]\)$/);
+  });
+
+  it('refuses rows that disagree on a task label, but not on source', () => {
+    const [c, r] = rows('a');
+    const err = errorOf(() => pairsFromJsonlText(jsonl({ ...c, task: 'math' }, { ...r, task: 'code' }), 'rl.jsonl', { layout: 'row-pairs' }));
+    expect(err.reason).toBe("line 1 and line 2 have different 'task' (\"math\" and \"code\"): the two rows of a pair judge one task");
+    const bySource = pairsFromJsonlText(jsonl({ ...c, source: 'model-1' }, { ...r, source: 'model-2' }), 'rl.jsonl', { layout: 'row-pairs' });
+    expect(bySource.pairs[0]!.source).toBe('model-1');
+  });
+
+  it('names the rows in the checks a pair record gets: same responses, a bad judgment', () => {
+    const same = errorOf(() => pairsFromJsonlText(jsonl({ prompt: 'q', response: 'x' }, { prompt: 'q', response: 'x' }), 'rl.jsonl', { layout: 'row-pairs' }));
+    expect(same.reason).toBe("'response of line 1' and 'response of line 2' are the same response");
+    const blank = errorOf(() => pairsFromJsonlText(jsonl({ prompt: 'q', response: 'x', judgment: ' ' }, { prompt: 'q', response: 'y' }), 'rl.jsonl', { layout: 'row-pairs' }));
+    expect(blank.reason).toBe("'judgment' of line 1 must be a non-empty string (a teacher judgment)");
+  });
+
+  it('pairs Parquet and JSON-array rows by index', async () => {
+    const path = join(dir, 'rl.parquet');
+    const all = [...rows('a'), ...rows('b')];
+    await parquetWriteFile({
+      filename: path,
+      columnData: ['prompt', 'response'].map((name) => ({ name, data: all.map((r) => r[name as 'prompt' | 'response']), type: 'STRING' as const })),
+    });
+    const loaded = await loadPairs(path, { layout: 'row-pairs' });
+    expect(loaded.pairs.map((p) => [p.id, p.prompt, p.chosen, p.rejected])).toEqual([
+      ['rl.parquet:0', 'q a', 'good a', 'bad a'],
+      ['rl.parquet:2', 'q b', 'good b', 'bad b'],
+    ]);
+    const err = errorOf(() => pairsFromRecords([all[0], all[3]], 'rows.json', { layout: 'row-pairs' }));
+    expect(err.message.startsWith("rows.json row 0: row 0 and row 1 have different 'prompt'")).toBe(true);
+  });
+
+  it('leaves the pairs layout as it was: a row file read as pairs says what it expected', () => {
+    const err = errorOf(() => pairsFromJsonlText(jsonl(...rows('a')), 'rl.jsonl'));
+    expect(err.reason).toMatch(/^missing or null field 'chosen' and 'rejected'; expected .*; found fields \[id, prompt, response\]$/);
+  });
+});
