@@ -327,6 +327,17 @@ describe('describeConfig and configHash', () => {
   });
 });
 
+describe('configHash and the data keys added later', () => {
+  it('hashes data.layout and data.fields only away from their defaults, so older checkpoints still resume', () => {
+    const a = loadTrainConfig(null, VALID);
+    const { layout: _l, fields: _f, ...before } = a.data; // the config as runs before the keys hashed it
+    expect(configHash({ ...a, data: before as TrainConfig['data'] })).toBe(configHash(a));
+    const others = [['--data.layout.grpo', 'row-pairs'], ['--data.layout.sft', 'row-pairs'], ['--data.fields.prompt', 'question']];
+    const hashes = others.map((o) => configHash(loadTrainConfig(null, [...VALID, ...o])));
+    expect(new Set([configHash(a), ...hashes]).size).toBe(others.length + 1);
+  });
+});
+
 describe('models/', () => {
   const names = readdirSync('models');
 

@@ -851,7 +851,12 @@ export function configHash(cfg: TrainConfig): string {
   // Keys added after checkpoints were written are hashed only away from their default, so that
   // those checkpoints still resume (their runs computed exactly the default).
   const grpo = Object.fromEntries(Object.entries(training.grpo).filter(([k, v]) => !(k in GRPO_KEYS_ADDED_LATER) || v !== GRPO_KEYS_ADDED_LATER[k]));
-  return createHash('sha256').update(canonicalJson({ ...training, model, grpo })).digest('hex').slice(0, 16);
+  // Likewise data.layout and data.fields (read as absent in a config from before them).
+  const { layout, fields, ...data } = training.data as Partial<DataConfig> & Pick<DataConfig, 'format' | 'onBadRow'>;
+  const pairsOnly = (layout?.sft ?? 'pairs') === 'pairs' && (layout?.grpo ?? 'pairs') === 'pairs';
+  const renamed = Object.values(fields ?? {}).some((name) => name !== undefined);
+  const dataHashed = { ...data, ...(pairsOnly ? {} : { layout }), ...(renamed ? { fields } : {}) };
+  return createHash('sha256').update(canonicalJson({ ...training, model, grpo, data: dataHashed })).digest('hex').slice(0, 16);
 }
 
 /** grpo keys added after checkpoints existed, with the value runs before them computed. */
