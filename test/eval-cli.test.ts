@@ -302,6 +302,29 @@ describe('eval CLI reports of plain pairs', () => {
   });
 });
 
+describe('eval CLI on one response per row (--layout row-pairs)', () => {
+  it('scores the rows of a pairs file written one response per row exactly as the pairs, and records the layout', async () => {
+    const pairs = readFileSync(fixture('pairs.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const rowsFile = join(dir, 'row-pairs', 'rows.jsonl');
+    mkdirSync(join(dir, 'row-pairs'), { recursive: true });
+    writeFileSync(rowsFile, pairs.flatMap((p) => [p.chosen, p.rejected].map((response) => JSON.stringify({ id: p.id, prompt: p.prompt, response, task: p.task }) + '\n')).join(''));
+    const judged = ['--format', 'pairs', '--judgments', fixture('pairs-judgments.jsonl')];
+    const [asPairs, asRows] = [join(dir, 'row-pairs', 'pairs.json'), join(dir, 'row-pairs', 'rows.json')];
+    expect((await run(['--data', fixture('pairs.jsonl'), ...judged, '--out', asPairs])).code).toBe(0);
+    expect((await run(['--data', rowsFile, ...judged, '--layout', 'row-pairs', '--out', asRows])).code).toBe(0);
+    const [a, b] = [readResults(asPairs), readResults(asRows)];
+    expect(b.scores).toEqual(a.scores);
+    expect([a.config.layout, b.config.layout]).toEqual(['pairs', 'row-pairs']);
+    // Read as pairs, the rows are no pairs at all.
+    const { code, stderr } = await run(['--data', rowsFile, ...judged, '--out', join(dir, 'row-pairs', 'wrong.json')]);
+    expect(code).not.toBe(0);
+    expect(stderr).toMatch(/no usable pairs row in 10 row\(s\).*missing or null field 'chosen' and 'rejected'/);
+    expect((await run(['--data', fixture('rmbench.json'), '--format', 'rmbench', '--judgments', fixture('rmbench-judgments.jsonl'), '--layout', 'row-pairs'])).stderr).toMatch(
+      /--layout is for --format pairs; rmbench files have their own layout/,
+    );
+  });
+});
+
 describe('eval CLI rubrics', () => {
   it('renders the prompts with --rubrics in place of the primary rubric of each task it names, and records the file', async () => {
     const rubrics = join(dir, 'rubrics', 'judge-rubrics.yaml');

@@ -20,6 +20,7 @@ import {
   describeLocation,
   type DecodedRecord,
   type PairFileFormat,
+  type PairLayout,
   type PairPrompt,
   type PreferencePair,
   type RecordLocation,
@@ -195,14 +196,25 @@ function sniffFormat(records: readonly DecodedRecord[]): BenchmarkFormat | null 
   return null;
 }
 
-export function benchmarkFromRecords(records: readonly DecodedRecord[], format: BenchmarkFormat, file: string, fileFormat: PairFileFormat): LoadedBenchmark {
+/**
+ * `layout` row-pairs reads `--format pairs` from a file of one response per row (rows 2k and 2k+1
+ * one pair's chosen and rejected response; data/row-pairs.ts); the benchmarks have their own layouts.
+ */
+export function benchmarkFromRecords(
+  records: readonly DecodedRecord[],
+  format: BenchmarkFormat,
+  file: string,
+  fileFormat: PairFileFormat,
+  layout: PairLayout = 'pairs',
+): LoadedBenchmark {
+  if (layout !== 'pairs' && format !== 'pairs') throw new PairDataError({ file }, `layout ${layout} is for --format pairs; ${format} files hold one example per row`);
   const warnings: string[] = [];
   let skipped: SkippedRecord[] = [];
   let examples: BenchmarkExample[];
   if (format === 'rmbench') {
     examples = rmBenchExamples(records, skipped, warnings);
   } else {
-    const collected = collectPairs(records, { onBadRow: 'skip', keepIdenticalResponses: true });
+    const collected = collectPairs(records, { onBadRow: 'skip', keepIdenticalResponses: true, layout });
     skipped = collected.skipped;
     examples = format === 'rewardbench' ? rewardBenchExamples(collected.pairs, warnings) : plainPairExamples(collected.pairs, warnings);
     if (format === 'rewardbench' && examples.length > 0 && !collected.fieldsFound.includes('subset')) {
@@ -222,7 +234,7 @@ export function benchmarkFromRecords(records: readonly DecodedRecord[], format: 
   return { file, format, fileFormat, examples, skipped, warnings };
 }
 
-export async function loadBenchmark(path: string, format: BenchmarkFormat, options: { fileFormat?: PairFileFormat } = {}): Promise<LoadedBenchmark> {
+export async function loadBenchmark(path: string, format: BenchmarkFormat, options: { fileFormat?: PairFileFormat; layout?: PairLayout } = {}): Promise<LoadedBenchmark> {
   const { format: fileFormat, records } = await readBenchmarkRecords(path, options.fileFormat);
-  return benchmarkFromRecords(records, format, path, fileFormat);
+  return benchmarkFromRecords(records, format, path, fileFormat, options.layout);
 }

@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { PairFileFormat } from '../data/index.js';
+import { PAIR_LAYOUTS, type PairFileFormat, type PairLayout } from '../data/index.js';
 import { parseBytes } from '../train/memory-plan.js';
 import { decimalInteger, decimalNumber } from '../train/number-text.js';
 import { BENCHMARK_FORMATS, type BenchmarkFormat } from './benchmark.js';
@@ -19,6 +19,8 @@ export const EVAL_USAGE = `usage: node eval.js --data FILE --format rewardbench|
   --data FILE              benchmark file (.jsonl, .json or .parquet)
   --format F               rewardbench | rmbench | pairs
   --data-format F          jsonl | json | parquet (default: from the file extension)
+  --layout L               with --format pairs: pairs (default, one pair per row) | row-pairs
+                           (one response per row, rows 2k and 2k+1 the chosen and rejected of pair k)
   --model DIR              judge with this model (needs the GPU judge of eval.js)
   --judgments FILE         score judgments produced elsewhere (JSONL; no GPU needed)
   --save-judgments FILE    append every generated judgment to FILE; items already in FILE are not judged again
@@ -55,6 +57,8 @@ export interface EvalCliOptions {
   data: string;
   format: BenchmarkFormat;
   dataFormat?: PairFileFormat;
+  /** With format pairs: 'row-pairs' reads one response per row (data/row-pairs.ts). */
+  layout?: PairLayout;
   model?: string;
   judgments?: string;
   saveJudgments?: string;
@@ -122,6 +126,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalCliOptions | null {
         data: { type: 'string' },
         format: { type: 'string' },
         'data-format': { type: 'string' },
+        layout: { type: 'string' },
         model: { type: 'string' },
         judgments: { type: 'string' },
         'save-judgments': { type: 'string' },
@@ -190,6 +195,8 @@ export function parseEvalArgs(argv: readonly string[]): EvalCliOptions | null {
   };
   refuseSharedPaths({ data, rubrics: str('rubrics'), out, html: options.html, judgments, 'save-judgments': saveJudgments });
   const dataFormat = oneOf(str('data-format'), ['jsonl', 'json', 'parquet'] as const, 'data-format');
+  const layout = oneOf(str('layout'), PAIR_LAYOUTS, 'layout');
+  if (layout !== undefined && format !== 'pairs') throw new EvalUsageError(`--layout is for --format pairs; ${format} files have their own layout`);
   const mode = oneOf(str('mode'), ['pointwise', 'pairwise'] as const, 'mode');
   const k = integer(str('k'), 'k', 1);
   const limit = integer(str('limit'), 'limit', 1);
@@ -198,6 +205,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalCliOptions | null {
   return {
     ...options,
     ...(dataFormat ? { dataFormat } : {}),
+    ...(layout ? { layout } : {}),
     ...(model !== undefined ? { model } : {}),
     ...(judgments !== undefined ? { judgments } : {}),
     ...(saveJudgments !== undefined ? { saveJudgments } : {}),

@@ -120,7 +120,10 @@ async function generateJudgments(options: EvalCliOptions, items: JudgingItem[], 
 }
 
 async function evaluate(options: EvalCliOptions, makeJudge: MakeJudge | undefined, io: EvalCliIo): Promise<void> {
-  const benchmark = await loadBenchmark(options.data, options.format, options.dataFormat ? { fileFormat: options.dataFormat } : {});
+  const benchmark = await loadBenchmark(options.data, options.format, {
+    ...(options.dataFormat ? { fileFormat: options.dataFormat } : {}),
+    ...(options.layout ? { layout: options.layout } : {}),
+  });
   const warnings = dataWarnings(benchmark);
   for (const w of warnings) io.stderr.write(`eval: ${w}\n`);
   const examples = options.limit !== undefined ? benchmark.examples.slice(0, options.limit) : benchmark.examples;
@@ -157,6 +160,7 @@ async function evaluate(options: EvalCliOptions, makeJudge: MakeJudge | undefine
     data: options.data,
     format: options.format,
     fileFormat: benchmark.fileFormat,
+    layout: options.layout ?? 'pairs',
     mode: judged.mode,
     k: judged.k,
     voting: options.voting,

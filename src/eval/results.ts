@@ -3,7 +3,7 @@
  * curves of both methods, outcome and format-error counts), the data and judgment-file problems,
  * the configuration, and the Table 1 rows (the paper's and ours). Written atomically.
  */
-import type { PairFileFormat, SkippedRecord } from '../data/index.js';
+import type { PairFileFormat, PairLayout, SkippedRecord } from '../data/index.js';
 import { writeTextFileAtomicSync as writeFileAtomic } from '../io/atomic.js';
 import type { BenchmarkFormat } from './benchmark.js';
 import type { EvalMode } from './items.js';
@@ -28,6 +28,8 @@ export interface EvalConfig {
   data: string;
   format: BenchmarkFormat;
   fileFormat: PairFileFormat;
+  /** How the file holds its pairs (format pairs may read one response per row). */
+  layout: PairLayout;
   mode: EvalMode;
   k: number;
   voting: VotingMethod;
