@@ -137,7 +137,7 @@ describe('bad data (onBadRow: error)', () => {
   it('missing fields say what was expected and what was found', () => {
     const err = errorOf(() => pairsFromJsonlText(jsonl({ prompt: 'q', response: 'x', score: 3 }), 'rl.jsonl'));
     expect(err.message).toMatch(/^rl\.jsonl line 1: missing or null field 'chosen' and 'rejected'; expected \{prompt, chosen, rejected\}/);
-    expect(err.message).toMatch(/found fields \[prompt, response, score\]$/);
+    expect(err.message).toMatch(/found fields \[prompt, response, score\]; it holds 'response', one response: files of one response per row \(rows 2k and 2k\+1 one pair\) are read with layout row-pairs$/);
     const noPrompt = errorOf(() => pairsFromJsonlText(jsonl({ question: 'q', chosen: 'c', rejected: 'r' }), 'x.jsonl'));
     expect(noPrompt.message).toMatch(/^x\.jsonl line 1: missing prompt: no 'prompt' field and no user turns before the assistant response; expected \{prompt, chosen, rejected\}/);
     expect(noPrompt.message).toMatch(/found fields \[question, chosen, rejected\]$/);

@@ -100,14 +100,22 @@ describe('loadTrainConfig: defaults and overrides', () => {
     expect(problemsOf(() => loadTrainConfig(null, [...VALID, '--data.layout.grpo', 'rows']))).toEqual([
       "data.layout.grpo: must be one of 'pairs', 'row-pairs', got 'rows'",
     ]);
-    expect(problemsOf(() => loadTrainConfig(null, [...VALID, '--data.fields.judgment', 'critique', '--data.fields.id', ' ']))).toEqual([
-      'data.fields.judgment: only read with data.layout row-pairs, which no stage of this run uses',
+    expect(problemsOf(() => loadTrainConfig(null, [...VALID, '--data.fields.judgment', 'critique', '--data.fields.id', ' ', '--data.fields.response', 'output']))).toEqual([
+      'data.fields.judgment: the teacher judgments of SFT rows: only read with data.layout.sft row-pairs',
       'data.fields.id: a field name cannot be blank',
+      'data.fields.response: only read with data.layout row-pairs, which neither stage has',
     ]);
-    // A stage the run leaves out does not count: its layout reads nothing.
-    expect(problemsOf(() => loadTrainConfig(null, [...VALID, '--stages', 'grpo', '--data.layout.sft', 'row-pairs', '--data.fields.response', 'output']))).toEqual([
-      'data.fields.response: only read with data.layout row-pairs, which no stage of this run uses',
+    // Judgments are SFT's: a row-pairs GRPO file does not read them.
+    expect(problemsOf(() => loadTrainConfig(null, [...VALID, '--data.layout.grpo', 'row-pairs', '--data.fields.judgment', 'critique']))).toEqual([
+      'data.fields.judgment: the teacher judgments of SFT rows: only read with data.layout.sft row-pairs',
     ]);
+    const rowsOnly = ['--data.layout.sft', 'row-pairs', '--data.layout.grpo', 'row-pairs'];
+    expect(problemsOf(() => loadTrainConfig(null, [...VALID, ...rowsOnly, '--data.fields.chosen', 'better']))).toEqual([
+      'data.fields.chosen: only read with data.layout pairs, which neither stage has',
+    ]);
+    // Checked against the layouts, not the stages run: a saved config still loads with --stages narrowed.
+    const narrowed = loadTrainConfig(null, [...VALID, '--stages', 'grpo', '--data.layout.sft', 'row-pairs', '--data.fields.judgment', 'critique']);
+    expect(narrowed.data.fields).toEqual({ judgment: 'critique' });
   });
 
   it('refuses a key given twice on the command line, in either form', () => {

@@ -27,7 +27,7 @@ export interface CollectOptions {
  * rows (row-pairs.ts) carries the field names to read it by and the fields its rows had.
  */
 export type DecodedRecord =
-  | { location: RecordLocation; record: unknown; fields?: PairFieldNames; fieldsFound?: readonly string[] }
+  | { location: RecordLocation; record: unknown; fields?: PairFieldNames; fieldsFound?: readonly string[]; reasonPrefix?: string }
   | { location: RecordLocation; decodeError: string };
 
 export interface CollectedPairs {
@@ -68,7 +68,7 @@ export function collectPairs(records: Iterable<DecodedRecord>, options: CollectO
     }
     const outcome = pairFromRecord(record, generatedId(location), decoded.fields ?? options.fields, { keepIdenticalResponses: options.keepIdenticalResponses });
     if (!outcome.ok) {
-      bad(location, outcome.reason);
+      bad(location, (decoded.reasonPrefix ?? '') + outcome.reason);
       continue;
     }
     const earlier = firstSeen.get(outcome.pair.id);

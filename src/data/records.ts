@@ -69,7 +69,7 @@ const CHAT_ROLES: ReadonlySet<string> = new Set(['system', 'user', 'assistant'])
  * tokenizer would read it as U+FFFD and train on that. In a `u` regex a proper pair is one code
  * point, so \p{Cs} matches only the lone ones.
  */
-function loneSurrogateProblem(text: string, where: string): string | null {
+export function loneSurrogateProblem(text: string, where: string): string | null {
   const at = text.search(/\p{Cs}/u);
   if (at < 0) return null;
   return `${where} holds a lone UTF-16 surrogate (\\u${text.charCodeAt(at).toString(16)} at character ${at}), which is not text`;
@@ -253,9 +253,13 @@ export function pairFromRecord(record: unknown, defaultId: string, fields: PairF
   }
   const missing = [chosenField, rejectedField].filter((f) => record[f] === undefined || record[f] === null);
   if (missing.length > 0) {
+    // One response per row read as whole pairs: say which layout fits.
+    const responseField = fields.response ?? 'response';
+    const oneResponse = missing.length === 2 && Object.hasOwn(record, responseField);
+    const hint = oneResponse ? `; it holds '${responseField}', one response: files of one response per row (rows 2k and 2k+1 one pair) are read with layout row-pairs` : '';
     return {
       ok: false,
-      reason: `missing or null field ${missing.map((f) => `'${f}'`).join(' and ')}; expected ${EXPECTED_PAIR_FIELDS}; found fields [${Object.keys(record).join(', ')}]`,
+      reason: `missing or null field ${missing.map((f) => `'${f}'`).join(' and ')}; expected ${EXPECTED_PAIR_FIELDS}; found fields [${Object.keys(record).join(', ')}]${hint}`,
     };
   }
   // A broken id column would otherwise load "fine" with generated ids.

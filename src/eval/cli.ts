@@ -160,7 +160,7 @@ async function evaluate(options: EvalCliOptions, makeJudge: MakeJudge | undefine
     data: options.data,
     format: options.format,
     fileFormat: benchmark.fileFormat,
-    layout: options.layout ?? 'pairs',
+    layout: options.format === 'pairs' ? (options.layout ?? 'pairs') : null,
     mode: judged.mode,
     k: judged.k,
     voting: options.voting,

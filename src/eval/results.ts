@@ -28,8 +28,8 @@ export interface EvalConfig {
   data: string;
   format: BenchmarkFormat;
   fileFormat: PairFileFormat;
-  /** How the file holds its pairs (format pairs may read one response per row). */
-  layout: PairLayout;
+  /** With format pairs: how the file holds its pairs (one per row, or one response per row); null for the benchmarks. */
+  layout: PairLayout | null;
   mode: EvalMode;
   k: number;
   voting: VotingMethod;

@@ -549,15 +549,20 @@ function checkRelations(cfg: TrainConfig, problems: string[], modelOnly = false)
   for (const key of ['every', 'limit'] as const) {
     if (cfg.eval[key] !== undefined) problems.push(`eval.${key}: evaluation during training is not implemented yet; evaluate saved checkpoints with node eval.js`);
   }
-  // A field name the files' layouts never read would look as if it had renamed something.
-  const usedStages = (['sft', 'grpo'] as const).filter((stage) => cfg.stages.includes(stage));
-  const fieldUse: Record<string, PairLayout> = { chosen: 'pairs', rejected: 'pairs', response: 'row-pairs', judgment: 'row-pairs' };
+  // A field name no layout reads would look as if it had renamed something. Checked against the
+  // layouts, not the stages run, so a saved config still loads with --stages narrowed.
+  const layouts = Object.values(data.layout);
+  const readBy: Record<string, [boolean, string]> = {
+    chosen: [layouts.includes('pairs'), 'only read with data.layout pairs, which neither stage has'],
+    rejected: [layouts.includes('pairs'), 'only read with data.layout pairs, which neither stage has'],
+    response: [layouts.includes('row-pairs'), 'only read with data.layout row-pairs, which neither stage has'],
+    judgment: [data.layout.sft === 'row-pairs', "the teacher judgments of SFT rows: only read with data.layout.sft row-pairs"],
+  };
   for (const [key, name] of Object.entries(data.fields)) {
-    if (name !== undefined && name.trim() === '') problems.push(`data.fields.${key}: a field name cannot be blank`);
-    const layout = fieldUse[key];
-    if (name !== undefined && layout !== undefined && !usedStages.some((stage) => data.layout[stage] === layout)) {
-      problems.push(`data.fields.${key}: only read with data.layout ${layout}, which no stage of this run uses`);
-    }
+    if (name === undefined) continue;
+    if (name.trim() === '') problems.push(`data.fields.${key}: a field name cannot be blank`);
+    const [read, why] = readBy[key] ?? [true, ''];
+    if (!read) problems.push(`data.fields.${key}: ${why}`);
   }
   if (data.format === 'auto') {
     for (const key of ['sft', 'grpo', 'eval'] as const) {

@@ -1,7 +1,7 @@
 // Everything a run reads before touching the GPU: the tokenizer, the rubric
 // overrides and the preference data of each stage, tokenized and filtered.
 // Any problem surfaces here, with its file and row, before the first kernel.
-import { filterByTeacherMargin, injectLabelNoise, loadPairs, type LoadedPairs, type PreferencePair, type TeacherScored } from '../data/index.js';
+import { filterByTeacherMargin, injectLabelNoise, loadPairs, type LoadedPairs, type PairLayout, type PreferencePair, type TeacherScored } from '../data/index.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Qwen3Config } from '../io/hf-model.js';
@@ -55,7 +55,7 @@ export async function prepareRunData(cfg: TrainConfig, model: Qwen3Config): Prom
   let sftDropped = 0;
   if (cfg.stages.includes('sft')) {
     const file = cfg.data.sft!;
-    const loaded = requirePairs(file, await loadPairs(file, loadOptions('sft')));
+    const loaded = requirePairs(file, await loadPairs(file, loadOptions('sft')), cfg.data.layout.sft);
     for (const s of loaded.skipped) notes.push(`sft data: skipped ${s.where}: ${s.reason}`);
     const scored: (TeacherScored & { pair: PreferencePair; index: number; completions: [Int32Array, Int32Array] })[] = [];
     for (const [index, pair] of loaded.pairs.entries()) {
@@ -113,7 +113,7 @@ export async function prepareRunData(cfg: TrainConfig, model: Qwen3Config): Prom
   let flippedPairs = 0;
   if (cfg.stages.includes('grpo')) {
     const file = cfg.data.grpo!;
-    const loaded = requirePairs(file, await loadPairs(file, loadOptions('grpo')));
+    const loaded = requirePairs(file, await loadPairs(file, loadOptions('grpo')), cfg.data.layout.grpo);
     for (const s of loaded.skipped) notes.push(`grpo data: skipped ${s.where}: ${s.reason}`);
     // Judge prompts too long for grpo.maxPromptLen are found now, not mid-run.
     const fitting: PreferencePair[] = [];
@@ -143,11 +143,13 @@ export async function prepareRunData(cfg: TrainConfig, model: Qwen3Config): Prom
  * A file with no usable pair stops the run here, saying why: otherwise a later filter ("no pair
  * passes the teacher-margin filter") would take the blame for an empty file or skipped rows.
  */
-function requirePairs(file: string, loaded: LoadedPairs): LoadedPairs {
+function requirePairs(file: string, loaded: LoadedPairs, layout: PairLayout): LoadedPairs {
   if (loaded.pairs.length > 0) return loaded;
   if (loaded.skipped.length === 0) throw new Error(`${file}: holds no pairs (no records at all)`);
   const first = loaded.skipped[0]!;
-  throw new Error(`${file}: no usable pair: all ${loaded.skipped.length} record(s) were skipped as bad rows (the first, ${first.where}: ${first.reason})`);
+  // A row-pairs skip drops a pair of rows (or the odd last row).
+  const what = layout === 'row-pairs' ? 'pair(s) of rows' : 'record(s)';
+  throw new Error(`${file}: no usable pair: all ${loaded.skipped.length} ${what} were skipped as bad rows (the first, ${first.where}: ${first.reason})`);
 }
 
 /**
