@@ -325,6 +325,42 @@ describe('eval CLI on one response per row (--layout row-pairs)', () => {
   });
 });
 
+describe('eval CLI on a checkpoint of train.js', () => {
+  it('names each template setting the evaluation renders differently from the training run (config.yaml beside the checkpoint)', async () => {
+    const runDir = join(dir, 'trained');
+    const checkpoint = join(runDir, 'step-grpo-000040');
+    mkdirSync(checkpoint, { recursive: true });
+    writeFileSync(join(checkpoint, 'trainer_state.json'), '{}');
+    const rubrics = join(runDir, 'rubrics.json');
+    writeFileSync(rubrics, JSON.stringify({ chat: 'Check the letter.' }));
+    const copy = join(dir, 'rubrics-copy.json');
+    writeFileSync(copy, readFileSync(rubrics));
+    writeFileSync(join(runDir, 'config.yaml'), `template:\n  chat: true\n  thinking: false\n  rubricsFile: ${rubrics}\n`);
+    const evalRun = async (extra: string[]) => {
+      const out = join(runDir, `r-${Math.random().toString(36).slice(2)}.json`);
+      const { code, stderr } = await run(['--data', fixture('pairs.jsonl'), '--format', 'pairs', '--model', checkpoint, '--limit', '1', '--out', out, ...extra], fakeJudgeFactory().makeJudge);
+      expect(code).toBe(0);
+      return { stderr, warnings: readResults(out).warnings };
+    };
+    const mismatched = await evalRun([]);
+    const trained = `${checkpoint} was trained (${join(runDir, 'config.yaml')})`;
+    const expected = [
+      `${trained} on the chat template, and this evaluation renders raw tagged text: add --chat-template`,
+      `${trained} with the rubrics of ${rubrics}, and this evaluation renders the paper's primary rubrics: pass --rubrics ${rubrics}`,
+    ];
+    expect(mismatched.warnings).toEqual(expect.arrayContaining(expected));
+    for (const w of expected) expect(mismatched.stderr).toContain(`eval: ${w}`);
+    // The chat template with the default thinking on: the empty think block of thinking off is missing.
+    expect((await evalRun(['--chat-template', '--rubrics', copy])).warnings).toEqual(
+      expect.arrayContaining([`${trained} with thinking off, and this evaluation has it on: pass --thinking off`]),
+    );
+    // As trained (a copy of the rubric file is the same rubrics): nothing to say.
+    const matched = await evalRun(['--chat-template', '--thinking', 'off', '--rubrics', copy]);
+    expect(matched.warnings.filter((w) => w.includes('was trained'))).toEqual([]);
+    expect(matched.stderr).not.toContain('was trained');
+  });
+});
+
 describe('eval CLI rubrics', () => {
   it('renders the prompts with --rubrics in place of the primary rubric of each task it names, and records the file', async () => {
     const rubrics = join(dir, 'rubrics', 'judge-rubrics.yaml');

@@ -9,6 +9,7 @@
  */
 import { basename, resolve } from 'node:path';
 import { loadBenchmark, type LoadedBenchmark } from './benchmark.js';
+import { trainedTemplateWarnings } from './trained-template.js';
 import { EVAL_USAGE, EvalUsageError, parseEvalArgs, type EvalCliOptions } from './cli-args.js';
 import { buildItems, itemKeysOf, type EvalMode, type JudgingItem } from './items.js';
 import { checkSavedJudgments, runEvaluation, type JudgeFn, type JudgingSetup } from './judge.js';
@@ -125,6 +126,9 @@ async function evaluate(options: EvalCliOptions, makeJudge: MakeJudge | undefine
     ...(options.layout ? { layout: options.layout } : {}),
   });
   const warnings = dataWarnings(benchmark);
+  if (options.model !== undefined) {
+    warnings.push(...trainedTemplateWarnings(options.model, { chatTemplate: options.chatTemplate, thinking: options.thinking, ...(options.rubrics ? { rubrics: options.rubrics } : {}) }));
+  }
   for (const w of warnings) io.stderr.write(`eval: ${w}\n`);
   const examples = options.limit !== undefined ? benchmark.examples.slice(0, options.limit) : benchmark.examples;
   const template = { chatTemplate: options.chatTemplate ? { enableThinking: options.thinking } : (false as const) };

@@ -85,7 +85,8 @@ export class CheckpointError extends Error {
   }
 }
 
-const STATE_FILE = 'trainer_state.json';
+/** A checkpoint folder's trainer state; its presence marks a folder as a checkpoint of train.js. */
+export const STATE_FILE = 'trainer_state.json';
 const OPTIMIZER_FILE = 'optimizer.safetensors';
 const STATE_FORMAT = 'patarm-trainer-state';
 const STATE_VERSION = 1;

@@ -215,6 +215,9 @@ export class ConfigError extends Error {
   }
 }
 
+/** Written into the run folder by every fresh run: its resolved config (describeConfig), loadable with --config. */
+export const CONFIG_FILE = 'config.yaml';
+
 export function defaultTrainConfig(): TrainConfig {
   const adam = { gradClip: 1.0, weightDecay: 0.01, betas: [0.9, 0.999] as [number, number], eps: 1e-8, warmupSteps: 0 };
   return {

@@ -22,7 +22,7 @@ import { copyParams, initRandomWeights, loadHfWeights, uploadEach, weightSources
 import {
   checkpointName, latestCheckpoint, liesOutside, listCheckpoints, openCheckpoint, pruneCheckpoints, recoverInterruptedWrites, setAsideNewerCheckpoints, writeCheckpoint, type OpenedCheckpoint, type TrainerState,
 } from './checkpoint.js';
-import { configHash, describeConfig, type Stage, type TrainConfig } from './config.js';
+import { CONFIG_FILE, configHash, describeConfig, type Stage, type TrainConfig } from './config.js';
 import { grpoStep } from './grpo.js';
 import { METRICS_FILE, MetricsLog, type MetricsRow } from './metrics.js';
 import { AdamW } from './optimizer.js';
@@ -195,8 +195,6 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
   return { stopped, metrics: allRows, finalCheckpoint, model };
 }
 
-/** Written by every fresh run: its resolved config (describeConfig), loadable with --config. */
-export const CONFIG_FILE = 'config.yaml';
 
 function pairsPerStage(cfg: TrainConfig, stage: Stage): number {
   return stage === 'sft' ? cfg.sft.batchRows / 2 : cfg.grpo.batchPairs;
