@@ -8,7 +8,7 @@ import { runEvalCli } from '../src/eval/cli.js';
 import { generationChunks, type GenerationChunkLimits } from '../src/eval/generation-chunks.js';
 import { judgeWithModel, loadJudge } from '../src/eval/gpu-judge.js';
 import type { Qwen3Config } from '../src/io/hf-model.js';
-import { kvCacheBytesPerTensor } from '../src/model/kv-session.js';
+import { KvSession, kvCacheBytesPerTensor } from '../src/model/kv-session.js';
 import { Qwen3 } from '../src/model/qwen3.js';
 import { loadHfWeights } from '../src/model/weights.js';
 import { loadTokenizer } from '../src/tokenizer/index.js';
@@ -114,6 +114,34 @@ describe('generation chunks', () => {
     const o = { maxRows: 64, maxNewTokens: 100, bindingBytes: 1 * MiB, kvBudgetBytes: 4 * GiB };
     expect(generationChunks([10, 400, 10, 10], qwen06b, o)).toEqual([1, 1, 2]);
     expect(generationChunks([], qwen06b, o)).toEqual([]);
+  });
+
+  it('refuses a job whose cache alone exceeds the KV budget, naming the sizes and the options', () => {
+    // 0.6B: 28 layers x 2 x 1024 floats = 224 KiB a position; 4000 + 4096 positions = 1.73 GiB.
+    const o = { maxRows: 64, maxNewTokens: 4096, bindingBytes: 2 * GiB, kvBudgetBytes: 1.5 * GiB };
+    expect(() => generationChunks([100, 4000], qwen06b, o)).toThrow(
+      'judgment 1 (a prompt of 4000 tokens and up to 4096 new ones) needs 1.73 GiB of KV cache, more than the KV budget of 1.50 GiB: raise --kv-memory or lower --max-new-tokens',
+    );
+    expect(generationChunks([100, 4000], qwen06b, { ...o, kvBudgetBytes: 1.8 * GiB })).toEqual([1, 1]);
+  });
+
+  it("allocates the judge's KV cache at its own size, not the pool's power-of-two class, so the budget bounds what it takes", async () => {
+    const rt = await runtime();
+    const { config, params } = await loadHfWeights(rt, modelFolder());
+    const model = new Qwen3(rt, config, params);
+    // 3 slots x 37 positions: no power of two, so a pooled cache would be larger.
+    const cache = 2 * config.numLayers * kvCacheBytesPerTensor(3, 37, config.numKvHeads * config.headDim);
+    const taken = (exact: boolean) => {
+      rt.trimPool();
+      const before = rt.pool.liveBytes;
+      const session = new KvSession(model, 3, 37, exact);
+      const bytes = rt.pool.liveBytes - before;
+      session.dispose();
+      return bytes;
+    };
+    expect(taken(true)).toBe(cache);
+    expect(taken(false)).toBeGreaterThan(cache);
+    rt.trimPool();
   });
 
   it('decodes the same judgments in small chunks as in one batch', async () => {

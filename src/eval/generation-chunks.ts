@@ -25,9 +25,9 @@ export interface GenerationChunkLimits {
  * plus the new tokens: one layer's KV cache and the widest prefill activation within a storage
  * binding, the cache of all layers within the KV budget. A 0.6B judge writing 4096 tokens needs
  * 1.1 GiB of cache per sequence, so k = 8 votes of 8 prompts in one batch would need 70 GiB; the
- * chunks keep it to the budget. A job that does not fit even alone is a chunk of its own, which
- * the KV session refuses with the sizes. Results do not depend on the split (each job keeps its
- * stream id).
+ * chunks keep it to the budget. A job whose cache alone exceeds the budget is refused here, with the
+ * sizes; one that exceeds a storage binding alone is a chunk of its own, which the KV session
+ * refuses with the sizes. Results do not depend on the split (each job keeps its stream id).
  */
 export function generationChunks(promptLengths: readonly number[], cfg: Qwen3Config, o: GenerationChunkLimits): number[] {
   const kvDim = cfg.numKvHeads * cfg.headDim;
@@ -40,7 +40,15 @@ export function generationChunks(promptLengths: readonly number[], cfg: Qwen3Con
   };
   const sizes: number[] = [];
   let rows = 0, longest = 0;
-  for (const length of promptLengths) {
+  for (const [i, length] of promptLengths.entries()) {
+    const positions = Math.min(cfg.maxPositionEmbeddings, length + o.maxNewTokens);
+    const alone = 2 * cfg.numLayers * kvCacheBytesPerTensor(1, positions, kvDim);
+    if (alone > o.kvBudgetBytes) {
+      throw new Error(
+        `judgment ${i} (a prompt of ${length} tokens and up to ${o.maxNewTokens} new ones) needs ${(alone / 2 ** 30).toFixed(2)} GiB of KV cache, ` +
+          `more than the KV budget of ${(o.kvBudgetBytes / 2 ** 30).toFixed(2)} GiB: raise --kv-memory or lower --max-new-tokens`,
+      );
+    }
     if (rows > 0 && !fits(rows + 1, Math.max(longest, length))) {
       sizes.push(rows);
       rows = 0;

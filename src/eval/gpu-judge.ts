@@ -35,6 +35,8 @@ export function judgeWithModel(
         stopIds: tokenizer.stopIds,
         sampling: { temperature: decoding.temperature, topP: decoding.topP, topK: 0, minP: 0, seed: (seed ^ decoding.seed) >>> 0 },
         streamIds: part.map((_, j) => s + j),
+        // --kv-memory bounds the cache itself: a pooled one could take up to twice the budget.
+        exactKvCache: true,
       });
       // A sampled padding id (past the tokenizer's ids) leaves U+FFFD in the judgment, not a crash.
       gens.forEach((g, j) => { texts[part[j]!.i]![part[j]!.draw] = tokenizer.decode(g.tokens, { outOfVocabulary: 'replace' }); });

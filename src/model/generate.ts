@@ -21,6 +21,8 @@ export interface GenerateOptions {
   streamIds?: readonly number[];
   /** Streaming: called for every new token, in order per sequence. */
   onToken?: (sequence: number, id: number) => void;
+  /** The KV cache at its own size rather than the pool's size class (KvSession's `exact`); the caller trims the pool after. */
+  exactKvCache?: boolean;
 }
 
 export interface Generation {
@@ -56,7 +58,7 @@ export async function generate(model: Qwen3, prompts: readonly Int32Array[], opt
   const stop = new Set(opts.stopIds);
   const out = prompts.map(() => ({ tokens: [] as number[], logprobs: [] as number[], finish: 'length' as Generation['finish'] }));
   // Allocated once every input is checked, and freed in the finally below whatever throws.
-  const session = new KvSession(model, B, maxLen);
+  const session = new KvSession(model, B, maxLen, opts.exactKvCache ?? false);
   const samples = rt.empty([B, 2], 'u32', 'samples');
 
   // The sampler writes rows rowStart.. of `samples`; rowSeeds are the sequences' stream ids.

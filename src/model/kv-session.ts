@@ -20,7 +20,12 @@ export class KvSession {
   private readonly vCache: Tensor[] = [];
   private readonly rt: Runtime;
 
-  constructor(readonly model: Qwen3, readonly slots: number, readonly maxLen: number) {
+  /**
+   * `exact`: each cache tensor a buffer of its own size, not the pool's power-of-two class (up to
+   * twice as large), for a caller that holds the cache to a memory budget and trims the pool
+   * after each session (exact buffers are never reused; trimPool destroys them).
+   */
+  constructor(readonly model: Qwen3, readonly slots: number, readonly maxLen: number, exact = false) {
     this.rt = model.rt;
     const { cfg } = model;
     if (maxLen > cfg.maxPositionEmbeddings) {
@@ -35,8 +40,8 @@ export class KvSession {
       );
     }
     for (let l = 0; l < cfg.numLayers; l++) {
-      this.kCache.push(this.rt.empty([slots, maxLen, cfg.numKvHeads * cfg.headDim], 'f32', `kcache${l}`));
-      this.vCache.push(this.rt.empty([slots, maxLen, cfg.numKvHeads * cfg.headDim], 'f32', `vcache${l}`));
+      this.kCache.push(this.rt.empty([slots, maxLen, cfg.numKvHeads * cfg.headDim], 'f32', `kcache${l}`, exact));
+      this.vCache.push(this.rt.empty([slots, maxLen, cfg.numKvHeads * cfg.headDim], 'f32', `vcache${l}`, exact));
     }
   }
 
