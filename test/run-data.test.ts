@@ -95,6 +95,26 @@ describe('prepareRunData on SFT rows', () => {
     await expect(prepareRunData(cfg, modelCfg)).rejects.toThrow(new RegExp(`pair ${ws.ids[2]}: the chosen teacher judgment holds the special token <\\|im_end\\|>`));
   });
 
+  it('refuses control-token text a tokenizer does not mark special (<|...|> added tokens), and keeps its judge tags', async () => {
+    const ws = sftWorkspace(null);
+    // The tiny tokenizer's judge tags (<answer>) are added tokens a judgment rightly holds. Its
+    // <task> tag (prompts only) becomes <|fim_prefix|>, not marked special, as in Qwen3's file.
+    const dir = join(ws.file, '..', 'model');
+    const tokenizerJson = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8'));
+    const task = tokenizerJson.added_tokens.find((t: { content: string }) => t.content === '<task>');
+    expect(task.special).toBe(false);
+    tokenizerJson.added_tokens = tokenizerJson.added_tokens.map((t: { content: string }) => (t === task ? { ...t, content: '<|fim_prefix|>' } : t));
+    tokenizerJson.model.vocab = Object.fromEntries(Object.entries(tokenizerJson.model.vocab).map(([k, v]) => [k === '<task>' ? '<|fim_prefix|>' : k, v]));
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tokenizerJson));
+    const lines = readFileSync(ws.file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    lines[3].rejected_judgment = lines[3].rejected_judgment.replace('<answer>', '<|fim_prefix|><answer>');
+    writeFileSync(ws.file, lines.map((l) => JSON.stringify(l) + '\n').join(''));
+    const { cfg, modelCfg } = ws.config({ data: { onBadRow: 'skip' } });
+    const data = await prepareRunData(cfg, modelCfg);
+    expect(data.sft.map((p) => p.pair.id)).toEqual(ws.ids.filter((_, i) => i !== 3));
+    expect(data.notes.join('\n')).toContain(`pair ${ws.ids[3]}: the rejected teacher judgment holds the control token <|fim_prefix|>`);
+  });
+
   it('skips a pair without teacher judgments under onBadRow: skip (an error otherwise)', async () => {
     const ws = sftWorkspace({ row: 4, side: 'rejected', text: undefined });
     await expect(prepareRunData(ws.config({}).cfg, ws.config({}).modelCfg)).rejects.toThrow(new RegExp(`pair ${ws.ids[4]} has no teacher judgments`));

@@ -126,6 +126,17 @@ describe('Qwen3 tokenizer ids', () => {
     expect(tok.isSpecial(tok.thinkStart!)).toBe(false);
   });
 
+  it('counts as control tokens the special ones and the <|...|> ones Qwen3 leaves unmarked, not <think> or <tool_call>', async () => {
+    const [fim] = await tok.encode('<|fim_prefix|>');
+    expect(fim).toBe(151659);
+    expect(tok.isSpecial(fim!)).toBe(false);
+    expect(tok.isControlToken(fim!)).toBe(true);
+    expect(tok.isControlToken(tok.imEnd)).toBe(true);
+    const plain = await tok.encode('<think><tool_call>Hello');
+    expect(plain.length).toBe(3);
+    expect(Array.from(plain).map((id) => tok.isControlToken(id))).toEqual([false, false, false]);
+  });
+
   it('normalizes to NFC, so decomposed accents come back composed', async () => {
     const decomposed = 'cafe\u0301';
     const ids = await tok.encode(decomposed);

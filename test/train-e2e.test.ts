@@ -2,7 +2,7 @@
 // runs on synthetic pairs, runs are deterministic, resume is exact, and the
 // checkpoints are Hugging Face folders. The bad-config paths go through
 // train.js itself.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -299,6 +299,30 @@ describe('train.js rejects bad configs before any GPU work', () => {
       expect(r.stderr).not.toMatch(/at .*\.js:\d+/); // one clear message, not a stack trace
     });
   }
+
+  it('a run stopped by a signal saves its checkpoint and exits with the shell\'s code for the signal, so `train.js && eval.js` stops too', async () => {
+    const outDir = join(ws.dir, 'signalled');
+    const path = join(ws.dir, 'signalled.yaml');
+    writeFileSync(path, stringify({ ...base, outDir, stages: ['sft'], data: { sft: ws.sftData }, sft: { epochs: 500, batchRows: 2, microBatchRows: 2, maxSeqLen: 200 } }));
+    const child = spawn(process.execPath, [resolve('train.js'), '--config', path, '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+    // Once a step is in metrics.jsonl the run is training, not loading: stop it there.
+    const metricsFile = join(outDir, 'metrics.jsonl');
+    let signalled = false;
+    const poll = setInterval(() => {
+      if (!signalled && existsSync(metricsFile) && readFileSync(metricsFile, 'utf8').includes('\n')) {
+        signalled = true;
+        child.kill('SIGTERM');
+      }
+    }, 100);
+    const code = await new Promise<number | null>((done) => child.on('close', (c) => done(c)));
+    clearInterval(poll);
+    expect(signalled).toBe(true);
+    expect(stderr).toMatch(/stopped after sft step \d+; continue with: node train\.js --config .*--resume latest/);
+    expect(code).toBe(143);
+    expect(readdirSync(outDir).some((f) => f.startsWith('step-sft-'))).toBe(true);
+  }, 120_000);
 
   it('--dry-run plans a shipped config from the model\'s sizes alone, before its data or weights are at hand', () => {
     const args = ['--config', 'models/patarm-8b.yaml', '--model.path', 'null', '--model.init', 'random', '--model.config', 'models/qwen3-8b.json', '--dry-run', '--gpu-memory', '80GB'];

@@ -2,6 +2,7 @@
 // node train.js --config FILE [--key value ...] [--resume DIR|latest] [--dry-run] [--gpu-memory 24GB] [--quiet]
 // Everything that can be wrong with a config, its files, data or tokenizer is
 // reported before any GPU work.
+import { constants as osConstants } from 'node:os';
 import { requestAdapter } from '../gpu/device.js';
 import { qwen3WeightShapes, type Qwen3Config } from '../io/hf-model.js';
 import { numElements } from '../io/safetensors.js';
@@ -168,6 +169,9 @@ async function runConfig(flags: CliFlags): Promise<void> {
   const result = await runTraining(rt, cfg, modelCfg, data, { resume: flags.resume, quiet: flags.quiet, handleSignals: true });
   process.stderr.write(`${result.stopped ? 'stopped' : 'finished'}: metrics in ${cfg.outDir}/metrics.jsonl, report ${cfg.outDir}/report.html` +
     (result.finalCheckpoint ? `, checkpoint ${result.finalCheckpoint}` : '') + '\n');
+  // A script that chains `train.js && eval.js` must not go on with a run stopped halfway: the
+  // shell's code for the signal (130 for SIGINT, 143 for SIGTERM), though the checkpoint is saved.
+  if (result.stoppedBy !== null) process.exitCode = 128 + (osConstants.signals[result.stoppedBy] ?? 0);
 }
 
 async function main(): Promise<void> {

@@ -47,6 +47,7 @@ export class Tokenizer {
   private readonly nativeDecoder: NativeDecoder | null;
   private readonly addedTokens: readonly AddedTokenInfo[];
   private readonly specialIds: ReadonlySet<number>;
+  private readonly controlIds: ReadonlySet<number>;
 
   constructor(native: NativeTokenizer, files: TokenizerFiles) {
     this.native = native;
@@ -55,6 +56,7 @@ export class Tokenizer {
     this.vocabSize = files.idLimit;
     this.addedTokens = files.addedTokens;
     this.specialIds = new Set(files.addedTokens.filter((t) => t.special).map((t) => t.id));
+    this.controlIds = new Set(files.addedTokens.filter((t) => /^<\|.*\|>$/s.test(t.content)).map((t) => t.id));
     this.isByteLevel = files.decoderType === 'ByteLevel';
     this.checkAddedTokenIds();
 
@@ -81,6 +83,15 @@ export class Tokenizer {
   /** Whether `decode(..., { skipSpecialTokens: true })` drops this id. */
   isSpecial(id: number): boolean {
     return this.specialIds.has(id);
+  }
+
+  /**
+   * Whether `id` is a control token: a special one, or an added token spelt `<|...|>`, as Qwen3's
+   * `<|fim_prefix|>` or `<|file_sep|>`, which its tokenizer.json does not mark special. (Added
+   * tokens such as `<think>` or the judge template's tags are text a judgment may hold.)
+   */
+  isControlToken(id: number): boolean {
+    return this.specialIds.has(id) || this.controlIds.has(id);
   }
 
   /**

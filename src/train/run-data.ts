@@ -75,8 +75,11 @@ export async function prepareRunData(cfg: TrainConfig, model: Qwen3Config): Prom
         const target = sftTargetText(text, cfg.template);
         if (target.problem !== undefined) problems.push(`the ${side} teacher judgment ${target.problem}`);
         const ids = await tokenizer.encode(target.text);
-        const special = ids.find((id) => tokenizer.isSpecial(id));
-        if (special !== undefined) problems.push(`the ${side} teacher judgment holds the special token ${tokenizer.tokenText(special)}`);
+        // Special tokens and the control tokens Qwen3 does not mark special (<|fim_prefix|>) alike.
+        const control = ids.find((id) => tokenizer.isControlToken(id));
+        if (control !== undefined) {
+          problems.push(`the ${side} teacher judgment holds the ${tokenizer.isSpecial(control) ? 'special' : 'control'} token ${tokenizer.tokenText(control)}`);
+        }
         // The chat template closes an assistant turn with <|im_end|>, whatever eos_token a base model's files name.
         judged.push({ score: parsed.ok ? parsed.score : null, ids: Int32Array.from([...ids, cfg.template.chat ? tokenizer.imEnd : tokenizer.eosId]) });
       }

@@ -45,6 +45,8 @@ export interface RunOptions {
 
 export interface RunResult {
   stopped: boolean;
+  /** The signal that stopped the run (handleSignals), or null. */
+  stoppedBy: NodeJS.Signals | null;
   /** Every row of the run's metrics.jsonl: those kept from before a resume, then this process's. */
   metrics: MetricsRow[];
   finalCheckpoint: string | null;
@@ -192,7 +194,7 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
     }
   }
   await writeHtmlReport(cfg.outDir, allRows, { title: `PaTaRM training: ${cfg.name}`, configSummary: describeConfig(cfg) });
-  return { stopped, metrics: allRows, finalCheckpoint, model };
+  return { stopped, stoppedBy: stopped ? (stop?.signal ?? null) : null, metrics: allRows, finalCheckpoint, model };
 }
 
 
