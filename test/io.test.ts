@@ -1,4 +1,4 @@
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -458,6 +458,48 @@ describe('safetensors validation', () => {
     const empty = tmpPath('empty.safetensors');
     await writeFile(empty, Buffer.alloc(0));
     await expectError(readSafetensorsHeader(empty), SafetensorsError, empty);
+  });
+
+  /** A sparse file (no disk blocks for its zeros) whose header lists one F32 tensor of `elements`. */
+  async function sparseF32File(name: string, elements: number, planted: [number, number][] = []): Promise<string> {
+    const path = tmpPath(name);
+    const text = Buffer.from(JSON.stringify({ big: f32([elements], 0, elements * 4) }), 'utf8');
+    const length = Buffer.alloc(8);
+    length.writeBigUInt64LE(BigInt(text.length));
+    const handle = await open(path, 'w');
+    try {
+      await handle.write(Buffer.concat([length, text]), 0, 8 + text.length, 0);
+      await handle.truncate(8 + text.length + elements * 4);
+      for (const [index, value] of planted) await handle.write(Buffer.from(new Float32Array([value]).buffer), 0, 4, 8 + text.length + index * 4);
+    } finally {
+      await handle.close();
+    }
+    return path;
+  }
+
+  it('reads an F32 tensor past one GiB in views, each element from its own place', async () => {
+    // 1.25 GiB: the second view starts at element 2^28; plant values on both sides of it and at the ends.
+    const elements = 5 * 2 ** 26;
+    const planted: [number, number][] = [[0, 1.5], [2 ** 28 - 1, -2.25], [2 ** 28, 3.75], [elements - 1, 7]];
+    const file = await openSafetensors(await sparseF32File('big-f32.safetensors', elements, planted));
+    try {
+      const values = await file.readF32('big');
+      expect(values.length).toBe(elements);
+      expect(planted.map(([i]) => values[i])).toEqual(planted.map(([, v]) => v));
+      expect([values[1], values[2 ** 28 + 1], values[elements - 2]]).toEqual([0, 0, 0]);
+    } finally {
+      await file.close();
+    }
+  });
+
+  it('refuses to read a tensor past 4 GiB as raw bytes, which no JavaScript byte array holds, naming it', async () => {
+    const path = await sparseF32File('huge-f32.safetensors', 2 ** 30);
+    const file = await openSafetensors(path);
+    try {
+      await expectError(file.readBytes('big'), SafetensorsError, path, "'big'", '4294967296 bytes', 'readF32');
+    } finally {
+      await file.close();
+    }
   });
 
   it('rejects a truncated file', async () => {

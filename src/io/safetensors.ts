@@ -100,6 +100,10 @@ const READ_CHUNK_BYTES = 64 * 1024 * 1024;
 // ---------------------------------------------------------------------------
 // Reading
 
+/** Longest Uint8Array V8 allocates (2^32 - 1 on Node 20; larger tensors are read as f32 in views). */
+const MAX_BYTE_ARRAY = 2 ** 32 - 1;
+const F32_VIEW_BYTES = 2 ** 30;
+
 async function readExactly(handle: FileHandle, into: Uint8Array, position: number, path: string): Promise<void> {
   let done = 0;
   while (done < into.byteLength) {
@@ -316,6 +320,11 @@ class OpenSafetensors implements SafetensorsFile {
   async readBytes(name: string): Promise<Uint8Array> {
     const t = this.info(name);
     this.checkOpen();
+    if (t.byteLength > MAX_BYTE_ARRAY) {
+      throw new SafetensorsError(
+        `safetensors file ${this.path}: tensor '${name}' is ${t.byteLength} bytes, more than one JavaScript byte array holds (${MAX_BYTE_ARRAY}); read it with readF32`,
+      );
+    }
     const out = new Uint8Array(t.byteLength);
     await readExactly(this.handle, out, t.byteOffset, this.path);
     return out;
@@ -330,7 +339,11 @@ class OpenSafetensors implements SafetensorsFile {
     this.checkOpen();
     const out = new Float32Array(t.byteLength / bytesPerElement(dtype));
     if (dtype === 'F32') {
-      await readExactly(this.handle, new Uint8Array(out.buffer), t.byteOffset, this.path);
+      // In views of at most a GiB: one Uint8Array over a buffer past 4 GiB is too long for V8.
+      for (let done = 0; done < t.byteLength; done += F32_VIEW_BYTES) {
+        const length = Math.min(F32_VIEW_BYTES, t.byteLength - done);
+        await readExactly(this.handle, new Uint8Array(out.buffer, done, length), t.byteOffset + done, this.path);
+      }
       return out;
     }
     await this.readConvertedInChunks(t, (bytes, firstElement) => {
