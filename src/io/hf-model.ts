@@ -468,7 +468,7 @@ export async function writeHfModelFiles(
   options: { dtype: HfWeightDType },
   finalDir = into,
 ): Promise<void> {
-  if (!(options.dtype in TORCH_DTYPE)) throw new HfModelError(`writing model folder ${finalDir}: unsupported dtype ${JSON.stringify(options.dtype)}`);
+  if (!Object.hasOwn(TORCH_DTYPE, options.dtype)) throw new HfModelError(`writing model folder ${finalDir}: unsupported dtype ${JSON.stringify(options.dtype)}`);
   const list = tensorsToWrite(finalDir, config, tensors, options.dtype);
   const json = qwen3ConfigToHfJson({ ...config, torchDtype: TORCH_DTYPE[options.dtype] });
   await writeFileAtomically(join(into, 'config.json'), [new TextEncoder().encode(JSON.stringify(json, null, 2) + '\n')]);

@@ -82,7 +82,10 @@ export interface OptimizerSettings {
   warmupSteps: number;
   /** Global gradient-norm clip; 0 disables. Default 1.0. */
   gradClip: number;
-  /** Decoupled weight decay. Default 0.01. */
+  /**
+   * Decoupled weight decay, applied to every tensor, norm gains and the embedding included, as
+   * torch.optim.AdamW and verl do (Hugging Face's Trainer leaves norms out). Default 0.01.
+   */
   weightDecay: number;
   /** AdamW (beta1, beta2). Default [0.9, 0.999]. */
   betas: [number, number];
