@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { Qwen3 } from '../src/model/qwen3.js';
 import { loadHfWeights } from '../src/model/weights.js';
 import { generate } from '../src/model/generate.js';
-import { samePromptGroups } from '../src/model/kv-session.js';
+import { KvSession, samePromptGroups } from '../src/model/kv-session.js';
+import { zerosLike } from '../src/model/weights.js';
+import { tinyOddQwen3 } from './model-shapes.js';
+import { validatingRuntime } from './validating-device.js';
 import { runtime } from './util.js';
 
 const MODEL = 'test/fixtures/qwen3-untied-hd24/model'; // GQA 3:1, untied head, vocab 97
@@ -107,5 +110,27 @@ describe('generate', () => {
     const long = new Int32Array(model.cfg.maxPositionEmbeddings).fill(3);
     await expect(generate(model, [long], { maxNewTokens: 2, stopIds: [], sampling })).rejects.toThrow(/context holds/);
     await expect(generate(model, [Int32Array.from([500])], { maxNewTokens: 2, stopIds: [], sampling })).rejects.toThrow(/outside the vocabulary/);
+  });
+});
+
+describe('KvSession.prefill on an adapter with small storage bindings (stand-in device)', () => {
+  it('refuses a prompt whose one-pass activation exceeds a binding, in the terms of generation, before any dispatch', () => {
+    // tinyOddQwen3: the widest activation is 6 heads x 10 = 60 floats a token; one layer's cache of
+    // 2 x 40 positions x 20 floats fits 8 KiB, a 40-token prompt's [40, 60] activation (9.4 KiB) does not.
+    const { rt, log } = validatingRuntime({ bindingBytes: 8192 });
+    const model = new Qwen3(rt, tinyOddQwen3, zerosLike(rt, tinyOddQwen3, 'w'));
+    const session = new KvSession(model, 2, 40);
+    const prompt = (n: number) => Int32Array.from({ length: n }, (_, i) => i % 90);
+    const dispatches = log.dispatches;
+    expect(() => session.prefill([prompt(40)], () => {})).toThrow(
+      'prefill of 1 distinct prompt(s) of up to 40 tokens needs a [40, 60] activation of 0.0 MiB, more than one storage binding holds on this adapter (0.0 MiB): ' +
+        'run fewer or shorter prompts at once (this one prompt alone is too long for this adapter)',
+    );
+    expect(() => session.prefill([prompt(10), prompt(30)], () => {})).toThrow(/^prefill of 2 distinct prompt\(s\) of up to 30 tokens needs a \[60, 60\] activation .*at once$/);
+    expect(log.dispatches).toBe(dispatches);
+    // One that fits runs (the stand-in computes nothing, but every launch is checked).
+    session.prefill([prompt(12)], () => {});
+    expect(log.errors).toEqual([]);
+    session.dispose();
   });
 });

@@ -71,6 +71,17 @@ export class KvSession {
     const groups = allPositions ? prompts.map((_, b) => [b]) : samePromptGroups(prompts);
     const U = groups.length;
     const N = U * Tp;
+    // The whole prompt runs as one pass, so its widest activation must fit one binding; said here
+    // in the terms of generation, not of training's micro-batches.
+    const width = Math.max(cfg.intermediateSize, cfg.numHeads * cfg.headDim, cfg.hiddenSize);
+    const limit = rt.gpu.maxStorageBindingBytes;
+    if (N * width * 4 > limit) {
+      throw new Error(
+        `prefill of ${U} distinct prompt(s) of up to ${Tp} tokens needs a [${N}, ${width}] activation of ${((N * width * 4) / MiB).toFixed(1)} MiB, ` +
+          `more than one storage binding holds on this adapter (${(limit / MiB).toFixed(1)} MiB): run fewer or shorter prompts at once` +
+          (U === 1 ? ' (this one prompt alone is too long for this adapter)' : ''),
+      );
+    }
     const ids = new Int32Array(N), positions = new Int32Array(N);
     groups.forEach((group, u) => {
       const p = prompts[group[0]!]!;
