@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { parquetWriteFile } from 'hyparquet-writer';
 import { loadBenchmark } from '../src/eval/benchmark.js';
 import { afterAll, describe, expect, it } from 'vitest';
+import { asyncErrorOf, errorOf } from './pair-data-errors.js';
 import {
-  PairDataError,
   loadPairs,
   pairFromRecord,
   pairsFromJsonlText,
@@ -23,24 +23,6 @@ function writeFile(name: string, text: string): string {
 }
 const jsonl = (...records: unknown[]) => records.map((r) => JSON.stringify(r)).join('\n') + '\n';
 
-function errorOf(fn: () => unknown): PairDataError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(PairDataError);
-    return err as PairDataError;
-  }
-  throw new Error('expected a PairDataError');
-}
-async function asyncErrorOf(promise: Promise<unknown>): Promise<PairDataError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(PairDataError);
-    return err as PairDataError;
-  }
-  throw new Error('expected a PairDataError');
-}
 
 const trl = (id: string, extra: Record<string, unknown> = {}) => ({ id, prompt: `q ${id}`, chosen: `good ${id}`, rejected: `bad ${id}`, ...extra });
 

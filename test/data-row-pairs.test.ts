@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetWriteFile } from 'hyparquet-writer';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PairDataError, loadPairs, pairsFromJsonlText, pairsFromRecords } from '../src/data/index.js';
+import { errorOf } from './pair-data-errors.js';
+import { loadPairs, pairsFromJsonlText, pairsFromRecords } from '../src/data/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'patarm-row-pairs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -17,15 +18,6 @@ const rows = (id: string, extra: Record<string, unknown> = {}) => [
   { id: `${id}-r`, prompt: `q ${id}`, response: `bad ${id}`, ...extra },
 ];
 
-function errorOf(fn: () => unknown): PairDataError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(PairDataError);
-    return err as PairDataError;
-  }
-  throw new Error('expected a PairDataError');
-}
 
 describe('layout row-pairs', () => {
   it('pairs rows 2k and 2k+1 as chosen and rejected, with the chosen row id, labels and judgments', () => {
