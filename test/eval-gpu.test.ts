@@ -162,6 +162,8 @@ describe('generation chunks', () => {
     expect(sizes.length).toBeGreaterThanOrEqual(4);
     const chunked = await judgeWithModel(model, tokenizer, decoding, { kvBudgetBytes })(prompts, { k: 3, seed: 2 });
     expect(chunked).toEqual(whole);
+    // Prompts judged in another call, given their item indices, sample their own streams again.
+    expect(await judgeWithModel(model, tokenizer, decoding)([prompts[3]!, prompts[1]!], { k: 3, seed: 2, items: [3, 1] })).toEqual([whole[3], whole[1]]);
     expect(new Set(whole.flat()).size).toBeGreaterThan(1);
     // Each chunk's freed KV cache (of its own size class) is released, not kept in the pool
     // beside the next one's: what the pool holds afterwards stays under one chunk's budget.

@@ -163,13 +163,26 @@ describe('runEvaluation', () => {
       .rejects.toThrow(/savedJudgments needs 'judging'/);
   });
 
-  it('gives each call a seed from the position of its first item', async () => {
-    const a = countingJudge();
-    const b = countingJudge();
-    await runEvaluation({ items, judge: a.judge, k: 1, batchSize: 4, seed: 5 });
-    await runEvaluation({ items, judge: b.judge, k: 1, batchSize: 4, seed: 5 });
-    expect(a.seeds).toEqual(b.seeds);
-    expect(new Set(a.seeds).size).toBe(3);
+  it("gives every call the run's seed and each prompt its item's index, so a judgment does not depend on the batch size or a resume", async () => {
+    // A judge whose every draw is a function of (seed, item index, draw), as the GPU judge's random streams are.
+    const streamJudge: JudgeFn = async (prompts, { k, seed, items: indices }) =>
+      prompts.map((_, i) => Array.from({ length: k }, (_, d) => `s${seed} stream ${(indices?.[i] ?? i) * k + d}\n<answer>5</answer>`));
+    const textsOf = (run: { records: { key: string; draw: number; text: string }[] }) =>
+      Object.fromEntries(run.records.map((r) => [`${r.key}/${r.draw}`, r.text]));
+    const byFour = await runEvaluation({ items, judge: streamJudge, k: 2, batchSize: 4, seed: 5 });
+    const byThree = await runEvaluation({ items, judge: streamJudge, k: 2, batchSize: 3, seed: 5 });
+    expect(textsOf(byThree)).toEqual(textsOf(byFour));
+    expect(new Set(Object.values(textsOf(byFour))).size).toBe(items.length * 2);
+    expect(textsOf(byFour)[`${items[3]!.key}/1`]).toBe('s5 stream 7\n<answer>5</answer>');
+    // A resume that already has items 0 and 2 judges 1, 3, ... with the streams of their own indices.
+    const file = join(dir, 'streams.jsonl');
+    const judging = { model: 'm', decoding: { temperature: 1, topP: 1, maxNewTokens: 8, seed: 5 } };
+    await runEvaluation({ items: [items[0]!, items[2]!], judge: streamJudge, k: 2, batchSize: 4, seed: 5, savedJudgments: file, judging });
+    const resumed = await runEvaluation({ items, judge: streamJudge, k: 2, batchSize: 4, seed: 5, savedJudgments: file, judging });
+    expect(resumed.resumedItems).toBe(2);
+    const fresh = Object.entries(textsOf(resumed)).filter(([key]) => !key.startsWith(`${items[0]!.key}/`) && !key.startsWith(`${items[2]!.key}/`));
+    expect(Object.fromEntries(fresh)).toEqual(Object.fromEntries(Object.entries(textsOf(byFour)).filter(([key]) => fresh.some(([k]) => k === key))));
+    expect(fresh.length).toBe((items.length - 2) * 2);
   });
 
   it('rejects a judge that returns the wrong number of texts, naming the items', async () => {

@@ -32,7 +32,7 @@ export const EVAL_USAGE = `usage: node eval.js --data FILE --format rewardbench|
   --top-p P                nucleus sampling (default 0.95)
   --max-new-tokens N       judgment length limit (default 4096)
   --seed S                 seeds sampling and the pairwise A/B order (default 0)
-  --batch-size N           prompts per judge call (default 8)
+  --batch-size N           prompts per judge call (default 8); the judgments do not depend on it
   --kv-memory SIZE         GPU memory for the KV cache of the sequences decoded together, e.g. 16GiB
                            (default 4GiB); longer judgments are decoded fewer at a time
   --limit N                only the first N examples

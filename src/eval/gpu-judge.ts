@@ -17,9 +17,9 @@ import type { DecodingOptions } from './results.js';
 export function judgeWithModel(
   model: Qwen3, tokenizer: Tokenizer, decoding: DecodingOptions, chunking: Partial<Omit<GenerationChunkLimits, 'maxNewTokens'>> = {},
 ): JudgeFn {
-  return async (prompts, { k, seed }) => {
+  return async (prompts, { k, seed, items }) => {
     const encoded = await Promise.all(prompts.map((p) => tokenizer.encode(p)));
-    const jobs = encoded.flatMap((ids, i) => Array.from({ length: k }, (_, draw) => ({ ids, i, draw })));
+    const jobs = encoded.flatMap((ids, i) => Array.from({ length: k }, (_, draw) => ({ ids, i, draw, stream: (items?.[i] ?? i) * k + draw })));
     const texts = prompts.map(() => new Array<string>(k));
     const chunks = generationChunks(jobs.map((j) => j.ids.length), model.cfg, {
       maxRows: chunking.maxRows ?? GENERATION_BATCH,
@@ -34,7 +34,7 @@ export function judgeWithModel(
         maxNewTokens: decoding.maxNewTokens,
         stopIds: tokenizer.stopIds,
         sampling: { temperature: decoding.temperature, topP: decoding.topP, topK: 0, minP: 0, seed: (seed ^ decoding.seed) >>> 0 },
-        streamIds: part.map((_, j) => s + j),
+        streamIds: part.map((job) => job.stream),
         // --kv-memory bounds the cache itself: a pooled one could take up to twice the budget.
         exactKvCache: true,
       });

@@ -17,19 +17,22 @@
  * this run's configuration with another judge's work; judging it again would mix two setups in one
  * file. Lines for other items or the other mode are left alone, as before.
  *
- * Seeds: each judge call gets `deriveSeed(seed, index of the call's first item)`, so a run that is
- * not resumed is reproducible; a resumed run batches differently and may sample differently.
+ * Seeds: every judge call gets the run's seed and each prompt its item's index in the whole
+ * evaluation, and draw d of item i samples random stream i * k + d: a judgment depends on its
+ * item, not on the batch size or on which items a resume had already.
  */
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, truncateSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { deriveSeed } from '../data/index.js';
 import type { JudgingItem } from './items.js';
 import { formatJudgmentLine, readJudgmentsFile, type JudgmentLineProblem, type JudgmentRecord } from './judgments.js';
 import type { DecodingOptions } from './results.js';
 
-/** k judgment texts per prompt, in prompt order. */
-export type JudgeFn = (prompts: string[], opts: { k: number; seed: number }) => Promise<string[][]>;
+/**
+ * k judgment texts per prompt, in prompt order. `items`: each prompt's index in the whole
+ * evaluation (default: its index in this call); draw d of item i samples random stream i * k + d.
+ */
+export type JudgeFn = (prompts: string[], opts: { k: number; seed: number; items?: readonly number[] }) => Promise<string[][]>;
 
 export interface EvaluationProgress {
   /** Items whose judgments are in hand (resumed ones included). */
@@ -226,7 +229,7 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
       const batchItems = batch.map((p) => p.item);
       const output = await judge(
         batchItems.map((item) => item.prompt),
-        { k, seed: deriveSeed(seed, batch[0]!.position) },
+        { k, seed, items: batch.map((p) => p.position) },
       );
       judgeCalls++;
       const texts = checkJudgeOutput(output, batchItems, k);
