@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Qwen3 } from '../src/model/qwen3.js';
 import { loadHfWeights } from '../src/model/weights.js';
 import { generate } from '../src/model/generate.js';
-import { KvSession, samePromptGroups } from '../src/model/kv-session.js';
+import { KvSession, samePromptGroups, type LogitsConsumer } from '../src/model/kv-session.js';
 import { zerosLike } from '../src/model/weights.js';
 import { tinyOddQwen3 } from './model-shapes.js';
 import { validatingRuntime } from './validating-device.js';
@@ -113,24 +113,53 @@ describe('generate', () => {
   });
 });
 
-describe('KvSession.prefill on an adapter with small storage bindings (stand-in device)', () => {
-  it('refuses a prompt whose one-pass activation exceeds a binding, in the terms of generation, before any dispatch', () => {
-    // tinyOddQwen3: the widest activation is 6 heads x 10 = 60 floats a token; one layer's cache of
-    // 2 x 40 positions x 20 floats fits 8 KiB, a 40-token prompt's [40, 60] activation (9.4 KiB) does not.
+describe('KvSession.prefill of prompts too long for one pass', () => {
+  /** Logits rows of a prefill, or of a step, copied out of the reused chunk tensor. */
+  const logitsOf = async (session: KvSession, rows: number, run: (consumer: LogitsConsumer) => void) => {
+    const { rt, cfg } = session.model;
+    const out = rt.empty([rows, cfg.vocabSize]);
+    run((logits, rowStart, n) => rt.copy(logits, out, n * cfg.vocabSize, 0, rowStart * cfg.vocabSize));
+    const values = await rt.read(out);
+    out.dispose();
+    return values;
+  };
+
+  it('runs them in passes through the cache: the same logits and cache as one pass, shared prompts included', async () => {
+    const model = await loadModel();
+    const a = Int32Array.from([5, 17, 33, 8, 21, 22, 23]), b = Int32Array.from([2, 40]), c = Int32Array.from([60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70]);
+    const prompts = [a, b, Int32Array.from(a), c];
+    const onePass = new KvSession(model, 4, 16);
+    const inPasses = new KvSession(model, 4, 16);
+    inPasses.prefillChunkRows = 5; // 20 real tokens in 4 passes, which cut prompts a and c
+    const want = await logitsOf(onePass, 4, (consumer) => onePass.prefill(prompts, consumer));
+    const got = await logitsOf(inPasses, 4, (consumer) => inPasses.prefill(prompts, consumer));
+    const maxDiff = (x: Float32Array, y: Float32Array) => x.reduce((m, v, i) => Math.max(m, Math.abs(v - y[i]!)), 0);
+    expect(maxDiff(got, want)).toBeLessThan(1e-5);
+    // The caches agree too, copies' slots included: one decode step reads every prompt's cache.
+    const step = (session: KvSession) => logitsOf(session, 4, (consumer) =>
+      session.step(Int32Array.from([7, 8, 9, 10]), Int32Array.from([0, 1, 2, 3]), Int32Array.from(prompts, (p) => p.length), consumer));
+    const [stepWant, stepGot] = [await step(onePass), await step(inPasses)];
+    expect(maxDiff(stepGot, stepWant)).toBeLessThan(1e-5);
+    expect(maxDiff(stepWant, want)).toBeGreaterThan(1e-2); // the step's logits are not the prefill's again
+    onePass.dispose();
+    inPasses.dispose();
+  });
+
+  it('chooses passes that fit a small binding (stand-in device), and refuses every-position logits it cannot give in one', () => {
+    // tinyOddQwen3: the widest activation is 6 heads x 10 = 60 floats a token, so an 8 KiB binding
+    // holds 34 rows a pass; one layer's cache of 2 x 40 positions x 20 floats fits it.
     const { rt, log } = validatingRuntime({ bindingBytes: 8192 });
     const model = new Qwen3(rt, tinyOddQwen3, zerosLike(rt, tinyOddQwen3, 'w'));
     const session = new KvSession(model, 2, 40);
+    expect(session.prefillChunkRows).toBe(34);
     const prompt = (n: number) => Int32Array.from({ length: n }, (_, i) => i % 90);
-    const dispatches = log.dispatches;
-    expect(() => session.prefill([prompt(40)], () => {})).toThrow(
-      'prefill of 1 distinct prompt(s) of up to 40 tokens needs a [40, 60] activation of 0.0 MiB, more than one storage binding holds on this adapter (0.0 MiB): ' +
-        'run fewer or shorter prompts at once (this one prompt alone is too long for this adapter)',
-    );
-    expect(() => session.prefill([prompt(10), prompt(30)], () => {})).toThrow(/^prefill of 2 distinct prompt\(s\) of up to 30 tokens needs a \[60, 60\] activation .*at once$/);
-    expect(log.dispatches).toBe(dispatches);
-    // One that fits runs (the stand-in computes nothing, but every launch is checked).
-    session.prefill([prompt(12)], () => {});
+    let rows = 0;
+    session.prefill([prompt(40), prompt(30)], (_logits, _start, n) => { rows += n; });
+    expect(rows).toBe(2);
     expect(log.errors).toEqual([]);
+    expect(() => session.prefill([prompt(40)], () => {}, true)).toThrow(
+      /^prefill of 1 distinct prompt\(s\) of up to 40 tokens with every position's logits needs a \[40, 60\] activation .*: run fewer or shorter prompts at once$/,
+    );
     session.dispose();
   });
 });

@@ -26,8 +26,9 @@ export interface GenerationChunkLimits {
  * binding, the cache of all layers within the KV budget. A 0.6B judge writing 4096 tokens needs
  * 1.1 GiB of cache per sequence, so k = 8 votes of 8 prompts in one batch would need 70 GiB; the
  * chunks keep it to the budget. A job whose cache alone exceeds the budget is refused here, with the
- * sizes; one that exceeds a storage binding alone is a chunk of its own, which the KV session
- * refuses with the sizes. Results do not depend on the split (each job keeps its stream id).
+ * sizes; one that exceeds a storage binding alone is a chunk of its own, whose prompt the KV
+ * session prefills in several passes (or whose cache it refuses, with the sizes, when one layer's
+ * does not fit a binding). Results do not depend on the split (each job keeps its stream id).
  */
 export function generationChunks(promptLengths: readonly number[], cfg: Qwen3Config, o: GenerationChunkLimits): number[] {
   const kvDim = cfg.numKvHeads * cfg.headDim;

@@ -25,6 +25,12 @@ export class KvSession {
    * twice as large), for a caller that holds the cache to a memory budget and trims the pool
    * after each session (exact buffers are never reused; trimPool destroys them).
    */
+  /**
+   * Rows (prompt tokens) per prefill pass when the prompts do not fit one pass: by default as many
+   * as one storage binding holds of the widest activation. Settable to test the chunked path.
+   */
+  prefillChunkRows: number;
+
   constructor(readonly model: Qwen3, readonly slots: number, readonly maxLen: number, exact = false) {
     this.rt = model.rt;
     const { cfg } = model;
@@ -39,6 +45,7 @@ export class KvSession {
           `more than one storage binding holds on this adapter (${(limit / MiB).toFixed(0)} MiB); reduce the batch or max new tokens`,
       );
     }
+    this.prefillChunkRows = Math.max(1, Math.floor(limit / (4 * widestActivationFloats(model))));
     for (let l = 0; l < cfg.numLayers; l++) {
       this.kCache.push(this.rt.empty([slots, maxLen, cfg.numKvHeads * cfg.headDim], 'f32', `kcache${l}`, exact));
       this.vCache.push(this.rt.empty([slots, maxLen, cfg.numKvHeads * cfg.headDim], 'f32', `vcache${l}`, exact));
@@ -71,15 +78,15 @@ export class KvSession {
     const groups = allPositions ? prompts.map((_, b) => [b]) : samePromptGroups(prompts);
     const U = groups.length;
     const N = U * Tp;
-    // The whole prompt runs as one pass, so its widest activation must fit one binding; said here
-    // in the terms of generation, not of training's micro-batches.
-    const width = Math.max(cfg.intermediateSize, cfg.numHeads * cfg.headDim, cfg.hiddenSize);
-    const limit = rt.gpu.maxStorageBindingBytes;
-    if (N * width * 4 > limit) {
+    // The whole prompt runs as one pass when its widest activation fits one binding; otherwise the
+    // real tokens run in passes of prefillChunkRows rows that attend through the cache.
+    if (N > this.prefillChunkRows) {
+      if (!allPositions) return this.prefillInChunks(prompts, groups, Tp, onLogits);
+      const width = widestActivationFloats(model);
       throw new Error(
-        `prefill of ${U} distinct prompt(s) of up to ${Tp} tokens needs a [${N}, ${width}] activation of ${((N * width * 4) / MiB).toFixed(1)} MiB, ` +
-          `more than one storage binding holds on this adapter (${(limit / MiB).toFixed(1)} MiB): run fewer or shorter prompts at once` +
-          (U === 1 ? ' (this one prompt alone is too long for this adapter)' : ''),
+        `prefill of ${U} distinct prompt(s) of up to ${Tp} tokens with every position's logits needs a [${N}, ${width}] activation of ` +
+          `${((N * width * 4) / MiB).toFixed(1)} MiB, more than one storage binding holds on this adapter (${(rt.gpu.maxStorageBindingBytes / MiB).toFixed(1)} MiB): ` +
+          'run fewer or shorter prompts at once',
       );
     }
     const ids = new Int32Array(N), positions = new Int32Array(N);
@@ -121,6 +128,50 @@ export class KvSession {
     this.emitLogits(rows, M, onLogits);
     rows.dispose();
     for (const t of [idsT, posT, ...slotTs]) t.dispose();
+    return Tp;
+  }
+
+  /**
+   * Prefill in passes over the prompts' real tokens (no padding), group by group in position order,
+   * each pass appending its K/V rows to every copy's slot and then attending through the first
+   * copy's cache as decoding does (a row at position p reads positions 0..p, all appended by this
+   * pass or an earlier one). The last token's hidden state of each sequence is kept, and its logits
+   * go to `onLogits` as in one pass (row b = prompt b).
+   */
+  private prefillInChunks(prompts: readonly Int32Array[], groups: readonly number[][], Tp: number, onLogits: LogitsConsumer): number {
+    const { rt, model } = this;
+    const { cfg } = model;
+    const H = cfg.hiddenSize, D = cfg.headDim, Hq = cfg.numHeads, Hkv = cfg.numKvHeads;
+    const copies = Math.max(...groups.map((g) => g.length));
+    const rows: { u: number; t: number }[] = [];
+    groups.forEach((group, u) => {
+      for (let t = 0; t < prompts[group[0]!]!.length; t++) rows.push({ u, t });
+    });
+    const finals = rt.empty([prompts.length, H], 'f32', 'prefill-last');
+    try {
+      for (let r0 = 0; r0 < rows.length; r0 += this.prefillChunkRows) {
+        const chunk = rows.slice(r0, r0 + this.prefillChunkRows);
+        const M = chunk.length;
+        const ids = Int32Array.from(chunk, ({ u, t }) => prompts[groups[u]![0]!]![t]!);
+        const positions = Int32Array.from(chunk, ({ t }) => t);
+        model.checkTokens(ids, positions);
+        const idsT = rt.upload(ids, [M], 'ids'), posT = rt.upload(positions, [M], 'pos');
+        const slotTs = Array.from({ length: copies }, (_, r) => rt.upload(Int32Array.from(chunk, ({ u }) => groups[u]![r] ?? -1), [M], 'slots'));
+        const shape = { M, maxLen: this.maxLen, Hq, Hkv, D, scale: 1 / Math.sqrt(D) };
+        const x = this.runLayers(idsT, posT, M, (l, qRot, kRot, v, attn) => {
+          for (const slotT of slotTs) kvAppend(rt, kRot, v, this.kCache[l]!, this.vCache[l]!, slotT, posT, M, this.maxLen, Hkv, D);
+          attentionDecode(rt, qRot, this.kCache[l]!, this.vCache[l]!, slotTs[0]!, posT, attn, shape);
+        });
+        chunk.forEach(({ u, t }, i) => {
+          for (const b of groups[u]!) if (t === prompts[b]!.length - 1) rt.copy(x, finals, H, i * H, b * H);
+        });
+        x.dispose();
+        for (const t of [idsT, posT, ...slotTs]) t.dispose();
+      }
+      this.emitLogits(finals, prompts.length, onLogits);
+    } finally {
+      finals.dispose();
+    }
     return Tp;
   }
 
@@ -191,6 +242,12 @@ export class KvSession {
   dispose(): void {
     for (const t of [...this.kCache, ...this.vCache]) t.dispose();
   }
+}
+
+/** Floats a token's widest activation holds in a layer pass (the MLP's, or the attention's heads). */
+function widestActivationFloats(model: Qwen3): number {
+  const { cfg } = model;
+  return Math.max(cfg.intermediateSize, cfg.numHeads * cfg.headDim, cfg.hiddenSize);
 }
 
 /** Receives logits [>= rows, V] for rows rowStart .. rowStart+rows-1 of the pass. */
