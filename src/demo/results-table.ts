@@ -150,8 +150,8 @@ export function formatResultsTable(
   }
   lines.push('', 'Pointwise: one greedy judgment per response; correct iff score(chosen) > score(rejected); ties and',
     `malformed judgments count wrong (ties=0.5 counts them half). vote@${k}: the mean score of ${k} judgments at`,
-    'temperature 1 per response, compared the same way. Pairwise: both responses in one prompt, random A/B',
-    'order; the model is trained only on the pointwise template, as PaTaRM is.');
+    'temperature 1 per response, compared the same way. Pairwise: both responses in one prompt, chosen first',
+    'in a random half of the pairs; the model is trained only on the pointwise template, as PaTaRM is.');
   return lines.join('\n');
 }
 
