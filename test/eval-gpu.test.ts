@@ -26,6 +26,27 @@ function modelFolder(): string {
 }
 
 describe('eval.js with the GPU judge', () => {
+  it('samples by --seed, and the same judgments whatever --batch-size', async () => {
+    const rt = await runtime();
+    const dir = modelFolder();
+    const judgments = async (seed: string, batchSize: string) => {
+      const saved = join(dir, `seed-${seed}-batch-${batchSize}.jsonl`);
+      const code = await runEvalCli(
+        ['--model', dir, '--data', 'test/fixtures/eval/rewardbench.jsonl', '--format', 'rewardbench', '--limit', '3', '--k', '2', '--max-new-tokens', '6',
+          '--temperature', '1', '--thinking', 'off', '--out', join(dir, `r-${seed}-${batchSize}.json`), '--save-judgments', saved, '--seed', seed, '--batch-size', batchSize],
+        (modelDir, decoding) => loadJudge(rt, modelDir, decoding),
+        { stdout: { write: () => true }, stderr: { write: () => true } } as never,
+      );
+      expect(code).toBe(0);
+      return Object.fromEntries(readFileSync(saved, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).map((r) => [`${r.key}/${r.draw}`, r.text]));
+    };
+    const [seed3, seed4, seed3ByOne] = [await judgments('3', '8'), await judgments('4', '8'), await judgments('3', '1')];
+    expect(Object.keys(seed3)).toHaveLength(12);
+    expect(seed3ByOne).toEqual(seed3);
+    // An untrained judge at temperature 1: two seeds agree on almost no 6-token judgment.
+    expect(Object.keys(seed3).filter((key) => seed3[key] === seed4[key]).length).toBeLessThan(3);
+  });
+
   for (const mode of ['pointwise', 'pairwise'] as const) {
     it(`${mode}: completes, counts format errors and writes valid results`, async () => {
       const rt = await runtime();
@@ -75,7 +96,6 @@ describe('generation chunks', () => {
       if (size > 1) {
         expect(layerCache).toBeLessThanOrEqual(o.bindingBytes);
         expect(2 * cfg.numLayers * layerCache).toBeLessThanOrEqual(o.kvBudgetBytes);
-        expect(size * longest * Math.max(cfg.intermediateSize, cfg.numHeads * cfg.headDim) * 4).toBeLessThanOrEqual(o.bindingBytes);
       }
       start += size;
     }
@@ -99,13 +119,14 @@ describe('generation chunks', () => {
     expect(generationChunks(lengths, qwen06b, { ...o, kvBudgetBytes: 40 * GiB })).toEqual([31, 9]);
   });
 
-  it('keeps one layer of an 8B judge\'s cache and its prefill inside a 128 MiB binding', () => {
+  it("keeps one layer of an 8B judge's cache inside a 128 MiB binding, the prefill being no limit (it runs in passes)", () => {
     const o = { maxRows: 256, maxNewTokens: 4096, bindingBytes: 128 * MiB, kvBudgetBytes: 1024 * GiB };
     const lengths = [700, 1900, 1200, 800, 1500].flatMap((n) => Array<number>(8).fill(n));
     const sizes = generationChunks(lengths, qwen8b, o);
     expectFits(lengths, sizes, qwen8b, o);
-    // The prefill's [rows x 700, 12288] activation binds first: 128 MiB / (700 x 48 KiB) = 3.8.
-    expect(sizes[0]).toBe(3);
+    // The cache binds: 128 MiB / (700 + 4096 positions x 4 KiB) = 6.8 (a [rows x 700, 12288]
+    // prefill activation, which would have allowed 3, no longer counts).
+    expect(sizes[0]).toBe(6);
     // Short prompts with long judgments: the cache binds (128 MiB / (4106 x 4 KiB) = 7.98).
     expect(generationChunks(Array<number>(20).fill(10), qwen8b, o)).toEqual([7, 7, 6]);
   });
@@ -120,7 +141,7 @@ describe('generation chunks', () => {
     // 0.6B: 28 layers x 2 x 1024 floats = 224 KiB a position; 4000 + 4096 positions = 1.73 GiB.
     const o = { maxRows: 64, maxNewTokens: 4096, bindingBytes: 2 * GiB, kvBudgetBytes: 1.5 * GiB };
     expect(() => generationChunks([100, 4000], qwen06b, o)).toThrow(
-      'judgment 1 (a prompt of 4000 tokens and up to 4096 new ones) needs 1.73 GiB of KV cache, more than the KV budget of 1.50 GiB: raise --kv-memory or lower --max-new-tokens',
+      'a judgment of a 4000-token prompt and up to 4096 new tokens needs 1.73 GiB of KV cache, more than the KV budget of 1.50 GiB: raise --kv-memory or lower --max-new-tokens',
     );
     expect(generationChunks([100, 4000], qwen06b, { ...o, kvBudgetBytes: 1.8 * GiB })).toEqual([1, 1]);
   });

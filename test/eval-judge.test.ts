@@ -173,7 +173,14 @@ describe('runEvaluation', () => {
     const byThree = await runEvaluation({ items, judge: streamJudge, k: 2, batchSize: 3, seed: 5 });
     expect(textsOf(byThree)).toEqual(textsOf(byFour));
     expect(new Set(Object.values(textsOf(byFour))).size).toBe(items.length * 2);
-    expect(textsOf(byFour)[`${items[3]!.key}/1`]).toBe('s5 stream 7\n<answer>5</answer>');
+    // One seed for every call, derived from the run's (not the run's itself: see the GPU test), and
+    // draw 1 of item 3 on stream 3 * 2 + 1.
+    const seeds = new Set(Object.values(textsOf(byFour)).map((t) => /^s(\d+) /.exec(t)![1]));
+    expect(seeds.size).toBe(1);
+    expect([...seeds][0]).not.toBe('5');
+    expect(textsOf(byFour)[`${items[3]!.key}/1`]).toBe(`s${[...seeds][0]} stream 7\n<answer>5</answer>`);
+    const otherSeed = await runEvaluation({ items, judge: streamJudge, k: 2, batchSize: 4, seed: 6 });
+    expect(textsOf(otherSeed)[`${items[3]!.key}/1`]).not.toBe(textsOf(byFour)[`${items[3]!.key}/1`]);
     // A resume that already has items 0 and 2 judges 1, 3, ... with the streams of their own indices.
     const file = join(dir, 'streams.jsonl');
     const judging = { model: 'm', decoding: { temperature: 1, topP: 1, maxNewTokens: 8, seed: 5 } };

@@ -206,17 +206,21 @@ describe('planMemory', () => {
     expect(plan.fits).toBe(true);
 
     // 16 rows of 2 rollouts with 768-token prompts: 16 distinct prompts, whose [12288, 3072] MLP
-    // tensors (144 MiB) do not fit a 128 MiB binding, so this shape cannot run on this adapter.
+    // tensors (144 MiB) would not fit a 128 MiB binding in one pass; the KV session prefills them
+    // in passes of 10922 tokens (128 MiB / 3072 floats), and the plan counts one such pass.
     const wide = planMemory(modelConfig('0.6b'), grpo(2, 16, undefined, 784, 16), adapter);
-    expect(wide.largestTensor).toEqual({ name: 'prefill activation [12288 tokens, 3072]', bytes: 144 * MiB });
-    expect(wide.fits).toBe(false);
-    expect(wide.reasons).toEqual([
-      'the prefill activation [12288 tokens, 3072] takes 144.0 MiB, more than one storage binding holds on this adapter (128.0 MiB); lower grpo.generationRows, the batch, rollouts or sequence length',
-    ]);
-    // grpo.generationRows: the same step's rollouts generated 8 at a time (4 prompts a call) fit.
+    expect(wide.largestTensor).toEqual({ name: 'KV cache of one layer (32 seqs x 784 positions)', bytes: 32 * 784 * 1024 * 4 });
+    expect(wide.fits).toBe(true);
+    const widePrefill = wide.items.find((i) => i.name === 'prefill working set (one layer)')!;
+    expect(widePrefill.detail).toBe('passes of 10922 of the 12288 prompt tokens x 25642 floats, as allocated');
+    // Less than the one pass an adapter with 4 GiB bindings would run.
+    const onePass = planMemory(modelConfig('0.6b'), grpo(2, 16, undefined, 784, 16), { ...adapter, maxBufferBytes: 4 * 1024 * MiB, maxStorageBindingBytes: 4 * 1024 * MiB - 4 });
+    expect(onePass.items.find((i) => i.name === 'prefill working set (one layer)')!.detail).toBe('16 distinct prompts x 768 tokens x 25642 floats, as allocated');
+    expect(widePrefill.bytes).toBeLessThan(bytesOf(onePass, 'prefill working set (one layer)'));
+    // grpo.generationRows: the same step's rollouts generated 8 at a time (4 prompts a call), in one pass.
     const chunked = planMemory(modelConfig('0.6b'), grpo(2, 16, 8, 784, 16), adapter);
     expect(bytesOf(chunked, 'KV cache')).toBe(2 * 28 * 32 * MiB); // 8 seqs x 784 positions x 4 KiB = 24.5 MiB a layer tensor, as 32 MiB
-    expect(chunked.largestTensor).toEqual({ name: 'prefill activation [3072 tokens, 3072]', bytes: 36 * MiB });
+    expect(chunked.items.find((i) => i.name === 'prefill working set (one layer)')!.detail).toBe('4 distinct prompts x 768 tokens x 25642 floats, as allocated');
     expect(chunked.fits).toBe(true);
     // Calls that cut a row's rollouts: 8 rows of 3 rollouts 4 at a time hold 2 prompts each
     // (rollouts 0-3, 4-7, ...), 5 at a time up to 3 (rollouts 5-9 are of rows 1, 2 and 3).

@@ -2,7 +2,6 @@
 // node train.js --config FILE [--key value ...] [--resume DIR|latest] [--dry-run] [--gpu-memory 24GB] [--quiet]
 // Everything that can be wrong with a config, its files, data or tokenizer is
 // reported before any GPU work.
-import { constants as osConstants } from 'node:os';
 import { requestAdapter } from '../gpu/device.js';
 import { qwen3WeightShapes, type Qwen3Config } from '../io/hf-model.js';
 import { numElements } from '../io/safetensors.js';
@@ -12,6 +11,7 @@ import { formatBytes, formatPlan, largestMicroBatch, parseBytes, planMemory, tra
 import { decimalInteger } from '../train/number-text.js';
 import { prepareRunData } from '../train/run-data.js';
 import { runTraining } from '../train/trainer.js';
+import { signalExitCode } from '../train/signals.js';
 import { parseHeldOutWords, type HeldOutWords } from '../synth/tasks.js';
 
 const USAGE = `usage:
@@ -171,7 +171,7 @@ async function runConfig(flags: CliFlags): Promise<void> {
     (result.finalCheckpoint ? `, checkpoint ${result.finalCheckpoint}` : '') + '\n');
   // A script that chains `train.js && eval.js` must not go on with a run stopped halfway: the
   // shell's code for the signal (130 for SIGINT, 143 for SIGTERM), though the checkpoint is saved.
-  if (result.stoppedBy !== null) process.exitCode = 128 + (osConstants.signals[result.stoppedBy] ?? 0);
+  if (result.stoppedBy !== null) process.exitCode = signalExitCode(result.stoppedBy);
 }
 
 async function main(): Promise<void> {

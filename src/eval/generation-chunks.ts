@@ -2,7 +2,6 @@
 // allows (plain arithmetic on the model's sizes, no GPU needed).
 import type { Qwen3Config } from '../io/hf-model.js';
 import { kvCacheBytesPerTensor } from '../model/kv-session.js';
-import { widestActivationFloats } from '../train/memory-plan.js';
 
 /** Most sequences decoded together; the binding limit and the KV budget usually bind first. */
 export const GENERATION_BATCH = 256;
@@ -13,7 +12,7 @@ export const DEFAULT_KV_BUDGET_BYTES = 4 * 1024 ** 3;
 export interface GenerationChunkLimits {
   maxRows: number;
   maxNewTokens: number;
-  /** The adapter's storage binding limit: one layer's K cache and one prefill activation must fit it. */
+  /** The adapter's storage binding limit: one layer's K cache must fit it. */
   bindingBytes: number;
   /** GPU memory the chunk's whole KV cache may take: 2 x layers x [rows, positions, kv heads x head dim]. */
   kvBudgetBytes: number;
@@ -21,32 +20,30 @@ export interface GenerationChunkLimits {
 
 /**
  * Sizes of the consecutive chunks the jobs (given by prompt length, in order) are decoded in: at
- * most `maxRows` each, and no more than fit the memory a chunk allocates for its longest prompt
- * plus the new tokens: one layer's KV cache and the widest prefill activation within a storage
- * binding, the cache of all layers within the KV budget. A 0.6B judge writing 4096 tokens needs
- * 1.1 GiB of cache per sequence, so k = 8 votes of 8 prompts in one batch would need 70 GiB; the
- * chunks keep it to the budget. A job whose cache alone exceeds the budget is refused here, with the
- * sizes; one that exceeds a storage binding alone is a chunk of its own, whose prompt the KV
- * session prefills in several passes (or whose cache it refuses, with the sizes, when one layer's
- * does not fit a binding). Results do not depend on the split (each job keeps its stream id).
+ * most `maxRows` each, and no more than fit the KV cache a chunk allocates for its longest prompt
+ * plus the new tokens: one layer's within a storage binding, all layers' within the KV budget. A
+ * 0.6B judge writing 4096 tokens needs 1.1 GiB of cache per sequence, so k = 8 votes of 8 prompts
+ * in one batch would need 70 GiB; the chunks keep it to the budget. (The prefill is not a limit:
+ * the KV session runs prompts too wide for one pass in several.) A job whose cache alone exceeds
+ * the budget is refused here, with the sizes; one whose layer cache alone exceeds a binding is a
+ * chunk of its own, which the KV session refuses with the sizes. Results do not depend on the
+ * split (each job keeps its stream id).
  */
 export function generationChunks(promptLengths: readonly number[], cfg: Qwen3Config, o: GenerationChunkLimits): number[] {
   const kvDim = cfg.numKvHeads * cfg.headDim;
-  const activationWidth = widestActivationFloats(cfg);
   const fits = (rows: number, longestPrompt: number) => {
     const positions = Math.min(cfg.maxPositionEmbeddings, longestPrompt + o.maxNewTokens);
     const layerCache = kvCacheBytesPerTensor(rows, positions, kvDim);
-    return rows <= o.maxRows && layerCache <= o.bindingBytes && 2 * cfg.numLayers * layerCache <= o.kvBudgetBytes &&
-      rows * longestPrompt * activationWidth * 4 <= o.bindingBytes;
+    return rows <= o.maxRows && layerCache <= o.bindingBytes && 2 * cfg.numLayers * layerCache <= o.kvBudgetBytes;
   };
   const sizes: number[] = [];
   let rows = 0, longest = 0;
-  for (const [i, length] of promptLengths.entries()) {
+  for (const length of promptLengths) {
     const positions = Math.min(cfg.maxPositionEmbeddings, length + o.maxNewTokens);
     const alone = 2 * cfg.numLayers * kvCacheBytesPerTensor(1, positions, kvDim);
     if (alone > o.kvBudgetBytes) {
       throw new Error(
-        `judgment ${i} (a prompt of ${length} tokens and up to ${o.maxNewTokens} new ones) needs ${(alone / 2 ** 30).toFixed(2)} GiB of KV cache, ` +
+        `a judgment of a ${length}-token prompt and up to ${o.maxNewTokens} new tokens needs ${(alone / 2 ** 30).toFixed(2)} GiB of KV cache, ` +
           `more than the KV budget of ${(o.kvBudgetBytes / 2 ** 30).toFixed(2)} GiB: raise --kv-memory or lower --max-new-tokens`,
       );
     }

@@ -17,16 +17,20 @@
  * this run's configuration with another judge's work; judging it again would mix two setups in one
  * file. Lines for other items or the other mode are left alone, as before.
  *
- * Seeds: every judge call gets the run's seed and each prompt its item's index in the whole
- * evaluation, and draw d of item i samples random stream i * k + d: a judgment depends on its
- * item, not on the batch size or on which items a resume had already.
+ * Seeds: every judge call gets one seed derived from the run's, and each prompt its item's index
+ * in the whole evaluation; draw d of item i samples random stream i * k + d. A judgment depends on
+ * its item, not on the batch size or on which items a resume had already.
  */
 import { createHash } from 'node:crypto';
+import { deriveSeed } from '../data/index.js';
 import { closeSync, existsSync, mkdirSync, openSync, truncateSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { JudgingItem } from './items.js';
 import { formatJudgmentLine, readJudgmentsFile, type JudgmentLineProblem, type JudgmentRecord } from './judgments.js';
 import type { DecodingOptions } from './results.js';
+
+/** Names the judge calls' seed among the streams derived from the run's seed. */
+const JUDGE_CALL_STREAM = 0x6a756467;
 
 /**
  * k judgment texts per prompt, in prompt order. `items`: each prompt's index in the whole
@@ -229,7 +233,9 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
       const batchItems = batch.map((p) => p.item);
       const output = await judge(
         batchItems.map((item) => item.prompt),
-        { k, seed, items: batch.map((p) => p.position) },
+        // Not the run's seed itself: the GPU judge XORs the call's seed with its decoding seed, which
+        // eval.js sets to the same --seed, and would sample every run with seed 0.
+        { k, seed: deriveSeed(seed, JUDGE_CALL_STREAM), items: batch.map((p) => p.position) },
       );
       judgeCalls++;
       const texts = checkJudgeOutput(output, batchItems, k);

@@ -3,7 +3,9 @@
 // sits at [s, p], so ragged prompts need no padding inside the cache: prefill
 // runs the prompts right-padded to the longest, and the padding positions of
 // a short prompt are overwritten by its own generated tokens before any query
-// can see them (a query at position p reads only positions 0..p).
+// can see them (a query at position p reads only positions 0..p). Prompts whose
+// one-pass activation would not fit a storage binding run instead in passes
+// over their real tokens that attend through the cache (prefillInChunks).
 import type { Runtime } from '../gpu/runtime.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { attentionForward } from '../ops/attention.js';
@@ -11,7 +13,7 @@ import { attentionDecode, kvAppend } from '../ops/decode-attention.js';
 import { embeddingForward } from '../ops/embedding.js';
 import { gatherRows } from '../ops/gather.js';
 import { matmul } from '../ops/matmul.js';
-import type { Qwen3 } from './qwen3.js';
+import { widestActivationFloats, type Qwen3 } from './qwen3.js';
 
 const MiB = 1024 * 1024;
 
@@ -21,16 +23,16 @@ export class KvSession {
   private readonly rt: Runtime;
 
   /**
-   * `exact`: each cache tensor a buffer of its own size, not the pool's power-of-two class (up to
-   * twice as large), for a caller that holds the cache to a memory budget and trims the pool
-   * after each session (exact buffers are never reused; trimPool destroys them).
-   */
-  /**
    * Rows (prompt tokens) per prefill pass when the prompts do not fit one pass: by default as many
    * as one storage binding holds of the widest activation. Settable to test the chunked path.
    */
   prefillChunkRows: number;
 
+  /**
+   * `exact`: each cache tensor a buffer of its own size, not the pool's power-of-two class (up to
+   * twice as large), for a caller that holds the cache to a memory budget and trims the pool
+   * after each session (exact buffers are never reused; trimPool destroys them).
+   */
   constructor(readonly model: Qwen3, readonly slots: number, readonly maxLen: number, exact = false) {
     this.rt = model.rt;
     const { cfg } = model;
@@ -45,7 +47,7 @@ export class KvSession {
           `more than one storage binding holds on this adapter (${(limit / MiB).toFixed(0)} MiB); reduce the batch or max new tokens`,
       );
     }
-    this.prefillChunkRows = Math.max(1, Math.floor(limit / (4 * widestActivationFloats(model))));
+    this.prefillChunkRows = Math.max(1, Math.floor(limit / (4 * widestActivationFloats(model.cfg))));
     for (let l = 0; l < cfg.numLayers; l++) {
       this.kCache.push(this.rt.empty([slots, maxLen, cfg.numKvHeads * cfg.headDim], 'f32', `kcache${l}`, exact));
       this.vCache.push(this.rt.empty([slots, maxLen, cfg.numKvHeads * cfg.headDim], 'f32', `vcache${l}`, exact));
@@ -82,7 +84,7 @@ export class KvSession {
     // real tokens run in passes of prefillChunkRows rows that attend through the cache.
     if (N > this.prefillChunkRows) {
       if (!allPositions) return this.prefillInChunks(prompts, groups, Tp, onLogits);
-      const width = widestActivationFloats(model);
+      const width = widestActivationFloats(model.cfg);
       throw new Error(
         `prefill of ${U} distinct prompt(s) of up to ${Tp} tokens with every position's logits needs a [${N}, ${width}] activation of ` +
           `${((N * width * 4) / MiB).toFixed(1)} MiB, more than one storage binding holds on this adapter (${(rt.gpu.maxStorageBindingBytes / MiB).toFixed(1)} MiB): ` +
@@ -147,26 +149,33 @@ export class KvSession {
     groups.forEach((group, u) => {
       for (let t = 0; t < prompts[group[0]!]!.length; t++) rows.push({ u, t });
     });
+    // Every token is checked before the first pass is recorded.
+    const allIds = Int32Array.from(rows, ({ u, t }) => prompts[groups[u]![0]!]![t]!);
+    model.checkTokens(allIds, Int32Array.from(rows, ({ t }) => t));
     const finals = rt.empty([prompts.length, H], 'f32', 'prefill-last');
     try {
       for (let r0 = 0; r0 < rows.length; r0 += this.prefillChunkRows) {
         const chunk = rows.slice(r0, r0 + this.prefillChunkRows);
         const M = chunk.length;
-        const ids = Int32Array.from(chunk, ({ u, t }) => prompts[groups[u]![0]!]![t]!);
-        const positions = Int32Array.from(chunk, ({ t }) => t);
-        model.checkTokens(ids, positions);
-        const idsT = rt.upload(ids, [M], 'ids'), posT = rt.upload(positions, [M], 'pos');
-        const slotTs = Array.from({ length: copies }, (_, r) => rt.upload(Int32Array.from(chunk, ({ u }) => groups[u]![r] ?? -1), [M], 'slots'));
-        const shape = { M, maxLen: this.maxLen, Hq, Hkv, D, scale: 1 / Math.sqrt(D) };
-        const x = this.runLayers(idsT, posT, M, (l, qRot, kRot, v, attn) => {
-          for (const slotT of slotTs) kvAppend(rt, kRot, v, this.kCache[l]!, this.vCache[l]!, slotT, posT, M, this.maxLen, Hkv, D);
-          attentionDecode(rt, qRot, this.kCache[l]!, this.vCache[l]!, slotTs[0]!, posT, attn, shape);
-        });
-        chunk.forEach(({ u, t }, i) => {
-          for (const b of groups[u]!) if (t === prompts[b]!.length - 1) rt.copy(x, finals, H, i * H, b * H);
-        });
-        x.dispose();
-        for (const t of [idsT, posT, ...slotTs]) t.dispose();
+        const inputs = [
+          rt.upload(allIds.slice(r0, r0 + M), [M], 'ids'),
+          rt.upload(Int32Array.from(chunk, ({ t }) => t), [M], 'pos'),
+          ...Array.from({ length: copies }, (_, r) => rt.upload(Int32Array.from(chunk, ({ u }) => groups[u]![r] ?? -1), [M], 'slots')),
+        ];
+        try {
+          const [idsT, posT, ...slotTs] = inputs as [Tensor, Tensor, ...Tensor[]];
+          const shape = { M, maxLen: this.maxLen, Hq, Hkv, D, scale: 1 / Math.sqrt(D) };
+          const x = this.runLayers(idsT, posT, M, (l, qRot, kRot, v, attn) => {
+            for (const slotT of slotTs) kvAppend(rt, kRot, v, this.kCache[l]!, this.vCache[l]!, slotT, posT, M, this.maxLen, Hkv, D);
+            attentionDecode(rt, qRot, this.kCache[l]!, this.vCache[l]!, slotTs[0]!, posT, attn, shape);
+          });
+          chunk.forEach(({ u, t }, i) => {
+            for (const b of groups[u]!) if (t === prompts[b]!.length - 1) rt.copy(x, finals, H, i * H, b * H);
+          });
+          x.dispose();
+        } finally {
+          for (const t of inputs) t.dispose();
+        }
       }
       this.emitLogits(finals, prompts.length, onLogits);
     } finally {
@@ -242,12 +251,6 @@ export class KvSession {
   dispose(): void {
     for (const t of [...this.kCache, ...this.vCache]) t.dispose();
   }
-}
-
-/** Floats a token's widest activation holds in a layer pass (the MLP's, or the attention's heads). */
-function widestActivationFloats(model: Qwen3): number {
-  const { cfg } = model;
-  return Math.max(cfg.intermediateSize, cfg.numHeads * cfg.headDim, cfg.hiddenSize);
 }
 
 /** Receives logits [>= rows, V] for rows rowStart .. rowStart+rows-1 of the pass. */

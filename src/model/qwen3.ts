@@ -334,3 +334,8 @@ export function defaultPositions(B: number, T: number): Int32Array {
   for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) pos[b * T + t] = t;
   return pos;
 }
+
+/** Floats per token of the widest activation a layer allocates (MLP gate/up, attention, residual). */
+export function widestActivationFloats(cfg: Qwen3Config): number {
+  return Math.max(cfg.intermediateSize, cfg.numHeads * cfg.headDim, cfg.hiddenSize);
+}

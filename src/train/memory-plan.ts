@@ -14,6 +14,7 @@ import { qwen3WeightShapes, type Qwen3Config } from '../io/hf-model.js';
 import { pooledSize } from '../gpu/buffer-pool.js';
 import { lmHeadChunkTokens } from '../ops/lm-head.js';
 import { BF16_REFERENCE_WEIGHT } from '../model/bf16-reference.js';
+import { widestActivationFloats } from '../model/qwen3.js';
 import type { Stage, TrainConfig } from './config.js';
 
 export type MemoryPhase = 'persistent' | 'generation' | 'training';
@@ -119,10 +120,6 @@ export function layerActivationFloats(cfg: Qwen3Config): number[] {
   ];
 }
 
-/** Floats per token of the widest activation a layer allocates (MLP gate/up, attention, residual). */
-export function widestActivationFloats(cfg: Qwen3Config): number {
-  return Math.max(cfg.intermediateSize, cfg.numHeads * cfg.headDim, cfg.hiddenSize);
-}
 
 /**
  * Bytes the buffer pool really takes for a tensor: it rounds up to a size
@@ -245,14 +242,18 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
     add('sampling logits', 'generation', alloc(rows * V * 4), `${rows} rows x ${V} vocab x 4 B`);
     // Prefill runs each distinct prompt once (the rollouts of a row share it: kv-session.ts
     // samePromptGroups) through one layer at a time (a layer's tensors are freed before the next):
-    // one layer's activations, its output and its short-lived kN and o/mlp, for every prompt token.
+    // one layer's activations, its output and its short-lived kN and o/mlp, for every prompt token
+    // of a pass. Prompts whose widest activation exceeds a binding run in passes of as many tokens
+    // as one holds (KvSession.prefillChunkRows), so a pass never needs more.
     const prompts = mostPromptsPerCall(train.batchRows, train.rollouts, G);
     const promptTokens = prompts * (train.seqLen - train.maxNewTokens);
+    const passTokens = Math.min(promptTokens, Math.max(1, Math.floor(adapter.maxStorageBindingBytes / (widest * 4))));
     const prefillFloats = [...perLayer, H, H, Hkv * D];
-    add('prefill working set (one layer)', 'generation', prefillFloats.reduce((a, f) => a + alloc(promptTokens * f * 4), 0),
-      `${prompts} distinct prompts x ${train.seqLen - train.maxNewTokens} tokens x ${keptFloats + 2 * H + Hkv * D} floats, as allocated`);
+    add('prefill working set (one layer)', 'generation', prefillFloats.reduce((a, f) => a + alloc(passTokens * f * 4), 0),
+      passTokens === promptTokens
+        ? `${prompts} distinct prompts x ${train.seqLen - train.maxNewTokens} tokens x ${keptFloats + 2 * H + Hkv * D} floats, as allocated`
+        : `passes of ${passTokens} of the ${promptTokens} prompt tokens x ${keptFloats + 2 * H + Hkv * D} floats, as allocated`);
     candidates.push({ name: `KV cache of one layer (${G} seqs x ${train.seqLen} positions)`, bytes: perLayerTensor, lower: generationAdvice });
-    candidates.push({ name: `prefill activation [${promptTokens} tokens, ${widest}]`, bytes: promptTokens * widest * 4, lower: generationAdvice });
   }
 
   const N = train.microBatchRows * train.seqLen;

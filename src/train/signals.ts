@@ -13,6 +13,11 @@ export interface StopFlagOptions {
 /** Exit status of a process ended by a signal, by shell convention: 128 + signal number. */
 const EXIT_CODE: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
 
+/** The exit status for a run the signal stopped (1 for a signal the table does not know). */
+export function signalExitCode(signal: NodeJS.Signals): number {
+  return EXIT_CODE[signal] ?? 1;
+}
+
 export class StopFlag {
   /** Set by the first signal; the trainer checks it between steps. */
   requested = false;
@@ -46,7 +51,7 @@ export class StopFlag {
   private onSignal(signal: NodeJS.Signals): void {
     if (this.requested) {
       this.log(`${signal} again: aborting now`);
-      this.exit(EXIT_CODE[signal] ?? 1);
+      this.exit(signalExitCode(signal));
       return;
     }
     this.requested = true;
