@@ -354,6 +354,12 @@ describe('eval CLI on a checkpoint of train.js', () => {
     expect((await evalRun(['--chat-template', '--rubrics', copy])).warnings).toEqual(
       expect.arrayContaining([`${trained} with thinking off, and this evaluation has it on: pass --thinking off`]),
     );
+    // A rubric path relative to where training ran, not found from here: said, not guessed.
+    writeFileSync(join(runDir, 'config.yaml'), `template:\n  chat: true\n  thinking: false\n  rubricsFile: runs/elsewhere/rubrics.json\n`);
+    expect((await evalRun(['--chat-template', '--thinking', 'off', '--rubrics', copy])).warnings).toEqual(
+      expect.arrayContaining([`${trained} with the rubrics of runs/elsewhere/rubrics.json, which is not found from here: whether --rubrics ${copy} holds the same ones is not checked`]),
+    );
+    writeFileSync(join(runDir, 'config.yaml'), `template:\n  chat: true\n  thinking: false\n  rubricsFile: ${rubrics}\n`);
     // As trained (a copy of the rubric file is the same rubrics): nothing to say.
     const matched = await evalRun(['--chat-template', '--thinking', 'off', '--rubrics', copy]);
     expect(matched.warnings.filter((w) => w.includes('was trained'))).toEqual([]);

@@ -196,6 +196,10 @@ describe('runEvaluation', () => {
     const bad: JudgeFn = async (prompts) => prompts.map(() => ['<answer>5</answer>']);
     await expect(runEvaluation({ items, judge: bad, k: 2, batchSize: 4 })).rejects.toThrow(/item 'e0:chosen'.*must be 2 strings/);
     await expect(runEvaluation({ items, judge: bad, k: 0, batchSize: 4 })).rejects.toThrow(/k \(draws per item\) must be a positive integer/);
+    // Random streams are u32: items x k past 2^32 is refused before any call.
+    const calls = countingJudge();
+    await expect(runEvaluation({ items, judge: calls.judge, k: Math.ceil(2 ** 32 / items.length) + 1, batchSize: 4 })).rejects.toThrow(/exceed the 2\^32 random streams/);
+    expect(calls.calls).toEqual([]);
   });
 });
 

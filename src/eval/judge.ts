@@ -200,6 +200,8 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
   const { items, judge, k, batchSize } = options;
   assertPositiveInteger(k, 'k (draws per item)');
   assertPositiveInteger(batchSize, 'batch size');
+  // Draw d of item i samples stream i * k + d, a u32: refused here rather than at the first call past it.
+  if (items.length * k > 2 ** 32) throw new Error(`runEvaluation: ${items.length} items x k ${k} draws exceed the 2^32 random streams; evaluate fewer items at once or lower k`);
   const seed = options.seed ?? 0;
   const { judging } = options;
   let resume: ResumeState | undefined;

@@ -57,7 +57,10 @@ export function trainedTemplateWarnings(modelDir: string, choice: EvalTemplateCh
     warnings.push(`${trained} with thinking ${thinking ? 'on' : 'off'}, and this evaluation has it ${choice.thinking ? 'on' : 'off'}: pass --thinking ${thinking ? 'on' : 'off'}`);
   }
   const rubricsFile = typeof template['rubricsFile'] === 'string' ? template['rubricsFile'] : undefined;
-  if (rubricsFile !== undefined && (choice.rubrics === undefined || !sameRubricFile(rubricsFile, choice.rubrics))) {
+  if (rubricsFile !== undefined && choice.rubrics !== undefined && !existsSync(rubricsFile)) {
+    // A path relative to where training ran: nothing here to compare --rubrics with.
+    warnings.push(`${trained} with the rubrics of ${rubricsFile}, which is not found from here: whether --rubrics ${choice.rubrics} holds the same ones is not checked`);
+  } else if (rubricsFile !== undefined && (choice.rubrics === undefined || !sameRubricFile(rubricsFile, choice.rubrics))) {
     warnings.push(
       `${trained} with the rubrics of ${rubricsFile}, and this evaluation renders ${choice.rubrics === undefined ? "the paper's primary rubrics" : `those of ${choice.rubrics}`}: pass --rubrics ${rubricsFile}`,
     );
