@@ -11,7 +11,7 @@ import type { Tensor } from '../gpu/tensor.js';
 import { qwen3WeightShapes, type Qwen3Config } from '../io/hf-model.js';
 import { packBf16, unpackBf16 } from '../ops/bf16.js';
 import { Qwen3 } from './qwen3.js';
-import { as2d, type ParamSet } from './weights.js';
+import { as2d, disposeAll, type ParamSet } from './weights.js';
 
 /** The layer matrices (attention and MLP projections), the weights kept in bf16. */
 export const BF16_REFERENCE_WEIGHT = /^model\.layers\.\d+\.(self_attn\.[qkvo]_proj|mlp\.(gate|up|down)_proj)\.weight$/;
@@ -53,7 +53,8 @@ export class Bf16ReferenceModel extends Qwen3 {
         await rt.sync(); // the driver's staging copy of each upload released before the next read (uploadEach)
       }
     } catch (err) {
-      disposeStored(params, packed);
+      disposeAll(params);
+      disposePacked(packed);
       throw err;
     }
     return new Bf16ReferenceModel(rt, cfg, params, packed);
@@ -76,7 +77,7 @@ export class Bf16ReferenceModel extends Qwen3 {
 
   override dispose(): void {
     super.dispose();
-    disposeStored(new Map(), this.packed);
+    disposePacked(this.packed);
     for (const t of this.widened.values()) t.dispose();
   }
 }
@@ -101,7 +102,6 @@ function storeWeight(rt: Runtime, name: string, shape: readonly number[], values
   packed.set(name, { shape: [rows, cols], parts });
 }
 
-function disposeStored(params: ParamSet, packed: ReadonlyMap<string, PackedMatrix>): void {
-  for (const t of params.values()) t.dispose();
+function disposePacked(packed: ReadonlyMap<string, PackedMatrix>): void {
   for (const m of packed.values()) for (const t of m.parts) t.dispose();
 }

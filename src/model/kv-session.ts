@@ -13,7 +13,7 @@ import { attentionDecode, kvAppend } from '../ops/decode-attention.js';
 import { embeddingForward } from '../ops/embedding.js';
 import { gatherRows } from '../ops/gather.js';
 import { matmul } from '../ops/matmul.js';
-import { widestActivationFloats, type Qwen3 } from './qwen3.js';
+import { tokensPerBinding, widestActivationFloats, type Qwen3 } from './qwen3.js';
 
 const MiB = 1024 * 1024;
 
@@ -47,7 +47,7 @@ export class KvSession {
           `more than one storage binding holds on this adapter (${(limit / MiB).toFixed(0)} MiB); reduce the batch or max new tokens`,
       );
     }
-    this.prefillChunkRows = Math.max(1, Math.floor(limit / (4 * widestActivationFloats(model.cfg))));
+    this.prefillChunkRows = tokensPerBinding(cfg, limit);
     for (let l = 0; l < cfg.numLayers; l++) {
       this.kCache.push(this.rt.empty([slots, maxLen, cfg.numKvHeads * cfg.headDim], 'f32', `kcache${l}`, exact));
       this.vCache.push(this.rt.empty([slots, maxLen, cfg.numKvHeads * cfg.headDim], 'f32', `vcache${l}`, exact));

@@ -339,3 +339,8 @@ export function defaultPositions(B: number, T: number): Int32Array {
 export function widestActivationFloats(cfg: Qwen3Config): number {
   return Math.max(cfg.intermediateSize, cfg.numHeads * cfg.headDim, cfg.hiddenSize);
 }
+
+/** Most tokens one layer pass takes when its widest activation must fit one storage binding (a prefill pass). */
+export function tokensPerBinding(cfg: Qwen3Config, bindingBytes: number): number {
+  return Math.max(1, Math.floor(bindingBytes / (4 * widestActivationFloats(cfg))));
+}

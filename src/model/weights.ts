@@ -25,9 +25,7 @@ export function zerosLike(rt: Runtime, cfg: Qwen3Config, label: string): ParamSe
 export async function loadHfWeights(rt: Runtime, dir: string): Promise<{ config: Qwen3Config; params: ParamSet }> {
   const folder = await openHfModelFolder(dir);
   try {
-    const params = zerosLike(rt, folder.config, 'w');
-    await uploadEach(rt, params, (name) => folder.readF32(name));
-    return { config: folder.config, params };
+    return { config: folder.config, params: await uploadedParams(rt, folder.config, (name) => folder.readF32(name)) };
   } finally {
     await folder.close();
   }
@@ -49,6 +47,13 @@ export async function uploadEach(rt: Runtime, params: ParamSet, read: (name: str
     disposeAll(params);
     throw err;
   }
+}
+
+/** A new parameter set filled by `read`, one tensor at a time (uploadEach). */
+export async function uploadedParams(rt: Runtime, cfg: Qwen3Config, read: (name: string) => Promise<Float32Array>): Promise<ParamSet> {
+  const params = zerosLike(rt, cfg, 'w');
+  await uploadEach(rt, params, read);
+  return params;
 }
 
 /**

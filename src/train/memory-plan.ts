@@ -14,7 +14,7 @@ import { qwen3WeightShapes, type Qwen3Config } from '../io/hf-model.js';
 import { pooledSize } from '../gpu/buffer-pool.js';
 import { lmHeadChunkTokens } from '../ops/lm-head.js';
 import { BF16_REFERENCE_WEIGHT } from '../model/bf16-reference.js';
-import { widestActivationFloats } from '../model/qwen3.js';
+import { tokensPerBinding, widestActivationFloats } from '../model/qwen3.js';
 import type { Stage, TrainConfig } from './config.js';
 
 export type MemoryPhase = 'persistent' | 'generation' | 'training';
@@ -119,7 +119,6 @@ export function layerActivationFloats(cfg: Qwen3Config): number[] {
     I, I, I, // gate, up, act
   ];
 }
-
 
 /**
  * Bytes the buffer pool really takes for a tensor: it rounds up to a size
@@ -247,7 +246,7 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
     // as one holds (KvSession.prefillChunkRows), so a pass never needs more.
     const prompts = mostPromptsPerCall(train.batchRows, train.rollouts, G);
     const promptTokens = prompts * (train.seqLen - train.maxNewTokens);
-    const passTokens = Math.min(promptTokens, Math.max(1, Math.floor(adapter.maxStorageBindingBytes / (widest * 4))));
+    const passTokens = Math.min(promptTokens, tokensPerBinding(model, adapter.maxStorageBindingBytes));
     const prefillFloats = [...perLayer, H, H, Hkv * D];
     add('prefill working set (one layer)', 'generation', prefillFloats.reduce((a, f) => a + alloc(passTokens * f * 4), 0),
       passTokens === promptTokens

@@ -18,7 +18,7 @@ import { writeTextFileAtomicSync } from '../io/atomic.js';
 import { openHfModelFolder, writeHfModelFolder, type Qwen3Config } from '../io/hf-model.js';
 import { Bf16ReferenceModel } from '../model/bf16-reference.js';
 import { Qwen3 } from '../model/qwen3.js';
-import { copyParams, initRandomWeights, loadHfWeights, uploadEach, weightSources, zerosLike, type ParamSet } from '../model/weights.js';
+import { copyParams, initRandomWeights, loadHfWeights, uploadEach, uploadedParams, weightSources, type ParamSet } from '../model/weights.js';
 import {
   checkpointName, latestCheckpoint, liesOutside, listCheckpoints, openCheckpoint, pruneCheckpoints, recoverInterruptedWrites, setAsideNewerCheckpoints, writeCheckpoint, type OpenedCheckpoint, type TrainerState,
 } from './checkpoint.js';
@@ -82,7 +82,7 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
   let params: ParamSet, metrics: MetricsLog;
   try {
     params = resumeFrom
-      ? await paramsFromCheckpoint(rt, modelCfg, resumeFrom)
+      ? await uploadedParams(rt, modelCfg, (name) => resumeFrom!.readWeight(name))
       : cfg.model.path ? (await loadHfWeights(rt, cfg.model.path)).params : initRandomWeights(rt, modelCfg, cfg.seed);
     metrics = MetricsLog.create(cfg.outDir, { keepRows: metricsRowsKept });
   } catch (err) {
@@ -197,7 +197,6 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
   return { stopped, stoppedBy: stopped ? (stop?.signal ?? null) : null, metrics: allRows, finalCheckpoint, model };
 }
 
-
 function pairsPerStage(cfg: TrainConfig, stage: Stage): number {
   return stage === 'sft' ? cfg.sft.batchRows / 2 : cfg.grpo.batchPairs;
 }
@@ -296,13 +295,6 @@ async function adoptResumeBranch(cfg: TrainConfig, state: TrainerState, dir: str
   }
   const metricsRowsKept = home ? await bringBranchFiles(home, cfg.outDir, { reference: !rebuildsReference, metricsRows: state.metricsRows }) : state.metricsRows;
   return { metricsRowsKept };
-}
-
-/** The checkpoint's weights on the GPU, read and uploaded one tensor at a time. */
-async function paramsFromCheckpoint(rt: Runtime, cfg: Qwen3Config, checkpoint: OpenedCheckpoint): Promise<ParamSet> {
-  const params = zerosLike(rt, cfg, 'w');
-  await uploadEach(rt, params, (name) => checkpoint.readWeight(name));
-  return params;
 }
 
 /**
