@@ -23,11 +23,14 @@ import {
   type TensorToWrite,
 } from '../src/io/safetensors.js';
 import {
+  DEFAULT_MAX_SHARD_BYTES,
   HfModelError,
   openHfModelFolder,
   parseQwen3Config,
+  planShards,
   qwen3ConfigToHfJson,
   qwen3WeightShapes,
+  writeHfModelFiles,
   writeHfModelFolder,
   type Qwen3Config,
 } from '../src/io/hf-model.js';
@@ -907,6 +910,96 @@ describe('Hugging Face model folder', () => {
     const siblings = await readdir(tmp);
     expect(siblings.filter((n) => n.includes('written') && n !== dir.slice(tmp.length + 1))).toEqual([]);
     expect((await readdir(dir)).sort()).toEqual(['config.json', 'model.safetensors']);
+  });
+
+  it('writes weights past maxShardBytes as Hugging Face shards with an index, and reads them back', async () => {
+    // The fixture's embedding (384 x 64 f32, 98,304 bytes) is over the limit and gets a file of
+    // its own; the layers' tensors (16,384 bytes a projection) fill files of up to 40,000 bytes.
+    const maxShardBytes = 40_000;
+    for (const dtype of ['F32', 'BF16'] as const) {
+      const dir = tmpPath(`sharded-${dtype}`);
+      await writeHfModelFolder(dir, config, weights, { dtype, maxShardBytes });
+      const files = (await readdir(dir)).sort();
+      expect(files).not.toContain('model.safetensors');
+      const index = JSON.parse(await readFile(join(dir, 'model.safetensors.index.json'), 'utf8'));
+      const shardFiles = files.filter((f) => f.startsWith('model-'));
+      const n = shardFiles.length;
+      expect(n).toBeGreaterThan(2);
+      expect(shardFiles).toEqual(Array.from({ length: n }, (_, i) => `model-${String(i + 1).padStart(5, '0')}-of-${String(n).padStart(5, '0')}.safetensors`));
+      expect(files).toEqual(['config.json', ...shardFiles, 'model.safetensors.index.json'].sort());
+      const width = dtype === 'F32' ? 4 : 2;
+      const shapes = qwen3WeightShapes(config);
+      const bytesOf = (name: string) => shapes.get(name)!.reduce((a, b) => a * b, 1) * width;
+      expect(Object.keys(index.weight_map).sort()).toEqual([...shapes.keys()].sort());
+      expect(index.metadata.total_size).toBe([...shapes.keys()].reduce((sum, name) => sum + bytesOf(name), 0));
+      // Each file holds the tensors the index says, in the writer's order, under the limit unless alone.
+      const order: string[] = [];
+      for (const file of shardFiles) {
+        const header = await readSafetensorsHeader(join(dir, file));
+        const names = header.tensors.map((t) => t.name);
+        for (const name of names) expect(index.weight_map[name]).toBe(file);
+        const bytes = names.reduce((sum, name) => sum + bytesOf(name), 0);
+        if (names.length > 1) expect(bytes).toBeLessThanOrEqual(maxShardBytes);
+        order.push(...names);
+      }
+      expect(order).toEqual([...shapes.keys()]);
+      const model = await openHfModelFolder(dir);
+      try {
+        expect(model.dtypeOf('model.norm.weight')).toBe(dtype);
+        for (const name of model.tensorNames) {
+          const got = await model.readF32(name);
+          const want = weights.get(name)!;
+          const tol = dtype === 'F32' ? 0 : 1 / 256;
+          for (let i = 0; i < want.length; i++) if (!(Math.abs(got[i]! - want[i]!) <= tol * Math.abs(want[i]!))) expect.fail(`${name}[${i}]: ${got[i]} vs ${want[i]}`);
+        }
+      } finally {
+        await model.close();
+      }
+    }
+    // The same weights under the default limit stay one file.
+    const single = tmpPath('unsharded');
+    await writeHfModelFolder(single, config, weights, { dtype: 'F32' });
+    expect((await readdir(single)).sort()).toEqual(['config.json', 'model.safetensors']);
+  });
+
+  it('plans shards greedily in order: a file closes when the next tensor would pass the limit', () => {
+    const t = (name: string, n: number) => ({ name, dtype: 'F32' as const, shape: [n] });
+    const list = [t('a', 3), t('b', 2), t('c', 1), t('d', 7), t('e', 2), t('f', 2)];
+    // 20 bytes a file: a+b = 20 exactly fills one, c alone (c+d = 32), d (28) over the limit alone, e+f.
+    expect(planShards(list, 20).map((s) => s.map((x) => x.name))).toEqual([['a', 'b'], ['c'], ['d'], ['e', 'f']]);
+    expect(planShards(list, 1000).map((s) => s.length)).toEqual([6]);
+    expect(planShards([], 10)).toEqual([[]]);
+    for (const bad of [0, -1, 2.5, Number.NaN]) expect(() => planShards(list, bad)).toThrow(/maxShardBytes/);
+  });
+
+  it('splits Qwen3-14B in f32 (59 GB) into files under the 5 GB default, each filled as far as the next tensor allows', () => {
+    const q14b: Qwen3Config = {
+      ...config, vocabSize: 151936, hiddenSize: 5120, intermediateSize: 17408, numLayers: 40, numHeads: 40, numKvHeads: 8, headDim: 128,
+      maxPositionEmbeddings: 40960, tieWordEmbeddings: false,
+    };
+    const tensors = [...qwen3WeightShapes(q14b)].map(([name, shape]) => ({ name, dtype: 'F32' as const, shape }));
+    const bytes = (x: { shape: readonly number[] }) => x.shape.reduce((a, b) => a * b, 1) * 4;
+    const total = tensors.reduce((sum, x) => sum + bytes(x), 0);
+    expect(total).toBeGreaterThan(50e9); // over the Hub's per-file limit
+    const shards = planShards(tensors, DEFAULT_MAX_SHARD_BYTES);
+    expect(shards.flat().map((x) => x.name)).toEqual(tensors.map((x) => x.name));
+    expect(shards.length).toBeGreaterThanOrEqual(Math.ceil(total / DEFAULT_MAX_SHARD_BYTES));
+    shards.forEach((shard, i) => {
+      const size = shard.reduce((sum, x) => sum + bytes(x), 0);
+      expect(size).toBeLessThanOrEqual(DEFAULT_MAX_SHARD_BYTES);
+      if (i + 1 < shards.length) expect(size + bytes(shards[i + 1]![0]!)).toBeGreaterThan(DEFAULT_MAX_SHARD_BYTES);
+    });
+  });
+
+  it('writeHfModelFiles refuses a folder that already holds weight files, which a reader could take over the new ones', async () => {
+    for (const stale of ['model.safetensors', 'model.safetensors.index.json', 'model-00002-of-00003.safetensors']) {
+      const dir = tmpPath('stale');
+      await mkdir(dir);
+      await writeFile(join(dir, stale), 'old');
+      await expectError(writeHfModelFiles(dir, config, weights, { dtype: 'F32', maxShardBytes: 40_000 }, 'final-dir'), HfModelError, 'final-dir', stale);
+      expect(await readdir(dir)).toEqual([stale]);
+    }
+    await expectError(writeHfModelFolder(tmpPath('zero'), config, weights, { dtype: 'F32', maxShardBytes: 0 }), HfModelError, 'maxShardBytes', 'got 0');
   });
 
   it('writeFolderAtomically leaves the old folder as it was when filling fails, and replaces it when it succeeds', async () => {

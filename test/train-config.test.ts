@@ -59,7 +59,7 @@ describe('loadTrainConfig: defaults and overrides', () => {
     expect(cfg.model).toEqual({ path: modelDir, dtype: 'f32', gradientCheckpointing: false });
     expect(cfg.data).toEqual({ sft: sftData, grpo: grpoData, format: 'auto', onBadRow: 'error', layout: { sft: 'pairs', grpo: 'pairs' }, fields: {} });
     expect(cfg.template).toEqual({ chat: false, thinking: false });
-    expect(cfg.checkpoint).toEqual({ every: 100, keep: 2 });
+    expect(cfg.checkpoint).toEqual({ every: 100, keep: 2, maxShardBytes: 5e9 });
     expect(cfg.log).toEqual({ every: 1 });
     expect(cfg.eval).toEqual({});
     // Spot-check the numbers themselves, not only that defaults round-trip.

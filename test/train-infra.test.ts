@@ -557,6 +557,25 @@ describe('checkpoints', () => {
     expect(readdirSync(join(dir, 'ckpt-a'))).toEqual([checkpointName('grpo', 5)]); // no temporaries left
   });
 
+  it('writes weights past checkpoint.maxShardBytes as shards that resume to the same values', async () => {
+    const out = join(dir, 'ckpt-sharded', checkpointName('grpo', 5));
+    const c = content(5, { tokenizerFiles: [tokenizerJson], maxShardBytes: 300 });
+    await writeCheckpoint(out, c);
+    const files = readdirSync(out).sort();
+    expect(files).not.toContain('model.safetensors');
+    expect(files).toContain('model.safetensors.index.json');
+    expect(files.filter((f) => /^model-\d{5}-of-\d{5}\.safetensors$/.test(f)).length).toBeGreaterThan(1);
+    const back = await readCheckpoint(out);
+    expect(back.weights).toEqual(c.weights);
+    expect(back.optimizer).toEqual({ m: c.optimizer.m, v: c.optimizer.v, step: 5 });
+    // A tokenizer file may not take a weight file's name.
+    const shardNamed = join(dir, 'model-00001-of-00002.safetensors');
+    writeFileSync(shardNamed, 'x');
+    await expect(writeCheckpoint(join(dir, 'ckpt-sharded', 'refused'), content(5, { tokenizerFiles: [shardNamed] }))).rejects.toThrow(
+      /tokenizer file model-00001-of-00002\.safetensors would replace a checkpoint file/,
+    );
+  });
+
   it('takes weights and moments as functions read one at a time, and writes the same files', async () => {
     const eager = join(dir, 'ckpt-eager', checkpointName('grpo', 5));
     const lazy = join(dir, 'ckpt-lazy', checkpointName('grpo', 5));

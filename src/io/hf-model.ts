@@ -1,9 +1,9 @@
 // Hugging Face Qwen3 model folders: config.json plus model.safetensors, or
 // shards listed in model.safetensors.index.json.
 import { pathExists, writeFolderAtomically } from './atomic.js';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { isFloatDType, type DType } from './dtype.js';
+import { bytesPerElement, isFloatDType, type DType } from './dtype.js';
 import {
   describeSomeNames,
   numElements,
@@ -440,38 +440,112 @@ function tensorsToWrite(dir: string, config: Qwen3Config, tensors: ReadonlyMap<s
   });
 }
 
+/** Hugging Face's default largest shard (save_pretrained's max_shard_size "5GB", in decimal bytes). */
+export const DEFAULT_MAX_SHARD_BYTES = 5_000_000_000;
+
+export interface HfWriteOptions {
+  dtype: HfWeightDType;
+  /**
+   * Largest weight file in bytes (tensor data; each file adds a header of a few KB). Weights
+   * that fit go to one model.safetensors; more are split, in order, into
+   * model-0000i-of-0000n.safetensors files listed in model.safetensors.index.json, as
+   * save_pretrained does: the Hub refuses files over 50 GB, and a 14B model in f32 is 59 GB.
+   * Default DEFAULT_MAX_SHARD_BYTES. A tensor larger than this gets a file of its own.
+   */
+  maxShardBytes?: number;
+}
+
+/** The file names a model folder's weights may take: the single file, the index and its shards. */
+export function isWeightFileName(name: string): boolean {
+  return name === SINGLE_FILE || name === INDEX_FILE || SHARD_NAME.test(name);
+}
+
+const SHARD_NAME = /^model-\d{5,}-of-\d{5,}\.safetensors$/;
+
+function shardFileName(index: number, count: number): string {
+  const pad = (n: number) => String(n).padStart(5, '0');
+  return `model-${pad(index + 1)}-of-${pad(count)}.safetensors`;
+}
+
 /**
- * Writes config.json and model.safetensors (a tensor given as a function is read when the file
- * reaches it: see writeSafetensors). The folder is built as a temporary
- * sibling and renamed into place (an existing `dir` is moved aside first and
- * then deleted), so readers never see a half-written folder. Files other than
- * these two that were in an existing `dir` are not carried over.
+ * Splits tensors, kept in order, into files of at most `maxShardBytes` of data each: a file is
+ * closed when the next tensor would take it past the limit, and a tensor over the limit on its
+ * own gets a file to itself. Returns each file's tensors (one list when all fit).
+ */
+export function planShards<T extends { name: string; dtype: DType; shape: readonly number[] }>(tensors: readonly T[], maxShardBytes: number): T[][] {
+  if (!Number.isSafeInteger(maxShardBytes) || maxShardBytes < 1) throw new RangeError(`maxShardBytes must be a whole number of bytes >= 1, got ${maxShardBytes}`);
+  const shards: T[][] = [];
+  let current: T[] = [];
+  let currentBytes = 0;
+  for (const t of tensors) {
+    const bytes = numElements(t.shape) * bytesPerElement(t.dtype);
+    if (current.length > 0 && currentBytes + bytes > maxShardBytes) {
+      shards.push(current);
+      current = [];
+      currentBytes = 0;
+    }
+    current.push(t);
+    currentBytes += bytes;
+  }
+  if (current.length > 0 || shards.length === 0) shards.push(current);
+  return shards;
+}
+
+/**
+ * Writes config.json and the weights (a tensor given as a function is read when its file
+ * reaches it: see writeSafetensors), in one model.safetensors or in shards (HfWriteOptions).
+ * The folder is built as a temporary sibling and renamed into place (an existing `dir` is moved
+ * aside first and then deleted), so readers never see a half-written folder. Files that were in
+ * an existing `dir` are not carried over.
  */
 export async function writeHfModelFolder(
   dir: string,
   config: Qwen3Config,
   tensors: ReadonlyMap<string, TensorSource<Float32Array>>,
-  options: { dtype: HfWeightDType },
+  options: HfWriteOptions,
 ): Promise<void> {
   await writeFolderAtomically(resolve(dir), (tmp) => writeHfModelFiles(tmp, config, tensors, options, dir));
 }
 
 /**
- * Writes config.json and model.safetensors (each fsynced) into the existing folder `into`, for a
- * caller that builds a larger folder atomically (a checkpoint); errors name `finalDir`, the folder
- * the user asked for, not the temporary one being filled.
+ * Writes config.json and the weights (each file fsynced; the index, if any, after its shards)
+ * into the existing folder `into`, which must not hold weight files yet (a reader would take a
+ * stale model.safetensors over new shards), for a caller that builds a larger folder atomically
+ * (a checkpoint); errors name `finalDir`, the folder the user asked for, not the temporary one
+ * being filled.
  */
 export async function writeHfModelFiles(
   into: string,
   config: Qwen3Config,
   tensors: ReadonlyMap<string, TensorSource<Float32Array>>,
-  options: { dtype: HfWeightDType },
+  options: HfWriteOptions,
   finalDir = into,
 ): Promise<void> {
   if (!Object.hasOwn(TORCH_DTYPE, options.dtype)) throw new HfModelError(`writing model folder ${finalDir}: unsupported dtype ${JSON.stringify(options.dtype)}`);
+  const maxShardBytes = options.maxShardBytes ?? DEFAULT_MAX_SHARD_BYTES;
+  if (!Number.isSafeInteger(maxShardBytes) || maxShardBytes < 1) {
+    throw new HfModelError(`writing model folder ${finalDir}: maxShardBytes must be a whole number of bytes >= 1, got ${maxShardBytes}`);
+  }
+  const stale = (await readdir(into)).filter(isWeightFileName);
+  if (stale.length > 0) throw new HfModelError(`writing model folder ${finalDir}: ${into} already holds ${stale.join(', ')}`);
   const list = tensorsToWrite(finalDir, config, tensors, options.dtype);
   const json = qwen3ConfigToHfJson({ ...config, torchDtype: TORCH_DTYPE[options.dtype] });
   await writeFileAtomically(join(into, 'config.json'), [new TextEncoder().encode(JSON.stringify(json, null, 2) + '\n')]);
-  await writeSafetensors(join(into, SINGLE_FILE), list, { format: 'pt' });
+  const shards = planShards(list, maxShardBytes);
+  if (shards.length === 1) {
+    await writeSafetensors(join(into, SINGLE_FILE), list, { format: 'pt' });
+    return;
+  }
+  const weightMap: Record<string, string> = {};
+  let totalSize = 0;
+  for (const [i, shard] of shards.entries()) {
+    const file = shardFileName(i, shards.length);
+    await writeSafetensors(join(into, file), shard, { format: 'pt' });
+    for (const t of shard) {
+      weightMap[t.name] = file;
+      totalSize += numElements(t.shape) * bytesPerElement(t.dtype);
+    }
+  }
+  const index = { metadata: { total_size: totalSize }, weight_map: weightMap };
+  await writeFileAtomically(join(into, INDEX_FILE), [new TextEncoder().encode(JSON.stringify(index, null, 2) + '\n')]);
 }
-

@@ -1,5 +1,5 @@
 // Training checkpoints: a Hugging Face style model folder (config.json,
-// model.safetensors, tokenizer files) that also holds optimizer.safetensors
+// model.safetensors or its shards, tokenizer files) that also holds optimizer.safetensors
 // (AdamW m.<name>, v.<name>) and trainer_state.json.
 //
 // Crash safety: a checkpoint is built completely in `<dir>.tmp-<pid>` (every
@@ -10,7 +10,7 @@ import { pathExists, writeFolderAtomically } from '../io/atomic.js';
 import { copyFile, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isFloatDType } from '../io/dtype.js';
-import { openHfModelFolder, qwen3WeightShapes, writeHfModelFiles, type HfModelFolder, type Qwen3Config } from '../io/hf-model.js';
+import { isWeightFileName, openHfModelFolder, qwen3WeightShapes, writeHfModelFiles, type HfModelFolder, type Qwen3Config } from '../io/hf-model.js';
 import {
   checkedRead,
   numElements,
@@ -66,6 +66,8 @@ export interface CheckpointContent {
   tokenizerFiles?: readonly string[];
   /** Weight precision in model.safetensors. Default 'f32'; 'bf16' halves the size but a resume from it is lossy. */
   dtype?: 'f32' | 'bf16';
+  /** Largest weight file (HfWriteOptions.maxShardBytes); the optimizer state stays one file. */
+  maxShardBytes?: number;
 }
 
 export interface LoadedCheckpoint {
@@ -90,8 +92,8 @@ export const STATE_FILE = 'trainer_state.json';
 const OPTIMIZER_FILE = 'optimizer.safetensors';
 const STATE_FORMAT = 'patarm-trainer-state';
 const STATE_VERSION = 1;
-/** Files the model folder writer owns; a tokenizer file may not replace them. */
-const RESERVED = new Set(['config.json', 'model.safetensors', OPTIMIZER_FILE, STATE_FILE]);
+/** Files the checkpoint writer owns besides the weight files; a tokenizer file may replace none of them. */
+const RESERVED = new Set(['config.json', OPTIMIZER_FILE, STATE_FILE]);
 
 /** On-disk trainer_state.json: the state plus what the folder must contain. */
 interface StateFile extends TrainerState {
@@ -154,13 +156,14 @@ export async function writeCheckpoint(dir: string, content: CheckpointContent): 
   const tokenizerFiles = content.tokenizerFiles ?? [];
   const names = tokenizerFiles.map((f) => basename(f));
   for (const name of names) {
-    if (RESERVED.has(name)) throw new CheckpointError(`writing checkpoint ${target}: tokenizer file ${name} would replace a checkpoint file`);
+    if (RESERVED.has(name) || isWeightFileName(name)) throw new CheckpointError(`writing checkpoint ${target}: tokenizer file ${name} would replace a checkpoint file`);
   }
   if (new Set(names).size !== names.length) throw new CheckpointError(`writing checkpoint ${target}: two tokenizer files share a name (${names.join(', ')})`);
 
   await writeFolderAtomically(target, async (tmp) => {
-    // Validates names and shapes against the config and writes config.json + model.safetensors (fsynced).
-    await writeHfModelFiles(tmp, content.config, content.weights, { dtype: content.dtype === 'bf16' ? 'BF16' : 'F32' }, target);
+    // Validates names and shapes against the config and writes config.json and the weights (fsynced).
+    const dtype = content.dtype === 'bf16' ? 'BF16' : 'F32';
+    await writeHfModelFiles(tmp, content.config, content.weights, { dtype, maxShardBytes: content.maxShardBytes }, target);
     if (content.optimizer) {
       const { m, v, step } = content.optimizer;
       const tensors: TensorToWrite[] = [];

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import YAML from 'yaml';
-import { parseQwen3Config, type Qwen3Config } from '../io/hf-model.js';
+import { DEFAULT_MAX_SHARD_BYTES, parseQwen3Config, type Qwen3Config } from '../io/hf-model.js';
 import { parseJsonWithUniqueKeys } from '../io/json.js';
 import type { KlEstimator } from '../ops/losses.js';
 import { LOSS_AGGREGATIONS, type LossAggregation } from './loss-aggregation.js';
@@ -183,6 +183,11 @@ export interface CheckpointConfig {
   every: number;
   /** Checkpoints kept in outDir; older ones are deleted. Default 2. */
   keep: number;
+  /**
+   * Largest weight file of a checkpoint or saved model, in bytes: bigger weights are split into
+   * Hugging Face shards with an index. Default 5e9 (save_pretrained's "5GB").
+   */
+  maxShardBytes: number;
 }
 
 export interface TrainConfig {
@@ -269,7 +274,7 @@ export function defaultTrainConfig(): TrainConfig {
       labelNoise: 0,
       ...adam,
     },
-    checkpoint: { every: 100, keep: 2 },
+    checkpoint: { every: 100, keep: 2, maxShardBytes: DEFAULT_MAX_SHARD_BYTES },
     log: { every: 1 },
     eval: {},
   };
@@ -365,7 +370,7 @@ const SCHEMA: Spec = section({
     labelNoise: num({ min: 0, max: 1 }),
     ...optimizerFields,
   }),
-  checkpoint: section({ every: int({ min: 1 }), keep: int({ min: 1 }) }),
+  checkpoint: section({ every: int({ min: 1 }), keep: int({ min: 1 }), maxShardBytes: int({ min: 1 }) }),
   log: section({ every: int({ min: 1 }) }),
   eval: section({ every: int({ min: 1, optional: true }), limit: int({ min: 1, optional: true }) }),
 });

@@ -240,6 +240,7 @@ async function saveCheckpoint(
     optimizer: opt ? { m: weightSources(rt, opt.m), v: weightSources(rt, opt.v), step: opt.stepCount } : undefined,
     trainer: state,
     tokenizerFiles: tokenizerFilesOf(data),
+    maxShardBytes: cfg.checkpoint.maxShardBytes,
   });
   await pruneCheckpoints(cfg.outDir, cfg.checkpoint.keep);
   return dir;
@@ -331,7 +332,7 @@ async function referenceModel(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3Conf
   }
   // Saved one tensor at a time, the policy's weights never all in host memory at once; the f32
   // reference is then copied on the GPU, the bf16 one packed from the saved folder as on a resume.
-  await writeHfModelFolder(dir, modelCfg, weightSources(rt, policy.params), { dtype: 'F32' });
+  await writeHfModelFolder(dir, modelCfg, weightSources(rt, policy.params), { dtype: 'F32', maxShardBytes: cfg.checkpoint.maxShardBytes });
   if (bf16) return bf16ReferenceFromFolder(rt, modelCfg, dir);
   return new Qwen3(rt, modelCfg, copyParams(rt, modelCfg, policy.params, 'ref'));
 }
