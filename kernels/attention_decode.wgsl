@@ -2,8 +2,8 @@
 // attends causally to cache[slots[i], 0 ..= positions[i]] (its own k/v were
 // appended before), o = softmax(scale * q k^T) v, online softmax over key chunks.
 //   q       [M, Hq * D]               read
-//   kCache  [slots, maxLen, Hkv, D]   read
-//   vCache  [slots, maxLen, Hkv, D]   read
+//   kCache  [slots, maxLen, Hkv, D]   read, as 32-bit words (f32 bits, or with KV_HALF = 1
+//   vCache  [slots, maxLen, Hkv, D]   read   two f16 a word: kv_append.wgsl's layout)
 //   slots, positions  i32 [M]         read; a row whose slot or position is out of
 //                                     range gets a zero output (padding rows)
 //   out     [M, Hq * D]               write
@@ -24,9 +24,10 @@
 // At the end the groups' partial outputs are added in workgroup memory.
 // Few barriers per key matter on CPU adapters, where each barrier switches
 // between all SIMD batches of the workgroup: 4 barriers per CHUNK keys.
-// Overrides (set by the host): WG (threads, a power of two); HEAD_DIM = D;
+// Overrides (set by the host): KV_HALF (1: f16 cache); WG (threads, a power of two); HEAD_DIM = D;
 // GROUPS = WG / D when D <= WG, else 1; DIMS_PER_THREAD = ceil(D / WG) (at most
 // MAX_DIMS); ACC_SIZE = GROUPS * D.
+override KV_HALF: u32 = 0u;
 override WG: u32 = 128u;
 override HEAD_DIM: u32;
 override GROUPS: u32;
@@ -41,11 +42,21 @@ const MASKED = -3.0e38; // finite stand-in for -inf (WGSL need not keep Inf)
 struct Params { M: u32, Hq: u32, Hkv: u32, maxLen: u32, nSlots: u32, rowStride: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> q: array<f32>;
-@group(0) @binding(2) var<storage, read> kCache: array<f32>;
-@group(0) @binding(3) var<storage, read> vCache: array<f32>;
+@group(0) @binding(2) var<storage, read> kCache: array<u32>;
+@group(0) @binding(3) var<storage, read> vCache: array<u32>;
 @group(0) @binding(4) var<storage, read> slots: array<i32>;
 @group(0) @binding(5) var<storage, read> positions: array<i32>;
 @group(0) @binding(6) var<storage, read_write> out: array<f32>;
+
+// Cache element e (kv_append.wgsl's layout): an f32's bits, or half e & 1 of word e >> 1.
+fn kAt(e: u32) -> f32 {
+  if (KV_HALF == 1u) { return unpack2x16float(kCache[e >> 1u])[e & 1u]; }
+  return bitcast<f32>(kCache[e]);
+}
+fn vAt(e: u32) -> f32 {
+  if (KV_HALF == 1u) { return unpack2x16float(vCache[e >> 1u])[e & 1u]; }
+  return bitcast<f32>(vCache[e]);
+}
 
 var<workgroup> qs: array<f32, HEAD_DIM>;       // scale * q
 var<workgroup> probs: array<f32, CHUNK>;       // exp(score - running max) of the chunk
@@ -123,7 +134,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       if (j < nKeys) {
         let kb = cacheBase + j * kvRow;
         var dotQK = 0.0;
-        for (var d = 0u; d < HEAD_DIM; d++) { dotQK += qs[d] * kCache[kb + d]; }
+        for (var d = 0u; d < HEAD_DIM; d++) { dotQK += qs[d] * kAt(kb + d); }
         s[r] = dotQK;
         localMax = max(localMax, dotQK);
       }
@@ -147,7 +158,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         let d = c + r * width;
         if (d < HEAD_DIM) {
           var a = 0.0;
-          for (var jj = g; jj < chunkLen; jj += GROUPS) { a += probs[jj] * vCache[cacheBase + (k0 + jj) * kvRow + d]; }
+          for (var jj = g; jj < chunkLen; jj += GROUPS) { a += probs[jj] * vAt(cacheBase + (k0 + jj) * kvRow + d); }
           acc[r] = acc[r] * alpha + a;
         }
       }

@@ -7,13 +7,14 @@
 // The invocation walks the row's keys in chunks of KEYS: scores into registers, one
 // rescale of the running sum and output per chunk (online softmax), then p_j * v_j.
 //   q       [M, Hq * D]               read
-//   kCache  [slots, maxLen, Hkv, D]   read
-//   vCache  [slots, maxLen, Hkv, D]   read
+//   kCache  [slots, maxLen, Hkv, D]   read, as 32-bit words (f32 bits, or with KV_HALF = 1
+//   vCache  [slots, maxLen, Hkv, D]   read   two f16 a word: kv_append.wgsl's layout)
 //   slots, positions  i32 [M]         read (out-of-range: zero output)
 //   out     [M, Hq * D]               write
 // Grid: ceil(M * Hq / LANES) workgroups laid out 2-D (rowStride = workgroups in x);
 // invocation t of workgroup b serves w = b * LANES + t: row w / Hq, head w % Hq.
-// Overrides: HEAD_DIM = D (at most MAX_DIMS), LANES (invocations per workgroup).
+// Overrides: KV_HALF (1: f16 cache), HEAD_DIM = D (at most MAX_DIMS), LANES (invocations per workgroup).
+override KV_HALF: u32 = 0u;
 override HEAD_DIM: u32;
 override LANES: u32 = 32u;
 const MAX_DIMS = 256u;
@@ -23,11 +24,21 @@ const MASKED = -3.0e38; // finite stand-in for -inf (WGSL need not keep Inf)
 struct Params { M: u32, Hq: u32, Hkv: u32, maxLen: u32, nSlots: u32, rowStride: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> q: array<f32>;
-@group(0) @binding(2) var<storage, read> kCache: array<f32>;
-@group(0) @binding(3) var<storage, read> vCache: array<f32>;
+@group(0) @binding(2) var<storage, read> kCache: array<u32>;
+@group(0) @binding(3) var<storage, read> vCache: array<u32>;
 @group(0) @binding(4) var<storage, read> slots: array<i32>;
 @group(0) @binding(5) var<storage, read> positions: array<i32>;
 @group(0) @binding(6) var<storage, read_write> out: array<f32>;
+
+// Cache element e (kv_append.wgsl's layout): an f32's bits, or half e & 1 of word e >> 1.
+fn kAt(e: u32) -> f32 {
+  if (KV_HALF == 1u) { return unpack2x16float(kCache[e >> 1u])[e & 1u]; }
+  return bitcast<f32>(kCache[e]);
+}
+fn vAt(e: u32) -> f32 {
+  if (KV_HALF == 1u) { return unpack2x16float(vCache[e >> 1u])[e & 1u]; }
+  return bitcast<f32>(vCache[e]);
+}
 
 @compute @workgroup_size(LANES)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -59,7 +70,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     for (var r = 0u; r < n; r++) {
       let kb = cacheBase + (k0 + r) * kvRow;
       var dotQK = 0.0;
-      for (var d = 0u; d < HEAD_DIM; d++) { dotQK += qs[d] * kCache[kb + d]; }
+      for (var d = 0u; d < HEAD_DIM; d++) { dotQK += qs[d] * kAt(kb + d); }
       s[r] = dotQK;
       chunkMax = max(chunkMax, dotQK);
     }
@@ -71,7 +82,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let pj = exp(s[r] - newMax);
       sum += pj;
       let vb = cacheBase + (k0 + r) * kvRow;
-      for (var d = 0u; d < HEAD_DIM; d++) { acc[d] += pj * vCache[vb + d]; }
+      for (var d = 0u; d < HEAD_DIM; d++) { acc[d] += pj * vAt(vb + d); }
     }
     runMax = newMax;
   }

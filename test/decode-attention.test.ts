@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { attentionDecode, kvAppend } from '../src/ops/decode-attention.js';
+import { f16ToF32, f32ToF16 } from '../src/io/dtype.js';
+import { attentionDecode, kvAppend, type KvCacheDtype } from '../src/ops/decode-attention.js';
+import type { Runtime } from '../src/gpu/runtime.js';
+import type { Tensor } from '../src/gpu/tensor.js';
 import { randn, relErr, rng, runtime } from './util.js';
 
 /**
@@ -51,6 +54,33 @@ function shuffled(n: number, seed: number): number[] {
   return a;
 }
 
+/** The values a cache holds: an f32 tensor as read, an f16 one's words unpacked (element 2w in the low half). */
+async function cacheValues(rt: Runtime, cache: Tensor, dtype: KvCacheDtype): Promise<Float32Array> {
+  if (dtype === 'f32') return rt.read(cache);
+  return f16ToF32(new Uint16Array(await rt.readBytes(cache)));
+}
+
+/** Spacing of f16 values at |x| (normal range; the subnormal spacing 2^-24 below 2^-14). */
+function f16Ulp(x: number): number {
+  const a = Math.abs(x);
+  return a < 2 ** -14 ? 2 ** -24 : 2 ** (Math.floor(Math.log2(a)) - 10);
+}
+
+/**
+ * Whether `got` holds each of `want` stored as f16: an f16 value (it survives f32 -> f16 -> f32
+ * unchanged) less than one f16 spacing away, i.e. one of the two f16 neighbours, which WGSL
+ * allows either of (its conversions may round either way).
+ */
+function firstF16Mismatch(got: Float32Array, want: Float32Array): number {
+  if (got.length !== want.length) return 0;
+  const roundTrip = f16ToF32(f32ToF16(got));
+  for (let i = 0; i < got.length; i++) {
+    const g = got[i]!, w = want[i]!;
+    if (roundTrip[i] !== g || !(Math.abs(g - w) < f16Ulp(w))) return i;
+  }
+  return -1;
+}
+
 interface Case { Hq: number; Hkv: number; D: number; nSlots: number; maxLen: number; rows: [slot: number, pos: number][]; qScale?: number }
 
 // Keys are walked in chunks of 512 (128 threads x 4 keys): positions sit on both sides of chunk edges.
@@ -68,9 +98,11 @@ const cases: Case[] = [
 ];
 
 describe('kvAppend + attentionDecode', () => {
-  for (const c of cases) for (const variant of ['gpu', 'cpu'] as const) {
+  for (const c of cases) for (const variant of ['gpu', 'cpu'] as const) for (const cacheDtype of ['f32', 'f16'] as const) {
     const { Hq, Hkv, D, nSlots, maxLen, rows } = c;
-    it(`${variant} kernel: Hq ${Hq}, Hkv ${Hkv}, D ${D}, ${rows.length} ragged rows, maxLen ${maxLen}, q scale ${c.qScale ?? 2}`, async () => {
+    // f16 packs two values a word: an odd Hkv * D cannot be cached so (refused below).
+    if (cacheDtype === 'f16' && (Hkv * D) % 2 !== 0) continue;
+    it(`${variant} kernel, ${cacheDtype} cache: Hq ${Hq}, Hkv ${Hkv}, D ${D}, ${rows.length} ragged rows, maxLen ${maxLen}, q scale ${c.qScale ?? 2}`, async () => {
       const rt = await runtime();
       const rowWidth = Hkv * D;
       const cacheSize = nSlots * maxLen * rowWidth;
@@ -83,10 +115,12 @@ describe('kvAppend + attentionDecode', () => {
       order.forEach((tok, i) => { slotsAll[i] = Math.floor(tok / maxLen); posAll[i] = tok % maxLen; });
       slotsAll.set([-1, 0, nSlots], nTok); posAll.set([0, maxLen, 0], nTok);
       const kNew = randn((nTok + pad) * rowWidth, 11 + D), vNew = randn((nTok + pad) * rowWidth, 12 + D);
-      const kCache = rt.zeros([nSlots, maxLen, Hkv, D]), vCache = rt.zeros([nSlots, maxLen, Hkv, D]);
+      const cacheShape = cacheDtype === 'f16' ? [nSlots, maxLen, rowWidth / 2] : [nSlots, maxLen, Hkv, D];
+      const cacheType = cacheDtype === 'f16' ? 'u32' : 'f32';
+      const kCache = rt.zeros(cacheShape, cacheType), vCache = rt.zeros(cacheShape, cacheType);
       const tSlots = rt.upload(slotsAll, [nTok + pad]), tPos = rt.upload(posAll, [nTok + pad]);
       const tk = rt.upload(kNew, [nTok + pad, rowWidth]), tv = rt.upload(vNew, [nTok + pad, rowWidth]);
-      kvAppend(rt, tk, tv, kCache, vCache, tSlots, tPos, nTok + pad, maxLen, Hkv, D);
+      kvAppend(rt, tk, tv, kCache, vCache, tSlots, tPos, nTok + pad, maxLen, Hkv, D, cacheDtype);
 
       const expK = new Float32Array(cacheSize), expV = new Float32Array(cacheSize);
       for (let i = 0; i < nTok; i++) {
@@ -94,10 +128,11 @@ describe('kvAppend + attentionDecode', () => {
         expK.set(kNew.subarray(i * rowWidth, (i + 1) * rowWidth), dst);
         expV.set(vNew.subarray(i * rowWidth, (i + 1) * rowWidth), dst);
       }
-      const gotK = await rt.read(kCache), gotV = await rt.read(vCache);
-      // a copy: exact, and the padding tokens wrote nothing
-      expect(firstMismatch(gotK, expK)).toBe(-1);
-      expect(firstMismatch(gotV, expV)).toBe(-1);
+      const gotK = await cacheValues(rt, kCache, cacheDtype), gotV = await cacheValues(rt, vCache, cacheDtype);
+      // a copy (exact in f32, each value's f16 neighbour in f16), and the padding tokens wrote nothing
+      const mismatch = cacheDtype === 'f32' ? firstMismatch : firstF16Mismatch;
+      expect(mismatch(gotK, expK)).toBe(-1);
+      expect(mismatch(gotV, expV)).toBe(-1);
 
       const M = rows.length;
       const slots = Int32Array.from(rows.map((r) => r[0])), pos = Int32Array.from(rows.map((r) => r[1]));
@@ -105,13 +140,15 @@ describe('kvAppend + attentionDecode', () => {
       const scale = 1 / Math.sqrt(D);
       const out = rt.empty([M, Hq * D]);
       rt.write(out, new Float32Array(M * Hq * D).fill(7)); // the padding row must be overwritten with zeros
-      attentionDecode(rt, rt.upload(q, [M, Hq * D]), kCache, vCache, rt.upload(slots, [M]), rt.upload(pos, [M]), out, { M, maxLen, Hq, Hkv, D, scale, variant });
+      attentionDecode(rt, rt.upload(q, [M, Hq * D]), kCache, vCache, rt.upload(slots, [M]), rt.upload(pos, [M]), out, { M, maxLen, Hq, Hkv, D, scale, variant, cacheDtype });
       const t0 = performance.now();
       const got = await rt.read(out);
       const gpuMs = performance.now() - t0;
-      const ref = refDecode(q, expK, expV, slots, pos, M, maxLen, Hq, Hkv, D, scale);
+      // Against the values the cache holds (the f32 copy, or the f16 values read back above), so
+      // that an f16 cache is held to f32 arithmetic's bound like an f32 one.
+      const ref = refDecode(q, gotK, gotV, slots, pos, M, maxLen, Hq, Hkv, D, scale);
       const err = relErr(got, ref);
-      console.log(`attentionDecode ${variant} Hq ${Hq} Hkv ${Hkv} D ${D}: relErr ${err.toExponential(2)}, ${gpuMs.toFixed(0)} ms on the GPU`);
+      console.log(`attentionDecode ${variant} ${cacheDtype} Hq ${Hq} Hkv ${Hkv} D ${D}: relErr ${err.toExponential(2)}, ${gpuMs.toFixed(0)} ms on the GPU`);
       expect(err).toBeLessThan(1e-5);
       // per row as well, so a wrong short row is not hidden by long ones
       for (let i = 0; i < M; i++) {
@@ -121,4 +158,32 @@ describe('kvAppend + attentionDecode', () => {
       }
     });
   }
+
+  it('an f16 cache clamps values past the f16 range to +-65504, rounds within it, and refuses an odd row width or an f32 tensor', async () => {
+    const rt = await runtime();
+    const Hkv = 1, D = 6, maxLen = 3, rowWidth = Hkv * D;
+    const k = Float32Array.from([1e6, -7e4, 65504, 1 / 3, 2 ** -20, -0]);
+    const v = Float32Array.from([-1e30, 3e5, 0.1, -65519, 1e-9, 7]);
+    const kCache = rt.zeros([1, maxLen, rowWidth / 2], 'u32'), vCache = rt.zeros([1, maxLen, rowWidth / 2], 'u32');
+    kvAppend(rt, rt.upload(k, [1, rowWidth]), rt.upload(v, [1, rowWidth]), kCache, vCache, rt.upload(Int32Array.from([0]), [1]), rt.upload(Int32Array.from([1]), [1]), 1, maxLen, Hkv, D, 'f16');
+    const gotK = (await cacheValues(rt, kCache, 'f16')).subarray(rowWidth, 2 * rowWidth);
+    const gotV = (await cacheValues(rt, vCache, 'f16')).subarray(rowWidth, 2 * rowWidth);
+    const clamp = (x: Float32Array) => x.map((e) => Math.max(-65504, Math.min(65504, e)));
+    expect(Array.from(gotK.subarray(0, 3))).toEqual([65504, -65504, 65504]);
+    expect(Array.from(gotV.subarray(0, 2))).toEqual([-65504, 65504]);
+    expect(firstF16Mismatch(gotK, clamp(k))).toBe(-1);
+    expect(firstF16Mismatch(gotV, clamp(v))).toBe(-1);
+    // position 0 and 2 untouched
+    const all = await cacheValues(rt, kCache, 'f16');
+    expect([...all.subarray(0, rowWidth), ...all.subarray(2 * rowWidth)].every((x) => x === 0)).toBe(true);
+
+    const odd = rt.zeros([1, maxLen, 3], 'u32');
+    const kOdd = rt.upload(new Float32Array(5), [1, 5]);
+    const one = rt.upload(Int32Array.from([0]), [1]);
+    expect(() => kvAppend(rt, kOdd, kOdd, odd, odd, one, one, 1, maxLen, 1, 5, 'f16')).toThrow(/Hkv \* D must be even, got 5/);
+    const f32Cache = rt.zeros([1, maxLen, rowWidth]);
+    expect(() => kvAppend(rt, rt.upload(k, [1, rowWidth]), rt.upload(v, [1, rowWidth]), f32Cache, f32Cache, one, one, 1, maxLen, Hkv, D, 'f16')).toThrow(
+      /an f16 cache is held in u32 tensors, got f32 and f32/,
+    );
+  });
 });

@@ -104,6 +104,25 @@ describe('eval CLI with a fake judge', () => {
     const { code } = await run(['--data', fixture('rmbench.json'), '--format', 'rmbench', '--model', 'm', '--limit', '1', '--kv-memory', '16GiB', '--out', join(dir, 'gen', 'kv.json')], fake.makeJudge);
     expect(code).toBe(0);
     expect(fake.made.map((m) => m.generation)).toEqual([{ kvBudgetBytes: 16 * 1024 ** 3 }]);
+    expect(fake.made[0]!.decoding.kvCacheDtype).toBeUndefined();
+    expect(readResults(join(dir, 'gen', 'kv.json')).config.decoding).not.toHaveProperty('kvCacheDtype');
+  });
+
+  it('hands --kv-dtype f16 to the judge as a decoding setting, recorded in the results and every saved judgment', async () => {
+    const fake = fakeJudgeFactory();
+    const out16 = join(dir, 'gen', 'kv16.json'), saved16 = join(dir, 'gen', 'kv16.jsonl');
+    const base = ['--data', fixture('rmbench.json'), '--format', 'rmbench', '--model', 'm', '--limit', '1', '--out', out16, '--save-judgments', saved16];
+    const { code } = await run([...base, '--kv-dtype', 'f16'], fake.makeJudge);
+    expect(code).toBe(0);
+    expect(fake.made.map((m) => m.decoding.kvCacheDtype)).toEqual(['f16']);
+    expect(readResults(out16).config.decoding).toMatchObject({ kvCacheDtype: 'f16' });
+    const lines = readFileSync(saved16, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line.judging.kvCacheDtype).toBe('f16');
+    // Resumed with the f32 cache, those lines are not reused.
+    const f32 = await run(base, fakeJudgeFactory().makeJudge);
+    expect(f32.code).toBe(1);
+    expect(f32.stderr).toMatch(/'kvCacheDtype' is "f16" there and is not a setting of this run/);
   });
 
   it('resumes from --save-judgments without judging again, and --judgments on that file agrees', async () => {
@@ -130,6 +149,10 @@ describe('eval CLI with a fake judge', () => {
     const templated = await run([...args, '--chat-template'], fake.makeJudge);
     expect(templated.code).toBe(1);
     expect(templated.stderr).toMatch(/'promptSha256' is "[0-9a-f]{64}" there/);
+    // An f16 KV cache samples other judgments than the f32 one these lines were made with.
+    const halfCache = await run([...args, '--kv-dtype', 'f16'], fake.makeJudge);
+    expect(halfCache.code).toBe(1);
+    expect(halfCache.stderr).toMatch(/different judging setup: 'kvCacheDtype' is absent there, "f16" in this run/);
     expect(fake.made).toEqual([]);
     expect(fake.prompts).toHaveLength(0);
     expect(readFileSync(saved, 'utf8')).toBe(before);
@@ -227,6 +250,7 @@ describe('eval CLI bad input', () => {
     [[...rb, '--judgments', 'x', '--k', '3', '--k', '4'], /--k is given more than once/],
     [[...rb, '--judgments', 'x', '--kv-memory', '16 bananas'], /--kv-memory: invalid byte size '16 bananas'/],
     [[...rb, '--judgments', 'x', '--kv-memory', '0GB'], /--kv-memory must be more than 0 bytes; got '0GB'/],
+    [[...rb, '--judgments', 'x', '--kv-dtype', 'bf16'], /--kv-dtype must be one of f32, f16; got 'bf16'/],
     [[...rb, '--judgments', 'x', '--model', 'm'], /exactly one of --model DIR .* or --judgments FILE/],
     [[...rb, '--judgments', 'x', '--save-judgments', 'y'], /with --judgments nothing is generated/],
     [[...rb, '--model', 'm'], /needs the GPU judge/],

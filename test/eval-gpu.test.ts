@@ -144,6 +144,12 @@ describe('generation chunks', () => {
       'a judgment of a 4000-token prompt and up to 4096 new tokens needs 1.73 GiB of KV cache, more than the KV budget of 1.50 GiB: raise --kv-memory or lower --max-new-tokens',
     );
     expect(generationChunks([100, 4000], qwen06b, { ...o, kvBudgetBytes: 1.8 * GiB })).toEqual([1, 1]);
+    // An f16 cache takes half: 0.86 GiB a sequence of 8096 positions, so the two that 1.8 GiB
+    // holds one at a time in f32 go together (the chunk's cache is sized by its longest prompt).
+    expect(generationChunks([100, 4000], qwen06b, { ...o, kvBudgetBytes: 1.8 * GiB, kvCacheDtype: 'f16' })).toEqual([2]);
+    expect(() => generationChunks([100, 4000], qwen06b, { ...o, kvBudgetBytes: 0.8 * GiB, kvCacheDtype: 'f16' })).toThrow(
+      'a judgment of a 4000-token prompt and up to 4096 new tokens needs 0.86 GiB of KV cache, more than the KV budget of 0.80 GiB',
+    );
   });
 
   it("allocates the judge's KV cache at its own size, not the pool's power-of-two class, so the budget bounds what it takes", async () => {
@@ -155,7 +161,7 @@ describe('generation chunks', () => {
     const taken = (exact: boolean) => {
       rt.trimPool();
       const before = rt.pool.liveBytes;
-      const session = new KvSession(model, 3, 37, exact);
+      const session = new KvSession(model, 3, 37, { exact });
       const bytes = rt.pool.liveBytes - before;
       session.dispose();
       return bytes;

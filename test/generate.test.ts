@@ -103,6 +103,35 @@ describe('generate', () => {
     }
   });
 
+  it('with an f16 KV cache: greedy decoding still equals the full forward passes, and each step is near the f32 cache one', async () => {
+    const model = await loadModel();
+    const { rt, cfg } = model;
+    const prompts = [Int32Array.from([5, 17, 33]), Int32Array.from([2]), Int32Array.from([60, 61, 62, 63, 64, 65, 66, 7]), Int32Array.from([9, 9])];
+    const stop = new Set([96]);
+    const sampling = { temperature: 0, topK: 0, topP: 1, minP: 0, seed: 1 };
+    const gens = await generate(model, prompts, { maxNewTokens: 12, stopIds: [...stop], sampling, kvCacheDtype: 'f16' });
+    for (let i = 0; i < prompts.length; i++) expect(Array.from(gens[i]!.tokens), `prompt ${i}`).toEqual(await greedyByFullForward(model, prompts[i]!, 12, stop));
+    // One decode step after the same prefill: the f16 cache moves the logits (so it is in use), by
+    // about what rounding k and v to 11 significant bits should: 2^-11 of their size.
+    const stepLogits = async (cacheDtype: 'f32' | 'f16') => {
+      const session = new KvSession(model, 4, 24, { cacheDtype });
+      session.prefill(prompts, () => {});
+      const out = rt.empty([4, cfg.vocabSize]);
+      session.step(Int32Array.from([7, 8, 9, 10]), Int32Array.from([0, 1, 2, 3]), Int32Array.from(prompts, (p) => p.length), (logits, r0, n) =>
+        rt.copy(logits, out, n * cfg.vocabSize, 0, r0 * cfg.vocabSize));
+      const values = await rt.read(out);
+      out.dispose();
+      session.dispose();
+      return values;
+    };
+    const [f32, f16] = [await stepLogits('f32'), await stepLogits('f16')];
+    const maxDiff = f32.reduce((m, v, i) => Math.max(m, Math.abs(v - f16[i]!)), 0);
+    const maxAbs = f32.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    console.log(`f16 KV cache: step logits differ from the f32 cache's by ${maxDiff.toExponential(2)} (largest logit ${maxAbs.toFixed(2)})`);
+    expect(maxDiff).toBeGreaterThan(0);
+    expect(maxDiff / maxAbs).toBeLessThan(2 ** -11);
+  });
+
   it('rejects empty prompts, prompts beyond the context and caches that cannot fit', async () => {
     const model = await loadModel();
     const sampling = { temperature: 0, topK: 0, topP: 1, minP: 0, seed: 0 };

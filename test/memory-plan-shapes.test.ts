@@ -62,7 +62,7 @@ describe('memory plan vs the allocations of a real step (validating stand-in dev
     }, 120_000);
   }
 
-  it('0.6B GRPO generation: rollouts share their prompt in the prefill, and the plan covers the pool\'s peak without refusing it', async () => {
+  for (const kvCacheDtype of ['f32', 'f16'] as const) it(`0.6B GRPO generation, ${kvCacheDtype} KV cache: rollouts share their prompt in the prefill, and the plan covers the pool's peak without refusing it`, async () => {
     const { rt, log } = validatingRuntime({ bindingBytes: 128 * MiB });
     const cfg = qwen3('0.6B');
     const model = new Qwen3(rt, cfg, zerosLike(rt, cfg, 'w'));
@@ -70,12 +70,12 @@ describe('memory plan vs the allocations of a real step (validating stand-in dev
     const prompts = Array.from({ length: rows * rollouts }, (_, g) => Int32Array.from({ length: promptLen }, (_, i) => (i * 31 + Math.floor(g / rollouts)) % cfg.vocabSize));
     const before = rt.pool.liveBytes;
     rt.pool.peakBytes = 0;
-    await generate(model, prompts, { maxNewTokens, stopIds: [], sampling: { temperature: 1, topP: 1, topK: 0, minP: 0, seed: 1 } });
+    await generate(model, prompts, { maxNewTokens, stopIds: [], sampling: { temperature: 1, topP: 1, topK: 0, minP: 0, seed: 1 }, kvCacheDtype });
     expect(log.errors).toEqual([]);
     const generationPeak = rt.pool.peakBytes - before;
-    const plan = planMemory(cfg, { stages: ['grpo'], microBatchRows: 1, seqLen: promptLen + maxNewTokens, rollouts, batchRows: rows, maxNewTokens, refModel: 'none' },
+    const plan = planMemory(cfg, { stages: ['grpo'], microBatchRows: 1, seqLen: promptLen + maxNewTokens, rollouts, batchRows: rows, maxNewTokens, refModel: 'none', kvCacheDtype },
       { maxBufferBytes: rt.gpu.maxBufferBytes, maxStorageBindingBytes: rt.gpu.maxStorageBindingBytes });
-    console.log(`0.6B generation of ${rows} x ${rollouts} rollouts: pool peak ${(generationPeak / MiB).toFixed(0)} MiB, plan ${(plan.generationBytes / MiB).toFixed(0)} MiB`);
+    console.log(`0.6B generation of ${rows} x ${rollouts} rollouts, ${kvCacheDtype} cache: pool peak ${(generationPeak / MiB).toFixed(0)} MiB, plan ${(plan.generationBytes / MiB).toFixed(0)} MiB`);
     // Counted for every rollout, the prefill's [16384 tokens, 3072] activation would pass the
     // 128 MiB binding and the plan would refuse a run that works.
     expect(plan.fits === false && plan.reasons.some((r) => r.includes('prefill'))).toBe(false);

@@ -321,15 +321,16 @@ describe('describeConfig and configHash', () => {
 
   it('hashes the grpo keys added later only away from their defaults, so older checkpoints still resume', () => {
     const a = loadTrainConfig(null, VALID);
-    expect([a.grpo.unbiasedStd, a.grpo.klEstimator, a.grpo.lossAggregation, a.grpo.updatesPerBatch, a.grpo.referenceDtype]).toEqual([true, 'k3', 'token-mean', 1, 'f32']);
-    const { unbiasedStd: _u, klEstimator: _k, lossAggregation: _l, updatesPerBatch: _p, referenceDtype: _r, ...before } = a.grpo; // the config as runs before the keys hashed it
+    expect([a.grpo.unbiasedStd, a.grpo.klEstimator, a.grpo.lossAggregation, a.grpo.updatesPerBatch, a.grpo.referenceDtype, a.grpo.kvCacheDtype]).toEqual([true, 'k3', 'token-mean', 1, 'f32', 'f32']);
+    const { unbiasedStd: _u, klEstimator: _k, lossAggregation: _l, updatesPerBatch: _p, referenceDtype: _r, kvCacheDtype: _c, ...before } = a.grpo; // the config as runs before the keys hashed it
     expect(configHash({ ...a, grpo: before as TrainConfig['grpo'] })).toBe(configHash(a));
-    const others = [['--grpo.unbiasedStd', 'false'], ['--grpo.klEstimator', 'k1'], ['--grpo.klEstimator', 'k2'], ['--grpo.lossAggregation', 'seq-mean-token-mean'], ['--grpo.lossAggregation', 'seq-mean-token-sum'], ['--grpo.updatesPerBatch', '2'], ['--grpo.referenceDtype', 'bf16']];
+    const others = [['--grpo.unbiasedStd', 'false'], ['--grpo.klEstimator', 'k1'], ['--grpo.klEstimator', 'k2'], ['--grpo.lossAggregation', 'seq-mean-token-mean'], ['--grpo.lossAggregation', 'seq-mean-token-sum'], ['--grpo.updatesPerBatch', '2'], ['--grpo.referenceDtype', 'bf16'], ['--grpo.kvCacheDtype', 'f16']];
     const hashes = others.map((o) => configHash(loadTrainConfig(null, [...VALID, ...o])));
     expect(new Set([configHash(a), ...hashes]).size).toBe(others.length + 1);
-    expect(problemsOf(() => loadTrainConfig(null, [...VALID, '--grpo.klEstimator', 'k4', '--grpo.lossAggregation', 'seq-mean', '--grpo.referenceDtype', 'f16']))).toEqual([
+    expect(problemsOf(() => loadTrainConfig(null, [...VALID, '--grpo.klEstimator', 'k4', '--grpo.lossAggregation', 'seq-mean', '--grpo.referenceDtype', 'f16', '--grpo.kvCacheDtype', 'bf16']))).toEqual([
       "grpo.klEstimator: must be one of 'k1', 'k2', 'k3', got 'k4'",
       "grpo.referenceDtype: must be one of 'f32', 'bf16', got 'f16'",
+      "grpo.kvCacheDtype: must be one of 'f32', 'f16', got 'bf16'",
       "grpo.lossAggregation: must be one of 'token-mean', 'seq-mean-token-mean', 'seq-mean-token-sum', got 'seq-mean'",
     ]);
   });

@@ -228,6 +228,13 @@ describe('planMemory', () => {
     expect(prefillDetail(4)).toMatch(/^2 distinct prompts x 1024 tokens/);
     expect(prefillDetail(5)).toMatch(/^3 distinct prompts x 1024 tokens/);
     expect(prefillDetail(24)).toMatch(/^8 distinct prompts x 1024 tokens/);
+    // grpo.kvCacheDtype f16: half the cache, and the advice names it while the cache is f32.
+    const half = planMemory(modelConfig('0.6b'), { ...grpo(4, 4), kvCacheDtype: 'f16' }, adapter);
+    expect(bytesOf(half, 'KV cache')).toBe(bytesOf(plan, 'KV cache') / 2);
+    expect(half.items.find((i) => i.name === 'KV cache')!.detail).toBe('2 x 28 layers x 16 seqs x 2048 positions x 1024 x 2 B (f16)');
+    const tight = { ...adapter, totalBytes: parseBytes('12GB') };
+    expect(planMemory(modelConfig('0.6b'), grpo(4, 4), tight).reasons.join('\n')).toMatch(/generation needs .*or set grpo\.kvCacheDtype f16 \(half the KV cache\)/);
+    expect(planMemory(modelConfig('0.6b'), { ...grpo(4, 4), kvCacheDtype: 'f16' }, tight).reasons.join('\n')).not.toMatch(/kvCacheDtype/);
     // grpo.updatesPerBatch above 1: each of the 16 micro-batches keeps 5 [2048] f32 tensors.
     expect(plan.items.map((i) => i.name)).not.toContain('loss inputs kept between updates');
     const kept = planMemory(modelConfig('0.6b'), { ...grpo(4, 4), updatesPerBatch: 2 }, adapter);
@@ -245,6 +252,9 @@ describe('planMemory', () => {
     expect(trainShapeForStage(withRows, 'grpo').generationRows).toBe(8);
     expect(trainShapeForStage(withRows, 'grpo').updatesPerBatch).toBe(3);
     expect(trainShapeForStage(cfg, 'grpo').updatesPerBatch).toBeUndefined();
+    expect(trainShapeForStage(cfg, 'grpo').kvCacheDtype).toBeUndefined();
+    const halfCache = loadTrainConfig('models/patarm-0.6b.yaml', ['--grpo.kvCacheDtype', 'f16'], { checkPaths: false });
+    expect(trainShapeForStage(halfCache, 'grpo').kvCacheDtype).toBe('f16');
     for (const stage of cfg.stages) {
       const plan = planMemory(modelConfig('0.6b'), trainShapeForStage(cfg, stage), { maxBufferBytes: 2 ** 31, maxStorageBindingBytes: 2 ** 30, totalBytes: parseBytes('24GB') });
       expect(plan.reasons, stage).toEqual([]);

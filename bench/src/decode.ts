@@ -8,13 +8,16 @@
 // share of wall time spent outside kernels. Stop tokens are disabled so every
 // sequence runs the full length. With torch installed, the same prompts go
 // through bench/torch_reference.py (KV cache, 2 threads) for a side-by-side
-// time per step and a check of the greedy tokens.
+// time per step and a check of the greedy tokens. Each run is repeated with an f16 KV cache
+// (GenerateOptions.kvCacheDtype): its time per step and the share of sequences whose tokens are
+// those of the f32 cache.
 //
 //   npm run build && node bench/decode.js [--quick]
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Runtime } from '../../src/gpu/runtime.js';
 import { generate, type Generation } from '../../src/model/generate.js';
+import type { KvCacheDtype } from '../../src/ops/decode-attention.js';
 import { Qwen3 } from '../../src/model/qwen3.js';
 import { initRandomWeights } from '../../src/model/weights.js';
 import {
@@ -57,6 +60,8 @@ interface RunResult {
     outsideVsUnprofiled: number;
     top: KernelTime[];
   };
+  /** The same run with an f16 KV cache: time per decode step, and sequences whose tokens equal the f32 cache's. */
+  kvF16?: { stepMs: number; sameTokens: number };
   /** PyTorch's mean time per decode step (the engine's stepMs is a mean too), and the BLAS it ran on. */
   torch?: { stepMs: number; prefillMs: number; decodeTokensPerSecond: number; engineOverTorchTime: number; blas: string; greedyAgreement?: number; firstTokenAgreement?: number };
 }
@@ -80,12 +85,12 @@ interface Timed {
 }
 
 /** One generate() call, with the time and counters at the arrival of each step's tokens (sequence 0's token marks a step). */
-async function timedGenerate(model: Qwen3, ps: Int32Array[], n: number, mode: Mode): Promise<Timed> {
+async function timedGenerate(model: Qwen3, ps: Int32Array[], n: number, mode: Mode, kvCacheDtype: KvCacheDtype = 'f32'): Promise<Timed> {
   const { rt } = model;
   const marks: { t: number; cpu: number; s: { dispatches: number; submits: number; readbacks: number } }[] = [];
   const t0 = performance.now();
   const gens = await generate(model, ps, {
-    maxNewTokens: n, stopIds: [], sampling: sampling(mode),
+    maxNewTokens: n, stopIds: [], sampling: sampling(mode), kvCacheDtype,
     onToken: (seq) => {
       if (seq !== 0) return;
       marks.push({ t: performance.now(), cpu: workCpuMs(), s: { ...rt.stats } });
@@ -119,15 +124,20 @@ async function benchModel(spec: ModelSpec, batches: number[], modes: Mode[], n: 
     dir = tempDir(`decode-${spec.name}`);
     await exportModel(rt, cfg, model.params, join(dir, 'model'));
   }
-  await generate(model, ps.slice(0, 1), { maxNewTokens: 2, stopIds: [], sampling: sampling('greedy') }); // compiles every pipeline
+  for (const kvCacheDtype of ['f32', 'f16'] as const) {
+    await generate(model, ps.slice(0, 1), { maxNewTokens: 2, stopIds: [], sampling: sampling('greedy'), kvCacheDtype }); // compiles every pipeline
+  }
   const greedy = new Map<number, Generation[]>();
   for (const B of batches) {
     for (const mode of modes) {
       const r = await timedGenerate(model, ps.slice(0, B), n, mode);
       if (mode === 'greedy') greedy.set(B, r.gens);
+      const half = await timedGenerate(model, ps.slice(0, B), n, mode, 'f16');
+      const sameTokens = half.gens.filter((g, b) => g.tokens.length === r.gens[b]!.tokens.length && g.tokens.every((id, i) => id === r.gens[b]!.tokens[i])).length / B;
       results.push({
         model: spec.name, batch: B, mode, newTokens: n, wallMs: r.wallMs, prefillMs: r.prefillMs, stepMs: r.stepMs, cpuMsPerStep: r.cpuMsPerStep,
         decodeTokensPerSecond: B / (r.stepMs / 1000), tokensPerSecond: (B * n) / (r.wallMs / 1000), perStep: r.perStep,
+        kvF16: { stepMs: half.stepMs, sameTokens },
       });
     }
   }
@@ -217,12 +227,13 @@ async function main(): Promise<void> {
 
   console.log();
   console.log(formatTable(
-    ['model', 'batch', 'mode', 'ms/step', 'cpu ms', 'tokens/s', 'e2e tok/s', 'prefill ms', 'disp', 'subm', 'readb', 'prof ms', 'kernel ms', 'outside', 'vs unprof', 'torch ms', 'torch tok/s', 'engine/torch', 'greedy =torch'],
+    ['model', 'batch', 'mode', 'ms/step', 'cpu ms', 'tokens/s', 'e2e tok/s', 'prefill ms', 'disp', 'subm', 'readb', 'prof ms', 'kernel ms', 'outside', 'vs unprof', 'f16 KV ms', 'f16 =f32', 'torch ms', 'torch tok/s', 'engine/torch', 'greedy =torch'],
     results.map((r) => [
       r.model, r.batch, r.mode, r.stepMs, r.cpuMsPerStep, r.decodeTokensPerSecond, r.tokensPerSecond, r.prefillMs,
       r.perStep.dispatches, r.perStep.submits, r.perStep.readbacks,
       r.profile?.profiledStepMs ?? '-', r.profile?.kernelMsPerStep ?? '-', r.profile ? `${(100 * r.profile.outsideKernelsShare).toFixed(1)}%` : '-',
       r.profile ? `${(100 * r.profile.outsideVsUnprofiled).toFixed(1)}%` : '-',
+      r.kvF16?.stepMs ?? '-', r.kvF16 ? `${(100 * r.kvF16.sameTokens).toFixed(0)}%` : '-',
       r.torch?.stepMs ?? '-', r.torch?.decodeTokensPerSecond ?? '-', fmtRatio(r.torch?.engineOverTorchTime),
       r.torch?.greedyAgreement !== undefined ? `${(100 * r.torch.greedyAgreement).toFixed(0)}%` : '-',
     ]),
@@ -230,6 +241,7 @@ async function main(): Promise<void> {
   console.log('\nms/step: one decode step of the whole batch (prefill excluded); prof ms: the same in a profiled run (one pass per dispatch);');
   console.log('kernel ms: profiled kernel time per step; outside: (prof ms - kernel ms) / prof ms, the share of a step spent outside kernels');
   console.log('(profiler overhead included); vs unprof: (ms/step - kernel ms) / ms/step (negative when profiling inflates kernel times);');
+  console.log('f16 KV ms: ms/step with an f16 KV cache; f16 =f32: sequences whose tokens are those of the f32 cache;');
   console.log('torch ms: PyTorch\'s mean time per decode step, as ms/step is the engine\'s; greedy =torch: sequences whose whole greedy continuation equals PyTorch\'s.');
 
   const summary: Record<string, unknown>[] = [];

@@ -1,18 +1,20 @@
 // node generate.js --model DIR --prompt TEXT [--chat [--thinking]] [--max-new-tokens N]
-//                  [--temperature T --top-p P --top-k K --min-p M --seed S] [--n N]
+//                  [--temperature T --top-p P --top-k K --min-p M --seed S] [--n N] [--kv-dtype f32|f16]
 // Streams the continuation of one sequence to the terminal; with --n > 1 it
 // samples N sequences in one batch and prints each when done.
 import { parseArgs } from 'node:util';
 import { Runtime } from '../gpu/runtime.js';
 import { readQwen3Config } from '../io/hf-model.js';
 import { generate } from '../model/generate.js';
+import { KV_CACHE_DTYPES, type KvCacheDtype } from '../ops/decode-attention.js';
 import { Qwen3 } from '../model/qwen3.js';
 import { loadHfWeights } from '../model/weights.js';
 import { loadTokenizer, renderChat, StreamDecoder } from '../tokenizer/index.js';
 import { integerOption, numberOption } from './options.js';
 
 const USAGE = `usage: node generate.js --model DIR --prompt TEXT [--chat [--thinking]] [--max-new-tokens N]
-                        [--temperature T] [--top-p P] [--top-k K] [--min-p M] [--seed S] [--n N]`;
+                        [--temperature T] [--top-p P] [--top-k K] [--min-p M] [--seed S] [--n N]
+                        [--kv-dtype f32|f16]   (KV cache precision; f16 takes half the memory)`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -20,7 +22,7 @@ async function main(): Promise<void> {
       model: { type: 'string' }, prompt: { type: 'string' }, chat: { type: 'boolean' }, thinking: { type: 'boolean' },
       'max-new-tokens': { type: 'string' }, temperature: { type: 'string' }, 'top-p': { type: 'string' },
       'top-k': { type: 'string' }, 'min-p': { type: 'string' }, seed: { type: 'string' }, n: { type: 'string' },
-      help: { type: 'boolean' },
+      'kv-dtype': { type: 'string' }, help: { type: 'boolean' },
     },
   });
   if (values.help || !values.model || values.prompt === undefined) {
@@ -38,6 +40,8 @@ async function main(): Promise<void> {
     seed: integerOption('seed', values.seed, 0, 0),
   };
   const n = integerOption('n', values.n, 1, 1);
+  const kvCacheDtype = values['kv-dtype'] ?? 'f32';
+  if (!(KV_CACHE_DTYPES as readonly string[]).includes(kvCacheDtype)) throw new Error(`--kv-dtype must be one of ${KV_CACHE_DTYPES.join(', ')}; got '${kvCacheDtype}'`);
   const tokenizer = await loadTokenizer(values.model);
   const text = values.chat
     ? renderChat([{ role: 'user', content: values.prompt }], { addGenerationPrompt: true, enableThinking: values.thinking ?? false })
@@ -61,7 +65,7 @@ async function main(): Promise<void> {
   const stopIds = new Set(tokenizer.stopIds);
   const t0 = performance.now();
   const gens = await generate(model, Array.from({ length: n }, () => prompt), {
-    maxNewTokens, stopIds: tokenizer.stopIds, sampling,
+    maxNewTokens, stopIds: tokenizer.stopIds, sampling, kvCacheDtype: kvCacheDtype as KvCacheDtype,
     onToken: stream ? (_seq, id) => { if (!stopIds.has(id)) process.stdout.write(stream.push(id)); } : undefined,
   });
   const seconds = (performance.now() - t0) / 1000;

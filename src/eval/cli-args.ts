@@ -9,6 +9,7 @@ import { PAIR_LAYOUTS, type PairFileFormat, type PairLayout } from '../data/inde
 import { parseBytes } from '../train/memory-plan.js';
 import { decimalInteger, decimalNumber } from '../train/number-text.js';
 import { BENCHMARK_FORMATS, type BenchmarkFormat } from './benchmark.js';
+import { KV_CACHE_DTYPES } from '../ops/decode-attention.js';
 import { DEFAULT_KV_BUDGET_BYTES } from './generation-chunks.js';
 import type { EvalMode } from './items.js';
 import type { DecodingOptions } from './results.js';
@@ -35,6 +36,8 @@ export const EVAL_USAGE = `usage: node eval.js --data FILE --format rewardbench|
   --batch-size N           prompts per judge call (default 8); the judgments do not depend on it
   --kv-memory SIZE         GPU memory for the KV cache of the sequences decoded together, e.g. 16GiB
                            (default 4GiB); longer judgments are decoded fewer at a time
+  --kv-dtype f32|f16       KV cache precision (default f32); f16 rounds the cached keys and values to
+                           half precision and so decodes twice the sequences in the same --kv-memory
   --limit N                only the first N examples
   --chat-template          wrap prompts in the Qwen3 chat template (default: raw tagged text, as the model card)
   --thinking on|off        Qwen3 thinking (default on): chat template flag and judgment parsing
@@ -139,6 +142,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalCliOptions | null {
         seed: { type: 'string' },
         'batch-size': { type: 'string' },
         'kv-memory': { type: 'string' },
+        'kv-dtype': { type: 'string' },
         limit: { type: 'string' },
         'chat-template': { type: 'boolean' },
         rubrics: { type: 'string' },
@@ -185,6 +189,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalCliOptions | null {
       topP: decimal(str('top-p'), 'top-p', 0.95, (x) => x > 0 && x <= 1, 'in (0, 1]'),
       maxNewTokens: integer(str('max-new-tokens'), 'max-new-tokens', 1) ?? 4096,
       seed,
+      ...(oneOf(str('kv-dtype'), KV_CACHE_DTYPES, 'kv-dtype') === 'f16' && { kvCacheDtype: 'f16' as const }),
     },
     batchSize: integer(str('batch-size'), 'batch-size', 1) ?? 8,
     kvMemoryBytes: byteSize(str('kv-memory'), 'kv-memory') ?? DEFAULT_KV_BUDGET_BYTES,

@@ -2,6 +2,7 @@
 // allows (plain arithmetic on the model's sizes, no GPU needed).
 import type { Qwen3Config } from '../io/hf-model.js';
 import { kvCacheBytesPerTensor } from '../model/kv-session.js';
+import type { KvCacheDtype } from '../ops/decode-attention.js';
 
 /** Most sequences decoded together; the binding limit and the KV budget usually bind first. */
 export const GENERATION_BATCH = 256;
@@ -16,6 +17,8 @@ export interface GenerationChunkLimits {
   bindingBytes: number;
   /** GPU memory the chunk's whole KV cache may take: 2 x layers x [rows, positions, kv heads x head dim]. */
   kvBudgetBytes: number;
+  /** Precision of the cache (default 'f32'): an f16 one takes half the bytes. */
+  kvCacheDtype?: KvCacheDtype;
 }
 
 /**
@@ -33,14 +36,14 @@ export function generationChunks(promptLengths: readonly number[], cfg: Qwen3Con
   const kvDim = cfg.numKvHeads * cfg.headDim;
   const fits = (rows: number, longestPrompt: number) => {
     const positions = Math.min(cfg.maxPositionEmbeddings, longestPrompt + o.maxNewTokens);
-    const layerCache = kvCacheBytesPerTensor(rows, positions, kvDim);
+    const layerCache = kvCacheBytesPerTensor(rows, positions, kvDim, o.kvCacheDtype);
     return rows <= o.maxRows && layerCache <= o.bindingBytes && 2 * cfg.numLayers * layerCache <= o.kvBudgetBytes;
   };
   const sizes: number[] = [];
   let rows = 0, longest = 0;
   for (const length of promptLengths) {
     const positions = Math.min(cfg.maxPositionEmbeddings, length + o.maxNewTokens);
-    const alone = 2 * cfg.numLayers * kvCacheBytesPerTensor(1, positions, kvDim);
+    const alone = 2 * cfg.numLayers * kvCacheBytesPerTensor(1, positions, kvDim, o.kvCacheDtype);
     if (alone > o.kvBudgetBytes) {
       throw new Error(
         `a judgment of a ${length}-token prompt and up to ${o.maxNewTokens} new tokens needs ${(alone / 2 ** 30).toFixed(2)} GiB of KV cache, ` +

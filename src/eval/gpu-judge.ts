@@ -26,6 +26,7 @@ export function judgeWithModel(
       maxNewTokens: decoding.maxNewTokens,
       bindingBytes: Math.min(chunking.bindingBytes ?? Infinity, model.rt.gpu.maxStorageBindingBytes),
       kvBudgetBytes: chunking.kvBudgetBytes ?? DEFAULT_KV_BUDGET_BYTES,
+      kvCacheDtype: decoding.kvCacheDtype,
     });
     let s = 0;
     for (const size of chunks) {
@@ -37,6 +38,7 @@ export function judgeWithModel(
         streamIds: part.map((job) => job.stream),
         // --kv-memory bounds the cache itself: a pooled one could take up to twice the budget.
         exactKvCache: true,
+        kvCacheDtype: decoding.kvCacheDtype,
       });
       // A sampled padding id (past the tokenizer's ids) leaves U+FFFD in the judgment, not a crash.
       gens.forEach((g, j) => { texts[part[j]!.i]![part[j]!.draw] = tokenizer.decode(g.tokens, { outOfVocabulary: 'replace' }); });

@@ -99,11 +99,16 @@ export type SavedJudging = {
   seed: number;
   /** sha256 (hex) of the rendered judge input, as the tokenizer receives it. */
   promptSha256: string;
+  /** Only when not f32, so that lines saved before --kv-dtype (all f32) still resume. */
+  kvCacheDtype?: 'f16';
 };
 
 export function savedJudgingOf(setup: JudgingSetup, prompt: string): SavedJudging {
-  const { temperature, topP, maxNewTokens, seed } = setup.decoding;
-  return { model: setup.model, temperature, topP, maxNewTokens, seed, promptSha256: createHash('sha256').update(prompt, 'utf8').digest('hex') };
+  const { temperature, topP, maxNewTokens, seed, kvCacheDtype } = setup.decoding;
+  return {
+    model: setup.model, temperature, topP, maxNewTokens, seed, promptSha256: createHash('sha256').update(prompt, 'utf8').digest('hex'),
+    ...(kvCacheDtype !== undefined && { kvCacheDtype }),
+  };
 }
 
 /** The first field (in SavedJudging order, then fields only the line has) where a saved line differs from this run. */

@@ -20,6 +20,8 @@ export interface DecodingOptions {
   topP: number;
   maxNewTokens: number;
   seed: number;
+  /** KV cache precision when not 'f32' (eval.js --kv-dtype); absent: f32, as before the option. */
+  kvCacheDtype?: 'f16';
 }
 
 export interface EvalConfig {

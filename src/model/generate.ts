@@ -4,6 +4,7 @@
 // Finished sequences leave the batch, so they stop costing work.
 import type { Runtime } from '../gpu/runtime.js';
 import type { Tensor } from '../gpu/tensor.js';
+import type { KvCacheDtype } from '../ops/decode-attention.js';
 import { decodeSamples, sampleTokens, type SamplingParams } from '../ops/sample.js';
 import { KvSession } from './kv-session.js';
 import type { Qwen3 } from './qwen3.js';
@@ -23,6 +24,8 @@ export interface GenerateOptions {
   onToken?: (sequence: number, id: number) => void;
   /** The KV cache at its own size rather than the pool's size class (KvSession's `exact`); the caller trims the pool after. */
   exactKvCache?: boolean;
+  /** Precision of the KV cache (KvSession's `cacheDtype`). Default 'f32'. */
+  kvCacheDtype?: KvCacheDtype;
 }
 
 export interface Generation {
@@ -58,7 +61,7 @@ export async function generate(model: Qwen3, prompts: readonly Int32Array[], opt
   const stop = new Set(opts.stopIds);
   const out = prompts.map(() => ({ tokens: [] as number[], logprobs: [] as number[], finish: 'length' as Generation['finish'] }));
   // Allocated once every input is checked, and freed in the finally below whatever throws.
-  const session = new KvSession(model, B, maxLen, opts.exactKvCache ?? false);
+  const session = new KvSession(model, B, maxLen, { exact: opts.exactKvCache ?? false, cacheDtype: opts.kvCacheDtype ?? 'f32' });
   const samples = rt.empty([B, 2], 'u32', 'samples');
 
   // The sampler writes rows rowStart.. of `samples`; rowSeeds are the sequences' stream ids.

@@ -9,13 +9,24 @@
 import type { Runtime } from '../gpu/runtime.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { attentionForward } from '../ops/attention.js';
-import { attentionDecode, kvAppend } from '../ops/decode-attention.js';
+import { attentionDecode, kvAppend, kvCacheValueBytes, type KvCacheDtype } from '../ops/decode-attention.js';
 import { embeddingForward } from '../ops/embedding.js';
 import { gatherRows } from '../ops/gather.js';
 import { matmul } from '../ops/matmul.js';
 import { tokensPerBinding, widestActivationFloats, type Qwen3 } from './qwen3.js';
 
 const MiB = 1024 * 1024;
+
+export interface KvSessionOptions {
+  /**
+   * Each cache tensor a buffer of its own size, not the pool's power-of-two class (up to twice
+   * as large), for a caller that holds the cache to a memory budget and trims the pool after
+   * each session (exact buffers are never reused; trimPool destroys them). Default false.
+   */
+  exact?: boolean;
+  /** Precision of the cached k and v (decode-attention.ts). Default 'f32'. */
+  cacheDtype?: KvCacheDtype;
+}
 
 export class KvSession {
   private readonly kCache: Tensor[] = [];
@@ -28,18 +39,19 @@ export class KvSession {
    */
   prefillChunkRows: number;
 
-  /**
-   * `exact`: each cache tensor a buffer of its own size, not the pool's power-of-two class (up to
-   * twice as large), for a caller that holds the cache to a memory budget and trims the pool
-   * after each session (exact buffers are never reused; trimPool destroys them).
-   */
-  constructor(readonly model: Qwen3, readonly slots: number, readonly maxLen: number, exact = false) {
+  readonly cacheDtype: KvCacheDtype;
+
+  constructor(readonly model: Qwen3, readonly slots: number, readonly maxLen: number, options: KvSessionOptions = {}) {
     this.rt = model.rt;
     const { cfg } = model;
+    const exact = options.exact ?? false;
+    this.cacheDtype = options.cacheDtype ?? 'f32';
     if (maxLen > cfg.maxPositionEmbeddings) {
       throw new Error(`KV cache of ${maxLen} positions exceeds the model's context (max_position_embeddings ${cfg.maxPositionEmbeddings})`);
     }
-    const bytes = kvCacheBytesPerTensor(slots, maxLen, cfg.numKvHeads * cfg.headDim);
+    const kvDim = cfg.numKvHeads * cfg.headDim;
+    if (this.cacheDtype === 'f16' && kvDim % 2 !== 0) throw new Error(`an f16 KV cache packs two values a word, so num_key_value_heads x head_dim must be even, got ${kvDim}`);
+    const bytes = kvCacheBytesPerTensor(slots, maxLen, kvDim, this.cacheDtype);
     const limit = this.rt.gpu.maxStorageBindingBytes;
     if (bytes > limit) {
       throw new Error(
@@ -48,9 +60,11 @@ export class KvSession {
       );
     }
     this.prefillChunkRows = tokensPerBinding(cfg, limit);
+    // An f16 cache is a u32 tensor of half the width: two values a word.
+    const [width, dtype] = this.cacheDtype === 'f16' ? [kvDim / 2, 'u32' as const] : [kvDim, 'f32' as const];
     for (let l = 0; l < cfg.numLayers; l++) {
-      this.kCache.push(this.rt.empty([slots, maxLen, cfg.numKvHeads * cfg.headDim], 'f32', `kcache${l}`, exact));
-      this.vCache.push(this.rt.empty([slots, maxLen, cfg.numKvHeads * cfg.headDim], 'f32', `vcache${l}`, exact));
+      this.kCache.push(this.rt.empty([slots, maxLen, width], dtype, `kcache${l}`, exact));
+      this.vCache.push(this.rt.empty([slots, maxLen, width], dtype, `vcache${l}`, exact));
     }
   }
 
@@ -111,7 +125,7 @@ export class KvSession {
     const idsT = rt.upload(ids, [N], 'ids'), posT = rt.upload(positions, [N], 'pos');
     const shape = { B: U, T: Tp, Hq, Hkv, D, scale: 1 / Math.sqrt(D) };
     const x = this.runLayers(idsT, posT, N, (l, qRot, kRot, v, attn) => {
-      for (const slotT of slotTs) kvAppend(rt, kRot, v, this.kCache[l]!, this.vCache[l]!, slotT, posT, N, this.maxLen, Hkv, D);
+      for (const slotT of slotTs) kvAppend(rt, kRot, v, this.kCache[l]!, this.vCache[l]!, slotT, posT, N, this.maxLen, Hkv, D, this.cacheDtype);
       const lse = rt.empty([N, Hq]);
       attentionForward(rt, qRot, kRot, v, attn, lse, shape);
       lse.dispose();
@@ -164,9 +178,9 @@ export class KvSession {
         ];
         try {
           const [idsT, posT, ...slotTs] = inputs as [Tensor, Tensor, ...Tensor[]];
-          const shape = { M, maxLen: this.maxLen, Hq, Hkv, D, scale: 1 / Math.sqrt(D) };
+          const shape = { M, maxLen: this.maxLen, Hq, Hkv, D, scale: 1 / Math.sqrt(D), cacheDtype: this.cacheDtype };
           const x = this.runLayers(idsT, posT, M, (l, qRot, kRot, v, attn) => {
-            for (const slotT of slotTs) kvAppend(rt, kRot, v, this.kCache[l]!, this.vCache[l]!, slotT, posT, M, this.maxLen, Hkv, D);
+            for (const slotT of slotTs) kvAppend(rt, kRot, v, this.kCache[l]!, this.vCache[l]!, slotT, posT, M, this.maxLen, Hkv, D, this.cacheDtype);
             attentionDecode(rt, qRot, this.kCache[l]!, this.vCache[l]!, slotTs[0]!, posT, attn, shape);
           });
           chunk.forEach(({ u, t }, i) => {
@@ -196,9 +210,9 @@ export class KvSession {
     model.checkTokens(ids, positions);
     const D = cfg.headDim, Hq = cfg.numHeads, Hkv = cfg.numKvHeads;
     const idsT = rt.upload(ids, [M], 'ids'), posT = rt.upload(positions, [M], 'pos'), slotT = rt.upload(slots, [M], 'slots');
-    const shape = { M, maxLen: this.maxLen, Hq, Hkv, D, scale: 1 / Math.sqrt(D) };
+    const shape = { M, maxLen: this.maxLen, Hq, Hkv, D, scale: 1 / Math.sqrt(D), cacheDtype: this.cacheDtype };
     const x = this.runLayers(idsT, posT, M, (l, qRot, kRot, v, attn) => {
-      kvAppend(rt, kRot, v, this.kCache[l]!, this.vCache[l]!, slotT, posT, M, this.maxLen, Hkv, D);
+      kvAppend(rt, kRot, v, this.kCache[l]!, this.vCache[l]!, slotT, posT, M, this.maxLen, Hkv, D, this.cacheDtype);
       attentionDecode(rt, qRot, this.kCache[l]!, this.vCache[l]!, slotT, posT, attn, shape);
     });
     this.emitLogits(x, M, onLogits);
@@ -268,6 +282,6 @@ export function samePromptGroups(prompts: readonly Int32Array[]): number[][] {
   return [...byPrompt.values()];
 }
 
-export function kvCacheBytesPerTensor(slots: number, maxLen: number, kvDim: number): number {
-  return slots * maxLen * kvDim * 4;
+export function kvCacheBytesPerTensor(slots: number, maxLen: number, kvDim: number, cacheDtype: KvCacheDtype = 'f32'): number {
+  return slots * maxLen * kvDim * kvCacheValueBytes(cacheDtype);
 }

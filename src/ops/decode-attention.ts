@@ -2,7 +2,9 @@
 // cache, and attention of one query token per sequence against its cached keys.
 //
 // KV cache layout: per layer one K and one V tensor [slots, maxLen, Hkv, D];
-// cache slot s holds one sequence, its token at position p at [s, p].
+// cache slot s holds one sequence, its token at position p at [s, p]. An 'f32' cache is an f32
+// tensor of that shape; an 'f16' cache a u32 tensor of half as many words, two values a word
+// (element 2w in the low half of word w), which halves generation's largest allocation.
 import type { Runtime } from '../gpu/runtime.js';
 import type { Tensor } from '../gpu/tensor.js';
 
@@ -22,14 +24,28 @@ const DECODE_CPU_LANES = 32;
  */
 export type DecodeAttentionVariant = 'auto' | 'cpu' | 'gpu';
 
+/** Precision of the KV cache's values: 'f16' stores k and v rounded to half precision (clamped to +-65504). */
+export type KvCacheDtype = 'f32' | 'f16';
+export const KV_CACHE_DTYPES: readonly KvCacheDtype[] = ['f32', 'f16'];
+
+/** Bytes a cached value takes. */
+export function kvCacheValueBytes(dtype: KvCacheDtype): number {
+  return dtype === 'f16' ? 2 : 4;
+}
+
 function requireSize(op: string, name: string, t: Tensor, elements: number): void {
   if (t.size < elements) throw new Error(`${op}: '${name}' (${t.label}) holds ${t.size} elements, needs ${elements}`);
 }
 
-function cacheSlots(op: string, kCache: Tensor, vCache: Tensor, maxLen: number, rowWidth: number): number {
-  const perSlot = maxLen * rowWidth;
+function cacheSlots(op: string, kCache: Tensor, vCache: Tensor, maxLen: number, rowWidth: number, dtype: KvCacheDtype): number {
+  if (dtype === 'f16' && rowWidth % 2 !== 0) throw new Error(`${op}: an f16 cache packs two values a word, so Hkv * D must be even, got ${rowWidth}`);
+  const wantDtype = dtype === 'f16' ? 'u32' : 'f32';
+  if (kCache.dtype !== wantDtype || vCache.dtype !== wantDtype) {
+    throw new Error(`${op}: an ${dtype} cache is held in ${wantDtype} tensors, got ${kCache.dtype} and ${vCache.dtype}`);
+  }
+  const perSlot = (maxLen * rowWidth) / (dtype === 'f16' ? 2 : 1); // words
   if (kCache.size !== vCache.size || kCache.size % perSlot !== 0) {
-    throw new Error(`${op}: caches of ${kCache.size} and ${vCache.size} elements are not [slots, ${maxLen}, ${rowWidth}]`);
+    throw new Error(`${op}: ${dtype} caches of ${kCache.size} and ${vCache.size} words are not [slots, ${maxLen}, ${rowWidth}]`);
   }
   return kCache.size / perSlot;
 }
@@ -42,6 +58,7 @@ function cacheSlots(op: string, kCache: Tensor, vCache: Tensor, maxLen: number, 
 export function kvAppend(
   rt: Runtime, k: Tensor /* [M, Hkv*D] */, v: Tensor, kCache: Tensor, vCache: Tensor,
   slots: Tensor /* i32 [M] */, positions: Tensor /* i32 [M] */, M: number, maxLen: number, Hkv: number, D: number,
+  cacheDtype: KvCacheDtype = 'f32',
 ): void {
   if (M === 0) return;
   const rowWidth = Hkv * D;
@@ -49,10 +66,11 @@ export function kvAppend(
   requireSize('kvAppend', 'v', v, M * rowWidth);
   requireSize('kvAppend', 'slots', slots, M);
   requireSize('kvAppend', 'positions', positions, M);
-  const nSlots = cacheSlots('kvAppend', kCache, vCache, maxLen, rowWidth);
-  const groups = rt.grid(Math.ceil((M * rowWidth) / 256));
+  const nSlots = cacheSlots('kvAppend', kCache, vCache, maxLen, rowWidth, cacheDtype);
+  const half = cacheDtype === 'f16' ? 1 : 0;
+  const groups = rt.grid(Math.ceil((M * (rowWidth >> half)) / 256));
   rt.dispatch(
-    rt.kernel('kv_append'),
+    rt.kernel('kv_append', 'main', { KV_HALF: half }),
     { k, v, kCache, vCache, slots, positions },
     { M, rowWidth, maxLen, nSlots, rowStride: groups[0] * 256 },
     groups,
@@ -68,6 +86,8 @@ export interface DecodeAttentionShape {
   scale: number;
   /** Which kernel runs (default 'auto'). */
   variant?: DecodeAttentionVariant;
+  /** Precision of the caches (default 'f32'). */
+  cacheDtype?: KvCacheDtype;
 }
 
 /**
@@ -88,20 +108,23 @@ export function attentionDecode(
   requireSize('attentionDecode', 'out', out, M * Hq * D);
   requireSize('attentionDecode', 'slots', slots, M);
   requireSize('attentionDecode', 'positions', positions, M);
-  const nSlots = cacheSlots('attentionDecode', kCache, vCache, maxLen, Hkv * D);
+  const cacheDtype = s.cacheDtype ?? 'f32';
+  const nSlots = cacheSlots('attentionDecode', kCache, vCache, maxLen, Hkv * D, cacheDtype);
+  const KV_HALF = cacheDtype === 'f16' ? 1 : 0;
   const variant = s.variant ?? 'auto';
   const useCpu = variant === 'cpu' || (variant === 'auto' && rt.gpu.isCpuAdapter && D <= DECODE_CPU_MAX_DIMS);
   const params = { M, Hq, Hkv, maxLen, nSlots, rowStride: 0, scale };
   const bindings = { q, kCache, vCache, slots, positions, out };
   if (useCpu) {
     if (D > DECODE_CPU_MAX_DIMS) throw new Error(`attentionDecode: the 'cpu' kernel holds head_dim up to ${DECODE_CPU_MAX_DIMS}, got ${D}`);
-    const kernel = rt.kernel('attention_decode_cpu', 'main', { HEAD_DIM: D, LANES: DECODE_CPU_LANES });
+    const kernel = rt.kernel('attention_decode_cpu', 'main', { KV_HALF, HEAD_DIM: D, LANES: DECODE_CPU_LANES });
     const grid = rt.grid(Math.ceil((M * Hq) / DECODE_CPU_LANES));
     rt.dispatch(kernel, bindings, { ...params, rowStride: grid[0] }, grid);
     return;
   }
   const groupsOfThreads = D <= DECODE_WG ? Math.floor(DECODE_WG / D) : 1;
   const kernel = rt.kernel('attention_decode', 'main', {
+    KV_HALF,
     WG: DECODE_WG,
     HEAD_DIM: D,
     GROUPS: groupsOfThreads,

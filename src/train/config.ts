@@ -11,6 +11,7 @@ import YAML from 'yaml';
 import { DEFAULT_MAX_SHARD_BYTES, parseQwen3Config, type Qwen3Config } from '../io/hf-model.js';
 import { parseJsonWithUniqueKeys } from '../io/json.js';
 import type { KlEstimator } from '../ops/losses.js';
+import { KV_CACHE_DTYPES, type KvCacheDtype } from '../ops/decode-attention.js';
 import { LOSS_AGGREGATIONS, type LossAggregation } from './loss-aggregation.js';
 import { PAIR_LAYOUTS, type PairFieldNames, type PairLayout } from '../data/index.js';
 
@@ -156,6 +157,12 @@ export interface GrpoConfig extends OptimizerSettings {
    * policy at the start of GRPO) or 'bf16' (rounded, half their memory; model/bf16-reference.ts).
    */
   referenceDtype: 'f32' | 'bf16';
+  /**
+   * Precision of the rollouts' KV cache: 'f32' (default) or 'f16' (k and v rounded to half
+   * precision, half the memory of generation's largest allocation; the update recomputes
+   * log-probs in f32 either way, so it only moves which tokens are sampled).
+   */
+  kvCacheDtype: KvCacheDtype;
   /** How the per-token losses make the batch's: 'token-mean' (default, verl's), 'seq-mean-token-mean', 'seq-mean-token-sum'. */
   lossAggregation: LossAggregation;
   /** Optimizer steps on each batch of rollouts (verl's ppo_epochs); the later ones are off-policy. Default 1. */
@@ -264,6 +271,7 @@ export function defaultTrainConfig(): TrainConfig {
       klCoef: 0.001,
       klEstimator: 'k3',
       referenceDtype: 'f32',
+      kvCacheDtype: 'f32',
       lossAggregation: 'token-mean',
       updatesPerBatch: 1,
       advantageEps: 1e-6,
@@ -353,6 +361,7 @@ const SCHEMA: Spec = section({
     klCoef: num({ min: 0 }),
     klEstimator: oneOf(['k1', 'k2', 'k3']),
     referenceDtype: oneOf(['f32', 'bf16']),
+    kvCacheDtype: oneOf(KV_CACHE_DTYPES),
     lossAggregation: oneOf([...LOSS_AGGREGATIONS]),
     updatesPerBatch: int({ min: 1 }),
     advantageEps: num({ above: 0 }),
@@ -876,4 +885,4 @@ export function configHash(cfg: TrainConfig): string {
 }
 
 /** grpo keys added after checkpoints existed, with the value runs before them computed. */
-const GRPO_KEYS_ADDED_LATER: Readonly<Record<string, unknown>> = { unbiasedStd: true, klEstimator: 'k3', lossAggregation: 'token-mean', updatesPerBatch: 1, referenceDtype: 'f32' };
+const GRPO_KEYS_ADDED_LATER: Readonly<Record<string, unknown>> = { unbiasedStd: true, klEstimator: 'k3', lossAggregation: 'token-mean', updatesPerBatch: 1, referenceDtype: 'f32', kvCacheDtype: 'f32' };

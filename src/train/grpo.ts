@@ -18,6 +18,7 @@ import type { Tokenizer } from '../tokenizer/index.js';
 import { lossWeights, type LossAggregation } from './loss-aggregation.js';
 import type { AdamW } from './optimizer.js';
 import { encodeJudgePrompt, type JudgeTemplateOptions } from './prompts.js';
+import type { KvCacheDtype } from '../ops/decode-attention.js';
 import { chunks, packSequences, perRowValues, perTargetValues, type PromptCompletion } from './sequences.js';
 
 export interface GrpoStepConfig {
@@ -25,6 +26,8 @@ export interface GrpoStepConfig {
   microBatchRows: number;
   /** Sequences generated together (KV-cache batch); default all rollouts of the step. */
   generationRows?: number;
+  /** Precision of the rollouts' KV cache (GenerateOptions.kvCacheDtype). Default 'f32'. */
+  kvCacheDtype?: KvCacheDtype;
   maxNewTokens: number;
   maxPromptLen: number;
   temperature: number;
@@ -127,6 +130,7 @@ export async function grpoStep(ctx: GrpoContext, pairs: readonly PreferencePair[
       stopIds: tokenizer.stopIds,
       sampling: { temperature: c.temperature, topP: c.topP, topK: c.topK, minP: c.minP ?? 0, seed: c.seed },
       streamIds: part.map((_, i) => s + i),
+      kvCacheDtype: c.kvCacheDtype,
     }));
   }
   // The KV caches are free now; the update's activations come in other sizes (memory-plan.ts

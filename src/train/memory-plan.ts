@@ -15,6 +15,8 @@ import { pooledSize } from '../gpu/buffer-pool.js';
 import { lmHeadChunkTokens } from '../ops/lm-head.js';
 import { BF16_REFERENCE_WEIGHT } from '../model/bf16-reference.js';
 import { tokensPerBinding, widestActivationFloats } from '../model/qwen3.js';
+import { kvCacheBytesPerTensor } from '../model/kv-session.js';
+import { kvCacheValueBytes, type KvCacheDtype } from '../ops/decode-attention.js';
 import type { Stage, TrainConfig } from './config.js';
 
 export type MemoryPhase = 'persistent' | 'generation' | 'training';
@@ -45,6 +47,8 @@ export interface MemoryPlanTrain {
    * its layer matrices in bf16 (grpo.referenceDtype, model/bf16-reference.ts); 'none' when klCoef is 0.
    */
   refModel: 'f32' | 'bf16' | 'none';
+  /** Precision of generation's KV cache (grpo.kvCacheDtype). Default 'f32'. */
+  kvCacheDtype?: KvCacheDtype;
   /** Sequences generated at once; default batchRows * rollouts (a step samples all its rollouts before the update). */
   generationRows?: number;
   /** GRPO optimizer steps per batch (grpo.updatesPerBatch); above 1 each micro-batch's loss inputs are kept. Default 1. */
@@ -235,8 +239,10 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
   const widest = widestActivationFloats(model);
   if (grpo) {
     const G = train.generationRows ?? train.batchRows * train.rollouts;
-    const perLayerTensor = G * train.seqLen * Hkv * D * 4;
-    add('KV cache', 'generation', 2 * L * alloc(perLayerTensor), `2 x ${L} layers x ${G} seqs x ${train.seqLen} positions x ${Hkv * D} x 4 B`);
+    const kvDtype = train.kvCacheDtype ?? 'f32';
+    const valueBytes = kvCacheValueBytes(kvDtype);
+    const perLayerTensor = kvCacheBytesPerTensor(G, train.seqLen, Hkv * D, kvDtype);
+    add('KV cache', 'generation', 2 * L * alloc(perLayerTensor), `2 x ${L} layers x ${G} seqs x ${train.seqLen} positions x ${Hkv * D} x ${valueBytes} B (${kvDtype})`);
     const rows = Math.max(1, Math.min(G, Math.floor(adapter.maxStorageBindingBytes / (V * 4))));
     add('sampling logits', 'generation', alloc(rows * V * 4), `${rows} rows x ${V} vocab x 4 B`);
     // Prefill runs each distinct prompt once (the rollouts of a row share it: kv-session.ts
@@ -252,7 +258,10 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
       passTokens === promptTokens
         ? `${prompts} distinct prompts x ${train.seqLen - train.maxNewTokens} tokens x ${keptFloats + 2 * H + Hkv * D} floats, as allocated`
         : `passes of ${passTokens} of the ${promptTokens} prompt tokens x ${keptFloats + 2 * H + Hkv * D} floats, as allocated`);
-    candidates.push({ name: `KV cache of one layer (${G} seqs x ${train.seqLen} positions)`, bytes: perLayerTensor, lower: generationAdvice });
+    candidates.push({
+      name: `KV cache of one layer (${G} seqs x ${train.seqLen} positions)`, bytes: perLayerTensor,
+      lower: kvDtype === 'f32' ? `${generationAdvice}, or set grpo.kvCacheDtype f16` : generationAdvice,
+    });
   }
 
   const N = train.microBatchRows * train.seqLen;
@@ -354,7 +363,8 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
       reasons.push(
         `generation needs ${formatBytes(generationBytes)} (KV cache and prefill for ${train.generationRows ?? train.batchRows * train.rollouts} sequences x ${train.seqLen} positions); ` +
           `with ${formatBytes(persistentBytes)} of persistent state that is ${formatBytes(persistentBytes + generationBytes)} > ${formatBytes(device)}: ` +
-          'lower grpo.generationRows (rollouts generated together), grpo.batchPairs, grpo.rollouts or grpo.maxNewTokens',
+          'lower grpo.generationRows (rollouts generated together), grpo.batchPairs, grpo.rollouts or grpo.maxNewTokens' +
+          ((train.kvCacheDtype ?? 'f32') === 'f32' ? ', or set grpo.kvCacheDtype f16 (half the KV cache)' : ''),
       );
     }
   }
@@ -402,6 +412,7 @@ export function trainShapeForStage(cfg: TrainConfig, stage: Stage): MemoryPlanTr
     batchRows: 2 * g.batchPairs,
     maxNewTokens: g.maxNewTokens,
     refModel: g.klCoef > 0 ? g.referenceDtype : 'none',
+    ...(g.kvCacheDtype !== 'f32' && { kvCacheDtype: g.kvCacheDtype }),
     ...(g.generationRows !== undefined && { generationRows: g.generationRows }),
     ...(g.updatesPerBatch !== 1 && { updatesPerBatch: g.updatesPerBatch }),
     ...(cfg.model.gradientCheckpointing && { recompute: true }),
