@@ -2,6 +2,7 @@
 // are of softmax(logits / T), the distribution the rollouts were drawn from, as in verl. The
 // sampler reports the log-prob of each token it drew, so the mean gap between the two (the
 // samplerGap metric) is float noise at any T; with the trainer at T = 1 it was 0.25 nats at 0.7.
+// An f16 KV cache (grpo.kvCacheDtype) opens a small gap of its own, which shows it is in use.
 import { describe, expect, it } from 'vitest';
 import { makeSplits } from '../src/synth/index.js';
 import { grpoStep } from '../src/train/grpo.js';
@@ -22,6 +23,21 @@ describe('GRPO sampling temperature', () => {
       expect(m.kl).toBeNull();
     });
   }
+
+  it('with grpo.kvCacheDtype f16 the rollouts are drawn through the half-precision cache: the sampler drifts from the f32 trainer, a little', async () => {
+    const rt = await runtime();
+    const { train } = makeSplits({ seed: 6, train: 2, val: 0, test: 0 });
+    const gap = async (kvCacheDtype: 'f32' | 'f16') => {
+      const ctx = await tinyGrpoContext(rt, 8);
+      const m = await grpoStep(ctx, train, tinyGrpoStepConfig({ kvCacheDtype }));
+      ctx.model.dispose();
+      return m.samplerGap as number;
+    };
+    const [f32, f16] = [await gap('f32'), await gap('f16')];
+    console.log(`sampler vs trainer log-prob gap: f32 cache ${f32.toExponential(2)}, f16 cache ${f16.toExponential(2)}`);
+    expect(f16).toBeGreaterThan(f32);
+    expect(f16).toBeLessThan(1e-2);
+  });
 
   it('measures the KL when there is a reference model', async () => {
     const rt = await runtime();
