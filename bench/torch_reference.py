@@ -62,7 +62,16 @@ def load_model(folder):
         cfg = json.load(f)
     cfg.setdefault("head_dim", cfg["hidden_size"] // cfg["num_attention_heads"])
     cfg.setdefault("num_key_value_heads", cfg["num_attention_heads"])
-    return cfg, read_safetensors(os.path.join(folder, "model.safetensors"))
+    single = os.path.join(folder, "model.safetensors")
+    if os.path.exists(single):
+        return cfg, read_safetensors(single)
+    # Weights past checkpoint.maxShardBytes are split into shards listed in the index.
+    with open(os.path.join(folder, "model.safetensors.index.json")) as f:
+        shards = sorted(set(json.load(f)["weight_map"].values()))
+    weights = {}
+    for shard in shards:
+        weights.update(read_safetensors(os.path.join(folder, shard)))
+    return cfg, weights
 
 
 class Qwen3:

@@ -54,7 +54,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     for (var d = 0u; d < HEAD_DIM; d++) { out[qBase + d] = 0.0; }
     return;
   }
-  let kvRow = p.Hkv * HEAD_DIM;                                 // floats per cache position
+  let kvRow = p.Hkv * HEAD_DIM;                                 // values per cache position
   let cacheBase = u32(slot) * p.maxLen * kvRow + hk * HEAD_DIM; // key j at cacheBase + j * kvRow
   let nKeys = u32(pos) + 1u;
 

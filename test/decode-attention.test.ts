@@ -69,14 +69,16 @@ function f16Ulp(x: number): number {
 /**
  * Whether `got` holds each of `want` stored as f16: an f16 value (it survives f32 -> f16 -> f32
  * unchanged) less than one f16 spacing away, i.e. one of the two f16 neighbours, which WGSL
- * allows either of (its conversions may round either way).
+ * allows either of (its conversions may round either way); below f16's normal range (2^-14) also
+ * zero, since WGSL lets an implementation flush subnormals.
  */
 function firstF16Mismatch(got: Float32Array, want: Float32Array): number {
   if (got.length !== want.length) return 0;
   const roundTrip = f16ToF32(f32ToF16(got));
   for (let i = 0; i < got.length; i++) {
     const g = got[i]!, w = want[i]!;
-    if (roundTrip[i] !== g || !(Math.abs(g - w) < f16Ulp(w))) return i;
+    const flushed = g === 0 && Math.abs(w) < 2 ** -14;
+    if (roundTrip[i] !== g || !(Math.abs(g - w) < f16Ulp(w) || flushed)) return i;
   }
   return -1;
 }

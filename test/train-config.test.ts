@@ -60,6 +60,10 @@ describe('loadTrainConfig: defaults and overrides', () => {
     expect(cfg.data).toEqual({ sft: sftData, grpo: grpoData, format: 'auto', onBadRow: 'error', layout: { sft: 'pairs', grpo: 'pairs' }, fields: {} });
     expect(cfg.template).toEqual({ chat: false, thinking: false });
     expect(cfg.checkpoint).toEqual({ every: 100, keep: 2, maxShardBytes: 5e9 });
+    // A limit no byte count can be compared with exactly is refused when the config loads, not at the first checkpoint.
+    expect(problemsOf(() => loadTrainConfig(null, [...VALID, '--checkpoint.maxShardBytes', '1e20']))).toEqual([
+      `checkpoint.maxShardBytes: must be >= 1 and <= ${Number.MAX_SAFE_INTEGER}, got 100000000000000000000`,
+    ]);
     expect(cfg.log).toEqual({ every: 1 });
     expect(cfg.eval).toEqual({});
     // Spot-check the numbers themselves, not only that defaults round-trip.

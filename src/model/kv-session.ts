@@ -44,6 +44,8 @@ export class KvSession {
   constructor(readonly model: Qwen3, readonly slots: number, readonly maxLen: number, options: KvSessionOptions = {}) {
     this.rt = model.rt;
     const { cfg } = model;
+    // The fourth argument was `exact` itself once: a JavaScript caller passing true must not get a pooled cache.
+    if (typeof options !== 'object' || options === null) throw new TypeError(`KvSession: the fourth argument is { exact?, cacheDtype? }, got ${String(options)}`);
     const exact = options.exact ?? false;
     this.cacheDtype = options.cacheDtype ?? 'f32';
     if (maxLen > cfg.maxPositionEmbeddings) {

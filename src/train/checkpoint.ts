@@ -64,7 +64,7 @@ export interface CheckpointContent {
   trainer: TrainerState;
   /** Files copied in by base name (tokenizer.json, tokenizer_config.json, ...). */
   tokenizerFiles?: readonly string[];
-  /** Weight precision in model.safetensors. Default 'f32'; 'bf16' halves the size but a resume from it is lossy. */
+  /** Weight precision in the weight files. Default 'f32'; 'bf16' halves the size but a resume from it is lossy. */
   dtype?: 'f32' | 'bf16';
   /** Largest weight file (HfWriteOptions.maxShardBytes); the optimizer state stays one file. */
   maxShardBytes?: number;

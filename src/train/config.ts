@@ -379,7 +379,7 @@ const SCHEMA: Spec = section({
     labelNoise: num({ min: 0, max: 1 }),
     ...optimizerFields,
   }),
-  checkpoint: section({ every: int({ min: 1 }), keep: int({ min: 1 }), maxShardBytes: int({ min: 1 }) }),
+  checkpoint: section({ every: int({ min: 1 }), keep: int({ min: 1 }), maxShardBytes: int({ min: 1, max: Number.MAX_SAFE_INTEGER }) }),
   log: section({ every: int({ min: 1 }) }),
   eval: section({ every: int({ min: 1, optional: true }), limit: int({ min: 1, optional: true }) }),
 });
