@@ -1,7 +1,8 @@
 /**
  * A judge is only measured fairly with the prompt template it was trained with: the chat
  * template or raw tagged text, Qwen3 thinking, and the rubrics. When `--model` is a checkpoint
- * of train.js, its run folder's config.yaml says which; every setting this evaluation renders
+ * of train.js, its run folder's config.yaml says which, and when it is a judge exported by
+ * tools/export-model.js, its judge_template.json; every setting this evaluation renders
  * differently is named before the GPU work starts, since accuracy under the wrong template
  * measures the mismatch, not the judge. (A warning, not an error: evaluating a judge under
  * another template can be the experiment.)
@@ -11,6 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import YAML from 'yaml';
 import { STATE_FILE } from '../train/checkpoint.js';
 import { CONFIG_FILE } from '../train/config.js';
+import { JUDGE_TEMPLATE_FILE, readJudgeTemplateSync } from '../train/export.js';
 
 export interface EvalTemplateChoice {
   chatTemplate: boolean;
@@ -29,34 +31,63 @@ function sameRubricFile(a: string, b: string): boolean {
   }
 }
 
+/** What training rendered prompts with, and where that is recorded. */
+interface TrainedTemplate {
+  /** The record, for the warnings: a run's config.yaml or an exported judge's judge_template.json. */
+  source: string;
+  chat: boolean;
+  thinking: boolean;
+  rubricsFile?: string;
+}
+
 /**
- * Warnings for each template setting of `choice` that differs from the training run's, or none
- * when `modelDir` is not a train.js checkpoint with its run's config.yaml beside it.
+ * The template recorded for `modelDir`: an exported judge's judge_template.json (train/export.ts),
+ * or the config.yaml of the run a train.js checkpoint belongs to; null when neither is there, a
+ * warning string when the record cannot be read.
  */
-export function trainedTemplateWarnings(modelDir: string, choice: EvalTemplateChoice): string[] {
+function trainedTemplate(modelDir: string): TrainedTemplate | string | null {
+  const exported = join(modelDir, JUDGE_TEMPLATE_FILE);
+  if (existsSync(exported)) {
+    try {
+      const t = readJudgeTemplateSync(modelDir)!;
+      return { source: exported, chat: t.chat, thinking: t.thinking, ...(t.rubricsFile !== null && { rubricsFile: t.rubricsFile }) };
+    } catch (err) {
+      return `${(err as Error).message}, so whether this evaluation renders prompts as training did is not checked`;
+    }
+  }
   const configFile = join(dirname(resolve(modelDir)), CONFIG_FILE);
-  if (!existsSync(join(modelDir, STATE_FILE)) || !existsSync(configFile)) return [];
+  if (!existsSync(join(modelDir, STATE_FILE)) || !existsSync(configFile)) return null;
   let template: Record<string, unknown>;
   try {
     const parsed: unknown = YAML.parse(readFileSync(configFile, 'utf8'));
     const t = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>)['template'] : undefined;
-    if (typeof t !== 'object' || t === null) return [`${configFile} has no template section, so whether this evaluation renders prompts as training did is not checked`];
+    if (typeof t !== 'object' || t === null) return `${configFile} has no template section, so whether this evaluation renders prompts as training did is not checked`;
     template = t as Record<string, unknown>;
   } catch (err) {
-    return [`${configFile} cannot be read (${(err as Error).message}), so whether this evaluation renders prompts as training did is not checked`];
+    return `${configFile} cannot be read (${(err as Error).message}), so whether this evaluation renders prompts as training did is not checked`;
   }
-  const trained = `${modelDir} was trained (${configFile})`;
+  const rubricsFile = typeof template['rubricsFile'] === 'string' ? template['rubricsFile'] : undefined;
+  return { source: configFile, chat: template['chat'] === true, thinking: template['thinking'] === true, ...(rubricsFile !== undefined && { rubricsFile }) };
+}
+
+/**
+ * Warnings for each template setting of `choice` that differs from the one `modelDir` was trained
+ * with, or none when that is not recorded (trainedTemplate).
+ */
+export function trainedTemplateWarnings(modelDir: string, choice: EvalTemplateChoice): string[] {
+  const recorded = trainedTemplate(modelDir);
+  if (recorded === null) return [];
+  if (typeof recorded === 'string') return [recorded];
+  const { chat, thinking, rubricsFile } = recorded;
+  const trained = `${modelDir} was trained (${recorded.source})`;
   const warnings: string[] = [];
-  const chat = template['chat'] === true;
   if (chat !== choice.chatTemplate) {
     warnings.push(`${trained} on ${chat ? 'the chat template' : 'raw tagged text'}, and this evaluation renders ${choice.chatTemplate ? 'the chat template' : 'raw tagged text'}: ${chat ? 'add' : 'drop'} --chat-template`);
   }
-  const thinking = template['thinking'] === true;
   // Raw text renders the same prompt either way; the chat template's empty think block differs.
   if (chat && choice.chatTemplate && thinking !== choice.thinking) {
     warnings.push(`${trained} with thinking ${thinking ? 'on' : 'off'}, and this evaluation has it ${choice.thinking ? 'on' : 'off'}: pass --thinking ${thinking ? 'on' : 'off'}`);
   }
-  const rubricsFile = typeof template['rubricsFile'] === 'string' ? template['rubricsFile'] : undefined;
   if (rubricsFile !== undefined && choice.rubrics !== undefined && !existsSync(rubricsFile)) {
     // A path relative to where training ran: nothing here to compare --rubrics with.
     warnings.push(`${trained} with the rubrics of ${rubricsFile}, which is not found from here: whether --rubrics ${choice.rubrics} holds the same ones is not checked`);
