@@ -12,6 +12,7 @@ import { openHfModelFolder, qwen3WeightShapes, type Qwen3Config } from '../src/i
 import { checkpointName, writeCheckpoint, type TrainerState } from '../src/train/checkpoint.js';
 import { exportModel, JUDGE_TEMPLATE_FILE } from '../src/train/export.js';
 import { trainedTemplateWarnings } from '../src/eval/trained-template.js';
+import { sineWeights } from './host-weights.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'patarm-export-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,16 +22,7 @@ const TINY: Qwen3Config = {
   rmsNormEps: 1e-6, ropeTheta: 10000, maxPositionEmbeddings: 64, tieWordEmbeddings: true, torchDtype: 'float32',
 };
 
-function weightsOf(cfg: Qwen3Config, offset: number): Map<string, Float32Array> {
-  const out = new Map<string, Float32Array>();
-  let k = offset;
-  for (const [name, shape] of qwen3WeightShapes(cfg)) {
-    const t = new Float32Array(shape.reduce((a, b) => a * b, 1));
-    for (let i = 0; i < t.length; i++) t[i] = Math.sin(k++) * 0.37;
-    out.set(name, t);
-  }
-  return out;
-}
+const weightsOf = (cfg: Qwen3Config, offset: number) => sineWeights(cfg, offset, 0.37);
 
 const trainer: TrainerState = {
   stage: 'grpo', step: 2, epoch: 0, dataPosition: 16, sampler: null, rng: { seed: 1, draws: 4 }, configHash: 'abc', metricsRows: 2,

@@ -6,6 +6,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseQwen3Config, qwen3WeightShapes, type Qwen3Config } from '../src/io/hf-model.js';
 import { writeSafetensors } from '../src/io/safetensors.js';
+import { sineWeights } from './host-weights.js';
 import {
   checkpointName,
   CheckpointError,
@@ -518,16 +519,7 @@ const TINY: Qwen3Config = {
   rmsNormEps: 1e-6, ropeTheta: 10000, maxPositionEmbeddings: 64, tieWordEmbeddings: false, torchDtype: 'float32',
 };
 
-function tensorsFor(cfg: Qwen3Config, offset: number): Map<string, Float32Array> {
-  const out = new Map<string, Float32Array>();
-  let k = offset;
-  for (const [name, shape] of qwen3WeightShapes(cfg)) {
-    const t = new Float32Array(shape.reduce((a, b) => a * b, 1));
-    for (let i = 0; i < t.length; i++) t[i] = Math.sin(k++) * 0.1;
-    out.set(name, t);
-  }
-  return out;
-}
+const tensorsFor = (cfg: Qwen3Config, offset: number) => sineWeights(cfg, offset);
 
 const trainerState = (step: number): TrainerState => ({
   stage: 'grpo', step, epoch: 0, dataPosition: step * 8,
