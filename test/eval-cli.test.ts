@@ -251,6 +251,7 @@ describe('eval CLI bad input', () => {
     [[...rb, '--judgments', 'x', '--kv-memory', '16 bananas'], /--kv-memory: invalid byte size '16 bananas'/],
     [[...rb, '--judgments', 'x', '--kv-memory', '0GB'], /--kv-memory must be more than 0 bytes; got '0GB'/],
     [[...rb, '--judgments', 'x', '--kv-dtype', 'bf16'], /--kv-dtype must be one of f32, f16; got 'bf16'/],
+    [[...rb, '--judgments', 'x', '--weights', 'f16'], /--weights must be one of f32, bf16; got 'f16'/],
     [[...rb, '--judgments', 'x', '--model', 'm'], /exactly one of --model DIR .* or --judgments FILE/],
     [[...rb, '--judgments', 'x', '--save-judgments', 'y'], /with --judgments nothing is generated/],
     [[...rb, '--model', 'm'], /needs the GPU judge/],

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { runEvalCli } from '../src/eval/cli.js';
 import { generationChunks, type GenerationChunkLimits } from '../src/eval/generation-chunks.js';
 import { judgeWithModel, loadJudge } from '../src/eval/gpu-judge.js';
-import type { Qwen3Config } from '../src/io/hf-model.js';
+import { openHfModelFolder, writeHfModelFolder, type Qwen3Config } from '../src/io/hf-model.js';
+import { BF16_LAYER_MATRIX } from '../src/model/bf16-matrices.js';
 import { KvSession, kvCacheBytesPerTensor } from '../src/model/kv-session.js';
 import { Qwen3 } from '../src/model/qwen3.js';
 import { loadHfWeights } from '../src/model/weights.js';
@@ -45,6 +46,46 @@ describe('eval.js with the GPU judge', () => {
     expect(seed3ByOne).toEqual(seed3);
     // An untrained judge at temperature 1: two seeds agree on almost no 6-token judgment.
     expect(Object.keys(seed3).filter((key) => seed3[key] === seed4[key]).length).toBeLessThan(3);
+  });
+
+  it('--weights bf16 judges a model stored in bf16 exactly as f32 weights do, and records the setting', async () => {
+    const rt = await runtime();
+    const f32Dir = modelFolder();
+    // The same judge stored in bf16 (as Qwen3's releases are), its tokenizer beside it.
+    const dir = mkdtempSync(join(tmpdir(), 'eval-model-bf16-'));
+    const folder = await openHfModelFolder(f32Dir);
+    const weights = new Map<string, Float32Array>();
+    for (const name of folder.tensorNames) weights.set(name, await folder.readF32(name));
+    await writeHfModelFolder(dir, folder.config, weights, { dtype: 'BF16' });
+    await folder.close();
+    cpSync('models/tiny-tokenizer', dir, { recursive: true });
+    const judgments = async (extra: string[], name: string) => {
+      const saved = join(dir, `${name}.jsonl`), out = join(dir, `${name}.json`);
+      const code = await runEvalCli(
+        ['--model', dir, '--data', 'test/fixtures/eval/rewardbench.jsonl', '--format', 'rewardbench', '--limit', '3', '--k', '2', '--max-new-tokens', '8',
+          '--temperature', '1', '--thinking', 'off', '--out', out, '--save-judgments', saved, '--seed', '5', ...extra],
+        (modelDir, decoding) => loadJudge(rt, modelDir, decoding),
+        { stdout: { write: () => true }, stderr: { write: () => true } } as never,
+      );
+      expect(code).toBe(0);
+      const lines = readFileSync(saved, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      return { texts: Object.fromEntries(lines.map((r) => [`${r.key}/${r.draw}`, r.text])), judging: lines.map((r) => r.judging), results: JSON.parse(readFileSync(out, 'utf8')) };
+    };
+    // The judge --weights bf16 loads keeps its layer matrices at half the bytes (so it is not the f32 one).
+    const loadedBytes = async (weightsDtype?: 'bf16') => {
+      const before = rt.pool.liveBytes;
+      await loadJudge(rt, dir, { temperature: 1, topP: 1, maxNewTokens: 8, seed: 0, ...(weightsDtype && { weightsDtype }) });
+      return rt.pool.liveBytes - before;
+    };
+    const matrixValues = [...weights].filter(([name]) => BF16_LAYER_MATRIX.test(name)).reduce((sum, [, w]) => sum + w.length, 0);
+    expect(await loadedBytes()).toBeGreaterThanOrEqual(await loadedBytes('bf16') + 2 * matrixValues);
+    const [f32, bf16] = [await judgments([], 'f32'), await judgments(['--weights', 'bf16'], 'bf16')];
+    expect(Object.keys(bf16.texts)).toHaveLength(12);
+    expect(bf16.texts).toEqual(f32.texts);
+    expect(bf16.results.config.decoding.weightsDtype).toBe('bf16');
+    expect(f32.results.config.decoding).not.toHaveProperty('weightsDtype');
+    expect(bf16.judging.every((j) => j.weightsDtype === 'bf16')).toBe(true);
+    expect(f32.judging.every((j) => !('weightsDtype' in j))).toBe(true);
   });
 
   for (const mode of ['pointwise', 'pairwise'] as const) {

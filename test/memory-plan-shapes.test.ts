@@ -15,7 +15,7 @@ import { updatePolicy, type Rollout } from '../src/train/grpo.js';
 import type { Tokenizer } from '../src/tokenizer/index.js';
 import { tinyGrpoStepConfig } from './tiny-grpo.js';
 import { qwen3WeightShapes } from '../src/io/hf-model.js';
-import { Bf16ReferenceModel } from '../src/model/bf16-reference.js';
+import { Bf16MatricesQwen3 } from '../src/model/bf16-matrices.js';
 import { MiB, qwen3Shape as qwen3 } from './model-shapes.js';
 import { validatingRuntime } from './validating-device.js';
 
@@ -96,7 +96,7 @@ describe('memory plan vs the allocations of a real GRPO update (validating stand
       // The bf16 reference packs host weights: zeros, one tensor at a time.
       const shapes = qwen3WeightShapes(cfg);
       const hostZeros = async (name: string) => new Float32Array(shapes.get(name)!.reduce((a, b) => a * b, 1));
-      const ref = refDtype === 'bf16' ? await Bf16ReferenceModel.fromReader(rt, cfg, hostZeros) : new Qwen3(rt, cfg, zerosLike(rt, cfg, 'ref'));
+      const ref = refDtype === 'bf16' ? await Bf16MatricesQwen3.fromReader(rt, cfg, hostZeros) : new Qwen3(rt, cfg, zerosLike(rt, cfg, 'ref'));
       const opt = new AdamW(rt, cfg, { lr: 1e-5, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1 });
       const pairs = 2, rollouts = 2, promptLen = 200, maxNewTokens = 56, microBatchRows = 2;
       const rows: Rollout[] = Array.from({ length: 2 * pairs * rollouts }, (_, i) => ({

@@ -1,5 +1,5 @@
 // node generate.js --model DIR --prompt TEXT [--chat [--thinking]] [--max-new-tokens N]
-//                  [--temperature T --top-p P --top-k K --min-p M --seed S] [--n N] [--kv-dtype f32|f16]
+//                  [--temperature T --top-p P --top-k K --min-p M --seed S] [--n N] [--kv-dtype f32|f16] [--weights f32|bf16]
 // Streams the continuation of one sequence to the terminal; with --n > 1 it
 // samples N sequences in one batch and prints each when done.
 import { parseArgs } from 'node:util';
@@ -7,14 +7,14 @@ import { Runtime } from '../gpu/runtime.js';
 import { readQwen3Config } from '../io/hf-model.js';
 import { generate } from '../model/generate.js';
 import { KV_CACHE_DTYPES, type KvCacheDtype } from '../ops/decode-attention.js';
-import { Qwen3 } from '../model/qwen3.js';
-import { loadHfWeights } from '../model/weights.js';
+import { INFERENCE_WEIGHTS, loadInferenceModel, type InferenceWeights } from '../model/bf16-matrices.js';
 import { loadTokenizer, renderChat, StreamDecoder } from '../tokenizer/index.js';
 import { integerOption, numberOption } from './options.js';
 
 const USAGE = `usage: node generate.js --model DIR --prompt TEXT [--chat [--thinking]] [--max-new-tokens N]
                         [--temperature T] [--top-p P] [--top-k K] [--min-p M] [--seed S] [--n N]
-                        [--kv-dtype f32|f16]   (KV cache precision; f16 takes half the memory)`;
+                        [--kv-dtype f32|f16]   (KV cache precision; f16 takes half the memory)
+                        [--weights f32|bf16]   (attention and MLP matrices; bf16 takes half the memory)`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -22,7 +22,7 @@ async function main(): Promise<void> {
       model: { type: 'string' }, prompt: { type: 'string' }, chat: { type: 'boolean' }, thinking: { type: 'boolean' },
       'max-new-tokens': { type: 'string' }, temperature: { type: 'string' }, 'top-p': { type: 'string' },
       'top-k': { type: 'string' }, 'min-p': { type: 'string' }, seed: { type: 'string' }, n: { type: 'string' },
-      'kv-dtype': { type: 'string' }, help: { type: 'boolean' },
+      'kv-dtype': { type: 'string' }, weights: { type: 'string' }, help: { type: 'boolean' },
     },
   });
   if (values.help || !values.model || values.prompt === undefined) {
@@ -42,6 +42,8 @@ async function main(): Promise<void> {
   const n = integerOption('n', values.n, 1, 1);
   const kvCacheDtype = values['kv-dtype'] ?? 'f32';
   if (!(KV_CACHE_DTYPES as readonly string[]).includes(kvCacheDtype)) throw new Error(`--kv-dtype must be one of ${KV_CACHE_DTYPES.join(', ')}; got '${kvCacheDtype}'`);
+  const weights = values.weights ?? 'f32';
+  if (!(INFERENCE_WEIGHTS as readonly string[]).includes(weights)) throw new Error(`--weights must be one of ${INFERENCE_WEIGHTS.join(', ')}; got '${weights}'`);
   const tokenizer = await loadTokenizer(values.model);
   const text = values.chat
     ? renderChat([{ role: 'user', content: values.prompt }], { addGenerationPrompt: true, enableThinking: values.thinking ?? false })
@@ -49,16 +51,16 @@ async function main(): Promise<void> {
   const prompt = await tokenizer.encode(text);
   if (prompt.length === 0) throw new Error('the prompt encodes to no tokens');
   // config.json is read before the weights, so a too-long prompt (or a broken config) fails first.
-  const context = (await readQwen3Config(values.model)).maxPositionEmbeddings;
+  const config = await readQwen3Config(values.model);
+  const context = config.maxPositionEmbeddings;
   if (prompt.length >= context) {
     throw new Error(`the prompt has ${prompt.length} tokens; the model's context holds ${context} (config.json max_position_embeddings: prompt plus at least one new token)`);
   }
-  const rt = await Runtime.create();
-  const { config, params } = await loadHfWeights(rt, values.model);
   if (tokenizer.vocabSize > config.vocabSize) {
     throw new Error(`tokenizer has ${tokenizer.vocabSize} tokens but the model's vocabulary is ${config.vocabSize}`);
   }
-  const model = new Qwen3(rt, config, params);
+  const rt = await Runtime.create();
+  const model = await loadInferenceModel(rt, values.model, weights as InferenceWeights);
   // Qwen3's embedding has padding rows past the tokenizer's ids: a sampled one prints U+FFFD.
   const stream = n === 1 ? new StreamDecoder(tokenizer, { outOfVocabulary: 'replace' }) : null;
   // The stop token (<|im_end|> / <|endoftext|>) ends the text; it is not part of it, so it is not printed.

@@ -10,6 +10,7 @@ import { parseBytes } from '../train/memory-plan.js';
 import { decimalInteger, decimalNumber } from '../train/number-text.js';
 import { BENCHMARK_FORMATS, type BenchmarkFormat } from './benchmark.js';
 import { KV_CACHE_DTYPES } from '../ops/decode-attention.js';
+import { INFERENCE_WEIGHTS } from '../model/bf16-matrices.js';
 import { DEFAULT_KV_BUDGET_BYTES } from './generation-chunks.js';
 import type { EvalMode } from './items.js';
 import type { DecodingOptions } from './results.js';
@@ -38,6 +39,9 @@ export const EVAL_USAGE = `usage: node eval.js --data FILE --format rewardbench|
                            (default 4GiB); longer judgments are decoded fewer at a time
   --kv-dtype f32|f16       KV cache precision (default f32); f16 rounds the cached keys and values to
                            half precision and so decodes twice the sequences in the same --kv-memory
+  --weights f32|bf16       the judge's attention and MLP matrices in f32 (default) or bf16: half the memory
+                           (Qwen3-8B in 16 GB, not 32), exact for a model stored in bf16 as Qwen3's releases are,
+                           each weight rounded otherwise; each matrix is widened just before use, so slower
   --limit N                only the first N examples
   --chat-template          wrap prompts in the Qwen3 chat template (default: raw tagged text, as the model card)
   --thinking on|off        Qwen3 thinking (default on): chat template flag and judgment parsing
@@ -143,6 +147,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalCliOptions | null {
         'batch-size': { type: 'string' },
         'kv-memory': { type: 'string' },
         'kv-dtype': { type: 'string' },
+        weights: { type: 'string' },
         limit: { type: 'string' },
         'chat-template': { type: 'boolean' },
         rubrics: { type: 'string' },
@@ -190,6 +195,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalCliOptions | null {
       maxNewTokens: integer(str('max-new-tokens'), 'max-new-tokens', 1) ?? 4096,
       seed,
       ...(oneOf(str('kv-dtype'), KV_CACHE_DTYPES, 'kv-dtype') === 'f16' && { kvCacheDtype: 'f16' as const }),
+      ...(oneOf(str('weights'), INFERENCE_WEIGHTS, 'weights') === 'bf16' && { weightsDtype: 'bf16' as const }),
     },
     batchSize: integer(str('batch-size'), 'batch-size', 1) ?? 8,
     kvMemoryBytes: byteSize(str('kv-memory'), 'kv-memory') ?? DEFAULT_KV_BUDGET_BYTES,

@@ -2,8 +2,9 @@
 // writes k judgments per rendered prompt with the KV-cache sampler.
 import type { Runtime } from '../gpu/runtime.js';
 import { generate } from '../model/generate.js';
-import { Qwen3 } from '../model/qwen3.js';
-import { loadHfWeights } from '../model/weights.js';
+import { readQwen3Config } from '../io/hf-model.js';
+import { loadInferenceModel } from '../model/bf16-matrices.js';
+import type { Qwen3 } from '../model/qwen3.js';
 import type { Tokenizer } from '../tokenizer/index.js';
 import { DEFAULT_KV_BUDGET_BYTES, GENERATION_BATCH, generationChunks, type GenerationChunkLimits } from './generation-chunks.js';
 import type { JudgeFn } from './judge.js';
@@ -54,7 +55,8 @@ export function judgeWithModel(
 export async function loadJudge(rt: Runtime, modelDir: string, decoding: DecodingOptions, chunking: { kvBudgetBytes?: number } = {}): Promise<JudgeFn> {
   const { loadTokenizer } = await import('../tokenizer/index.js');
   const tokenizer = await loadTokenizer(modelDir);
-  const { config, params } = await loadHfWeights(rt, modelDir);
+  const config = await readQwen3Config(modelDir);
   if (tokenizer.vocabSize > config.vocabSize) throw new Error(`${modelDir}: tokenizer has ${tokenizer.vocabSize} tokens, the model ${config.vocabSize}`);
-  return judgeWithModel(new Qwen3(rt, config, params), tokenizer, decoding, chunking);
+  const model = await loadInferenceModel(rt, modelDir, decoding.weightsDtype ?? 'f32');
+  return judgeWithModel(model, tokenizer, decoding, chunking);
 }

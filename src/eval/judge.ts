@@ -101,13 +101,16 @@ export type SavedJudging = {
   promptSha256: string;
   /** Only when not f32, so that lines saved before --kv-dtype (all f32) still resume. */
   kvCacheDtype?: 'f16';
+  /** Only when not f32 (eval.js --weights), likewise. */
+  weightsDtype?: 'bf16';
 };
 
 export function savedJudgingOf(setup: JudgingSetup, prompt: string): SavedJudging {
-  const { temperature, topP, maxNewTokens, seed, kvCacheDtype } = setup.decoding;
+  const { temperature, topP, maxNewTokens, seed, kvCacheDtype, weightsDtype } = setup.decoding;
   return {
     model: setup.model, temperature, topP, maxNewTokens, seed, promptSha256: createHash('sha256').update(prompt, 'utf8').digest('hex'),
     ...(kvCacheDtype !== undefined && { kvCacheDtype }),
+    ...(weightsDtype !== undefined && { weightsDtype }),
   };
 }
 

@@ -22,6 +22,8 @@ export interface DecodingOptions {
   seed: number;
   /** KV cache precision when not 'f32' (eval.js --kv-dtype); absent: f32, as before the option. */
   kvCacheDtype?: 'f16';
+  /** The judge's layer matrices when not kept in f32 (eval.js --weights); absent: f32, as before the option. */
+  weightsDtype?: 'bf16';
 }
 
 export interface EvalConfig {

@@ -1,5 +1,5 @@
 // bf16 weights kept packed two to a u32 on the GPU and widened to f32 where a kernel reads them
-// (the frozen KL reference: model/bf16-reference.ts).
+// (the frozen KL reference: model/bf16-matrices.ts).
 import type { Runtime } from '../gpu/runtime.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { f32ToBf16 } from '../io/dtype.js';

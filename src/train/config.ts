@@ -154,7 +154,7 @@ export interface GrpoConfig extends OptimizerSettings {
   klEstimator: KlEstimator;
   /**
    * How the KL reference's layer matrices are kept on the GPU: 'f32' (default, an exact copy of the
-   * policy at the start of GRPO) or 'bf16' (rounded, half their memory; model/bf16-reference.ts).
+   * policy at the start of GRPO) or 'bf16' (rounded, half their memory; model/bf16-matrices.ts).
    */
   referenceDtype: 'f32' | 'bf16';
   /**

@@ -13,7 +13,7 @@ import { rowsPerPartFor } from '../gpu/row-split.js';
 import { qwen3WeightShapes, type Qwen3Config } from '../io/hf-model.js';
 import { pooledSize } from '../gpu/buffer-pool.js';
 import { lmHeadChunkTokens } from '../ops/lm-head.js';
-import { BF16_REFERENCE_WEIGHT } from '../model/bf16-reference.js';
+import { BF16_LAYER_MATRIX } from '../model/bf16-matrices.js';
 import { tokensPerBinding, widestActivationFloats } from '../model/qwen3.js';
 import { kvCacheBytesPerTensor } from '../model/kv-session.js';
 import { kvCacheValueBytes, type KvCacheDtype } from '../ops/decode-attention.js';
@@ -44,7 +44,7 @@ export interface MemoryPlanTrain {
   maxNewTokens: number;
   /**
    * The frozen reference model for the KL term: an f32 copy of the policy (trainer.ts), or one with
-   * its layer matrices in bf16 (grpo.referenceDtype, model/bf16-reference.ts); 'none' when klCoef is 0.
+   * its layer matrices in bf16 (grpo.referenceDtype, model/bf16-matrices.ts); 'none' when klCoef is 0.
    */
   refModel: 'f32' | 'bf16' | 'none';
   /** Precision of generation's KV cache (grpo.kvCacheDtype). Default 'f32'. */
@@ -173,7 +173,7 @@ function parameterParts(cfg: Qwen3Config, width: number, adapter: AdapterMemory)
 export function bf16ReferenceBytes(cfg: Qwen3Config, adapter: AdapterMemory): { stored: number; widened: number } {
   let stored = 0, widened = 0;
   for (const { name, size } of parameterParts(cfg, 4, adapter)) {
-    const bf16 = BF16_REFERENCE_WEIGHT.test(name);
+    const bf16 = BF16_LAYER_MATRIX.test(name);
     stored += exactBytes(bf16 ? Math.ceil(size / 2) * 4 : size * 4);
     if (bf16 && name.startsWith('model.layers.0.')) widened += exactBytes(size * 4);
   }

@@ -15,8 +15,8 @@ import { dirname, join, resolve } from 'node:path';
 import { PairSampler, deriveSeed, type PreferencePair } from '../data/index.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { writeTextFileAtomicSync } from '../io/atomic.js';
-import { openHfModelFolder, writeHfModelFolder, type Qwen3Config } from '../io/hf-model.js';
-import { Bf16ReferenceModel } from '../model/bf16-reference.js';
+import { writeHfModelFolder, type Qwen3Config } from '../io/hf-model.js';
+import { Bf16MatricesQwen3 } from '../model/bf16-matrices.js';
 import { Qwen3 } from '../model/qwen3.js';
 import { copyParams, initRandomWeights, loadHfWeights, uploadEach, uploadedParams, weightSources, type ParamSet } from '../model/weights.js';
 import {
@@ -326,24 +326,15 @@ async function referenceModel(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3Conf
   const bf16 = cfg.grpo.referenceDtype === 'bf16';
   if (resuming) {
     if (!existsSync(dir)) throw new Error(`resuming GRPO needs the KL reference weights in ${dir}, which are missing`);
-    if (bf16) return bf16ReferenceFromFolder(rt, modelCfg, dir);
+    if (bf16) return Bf16MatricesQwen3.fromFolder(rt, dir);
     const { params } = await loadHfWeights(rt, dir);
     return new Qwen3(rt, modelCfg, params);
   }
   // Saved one tensor at a time, the policy's weights never all in host memory at once; the f32
   // reference is then copied on the GPU, the bf16 one packed from the saved folder as on a resume.
   await writeHfModelFolder(dir, modelCfg, weightSources(rt, policy.params), { dtype: 'F32', maxShardBytes: cfg.checkpoint.maxShardBytes });
-  if (bf16) return bf16ReferenceFromFolder(rt, modelCfg, dir);
+  if (bf16) return Bf16MatricesQwen3.fromFolder(rt, dir);
   return new Qwen3(rt, modelCfg, copyParams(rt, modelCfg, policy.params, 'ref'));
 }
 
-/** The bf16 reference from its saved f32 folder, one tensor at a time. */
-async function bf16ReferenceFromFolder(rt: Runtime, modelCfg: Qwen3Config, dir: string): Promise<Qwen3> {
-  const folder = await openHfModelFolder(dir);
-  try {
-    return await Bf16ReferenceModel.fromReader(rt, modelCfg, (name) => folder.readF32(name));
-  } finally {
-    await folder.close();
-  }
-}
 

@@ -4,7 +4,7 @@
 // model whose layer matrices were rounded to bf16 on the host.
 import { describe, expect, it } from 'vitest';
 import { bf16ToF32, f32ToBf16 } from '../src/io/dtype.js';
-import { BF16_REFERENCE_WEIGHT, Bf16ReferenceModel } from '../src/model/bf16-reference.js';
+import { BF16_LAYER_MATRIX, Bf16MatricesQwen3 } from '../src/model/bf16-matrices.js';
 import { Qwen3, type TokenBatch } from '../src/model/qwen3.js';
 import { initRandomWeights, readWeights, uploadEach, zerosLike } from '../src/model/weights.js';
 import { packBf16, unpackBf16 } from '../src/ops/bf16.js';
@@ -47,14 +47,14 @@ describe('bf16 packing and widening', () => {
 
 const tiny = tinyOddQwen3;
 
-describe('Bf16ReferenceModel', () => {
+describe('Bf16MatricesQwen3', () => {
   it('gives the log-probs of an f32 model with its layer matrices rounded to bf16, bit for bit', async () => {
     const rt = await runtime();
     const init = initRandomWeights(rt, tiny, 21, 0.3);
     const weights = await readWeights(rt, init);
     for (const t of init.values()) t.dispose();
-    const rounded = new Map([...weights].map(([name, w]) => [name, BF16_REFERENCE_WEIGHT.test(name) ? bf16ToF32(f32ToBf16(w)) : w]));
-    const matrices = [...weights.keys()].filter((n) => BF16_REFERENCE_WEIGHT.test(n));
+    const rounded = new Map([...weights].map(([name, w]) => [name, BF16_LAYER_MATRIX.test(name) ? bf16ToF32(f32ToBf16(w)) : w]));
+    const matrices = [...weights.keys()].filter((n) => BF16_LAYER_MATRIX.test(n));
     expect(matrices).toHaveLength(7 * tiny.numLayers);
     const B = 3, T = 13;
     const batch: TokenBatch = { B, T, ids: Int32Array.from({ length: B * T }, (_, i) => (i * 29 + 3) % tiny.vocabSize) };
@@ -65,7 +65,7 @@ describe('Bf16ReferenceModel', () => {
       model.dispose();
       return lp;
     };
-    const reference = await logprobsOf(await Bf16ReferenceModel.fromWeights(rt, tiny, weights));
+    const reference = await logprobsOf(await Bf16MatricesQwen3.fromWeights(rt, tiny, weights));
     const f32Model = async (values: ReadonlyMap<string, Float32Array>) => {
       const params = zerosLike(rt, tiny, 'w');
       await uploadEach(rt, params, async (name) => values.get(name)!);
@@ -88,7 +88,7 @@ describe('Bf16ReferenceModel', () => {
     const { rt, log } = validatingRuntime({ bindingBytes: 2048 });
     const shapes = qwen3WeightShapes(cfg);
     const zeros = new Map([...shapes].map(([name, shape]) => [name, new Float32Array(shape.reduce((a, b) => a * b, 1))]));
-    const model = await Bf16ReferenceModel.fromWeights(rt, cfg, zeros);
+    const model = await Bf16MatricesQwen3.fromWeights(rt, cfg, zeros);
     const st = model.forward({ B: 1, T: 8, ids: Int32Array.from({ length: 8 }, (_, i) => i * 11) });
     st.dispose();
     rt.submit();
@@ -106,11 +106,11 @@ describe('Bf16ReferenceModel', () => {
     const live = rt.pool.liveBytes;
     const o = weights.get('model.layers.0.self_attn.o_proj.weight')!;
     weights.set('model.layers.0.self_attn.o_proj.weight', new Float32Array(5));
-    await expect(Bf16ReferenceModel.fromWeights(rt, tiny, weights)).rejects.toThrow(/model\.layers\.0\.self_attn\.o_proj\.weight has 5 values for shape \[20, 60\]/);
+    await expect(Bf16MatricesQwen3.fromWeights(rt, tiny, weights)).rejects.toThrow(/model\.layers\.0\.self_attn\.o_proj\.weight has 5 values for shape \[20, 60\]/);
     weights.set('model.layers.0.self_attn.o_proj.weight', o);
     weights.delete('model.layers.1.mlp.up_proj.weight');
-    await expect(Bf16ReferenceModel.fromWeights(rt, tiny, weights)).rejects.toThrow(/missing weight model\.layers\.1\.mlp\.up_proj\.weight/);
-    await expect(Bf16ReferenceModel.fromReader(rt, tiny, async (name) => weights.get(name) ?? new Float32Array(3))).rejects.toThrow(/up_proj\.weight has 3 values/);
+    await expect(Bf16MatricesQwen3.fromWeights(rt, tiny, weights)).rejects.toThrow(/missing weight model\.layers\.1\.mlp\.up_proj\.weight/);
+    await expect(Bf16MatricesQwen3.fromReader(rt, tiny, async (name) => weights.get(name) ?? new Float32Array(3))).rejects.toThrow(/up_proj\.weight has 3 values/);
     expect(rt.pool.liveBytes).toBe(live); // what the failed builds had uploaded was given back
   });
 });
