@@ -233,8 +233,7 @@ describe('loadTrainConfig: every problem at once, with its key path', () => {
       'model: give either model.path (a Hugging Face model folder) or model.init: random, not both',
       "model.config: required when model.init is 'random' (a config.json, e.g. models/qwen3-0.6b.json)",
       "data.grpo: required because stages includes 'grpo'",
-      'eval.every: evaluation during training is not implemented yet; evaluate saved checkpoints with node eval.js',
-      'eval.limit: evaluation during training is not implemented yet; evaluate saved checkpoints with node eval.js',
+      'data.eval: required because eval.every is set (the held-out pairs evaluated during training)',
       'sft.minLr (0.001) must not exceed sft.lr (0.0000015)',
       'sft.batchRows must be even (the two judgments of a pair stay in one batch), got 7',
       'sft.microBatchRows (8) must not exceed sft.batchRows (7)',
@@ -321,6 +320,20 @@ describe('describeConfig and configHash', () => {
     expect(configHash(b)).toBe(configHash(a));
     expect(configHash(c)).not.toBe(configHash(a));
     expect(configHash(a)).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('eval.every needs data.eval, its other keys need eval.every, and neither changes the hash', () => {
+    expect(problemsOf(() => loadTrainConfig(null, [...VALID, '--eval.every', '10']))).toEqual([
+      'data.eval: required because eval.every is set (the held-out pairs evaluated during training)',
+    ]);
+    expect(problemsOf(() => loadTrainConfig(null, [...VALID, '--eval.limit', '50', '--eval.maxNewTokens', '64']))).toEqual([
+      'eval.limit: only used with eval.every, which is not set',
+      'eval.maxNewTokens: only used with eval.every, which is not set',
+    ]);
+    const plain = loadTrainConfig(null, VALID);
+    const evaluated = loadTrainConfig(null, [...VALID, '--data.eval', grpoData, '--eval.every', '10', '--eval.limit', '50', '--eval.maxNewTokens', '64']);
+    expect(evaluated.eval).toEqual({ every: 10, limit: 50, maxNewTokens: 64 });
+    expect(configHash(evaluated)).toBe(configHash(plain));
   });
 
   it('hashes the grpo keys added later only away from their defaults, so older checkpoints still resume', () => {

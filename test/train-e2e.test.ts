@@ -10,7 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { openHfModelFolder } from '../src/io/hf-model.js';
 import { Qwen3 } from '../src/model/qwen3.js';
-import { initRandomWeights } from '../src/model/weights.js';
+import { initRandomWeights, loadHfWeights } from '../src/model/weights.js';
+import { greedyPointwise } from '../src/eval/held-out.js';
 import { makeSplits, SYNTH_RUBRICS, teacherJudgePair } from '../src/synth/index.js';
 import { CONFIG_FILE, configHash, loadModelConfig, loadTrainConfig, type TrainConfig } from '../src/train/config.js';
 import { AdamW } from '../src/train/optimizer.js';
@@ -323,6 +324,38 @@ describe('train.js rejects bad configs before any GPU work', () => {
     expect(code).toBe(143);
     expect(readdirSync(outDir).some((f) => f.startsWith('step-sft-'))).toBe(true);
   }, 120_000);
+
+  it('eval.every evaluates the judge on data.eval during training: the step\'s metrics row and the report carry it, the same as judging the checkpoint', async () => {
+    const outDir = join(ws.dir, 'evaluated');
+    const path = join(ws.dir, 'evaluated.yaml');
+    writeFileSync(path, stringify({
+      ...base, outDir, stages: ['sft'], data: { sft: ws.sftData, eval: ws.grpoData }, template: { chat: false, thinking: false, rubricsFile: ws.rubrics },
+      // As in grpoConfig: enough SFT for the judge to write scores, so that the accuracies are not all 0.
+      sft: { epochs: SFT_STEPS, batchRows: 12, microBatchRows: 12, lr: 1e-2, minLr: 1e-2, schedule: 'constant', maxSeqLen: 200 }, eval: { every: 10, limit: 4, maxNewTokens: 28 },
+    }));
+    const r = spawnSync(process.execPath, [resolve('train.js'), '--config', path, '--quiet'], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const rows = readFileSync(join(outDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows.map((row) => row.step)).toEqual(Array.from({ length: SFT_STEPS }, (_, i) => i + 1));
+    // Every 10th step and the stage's last.
+    expect(rows.filter((row) => 'evalAccuracy' in row).map((row) => row.step)).toEqual([10, 20, SFT_STEPS]);
+    const last = rows[SFT_STEPS - 1];
+    for (const row of rows.filter((row) => 'evalAccuracy' in row)) expect(row.evalAccuracyTiesHalf).toBeGreaterThanOrEqual(row.evalAccuracy);
+    expect(last.evalFormatErrors).toBeLessThan(1); // the judge writes scores by then
+    expect(rows[9].evalAccuracy).toBeLessThan(last.evalAccuracy); // each evaluation sees the model as trained so far
+    expect(r.stderr).toMatch(new RegExp(`sft step ${SFT_STEPS}, 4 held-out pairs: evalAccuracy [\\d.]+, evalAccuracyTiesHalf [\\d.]+, evalFormatErrors [\\d.]+`));
+    expect(readFileSync(join(outDir, 'report.html'), 'utf8')).toContain('held-out accuracy');
+    // The last evaluation is that of the final checkpoint, judged on its own.
+    const rt = await runtime();
+    const { config, params } = await loadHfWeights(rt, join(outDir, `step-sft-${String(SFT_STEPS).padStart(6, '0')}`));
+    const cfg = loadTrainConfig(path, []);
+    const data = await prepareRunData(cfg, config);
+    expect(data.eval).toHaveLength(4);
+    const direct = await greedyPointwise(new Qwen3(rt, config, params), data.tokenizer, data.eval, data.template, { seed: cfg.seed, maxNewTokens: 28 });
+    expect(last.evalAccuracy).toBeCloseTo(direct.accuracy, 5);
+    expect(last.evalAccuracyTiesHalf).toBeCloseTo(direct.accuracyTiesHalf, 5);
+    expect(last.evalFormatErrors).toBeCloseTo(direct.formatErrorRate, 5);
+  }, 180_000);
 
   it('--dry-run plans a shipped config from the model\'s sizes alone, before its data or weights are at hand', () => {
     const args = ['--config', 'models/patarm-8b.yaml', '--model.path', 'null', '--model.init', 'random', '--model.config', 'models/qwen3-8b.json', '--dry-run', '--gpu-memory', '80GB'];

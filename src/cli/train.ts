@@ -11,6 +11,7 @@ import { formatBytes, formatPlan, largestMicroBatch, parseBytes, planMemory, tra
 import { decimalInteger } from '../train/number-text.js';
 import { prepareRunData } from '../train/run-data.js';
 import { runTraining } from '../train/trainer.js';
+import { heldOutEvaluator } from '../eval/held-out.js';
 import { signalExitCode } from '../train/signals.js';
 import { parseHeldOutWords, type HeldOutWords } from '../synth/tasks.js';
 
@@ -166,7 +167,9 @@ async function runConfig(flags: CliFlags): Promise<void> {
   }
   const data = await prepareRunData(cfg, modelCfg);
   const rt = await Runtime.create();
-  const result = await runTraining(rt, cfg, modelCfg, data, { resume: flags.resume, quiet: flags.quiet, handleSignals: true });
+  const evaluator = cfg.eval.every === undefined ? undefined
+    : heldOutEvaluator(data.eval, data.tokenizer, data.template, { seed: cfg.seed, maxNewTokens: cfg.eval.maxNewTokens ?? cfg.grpo.maxNewTokens });
+  const result = await runTraining(rt, cfg, modelCfg, data, { resume: flags.resume, quiet: flags.quiet, handleSignals: true, evaluator });
   process.stderr.write(`${result.stopped ? 'stopped' : 'finished'}: metrics in ${cfg.outDir}/metrics.jsonl, report ${cfg.outDir}/report.html` +
     (result.finalCheckpoint ? `, checkpoint ${result.finalCheckpoint}` : '') + '\n');
   // A script that chains `train.js && eval.js` must not go on with a run stopped halfway: the

@@ -46,7 +46,7 @@ export interface DataConfig {
   sft?: string;
   /** Preference pairs for the GRPO stage. Required when stages has 'grpo'. */
   grpo?: string;
-  /** Held-out pairs for evaluation. Required when eval.every is set. */
+  /** Held-out preference pairs (read as data.layout.grpo reads them) for evaluation during training. Required when eval.every is set. */
   eval?: string;
   /** File format; 'auto' (default) decides by extension (.jsonl/.ndjson, .json, .parquet). */
   format: DataFormat;
@@ -216,8 +216,13 @@ export interface TrainConfig {
   checkpoint: CheckpointConfig;
   /** Write a metrics line every this many steps. Default 1. */
   log: { every: number };
-  /** Reserved for evaluation during training (every N steps on at most `limit` pairs); not implemented yet, so setting `every` is a config error. */
-  eval: { every?: number; limit?: number };
+  /**
+   * Evaluation during training: every `every` optimizer steps of each stage (and at its last),
+   * greedy pointwise accuracy on the first `limit` pairs of data.eval (default all), judgments of
+   * up to `maxNewTokens` (default grpo.maxNewTokens), logged as evalAccuracy, evalAccuracyTiesHalf
+   * and evalFormatErrors in the step's metrics row. Off unless `every` is set.
+   */
+  eval: { every?: number; limit?: number; maxNewTokens?: number };
 }
 
 export class ConfigError extends Error {
@@ -381,7 +386,7 @@ const SCHEMA: Spec = section({
   }),
   checkpoint: section({ every: int({ min: 1 }), keep: int({ min: 1 }), maxShardBytes: int({ min: 1, max: Number.MAX_SAFE_INTEGER }) }),
   log: section({ every: int({ min: 1 }) }),
-  eval: section({ every: int({ min: 1, optional: true }), limit: int({ min: 1, optional: true }) }),
+  eval: section({ every: int({ min: 1, optional: true }), limit: int({ min: 1, optional: true }), maxNewTokens: int({ min: 1, optional: true }) }),
 });
 
 /** Keys people plausibly write that mean something else here. */
@@ -564,10 +569,12 @@ function checkRelations(cfg: TrainConfig, problems: string[], modelOnly = false)
   }
   if (cfg.stages.includes('sft') && data.sft === undefined) problems.push("data.sft: required because stages includes 'sft'");
   if (cfg.stages.includes('grpo') && data.grpo === undefined) problems.push("data.grpo: required because stages includes 'grpo'");
-  // Reserved: the trainer does not evaluate during training yet, and a setting that silently does
-  // nothing would read as if it did.
-  for (const key of ['every', 'limit'] as const) {
-    if (cfg.eval[key] !== undefined) problems.push(`eval.${key}: evaluation during training is not implemented yet; evaluate saved checkpoints with node eval.js`);
+  // Evaluation during training needs its pairs, and its other settings without `every` would do nothing.
+  if (cfg.eval.every !== undefined && data.eval === undefined) problems.push('data.eval: required because eval.every is set (the held-out pairs evaluated during training)');
+  if (cfg.eval.every === undefined) {
+    for (const key of ['limit', 'maxNewTokens'] as const) {
+      if (cfg.eval[key] !== undefined) problems.push(`eval.${key}: only used with eval.every, which is not set`);
+    }
   }
   // A field name no layout reads would look as if it had renamed something. Checked against the
   // layouts, not the stages run, so a saved config still loads with --stages narrowed.
@@ -867,7 +874,7 @@ function canonicalJson(value: unknown): string {
 /**
  * Hash of the settings that change what training computes, stored in checkpoints
  * so a resume with different settings is caught. Names, folders, logging,
- * checkpointing and evaluation cadence are left out: changing them on resume is fine. So is
+ * checkpointing and evaluation (its cadence and data.eval) are left out: changing them on resume is fine. So is
  * model.gradientCheckpointing, which changes the memory a step takes and not its numbers.
  */
 export function configHash(cfg: TrainConfig): string {
@@ -877,7 +884,8 @@ export function configHash(cfg: TrainConfig): string {
   // those checkpoints still resume (their runs computed exactly the default).
   const grpo = Object.fromEntries(Object.entries(training.grpo).filter(([k, v]) => !(k in GRPO_KEYS_ADDED_LATER) || v !== GRPO_KEYS_ADDED_LATER[k]));
   // Likewise data.layout and data.fields (read as absent in a config from before them).
-  const { layout, fields, ...data } = training.data as Partial<DataConfig> & Pick<DataConfig, 'format' | 'onBadRow'>;
+  // data.eval (the held-out pairs) is evaluation, like the eval section, and trains nothing.
+  const { layout, fields, eval: _ev, ...data } = training.data as Partial<DataConfig> & Pick<DataConfig, 'format' | 'onBadRow'>;
   const pairsOnly = (layout?.sft ?? 'pairs') === 'pairs' && (layout?.grpo ?? 'pairs') === 'pairs';
   const renamed = Object.values(fields ?? {}).some((name) => name !== undefined);
   const dataHashed = { ...data, ...(pairsOnly ? {} : { layout }), ...(renamed ? { fields } : {}) };

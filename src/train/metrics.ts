@@ -31,11 +31,18 @@ export interface StepMetrics {
   /** GRPO: share of pairs whose chosen / rejected rollout group earned equal rewards (no advantage). */
   uniformChosenShare?: number;
   uniformRejectedShare?: number;
+  /** eval.every: greedy pointwise accuracy on the held-out pairs (ties wrong), ties counted half, and malformed judgments' share. */
+  evalAccuracy?: number;
+  evalAccuracyTiesHalf?: number;
+  evalFormatErrors?: number;
 }
 
 /** Known metrics in display order, with labels for charts and progress lines. */
 export const METRIC_LABELS: ReadonlyArray<readonly [keyof StepMetrics, string]> = [
   ['loss', 'loss'],
+  ['evalAccuracy', 'held-out accuracy'],
+  ['evalAccuracyTiesHalf', 'held-out accuracy, ties half'],
+  ['evalFormatErrors', 'held-out format errors'],
   ['rewardMean', 'reward mean'],
   ['parAccuracy', 'PAR pair accuracy'],
   ['formatErrorRate', 'format error rate'],

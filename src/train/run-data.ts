@@ -24,6 +24,8 @@ export interface RunData {
   sftDropped: number;
   grpo: PreferencePair[];
   flippedPairs: number;
+  /** Held-out pairs evaluated during training (eval.every; the first eval.limit of data.eval); empty when off. */
+  eval: PreferencePair[];
   notes: string[];
 }
 
@@ -139,7 +141,25 @@ export async function prepareRunData(cfg: TrainConfig, model: Qwen3Config): Prom
     if (grpo.length < cfg.grpo.batchPairs) throw new Error(`${file}: ${grpo.length} pairs, fewer than grpo.batchPairs ${cfg.grpo.batchPairs}`);
     noteTaskFallbacks('grpo', grpo, notes);
   }
-  return { tokenizer, template, sft, sftDropped, grpo, flippedPairs, notes };
+  let evalPairs: PreferencePair[] = [];
+  if (cfg.eval.every !== undefined) {
+    const file = cfg.data.eval!;
+    const loaded = requirePairs(file, await loadPairs(file, loadOptions('grpo')), cfg.data.layout.grpo);
+    for (const s of loaded.skipped) notes.push(`eval data: skipped ${s.where}: ${s.reason}`);
+    // Judge prompts that leave no room in the model's context for a judgment are found now, not at the first evaluation.
+    for (const pair of loaded.pairs) {
+      if (evalPairs.length === (cfg.eval.limit ?? Infinity)) break;
+      let longest = 0;
+      for (const response of [pair.chosen, pair.rejected]) {
+        longest = Math.max(longest, (await encodeJudgePrompt(tokenizer, { ...pair, response }, template)).length);
+      }
+      if (longest < model.maxPositionEmbeddings) { evalPairs.push(pair); continue; }
+      badRow(`${file}: pair ${pair.id}: prompt of ${longest} tokens leaves no room for a judgment in the model's context (max_position_embeddings ${model.maxPositionEmbeddings})`);
+    }
+    if (evalPairs.length === 0) throw new Error(`${file}: no pair to evaluate during training`);
+    notes.push(`eval data: ${evalPairs.length} held-out pairs, judged greedily every ${cfg.eval.every} steps`);
+  }
+  return { tokenizer, template, sft, sftDropped, grpo, flippedPairs, eval: evalPairs, notes };
 }
 
 /**

@@ -26,7 +26,7 @@ import { CONFIG_FILE, configHash, describeConfig, type Stage, type TrainConfig }
 import { grpoStep } from './grpo.js';
 import { METRICS_FILE, MetricsLog, type MetricsRow } from './metrics.js';
 import { AdamW } from './optimizer.js';
-import { ProgressReporter } from './progress.js';
+import { formatNumber, ProgressReporter } from './progress.js';
 import { writeHtmlReport } from './report-html.js';
 import { dataFingerprint, type RunData, type SftPair } from './run-data.js';
 import { learningRate } from './schedule.js';
@@ -41,7 +41,16 @@ export interface RunOptions {
   maxStepsThisRun?: number;
   /** Install the Ctrl-C handler (off in tests). */
   handleSignals?: boolean;
+  /**
+   * Evaluation during training, called after every cfg.eval.every-th optimizer step of a stage and
+   * after its last (when eval.every is set) with the current model; the numbers it returns join
+   * that step's metrics row. Given by a caller above this layer (the CLI builds it from eval/), so
+   * the trainer does not import the evaluation.
+   */
+  evaluator?: StepEvaluator;
 }
+
+export type StepEvaluator = (model: Qwen3, stage: Stage, step: number) => Promise<Record<string, number>>;
 
 export interface RunResult {
   stopped: boolean;
@@ -159,7 +168,14 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
         }
         step++;
         stepsThisRun++;
-        if (step % cfg.log.every === 0 || step === stageSteps) allRows.push(metrics.append(step, stage, row));
+        const evaluate = opts.evaluator !== undefined && cfg.eval.every !== undefined && (step % cfg.eval.every === 0 || step === stageSteps);
+        if (evaluate) {
+          const scores = await opts.evaluator!(model, stage, step);
+          Object.assign(row, scores);
+          progress.log(`${stage} step ${step}, ${data.eval.length} held-out pairs: ${Object.entries(scores).map(([k, v]) => `${k} ${formatNumber(v)}`).join(', ')}`);
+          rt.trimPool(); // the evaluation's KV caches are not the training step's sizes
+        }
+        if (step % cfg.log.every === 0 || step === stageSteps || evaluate) allRows.push(metrics.append(step, stage, row));
         progress.update(step, row);
         checkFinite(stage, step, row, finalCheckpoint ?? resumeDir);
         const atEnd = step === stageSteps;

@@ -1,0 +1,79 @@
+// Greedy pointwise judging of held-out preference pairs with a model in memory: each response
+// judged once, greedily; a pair is right iff score(chosen) > score(rejected), ties and malformed
+// judgments wrong (and, in the ties-as-half variant, a tie half right). The default job's
+// held-out tables and train.js's evaluation during training (eval.every) both score this way.
+import type { PreferencePair } from '../data/index.js';
+import type { Qwen3 } from '../model/qwen3.js';
+import { parseJudgment } from '../patarm/index.js';
+import type { Tokenizer } from '../tokenizer/index.js';
+import { renderJudgePrompt, type JudgeTemplateOptions } from '../train/prompts.js';
+import type { PointwiseDraw } from './draws.js';
+import { judgeWithModel } from './gpu-judge.js';
+import type { JudgeFn } from './judge.js';
+import { outcomeCredit, pointwiseOutcome } from './voting.js';
+
+export interface GreedyPointwiseScores {
+  pairs: number;
+  /** Share of pairs right, ties and malformed judgments wrong. */
+  accuracy: number;
+  /** The same with a tie counted half right. */
+  accuracyTiesHalf: number;
+  /** Share of the 2 x pairs judgments with no parseable score. */
+  formatErrorRate: number;
+  /** Each pair's credit (1 right, 0 wrong or tied), in the order of the pairs. */
+  perPair: number[];
+}
+
+export async function greedyPointwise(
+  model: Qwen3, tokenizer: Tokenizer, pairs: readonly PreferencePair[], template: JudgeTemplateOptions, o: { seed: number; maxNewTokens: number },
+): Promise<GreedyPointwiseScores> {
+  if (pairs.length === 0) throw new Error('greedy pointwise evaluation of no pairs');
+  const draws = await greedyDraws(greedyJudge(model, tokenizer, o), pointwisePrompts(pairs, template), template, o.seed);
+  const credits = pairCredits(draws, 1);
+  const sum = (pick: (c: (typeof credits)[number]) => number) => credits.reduce((s, c) => s + pick(c), 0);
+  return {
+    pairs: pairs.length,
+    accuracy: sum((c) => c.tiesWrong) / pairs.length,
+    accuracyTiesHalf: sum((c) => c.tiesHalf) / pairs.length,
+    formatErrorRate: draws.filter(([s]) => s === null).length / (2 * pairs.length),
+    perPair: credits.map((c) => c.tiesWrong),
+  };
+}
+
+/** The pointwise prompts of the pairs: chosen then rejected, pair by pair. */
+export function pointwisePrompts(pairs: readonly PreferencePair[], template: JudgeTemplateOptions): string[] {
+  return pairs.flatMap((p) => [renderJudgePrompt({ ...p, response: p.chosen }, template), renderJudgePrompt({ ...p, response: p.rejected }, template)]);
+}
+
+export function scoreOfJudgment(text: string, template: JudgeTemplateOptions): PointwiseDraw {
+  const r = parseJudgment(text, 'pointwise', { thinking: template.thinking });
+  return r.ok ? r.score : null;
+}
+
+/** Greedy decoding: an evaluation measures the judge, not sampling luck. */
+export function greedyJudge(model: Qwen3, tokenizer: Tokenizer, o: { seed: number; maxNewTokens: number }): JudgeFn {
+  return judgeWithModel(model, tokenizer, { temperature: 0, topP: 1, maxNewTokens: o.maxNewTokens, seed: o.seed });
+}
+
+/** One greedy judgment per prompt, as parsed scores. */
+export async function greedyDraws(judge: JudgeFn, prompts: string[], template: JudgeTemplateOptions, seed: number): Promise<PointwiseDraw[][]> {
+  return (await judge(prompts, { k: 1, seed })).map((d) => d.map((text) => scoreOfJudgment(text, template)));
+}
+
+/** Each pair's credit, decided from its first k draws per response (voting.ts rules); draws alternate chosen, rejected. */
+export function pairCredits(draws: PointwiseDraw[][], k: number): ReturnType<typeof outcomeCredit>[] {
+  return Array.from({ length: draws.length / 2 }, (_, i) => outcomeCredit(pointwiseOutcome(draws[2 * i]!, draws[2 * i + 1]!, k, 'average')));
+}
+
+/**
+ * train.js's evaluation during training (eval.every): greedy pointwise scores of the current model
+ * on the held-out pairs, as the numbers the step's metrics row takes.
+ */
+export function heldOutEvaluator(
+  pairs: readonly PreferencePair[], tokenizer: Tokenizer, template: JudgeTemplateOptions, o: { seed: number; maxNewTokens: number },
+): (model: Qwen3) => Promise<Record<string, number>> {
+  return async (model) => {
+    const s = await greedyPointwise(model, tokenizer, pairs, template, o);
+    return { evalAccuracy: s.accuracy, evalAccuracyTiesHalf: s.accuracyTiesHalf, evalFormatErrors: s.formatErrorRate };
+  };
+}
