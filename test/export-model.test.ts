@@ -2,7 +2,7 @@
 // checkpoint's optimizer and trainer state, in the precision and shards asked for, with the
 // tokenizer files and the prompt template, which eval's template check then reads.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -106,6 +106,11 @@ describe('exportModel', () => {
     const { ckpt } = await trainedRun('run-b', { chat: false, thinking: false });
     await expect(exportModel(ckpt, join(ckpt, 'inside'), { dtype: 'F32' })).rejects.toThrow(/is the model folder or inside it/);
     await expect(exportModel(ckpt, join(dir, 'run-b'), { dtype: 'F32' })).rejects.toThrow(/contains the model folder/);
+    // The same through a symbolic link: --replace would have deleted the run.
+    symlinkSync(join(dir, 'run-b'), join(dir, 'link-to-run-b'));
+    await expect(exportModel(join(dir, 'link-to-run-b', checkpointName('grpo', 2)), join(dir, 'run-b'), { dtype: 'F32', replace: true })).rejects.toThrow(/contains the model folder/);
+    await expect(exportModel(ckpt, join(dir, 'link-to-run-b', checkpointName('grpo', 2), 'inside'), { dtype: 'F32' })).rejects.toThrow(/is the model folder or inside it/);
+    expect(existsSync(ckpt)).toBe(true);
     const taken = join(dir, 'taken');
     mkdirSync(taken);
     writeFileSync(join(taken, 'keep.txt'), 'mine');
@@ -121,6 +126,18 @@ describe('exportModel', () => {
     await expect(exportModel(withRubrics, out, { dtype: 'F32' })).rejects.toThrow(/trained with the rubrics of .*my-rubrics\.yaml .*which is not found from .*: run the export from the folder training ran in/);
     expect(existsSync(out)).toBe(false);
     expect(readdirSync(dir).filter((f) => f.startsWith('never'))).toEqual([]);
+  });
+
+  it('keeps a rubrics file without an extension as YAML, as training read it', async () => {
+    const run = join(dir, 'run-noext');
+    const { ckpt } = await trainedRun('run-noext', { chat: false, thinking: false });
+    const rubrics = join(run, 'rubrics');
+    writeFileSync(rubrics, 'chat: Judge the letter.\n');
+    writeFileSync(join(run, 'config.yaml'), stringify({ name: 'run-noext', template: { chat: false, thinking: false, rubricsFile: rubrics } }));
+    const out = join(dir, 'exported-noext');
+    await exportModel(ckpt, out, { dtype: 'F32' });
+    expect(readFileSync(join(out, 'judge_rubrics.yaml'), 'utf8')).toBe('chat: Judge the letter.\n');
+    expect(trainedTemplateWarnings(out, { chatTemplate: false, thinking: false, rubrics })).toEqual([]);
   });
 
   it('a broken judge_template.json is a warning naming it, not a crash of eval', async () => {

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseQwen3Config } from '../src/io/hf-model.js';
 import {
   ConfigError,
+  acceptedConfigHashes,
   configHash,
   defaultTrainConfig,
   describeConfig,
@@ -334,6 +335,12 @@ describe('describeConfig and configHash', () => {
     const evaluated = loadTrainConfig(null, [...VALID, '--data.eval', grpoData, '--eval.every', '10', '--eval.limit', '50', '--eval.maxNewTokens', '64']);
     expect(evaluated.eval).toEqual({ every: 10, limit: 50, maxNewTokens: 64 });
     expect(configHash(evaluated)).toBe(configHash(plain));
+    // A run that set data.eval before it left the hash wrote a hash with it, which still resumes.
+    expect(acceptedConfigHashes(plain)).toEqual([configHash(plain)]);
+    const [current, before] = acceptedConfigHashes(evaluated);
+    expect(current).toBe(configHash(evaluated));
+    expect(before).not.toBe(current);
+    expect(acceptedConfigHashes(loadTrainConfig(null, [...VALID, '--data.eval', sftData, '--eval.every', '10']))[1]).not.toBe(before);
   });
 
   it('hashes the grpo keys added later only away from their defaults, so older checkpoints still resume', () => {

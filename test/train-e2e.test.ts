@@ -326,23 +326,29 @@ describe('train.js rejects bad configs before any GPU work', () => {
   }, 120_000);
 
   it('eval.every evaluates the judge on data.eval during training: the step\'s metrics row and the report carry it, the same as judging the checkpoint', async () => {
-    const outDir = join(ws.dir, 'evaluated');
-    const path = join(ws.dir, 'evaluated.yaml');
-    writeFileSync(path, stringify({
-      ...base, outDir, stages: ['sft'], data: { sft: ws.sftData, eval: ws.grpoData }, template: { chat: false, thinking: false, rubricsFile: ws.rubrics },
-      // As in grpoConfig: enough SFT for the judge to write scores, so that the accuracies are not all 0.
-      sft: { epochs: SFT_STEPS, batchRows: 12, microBatchRows: 12, lr: 1e-2, minLr: 1e-2, schedule: 'constant', maxSeqLen: 200 }, eval: { every: 10, limit: 4, maxNewTokens: 28 },
-    }));
-    const r = spawnSync(process.execPath, [resolve('train.js'), '--config', path, '--quiet'], { encoding: 'utf8', timeout: 120_000 });
-    expect(r.status, r.stderr).toBe(0);
-    const rows = readFileSync(join(outDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(rows.map((row) => row.step)).toEqual(Array.from({ length: SFT_STEPS }, (_, i) => i + 1));
-    // Every 10th step and the stage's last.
+    const run = (name: string, evaluation: object) => {
+      const outDir = join(ws.dir, name), path = join(ws.dir, `${name}.yaml`);
+      writeFileSync(path, stringify({
+        ...base, outDir, stages: ['sft'], data: { sft: ws.sftData, eval: ws.grpoData }, template: { chat: false, thinking: false, rubricsFile: ws.rubrics },
+        // As in grpoConfig: enough SFT for the judge to write scores, so that the accuracies are not all 0.
+        sft: { epochs: SFT_STEPS, batchRows: 12, microBatchRows: 12, lr: 1e-2, minLr: 1e-2, schedule: 'constant', maxSeqLen: 200 }, log: { every: 7 }, ...evaluation,
+      }));
+      const r = spawnSync(process.execPath, [resolve('train.js'), '--config', path, '--quiet'], { encoding: 'utf8', timeout: 120_000 });
+      expect(r.status, r.stderr).toBe(0);
+      return { r, outDir, path, rows: readFileSync(join(outDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)) };
+    };
+    const { r, outDir, path, rows } = run('evaluated', { eval: { every: 10, limit: 4, maxNewTokens: 28 } });
+    // Every 7th step (log.every), every 10th and the stage's last; the evaluation on the 10th, 20th and last.
+    expect(rows.map((row) => row.step)).toEqual([7, 10, 14, 20, 21, SFT_STEPS]);
     expect(rows.filter((row) => 'evalAccuracy' in row).map((row) => row.step)).toEqual([10, 20, SFT_STEPS]);
-    const last = rows[SFT_STEPS - 1];
+    // Evaluating trains nothing: the same losses as the run without it, step for step.
+    const plain = run('not-evaluated', {}).rows;
+    expect(plain.map((row) => row.step)).toEqual([7, 14, 21, SFT_STEPS]);
+    expect(plain.map((row) => row.loss)).toEqual(rows.filter((row) => row.step % 7 === 0 || row.step === SFT_STEPS).map((row) => row.loss));
+    const last = rows[rows.length - 1];
     for (const row of rows.filter((row) => 'evalAccuracy' in row)) expect(row.evalAccuracyTiesHalf).toBeGreaterThanOrEqual(row.evalAccuracy);
     expect(last.evalFormatErrors).toBeLessThan(1); // the judge writes scores by then
-    expect(rows[9].evalAccuracy).toBeLessThan(last.evalAccuracy); // each evaluation sees the model as trained so far
+    expect(rows[1].evalAccuracy).toBeLessThan(last.evalAccuracy); // each evaluation sees the model as trained so far
     expect(r.stderr).toMatch(new RegExp(`sft step ${SFT_STEPS}, 4 held-out pairs: evalAccuracy [\\d.]+, evalAccuracyTiesHalf [\\d.]+, evalFormatErrors [\\d.]+`));
     expect(readFileSync(join(outDir, 'report.html'), 'utf8')).toContain('held-out accuracy');
     // The last evaluation is that of the final checkpoint, judged on its own.

@@ -55,6 +55,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  if (process.stderr.isTTY) process.stderr.write('\r\x1b[K'); // the progress line
   process.stderr.write(`export-model: ${(err as Error).message}\n`);
   process.exit(1);
 });

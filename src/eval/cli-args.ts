@@ -40,7 +40,7 @@ export const EVAL_USAGE = `usage: node eval.js --data FILE --format rewardbench|
   --kv-dtype f32|f16       KV cache precision (default f32); f16 rounds the cached keys and values to
                            half precision and so decodes twice the sequences in the same --kv-memory
   --weights f32|bf16       the judge's attention and MLP matrices in f32 (default) or bf16: half the memory
-                           (Qwen3-8B in 16 GB, not 32), exact for a model stored in bf16 as Qwen3's releases are,
+                           (Qwen3-8B's weights in about 20 GB, not 33), exact for a model stored in bf16 as Qwen3's releases are,
                            each weight rounded otherwise; each matrix is widened just before use, so slower
   --limit N                only the first N examples
   --chat-template          wrap prompts in the Qwen3 chat template (default: raw tagged text, as the model card)

@@ -8,6 +8,8 @@ import { parseJudgment } from '../patarm/index.js';
 import type { Tokenizer } from '../tokenizer/index.js';
 import { renderJudgePrompt, type JudgeTemplateOptions } from '../train/prompts.js';
 import type { PointwiseDraw } from './draws.js';
+import { kvCacheBytesPerTensor } from '../model/kv-session.js';
+import { DEFAULT_KV_BUDGET_BYTES } from './generation-chunks.js';
 import { judgeWithModel } from './gpu-judge.js';
 import type { JudgeFn } from './judge.js';
 import { outcomeCredit, pointwiseOutcome } from './voting.js';
@@ -25,7 +27,7 @@ export interface GreedyPointwiseScores {
 }
 
 export async function greedyPointwise(
-  model: Qwen3, tokenizer: Tokenizer, pairs: readonly PreferencePair[], template: JudgeTemplateOptions, o: { seed: number; maxNewTokens: number },
+  model: Qwen3, tokenizer: Tokenizer, pairs: readonly PreferencePair[], template: JudgeTemplateOptions, o: { seed: number; maxNewTokens: number; kvBudgetBytes?: number },
 ): Promise<GreedyPointwiseScores> {
   if (pairs.length === 0) throw new Error('greedy pointwise evaluation of no pairs');
   const draws = await greedyDraws(greedyJudge(model, tokenizer, o), pointwisePrompts(pairs, template), template, o.seed);
@@ -51,8 +53,9 @@ export function scoreOfJudgment(text: string, template: JudgeTemplateOptions): P
 }
 
 /** Greedy decoding: an evaluation measures the judge, not sampling luck. */
-export function greedyJudge(model: Qwen3, tokenizer: Tokenizer, o: { seed: number; maxNewTokens: number }): JudgeFn {
-  return judgeWithModel(model, tokenizer, { temperature: 0, topP: 1, maxNewTokens: o.maxNewTokens, seed: o.seed });
+export function greedyJudge(model: Qwen3, tokenizer: Tokenizer, o: { seed: number; maxNewTokens: number; kvBudgetBytes?: number }): JudgeFn {
+  const chunking = o.kvBudgetBytes === undefined ? {} : { kvBudgetBytes: o.kvBudgetBytes };
+  return judgeWithModel(model, tokenizer, { temperature: 0, topP: 1, maxNewTokens: o.maxNewTokens, seed: o.seed }, chunking);
 }
 
 /** One greedy judgment per prompt, as parsed scores. */
@@ -67,13 +70,22 @@ export function pairCredits(draws: PointwiseDraw[][], k: number): ReturnType<typ
 
 /**
  * train.js's evaluation during training (eval.every): greedy pointwise scores of the current model
- * on the held-out pairs, as the numbers the step's metrics row takes.
+ * on the held-out pairs, as the numbers the step's metrics row takes. Judgments decode in chunks
+ * within eval.js's default KV budget, or, when one judgment alone needs more, within what it needs
+ * (train.js has no --kv-memory to raise, and a refusal hours into a run would help nobody).
  */
 export function heldOutEvaluator(
   pairs: readonly PreferencePair[], tokenizer: Tokenizer, template: JudgeTemplateOptions, o: { seed: number; maxNewTokens: number },
 ): (model: Qwen3) => Promise<Record<string, number>> {
+  let kvBudgetBytes: number | undefined;
   return async (model) => {
-    const s = await greedyPointwise(model, tokenizer, pairs, template, o);
+    if (kvBudgetBytes === undefined) {
+      const { cfg } = model;
+      const longest = Math.max(...(await Promise.all(pointwisePrompts(pairs, template).map((p) => tokenizer.encode(p)))).map((ids) => ids.length));
+      const alone = 2 * cfg.numLayers * kvCacheBytesPerTensor(1, Math.min(cfg.maxPositionEmbeddings, longest + o.maxNewTokens), cfg.numKvHeads * cfg.headDim);
+      kvBudgetBytes = Math.max(DEFAULT_KV_BUDGET_BYTES, alone);
+    }
+    const s = await greedyPointwise(model, tokenizer, pairs, template, { ...o, kvBudgetBytes });
     return { evalAccuracy: s.accuracy, evalAccuracyTiesHalf: s.accuracyTiesHalf, evalFormatErrors: s.formatErrorRate };
   };
 }

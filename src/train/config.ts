@@ -878,6 +878,19 @@ function canonicalJson(value: unknown): string {
  * model.gradientCheckpointing, which changes the memory a step takes and not its numbers.
  */
 export function configHash(cfg: TrainConfig): string {
+  return hashOfTraining(cfg, false);
+}
+
+/**
+ * The hashes a checkpoint of a run with `cfg` may carry: configHash, and the hash of the same
+ * config from before data.eval left the hash (a run that set data.eval, when nothing read it, wrote
+ * that one), so that such a run still resumes.
+ */
+export function acceptedConfigHashes(cfg: TrainConfig): string[] {
+  return cfg.data.eval === undefined ? [configHash(cfg)] : [configHash(cfg), hashOfTraining(cfg, true)];
+}
+
+function hashOfTraining(cfg: TrainConfig, withDataEval: boolean): string {
   const { name: _n, outDir: _o, log: _l, checkpoint: _c, eval: _e, ...training } = cfg;
   const { gradientCheckpointing: _g, ...model } = training.model;
   // Keys added after checkpoints were written are hashed only away from their default, so that
@@ -885,10 +898,10 @@ export function configHash(cfg: TrainConfig): string {
   const grpo = Object.fromEntries(Object.entries(training.grpo).filter(([k, v]) => !(k in GRPO_KEYS_ADDED_LATER) || v !== GRPO_KEYS_ADDED_LATER[k]));
   // Likewise data.layout and data.fields (read as absent in a config from before them).
   // data.eval (the held-out pairs) is evaluation, like the eval section, and trains nothing.
-  const { layout, fields, eval: _ev, ...data } = training.data as Partial<DataConfig> & Pick<DataConfig, 'format' | 'onBadRow'>;
+  const { layout, fields, eval: evalFile, ...data } = training.data as Partial<DataConfig> & Pick<DataConfig, 'format' | 'onBadRow'>;
   const pairsOnly = (layout?.sft ?? 'pairs') === 'pairs' && (layout?.grpo ?? 'pairs') === 'pairs';
   const renamed = Object.values(fields ?? {}).some((name) => name !== undefined);
-  const dataHashed = { ...data, ...(pairsOnly ? {} : { layout }), ...(renamed ? { fields } : {}) };
+  const dataHashed = { ...data, ...(withDataEval && evalFile !== undefined ? { eval: evalFile } : {}), ...(pairsOnly ? {} : { layout }), ...(renamed ? { fields } : {}) };
   return createHash('sha256').update(canonicalJson({ ...training, model, grpo, data: dataHashed })).digest('hex').slice(0, 16);
 }
 

@@ -4,8 +4,8 @@
 // tokenizer files and, from a checkpoint, the prompt template it was trained with
 // (judge_template.json), which eval.js then checks its own rendering against.
 import { copyFile, readdir } from 'node:fs/promises';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, extname, join, relative, resolve, sep } from 'node:path';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import YAML from 'yaml';
 import { pathExists, writeFileAtomically, writeFolderAtomically } from '../io/atomic.js';
 import { bytesPerElement } from '../io/dtype.js';
@@ -90,8 +90,11 @@ function trainingTemplate(from: string): { template: Omit<JudgeTemplate, 'rubric
  */
 export async function exportModel(from: string, to: string, o: ExportOptions): Promise<ExportSummary> {
   const src = resolve(from), dst = resolve(to);
-  if (dst === src || dst.startsWith(src + sep)) throw new ExportError(`exporting ${src}: the output ${dst} is the model folder or inside it`);
-  if (src.startsWith(dst + sep)) throw new ExportError(`exporting ${src}: the output ${dst} contains the model folder, which replacing it would delete`);
+  if (!existsSync(src)) throw new ExportError(`exporting ${src}: no such folder`);
+  // Compared as the disk resolves them (symbolic links followed), since replacing the output deletes it.
+  const [realSrc, realDst] = [realpathSync(src), realPathOfNew(dst)];
+  if (realDst === realSrc || realDst.startsWith(realSrc + sep)) throw new ExportError(`exporting ${src}: the output ${dst} is the model folder or inside it`);
+  if (realSrc.startsWith(realDst + sep)) throw new ExportError(`exporting ${src}: the output ${dst} contains the model folder, which replacing it would delete`);
   if (await pathExists(dst)) {
     if (!statSync(dst).isDirectory()) throw new ExportError(`exporting ${src}: the output ${dst} is a file`);
     if ((await readdir(dst)).length > 0 && !o.replace) throw new ExportError(`exporting ${src}: the output ${dst} exists and is not empty (replace it with --replace)`);
@@ -123,7 +126,8 @@ export async function exportModel(from: string, to: string, o: ExportOptions): P
       await writeHfModelFiles(tmp, model.config, weights, { dtype: o.dtype, maxShardBytes: o.maxShardBytes }, dst);
       for (const name of tokenizerFiles) await copyFile(join(src, name), join(tmp, name));
       if (training) {
-        const rubricsFile = rubricsSource ? `judge_rubrics${extname(rubricsSource) || '.json'}` : null;
+        // Kept as training read it: loadRubricFile reads .json as JSON and anything else as YAML.
+        const rubricsFile = rubricsSource ? `judge_rubrics${extname(rubricsSource).toLowerCase() === '.json' ? '.json' : '.yaml'}` : null;
         if (rubricsSource && rubricsFile) await copyFile(rubricsSource, join(tmp, rubricsFile));
         template = { ...training.template, rubricsFile };
         await writeFileAtomically(join(tmp, JUDGE_TEMPLATE_FILE), [new TextEncoder().encode(`${JSON.stringify(template, null, 2)}\n`)]);
@@ -134,6 +138,13 @@ export async function exportModel(from: string, to: string, o: ExportOptions): P
   } finally {
     await model.close();
   }
+}
+
+/** `path` with symbolic links resolved, for a path that may not exist yet: its nearest existing ancestor resolved. */
+function realPathOfNew(path: string): string {
+  if (existsSync(path)) return realpathSync(path);
+  const parent = dirname(path);
+  return parent === path ? path : join(realPathOfNew(parent), basename(path));
 }
 
 /**
@@ -157,6 +168,6 @@ export function readJudgeTemplateSync(dir: string): JudgeTemplate | null {
   if (typeof rubrics === 'string' && (rubrics === '' || isWeightFileName(rubrics) || relative(dir, resolve(dir, rubrics)).startsWith('..'))) {
     throw new ExportError(`${path}: rubricsFile ${JSON.stringify(rubrics)} is not a file of the folder`);
   }
-  return { chat: t.chat, thinking: t.thinking, rubricsFile: typeof rubrics === 'string' ? join(dir, rubrics) : null };
+  return { chat: t.chat, thinking: t.thinking, rubricsFile: typeof rubrics === 'string' ? resolve(dir, rubrics) : null };
 }
 

@@ -22,7 +22,7 @@ import { copyParams, initRandomWeights, loadHfWeights, uploadEach, uploadedParam
 import {
   checkpointName, latestCheckpoint, liesOutside, listCheckpoints, openCheckpoint, pruneCheckpoints, recoverInterruptedWrites, setAsideNewerCheckpoints, writeCheckpoint, type OpenedCheckpoint, type TrainerState,
 } from './checkpoint.js';
-import { CONFIG_FILE, configHash, describeConfig, type Stage, type TrainConfig } from './config.js';
+import { acceptedConfigHashes, CONFIG_FILE, configHash, describeConfig, type Stage, type TrainConfig } from './config.js';
 import { grpoStep } from './grpo.js';
 import { METRICS_FILE, MetricsLog, type MetricsRow } from './metrics.js';
 import { AdamW } from './optimizer.js';
@@ -168,11 +168,19 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
         }
         step++;
         stepsThisRun++;
-        const evaluate = opts.evaluator !== undefined && cfg.eval.every !== undefined && (step % cfg.eval.every === 0 || step === stageSteps);
+        // Not of damaged weights (checkFinite stops below), nor on a Ctrl-C that is not a stage's end
+        // (the stop should not wait for it).
+        const evaluate = opts.evaluator !== undefined && cfg.eval.every !== undefined && (step % cfg.eval.every === 0 || step === stageSteps)
+          && finiteStep(row) && (step === stageSteps || !(stop?.requested ?? false));
         if (evaluate) {
-          const scores = await opts.evaluator!(model, stage, step);
-          Object.assign(row, scores);
-          progress.log(`${stage} step ${step}, ${data.eval.length} held-out pairs: ${Object.entries(scores).map(([k, v]) => `${k} ${formatNumber(v)}`).join(', ')}`);
+          try {
+            const scores = await opts.evaluator!(model, stage, step);
+            Object.assign(row, scores);
+            progress.log(`${stage} step ${step}, ${data.eval.length} held-out pairs: ${Object.entries(scores).map(([k, v]) => `${k} ${formatNumber(v)}`).join(', ')}`);
+          } catch (err) {
+            // Training goes on and the step's checkpoint is still written: an evaluation is a measurement, not the run.
+            progress.log(`${stage} step ${step}: the evaluation on data.eval failed (${(err as Error).message}); training goes on without it`);
+          }
           rt.trimPool(); // the evaluation's KV caches are not the training step's sizes
         }
         if (step % cfg.log.every === 0 || step === stageSteps || evaluate) allRows.push(metrics.append(step, stage, row));
@@ -239,8 +247,14 @@ export function stageStepCounts(cfg: TrainConfig, data: Pick<RunData, 'sft' | 'g
  * A non-finite loss or gradient norm has already been applied to the weights (AdamW ran on it),
  * so the run stops before any checkpoint takes the damaged weights and prunes good ones.
  */
+const FINITE_CHECKED = ['loss', 'gradNorm'] as const;
+
+function finiteStep(row: Record<string, number | null>): boolean {
+  return FINITE_CHECKED.every((k) => typeof row[k] !== 'number' || Number.isFinite(row[k]));
+}
+
 function checkFinite(stage: Stage, step: number, row: Record<string, number | null>, lastCheckpoint: string | null): void {
-  const bad = (['loss', 'gradNorm'] as const).filter((k) => typeof row[k] === 'number' && !Number.isFinite(row[k]));
+  const bad = FINITE_CHECKED.filter((k) => typeof row[k] === 'number' && !Number.isFinite(row[k]));
   if (bad.length === 0) return;
   throw new Error(`${stage} step ${step}: ${bad.map((k) => `${k} ${row[k]}`).join(', ')}, so the weights are no longer usable; stopped without saving them. ` +
     (lastCheckpoint ? `The last good checkpoint is ${lastCheckpoint}. ` : 'No checkpoint was written. ') + `A lower ${stage}.lr or a gradient clip usually avoids this.`);
@@ -291,7 +305,9 @@ async function openResume(cfg: TrainConfig, resume: string, hash: string, dataHa
 
 /** Checks that the checkpoint's run is this one and makes the run folder its branch's (openResume). */
 async function adoptResumeBranch(cfg: TrainConfig, state: TrainerState, dir: string, hash: string, dataHash: string): Promise<{ metricsRowsKept: number }> {
-  if (state.configHash !== hash) throw new Error(`checkpoint ${dir} was written by a run with different training settings (config hash differs)`);
+  if (state.configHash !== hash && !acceptedConfigHashes(cfg).includes(state.configHash)) {
+    throw new Error(`checkpoint ${dir} was written by a run with different training settings (config hash differs)`);
+  }
   if (state.dataHash !== undefined && state.dataHash !== dataHash) {
     throw new Error(`checkpoint ${dir} was written by a run on other data: the data files, rubrics or tokenizer have changed since (data fingerprint differs); a resume would not repeat the same steps`);
   }
