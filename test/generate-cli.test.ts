@@ -34,6 +34,18 @@ describe('generate.js', () => {
     expect(again.stdout).toBe(r.stdout); // greedy is deterministic
   });
 
+  it('--weights bf16 on a model stored in bf16 writes the greedy text of its f32 load; --kv-dtype f16 runs; bad values are named', () => {
+    const bf16 = join(dir, 'bf16');
+    execFileSync(process.execPath, ['tools/export-model.js', '--model', model, '--out', bf16, '--dtype', 'bf16'], { stdio: 'ignore' });
+    const args = ['--model', bf16, '--prompt', '<task>math</task>', '--max-new-tokens', '8', '--temperature', '0'];
+    const f32 = run(args);
+    expect(f32.code).toBe(0);
+    expect(run([...args, '--weights', 'bf16'])).toEqual(f32);
+    expect(run([...args, '--weights', 'bf16', '--kv-dtype', 'f16']).code).toBe(0);
+    expect(run([...args, '--weights', 'f16']).stderr).toMatch(/--weights must be one of f32, bf16; got 'f16'/);
+    expect(run([...args, '--kv-dtype', 'bf16']).stderr).toMatch(/--kv-dtype must be one of f32, f16; got 'bf16'/);
+  });
+
   it('samples several sequences in one batch with --n', () => {
     const r = run(['--model', model, '--prompt', 'abc', '--max-new-tokens', '4', '--n', '3', '--temperature', '1', '--seed', '7']);
     expect(r.code).toBe(0);
