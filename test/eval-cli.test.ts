@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { parquetWriteFile } from 'hyparquet-writer';
+import { GpuOutOfMemoryError } from '../src/gpu/errors.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runEvalCli, type DecodingOptions, type EvalResults, type JudgeFn, type MakeJudge } from '../src/eval/index.js';
 
@@ -106,6 +107,13 @@ describe('eval CLI with a fake judge', () => {
     expect(fake.made.map((m) => m.generation)).toEqual([{ kvBudgetBytes: 16 * 1024 ** 3 }]);
     expect(fake.made[0]!.decoding.kvCacheDtype).toBeUndefined();
     expect(readResults(join(dir, 'gen', 'kv.json')).config.decoding).not.toHaveProperty('kvCacheDtype');
+  });
+
+  it('adds what takes less memory to an out-of-memory error of the GPU judge', async () => {
+    const makeJudge: MakeJudge = async () => { throw new GpuOutOfMemoryError('WebGPU: the GPU is out of memory (Allocation failed)'); };
+    const { code, stderr } = await run(['--data', fixture('rmbench.json'), '--format', 'rmbench', '--model', 'm', '--limit', '1', '--out', join(dir, 'gen', 'oom.json')], makeJudge);
+    expect(code).toBe(1);
+    expect(stderr.endsWith('\neval: WebGPU: the GPU is out of memory (Allocation failed); --weights bf16, --kv-dtype f16 and a lower --kv-memory take less\n')).toBe(true);
   });
 
   it('hands --kv-dtype f16 to the judge as a decoding setting, recorded in the results and every saved judgment', async () => {

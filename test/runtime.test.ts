@@ -3,6 +3,8 @@ import { Runtime } from '../src/gpu/runtime.js';
 import { add, axpy } from '../src/ops/elementwise.js';
 import { parseWgslLayout } from '../src/gpu/wgsl-layout.js';
 import { RowSplitTensor } from '../src/gpu/row-split.js';
+import { GpuOutOfMemoryError, runtimeErrorOf } from '../src/gpu/errors.js';
+import { validatingRuntime } from './validating-device.js';
 
 describe('gpu runtime', () => {
   it('parses bindings and the uniform struct of a kernel', () => {
@@ -73,5 +75,29 @@ describe('gpu runtime', () => {
     expect(Array.from(got.subarray(40, 45))).toEqual([0, 0, 0, 1, 2]);
     expect(got[299]).toBe(257);
     a.dispose(); b.dispose(); ramp.dispose();
+  });
+});
+
+describe('asynchronous device errors', () => {
+  // Stand-ins named as Dawn names its error classes (the bindings need not put them on globalThis).
+  class GPUOutOfMemoryError { constructor(readonly message: string) {} }
+  class GPUValidationError { constructor(readonly message: string) {} }
+
+  it('an out-of-memory error stops the run as GpuOutOfMemoryError, which the command lines add their advice to; others as WebGPU errors', async () => {
+    const { rt, fireDeviceError } = validatingRuntime({ bindingBytes: 1 << 20 });
+    fireDeviceError(new GPUOutOfMemoryError('Allocation failed') as unknown as GPUError);
+    fireDeviceError(new GPUValidationError('second one, kept for later') as unknown as GPUError);
+    let caught: unknown;
+    try {
+      rt.throwIfDeviceError();
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(GpuOutOfMemoryError);
+    expect((caught as Error).message).toBe('WebGPU: the GPU is out of memory (Allocation failed)');
+    expect(() => rt.throwIfDeviceError()).not.toThrow(); // the first error is raised once; later ones until then are dropped
+    const validation = runtimeErrorOf(new GPUValidationError('bad binding') as unknown as GPUError);
+    expect(validation).not.toBeInstanceOf(GpuOutOfMemoryError);
+    expect(validation.message).toBe('WebGPU error: bad binding');
   });
 });

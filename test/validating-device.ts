@@ -17,7 +17,10 @@ export interface DeviceLog {
   kernels: Map<string, number>;
 }
 
-export function validatingRuntime(o: { bindingBytes: number; cpuAdapter?: boolean; subgroupMaxSize?: number }): { rt: Runtime; log: DeviceLog } {
+export function validatingRuntime(o: { bindingBytes: number; cpuAdapter?: boolean; subgroupMaxSize?: number }): { rt: Runtime; log: DeviceLog; fireDeviceError: (error: GPUError) => void } {
+  const listeners: { type: string; listener: (ev: unknown) => void }[] = [];
+  /** Reports `error` as a device's uncapturederror event does (asynchronously, in WebGPU). */
+  const fireDeviceError = (error: GPUError) => { for (const l of listeners) if (l.type === 'uncapturederror') l.listener({ error }); };
   const limits = {
     maxStorageBufferBindingSize: o.bindingBytes, maxBufferSize: 2 ** 32, maxComputeWorkgroupsPerDimension: 65535,
     maxUniformBufferBindingSize: 65536, minStorageBufferOffsetAlignment: 256, minUniformBufferOffsetAlignment: 256,
@@ -84,7 +87,9 @@ export function validatingRuntime(o: { bindingBytes: number; cpuAdapter?: boolea
       submit() {},
       onSubmittedWorkDone: async () => {},
     },
-    addEventListener() {},
+    addEventListener(type: string, listener: (ev: unknown) => void) {
+      listeners.push({ type, listener });
+    },
   };
   const gpu: GpuInfo = {
     adapter: null as unknown as GPUAdapter, device: device as unknown as GPUDevice, name: 'validating stand-in',
@@ -92,5 +97,5 @@ export function validatingRuntime(o: { bindingBytes: number; cpuAdapter?: boolea
     storageOffsetAlign: 256, uniformOffsetAlign: 256, maxWorkgroupsPerDim: 65535, maxWorkgroupInvocations: 256,
     hostThreadNice: 0, subgroupMinSize: o.subgroupMaxSize ?? 8, subgroupMaxSize: o.subgroupMaxSize ?? 8, hasTimestamps: false, isCpuAdapter: o.cpuAdapter ?? false,
   };
-  return { rt: Runtime.onDevice(gpu), log };
+  return { rt: Runtime.onDevice(gpu), log, fireDeviceError };
 }

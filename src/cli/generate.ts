@@ -3,6 +3,7 @@
 // Streams the continuation of one sequence to the terminal; with --n > 1 it
 // samples N sequences in one batch and prints each when done.
 import { parseArgs } from 'node:util';
+import { GpuOutOfMemoryError } from '../gpu/errors.js';
 import { Runtime } from '../gpu/runtime.js';
 import { readQwen3Config } from '../io/hf-model.js';
 import { generate } from '../model/generate.js';
@@ -83,6 +84,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`generate: ${(err as Error).message}\n`);
+  const advice = err instanceof GpuOutOfMemoryError ? '; --weights bf16, --kv-dtype f16 and a smaller --n take less' : '';
+  process.stderr.write(`generate: ${(err as Error).message}${advice}\n`);
   process.exit(1);
 });

@@ -5,6 +5,7 @@
 import { requestAdapter } from '../gpu/device.js';
 import { qwen3WeightShapes, type Qwen3Config } from '../io/hf-model.js';
 import { numElements } from '../io/safetensors.js';
+import { GpuOutOfMemoryError } from '../gpu/errors.js';
 import { Runtime } from '../gpu/runtime.js';
 import { loadModelConfig, loadTrainConfig, type Stage, type TrainConfig } from '../train/config.js';
 import { formatBytes, formatPlan, largestMicroBatch, parseBytes, planMemory, trainShapeForStage, type AdapterMemory, type MemoryPlanTrain } from '../train/memory-plan.js';
@@ -196,6 +197,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`train: ${(err as Error).message}\n`);
+  const advice = err instanceof GpuOutOfMemoryError
+    ? '; --dry-run --gpu-memory SIZE plans what a config needs and names the largest micro-batch that fits (model.gradientCheckpointing, grpo.generationRows, grpo.kvCacheDtype f16 and grpo.referenceDtype bf16 take less)'
+    : '';
+  process.stderr.write(`train: ${(err as Error).message}${advice}\n`);
   process.exit(1);
 });

@@ -8,6 +8,7 @@
  * 2 bad arguments (message and usage on stderr).
  */
 import { basename, resolve } from 'node:path';
+import { GpuOutOfMemoryError } from '../gpu/errors.js';
 import { loadBenchmark, type LoadedBenchmark } from './benchmark.js';
 import { trainedTemplateWarnings } from './trained-template.js';
 import { EVAL_USAGE, EvalUsageError, parseEvalArgs, type EvalCliOptions } from './cli-args.js';
@@ -215,7 +216,8 @@ export async function runEvalCli(argv: readonly string[], makeJudge?: MakeJudge,
       io.stderr.write(`eval: ${err.message}\n`);
       return 2;
     }
-    io.stderr.write(`eval: ${(err as Error).message}\n`);
+    const advice = err instanceof GpuOutOfMemoryError ? '; --weights bf16, --kv-dtype f16 and a lower --kv-memory take less' : '';
+    io.stderr.write(`eval: ${(err as Error).message}${advice}\n`);
     return 1;
   }
 }

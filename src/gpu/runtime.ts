@@ -6,6 +6,7 @@ import { getGpu, type GpuInfo } from './device.js';
 import { readKernelSource } from './kernel-source.js';
 import { Profiler } from './profiler.js';
 import { Tensor, numel, type DType } from './tensor.js';
+import { runtimeErrorOf } from './errors.js';
 import { parseWgslLayout, type WgslLayout } from './wgsl-layout.js';
 
 export interface Kernel {
@@ -53,7 +54,7 @@ export class Runtime {
     // WebGPU reports invalid shaders and bindings asynchronously; keep the first
     // one and raise it at the next sync or readback instead of computing on.
     this.device.addEventListener('uncapturederror', (ev) => {
-      this.deviceError ??= new Error(`WebGPU error: ${(ev as GPUUncapturedErrorEvent).error.message}`);
+      this.deviceError ??= runtimeErrorOf((ev as GPUUncapturedErrorEvent).error);
     });
   }
 
