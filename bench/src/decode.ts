@@ -9,8 +9,9 @@
 // sequence runs the full length. With torch installed, the same prompts go
 // through bench/torch_reference.py (KV cache, 2 threads) for a side-by-side
 // time per step and a check of the greedy tokens. Each run is repeated with an f16 KV cache
-// (GenerateOptions.kvCacheDtype): its time per step and the share of sequences whose tokens are
-// those of the f32 cache.
+// (GenerateOptions.kvCacheDtype) and with the layer matrices in bf16 (Bf16MatricesQwen3, eval.js
+// --weights bf16): each one's time per step and the share of sequences whose tokens are those of
+// the f32 run.
 //
 //   npm run build && node bench/decode.js [--quick]
 import { writeFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { join } from 'node:path';
 import { Runtime } from '../../src/gpu/runtime.js';
 import { generate, type Generation } from '../../src/model/generate.js';
 import type { KvCacheDtype } from '../../src/ops/decode-attention.js';
+import { Bf16MatricesQwen3 } from '../../src/model/bf16-matrices.js';
 import { Qwen3 } from '../../src/model/qwen3.js';
 import { initRandomWeights } from '../../src/model/weights.js';
 import {
@@ -62,8 +64,15 @@ interface RunResult {
   };
   /** The same run with an f16 KV cache: time per decode step, and sequences whose tokens equal the f32 cache's. */
   kvF16?: { stepMs: number; sameTokens: number };
+  /** The same run with the layer matrices in bf16 (widened before each matmul), likewise. */
+  bf16Weights?: { stepMs: number; sameTokens: number };
   /** PyTorch's mean time per decode step (the engine's stepMs is a mean too), and the BLAS it ran on. */
   torch?: { stepMs: number; prefillMs: number; decodeTokensPerSecond: number; engineOverTorchTime: number; blas: string; greedyAgreement?: number; firstTokenAgreement?: number };
+}
+
+/** Share of sequences whose tokens are exactly those of `reference`. */
+function sameTokenShare(gens: readonly Generation[], reference: readonly Generation[]): number {
+  return gens.filter((g, b) => g.tokens.length === reference[b]!.tokens.length && g.tokens.every((id, i) => id === reference[b]!.tokens[i])).length / gens.length;
 }
 
 function prompts(B: number, V: number): Int32Array[] {
@@ -133,15 +142,27 @@ async function benchModel(spec: ModelSpec, batches: number[], modes: Mode[], n: 
       const r = await timedGenerate(model, ps.slice(0, B), n, mode);
       if (mode === 'greedy') greedy.set(B, r.gens);
       const half = await timedGenerate(model, ps.slice(0, B), n, mode, 'f16');
-      const sameTokens = half.gens.filter((g, b) => g.tokens.length === r.gens[b]!.tokens.length && g.tokens.every((id, i) => id === r.gens[b]!.tokens[i])).length / B;
       results.push({
         model: spec.name, batch: B, mode, newTokens: n, wallMs: r.wallMs, prefillMs: r.prefillMs, stepMs: r.stepMs, cpuMsPerStep: r.cpuMsPerStep,
         decodeTokensPerSecond: B / (r.stepMs / 1000), tokensPerSecond: (B * n) / (r.wallMs / 1000), perStep: r.perStep,
-        kvF16: { stepMs: half.stepMs, sameTokens },
+        kvF16: { stepMs: half.stepMs, sameTokens: sameTokenShare(half.gens, r.gens) },
       });
     }
   }
+  // The same weights with the layer matrices in bf16, loaded as eval.js --weights bf16 loads them.
+  const bf16Dir = tempDir(`decode-bf16-${spec.name}`);
+  await exportModel(rt, cfg, model.params, bf16Dir);
   model.dispose();
+  rt.pool.trim();
+  const bf16 = await Bf16MatricesQwen3.fromFolder(rt, bf16Dir);
+  removeDir(bf16Dir);
+  await generate(bf16, ps.slice(0, 1), { maxNewTokens: 2, stopIds: [], sampling: sampling('greedy') }); // compiles the unpack kernel
+  for (const r of results) {
+    const t = await timedGenerate(bf16, ps.slice(0, r.batch), n, r.mode);
+    const f32 = r.mode === 'greedy' ? greedy.get(r.batch) : undefined;
+    r.bf16Weights = { stepMs: t.stepMs, sameTokens: f32 ? sameTokenShare(t.gens, f32) : NaN };
+  }
+  bf16.dispose();
   rt.pool.trim();
 
   // Kernel time per decode step: profiled generate(n) minus profiled generate(1) (same prefill), per step,
@@ -227,13 +248,14 @@ async function main(): Promise<void> {
 
   console.log();
   console.log(formatTable(
-    ['model', 'batch', 'mode', 'ms/step', 'cpu ms', 'tokens/s', 'e2e tok/s', 'prefill ms', 'disp', 'subm', 'readb', 'prof ms', 'kernel ms', 'outside', 'vs unprof', 'f16 KV ms', 'f16 =f32', 'torch ms', 'torch tok/s', 'engine/torch', 'greedy =torch'],
+    ['model', 'batch', 'mode', 'ms/step', 'cpu ms', 'tokens/s', 'e2e tok/s', 'prefill ms', 'disp', 'subm', 'readb', 'prof ms', 'kernel ms', 'outside', 'vs unprof', 'f16 KV ms', 'f16 =f32', 'bf16 W ms', 'bf16 =f32', 'torch ms', 'torch tok/s', 'engine/torch', 'greedy =torch'],
     results.map((r) => [
       r.model, r.batch, r.mode, r.stepMs, r.cpuMsPerStep, r.decodeTokensPerSecond, r.tokensPerSecond, r.prefillMs,
       r.perStep.dispatches, r.perStep.submits, r.perStep.readbacks,
       r.profile?.profiledStepMs ?? '-', r.profile?.kernelMsPerStep ?? '-', r.profile ? `${(100 * r.profile.outsideKernelsShare).toFixed(1)}%` : '-',
       r.profile ? `${(100 * r.profile.outsideVsUnprofiled).toFixed(1)}%` : '-',
       r.kvF16?.stepMs ?? '-', r.kvF16 ? `${(100 * r.kvF16.sameTokens).toFixed(0)}%` : '-',
+      r.bf16Weights?.stepMs ?? '-', r.bf16Weights && !Number.isNaN(r.bf16Weights.sameTokens) ? `${(100 * r.bf16Weights.sameTokens).toFixed(0)}%` : '-',
       r.torch?.stepMs ?? '-', r.torch?.decodeTokensPerSecond ?? '-', fmtRatio(r.torch?.engineOverTorchTime),
       r.torch?.greedyAgreement !== undefined ? `${(100 * r.torch.greedyAgreement).toFixed(0)}%` : '-',
     ]),
@@ -242,6 +264,7 @@ async function main(): Promise<void> {
   console.log('kernel ms: profiled kernel time per step; outside: (prof ms - kernel ms) / prof ms, the share of a step spent outside kernels');
   console.log('(profiler overhead included); vs unprof: (ms/step - kernel ms) / ms/step (negative when profiling inflates kernel times);');
   console.log('f16 KV ms: ms/step with an f16 KV cache; f16 =f32: sequences whose tokens are those of the f32 cache;');
+  console.log('bf16 W ms: ms/step with the layer matrices in bf16 (--weights bf16); bf16 =f32: greedy sequences whose tokens are those of f32 weights;');
   console.log('torch ms: PyTorch\'s mean time per decode step, as ms/step is the engine\'s; greedy =torch: sequences whose whole greedy continuation equals PyTorch\'s.');
 
   const summary: Record<string, unknown>[] = [];
