@@ -199,6 +199,30 @@ describe('training end to end', () => {
     await folder.close();
   });
 
+  it('a resumed run with evaluation rows between its logged steps writes the metrics of the run that was not stopped', async () => {
+    const rt = await runtime();
+    const ws = workspace();
+    // A stand-in evaluator: the rows' bookkeeping, not the judging (the train.js test judges).
+    const evaluator = async (_model: Qwen3, stage: string, step: number) => ({ evalAccuracy: step / 100, evalFormatErrors: stage === 'sft' ? 0 : 1 });
+    const run = async (name: string, opts: Parameters<typeof runTraining>[4] = {}) => {
+      const cfg = grpoConfig(ws, join(ws.dir, name), { stages: ['sft'], sft: { epochs: 8, batchRows: 12, microBatchRows: 12, lr: 1e-2, maxSeqLen: 200 }, log: { every: 2 }, data: { sft: ws.sftData, eval: ws.grpoData }, eval: { every: 3 } });
+      const modelCfg = loadModelConfig(cfg);
+      const r = await runTraining(rt, cfg, modelCfg, await prepareRunData(cfg, modelCfg), { quiet: true, evaluator, ...opts });
+      r.model.dispose();
+      return r;
+    };
+    const whole = await run('eval-whole');
+    // log.every 2, eval.every 3 and the last step: 2, 3, 4, 6, 8, the evaluation on 3, 6 and 8.
+    expect(whole.metrics.map((r) => r.step)).toEqual([2, 3, 4, 6, 8]);
+    expect(whole.metrics.filter((r) => 'evalAccuracy' in r).map((r) => [r.step, r.evalAccuracy])).toEqual([[3, 0.03], [6, 0.06], [8, 0.08]]);
+    const stopped = await run('eval-resumed', { maxStepsThisRun: 5 });
+    expect(stopped.stopped).toBe(true);
+    const resumed = await run('eval-resumed', { resume: 'latest' });
+    expect(deterministicPart(resumed.metrics)).toEqual(deterministicPart(whole.metrics));
+    const lines = readFileSync(join(ws.dir, 'eval-resumed', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(deterministicPart(lines)).toEqual(deterministicPart(whole.metrics));
+  });
+
   it('GRPO with a bf16 KL reference: the KL starts small but not at 0, and a resume repeats the steps', async () => {
     const rt = await runtime();
     const ws = workspace();
