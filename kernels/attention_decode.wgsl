@@ -2,10 +2,13 @@
 // attends causally to cache[slots[i], 0 ..= positions[i]] (its own k/v were
 // appended before), o = softmax(scale * q k^T) v, online softmax over key chunks.
 //   q       [M, Hq * D]               read
-//   kCache  [slots, maxLen, Hkv, D]   read, as 32-bit words (f32 bits, or with KV_HALF = 1
-//   vCache  [slots, maxLen, Hkv, D]   read   two f16 a word: kv_append.wgsl's layout)
-//   slots, positions  i32 [M]         read; a row whose slot or position is out of
-//                                     range gets a zero output (padding rows)
+//   kCache  [nSlots, maxLen, Hkv, D]  read, as 32-bit words (f32 bits, or with KV_HALF = 1
+//   vCache  [nSlots, maxLen, Hkv, D]  read   two f16 a word: kv_append.wgsl's layout); one part
+//                                     of a cache split by slots: slots slotBase .. + nSlots - 1
+//   slots, positions  i32 [M]         read; a row with slot < 0 or its position out of range
+//                                     gets a zero output (padding rows); a row whose slot is
+//                                     in another part is left as it is (that part's dispatch
+//                                     writes it)
 //   out     [M, Hq * D]               write
 // GQA: query head h reads kv head h / (Hq / Hkv).
 //
@@ -39,7 +42,7 @@ const KEYS_PER_THREAD = 4u;
 const MAX_DIMS = 8u;
 const MASKED = -3.0e38; // finite stand-in for -inf (WGSL need not keep Inf)
 
-struct Params { M: u32, Hq: u32, Hkv: u32, maxLen: u32, nSlots: u32, rowStride: u32, scale: f32 }
+struct Params { M: u32, Hq: u32, Hkv: u32, maxLen: u32, nSlots: u32, rowStride: u32, scale: f32, slotBase: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> q: array<f32>;
 @group(0) @binding(2) var<storage, read> kCache: array<u32>;
@@ -108,12 +111,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let qBase = w * HEAD_DIM; // (i * Hq + h) * D
   let slot = slots[i];
   let pos = positions[i];
-  if (slot < 0 || u32(slot) >= p.nSlots || pos < 0 || u32(pos) >= p.maxLen) {
+  if (slot < 0 || pos < 0 || u32(pos) >= p.maxLen) { // a padding row
     for (var d = lid; d < HEAD_DIM; d += WG) { out[qBase + d] = 0.0; }
     return;
   }
+  if (u32(slot) < p.slotBase || u32(slot) - p.slotBase >= p.nSlots) { return; } // another part's row (uniform over the workgroup)
   let kvRow = p.Hkv * HEAD_DIM;                                 // values per cache position
-  let cacheBase = u32(slot) * p.maxLen * kvRow + hk * HEAD_DIM; // key j at cacheBase + j * kvRow
+  let cacheBase = (u32(slot) - p.slotBase) * p.maxLen * kvRow + hk * HEAD_DIM; // key j at cacheBase + j * kvRow
   let nKeys = u32(pos) + 1u;
 
   for (var d = lid; d < HEAD_DIM; d += WG) { qs[d] = p.scale * q[qBase + d]; }

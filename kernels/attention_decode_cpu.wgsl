@@ -7,9 +7,10 @@
 // The invocation walks the row's keys in chunks of KEYS: scores into registers, one
 // rescale of the running sum and output per chunk (online softmax), then p_j * v_j.
 //   q       [M, Hq * D]               read
-//   kCache  [slots, maxLen, Hkv, D]   read, as 32-bit words (f32 bits, or with KV_HALF = 1
-//   vCache  [slots, maxLen, Hkv, D]   read   two f16 a word: kv_append.wgsl's layout)
-//   slots, positions  i32 [M]         read (out-of-range: zero output)
+//   kCache  [nSlots, maxLen, Hkv, D]  read, as 32-bit words (f32 bits, or with KV_HALF = 1
+//   vCache  [nSlots, maxLen, Hkv, D]  read   two f16 a word: kv_append.wgsl's layout); one part
+//                                     of a cache split by slots: slots slotBase .. + nSlots - 1
+//   slots, positions  i32 [M]         read (padding: zero output; another part's row: untouched)
 //   out     [M, Hq * D]               write
 // Grid: ceil(M * Hq / LANES) workgroups laid out 2-D (rowStride = workgroups in x);
 // invocation t of workgroup b serves w = b * LANES + t: row w / Hq, head w % Hq.
@@ -21,7 +22,7 @@ const MAX_DIMS = 256u;
 const KEYS = 16u;
 const MASKED = -3.0e38; // finite stand-in for -inf (WGSL need not keep Inf)
 
-struct Params { M: u32, Hq: u32, Hkv: u32, maxLen: u32, nSlots: u32, rowStride: u32, scale: f32 }
+struct Params { M: u32, Hq: u32, Hkv: u32, maxLen: u32, nSlots: u32, rowStride: u32, scale: f32, slotBase: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> q: array<f32>;
 @group(0) @binding(2) var<storage, read> kCache: array<u32>;
@@ -50,12 +51,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let qBase = w * HEAD_DIM; // (i * Hq + h) * D
   let slot = slots[i];
   let pos = positions[i];
-  if (slot < 0 || u32(slot) >= p.nSlots || pos < 0 || u32(pos) >= p.maxLen) {
+  if (slot < 0 || pos < 0 || u32(pos) >= p.maxLen) { // a padding row
     for (var d = 0u; d < HEAD_DIM; d++) { out[qBase + d] = 0.0; }
     return;
   }
+  if (u32(slot) < p.slotBase || u32(slot) - p.slotBase >= p.nSlots) { return; } // another part's row
   let kvRow = p.Hkv * HEAD_DIM;                                 // values per cache position
-  let cacheBase = u32(slot) * p.maxLen * kvRow + hk * HEAD_DIM; // key j at cacheBase + j * kvRow
+  let cacheBase = (u32(slot) - p.slotBase) * p.maxLen * kvRow + hk * HEAD_DIM; // key j at cacheBase + j * kvRow
   let nKeys = u32(pos) + 1u;
 
   var qs: array<f32, MAX_DIMS>;

@@ -1,12 +1,14 @@
 // Appends the k and v rows of M tokens (decode: one per sequence; prefill: many)
 // to the KV cache of one layer.
 //   k, v            [M, Hkv * D]                read
-//   kCache, vCache  [slots, maxLen, Hkv, D]     read_write, as 32-bit words: an f32
+//   kCache, vCache  [nSlots, maxLen, Hkv, D]    read_write, as 32-bit words: an f32
 //                   cache holds each value's bits in a word; an f16 cache (KV_HALF = 1)
-//                   two values a word (pack2x16float: element 2w in the low half)
-//   slots, positions  i32 [M]: token i goes to cache[slots[i], positions[i]];
-//                     a token whose slot or position is out of range is skipped
-//                     (so padding rows can carry slot -1)
+//                   two values a word (pack2x16float: element 2w in the low half). The
+//                   tensors are one part of a cache split by slots: they hold slots
+//                   slotBase .. slotBase + nSlots - 1.
+//   slots, positions  i32 [M]: token i goes to slot slots[i], position positions[i];
+//                     a token whose slot is not in this part, or whose position is out
+//                     of range, is skipped (so padding rows can carry slot -1)
 // One invocation per cache word of the M rows: word w = i * rowWords + jw, rowWords =
 // Hkv * D >> KV_HALF (D even when KV_HALF = 1). Grid: ceil(M * rowWords / 256)
 // workgroups, 2-D when above the per-dimension limit (rowStride = workgroups in x * 256).
@@ -15,7 +17,7 @@
 override KV_HALF: u32 = 0u;
 const F16_MAX = 65504.0;
 
-struct Params { M: u32, rowWidth: u32, maxLen: u32, nSlots: u32, rowStride: u32 }
+struct Params { M: u32, rowWidth: u32, maxLen: u32, nSlots: u32, rowStride: u32, slotBase: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> k: array<f32>;
 @group(0) @binding(2) var<storage, read> v: array<f32>;
@@ -37,8 +39,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let jw = w % rowWords;
   let s = slots[i];
   let t = positions[i];
-  if (s < 0 || u32(s) >= p.nSlots || t < 0 || u32(t) >= p.maxLen) { return; }
-  let dst = (u32(s) * p.maxLen + u32(t)) * rowWords + jw;
+  if (s < 0 || u32(s) < p.slotBase || u32(s) - p.slotBase >= p.nSlots || t < 0 || u32(t) >= p.maxLen) { return; }
+  let dst = ((u32(s) - p.slotBase) * p.maxLen + u32(t)) * rowWords + jw;
   let e = i * p.rowWidth + (jw << KV_HALF);
   if (KV_HALF == 1u) {
     kCache[dst] = halves(array(k[e], k[e + 1u]));

@@ -161,6 +161,52 @@ describe('kvAppend + attentionDecode', () => {
     });
   }
 
+  for (const variant of ['gpu', 'cpu'] as const) {
+    it(`${variant} kernel on a cache in parts (slotBase): each part writes its own slots' rows and the padding rows, the others' stay, and together they equal one part`, async () => {
+      const rt = await runtime();
+      const Hq = 4, Hkv = 2, D = 24, maxLen = 70, nSlots = 5, rowWidth = Hkv * D;
+      const rows: [number, number][] = [[4, 69], [0, 3], [2, 40], [-1, 2], [1, 0], [3, 65], [2, 7]];
+      const M = rows.length;
+      const kAll = randn(nSlots * maxLen * rowWidth, 31), vAll = randn(nSlots * maxLen * rowWidth, 32);
+      const q = rt.upload(randn(M * Hq * D, 33, 2), [M, Hq * D]);
+      const slots = rt.upload(Int32Array.from(rows.map((r) => r[0])), [M]), pos = rt.upload(Int32Array.from(rows.map((r) => r[1])), [M]);
+      const shape = { M, maxLen, Hq, Hkv, D, scale: 1 / Math.sqrt(D), variant };
+      const attend = async (parts: [number, number][]) => {
+        const out = rt.empty([M, Hq * D]);
+        rt.write(out, new Float32Array(M * Hq * D).fill(7));
+        for (const [base, n] of parts) {
+          const part = (all: Float32Array) => rt.upload(all.slice(base * maxLen * rowWidth, (base + n) * maxLen * rowWidth), [n, maxLen, Hkv, D]);
+          attentionDecode(rt, q, part(kAll), part(vAll), slots, pos, out, { ...shape, slotBase: base });
+        }
+        return rt.read(out);
+      };
+      const whole = await attend([[0, 5]]);
+      expect(await attend([[0, 2], [2, 2], [4, 1]])).toEqual(whole);
+      // One part alone: the rows of its slots and the padding row written, the others left at 7.
+      const only = await attend([[2, 2]]);
+      rows.forEach(([slot], i) => {
+        const got = only.subarray(i * Hq * D, (i + 1) * Hq * D);
+        if (slot === 2 || slot === 3 || slot < 0) expect(got).toEqual(whole.subarray(i * Hq * D, (i + 1) * Hq * D));
+        else expect(got.every((x) => x === 7)).toBe(true);
+      });
+    });
+  }
+
+  it('kvAppend into a part (slotBase) writes the tokens of its slots at their place in the part, and skips the others', async () => {
+    const rt = await runtime();
+    const Hkv = 1, D = 6, maxLen = 4, rowWidth = Hkv * D;
+    const slotsAll = Int32Array.from([0, 3, 2, 4, -1, 2]), posAll = Int32Array.from([1, 0, 3, 2, 0, 0]);
+    const k = randn(slotsAll.length * rowWidth, 41), v = randn(slotsAll.length * rowWidth, 42);
+    const kPart = rt.zeros([2, maxLen, rowWidth]), vPart = rt.zeros([2, maxLen, rowWidth]); // slots 2 and 3
+    kvAppend(rt, rt.upload(k, [slotsAll.length, rowWidth]), rt.upload(v, [slotsAll.length, rowWidth]), kPart, vPart,
+      rt.upload(slotsAll, [slotsAll.length]), rt.upload(posAll, [slotsAll.length]), slotsAll.length, maxLen, Hkv, D, 'f32', 2);
+    const want = new Float32Array(2 * maxLen * rowWidth);
+    slotsAll.forEach((slot, i) => {
+      if (slot === 2 || slot === 3) want.set(k.subarray(i * rowWidth, (i + 1) * rowWidth), ((slot - 2) * maxLen + posAll[i]!) * rowWidth);
+    });
+    expect(await rt.read(kPart)).toEqual(want);
+  });
+
   it('an f16 cache clamps values past the f16 range to +-65504, rounds within it, and refuses an odd row width or an f32 tensor', async () => {
     const rt = await runtime();
     const Hkv = 1, D = 6, maxLen = 3, rowWidth = Hkv * D;

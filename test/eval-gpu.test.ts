@@ -9,7 +9,7 @@ import { generationChunks, type GenerationChunkLimits } from '../src/eval/genera
 import { judgeWithModel, loadJudge } from '../src/eval/gpu-judge.js';
 import { openHfModelFolder, writeHfModelFolder, type Qwen3Config } from '../src/io/hf-model.js';
 import { BF16_LAYER_MATRIX } from '../src/model/bf16-matrices.js';
-import { KvSession, kvCacheBytesPerTensor } from '../src/model/kv-session.js';
+import { KvSession, kvCacheBytesPerTensor, kvCacheParts } from '../src/model/kv-session.js';
 import { Qwen3 } from '../src/model/qwen3.js';
 import { loadHfWeights } from '../src/model/weights.js';
 import { loadTokenizer } from '../src/tokenizer/index.js';
@@ -132,10 +132,12 @@ describe('generation chunks', () => {
     let start = 0;
     for (const size of sizes) {
       const longest = Math.max(...lengths.slice(start, start + size));
-      const layerCache = kvCacheBytesPerTensor(size, Math.min(cfg.maxPositionEmbeddings, longest + o.maxNewTokens), cfg.numKvHeads * cfg.headDim);
+      const positions = Math.min(cfg.maxPositionEmbeddings, longest + o.maxNewTokens);
+      const layerCache = kvCacheBytesPerTensor(size, positions, cfg.numKvHeads * cfg.headDim);
       expect(size).toBeLessThanOrEqual(o.maxRows);
       if (size > 1) {
-        expect(layerCache).toBeLessThanOrEqual(o.bindingBytes);
+        // One sequence's layer cache within a binding (the session splits a layer's by sequences), all within the budget.
+        expect(kvCacheBytesPerTensor(1, positions, cfg.numKvHeads * cfg.headDim)).toBeLessThanOrEqual(o.bindingBytes);
         expect(2 * cfg.numLayers * layerCache).toBeLessThanOrEqual(o.kvBudgetBytes);
       }
       start += size;
@@ -160,16 +162,20 @@ describe('generation chunks', () => {
     expect(generationChunks(lengths, qwen06b, { ...o, kvBudgetBytes: 40 * GiB })).toEqual([31, 9]);
   });
 
-  it("keeps one layer of an 8B judge's cache inside a 128 MiB binding, the prefill being no limit (it runs in passes)", () => {
+  it("lets a 128 MiB binding bound an 8B judge's sequence, not its chunk: the session splits each layer's cache into parts that fit", () => {
     const o = { maxRows: 256, maxNewTokens: 4096, bindingBytes: 128 * MiB, kvBudgetBytes: 1024 * GiB };
     const lengths = [700, 1900, 1200, 800, 1500].flatMap((n) => Array<number>(8).fill(n));
     const sizes = generationChunks(lengths, qwen8b, o);
     expectFits(lengths, sizes, qwen8b, o);
-    // The cache binds: 128 MiB / (700 + 4096 positions x 4 KiB) = 6.8 (a [rows x 700, 12288]
-    // prefill activation, which would have allowed 3, no longer counts).
-    expect(sizes[0]).toBe(6);
-    // Short prompts with long judgments: the cache binds (128 MiB / (4106 x 4 KiB) = 7.98).
-    expect(generationChunks(Array<number>(20).fill(10), qwen8b, o)).toEqual([7, 7, 6]);
+    // Neither the cache nor the prefill (it runs in passes) bounds the chunk here, only the budget and maxRows.
+    expect(sizes).toEqual([40]);
+    // A 40 GiB budget: 288 KiB a position (36 layers x K and V x 4 KiB), so 24 sequences of up to
+    // 1900 + 4096 positions (39.5 GiB), then the other 16.
+    expect(generationChunks(lengths, qwen8b, { ...o, kvBudgetBytes: 40 * GiB })).toEqual([24, 16]);
+    // The session's parts: 128 MiB / ((1900 + 4096) positions x 4 KiB) = 5.5, so 8 parts of 5 sequences a layer.
+    expect(kvCacheParts(40, 1900 + 4096, 1024, 'f32', 128 * MiB)).toEqual([5, 5, 5, 5, 5, 5, 5, 5]);
+    expect(kvCacheParts(40, 1900 + 4096, 1024, 'f16', 128 * MiB)).toEqual([10, 10, 10, 10]); // 11.7 MiB a sequence in f16
+    expect(() => kvCacheParts(1, 40960, 1024, 'f32', 128 * MiB)).toThrow(/KV cache of one sequence of 40960 positions needs 160\.0 MiB per layer tensor, more than one storage binding holds on this adapter \(128 MiB\)/);
   });
 
   it('gives a job too long to fit even alone a chunk of its own', () => {

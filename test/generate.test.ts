@@ -174,6 +174,30 @@ describe('KvSession.prefill of prompts too long for one pass', () => {
     inPasses.dispose();
   });
 
+  it('splits each layer\'s cache into parts of whole sequences: the same logits as one part, in one pass and in several, in f32 and f16', async () => {
+    const model = await loadModel();
+    const a = Int32Array.from([5, 17, 33, 8, 21, 22, 23]), b = Int32Array.from([2, 40]), c = Int32Array.from([60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70]);
+    const prompts = [a, b, Int32Array.from(a), c, b];
+    for (const cacheDtype of ['f32', 'f16'] as const) {
+      const whole = new KvSession(model, 5, 16, { cacheDtype });
+      const split = new KvSession(model, 5, 16, { cacheDtype, slotsPerPart: 2 }); // parts of slots 0-1, 2-3 and 4
+      const wholeInPasses = new KvSession(model, 5, 16, { cacheDtype });
+      const splitInPasses = new KvSession(model, 5, 16, { cacheDtype, slotsPerPart: 2 });
+      wholeInPasses.prefillChunkRows = splitInPasses.prefillChunkRows = 6; // passes that attend through the parts
+      expect([whole.slotsPerPart, split.slotsPerPart]).toEqual([5, 2]);
+      const run = async (session: KvSession) => {
+        const prefill = await logitsOf(session, 5, (consumer) => session.prefill(prompts, consumer));
+        const step = await logitsOf(session, 5, (consumer) =>
+          session.step(Int32Array.from([7, 8, 9, 10, 11]), Int32Array.from([0, 1, 2, 3, 4]), Int32Array.from(prompts, (p) => p.length), consumer));
+        return [...prefill, ...step];
+      };
+      // The same arithmetic on the same values, part by part: equal, not merely close.
+      expect(await run(split)).toEqual(await run(whole));
+      expect(await run(splitInPasses)).toEqual(await run(wholeInPasses));
+      for (const s of [whole, split, wholeInPasses, splitInPasses]) s.dispose();
+    }
+  });
+
   it('chooses passes that fit a small binding (stand-in device), and refuses every-position logits it cannot give in one', () => {
     // tinyOddQwen3: the widest activation is 6 heads x 10 = 60 floats a token, so an 8 KiB binding
     // holds 34 rows a pass; one layer's cache of 2 x 40 positions x 20 floats fits it.

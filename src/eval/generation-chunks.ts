@@ -13,7 +13,7 @@ export const DEFAULT_KV_BUDGET_BYTES = 4 * 1024 ** 3;
 export interface GenerationChunkLimits {
   maxRows: number;
   maxNewTokens: number;
-  /** The adapter's storage binding limit: one layer's K cache must fit it. */
+  /** The adapter's storage binding limit: one sequence's K cache of one layer must fit it (the KV session splits a layer's cache by sequences). */
   bindingBytes: number;
   /** GPU memory the chunk's whole KV cache may take: 2 x layers x [rows, positions, kv heads x head dim]. */
   kvBudgetBytes: number;
@@ -24,11 +24,12 @@ export interface GenerationChunkLimits {
 /**
  * Sizes of the consecutive chunks the jobs (given by prompt length, in order) are decoded in: at
  * most `maxRows` each, and no more than fit the KV cache a chunk allocates for its longest prompt
- * plus the new tokens: one layer's within a storage binding, all layers' within the KV budget. A
+ * plus the new tokens within the KV budget (all layers; the KV session splits a layer's cache into
+ * parts of whole sequences that each fit a storage binding, so the binding bounds a sequence, not a chunk). A
  * 0.6B judge writing 4096 tokens needs 1.1 GiB of cache per sequence, so k = 8 votes of 8 prompts
  * in one batch would need 70 GiB; the chunks keep it to the budget. (The prefill is not a limit:
  * the KV session runs prompts too wide for one pass in several.) A job whose cache alone exceeds
- * the budget is refused here, with the sizes; one whose layer cache alone exceeds a binding is a
+ * the budget is refused here, with the sizes; one whose one-layer cache alone exceeds a binding is a
  * chunk of its own, which the KV session refuses with the sizes. Results do not depend on the
  * split (each job keeps its stream id).
  */
@@ -37,7 +38,7 @@ export function generationChunks(promptLengths: readonly number[], cfg: Qwen3Con
   const fits = (rows: number, longestPrompt: number) => {
     const positions = Math.min(cfg.maxPositionEmbeddings, longestPrompt + o.maxNewTokens);
     const layerCache = kvCacheBytesPerTensor(rows, positions, kvDim, o.kvCacheDtype);
-    return rows <= o.maxRows && layerCache <= o.bindingBytes && 2 * cfg.numLayers * layerCache <= o.kvBudgetBytes;
+    return rows <= o.maxRows && kvCacheBytesPerTensor(1, positions, kvDim, o.kvCacheDtype) <= o.bindingBytes && 2 * cfg.numLayers * layerCache <= o.kvBudgetBytes;
   };
   const sizes: number[] = [];
   let rows = 0, longest = 0;

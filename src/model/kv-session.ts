@@ -1,6 +1,7 @@
 // A KV-cache session: per layer K and V caches [slots, maxLen, Hkv*D] on the
-// GPU, allocated once. Cache slot s holds sequence s; its token at position p
-// sits at [s, p], so ragged prompts need no padding inside the cache: prefill
+// GPU, allocated once, in parts of whole slots that each fit one storage binding
+// (a cache of many long sequences is larger than one). Cache slot s holds sequence
+// s; its token at position p sits at [s, p], so ragged prompts need no padding inside the cache: prefill
 // runs the prompts right-padded to the longest, and the padding positions of
 // a short prompt are overwritten by its own generated tokens before any query
 // can see them (a query at position p reads only positions 0..p). Prompts whose
@@ -9,7 +10,7 @@
 import type { Runtime } from '../gpu/runtime.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { attentionForward } from '../ops/attention.js';
-import { attentionDecode, kvAppend, kvCacheValueBytes, type KvCacheDtype } from '../ops/decode-attention.js';
+import { attentionDecode, kvAppend, kvCacheValueBytes, type DecodeAttentionShape, type KvCacheDtype } from '../ops/decode-attention.js';
 import { embeddingForward } from '../ops/embedding.js';
 import { gatherRows } from '../ops/gather.js';
 import { matmul } from '../ops/matmul.js';
@@ -26,11 +27,15 @@ export interface KvSessionOptions {
   exact?: boolean;
   /** Precision of the cached k and v (decode-attention.ts). Default 'f32'. */
   cacheDtype?: KvCacheDtype;
+  /** Slots per cache part; default as many as one storage binding holds (kvCacheParts). Smaller values test the split. */
+  slotsPerPart?: number;
 }
 
 export class KvSession {
-  private readonly kCache: Tensor[] = [];
-  private readonly vCache: Tensor[] = [];
+  /** Per layer, the K and V parts: part i holds slots i * slotsPerPart .. (kvCacheParts). */
+  private readonly kCache: Tensor[][] = [];
+  private readonly vCache: Tensor[][] = [];
+  readonly slotsPerPart: number;
   private readonly rt: Runtime;
 
   /**
@@ -53,20 +58,15 @@ export class KvSession {
     }
     const kvDim = cfg.numKvHeads * cfg.headDim;
     if (this.cacheDtype === 'f16' && kvDim % 2 !== 0) throw new Error(`an f16 KV cache packs two values a word, so num_key_value_heads x head_dim must be even, got ${kvDim}`);
-    const bytes = kvCacheBytesPerTensor(slots, maxLen, kvDim, this.cacheDtype);
     const limit = this.rt.gpu.maxStorageBindingBytes;
-    if (bytes > limit) {
-      throw new Error(
-        `KV cache for ${slots} sequences x ${maxLen} positions needs ${(bytes / MiB).toFixed(1)} MiB per layer tensor, ` +
-          `more than one storage binding holds on this adapter (${(limit / MiB).toFixed(0)} MiB); reduce the batch or max new tokens`,
-      );
-    }
+    const parts = kvCacheParts(slots, maxLen, kvDim, this.cacheDtype, Math.min(limit, this.rt.gpu.maxBufferBytes), options.slotsPerPart);
+    this.slotsPerPart = parts[0]!;
     this.prefillChunkRows = tokensPerBinding(cfg, limit);
     // An f16 cache is a u32 tensor of half the width: two values a word.
     const [width, dtype] = this.cacheDtype === 'f16' ? [kvDim / 2, 'u32' as const] : [kvDim, 'f32' as const];
     for (let l = 0; l < cfg.numLayers; l++) {
-      this.kCache.push(this.rt.empty([slots, maxLen, width], dtype, `kcache${l}`, exact));
-      this.vCache.push(this.rt.empty([slots, maxLen, width], dtype, `vcache${l}`, exact));
+      this.kCache.push(parts.map((n, i) => this.rt.empty([n, maxLen, width], dtype, `kcache${l}.${i}`, exact)));
+      this.vCache.push(parts.map((n, i) => this.rt.empty([n, maxLen, width], dtype, `vcache${l}.${i}`, exact)));
     }
   }
 
@@ -127,7 +127,7 @@ export class KvSession {
     const idsT = rt.upload(ids, [N], 'ids'), posT = rt.upload(positions, [N], 'pos');
     const shape = { B: U, T: Tp, Hq, Hkv, D, scale: 1 / Math.sqrt(D) };
     const x = this.runLayers(idsT, posT, N, (l, qRot, kRot, v, attn) => {
-      for (const slotT of slotTs) kvAppend(rt, kRot, v, this.kCache[l]!, this.vCache[l]!, slotT, posT, N, this.maxLen, Hkv, D, this.cacheDtype);
+      for (const slotT of slotTs) this.append(l, kRot, v, slotT, posT, N);
       const lse = rt.empty([N, Hq]);
       attentionForward(rt, qRot, kRot, v, attn, lse, shape);
       lse.dispose();
@@ -182,8 +182,8 @@ export class KvSession {
           const [idsT, posT, ...slotTs] = inputs as [Tensor, Tensor, ...Tensor[]];
           const shape = { M, maxLen: this.maxLen, Hq, Hkv, D, scale: 1 / Math.sqrt(D), cacheDtype: this.cacheDtype };
           const x = this.runLayers(idsT, posT, M, (l, qRot, kRot, v, attn) => {
-            for (const slotT of slotTs) kvAppend(rt, kRot, v, this.kCache[l]!, this.vCache[l]!, slotT, posT, M, this.maxLen, Hkv, D, this.cacheDtype);
-            attentionDecode(rt, qRot, this.kCache[l]!, this.vCache[l]!, slotTs[0]!, posT, attn, shape);
+            for (const slotT of slotTs) this.append(l, kRot, v, slotT, posT, M);
+            this.attend(l, qRot, slotTs[0]!, posT, attn, shape);
           });
           chunk.forEach(({ u, t }, i) => {
             for (const b of groups[u]!) if (t === prompts[b]!.length - 1) rt.copy(x, finals, H, i * H, b * H);
@@ -214,12 +214,27 @@ export class KvSession {
     const idsT = rt.upload(ids, [M], 'ids'), posT = rt.upload(positions, [M], 'pos'), slotT = rt.upload(slots, [M], 'slots');
     const shape = { M, maxLen: this.maxLen, Hq, Hkv, D, scale: 1 / Math.sqrt(D), cacheDtype: this.cacheDtype };
     const x = this.runLayers(idsT, posT, M, (l, qRot, kRot, v, attn) => {
-      kvAppend(rt, kRot, v, this.kCache[l]!, this.vCache[l]!, slotT, posT, M, this.maxLen, Hkv, D, this.cacheDtype);
-      attentionDecode(rt, qRot, this.kCache[l]!, this.vCache[l]!, slotT, posT, attn, shape);
+      this.append(l, kRot, v, slotT, posT, M);
+      this.attend(l, qRot, slotT, posT, attn, shape);
     });
     this.emitLogits(x, M, onLogits);
     x.dispose();
     for (const t of [idsT, posT, slotT]) t.dispose();
+  }
+
+  /** Appends M tokens' k/v rows of layer l to the slots `slotT` names, part by part. */
+  private append(l: number, k: Tensor, v: Tensor, slotT: Tensor, posT: Tensor, M: number): void {
+    const { cfg } = this.model;
+    this.kCache[l]!.forEach((kPart, i) => {
+      kvAppend(this.rt, k, v, kPart, this.vCache[l]![i]!, slotT, posT, M, this.maxLen, cfg.numKvHeads, cfg.headDim, this.cacheDtype, i * this.slotsPerPart);
+    });
+  }
+
+  /** Decode attention of layer l: each part writes the rows of its slots (and zeros for padding rows). */
+  private attend(l: number, q: Tensor, slotT: Tensor, posT: Tensor, out: Tensor, shape: DecodeAttentionShape): void {
+    this.kCache[l]!.forEach((kPart, i) => {
+      attentionDecode(this.rt, q, kPart, this.vCache[l]![i]!, slotT, posT, out, { ...shape, slotBase: i * this.slotsPerPart });
+    });
   }
 
   private runLayers(
@@ -265,7 +280,7 @@ export class KvSession {
   }
 
   dispose(): void {
-    for (const t of [...this.kCache, ...this.vCache]) t.dispose();
+    for (const t of [...this.kCache.flat(), ...this.vCache.flat()]) t.dispose();
   }
 }
 
@@ -282,6 +297,26 @@ export function samePromptGroups(prompts: readonly Int32Array[]): number[][] {
     else byPrompt.set(key, [b]);
   });
   return [...byPrompt.values()];
+}
+
+/**
+ * Slots per part of one layer's K (or V) cache: as many whole slots as `limitBytes` (a storage
+ * binding, and a buffer) holds, the last part the rest; `slotsPerPart` asks for fewer. A single
+ * sequence that does not fit is refused here, with the sizes.
+ */
+export function kvCacheParts(slots: number, maxLen: number, kvDim: number, cacheDtype: KvCacheDtype, limitBytes: number, slotsPerPart?: number): number[] {
+  if (!(Number.isInteger(slots) && slots >= 1)) throw new Error(`a KV cache needs at least one slot, got ${slots}`);
+  const perSlot = kvCacheBytesPerTensor(1, maxLen, kvDim, cacheDtype);
+  if (perSlot > limitBytes) {
+    throw new Error(
+      `KV cache of one sequence of ${maxLen} positions needs ${(perSlot / MiB).toFixed(1)} MiB per layer tensor, ` +
+        `more than one storage binding holds on this adapter (${(limitBytes / MiB).toFixed(0)} MiB); lower the prompt length or max new tokens`,
+    );
+  }
+  const most = Math.floor(limitBytes / perSlot);
+  if (slotsPerPart !== undefined && !(Number.isInteger(slotsPerPart) && slotsPerPart >= 1)) throw new Error(`slotsPerPart must be a whole number >= 1, got ${slotsPerPart}`);
+  const per = Math.min(slots, most, slotsPerPart ?? most);
+  return Array.from({ length: Math.ceil(slots / per) }, (_, i) => Math.min(per, slots - i * per));
 }
 
 export function kvCacheBytesPerTensor(slots: number, maxLen: number, kvDim: number, cacheDtype: KvCacheDtype = 'f32'): number {

@@ -1,8 +1,10 @@
 // The KV cache side of generation: appending the new tokens' k/v rows to the
 // cache, and attention of one query token per sequence against its cached keys.
 //
-// KV cache layout: per layer one K and one V tensor [slots, maxLen, Hkv, D];
-// cache slot s holds one sequence, its token at position p at [s, p]. An 'f32' cache is an f32
+// KV cache layout: per layer K and V tensors [slots, maxLen, Hkv, D], split by slots into parts
+// that each fit a storage binding (KvSession); cache slot s holds one sequence, its token at
+// position p at [s, p]. The ops below work on one part, which holds slots slotBase ..
+// slotBase + its slots - 1, and leave the rows of the other slots to the other parts' calls. An 'f32' cache is an f32
 // tensor of that shape; an 'f16' cache a u32 tensor of half as many words, two values a word
 // (element 2w in the low half of word w), which halves generation's largest allocation.
 import type { Runtime } from '../gpu/runtime.js';
@@ -51,14 +53,14 @@ function cacheSlots(op: string, kCache: Tensor, vCache: Tensor, maxLen: number, 
 }
 
 /**
- * Appends the k/v rows of M decoding (or prefill) tokens: token i goes to slot
- * slots[i], position positions[i]. Tokens with an out-of-range slot or position
- * (e.g. slot -1 for padding rows) are skipped.
+ * Appends the k/v rows of M decoding (or prefill) tokens to one part of the cache (slots
+ * slotBase ..): token i goes to slot slots[i], position positions[i]. Tokens of another part's
+ * slots, or with a position out of range (and slot -1 for padding rows), are skipped.
  */
 export function kvAppend(
   rt: Runtime, k: Tensor /* [M, Hkv*D] */, v: Tensor, kCache: Tensor, vCache: Tensor,
   slots: Tensor /* i32 [M] */, positions: Tensor /* i32 [M] */, M: number, maxLen: number, Hkv: number, D: number,
-  cacheDtype: KvCacheDtype = 'f32',
+  cacheDtype: KvCacheDtype = 'f32', slotBase = 0,
 ): void {
   if (M === 0) return;
   const rowWidth = Hkv * D;
@@ -72,7 +74,7 @@ export function kvAppend(
   rt.dispatch(
     rt.kernel('kv_append', 'main', { KV_HALF: half }),
     { k, v, kCache, vCache, slots, positions },
-    { M, rowWidth, maxLen, nSlots, rowStride: groups[0] * 256 },
+    { M, rowWidth, maxLen, nSlots, rowStride: groups[0] * 256, slotBase },
     groups,
   );
 }
@@ -88,13 +90,16 @@ export interface DecodeAttentionShape {
   variant?: DecodeAttentionVariant;
   /** Precision of the caches (default 'f32'). */
   cacheDtype?: KvCacheDtype;
+  /** The first slot the given cache part holds (default 0: the whole cache). */
+  slotBase?: number;
 }
 
 /**
  * One query token per row i (M rows), attending causally to
  * cache[slots[i], 0..positions[i]] inclusive (the current token's k/v were
  * appended before). GQA: query head h uses kv head floor(h / (Hq / Hkv)).
- * Rows with an out-of-range slot or position get zeros.
+ * Padding rows (slot < 0, or a position out of range) get zeros; rows whose slot another part
+ * holds are left as they are, for that part's call to write.
  */
 export function attentionDecode(
   rt: Runtime, q: Tensor /* [M, Hq*D] */, kCache: Tensor, vCache: Tensor, slots: Tensor, positions: Tensor,
@@ -113,7 +118,7 @@ export function attentionDecode(
   const KV_HALF = cacheDtype === 'f16' ? 1 : 0;
   const variant = s.variant ?? 'auto';
   const useCpu = variant === 'cpu' || (variant === 'auto' && rt.gpu.isCpuAdapter && D <= DECODE_CPU_MAX_DIMS);
-  const params = { M, Hq, Hkv, maxLen, nSlots, rowStride: 0, scale };
+  const params = { M, Hq, Hkv, maxLen, nSlots, rowStride: 0, scale, slotBase: s.slotBase ?? 0 };
   const bindings = { q, kCache, vCache, slots, positions, out };
   if (useCpu) {
     if (D > DECODE_CPU_MAX_DIMS) throw new Error(`attentionDecode: the 'cpu' kernel holds head_dim up to ${DECODE_CPU_MAX_DIMS}, got ${D}`);

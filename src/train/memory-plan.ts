@@ -15,7 +15,7 @@ import { pooledSize } from '../gpu/buffer-pool.js';
 import { lmHeadChunkTokens } from '../ops/lm-head.js';
 import { BF16_LAYER_MATRIX } from '../model/bf16-matrices.js';
 import { tokensPerBinding, widestActivationFloats } from '../model/qwen3.js';
-import { kvCacheBytesPerTensor } from '../model/kv-session.js';
+import { kvCacheBytesPerTensor, kvCacheParts } from '../model/kv-session.js';
 import { kvCacheValueBytes, type KvCacheDtype } from '../ops/decode-attention.js';
 import type { Stage, TrainConfig } from './config.js';
 
@@ -241,8 +241,13 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
     const G = train.generationRows ?? train.batchRows * train.rollouts;
     const kvDtype = train.kvCacheDtype ?? 'f32';
     const valueBytes = kvCacheValueBytes(kvDtype);
-    const perLayerTensor = kvCacheBytesPerTensor(G, train.seqLen, Hkv * D, kvDtype);
-    add('KV cache', 'generation', 2 * L * alloc(perLayerTensor), `2 x ${L} layers x ${G} seqs x ${train.seqLen} positions x ${Hkv * D} x ${valueBytes} B (${kvDtype})`);
+    // Each layer's cache in parts of whole sequences that fit a binding (kv-session.ts kvCacheParts);
+    // one sequence that does not fit is the largest tensor below, and refused.
+    const perSlot = kvCacheBytesPerTensor(1, train.seqLen, Hkv * D, kvDtype);
+    const partLimit = Math.min(adapter.maxStorageBindingBytes, adapter.maxBufferBytes);
+    const parts = perSlot <= partLimit ? kvCacheParts(G, train.seqLen, Hkv * D, kvDtype, partLimit) : [G];
+    add('KV cache', 'generation', 2 * L * parts.reduce((sum, n) => sum + alloc(n * perSlot), 0),
+      `2 x ${L} layers x ${G} seqs x ${train.seqLen} positions x ${Hkv * D} x ${valueBytes} B (${kvDtype})` + (parts.length > 1 ? `, each layer's in ${parts.length} parts of up to ${parts[0]} seqs` : ''));
     const rows = Math.max(1, Math.min(G, Math.floor(adapter.maxStorageBindingBytes / (V * 4))));
     add('sampling logits', 'generation', alloc(rows * V * 4), `${rows} rows x ${V} vocab x 4 B`);
     // Prefill runs each distinct prompt once (the rollouts of a row share it: kv-session.ts
@@ -259,7 +264,8 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
         ? `${prompts} distinct prompts x ${train.seqLen - train.maxNewTokens} tokens x ${keptFloats + 2 * H + Hkv * D} floats, as allocated`
         : `passes of ${passTokens} of the ${promptTokens} prompt tokens x ${keptFloats + 2 * H + Hkv * D} floats, as allocated`);
     candidates.push({
-      name: `KV cache of one layer (${G} seqs x ${train.seqLen} positions)`, bytes: perLayerTensor,
+      name: parts.length === 1 ? `KV cache of one layer (${G} seqs x ${train.seqLen} positions)` : `KV cache part of one layer (${parts[0]} of ${G} seqs x ${train.seqLen} positions)`,
+      bytes: parts[0]! * perSlot,
       lower: kvDtype === 'f32' ? `${generationAdvice}, or set grpo.kvCacheDtype f16` : generationAdvice,
     });
   }
