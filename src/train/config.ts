@@ -46,20 +46,20 @@ export interface DataConfig {
   sft?: string;
   /** Preference pairs for the GRPO stage. Required when stages has 'grpo'. */
   grpo?: string;
-  /** Held-out preference pairs (read as data.layout.grpo reads them) for evaluation during training. Required when eval.every is set. */
+  /** Held-out preference pairs (in data.layout.eval) for evaluation during training. Required when eval.every is set. */
   eval?: string;
   /** File format; 'auto' (default) decides by extension (.jsonl/.ndjson, .json, .parquet). */
   format: DataFormat;
   /** A malformed record: 'error' (default) stops with its location, 'skip' drops and reports it. */
   onBadRow: 'error' | 'skip';
   /**
-   * How each stage's file holds its pairs: 'pairs' (default), one record per pair, or 'row-pairs',
-   * rows 2k and 2k+1 the chosen and rejected response of pair k (the paper's released files).
+   * How each file holds its pairs: 'pairs' (default), one record per pair, or 'row-pairs', rows 2k
+   * and 2k+1 the chosen and rejected response of pair k (the paper's released files).
    */
-  layout: { sft: PairLayout; grpo: PairLayout };
+  layout: { sft: PairLayout; grpo: PairLayout; eval: PairLayout };
   /**
    * Field names, where a file's differ from the defaults: id, prompt, chosen and rejected (layout
-   * pairs); id, prompt, response and judgment (row-pairs). They apply to both stages' files.
+   * pairs); id, prompt, response and judgment (row-pairs). They apply to every file.
    */
   fields: PairFieldNames;
 }
@@ -246,7 +246,7 @@ export function defaultTrainConfig(): TrainConfig {
     outDir: 'runs/run',
     stages: ['sft', 'grpo'],
     model: { dtype: 'f32', gradientCheckpointing: false },
-    data: { format: 'auto', onBadRow: 'error', layout: { sft: 'pairs', grpo: 'pairs' }, fields: {} },
+    data: { format: 'auto', onBadRow: 'error', layout: { sft: 'pairs', grpo: 'pairs', eval: 'pairs' }, fields: {} },
     template: { chat: false, thinking: false },
     sft: {
       epochs: 1,
@@ -337,7 +337,7 @@ const SCHEMA: Spec = section({
     eval: str(true),
     format: oneOf(['auto', 'jsonl', 'json', 'parquet']),
     onBadRow: oneOf(['error', 'skip']),
-    layout: section({ sft: oneOf(PAIR_LAYOUTS), grpo: oneOf(PAIR_LAYOUTS) }),
+    layout: section({ sft: oneOf(PAIR_LAYOUTS), grpo: oneOf(PAIR_LAYOUTS), eval: oneOf(PAIR_LAYOUTS) }),
     fields: section({ id: str(true), prompt: str(true), chosen: str(true), rejected: str(true), response: str(true), judgment: str(true) }),
   }),
   template: section({ chat: bool, thinking: bool, rubricsFile: str(true) }),
@@ -577,12 +577,14 @@ function checkRelations(cfg: TrainConfig, problems: string[], modelOnly = false)
     }
   }
   // A field name no layout reads would look as if it had renamed something. Checked against the
-  // layouts, not the stages run, so a saved config still loads with --stages narrowed.
-  const layouts = Object.values(data.layout);
+  // layouts, not the stages run, so a saved config still loads with --stages narrowed (data.eval's
+  // only when there is one).
+  const layouts = [data.layout.sft, data.layout.grpo, ...(data.eval !== undefined ? [data.layout.eval] : [])];
+  const none = data.eval !== undefined ? 'which neither stage nor data.eval has' : 'which neither stage has';
   const readBy: Record<string, [boolean, string]> = {
-    chosen: [layouts.includes('pairs'), 'only read with data.layout pairs, which neither stage has'],
-    rejected: [layouts.includes('pairs'), 'only read with data.layout pairs, which neither stage has'],
-    response: [layouts.includes('row-pairs'), 'only read with data.layout row-pairs, which neither stage has'],
+    chosen: [layouts.includes('pairs'), `only read with data.layout pairs, ${none}`],
+    rejected: [layouts.includes('pairs'), `only read with data.layout pairs, ${none}`],
+    response: [layouts.includes('row-pairs'), `only read with data.layout row-pairs, ${none}`],
     judgment: [data.layout.sft === 'row-pairs', "the teacher judgments of SFT rows: only read with data.layout.sft row-pairs"],
   };
   for (const [key, name] of Object.entries(data.fields)) {
@@ -901,7 +903,9 @@ function hashOfTraining(cfg: TrainConfig, withDataEval: boolean): string {
   const { layout, fields, eval: evalFile, ...data } = training.data as Partial<DataConfig> & Pick<DataConfig, 'format' | 'onBadRow'>;
   const pairsOnly = (layout?.sft ?? 'pairs') === 'pairs' && (layout?.grpo ?? 'pairs') === 'pairs';
   const renamed = Object.values(fields ?? {}).some((name) => name !== undefined);
-  const dataHashed = { ...data, ...(withDataEval && evalFile !== undefined ? { eval: evalFile } : {}), ...(pairsOnly ? {} : { layout }), ...(renamed ? { fields } : {}) };
+  // data.layout.eval, like data.eval, trains nothing.
+  const trainedLayout = layout === undefined ? undefined : { sft: layout.sft, grpo: layout.grpo };
+  const dataHashed = { ...data, ...(withDataEval && evalFile !== undefined ? { eval: evalFile } : {}), ...(pairsOnly ? {} : { layout: trainedLayout }), ...(renamed ? { fields } : {}) };
   return createHash('sha256').update(canonicalJson({ ...training, model, grpo, data: dataHashed })).digest('hex').slice(0, 16);
 }
 

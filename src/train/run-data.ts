@@ -46,7 +46,7 @@ export async function prepareRunData(cfg: TrainConfig, model: Qwen3Config): Prom
     skippedRows.push(msg);
     notes.push(`skipped: ${msg}`);
   };
-  const loadOptions = (stage: 'sft' | 'grpo') => ({
+  const loadOptions = (stage: 'sft' | 'grpo' | 'eval') => ({
     onBadRow: cfg.data.onBadRow,
     layout: cfg.data.layout[stage],
     fields: cfg.data.fields,
@@ -144,7 +144,7 @@ export async function prepareRunData(cfg: TrainConfig, model: Qwen3Config): Prom
   let evalPairs: PreferencePair[] = [];
   if (cfg.eval.every !== undefined) {
     const file = cfg.data.eval!;
-    const loaded = requirePairs(file, await loadPairs(file, loadOptions('grpo')), cfg.data.layout.grpo);
+    const loaded = requirePairs(file, await loadPairs(file, loadOptions('eval')), cfg.data.layout.eval);
     for (const s of loaded.skipped) notes.push(`eval data: skipped ${s.where}: ${s.reason}`);
     // Judge prompts that leave no room in the model's context for a judgment are found now, not at the first evaluation.
     for (const pair of loaded.pairs) {
