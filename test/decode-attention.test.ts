@@ -200,11 +200,15 @@ describe('kvAppend + attentionDecode', () => {
     const kPart = rt.zeros([2, maxLen, rowWidth]), vPart = rt.zeros([2, maxLen, rowWidth]); // slots 2 and 3
     kvAppend(rt, rt.upload(k, [slotsAll.length, rowWidth]), rt.upload(v, [slotsAll.length, rowWidth]), kPart, vPart,
       rt.upload(slotsAll, [slotsAll.length]), rt.upload(posAll, [slotsAll.length]), slotsAll.length, maxLen, Hkv, D, 'f32', 2);
-    const want = new Float32Array(2 * maxLen * rowWidth);
-    slotsAll.forEach((slot, i) => {
-      if (slot === 2 || slot === 3) want.set(k.subarray(i * rowWidth, (i + 1) * rowWidth), ((slot - 2) * maxLen + posAll[i]!) * rowWidth);
-    });
-    expect(await rt.read(kPart)).toEqual(want);
+    const want = (x: Float32Array) => {
+      const out = new Float32Array(2 * maxLen * rowWidth);
+      slotsAll.forEach((slot, i) => {
+        if (slot === 2 || slot === 3) out.set(x.subarray(i * rowWidth, (i + 1) * rowWidth), ((slot - 2) * maxLen + posAll[i]!) * rowWidth);
+      });
+      return out;
+    };
+    expect(await rt.read(kPart)).toEqual(want(k));
+    expect(await rt.read(vPart)).toEqual(want(v));
   });
 
   it('an f16 cache clamps values past the f16 range to +-65504, rounds within it, and refuses an odd row width or an f32 tensor', async () => {

@@ -175,7 +175,7 @@ describe('generation chunks', () => {
     // The session's parts: 128 MiB / ((1900 + 4096) positions x 4 KiB) = 5.5, so 8 parts of 5 sequences a layer.
     expect(kvCacheParts(40, 1900 + 4096, 1024, 'f32', 128 * MiB)).toEqual([5, 5, 5, 5, 5, 5, 5, 5]);
     expect(kvCacheParts(40, 1900 + 4096, 1024, 'f16', 128 * MiB)).toEqual([10, 10, 10, 10]); // 11.7 MiB a sequence in f16
-    expect(() => kvCacheParts(1, 40960, 1024, 'f32', 128 * MiB)).toThrow(/KV cache of one sequence of 40960 positions needs 160\.0 MiB per layer tensor, more than one storage binding holds on this adapter \(128 MiB\)/);
+    expect(() => kvCacheParts(1, 40960, 1024, 'f32', 128 * MiB)).toThrow(/KV cache of one sequence of 40960 positions needs 160\.0 MiB per layer tensor, more than one storage binding holds on this adapter \(128\.0 MiB\)/);
   });
 
   it('gives a job too long to fit even alone a chunk of its own', () => {

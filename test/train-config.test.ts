@@ -7,6 +7,7 @@ import {
   ConfigError,
   acceptedConfigHashes,
   configHash,
+  evalLayout,
   defaultTrainConfig,
   describeConfig,
   loadModelConfig,
@@ -58,7 +59,7 @@ describe('loadTrainConfig: defaults and overrides', () => {
     expect(cfg.outDir).toBe('runs/run');
     expect(cfg.tokenizer).toBe(modelDir);
     expect(cfg.model).toEqual({ path: modelDir, dtype: 'f32', gradientCheckpointing: false });
-    expect(cfg.data).toEqual({ sft: sftData, grpo: grpoData, format: 'auto', onBadRow: 'error', layout: { sft: 'pairs', grpo: 'pairs', eval: 'pairs' }, fields: {} });
+    expect(cfg.data).toEqual({ sft: sftData, grpo: grpoData, format: 'auto', onBadRow: 'error', layout: { sft: 'pairs', grpo: 'pairs' }, fields: {} });
     expect(cfg.template).toEqual({ chat: false, thinking: false });
     expect(cfg.checkpoint).toEqual({ every: 100, keep: 2, maxShardBytes: 5e9 });
     // A limit no byte count can be compared with exactly is refused when the config loads, not at the first checkpoint.
@@ -100,7 +101,7 @@ describe('loadTrainConfig: defaults and overrides', () => {
 
   it("sets each stage's file layout and the field names on the command line, and refuses names no layout reads", () => {
     const cfg = loadTrainConfig(null, [...VALID, '--data.layout.grpo', 'row-pairs', '--data.fields.response', 'output', '--data.fields.prompt', 'question']);
-    expect(cfg.data.layout).toEqual({ sft: 'pairs', grpo: 'row-pairs', eval: 'pairs' });
+    expect(cfg.data.layout).toEqual({ sft: 'pairs', grpo: 'row-pairs' });
     expect(cfg.data.fields).toEqual({ response: 'output', prompt: 'question' });
     expect(problemsOf(() => loadTrainConfig(null, [...VALID, '--data.layout.grpo', 'rows']))).toEqual([
       "data.layout.grpo: must be one of 'pairs', 'row-pairs', got 'rows'",
@@ -118,13 +119,15 @@ describe('loadTrainConfig: defaults and overrides', () => {
     expect(problemsOf(() => loadTrainConfig(null, [...VALID, ...rowsOnly, '--data.fields.chosen', 'better']))).toEqual([
       'data.fields.chosen: only read with data.layout pairs, which neither stage has',
     ]);
-    // data.eval's layout counts once there is a data.eval (pairs by default), and trains nothing.
+    // data.eval's layout counts once there is a data.eval (GRPO's unless data.layout.eval says), and trains nothing.
     const withEval = [...VALID, ...rowsOnly, '--data.eval', grpoData, '--eval.every', '5'];
-    expect(loadTrainConfig(null, [...withEval, '--data.fields.chosen', 'better']).data.fields).toEqual({ chosen: 'better' });
-    expect(problemsOf(() => loadTrainConfig(null, [...withEval, '--data.layout.eval', 'row-pairs', '--data.fields.chosen', 'better']))).toEqual([
+    expect(evalLayout(loadTrainConfig(null, withEval))).toBe('row-pairs');
+    expect(problemsOf(() => loadTrainConfig(null, [...withEval, '--data.fields.chosen', 'better']))).toEqual([
       'data.fields.chosen: only read with data.layout pairs, which neither stage nor data.eval has',
     ]);
-    expect(configHash(loadTrainConfig(null, [...withEval, '--data.layout.eval', 'row-pairs']))).toBe(configHash(loadTrainConfig(null, withEval)));
+    const pairsEval = loadTrainConfig(null, [...withEval, '--data.layout.eval', 'pairs', '--data.fields.chosen', 'better']);
+    expect([evalLayout(pairsEval), pairsEval.data.fields]).toEqual(['pairs', { chosen: 'better' }]);
+    expect(configHash(loadTrainConfig(null, [...withEval, '--data.layout.eval', 'pairs']))).toBe(configHash(loadTrainConfig(null, withEval)));
     // Checked against the layouts, not the stages run: a saved config still loads with --stages narrowed.
     const narrowed = loadTrainConfig(null, [...VALID, '--stages', 'grpo', '--data.layout.sft', 'row-pairs', '--data.fields.judgment', 'critique']);
     expect(narrowed.data.fields).toEqual({ judgment: 'critique' });

@@ -229,6 +229,12 @@ describe('planMemory', () => {
     expect(prefillDetail(4)).toMatch(/^2 distinct prompts x 1024 tokens/);
     expect(prefillDetail(5)).toMatch(/^3 distinct prompts x 1024 tokens/);
     expect(prefillDetail(24)).toMatch(/^8 distinct prompts x 1024 tokens/);
+    // A cache larger than a binding goes in parts of whole sequences, each counted as allocated: 64
+    // sequences of 2048 positions, 8 MiB each a layer, are 4 parts of 16 (128 MiB) a layer tensor.
+    const split = planMemory(modelConfig('0.6b'), grpo(4, 16), adapter);
+    expect(bytesOf(split, 'KV cache')).toBe(2 * 28 * 4 * 128 * MiB);
+    expect(split.items.find((i) => i.name === 'KV cache')!.detail).toBe("2 x 28 layers x 64 seqs x 2048 positions x 1024 x 4 B (f32), each layer's in 4 parts of up to 16 seqs");
+    expect(split.largestTensor).toEqual({ name: 'KV cache part of one layer (16 of 64 seqs x 2048 positions)', bytes: 128 * MiB });
     // grpo.kvCacheDtype f16: half the cache, and the advice names it while the cache is f32.
     const half = planMemory(modelConfig('0.6b'), { ...grpo(4, 4), kvCacheDtype: 'f16' }, adapter);
     expect(bytesOf(half, 'KV cache')).toBe(bytesOf(plan, 'KV cache') / 2);

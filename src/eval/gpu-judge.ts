@@ -12,8 +12,8 @@ import type { DecodingOptions } from './results.js';
 
 /**
  * A judge decoding with `model`. `chunking` sets the KV budget (default DEFAULT_KV_BUDGET_BYTES),
- * or lowers the row bound or the binding limit the chunks are sized for (tests force small chunks
- * with it; results stay the same).
+ * or lowers the row bound or the KV budget the chunks are sized for (tests force small chunks
+ * with them; results stay the same).
  */
 export function judgeWithModel(
   model: Qwen3, tokenizer: Tokenizer, decoding: DecodingOptions, chunking: Partial<Omit<GenerationChunkLimits, 'maxNewTokens'>> = {},
@@ -25,7 +25,8 @@ export function judgeWithModel(
     const chunks = generationChunks(jobs.map((j) => j.ids.length), model.cfg, {
       maxRows: chunking.maxRows ?? GENERATION_BATCH,
       maxNewTokens: decoding.maxNewTokens,
-      bindingBytes: Math.min(chunking.bindingBytes ?? Infinity, model.rt.gpu.maxStorageBindingBytes),
+      // What a cache part may take (KvSession: a binding, and a buffer).
+      bindingBytes: Math.min(chunking.bindingBytes ?? Infinity, model.rt.gpu.maxStorageBindingBytes, model.rt.gpu.maxBufferBytes),
       kvBudgetBytes: chunking.kvBudgetBytes ?? DEFAULT_KV_BUDGET_BYTES,
       kvCacheDtype: decoding.kvCacheDtype,
     });

@@ -309,14 +309,18 @@ export function kvCacheParts(slots: number, maxLen: number, kvDim: number, cache
   const perSlot = kvCacheBytesPerTensor(1, maxLen, kvDim, cacheDtype);
   if (perSlot > limitBytes) {
     throw new Error(
-      `KV cache of one sequence of ${maxLen} positions needs ${(perSlot / MiB).toFixed(1)} MiB per layer tensor, ` +
-        `more than one storage binding holds on this adapter (${(limitBytes / MiB).toFixed(0)} MiB); lower the prompt length or max new tokens`,
+      `KV cache of one sequence of ${maxLen} positions needs ${sizeText(perSlot)} per layer tensor, ` +
+        `more than one storage binding holds on this adapter (${sizeText(limitBytes)}); lower the prompt length or max new tokens`,
     );
   }
   const most = Math.floor(limitBytes / perSlot);
   if (slotsPerPart !== undefined && !(Number.isInteger(slotsPerPart) && slotsPerPart >= 1)) throw new Error(`slotsPerPart must be a whole number >= 1, got ${slotsPerPart}`);
   const per = Math.min(slots, most, slotsPerPart ?? most);
   return Array.from({ length: Math.ceil(slots / per) }, (_, i) => Math.min(per, slots - i * per));
+}
+
+function sizeText(bytes: number): string {
+  return bytes >= MiB ? `${(bytes / MiB).toFixed(1)} MiB` : `${bytes} bytes`;
 }
 
 export function kvCacheBytesPerTensor(slots: number, maxLen: number, kvDim: number, cacheDtype: KvCacheDtype = 'f32'): number {

@@ -99,7 +99,8 @@ export interface DecodeAttentionShape {
  * cache[slots[i], 0..positions[i]] inclusive (the current token's k/v were
  * appended before). GQA: query head h uses kv head floor(h / (Hq / Hkv)).
  * Padding rows (slot < 0, or a position out of range) get zeros; rows whose slot another part
- * holds are left as they are, for that part's call to write.
+ * holds are left as they are, for that part's call to write. So a row whose slot no part holds
+ * (past the cache) is written by no call: the caller keeps slots inside the cache (KvSession checks).
  */
 export function attentionDecode(
   rt: Runtime, q: Tensor /* [M, Hq*D] */, kCache: Tensor, vCache: Tensor, slots: Tensor, positions: Tensor,

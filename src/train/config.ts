@@ -46,7 +46,7 @@ export interface DataConfig {
   sft?: string;
   /** Preference pairs for the GRPO stage. Required when stages has 'grpo'. */
   grpo?: string;
-  /** Held-out preference pairs (in data.layout.eval) for evaluation during training. Required when eval.every is set. */
+  /** Held-out preference pairs (in data.layout.eval, default data.layout.grpo's) for evaluation during training. Required when eval.every is set. */
   eval?: string;
   /** File format; 'auto' (default) decides by extension (.jsonl/.ndjson, .json, .parquet). */
   format: DataFormat;
@@ -56,7 +56,7 @@ export interface DataConfig {
    * How each file holds its pairs: 'pairs' (default), one record per pair, or 'row-pairs', rows 2k
    * and 2k+1 the chosen and rejected response of pair k (the paper's released files).
    */
-  layout: { sft: PairLayout; grpo: PairLayout; eval: PairLayout };
+  layout: { sft: PairLayout; grpo: PairLayout; eval?: PairLayout };
   /**
    * Field names, where a file's differ from the defaults: id, prompt, chosen and rejected (layout
    * pairs); id, prompt, response and judgment (row-pairs). They apply to every file.
@@ -225,6 +225,11 @@ export interface TrainConfig {
   eval: { every?: number; limit?: number; maxNewTokens?: number };
 }
 
+/** The layout data.eval is read in: data.layout.eval, or GRPO's (what data.eval was read in before the key existed). */
+export function evalLayout(cfg: Pick<TrainConfig, 'data'>): PairLayout {
+  return cfg.data.layout.eval ?? cfg.data.layout.grpo;
+}
+
 export class ConfigError extends Error {
   constructor(
     readonly problems: readonly string[],
@@ -246,7 +251,7 @@ export function defaultTrainConfig(): TrainConfig {
     outDir: 'runs/run',
     stages: ['sft', 'grpo'],
     model: { dtype: 'f32', gradientCheckpointing: false },
-    data: { format: 'auto', onBadRow: 'error', layout: { sft: 'pairs', grpo: 'pairs', eval: 'pairs' }, fields: {} },
+    data: { format: 'auto', onBadRow: 'error', layout: { sft: 'pairs', grpo: 'pairs' }, fields: {} },
     template: { chat: false, thinking: false },
     sft: {
       epochs: 1,
@@ -337,7 +342,7 @@ const SCHEMA: Spec = section({
     eval: str(true),
     format: oneOf(['auto', 'jsonl', 'json', 'parquet']),
     onBadRow: oneOf(['error', 'skip']),
-    layout: section({ sft: oneOf(PAIR_LAYOUTS), grpo: oneOf(PAIR_LAYOUTS), eval: oneOf(PAIR_LAYOUTS) }),
+    layout: section({ sft: oneOf(PAIR_LAYOUTS), grpo: oneOf(PAIR_LAYOUTS), eval: oneOf(PAIR_LAYOUTS, true) }),
     fields: section({ id: str(true), prompt: str(true), chosen: str(true), rejected: str(true), response: str(true), judgment: str(true) }),
   }),
   template: section({ chat: bool, thinking: bool, rubricsFile: str(true) }),
@@ -579,7 +584,7 @@ function checkRelations(cfg: TrainConfig, problems: string[], modelOnly = false)
   // A field name no layout reads would look as if it had renamed something. Checked against the
   // layouts, not the stages run, so a saved config still loads with --stages narrowed (data.eval's
   // only when there is one).
-  const layouts = [data.layout.sft, data.layout.grpo, ...(data.eval !== undefined ? [data.layout.eval] : [])];
+  const layouts = [data.layout.sft, data.layout.grpo, ...(data.eval !== undefined ? [evalLayout(cfg)] : [])];
   const none = data.eval !== undefined ? 'which neither stage nor data.eval has' : 'which neither stage has';
   const readBy: Record<string, [boolean, string]> = {
     chosen: [layouts.includes('pairs'), `only read with data.layout pairs, ${none}`],

@@ -263,11 +263,15 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
       passTokens === promptTokens
         ? `${prompts} distinct prompts x ${train.seqLen - train.maxNewTokens} tokens x ${keptFloats + 2 * H + Hkv * D} floats, as allocated`
         : `passes of ${passTokens} of the ${promptTokens} prompt tokens x ${keptFloats + 2 * H + Hkv * D} floats, as allocated`);
-    candidates.push({
-      name: parts.length === 1 ? `KV cache of one layer (${G} seqs x ${train.seqLen} positions)` : `KV cache part of one layer (${parts[0]} of ${G} seqs x ${train.seqLen} positions)`,
-      bytes: parts[0]! * perSlot,
-      lower: kvDtype === 'f32' ? `${generationAdvice}, or set grpo.kvCacheDtype f16` : generationAdvice,
-    });
+    const f16Advice = kvDtype === 'f32' ? ', or set grpo.kvCacheDtype f16' : '';
+    candidates.push(perSlot > partLimit
+      // Not even one sequence fits: fewer sequences do not help, shorter ones do.
+      ? { name: `KV cache of one sequence in one layer (${train.seqLen} positions)`, bytes: perSlot, lower: `grpo.maxPromptLen or grpo.maxNewTokens${f16Advice}` }
+      : {
+        name: parts.length === 1 ? `KV cache of one layer (${G} seqs x ${train.seqLen} positions)` : `KV cache part of one layer (${parts[0]} of ${G} seqs x ${train.seqLen} positions)`,
+        bytes: parts[0]! * perSlot,
+        lower: `${generationAdvice}${f16Advice}`,
+      });
   }
 
   const N = train.microBatchRows * train.seqLen;

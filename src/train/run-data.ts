@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { Qwen3Config } from '../io/hf-model.js';
 import { detectTask, loadRubricFile, parseJudgment, TASK_LABEL_FIELDS, type RubricOverrides } from '../patarm/index.js';
 import { loadTokenizer, type Tokenizer } from '../tokenizer/index.js';
-import type { TrainConfig } from './config.js';
+import { evalLayout, type TrainConfig } from './config.js';
 import { encodeJudgePrompt, sftTargetText, type JudgeTemplateOptions } from './prompts.js';
 import type { PromptCompletion } from './sequences.js';
 
@@ -46,7 +46,7 @@ export async function prepareRunData(cfg: TrainConfig, model: Qwen3Config): Prom
     skippedRows.push(msg);
     notes.push(`skipped: ${msg}`);
   };
-  const loadOptions = (stage: 'sft' | 'grpo' | 'eval') => ({
+  const loadOptions = (stage: 'sft' | 'grpo') => ({
     onBadRow: cfg.data.onBadRow,
     layout: cfg.data.layout[stage],
     fields: cfg.data.fields,
@@ -144,7 +144,7 @@ export async function prepareRunData(cfg: TrainConfig, model: Qwen3Config): Prom
   let evalPairs: PreferencePair[] = [];
   if (cfg.eval.every !== undefined) {
     const file = cfg.data.eval!;
-    const loaded = requirePairs(file, await loadPairs(file, loadOptions('eval')), cfg.data.layout.eval);
+    const loaded = requirePairs(file, await loadPairs(file, { ...loadOptions('grpo'), layout: evalLayout(cfg) }), evalLayout(cfg));
     for (const s of loaded.skipped) notes.push(`eval data: skipped ${s.where}: ${s.reason}`);
     // Judge prompts that leave no room in the model's context for a judgment are found now, not at the first evaluation.
     for (const pair of loaded.pairs) {
