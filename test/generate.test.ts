@@ -142,6 +142,15 @@ describe('generate', () => {
   });
 });
 
+/** tinyOddQwen3 with zero weights on a validating stand-in device of `bindingBytes` bindings (nothing computed). */
+function standInModel(bindingBytes: number) {
+  const { rt, log } = validatingRuntime({ bindingBytes });
+  return { model: new Qwen3(rt, tinyOddQwen3, zerosLike(rt, tinyOddQwen3, 'w')), log };
+}
+
+/** A prompt of n valid ids of tinyOddQwen3. */
+const prompt = (n: number) => Int32Array.from({ length: n }, (_, i) => i % 90);
+
 describe('KvSession.prefill of prompts too long for one pass', () => {
   /** Logits rows of a prefill, or of a step, copied out of the reused chunk tensor. */
   const logitsOf = async (session: KvSession, rows: number, run: (consumer: LogitsConsumer) => void) => {
@@ -201,29 +210,23 @@ describe('KvSession.prefill of prompts too long for one pass', () => {
   it('splits a cache larger than a binding by itself (stand-in device): parts of as many sequences as one holds, no limit crossed', () => {
     // tinyOddQwen3: 20 floats a position in a layer's K cache, so 40 positions take 3200 bytes a
     // sequence and an 8 KiB binding holds 2: 5 sequences go in parts of 2, 2 and 1.
-    const { rt, log } = validatingRuntime({ bindingBytes: 8192 });
-    const model = new Qwen3(rt, tinyOddQwen3, zerosLike(rt, tinyOddQwen3, 'w'));
+    const { model, log } = standInModel(8192);
     const session = new KvSession(model, 5, 40);
     expect(session.slotsPerPart).toBe(2);
-    const prompt = (n: number) => Int32Array.from({ length: n }, (_, i) => i % 90);
     session.prefill([prompt(12), prompt(30), prompt(7), prompt(20), prompt(5)], () => {});
     session.step(Int32Array.from([1, 2, 3, 4, 5]), Int32Array.from([0, 1, 2, 3, 4]), Int32Array.from([12, 30, 7, 20, 5]), () => {});
     expect(log.errors).toEqual([]);
     session.dispose();
     // One sequence past a binding (60 positions x 80 bytes > 4 KiB) is refused, with the sizes.
-    const small = validatingRuntime({ bindingBytes: 4096 });
-    const tiny = new Qwen3(small.rt, tinyOddQwen3, zerosLike(small.rt, tinyOddQwen3, 'w'));
-    expect(() => new KvSession(tiny, 1, 60)).toThrow(/^KV cache of one sequence of 60 positions needs 4800 bytes per layer tensor, more than one storage binding holds on this adapter \(4096 bytes\)/);
+    expect(() => new KvSession(standInModel(4096).model, 1, 60)).toThrow(/^KV cache of one sequence of 60 positions needs 4800 bytes per layer tensor, more than one storage binding holds on this adapter \(4096 bytes\)/);
   });
 
   it('chooses passes that fit a small binding (stand-in device), and refuses every-position logits it cannot give in one', () => {
     // tinyOddQwen3: the widest activation is 6 heads x 10 = 60 floats a token, so an 8 KiB binding
     // holds 34 rows a pass; one layer's cache of 2 x 40 positions x 20 floats fits it.
-    const { rt, log } = validatingRuntime({ bindingBytes: 8192 });
-    const model = new Qwen3(rt, tinyOddQwen3, zerosLike(rt, tinyOddQwen3, 'w'));
+    const { model, log } = standInModel(8192);
     const session = new KvSession(model, 2, 40);
     expect(session.prefillChunkRows).toBe(34);
-    const prompt = (n: number) => Int32Array.from({ length: n }, (_, i) => i % 90);
     let rows = 0;
     session.prefill([prompt(40), prompt(30)], (_logits, _start, n) => { rows += n; });
     expect(rows).toBe(2);

@@ -8,11 +8,8 @@
  * another template can be the experiment.)
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import YAML from 'yaml';
-import { STATE_FILE } from '../train/checkpoint.js';
-import { CONFIG_FILE } from '../train/config.js';
-import { JUDGE_TEMPLATE_FILE, readJudgeTemplateSync } from '../train/export.js';
+import { join, resolve } from 'node:path';
+import { JUDGE_TEMPLATE_FILE, readJudgeTemplateSync, readRunTemplate, type RunTemplate } from '../train/export.js';
 
 export interface EvalTemplateChoice {
   chatTemplate: boolean;
@@ -55,19 +52,14 @@ function trainedTemplate(modelDir: string): TrainedTemplate | string | null {
       return `${(err as Error).message}, so whether this evaluation renders prompts as training did is not checked`;
     }
   }
-  const configFile = join(dirname(resolve(modelDir)), CONFIG_FILE);
-  if (!existsSync(join(modelDir, STATE_FILE)) || !existsSync(configFile)) return null;
-  let template: Record<string, unknown>;
+  let run: RunTemplate | null;
   try {
-    const parsed: unknown = YAML.parse(readFileSync(configFile, 'utf8'));
-    const t = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>)['template'] : undefined;
-    if (typeof t !== 'object' || t === null) return `${configFile} has no template section, so whether this evaluation renders prompts as training did is not checked`;
-    template = t as Record<string, unknown>;
+    run = readRunTemplate(modelDir);
   } catch (err) {
-    return `${configFile} cannot be read (${(err as Error).message}), so whether this evaluation renders prompts as training did is not checked`;
+    return `${(err as Error).message}, so whether this evaluation renders prompts as training did is not checked`;
   }
-  const rubricsFile = typeof template['rubricsFile'] === 'string' ? template['rubricsFile'] : undefined;
-  return { source: configFile, chat: template['chat'] === true, thinking: template['thinking'] === true, ...(rubricsFile !== undefined && { rubricsFile }) };
+  if (run === null) return null;
+  return { source: run.configFile, chat: run.chat, thinking: run.thinking, ...(run.rubricsFile !== null && { rubricsFile: run.rubricsFile }) };
 }
 
 /**

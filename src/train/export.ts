@@ -64,21 +64,35 @@ export interface ExportSummary {
   template: JudgeTemplate | null;
 }
 
-/** The template of the train.js run whose checkpoint `from` is (its config.yaml one folder up), or null. */
-function trainingTemplate(from: string): { template: Omit<JudgeTemplate, 'rubricsFile'>; rubricsSource: string | null; configFile: string } | null {
-  const configFile = join(dirname(from), CONFIG_FILE);
-  if (!existsSync(join(from, STATE_FILE)) || !existsSync(configFile)) return null;
+/** The template a train.js run rendered its prompts with, from its config.yaml. */
+export interface RunTemplate {
+  /** The run's config.yaml. */
+  configFile: string;
+  chat: boolean;
+  thinking: boolean;
+  /** template.rubricsFile as written (relative to where training ran), or null: the primary rubrics. */
+  rubricsFile: string | null;
+}
+
+/**
+ * The template of the train.js run that `checkpointDir` is a checkpoint of (its config.yaml one
+ * folder up); null when it is not one, or the run's config.yaml is not beside it. A config.yaml
+ * that does not say the template throws, naming it.
+ */
+export function readRunTemplate(checkpointDir: string): RunTemplate | null {
+  const configFile = join(dirname(resolve(checkpointDir)), CONFIG_FILE);
+  if (!existsSync(join(checkpointDir, STATE_FILE)) || !existsSync(configFile)) return null;
   let parsed: unknown;
   try {
     parsed = YAML.parse(readFileSync(configFile, 'utf8'));
   } catch (err) {
-    throw new ExportError(`exporting ${from}: its run's ${configFile} cannot be read (${(err as Error).message}), so the template the judge was trained with is unknown`, { cause: err });
+    throw new ExportError(`${configFile} cannot be read (${(err as Error).message})`, { cause: err });
   }
   const t = (parsed as { template?: unknown } | null)?.template;
-  if (typeof t !== 'object' || t === null) throw new ExportError(`exporting ${from}: ${configFile} has no template section, so the template the judge was trained with is unknown`);
+  if (typeof t !== 'object' || t === null) throw new ExportError(`${configFile} has no template section`);
   const { chat, thinking, rubricsFile } = t as Record<string, unknown>;
-  if (rubricsFile !== undefined && typeof rubricsFile !== 'string') throw new ExportError(`exporting ${from}: ${configFile} template.rubricsFile is not a path`);
-  return { template: { chat: chat === true, thinking: thinking === true }, rubricsSource: rubricsFile ?? null, configFile };
+  if (rubricsFile !== undefined && typeof rubricsFile !== 'string') throw new ExportError(`${configFile}: template.rubricsFile is not a path`);
+  return { configFile, chat: chat === true, thinking: thinking === true, rubricsFile: rubricsFile ?? null };
 }
 
 /**
@@ -99,13 +113,18 @@ export async function exportModel(from: string, to: string, o: ExportOptions): P
     if (!statSync(dst).isDirectory()) throw new ExportError(`exporting ${src}: the output ${dst} is a file`);
     if ((await readdir(dst)).length > 0 && !o.replace) throw new ExportError(`exporting ${src}: the output ${dst} exists and is not empty (replace it with --replace)`);
   }
-  const training = trainingTemplate(src);
+  let training: RunTemplate | null;
+  try {
+    training = readRunTemplate(src);
+  } catch (err) {
+    throw new ExportError(`exporting ${src}: ${(err as Error).message}, so the template the judge was trained with is unknown`, { cause: err });
+  }
   let rubricsSource: string | null = null;
-  if (training?.rubricsSource) {
-    rubricsSource = resolve(training.rubricsSource);
+  if (training?.rubricsFile) {
+    rubricsSource = resolve(training.rubricsFile);
     if (!existsSync(rubricsSource)) {
       throw new ExportError(
-        `exporting ${src}: it was trained with the rubrics of ${training.rubricsSource} (${training.configFile}), which is not found from ${process.cwd()}: ` +
+        `exporting ${src}: it was trained with the rubrics of ${training.rubricsFile} (${training.configFile}), which is not found from ${process.cwd()}: ` +
           'run the export from the folder training ran in',
       );
     }
@@ -129,7 +148,7 @@ export async function exportModel(from: string, to: string, o: ExportOptions): P
         // Kept as training read it: loadRubricFile reads .json as JSON and anything else as YAML.
         const rubricsFile = rubricsSource ? `judge_rubrics${extname(rubricsSource).toLowerCase() === '.json' ? '.json' : '.yaml'}` : null;
         if (rubricsSource && rubricsFile) await copyFile(rubricsSource, join(tmp, rubricsFile));
-        template = { ...training.template, rubricsFile };
+        template = { chat: training.chat, thinking: training.thinking, rubricsFile };
         await writeFileAtomically(join(tmp, JUDGE_TEMPLATE_FILE), [new TextEncoder().encode(`${JSON.stringify(template, null, 2)}\n`)]);
       }
     });
