@@ -151,6 +151,14 @@ describe('generation chunks', () => {
     expect(generationChunks(lengths, tiny, o)).toEqual([64, 64, 22]);
   });
 
+  it('refuses a judgment whose cache alone passes the budget, or with overBudgetAlone decodes it by itself', () => {
+    // A sequence of 1900 + 4096 positions takes 1.28 GiB, past the 1.1 GiB budget; one of 700 + 4096 1.02 GiB, under it.
+    const o = { maxRows: 256, maxNewTokens: 4096, bindingBytes: 2 * GiB, kvBudgetBytes: 1.1 * GiB };
+    const lengths = [700, 1900, 700, 700];
+    expect(() => generationChunks(lengths, qwen06b, o)).toThrow(/a judgment of a 1900-token prompt .* more than the KV budget of 1\.10 GiB/);
+    expect(generationChunks(lengths, qwen06b, { ...o, overBudgetAlone: true })).toEqual([1, 1, 1, 1]);
+  });
+
   it('keeps a 0.6B judge writing 4096 tokens with k = 8 votes inside the KV budget', () => {
     // 8 votes of 5 prompts of 700..1900 tokens: 1.0 to 1.3 GiB of cache per sequence, so 3 per 4 GiB.
     const o = { maxRows: 256, maxNewTokens: 4096, bindingBytes: 2 * GiB, kvBudgetBytes: 4 * GiB };

@@ -18,6 +18,9 @@ import { qwen3WeightShapes } from '../src/io/hf-model.js';
 import { Bf16MatricesQwen3 } from '../src/model/bf16-matrices.js';
 import { MiB, qwen3Shape as qwen3 } from './model-shapes.js';
 import { validatingRuntime } from './validating-device.js';
+import { evaluationShape, heldOutEvaluator } from '../src/eval/held-out.js';
+import type { PreferencePair } from '../src/data/index.js';
+import type { TrainConfig } from '../src/train/config.js';
 
 
 describe('memory plan vs the allocations of a real step (validating stand-in device)', () => {
@@ -119,6 +122,45 @@ describe('memory plan vs the allocations of a real GRPO update (validating stand
       expect(plan.trainingBytes).toBeLessThan(update * 1.02);
     }, 60_000);
   }
+});
+
+describe('memory plan vs the allocations of evaluation during training (validating stand-in device)', () => {
+  it("0.6B, 8 held-out pairs: the evaluator's peak at the prompt length the plan names is the plan's bound, and no other length passes it", async () => {
+    const { rt, log } = validatingRuntime({ bindingBytes: 128 * MiB });
+    const cfg = qwen3('0.6B');
+    const model = new Qwen3(rt, cfg, zerosLike(rt, cfg, 'w'));
+    const limit = 8, maxNewTokens = 4;
+    const evaluation = evaluationShape({ eval: { every: 1, limit, maxNewTokens }, grpo: { maxNewTokens: 99 } } as Pick<TrainConfig, 'eval' | 'grpo'>)!;
+    expect(evaluation).toMatchObject({ judgments: 2 * limit, maxNewTokens });
+    const plan = planMemory(cfg, { stages: ['sft'], microBatchRows: 1, seqLen: 64, rollouts: 1, batchRows: 1, maxNewTokens: 0, refModel: 'none', evaluation },
+      { maxBufferBytes: rt.gpu.maxBufferBytes, maxStorageBindingBytes: rt.gpu.maxStorageBindingBytes });
+    const at = plan.evaluationAt!;
+    // Every judgment's prompt is promptLen tokens, each a prompt of its own (no shared prefill).
+    const peakAt = async (promptLen: number) => {
+      let calls = 0;
+      const tokenizer = {
+        encode: async () => { const c = ++calls; return Int32Array.from({ length: promptLen }, (_, i) => (i * 31 + c * 7) % cfg.vocabSize); },
+        decode: () => '', stopIds: [],
+      } as unknown as Tokenizer;
+      const pairs: PreferencePair[] = Array.from({ length: limit }, (_, i) => ({ id: `p${i}`, prompt: `q${i}`, chosen: 'a', rejected: 'b' }));
+      rt.pool.trim();
+      const before = rt.pool.liveBytes;
+      rt.pool.peakBytes = 0;
+      const scores = await heldOutEvaluator(pairs, tokenizer, { chat: false, thinking: false }, { seed: 1, maxNewTokens })(model);
+      expect(scores.evalFormatErrors).toBe(1); // the stand-in device computes nothing: no judgment parses
+      return rt.pool.peakBytes - before;
+    };
+    const worst = await peakAt(at.promptLen);
+    // Shorter, one judgment's cache past the 4 GiB budget (decoded alone), and the longest a binding allows.
+    const others = [await peakAt(300), await peakAt(20_000), await peakAt(32_000)];
+    expect(log.errors).toEqual([]);
+    console.log(`0.6B evaluation of ${limit} pairs: plan ${(plan.evaluationBytes / MiB).toFixed(0)} MiB at ${at.judgments} judgments of ${at.promptLen} tokens; ` +
+      `pool peak there ${(worst / MiB).toFixed(0)} MiB, at 300 / 20000 / 32000 tokens ${others.map((b) => (b / MiB).toFixed(0)).join(' / ')} MiB`);
+    expect(plan.evaluationBytes).toBeGreaterThanOrEqual(worst);
+    expect(plan.evaluationBytes).toBeLessThan(worst * 1.02);
+    for (const peak of others) expect(peak).toBeLessThanOrEqual(plan.evaluationBytes);
+    expect(plan.totalBytes).toBe(plan.persistentBytes + Math.max(plan.trainingBytes, plan.evaluationBytes));
+  }, 120_000);
 });
 
 describe('kernel families on adapters the stand-in device plays', () => {

@@ -202,8 +202,14 @@ describe('training end to end', () => {
   it('a resumed run with evaluation rows between its logged steps writes the metrics of the run that was not stopped', async () => {
     const rt = await runtime();
     const ws = workspace();
-    // A stand-in evaluator: the rows' bookkeeping, not the judging (the train.js test judges).
-    const evaluator = async (_model: Qwen3, stage: string, step: number) => ({ evalAccuracy: step / 100, evalFormatErrors: stage === 'sft' ? 0 : 1 });
+    // A stand-in evaluator: the rows' bookkeeping, not the judging (the train.js test judges). It
+    // notes what the pool holds free when called: the step's activations are given back first, so
+    // that the evaluation's cache is a phase of its own, as the memory plan counts it.
+    const pooledAtEvaluation: number[] = [];
+    const evaluator = async (_model: Qwen3, stage: string, step: number) => {
+      pooledAtEvaluation.push(rt.pool.pooledBytes);
+      return { evalAccuracy: step / 100, evalFormatErrors: stage === 'sft' ? 0 : 1 };
+    };
     const run = async (name: string, opts: Parameters<typeof runTraining>[4] = {}) => {
       const cfg = grpoConfig(ws, join(ws.dir, name), { stages: ['sft'], sft: { epochs: 8, batchRows: 12, microBatchRows: 12, lr: 1e-2, maxSeqLen: 200 }, log: { every: 2 }, data: { sft: ws.sftData, eval: ws.grpoData }, eval: { every: 3 } });
       const modelCfg = loadModelConfig(cfg);
@@ -215,6 +221,7 @@ describe('training end to end', () => {
     // log.every 2, eval.every 3 and the last step: 2, 3, 4, 6, 8, the evaluation on 3, 6 and 8.
     expect(whole.metrics.map((r) => r.step)).toEqual([2, 3, 4, 6, 8]);
     expect(whole.metrics.filter((r) => 'evalAccuracy' in r).map((r) => [r.step, r.evalAccuracy])).toEqual([[3, 0.03], [6, 0.06], [8, 0.08]]);
+    expect(pooledAtEvaluation).toEqual([0, 0, 0]);
     const stopped = await run('eval-resumed', { maxStepsThisRun: 5 });
     expect(stopped.stopped).toBe(true);
     const resumed = await run('eval-resumed', { resume: 'latest' });
@@ -403,6 +410,20 @@ describe('train.js rejects bad configs before any GPU work', () => {
     expect(r.stdout).not.toMatch(/largest sft\.microBatchRows/);
     // Checkpoints stream: the host memory they take is set by the largest weight (8B's untied embedding, 151936 x 4096 x 4 B).
     expect(r.stdout).toMatch(/host memory: checkpoints are written and resumed one tensor at a time; the largest, model\.embed_tokens\.weight \[151936, 4096\], is 2\.32 GiB in f32/);
+  });
+
+  it('--dry-run with evaluation during training plans it as a phase of its own, for prompts as long as GRPO\'s', () => {
+    const args = ['--config', 'models/patarm-0.6b.yaml', '--model.path', 'null', '--model.init', 'random', '--model.config', 'models/qwen3-0.6b.json',
+      '--eval.every', '50', '--eval.limit', '100', '--data.eval', 'held-out.jsonl', '--dry-run', '--gpu-memory', '24GB'];
+    const r = spawnSync(process.execPath, [resolve('train.js'), ...args], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).not.toMatch(/invalid training config|no such file/);
+    expect(r.status).toBe(0);
+    for (const stage of ['sft', 'grpo']) {
+      const plan = new RegExp(`memory plan for the ${stage} stage[^]*?fits: yes`).exec(r.stdout)?.[0] ?? '';
+      expect(plan, stage).toMatch(/evaluation KV cache\s+evaluation\s+[\d.]+ (GiB|MiB)\s+2 x 28 layers x \d+ seqs .*prompts of up to \d+ tokens \(assumed at most grpo\.maxPromptLen; the run plans with data\.eval's own\)/);
+      expect(plan, stage).toMatch(/evaluation phase \(at most\)\s+[\d.]+ GiB/);
+    }
+    expect(r.stdout).toMatch(/everything fits\./);
   });
 
   // Flags of the other mode are refused, not ignored: `--dry-run` alone used to start the default

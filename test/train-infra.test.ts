@@ -22,7 +22,7 @@ import {
   type TrainerState,
 } from '../src/train/checkpoint.js';
 import { loadTrainConfig } from '../src/train/config.js';
-import { formatPlan, largestMicroBatch, paramCount, parseBytes, planMemory, trainShapeForStage, type MemoryPlan, type MemoryPlanTrain } from '../src/train/memory-plan.js';
+import { allocatedBytes, formatPlan, largestMicroBatch, layerActivationFloats, paramCount, parseBytes, planMemory, trainShapeForStage, type MemoryPlan, type MemoryPlanTrain } from '../src/train/memory-plan.js';
 import { MetricsLog, readMetrics, roundMetric, type MetricsRow } from '../src/train/metrics.js';
 import { formatDuration, formatNumber, ProgressReporter } from '../src/train/progress.js';
 import { lineChartSvg, niceTicks, renderHtmlReport, writeHtmlReport } from '../src/train/report-html.js';
@@ -32,7 +32,7 @@ import { StopFlag } from '../src/train/signals.js';
 const dir = mkdtempSync(join(tmpdir(), 'patarm-infra-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const MiB = 1024 * 1024;
+const MiB = 1024 * 1024, GiB = 1024 * MiB;
 const modelConfig = (name: string): Qwen3Config => parseQwen3Config(JSON.parse(readFileSync(`models/qwen3-${name}.json`, 'utf8')), name);
 
 // ---------------------------------------------------------------------------
@@ -208,16 +208,18 @@ describe('planMemory', () => {
 
     // 16 rows of 2 rollouts with 768-token prompts: 16 distinct prompts, whose [12288, 3072] MLP
     // tensors (144 MiB) would not fit a 128 MiB binding in one pass; the KV session prefills them
-    // in passes of 10922 tokens (128 MiB / 3072 floats), and the plan counts one such pass.
+    // in passes of 10922 tokens (128 MiB / 3072 floats), and the plan counts one such pass and the
+    // last of 1366: its tensors of smaller size classes find no free buffer of theirs in the pool.
     const wide = planMemory(modelConfig('0.6b'), grpo(2, 16, undefined, 784, 16), adapter);
     expect(wide.largestTensor).toEqual({ name: 'KV cache of one layer (32 seqs x 784 positions)', bytes: 32 * 784 * 1024 * 4 });
     expect(wide.fits).toBe(true);
     const widePrefill = wide.items.find((i) => i.name === 'prefill working set (one layer)')!;
-    expect(widePrefill.detail).toBe('passes of 10922 of the 12288 prompt tokens x 25642 floats, as allocated');
-    // Less than the one pass an adapter with 4 GiB bindings would run.
+    expect(widePrefill.detail).toBe('passes of 10922 of the 12288 prompt tokens (the last of 1366) x 25642 floats, as allocated');
+    const pooled = (tokens: number, floats: number) => allocatedBytes(tokens * floats * 4, adapter.maxBufferBytes);
+    const prefillFloats = [...layerActivationFloats(modelConfig('0.6b')), 1024, 1024, 1024];
+    expect(widePrefill.bytes).toBe(prefillFloats.reduce((a, f) => a + pooled(10922, f) + (pooled(1366, f) === pooled(10922, f) ? 0 : pooled(1366, f)), 0));
     const onePass = planMemory(modelConfig('0.6b'), grpo(2, 16, undefined, 784, 16), { ...adapter, maxBufferBytes: 4 * 1024 * MiB, maxStorageBindingBytes: 4 * 1024 * MiB - 4 });
     expect(onePass.items.find((i) => i.name === 'prefill working set (one layer)')!.detail).toBe('16 distinct prompts x 768 tokens x 25642 floats, as allocated');
-    expect(widePrefill.bytes).toBeLessThan(bytesOf(onePass, 'prefill working set (one layer)'));
     // grpo.generationRows: the same step's rollouts generated 8 at a time (4 prompts a call), in one pass.
     const chunked = planMemory(modelConfig('0.6b'), grpo(2, 16, 8, 784, 16), adapter);
     expect(bytesOf(chunked, 'KV cache')).toBe(2 * 28 * 32 * MiB); // 8 seqs x 784 positions x 4 KiB = 24.5 MiB a layer tensor, as 32 MiB
@@ -271,6 +273,41 @@ describe('planMemory', () => {
     expect(unknown.notes[0]).toMatch(/device memory unknown .*--gpu-memory/);
   });
 
+  it('evaluation during training is a phase of its own: bounded by the data when known, and refused with advice when it does not fit', () => {
+    const evaluation = { judgments: 2 * 64, maxNewTokens: 512, maxRows: 256, kvBudgetBytes: 4 * GiB };
+    const base = sft(1, 256);
+    const plain = planMemory(modelConfig('0.6b'), base, bigAdapter);
+    expect(plain.evaluationBytes).toBe(0);
+    expect(plain.evaluationAt).toBeUndefined();
+    // Any prompt the context allows: the longest whose one-sequence cache fits a binding, decoded alone.
+    const open = planMemory(modelConfig('0.6b'), { ...base, evaluation }, bigAdapter);
+    const kvBytes = (p: MemoryPlan) => p.items.find((i) => i.name === 'evaluation KV cache')!.bytes;
+    expect(open.evaluationAt!.judgments).toBe(1);
+    expect(open.evaluationAt!.promptLen).toBeGreaterThan(30_000);
+    expect(kvBytes(open)).toBeGreaterThan(4 * GiB); // one judgment past the budget decodes by itself
+    expect(open.items.filter((i) => i.phase === 'evaluation').map((i) => i.name)).toEqual(['evaluation KV cache', 'evaluation sampling logits', 'evaluation prefill (one layer)']);
+    expect(open.items.find((i) => i.name === 'evaluation KV cache')!.detail).toMatch(/, any prompt the context allows\)$/);
+    // The data's longest prompt, 1000 tokens: chunks hold as many judgments as 4 GiB of cache does,
+    // at 224 KiB a position (2 x 28 layers x 1024 x 4 B). 12 of 1000 + 512 positions hold 18144
+    // positions; 15 of up to 736 + 512 (4 GiB / 15 = 1248.3 positions each) hold 18720, the most.
+    const known = planMemory(modelConfig('0.6b'), { ...base, evaluation: { ...evaluation, longestPrompt: 1000 } }, bigAdapter);
+    expect(known.evaluationAt).toEqual({ promptLen: 736, judgments: 15 });
+    expect(kvBytes(known)).toBe(15 * 1248 * 2 * 28 * 1024 * 4);
+    expect(known.evaluationBytes).toBeLessThan(open.evaluationBytes);
+    expect(known.totalBytes).toBe(known.persistentBytes + Math.max(known.trainingBytes, known.evaluationBytes));
+    // Few judgments: the chunk holds them all.
+    const few = planMemory(modelConfig('0.6b'), { ...base, evaluation: { ...evaluation, judgments: 4, longestPrompt: 1000 } }, bigAdapter);
+    expect(few.evaluationAt).toEqual({ promptLen: 1000, judgments: 4 });
+    expect(kvBytes(few)).toBe(4 * 1512 * 2 * 28 * 1024 * 4);
+    const text = formatPlan(known);
+    expect(text).toMatch(/evaluation phase \(at most\)\s+\d/);
+    // On a device where training fits and evaluation does not, the plan says which and what lowers it.
+    const device = known.persistentBytes + known.trainingBytes + 1;
+    expect(known.evaluationBytes).toBeGreaterThan(known.trainingBytes);
+    const tight = planMemory(modelConfig('0.6b'), { ...base, evaluation: { ...evaluation, longestPrompt: 1000 } }, { ...bigAdapter, totalBytes: device });
+    expect(tight.reasons).toEqual([expect.stringMatching(/^evaluation during training \(eval\.every\) needs up to .* \(15 judgments of 736-token prompts decoded together\).*lower eval\.limit or eval\.maxNewTokens/)]);
+  });
+
   it('formats an aligned table with the verdict', () => {
     const text = formatPlan(planMemory(modelConfig('0.6b'), sft(4, 2048), { ...bigAdapter, totalBytes: parseBytes('24GB') }));
     const lines = text.split('\n');
@@ -279,7 +316,7 @@ describe('planMemory', () => {
     const sizeEnds = lines.slice(1, 13).map((l) => /\d (GiB|MiB|KiB|B)\b/.exec(l)!.index + /\d (GiB|MiB|KiB|B)\b/.exec(l)![0].length);
     expect(new Set(sizeEnds).size).toBe(1);
     expect(text).toContain('weights (f32)');
-    expect(text).toContain('peak (persistent + larger phase)');
+    expect(text).toContain('peak (persistent + largest phase)');
     expect(text).toMatch(/fits: NO\n  - a micro-batch of 4 x 2048 tokens/);
   });
 });

@@ -12,7 +12,7 @@ import { formatBytes, formatPlan, largestMicroBatch, parseBytes, planMemory, tra
 import { decimalInteger } from '../train/number-text.js';
 import { prepareRunData } from '../train/run-data.js';
 import { runTraining } from '../train/trainer.js';
-import { heldOutEvaluator } from '../eval/held-out.js';
+import { evaluationShape, heldOutEvaluator } from '../eval/held-out.js';
 import { signalExitCode } from '../train/signals.js';
 import { parseHeldOutWords, type HeldOutWords } from '../synth/tasks.js';
 
@@ -129,6 +129,7 @@ function microBatchAdvice(modelCfg: Qwen3Config, shape: MemoryPlanTrain, memory:
   const smallest = planMemory(modelCfg, { ...shape, microBatchRows: 1, recompute: true }, memory);
   if (smallest.persistentBytes > memory.totalBytes) return 'no micro-batch helps: the persistent state alone does not fit\n';
   if (smallest.persistentBytes + smallest.generationBytes > memory.totalBytes) return 'no micro-batch helps: generation does not fit (see above)\n';
+  if (smallest.persistentBytes + smallest.evaluationBytes > memory.totalBytes) return 'no micro-batch helps: evaluation during training does not fit (see above)\n';
   const largest = (recompute: boolean) => largestMicroBatch(modelCfg, { ...shape, recompute }, memory);
   const plain = largest(false), recomputing = largest(true);
   const rows = (n: number) => (n === 0 ? 'none fits' : `${n}`);
@@ -152,9 +153,13 @@ async function runConfig(flags: CliFlags): Promise<void> {
   const cfg: TrainConfig = loadTrainConfig(flags.config, flags.overrides, { checkPaths: flags.dryRun ? 'model' : true });
   const modelCfg = loadModelConfig(cfg);
   const { memory, name } = await adapterMemory(flags.gpuMemory);
+  // A run plans with its data read (evaluation during training is bounded by the held-out prompts
+  // it has, not by any the context allows); reading it needs no GPU.
+  const data = flags.dryRun ? null : await prepareRunData(cfg, modelCfg);
+  const evaluation = evaluationShape(cfg, data ? { pairs: data.eval.length, longestPrompt: data.evalLongestPrompt } : undefined);
   let fits = true;
   for (const stage of cfg.stages as Stage[]) {
-    const shape = trainShapeForStage(cfg, stage);
+    const shape: MemoryPlanTrain = { ...trainShapeForStage(cfg, stage), ...(evaluation && { evaluation }) };
     const plan = planMemory(modelCfg, shape, memory);
     if (flags.dryRun) process.stdout.write(`memory plan for the ${stage} stage on ${name}:\n${formatPlan(plan)}\n${microBatchAdvice(modelCfg, shape, memory, stage)}\n`);
     if (!plan.fits) {
@@ -162,14 +167,12 @@ async function runConfig(flags: CliFlags): Promise<void> {
       if (!flags.dryRun) throw new Error(`the ${stage} stage does not fit this GPU:\n  ${plan.reasons.join('\n  ')}\n(run with --dry-run to see the plan)`);
     }
   }
-  if (flags.dryRun) {
+  if (!data) {
     process.stdout.write(`${hostMemoryNote(modelCfg)}\n${fits ? 'everything fits.' : 'some stage does not fit (see the reasons above).'}\n`);
     return;
   }
-  const data = await prepareRunData(cfg, modelCfg);
   const rt = await Runtime.create();
-  const evaluator = cfg.eval.every === undefined ? undefined
-    : heldOutEvaluator(data.eval, data.tokenizer, data.template, { seed: cfg.seed, maxNewTokens: cfg.eval.maxNewTokens ?? cfg.grpo.maxNewTokens });
+  const evaluator = evaluation && heldOutEvaluator(data.eval, data.tokenizer, data.template, { seed: cfg.seed, maxNewTokens: evaluation.maxNewTokens });
   const result = await runTraining(rt, cfg, modelCfg, data, { resume: flags.resume, quiet: flags.quiet, handleSignals: true, evaluator });
   process.stderr.write(`${result.stopped ? 'stopped' : 'finished'}: metrics in ${cfg.outDir}/metrics.jsonl, report ${cfg.outDir}/report.html` +
     (result.finalCheckpoint ? `, checkpoint ${result.finalCheckpoint}` : '') + '\n');

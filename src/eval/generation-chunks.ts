@@ -19,6 +19,11 @@ export interface GenerationChunkLimits {
   kvBudgetBytes: number;
   /** Precision of the cache (default 'f32'): an f16 one takes half the bytes. */
   kvCacheDtype?: KvCacheDtype;
+  /**
+   * A job whose cache alone exceeds the budget becomes a chunk of its own instead of being refused
+   * (train.js's evaluation during training, which has no --kv-memory to raise). Default false.
+   */
+  overBudgetAlone?: boolean;
 }
 
 /**
@@ -45,7 +50,7 @@ export function generationChunks(promptLengths: readonly number[], cfg: Qwen3Con
   for (const length of promptLengths) {
     const positions = Math.min(cfg.maxPositionEmbeddings, length + o.maxNewTokens);
     const alone = 2 * cfg.numLayers * kvCacheBytesPerTensor(1, positions, kvDim, o.kvCacheDtype);
-    if (alone > o.kvBudgetBytes) {
+    if (alone > o.kvBudgetBytes && !o.overBudgetAlone) {
       throw new Error(
         `a judgment of a ${length}-token prompt and up to ${o.maxNewTokens} new tokens needs ${(alone / 2 ** 30).toFixed(2)} GiB of KV cache, ` +
           `more than the KV budget of ${(o.kvBudgetBytes / 2 ** 30).toFixed(2)} GiB: raise --kv-memory or lower --max-new-tokens`,

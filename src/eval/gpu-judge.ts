@@ -29,6 +29,7 @@ export function judgeWithModel(
       bindingBytes: Math.min(chunking.bindingBytes ?? Infinity, model.rt.gpu.maxStorageBindingBytes, model.rt.gpu.maxBufferBytes),
       kvBudgetBytes: chunking.kvBudgetBytes ?? DEFAULT_KV_BUDGET_BYTES,
       kvCacheDtype: decoding.kvCacheDtype,
+      overBudgetAlone: chunking.overBudgetAlone ?? false,
     });
     let s = 0;
     for (const size of chunks) {

@@ -8,8 +8,9 @@ import { parseJudgment } from '../patarm/index.js';
 import type { Tokenizer } from '../tokenizer/index.js';
 import { renderJudgePrompt, type JudgeTemplateOptions } from '../train/prompts.js';
 import type { PointwiseDraw } from './draws.js';
-import { kvCacheBytesPerTensor } from '../model/kv-session.js';
-import { DEFAULT_KV_BUDGET_BYTES } from './generation-chunks.js';
+import type { TrainConfig } from '../train/config.js';
+import type { EvaluationShape } from '../train/memory-plan.js';
+import { DEFAULT_KV_BUDGET_BYTES, GENERATION_BATCH } from './generation-chunks.js';
 import { judgeWithModel } from './gpu-judge.js';
 import type { JudgeFn } from './judge.js';
 import { outcomeCredit, pointwiseOutcome } from './voting.js';
@@ -27,7 +28,7 @@ export interface GreedyPointwiseScores {
 }
 
 export async function greedyPointwise(
-  model: Qwen3, tokenizer: Tokenizer, pairs: readonly PreferencePair[], template: JudgeTemplateOptions, o: { seed: number; maxNewTokens: number; kvBudgetBytes?: number },
+  model: Qwen3, tokenizer: Tokenizer, pairs: readonly PreferencePair[], template: JudgeTemplateOptions, o: GreedyDecoding,
 ): Promise<GreedyPointwiseScores> {
   if (pairs.length === 0) throw new Error('greedy pointwise evaluation of no pairs');
   const draws = await greedyDraws(greedyJudge(model, tokenizer, o), pointwisePrompts(pairs, template), template, o.seed);
@@ -52,9 +53,20 @@ export function scoreOfJudgment(text: string, template: JudgeTemplateOptions): P
   return r.ok ? r.score : null;
 }
 
+/** A greedy judge's settings; the chunking ones as judgeWithModel takes them (its defaults when left out). */
+export interface GreedyDecoding {
+  seed: number;
+  maxNewTokens: number;
+  kvBudgetBytes?: number;
+  overBudgetAlone?: boolean;
+}
+
 /** Greedy decoding: an evaluation measures the judge, not sampling luck. */
-export function greedyJudge(model: Qwen3, tokenizer: Tokenizer, o: { seed: number; maxNewTokens: number; kvBudgetBytes?: number }): JudgeFn {
-  const chunking = o.kvBudgetBytes === undefined ? {} : { kvBudgetBytes: o.kvBudgetBytes };
+export function greedyJudge(model: Qwen3, tokenizer: Tokenizer, o: GreedyDecoding): JudgeFn {
+  const chunking = {
+    ...(o.kvBudgetBytes !== undefined && { kvBudgetBytes: o.kvBudgetBytes }),
+    ...(o.overBudgetAlone !== undefined && { overBudgetAlone: o.overBudgetAlone }),
+  };
   return judgeWithModel(model, tokenizer, { temperature: 0, topP: 1, maxNewTokens: o.maxNewTokens, seed: o.seed }, chunking);
 }
 
@@ -71,21 +83,35 @@ export function pairCredits(draws: PointwiseDraw[][], k: number): ReturnType<typ
 /**
  * train.js's evaluation during training (eval.every): greedy pointwise scores of the current model
  * on the held-out pairs, as the numbers the step's metrics row takes. Judgments decode in chunks
- * within eval.js's default KV budget, or, when one judgment alone needs more, within what it needs
- * (train.js has no --kv-memory to raise, and a refusal hours into a run would help nobody).
+ * within eval.js's default KV budget; one that alone needs more decodes by itself (train.js has no
+ * --kv-memory to raise, and a refusal hours into a run would help nobody). evaluationShape gives
+ * the memory plan the same limits.
  */
 export function heldOutEvaluator(
   pairs: readonly PreferencePair[], tokenizer: Tokenizer, template: JudgeTemplateOptions, o: { seed: number; maxNewTokens: number },
 ): (model: Qwen3) => Promise<Record<string, number>> {
-  let kvBudgetBytes: number | undefined;
   return async (model) => {
-    if (kvBudgetBytes === undefined) {
-      const { cfg } = model;
-      const longest = Math.max(...(await Promise.all(pointwisePrompts(pairs, template).map((p) => tokenizer.encode(p)))).map((ids) => ids.length));
-      const alone = 2 * cfg.numLayers * kvCacheBytesPerTensor(1, Math.min(cfg.maxPositionEmbeddings, longest + o.maxNewTokens), cfg.numKvHeads * cfg.headDim);
-      kvBudgetBytes = Math.max(DEFAULT_KV_BUDGET_BYTES, alone);
-    }
-    const s = await greedyPointwise(model, tokenizer, pairs, template, { ...o, kvBudgetBytes });
+    const s = await greedyPointwise(model, tokenizer, pairs, template, { ...o, kvBudgetBytes: DEFAULT_KV_BUDGET_BYTES, overBudgetAlone: true });
     return { evalAccuracy: s.accuracy, evalAccuracyTiesHalf: s.accuracyTiesHalf, evalFormatErrors: s.formatErrorRate };
+  };
+}
+
+/**
+ * What heldOutEvaluator decodes at most, for the memory plan (train/memory-plan.ts); undefined when
+ * eval.every is off. With the data at hand (prepareRunData's eval pairs and their longest judge
+ * prompt) the plan is bounded by them; before it (--dry-run), by eval.limit and prompts as long as
+ * GRPO's (grpo.maxPromptLen: data.eval is held-out data of GRPO's kind), which the run checks again
+ * with its data.
+ */
+export function evaluationShape(cfg: Pick<TrainConfig, 'eval' | 'grpo'>, data?: { pairs: number; longestPrompt: number }): EvaluationShape | undefined {
+  if (cfg.eval.every === undefined) return undefined;
+  return {
+    judgments: 2 * (data?.pairs ?? cfg.eval.limit ?? Infinity),
+    maxNewTokens: cfg.eval.maxNewTokens ?? cfg.grpo.maxNewTokens,
+    maxRows: GENERATION_BATCH,
+    kvBudgetBytes: DEFAULT_KV_BUDGET_BYTES,
+    ...(data
+      ? { longestPrompt: data.longestPrompt, longestPromptSource: 'data.eval\'s longest' }
+      : { longestPrompt: cfg.grpo.maxPromptLen, longestPromptSource: 'assumed at most grpo.maxPromptLen; the run plans with data.eval\'s own' }),
   };
 }

@@ -5,8 +5,9 @@
 // Phases: persistent state (weights, gradients, AdamW moments, reference
 // model) lives all run; the generation phase (KV cache) and the training phase
 // (activations of one micro-batch) do not overlap: the GRPO step frees the
-// pool's buffers between them (Runtime.trimPool). Peak = persistent + the
-// larger of the two.
+// pool's buffers between them (Runtime.trimPool). So does evaluation during
+// training (eval.every), whose judgments decode between steps. Peak =
+// persistent + the largest of the phases.
 import { gradNormPartials } from '../ops/adamw.js';
 import { dwPartialBlocks } from '../ops/rmsnorm.js';
 import { rowsPerPartFor } from '../gpu/row-split.js';
@@ -19,7 +20,7 @@ import { kvCacheBytesPerTensor, kvCacheParts } from '../model/kv-session.js';
 import { kvCacheValueBytes, type KvCacheDtype } from '../ops/decode-attention.js';
 import type { Stage, TrainConfig } from './config.js';
 
-export type MemoryPhase = 'persistent' | 'generation' | 'training';
+export type MemoryPhase = 'persistent' | 'generation' | 'training' | 'evaluation';
 
 export interface MemoryItem {
   name: string;
@@ -55,6 +56,27 @@ export interface MemoryPlanTrain {
   updatesPerBatch?: number;
   /** Activation recomputation (model.gradientCheckpointing): forward keeps only the layers' inputs. Default false. */
   recompute?: boolean;
+  /** Evaluation during training (eval.every), when on: what its greedy judging decodes at most. */
+  evaluation?: EvaluationShape;
+}
+
+/**
+ * The greedy judging of held-out pairs between steps (eval/held-out.ts heldOutEvaluator), as its
+ * chunking sizes it (eval/generation-chunks.ts). Prompt lengths are the data's, unknown to the plan,
+ * which therefore takes the worst prompt length.
+ */
+export interface EvaluationShape {
+  /** Judgments in all (2 per pair); Infinity when eval.limit is not set and the data is not at hand. */
+  judgments: number;
+  maxNewTokens: number;
+  /** Most judgments decoded together (the chunks' row bound). */
+  maxRows: number;
+  /** KV cache a chunk may take (all layers), raised to one judgment's when that alone needs more. */
+  kvBudgetBytes: number;
+  /** Tokens of the longest judge prompt; when left out, any length the context allows. */
+  longestPrompt?: number;
+  /** Where longestPrompt comes from, for the plan's detail (e.g. "the held-out data"). */
+  longestPromptSource?: string;
 }
 
 export interface AdapterMemory {
@@ -70,7 +92,11 @@ export interface MemoryPlan {
   persistentBytes: number;
   generationBytes: number;
   trainingBytes: number;
-  /** persistent + max(generation, training). */
+  /** Evaluation during training at its largest over prompt lengths (0 when off). */
+  evaluationBytes: number;
+  /** Where evaluationBytes is reached: that many judgments of prompts of that length decoded together. */
+  evaluationAt?: { promptLen: number; judgments: number };
+  /** persistent + max(generation, training, evaluation). */
   totalBytes: number;
   deviceBytes?: number;
   /** The largest tensor that must sit in one storage binding (weights are split by rows, so they are not candidates). */
@@ -240,38 +266,37 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
   if (grpo) {
     const G = train.generationRows ?? train.batchRows * train.rollouts;
     const kvDtype = train.kvCacheDtype ?? 'f32';
-    const valueBytes = kvCacheValueBytes(kvDtype);
-    // Each layer's cache in parts of whole sequences that fit a binding (kv-session.ts kvCacheParts);
-    // one sequence that does not fit is the largest tensor below, and refused.
-    const perSlot = kvCacheBytesPerTensor(1, train.seqLen, Hkv * D, kvDtype);
-    const partLimit = Math.min(adapter.maxStorageBindingBytes, adapter.maxBufferBytes);
-    const parts = perSlot <= partLimit ? kvCacheParts(G, train.seqLen, Hkv * D, kvDtype, partLimit) : [G];
-    add('KV cache', 'generation', 2 * L * parts.reduce((sum, n) => sum + alloc(n * perSlot), 0),
-      `2 x ${L} layers x ${G} seqs x ${train.seqLen} positions x ${Hkv * D} x ${valueBytes} B (${kvDtype})` + (parts.length > 1 ? `, each layer's in ${parts.length} parts of up to ${parts[0]} seqs` : ''));
-    const rows = Math.max(1, Math.min(G, Math.floor(adapter.maxStorageBindingBytes / (V * 4))));
-    add('sampling logits', 'generation', alloc(rows * V * 4), `${rows} rows x ${V} vocab x 4 B`);
     // Prefill runs each distinct prompt once (the rollouts of a row share it: kv-session.ts
-    // samePromptGroups) through one layer at a time (a layer's tensors are freed before the next):
-    // one layer's activations, its output and its short-lived kN and o/mlp, for every prompt token
-    // of a pass. Prompts whose widest activation exceeds a binding run in passes of as many tokens
-    // as one holds (KvSession.prefillChunkRows), so a pass never needs more.
+    // samePromptGroups), see decodingMemory.
     const prompts = mostPromptsPerCall(train.batchRows, train.rollouts, G);
-    const promptTokens = prompts * (train.seqLen - train.maxNewTokens);
-    const passTokens = Math.min(promptTokens, tokensPerBinding(model, adapter.maxStorageBindingBytes));
-    const prefillFloats = [...perLayer, H, H, Hkv * D];
-    add('prefill working set (one layer)', 'generation', prefillFloats.reduce((a, f) => a + alloc(passTokens * f * 4), 0),
-      passTokens === promptTokens
-        ? `${prompts} distinct prompts x ${train.seqLen - train.maxNewTokens} tokens x ${keptFloats + 2 * H + Hkv * D} floats, as allocated`
-        : `passes of ${passTokens} of the ${promptTokens} prompt tokens x ${keptFloats + 2 * H + Hkv * D} floats, as allocated`);
+    const promptLen = train.seqLen - train.maxNewTokens;
+    const d = decodingMemory(model, adapter, { seqs: G, positions: train.seqLen, prompts, promptLen, kvDtype, exact: false });
+    add('KV cache', 'generation', d.kvBytes,
+      `2 x ${L} layers x ${G} seqs x ${train.seqLen} positions x ${Hkv * D} x ${kvCacheValueBytes(kvDtype)} B (${kvDtype})` + (d.parts.length > 1 ? `, each layer's in ${d.parts.length} parts of up to ${d.parts[0]} seqs` : ''));
+    add('sampling logits', 'generation', d.logitsBytes, `${d.logitRows} rows x ${V} vocab x 4 B`);
+    add('prefill working set (one layer)', 'generation', d.prefillBytes,
+      d.passTokens === d.promptTokens
+        ? `${prompts} distinct prompts x ${promptLen} tokens x ${keptFloats + 2 * H + Hkv * D} floats, as allocated`
+        : `passes of ${d.passTokens} of the ${d.promptTokens} prompt tokens${d.promptTokens % d.passTokens ? ` (the last of ${d.promptTokens % d.passTokens})` : ''} x ${keptFloats + 2 * H + Hkv * D} floats, as allocated`);
     const f16Advice = kvDtype === 'f32' ? ', or set grpo.kvCacheDtype f16' : '';
-    candidates.push(perSlot > partLimit
+    const partLimit = Math.min(adapter.maxStorageBindingBytes, adapter.maxBufferBytes);
+    candidates.push(d.perSlot > partLimit
       // Not even one sequence fits: fewer sequences do not help, shorter ones do.
-      ? { name: `KV cache of one sequence in one layer (${train.seqLen} positions)`, bytes: perSlot, lower: `grpo.maxPromptLen or grpo.maxNewTokens${f16Advice}` }
+      ? { name: `KV cache of one sequence in one layer (${train.seqLen} positions)`, bytes: d.perSlot, lower: `grpo.maxPromptLen or grpo.maxNewTokens${f16Advice}` }
       : {
-        name: parts.length === 1 ? `KV cache of one layer (${G} seqs x ${train.seqLen} positions)` : `KV cache part of one layer (${parts[0]} of ${G} seqs x ${train.seqLen} positions)`,
-        bytes: parts[0]! * perSlot,
+        name: d.parts.length === 1 ? `KV cache of one layer (${G} seqs x ${train.seqLen} positions)` : `KV cache part of one layer (${d.parts[0]} of ${G} seqs x ${train.seqLen} positions)`,
+        bytes: d.parts[0]! * d.perSlot,
         lower: `${generationAdvice}${f16Advice}`,
       });
+  }
+  const evaluation = train.evaluation === undefined ? null : evaluationMemory(model, adapter, train.evaluation);
+  if (evaluation) {
+    const { d, promptLen, rows, positions } = evaluation;
+    const at = `at its largest, ${rows} judgments of ${promptLen}-token prompts decoded together` +
+      (train.evaluation!.longestPrompt === undefined ? ', any prompt the context allows' : `, prompts of up to ${train.evaluation!.longestPrompt} tokens${train.evaluation!.longestPromptSource ? ` (${train.evaluation!.longestPromptSource})` : ''}`);
+    add('evaluation KV cache', 'evaluation', d.kvBytes, `2 x ${L} layers x ${rows} seqs x ${positions} positions x ${Hkv * D} x 4 B (${at})`);
+    add('evaluation sampling logits', 'evaluation', d.logitsBytes, `${d.logitRows} rows x ${V} vocab x 4 B`);
+    add('evaluation prefill (one layer)', 'evaluation', d.prefillBytes, `${d.passTokens} prompt tokens a pass x ${keptFloats + 2 * H + Hkv * D} floats, as allocated`);
   }
 
   const N = train.microBatchRows * train.seqLen;
@@ -333,7 +358,8 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
   const persistentBytes = sumPhase(items, 'persistent');
   const generationBytes = sumPhase(items, 'generation');
   const trainingBytes = sumPhase(items, 'training');
-  const totalBytes = persistentBytes + Math.max(generationBytes, trainingBytes);
+  const evaluationBytes = sumPhase(items, 'evaluation');
+  const totalBytes = persistentBytes + Math.max(generationBytes, trainingBytes, evaluationBytes);
   const largestTensor = candidates.reduce((a, b) => (b.bytes > a.bytes ? b : a));
 
   const reasons: string[] = [];
@@ -377,12 +403,101 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
           ((train.kvCacheDtype ?? 'f32') === 'f32' ? ', or set grpo.kvCacheDtype f16 (half the KV cache)' : ''),
       );
     }
+    if (evaluation && persistentBytes + evaluationBytes > device) {
+      reasons.push(
+        `evaluation during training (eval.every) needs up to ${formatBytes(evaluationBytes)} (${evaluation.rows} judgments of ${evaluation.promptLen}-token prompts decoded together); ` +
+          `with ${formatBytes(persistentBytes)} of persistent state that is ${formatBytes(persistentBytes + evaluationBytes)} > ${formatBytes(device)}: ` +
+          'lower eval.limit or eval.maxNewTokens, or evaluate the checkpoints with eval.js instead',
+      );
+    }
   }
   return {
-    params: P, items, persistentBytes, generationBytes, trainingBytes, totalBytes, largestTensor: { name: largestTensor.name, bytes: largestTensor.bytes },
+    params: P, items, persistentBytes, generationBytes, trainingBytes, evaluationBytes, totalBytes,
+    ...(evaluation && { evaluationAt: { promptLen: evaluation.promptLen, judgments: evaluation.rows } }), largestTensor: { name: largestTensor.name, bytes: largestTensor.bytes },
     fits: reasons.length === 0, reasons, notes, ...(device !== undefined ? { deviceBytes: device } : {}),
   };
 }
+
+/** One generate() call's working set: its KV cache (in parts of whole sequences), sampling logits and one prefill pass. */
+interface DecodingShape {
+  seqs: number;
+  positions: number;
+  /** Distinct prompts prefilled, each padded to promptLen. */
+  prompts: number;
+  promptLen: number;
+  kvDtype: KvCacheDtype;
+  /** A cache of its own size (generate's exactKvCache, as eval's judging asks) rather than a pooled one. */
+  exact: boolean;
+}
+
+/**
+ * The bytes of one generate() call as allocated. Prefill runs the distinct prompts through one layer
+ * at a time (a layer's tensors are freed before the next): one layer's activations, its output and
+ * its short-lived kN and o/mlp, for every prompt token of a pass. Prompts whose widest activation
+ * exceeds a binding run in passes of as many tokens as one holds (KvSession.prefillChunkRows).
+ */
+function decodingMemory(model: Qwen3Config, adapter: AdapterMemory, d: DecodingShape) {
+  const { hiddenSize: H, numLayers: L, vocabSize: V } = model;
+  const kvDim = model.numKvHeads * model.headDim;
+  const alloc = (bytes: number) => allocatedBytes(bytes, adapter.maxBufferBytes);
+  const perSlot = kvCacheBytesPerTensor(1, d.positions, kvDim, d.kvDtype);
+  const partLimit = Math.min(adapter.maxStorageBindingBytes, adapter.maxBufferBytes);
+  // One sequence past a binding is the plan's largest tensor, and refused there.
+  const parts = perSlot <= partLimit ? kvCacheParts(d.seqs, d.positions, kvDim, d.kvDtype, partLimit) : [d.seqs];
+  const kvBytes = 2 * L * parts.reduce((sum, n) => sum + (d.exact ? exactBytes(n * perSlot) : alloc(n * perSlot)), 0);
+  const logitRows = Math.max(1, Math.min(d.seqs, Math.floor(adapter.maxStorageBindingBytes / (V * 4))));
+  const promptTokens = d.prompts * d.promptLen;
+  const passTokens = Math.min(promptTokens, tokensPerBinding(model, adapter.maxStorageBindingBytes));
+  // The last pass holds the remainder of the tokens; a tensor of it whose size class differs from
+  // the full passes' finds none of theirs free in the pool (they are freed there, not to the device).
+  const lastPass = promptTokens % passTokens;
+  const prefillBytes = [...layerActivationFloats(model), H, H, kvDim].reduce((a, f) => {
+    const full = alloc(passTokens * f * 4), last = lastPass === 0 ? full : alloc(lastPass * f * 4);
+    return a + full + (last === full ? 0 : last);
+  }, 0);
+  const logitsBytes = alloc(logitRows * V * 4);
+  return { perSlot, parts, kvBytes, logitRows, logitsBytes, promptTokens, passTokens, prefillBytes, total: kvBytes + logitsBytes + prefillBytes };
+}
+
+/**
+ * Evaluation during training at its largest over the prompt lengths the data may hold (1 to its
+ * longest prompt when known, else to the context less one, which run-data.ts allows): its chunks
+ * hold as many judgments as the row bound and the KV budget allow (eval/generation-chunks.ts), each
+ * with an exact f32 cache. Every length is tried: a prefill in passes is not monotone in it (a last
+ * pass of another size class adds its own buffers). A length whose one-sequence cache passes a
+ * binding is refused by the KV session before it allocates, and is left out. Cached per shape
+ * object, since a micro-batch search plans the same evaluation many times.
+ */
+function evaluationMemory(model: Qwen3Config, adapter: AdapterMemory, e: EvaluationShape): EvaluationPeak | null {
+  const cached = evaluationCache.get(e);
+  if (cached && cached.model === model && cached.adapter.maxBufferBytes === adapter.maxBufferBytes && cached.adapter.maxStorageBindingBytes === adapter.maxStorageBindingBytes) return cached.best;
+  const kvDim = model.numKvHeads * model.headDim;
+  const context = model.maxPositionEmbeddings;
+  const partLimit = Math.min(adapter.maxStorageBindingBytes, adapter.maxBufferBytes);
+  const cap = Math.max(1, Math.min(e.maxRows, e.judgments));
+  const perPosition = 2 * model.numLayers * kvCacheBytesPerTensor(1, 1, kvDim);
+  const longestPrompt = Math.min(context - 1, e.longestPrompt ?? Infinity);
+  let best: EvaluationPeak | null = null;
+  for (let promptLen = 1; promptLen <= longestPrompt; promptLen++) {
+    const positions = Math.min(context, promptLen + e.maxNewTokens);
+    if (kvCacheBytesPerTensor(1, positions, kvDim) > partLimit) break; // longer ones pass it too
+    // heldOutEvaluator decodes a judgment alone when its cache alone passes the budget.
+    const rows = Math.max(1, Math.min(cap, Math.floor(e.kvBudgetBytes / (positions * perPosition))));
+    const d = decodingMemory(model, adapter, { seqs: rows, positions, prompts: rows, promptLen, kvDtype: 'f32', exact: true });
+    if (!best || d.total > best.d.total) best = { d, promptLen, rows, positions };
+  }
+  evaluationCache.set(e, { model, adapter, best });
+  return best;
+}
+
+interface EvaluationPeak {
+  d: ReturnType<typeof decodingMemory>;
+  promptLen: number;
+  rows: number;
+  positions: number;
+}
+
+const evaluationCache = new WeakMap<EvaluationShape, { model: Qwen3Config; adapter: AdapterMemory; best: EvaluationPeak | null }>();
 
 /**
  * The largest microBatchRows with which the shape's plan fits, at most a step's rows: batchRows x
@@ -436,7 +551,8 @@ export function formatPlan(plan: MemoryPlan): string {
     ['persistent', plan.persistentBytes],
     ['generation phase', plan.generationBytes],
     ['training phase', plan.trainingBytes],
-    ['peak (persistent + larger phase)', plan.totalBytes],
+    ...(plan.evaluationAt ? [['evaluation phase (at most)', plan.evaluationBytes] as [string, number]] : []),
+    ['peak (persistent + largest phase)', plan.totalBytes],
   ];
   if (plan.deviceBytes !== undefined) totals.push(['device', plan.deviceBytes]);
   const phaseWidth = Math.max(...rows.map((r) => r[1].length), 'phase'.length);

@@ -26,6 +26,8 @@ export interface RunData {
   flippedPairs: number;
   /** Held-out pairs evaluated during training (eval.every; the first eval.limit of data.eval); empty when off. */
   eval: PreferencePair[];
+  /** Tokens of the longest judge prompt among them (0 when off): what the memory plan bounds evaluation by. */
+  evalLongestPrompt: number;
   notes: string[];
 }
 
@@ -142,6 +144,7 @@ export async function prepareRunData(cfg: TrainConfig, model: Qwen3Config): Prom
     noteTaskFallbacks('grpo', grpo, notes);
   }
   let evalPairs: PreferencePair[] = [];
+  let evalLongestPrompt = 0;
   if (cfg.eval.every !== undefined) {
     const file = cfg.data.eval!;
     const loaded = requirePairs(file, await loadPairs(file, { ...loadOptions('grpo'), layout: evalLayout(cfg) }), evalLayout(cfg));
@@ -153,13 +156,17 @@ export async function prepareRunData(cfg: TrainConfig, model: Qwen3Config): Prom
       for (const response of [pair.chosen, pair.rejected]) {
         longest = Math.max(longest, (await encodeJudgePrompt(tokenizer, { ...pair, response }, template)).length);
       }
-      if (longest < model.maxPositionEmbeddings) { evalPairs.push(pair); continue; }
+      if (longest < model.maxPositionEmbeddings) {
+        evalPairs.push(pair);
+        evalLongestPrompt = Math.max(evalLongestPrompt, longest);
+        continue;
+      }
       badRow(`${file}: pair ${pair.id}: prompt of ${longest} tokens leaves no room for a judgment in the model's context (max_position_embeddings ${model.maxPositionEmbeddings})`);
     }
     if (evalPairs.length === 0) throw new Error(`${file}: no pair to evaluate during training`);
     notes.push(`eval data: ${evalPairs.length} held-out pairs, judged greedily every ${cfg.eval.every} steps`);
   }
-  return { tokenizer, template, sft, sftDropped, grpo, flippedPairs, eval: evalPairs, notes };
+  return { tokenizer, template, sft, sftDropped, grpo, flippedPairs, eval: evalPairs, evalLongestPrompt, notes };
 }
 
 /**

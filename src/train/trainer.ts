@@ -173,6 +173,9 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
         const evaluate = opts.evaluator !== undefined && cfg.eval.every !== undefined && (step % cfg.eval.every === 0 || step === stageSteps)
           && finiteStep(row) && (step === stageSteps || !(stop?.requested ?? false));
         if (evaluate) {
+          // The step's pooled activations (SFT's stay pooled between steps) make room for the
+          // evaluation's cache, as the memory plan counts them: phases, not a sum.
+          rt.trimPool();
           try {
             const scores = await opts.evaluator!(model, stage, step);
             Object.assign(row, scores);
