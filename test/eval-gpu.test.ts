@@ -152,11 +152,12 @@ describe('generation chunks', () => {
   });
 
   it('refuses a judgment whose cache alone passes the budget, or with overBudgetAlone decodes it by itself', () => {
-    // A sequence of 1900 + 4096 positions takes 1.28 GiB, past the 1.1 GiB budget; one of 700 + 4096 1.02 GiB, under it.
-    const o = { maxRows: 256, maxNewTokens: 4096, bindingBytes: 2 * GiB, kvBudgetBytes: 1.1 * GiB };
-    const lengths = [700, 1900, 700, 700];
-    expect(() => generationChunks(lengths, qwen06b, o)).toThrow(/a judgment of a 1900-token prompt .* more than the KV budget of 1\.10 GiB/);
-    expect(generationChunks(lengths, qwen06b, { ...o, overBudgetAlone: true })).toEqual([1, 1, 1, 1]);
+    // 224 KiB a position: a judgment of 1900 + 100 positions takes 438 MiB, past a 256 MiB budget;
+    // one of 10 + 100 takes 24 MiB, so the short ones around it still share a chunk.
+    const o = { maxRows: 256, maxNewTokens: 100, bindingBytes: 2 * GiB, kvBudgetBytes: 256 * MiB };
+    const lengths = [10, 1900, 10, 10];
+    expect(() => generationChunks(lengths, qwen06b, o)).toThrow(/a judgment of a 1900-token prompt and up to 100 new tokens needs 0\.43 GiB of KV cache, more than the KV budget of 0\.25 GiB/);
+    expect(generationChunks(lengths, qwen06b, { ...o, overBudgetAlone: true })).toEqual([1, 1, 2]);
   });
 
   it('keeps a 0.6B judge writing 4096 tokens with k = 8 votes inside the KV budget', () => {

@@ -21,6 +21,9 @@ import { validatingRuntime } from './validating-device.js';
 import { evaluationShape, heldOutEvaluator } from '../src/eval/held-out.js';
 import type { PreferencePair } from '../src/data/index.js';
 import type { TrainConfig } from '../src/train/config.js';
+import type { Runtime } from '../src/gpu/runtime.js';
+import type { Qwen3Config } from '../src/io/hf-model.js';
+import type { EvaluationShape } from '../src/train/memory-plan.js';
 
 
 describe('memory plan vs the allocations of a real step (validating stand-in device)', () => {
@@ -125,41 +128,72 @@ describe('memory plan vs the allocations of a real GRPO update (validating stand
 });
 
 describe('memory plan vs the allocations of evaluation during training (validating stand-in device)', () => {
-  it("0.6B, 8 held-out pairs: the evaluator's peak at the prompt length the plan names is the plan's bound, and no other length passes it", async () => {
+  /** The pool's peak of one evaluation (heldOutEvaluator) whose judge prompts have these token lengths, in order (chosen, rejected, ...). */
+  const evaluationPeak = async (rt: Runtime, model: Qwen3, lengths: readonly number[], o: { maxNewTokens: number; kvBudgetBytes: number }) => {
+    let calls = 0;
+    const tokenizer = {
+      // Each prompt of its own (no shared prefill), of the length its turn asks.
+      encode: async () => { const c = calls++; return Int32Array.from({ length: lengths[c]! }, (_, i) => (i * 31 + c * 7 + 1) % model.cfg.vocabSize); },
+      decode: () => '', stopIds: [],
+    } as unknown as Tokenizer;
+    const pairs: PreferencePair[] = Array.from({ length: lengths.length / 2 }, (_, i) => ({ id: `p${i}`, prompt: `q${i}`, chosen: 'a', rejected: 'b' }));
+    rt.pool.trim();
+    const before = rt.pool.liveBytes;
+    rt.pool.peakBytes = 0;
+    const scores = await heldOutEvaluator(pairs, tokenizer, { chat: false, thinking: false }, { seed: 1, ...o })(model);
+    expect(scores.evalFormatErrors).toBe(1); // the stand-in device computes nothing: no judgment parses
+    return rt.pool.peakBytes - before;
+  };
+  const planFor = (rt: Runtime, cfg: Qwen3Config, evaluation: EvaluationShape) =>
+    planMemory(cfg, { stages: ['sft'], microBatchRows: 1, seqLen: 64, rollouts: 1, batchRows: 1, maxNewTokens: 0, refModel: 'none', evaluation },
+      { maxBufferBytes: rt.gpu.maxBufferBytes, maxStorageBindingBytes: rt.gpu.maxStorageBindingBytes });
+  const evalConfig = (limit: number, maxNewTokens: number) => ({ eval: { every: 1, limit, maxNewTokens }, grpo: { maxNewTokens: 99, maxPromptLen: 99 } }) as Pick<TrainConfig, 'eval' | 'grpo'>;
+
+  it("0.6B, 8 held-out pairs of any length: the evaluator's peak stays under the plan's bound at the length it names, at others and with mixed lengths", async () => {
     const { rt, log } = validatingRuntime({ bindingBytes: 128 * MiB });
     const cfg = qwen3('0.6B');
     const model = new Qwen3(rt, cfg, zerosLike(rt, cfg, 'w'));
     const limit = 8, maxNewTokens = 4;
-    const evaluation = evaluationShape({ eval: { every: 1, limit, maxNewTokens }, grpo: { maxNewTokens: 99 } } as Pick<TrainConfig, 'eval' | 'grpo'>)!;
-    expect(evaluation).toMatchObject({ judgments: 2 * limit, maxNewTokens });
-    const plan = planMemory(cfg, { stages: ['sft'], microBatchRows: 1, seqLen: 64, rollouts: 1, batchRows: 1, maxNewTokens: 0, refModel: 'none', evaluation },
-      { maxBufferBytes: rt.gpu.maxBufferBytes, maxStorageBindingBytes: rt.gpu.maxStorageBindingBytes });
+    const evaluation = evaluationShape(evalConfig(limit, maxNewTokens), { pairs: limit, longestPrompt: cfg.maxPositionEmbeddings - 1 })!;
+    expect(evaluation).toMatchObject({ judgments: 2 * limit, maxNewTokens, kvBudgetBytes: 4 * 1024 * MiB, longestPrompt: cfg.maxPositionEmbeddings - 1 });
+    const plan = planFor(rt, cfg, evaluation);
     const at = plan.evaluationAt!;
-    // Every judgment's prompt is promptLen tokens, each a prompt of its own (no shared prefill).
-    const peakAt = async (promptLen: number) => {
-      let calls = 0;
-      const tokenizer = {
-        encode: async () => { const c = ++calls; return Int32Array.from({ length: promptLen }, (_, i) => (i * 31 + c * 7) % cfg.vocabSize); },
-        decode: () => '', stopIds: [],
-      } as unknown as Tokenizer;
-      const pairs: PreferencePair[] = Array.from({ length: limit }, (_, i) => ({ id: `p${i}`, prompt: `q${i}`, chosen: 'a', rejected: 'b' }));
-      rt.pool.trim();
-      const before = rt.pool.liveBytes;
-      rt.pool.peakBytes = 0;
-      const scores = await heldOutEvaluator(pairs, tokenizer, { chat: false, thinking: false }, { seed: 1, maxNewTokens })(model);
-      expect(scores.evalFormatErrors).toBe(1); // the stand-in device computes nothing: no judgment parses
-      return rt.pool.peakBytes - before;
+    const o = { maxNewTokens, kvBudgetBytes: evaluation.kvBudgetBytes };
+    const uniform = (n: number) => Array<number>(2 * limit).fill(n);
+    const peaks: Record<string, number> = {
+      [`${at.promptLen} (the plan's)`]: await evaluationPeak(rt, model, uniform(at.promptLen), o),
+      // Shorter; one judgment's cache past the 4 GiB budget (decoded alone); the longest a binding allows.
+      '300': await evaluationPeak(rt, model, uniform(300), o),
+      '20000': await evaluationPeak(rt, model, uniform(20_000), o),
+      '32000': await evaluationPeak(rt, model, uniform(32_000), o),
+      // Chunks of several judgments prefilled in passes, with last passes of other sizes.
+      '1100 and 300 mixed': await evaluationPeak(rt, model, Array.from({ length: 2 * limit }, (_, i) => (i % 3 ? 300 : 1100)), o),
+      '1200 and 13 mixed': await evaluationPeak(rt, model, Array.from({ length: 2 * limit }, (_, i) => (i % 5 ? 1200 : 13)), o),
     };
-    const worst = await peakAt(at.promptLen);
-    // Shorter, one judgment's cache past the 4 GiB budget (decoded alone), and the longest a binding allows.
-    const others = [await peakAt(300), await peakAt(20_000), await peakAt(32_000)];
     expect(log.errors).toEqual([]);
-    console.log(`0.6B evaluation of ${limit} pairs: plan ${(plan.evaluationBytes / MiB).toFixed(0)} MiB at ${at.judgments} judgments of ${at.promptLen} tokens; ` +
-      `pool peak there ${(worst / MiB).toFixed(0)} MiB, at 300 / 20000 / 32000 tokens ${others.map((b) => (b / MiB).toFixed(0)).join(' / ')} MiB`);
-    expect(plan.evaluationBytes).toBeGreaterThanOrEqual(worst);
-    expect(plan.evaluationBytes).toBeLessThan(worst * 1.02);
-    for (const peak of others) expect(peak).toBeLessThanOrEqual(plan.evaluationBytes);
+    console.log(`0.6B evaluation of ${limit} pairs: plan ${(plan.evaluationBytes / MiB).toFixed(0)} MiB at ${at.judgments} judgment(s) of ${at.promptLen} tokens; ` +
+      `pool peaks ${Object.entries(peaks).map(([k, b]) => `${k}: ${(b / MiB).toFixed(0)}`).join(', ')} MiB`);
+    for (const [k, peak] of Object.entries(peaks)) expect(peak, k).toBeLessThanOrEqual(plan.evaluationBytes);
+    expect(plan.evaluationBytes).toBeLessThan(Math.max(...Object.values(peaks)) * 1.02);
     expect(plan.totalBytes).toBe(plan.persistentBytes + Math.max(plan.trainingBytes, plan.evaluationBytes));
+  }, 120_000);
+
+  it('14B, judge prompts of up to 27 tokens: a chunk of mixed lengths whose last prefill pass is of another size class stays under the bound', async () => {
+    const { rt, log } = validatingRuntime({ bindingBytes: 128 * MiB });
+    const cfg = qwen3('14B');
+    const model = new Qwen3(rt, cfg, zerosLike(rt, cfg, 'w'));
+    const maxNewTokens = 64;
+    // 144 judgments in one chunk (144 x 91 positions x 320 KiB = 4.0 GiB): 3373 prompt tokens,
+    // passes of 1927 (a 128 MiB binding of 17408-float MLP rows) and a last of 1446.
+    const lengths = [27, ...Array<number>(57).fill(24), ...Array<number>(86).fill(23)];
+    const evaluation = evaluationShape(evalConfig(100, maxNewTokens), { pairs: lengths.length / 2, longestPrompt: 27 })!;
+    const plan = planFor(rt, cfg, evaluation);
+    const peaks = [await evaluationPeak(rt, model, lengths, { maxNewTokens, kvBudgetBytes: evaluation.kvBudgetBytes }),
+      await evaluationPeak(rt, model, Array<number>(lengths.length).fill(27), { maxNewTokens, kvBudgetBytes: evaluation.kvBudgetBytes })];
+    expect(log.errors).toEqual([]);
+    console.log(`14B evaluation of ${lengths.length} judgments: plan ${(plan.evaluationBytes / MiB).toFixed(0)} MiB at ${plan.evaluationAt!.judgments} of ${plan.evaluationAt!.promptLen} tokens; pool peaks mixed ${(peaks[0]! / MiB).toFixed(0)}, all 27 ${(peaks[1]! / MiB).toFixed(0)} MiB`);
+    for (const peak of peaks) expect(peak).toBeLessThanOrEqual(plan.evaluationBytes);
+    expect(plan.evaluationBytes).toBeLessThan(Math.max(...peaks) * 1.02);
   }, 120_000);
 });
 

@@ -337,13 +337,14 @@ describe('describeConfig and configHash', () => {
     expect(problemsOf(() => loadTrainConfig(null, [...VALID, '--eval.every', '10']))).toEqual([
       'data.eval: required because eval.every is set (the held-out pairs evaluated during training)',
     ]);
-    expect(problemsOf(() => loadTrainConfig(null, [...VALID, '--eval.limit', '50', '--eval.maxNewTokens', '64']))).toEqual([
+    expect(problemsOf(() => loadTrainConfig(null, [...VALID, '--eval.limit', '50', '--eval.maxNewTokens', '64', '--eval.kvMemoryBytes', '1000000']))).toEqual([
       'eval.limit: only used with eval.every, which is not set',
       'eval.maxNewTokens: only used with eval.every, which is not set',
+      'eval.kvMemoryBytes: only used with eval.every, which is not set',
     ]);
     const plain = loadTrainConfig(null, VALID);
-    const evaluated = loadTrainConfig(null, [...VALID, '--data.eval', grpoData, '--eval.every', '10', '--eval.limit', '50', '--eval.maxNewTokens', '64']);
-    expect(evaluated.eval).toEqual({ every: 10, limit: 50, maxNewTokens: 64 });
+    const evaluated = loadTrainConfig(null, [...VALID, '--data.eval', grpoData, '--eval.every', '10', '--eval.limit', '50', '--eval.maxNewTokens', '64', '--eval.kvMemoryBytes', '1000000']);
+    expect(evaluated.eval).toEqual({ every: 10, limit: 50, maxNewTokens: 64, kvMemoryBytes: 1_000_000 });
     expect(configHash(evaluated)).toBe(configHash(plain));
     // A run that set data.eval before it left the hash wrote a hash with it, which still resumes.
     expect(acceptedConfigHashes(plain)).toEqual([configHash(plain)]);

@@ -149,7 +149,7 @@ async function runConfig(flags: CliFlags): Promise<void> {
   if (flags.resume !== undefined && flags.config === null && flags.overrides.length === 0) {
     throw new Error(`--resume continues a run with its settings: give them too, e.g. --config runs/NAME/config.yaml --resume ${flags.resume}`);
   }
-  // A memory plan needs the model's sizes, not the data: --dry-run answers before the data is at hand.
+  // --dry-run plans from the model's sizes alone, before the data is at hand.
   const cfg: TrainConfig = loadTrainConfig(flags.config, flags.overrides, { checkPaths: flags.dryRun ? 'model' : true });
   const modelCfg = loadModelConfig(cfg);
   const { memory, name } = await adapterMemory(flags.gpuMemory);
@@ -172,7 +172,7 @@ async function runConfig(flags: CliFlags): Promise<void> {
     return;
   }
   const rt = await Runtime.create();
-  const evaluator = evaluation && heldOutEvaluator(data.eval, data.tokenizer, data.template, { seed: cfg.seed, maxNewTokens: evaluation.maxNewTokens });
+  const evaluator = evaluation && heldOutEvaluator(data.eval, data.tokenizer, data.template, { seed: cfg.seed, maxNewTokens: evaluation.maxNewTokens, kvBudgetBytes: evaluation.kvBudgetBytes });
   const result = await runTraining(rt, cfg, modelCfg, data, { resume: flags.resume, quiet: flags.quiet, handleSignals: true, evaluator });
   process.stderr.write(`${result.stopped ? 'stopped' : 'finished'}: metrics in ${cfg.outDir}/metrics.jsonl, report ${cfg.outDir}/report.html` +
     (result.finalCheckpoint ? `, checkpoint ${result.finalCheckpoint}` : '') + '\n');

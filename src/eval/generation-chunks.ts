@@ -34,7 +34,7 @@ export interface GenerationChunkLimits {
  * 0.6B judge writing 4096 tokens needs 1.1 GiB of cache per sequence, so k = 8 votes of 8 prompts
  * in one batch would need 70 GiB; the chunks keep it to the budget. (The prefill is not a limit:
  * the KV session runs prompts too wide for one pass in several.) A job whose cache alone exceeds
- * the budget is refused here, with the sizes; one whose one-layer cache alone exceeds a binding is a
+ * the budget is refused here, with the sizes (with overBudgetAlone, decoded by itself); one whose one-layer cache alone exceeds a binding is a
  * chunk of its own, which the KV session refuses with the sizes. Results do not depend on the
  * split (each job keeps its stream id).
  */

@@ -83,25 +83,25 @@ export function pairCredits(draws: PointwiseDraw[][], k: number): ReturnType<typ
 /**
  * train.js's evaluation during training (eval.every): greedy pointwise scores of the current model
  * on the held-out pairs, as the numbers the step's metrics row takes. Judgments decode in chunks
- * within eval.js's default KV budget; one that alone needs more decodes by itself (train.js has no
- * --kv-memory to raise, and a refusal hours into a run would help nobody). evaluationShape gives
- * the memory plan the same limits.
+ * within eval.kvMemoryBytes (default eval.js's 4 GiB); one that alone needs more decodes by itself
+ * (a refusal hours into a run would help nobody). evaluationShape gives the memory plan the same
+ * limits.
  */
 export function heldOutEvaluator(
-  pairs: readonly PreferencePair[], tokenizer: Tokenizer, template: JudgeTemplateOptions, o: { seed: number; maxNewTokens: number },
+  pairs: readonly PreferencePair[], tokenizer: Tokenizer, template: JudgeTemplateOptions, o: { seed: number; maxNewTokens: number; kvBudgetBytes: number },
 ): (model: Qwen3) => Promise<Record<string, number>> {
   return async (model) => {
-    const s = await greedyPointwise(model, tokenizer, pairs, template, { ...o, kvBudgetBytes: DEFAULT_KV_BUDGET_BYTES, overBudgetAlone: true });
+    const s = await greedyPointwise(model, tokenizer, pairs, template, { ...o, overBudgetAlone: true });
     return { evalAccuracy: s.accuracy, evalAccuracyTiesHalf: s.accuracyTiesHalf, evalFormatErrors: s.formatErrorRate };
   };
 }
 
 /**
- * What heldOutEvaluator decodes at most, for the memory plan (train/memory-plan.ts); undefined when
- * eval.every is off. With the data at hand (prepareRunData's eval pairs and their longest judge
- * prompt) the plan is bounded by them; before it (--dry-run), by eval.limit and prompts as long as
- * GRPO's (grpo.maxPromptLen: data.eval is held-out data of GRPO's kind), which the run checks again
- * with its data.
+ * What heldOutEvaluator decodes at most, for the memory plan (train/memory-plan.ts), and the
+ * settings it decodes with; undefined when eval.every is off. With the data at hand
+ * (prepareRunData's eval pairs and their longest judge prompt) the plan is bounded by them; before
+ * it (--dry-run), by eval.limit and prompts as long as GRPO's (grpo.maxPromptLen: data.eval is
+ * held-out data of GRPO's kind), which the run checks again with its data.
  */
 export function evaluationShape(cfg: Pick<TrainConfig, 'eval' | 'grpo'>, data?: { pairs: number; longestPrompt: number }): EvaluationShape | undefined {
   if (cfg.eval.every === undefined) return undefined;
@@ -109,7 +109,7 @@ export function evaluationShape(cfg: Pick<TrainConfig, 'eval' | 'grpo'>, data?: 
     judgments: 2 * (data?.pairs ?? cfg.eval.limit ?? Infinity),
     maxNewTokens: cfg.eval.maxNewTokens ?? cfg.grpo.maxNewTokens,
     maxRows: GENERATION_BATCH,
-    kvBudgetBytes: DEFAULT_KV_BUDGET_BYTES,
+    kvBudgetBytes: cfg.eval.kvMemoryBytes ?? DEFAULT_KV_BUDGET_BYTES,
     ...(data
       ? { longestPrompt: data.longestPrompt, longestPromptSource: 'data.eval\'s longest' }
       : { longestPrompt: cfg.grpo.maxPromptLen, longestPromptSource: 'assumed at most grpo.maxPromptLen; the run plans with data.eval\'s own' }),

@@ -220,9 +220,11 @@ export interface TrainConfig {
    * Evaluation during training: every `every` optimizer steps of each stage (and at its last),
    * greedy pointwise accuracy on the first `limit` pairs of data.eval (default all), judgments of
    * up to `maxNewTokens` (default grpo.maxNewTokens), logged as evalAccuracy, evalAccuracyTiesHalf
-   * and evalFormatErrors in the step's metrics row. Off unless `every` is set.
+   * and evalFormatErrors in the step's metrics row. The judgments decode in chunks whose KV cache
+   * takes at most `kvMemoryBytes` (default 4 GiB, eval.js's --kv-memory; one judgment that alone
+   * needs more decodes by itself). Off unless `every` is set.
    */
-  eval: { every?: number; limit?: number; maxNewTokens?: number };
+  eval: { every?: number; limit?: number; maxNewTokens?: number; kvMemoryBytes?: number };
 }
 
 /** The layout data.eval is read in: data.layout.eval, or GRPO's (what data.eval was read in before the key existed). */
@@ -391,7 +393,10 @@ const SCHEMA: Spec = section({
   }),
   checkpoint: section({ every: int({ min: 1 }), keep: int({ min: 1 }), maxShardBytes: int({ min: 1, max: Number.MAX_SAFE_INTEGER }) }),
   log: section({ every: int({ min: 1 }) }),
-  eval: section({ every: int({ min: 1, optional: true }), limit: int({ min: 1, optional: true }), maxNewTokens: int({ min: 1, optional: true }) }),
+  eval: section({
+    every: int({ min: 1, optional: true }), limit: int({ min: 1, optional: true }), maxNewTokens: int({ min: 1, optional: true }),
+    kvMemoryBytes: int({ min: 1, max: Number.MAX_SAFE_INTEGER, optional: true }),
+  }),
 });
 
 /** Keys people plausibly write that mean something else here. */
@@ -577,7 +582,7 @@ function checkRelations(cfg: TrainConfig, problems: string[], modelOnly = false)
   // Evaluation during training needs its pairs, and its other settings without `every` would do nothing.
   if (cfg.eval.every !== undefined && data.eval === undefined) problems.push('data.eval: required because eval.every is set (the held-out pairs evaluated during training)');
   if (cfg.eval.every === undefined) {
-    for (const key of ['limit', 'maxNewTokens'] as const) {
+    for (const key of ['limit', 'maxNewTokens', 'kvMemoryBytes'] as const) {
       if (cfg.eval[key] !== undefined) problems.push(`eval.${key}: only used with eval.every, which is not set`);
     }
   }

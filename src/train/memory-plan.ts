@@ -71,7 +71,7 @@ export interface EvaluationShape {
   maxNewTokens: number;
   /** Most judgments decoded together (the chunks' row bound). */
   maxRows: number;
-  /** KV cache a chunk may take (all layers), raised to one judgment's when that alone needs more. */
+  /** KV cache a chunk may take (all layers); a judgment whose cache alone needs more decodes by itself. */
   kvBudgetBytes: number;
   /** Tokens of the longest judge prompt; when left out, any length the context allows. */
   longestPrompt?: number;
@@ -270,14 +270,16 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
     // samePromptGroups), see decodingMemory.
     const prompts = mostPromptsPerCall(train.batchRows, train.rollouts, G);
     const promptLen = train.seqLen - train.maxNewTokens;
-    const d = decodingMemory(model, adapter, { seqs: G, positions: train.seqLen, prompts, promptLen, kvDtype, exact: false });
+    // Real prompts are the data's, of 1 .. maxPromptLen tokens.
+    const d = decodingMemory(model, adapter, { seqs: G, positions: train.seqLen, prompts, promptLen, promptTokensLow: prompts, kvDtype, exact: false });
     add('KV cache', 'generation', d.kvBytes,
       `2 x ${L} layers x ${G} seqs x ${train.seqLen} positions x ${Hkv * D} x ${kvCacheValueBytes(kvDtype)} B (${kvDtype})` + (d.parts.length > 1 ? `, each layer's in ${d.parts.length} parts of up to ${d.parts[0]} seqs` : ''));
     add('sampling logits', 'generation', d.logitsBytes, `${d.logitRows} rows x ${V} vocab x 4 B`);
     add('prefill working set (one layer)', 'generation', d.prefillBytes,
       d.passTokens === d.promptTokens
         ? `${prompts} distinct prompts x ${promptLen} tokens x ${keptFloats + 2 * H + Hkv * D} floats, as allocated`
-        : `passes of ${d.passTokens} of the ${d.promptTokens} prompt tokens${d.promptTokens % d.passTokens ? ` (the last of ${d.promptTokens % d.passTokens})` : ''} x ${keptFloats + 2 * H + Hkv * D} floats, as allocated`);
+        : `passes of ${d.passTokens} of up to ${d.promptTokens} prompt tokens, and a last of up to ${d.lastMost}, x ${keptFloats + 2 * H + Hkv * D} floats, as allocated`);
+    add('decode step working set (one layer)', 'generation', d.decodeBytes, `${G} seqs x ${keptFloats + 2 * H + Hkv * D} floats, as allocated`);
     const f16Advice = kvDtype === 'f32' ? ', or set grpo.kvCacheDtype f16' : '';
     const partLimit = Math.min(adapter.maxStorageBindingBytes, adapter.maxBufferBytes);
     candidates.push(d.perSlot > partLimit
@@ -289,14 +291,17 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
         lower: `${generationAdvice}${f16Advice}`,
       });
   }
-  const evaluation = train.evaluation === undefined ? null : evaluationMemory(model, adapter, train.evaluation);
+  const evaluationPlan = train.evaluation === undefined ? null : evaluationMemory(model, adapter, train.evaluation);
+  const evaluation = evaluationPlan?.best ?? null;
   if (evaluation) {
     const { d, promptLen, rows, positions } = evaluation;
     const at = `at its largest, ${rows} judgments of ${promptLen}-token prompts decoded together` +
       (train.evaluation!.longestPrompt === undefined ? ', any prompt the context allows' : `, prompts of up to ${train.evaluation!.longestPrompt} tokens${train.evaluation!.longestPromptSource ? ` (${train.evaluation!.longestPromptSource})` : ''}`);
     add('evaluation KV cache', 'evaluation', d.kvBytes, `2 x ${L} layers x ${rows} seqs x ${positions} positions x ${Hkv * D} x 4 B (${at})`);
     add('evaluation sampling logits', 'evaluation', d.logitsBytes, `${d.logitRows} rows x ${V} vocab x 4 B`);
-    add('evaluation prefill (one layer)', 'evaluation', d.prefillBytes, `${d.passTokens} prompt tokens a pass x ${keptFloats + 2 * H + Hkv * D} floats, as allocated`);
+    add('evaluation prefill (one layer)', 'evaluation', d.prefillBytes,
+      `${d.passTokens} prompt tokens a pass${d.lastMost ? `, and a last of up to ${d.lastMost},` : ''} x ${keptFloats + 2 * H + Hkv * D} floats, as allocated`);
+    add('evaluation decode step (one layer)', 'evaluation', d.decodeBytes, `${rows} seqs x ${keptFloats + 2 * H + Hkv * D} floats, as allocated`);
   }
 
   const N = train.microBatchRows * train.seqLen;
@@ -374,6 +379,15 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
         `(${formatBytes(bindingLimit)}); lower ${largestTensor.lower}`,
     );
   }
+  if (evaluationPlan?.refusedFrom != null) {
+    const e = train.evaluation!;
+    const positions = Math.min(model.maxPositionEmbeddings, evaluationPlan.refusedFrom + e.maxNewTokens);
+    reasons.push(
+      `evaluation during training: a judgment of a ${evaluationPlan.refusedFrom}-token prompt and up to ${e.maxNewTokens} new tokens needs a one-layer KV cache of ` +
+        `${formatBytes(kvCacheBytesPerTensor(1, positions, Hkv * D))}, more than one storage binding holds (${formatBytes(bindingLimit)}), and prompts of up to ` +
+        `${e.longestPrompt ?? model.maxPositionEmbeddings - 1} tokens are planned (${e.longestPromptSource ?? 'any the context allows'}): lower eval.maxNewTokens or leave the longest pairs out of data.eval`,
+    );
+  }
   const device = adapter.totalBytes;
   if (device === undefined) {
     notes.push('device memory unknown (WebGPU does not report it): pass --gpu-memory, e.g. 24GB');
@@ -407,7 +421,7 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
       reasons.push(
         `evaluation during training (eval.every) needs up to ${formatBytes(evaluationBytes)} (${evaluation.rows} judgments of ${evaluation.promptLen}-token prompts decoded together); ` +
           `with ${formatBytes(persistentBytes)} of persistent state that is ${formatBytes(persistentBytes + evaluationBytes)} > ${formatBytes(device)}: ` +
-          'lower eval.limit or eval.maxNewTokens, or evaluate the checkpoints with eval.js instead',
+          `lower eval.kvMemoryBytes (now ${formatBytes(train.evaluation!.kvBudgetBytes)} of KV cache a chunk) or eval.maxNewTokens, or evaluate the checkpoints with eval.js instead`,
       );
     }
   }
@@ -418,13 +432,15 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
   };
 }
 
-/** One generate() call's working set: its KV cache (in parts of whole sequences), sampling logits and one prefill pass. */
+/** One generate() call's working set: its KV cache (in parts of whole sequences), sampling logits and prefill. */
 interface DecodingShape {
   seqs: number;
   positions: number;
-  /** Distinct prompts prefilled, each padded to promptLen. */
+  /** Distinct prompts prefilled, of up to promptLen tokens each (their real lengths may be shorter). */
   prompts: number;
   promptLen: number;
+  /** The fewest real prompt tokens the call may hold (prompts x promptLen when every prompt is that long). */
+  promptTokensLow: number;
   kvDtype: KvCacheDtype;
   /** A cache of its own size (generate's exactKvCache, as eval's judging asks) rather than a pooled one. */
   exact: boolean;
@@ -433,8 +449,11 @@ interface DecodingShape {
 /**
  * The bytes of one generate() call as allocated. Prefill runs the distinct prompts through one layer
  * at a time (a layer's tensors are freed before the next): one layer's activations, its output and
- * its short-lived kN and o/mlp, for every prompt token of a pass. Prompts whose widest activation
- * exceeds a binding run in passes of as many tokens as one holds (KvSession.prefillChunkRows).
+ * its short-lived kN and o/mlp, for every prompt token of a pass. When the prompts padded to the
+ * longest are wider than a binding holds, their real tokens run in passes of as many as one holds
+ * (KvSession.prefillChunkRows), the last with the remainder; a tensor of that last pass in a smaller
+ * size class finds none of the full passes' free in the pool (they are freed there, not to the
+ * device). Real lengths are the data's, so each tensor is counted with the worst such remainder.
  */
 function decodingMemory(model: Qwen3Config, adapter: AdapterMemory, d: DecodingShape) {
   const { hiddenSize: H, numLayers: L, vocabSize: V } = model;
@@ -448,15 +467,46 @@ function decodingMemory(model: Qwen3Config, adapter: AdapterMemory, d: DecodingS
   const logitRows = Math.max(1, Math.min(d.seqs, Math.floor(adapter.maxStorageBindingBytes / (V * 4))));
   const promptTokens = d.prompts * d.promptLen;
   const passTokens = Math.min(promptTokens, tokensPerBinding(model, adapter.maxStorageBindingBytes));
-  // The last pass holds the remainder of the tokens; a tensor of it whose size class differs from
-  // the full passes' finds none of theirs free in the pool (they are freed there, not to the device).
-  const lastPass = promptTokens % passTokens;
-  const prefillBytes = [...layerActivationFloats(model), H, H, kvDim].reduce((a, f) => {
-    const full = alloc(passTokens * f * 4), last = lastPass === 0 ? full : alloc(lastPass * f * 4);
-    return a + full + (last === full ? 0 : last);
+  const lastPasses = lastPassSizes(d.promptTokensLow, promptTokens, passTokens);
+  const layerFloats = [...layerActivationFloats(model), H, H, kvDim];
+  const prefillBytes = layerFloats.reduce((a, f) => {
+    const full = alloc(passTokens * f * 4);
+    return a + full + Math.max(0, ...lastPasses.map(([lo, hi]) => largestBelow(lo, hi, (n) => alloc(n * f * 4), full)));
   }, 0);
+  const lastMost = Math.max(0, ...lastPasses.map(([, hi]) => hi));
+  // A decode step runs one layer at a time for every sequence, beside the prefill's pooled buffers.
+  const decodeBytes = layerFloats.reduce((a, f) => a + alloc(d.seqs * f * 4), 0);
   const logitsBytes = alloc(logitRows * V * 4);
-  return { perSlot, parts, kvBytes, logitRows, logitsBytes, promptTokens, passTokens, prefillBytes, total: kvBytes + logitsBytes + prefillBytes };
+  return {
+    perSlot, parts, kvBytes, logitRows, logitsBytes, promptTokens, passTokens, lastMost, prefillBytes, decodeBytes,
+    total: kvBytes + logitsBytes + prefillBytes + decodeBytes,
+  };
+}
+
+/**
+ * The token counts a prefill's last, shorter pass may hold when the call's real prompt tokens are
+ * lo..hi and a pass holds `pass` (KvSession.prefillInChunks: full passes, then the remainder), as
+ * ranges; none when no call needs a full pass and a shorter one. Only remainders of totals of at
+ * least one full pass count: a total under a pass is one pass of it, no larger than a full one.
+ */
+function lastPassSizes(lo: number, hi: number, pass: number): [number, number][] {
+  const from = Math.max(lo, pass + 1);
+  if (hi < from) return [];
+  if (hi - from + 1 >= pass) return [[1, pass - 1]];
+  const [a, b] = [from % pass, hi % pass];
+  const ranges: [number, number][] = a <= b ? [[a, b]] : [[a, pass - 1], [0, b]];
+  return ranges.map(([x, y]) => [Math.max(1, x), y] as [number, number]).filter(([x, y]) => x <= y);
+}
+
+/** The largest size(n) below `limit` for n in lo..hi (size grows with n), or 0 when none is. */
+function largestBelow(lo: number, hi: number, size: (n: number) => number, limit: number): number {
+  if (hi < lo || size(lo) >= limit) return 0;
+  while (lo < hi) { // size(lo) < limit
+    const mid = Math.ceil((lo + hi) / 2);
+    if (size(mid) < limit) lo = mid;
+    else hi = mid - 1;
+  }
+  return size(lo);
 }
 
 /**
@@ -464,13 +514,14 @@ function decodingMemory(model: Qwen3Config, adapter: AdapterMemory, d: DecodingS
  * longest prompt when known, else to the context less one, which run-data.ts allows): its chunks
  * hold as many judgments as the row bound and the KV budget allow (eval/generation-chunks.ts), each
  * with an exact f32 cache. Every length is tried: a prefill in passes is not monotone in it (a last
- * pass of another size class adds its own buffers). A length whose one-sequence cache passes a
- * binding is refused by the KV session before it allocates, and is left out. Cached per shape
- * object, since a micro-batch search plans the same evaluation many times.
+ * pass of another size class adds its own buffers). From the first length whose one-sequence cache
+ * passes a binding on (refusedFrom), the KV session refuses the judgment before it allocates: the
+ * plan refuses such prompts. Cached per shape object (not to be changed once planned), since a
+ * micro-batch search plans the same evaluation many times.
  */
-function evaluationMemory(model: Qwen3Config, adapter: AdapterMemory, e: EvaluationShape): EvaluationPeak | null {
+function evaluationMemory(model: Qwen3Config, adapter: AdapterMemory, e: EvaluationShape): { best: EvaluationPeak | null; refusedFrom: number | null } {
   const cached = evaluationCache.get(e);
-  if (cached && cached.model === model && cached.adapter.maxBufferBytes === adapter.maxBufferBytes && cached.adapter.maxStorageBindingBytes === adapter.maxStorageBindingBytes) return cached.best;
+  if (cached && cached.model === model && cached.adapter.maxBufferBytes === adapter.maxBufferBytes && cached.adapter.maxStorageBindingBytes === adapter.maxStorageBindingBytes) return cached.result;
   const kvDim = model.numKvHeads * model.headDim;
   const context = model.maxPositionEmbeddings;
   const partLimit = Math.min(adapter.maxStorageBindingBytes, adapter.maxBufferBytes);
@@ -478,16 +529,22 @@ function evaluationMemory(model: Qwen3Config, adapter: AdapterMemory, e: Evaluat
   const perPosition = 2 * model.numLayers * kvCacheBytesPerTensor(1, 1, kvDim);
   const longestPrompt = Math.min(context - 1, e.longestPrompt ?? Infinity);
   let best: EvaluationPeak | null = null;
+  let refusedFrom: number | null = null;
   for (let promptLen = 1; promptLen <= longestPrompt; promptLen++) {
     const positions = Math.min(context, promptLen + e.maxNewTokens);
-    if (kvCacheBytesPerTensor(1, positions, kvDim) > partLimit) break; // longer ones pass it too
+    if (kvCacheBytesPerTensor(1, positions, kvDim) > partLimit) {
+      refusedFrom = promptLen; // and every longer one
+      break;
+    }
     // heldOutEvaluator decodes a judgment alone when its cache alone passes the budget.
     const rows = Math.max(1, Math.min(cap, Math.floor(e.kvBudgetBytes / (positions * perPosition))));
-    const d = decodingMemory(model, adapter, { seqs: rows, positions, prompts: rows, promptLen, kvDtype: 'f32', exact: true });
+    // The chunk's longest prompt is promptLen tokens, its others 1 .. promptLen.
+    const d = decodingMemory(model, adapter, { seqs: rows, positions, prompts: rows, promptLen, promptTokensLow: promptLen + rows - 1, kvDtype: 'f32', exact: true });
     if (!best || d.total > best.d.total) best = { d, promptLen, rows, positions };
   }
-  evaluationCache.set(e, { model, adapter, best });
-  return best;
+  const result = { best, refusedFrom };
+  evaluationCache.set(e, { model, adapter, result });
+  return result;
 }
 
 interface EvaluationPeak {
@@ -497,7 +554,7 @@ interface EvaluationPeak {
   positions: number;
 }
 
-const evaluationCache = new WeakMap<EvaluationShape, { model: Qwen3Config; adapter: AdapterMemory; best: EvaluationPeak | null }>();
+const evaluationCache = new WeakMap<EvaluationShape, { model: Qwen3Config; adapter: AdapterMemory; result: { best: EvaluationPeak | null; refusedFrom: number | null } }>();
 
 /**
  * The largest microBatchRows with which the shape's plan fits, at most a step's rows: batchRows x
