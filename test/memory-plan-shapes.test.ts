@@ -90,6 +90,29 @@ describe('memory plan vs the allocations of a real step (validating stand-in dev
   }, 60_000);
 });
 
+describe('memory plan vs the allocations of generation whose decode steps outweigh its prefill (validating stand-in device)', () => {
+  it('0.6B, 64 rollouts of one 16-token prompt: the decode step, wider than the prefill, is counted beyond it', async () => {
+    const { rt, log } = validatingRuntime({ bindingBytes: 128 * MiB });
+    const cfg = qwen3('0.6B');
+    const model = new Qwen3(rt, cfg, zerosLike(rt, cfg, 'w'));
+    const rollouts = 64, promptLen = 16, maxNewTokens = 4;
+    const prompts = Array.from({ length: rollouts }, () => Int32Array.from({ length: promptLen }, (_, i) => (i * 31 + 5) % cfg.vocabSize));
+    rt.pool.trim();
+    const before = rt.pool.liveBytes;
+    rt.pool.peakBytes = 0;
+    await generate(model, prompts, { maxNewTokens, stopIds: [], sampling: { temperature: 1, topP: 1, topK: 0, minP: 0, seed: 1 } });
+    expect(log.errors).toEqual([]);
+    const peak = rt.pool.peakBytes - before;
+    const plan = planMemory(cfg, { stages: ['grpo'], microBatchRows: 1, seqLen: promptLen + maxNewTokens, rollouts, batchRows: 1, maxNewTokens, refModel: 'none' },
+      { maxBufferBytes: rt.gpu.maxBufferBytes, maxStorageBindingBytes: rt.gpu.maxStorageBindingBytes });
+    const decode = plan.items.find((i) => i.name === 'decode step working set (one layer)')!;
+    console.log(`0.6B generation of ${rollouts} rollouts of one ${promptLen}-token prompt: pool peak ${(peak / MiB).toFixed(1)} MiB, plan ${(plan.generationBytes / MiB).toFixed(1)} MiB (decode beyond prefill ${(decode.bytes / MiB).toFixed(1)})`);
+    expect(decode.bytes).toBeGreaterThan(0);
+    expect(plan.generationBytes).toBeGreaterThanOrEqual(peak);
+    expect(plan.generationBytes).toBeLessThan(peak * 1.02);
+  }, 60_000);
+});
+
 describe('memory plan vs the allocations of a real GRPO update (validating stand-in device)', () => {
   // The update of a step's rollouts (updatePolicy): the reference's forward, the policy's forward and
   // backward per micro-batch, AdamW; with the loss inputs kept between updates when there are two.

@@ -94,6 +94,10 @@ export async function generate(model: Qwen3, prompts: readonly Int32Array[], opt
     } finally {
       s0.dispose();
     }
+    // The prefill's activations (one layer of every prompt token of a pass) went back to the pool;
+    // the decode steps' are of other sizes, so they would allocate beside them. Freed here, the
+    // two working sets never hold memory at once (the memory plan counts the larger).
+    rt.trimPool();
     for (let step = 0; active.length > 0; step++) {
       const { ids, logprobs } = decodeSamples(await rt.readBytes(samples), active.length);
       const next: number[] = [];

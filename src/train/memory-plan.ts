@@ -279,7 +279,7 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
       d.passTokens === d.promptTokens
         ? `${prompts} distinct prompts x ${promptLen} tokens x ${keptFloats + 2 * H + Hkv * D} floats, as allocated`
         : `passes of ${d.passTokens} of up to ${d.promptTokens} prompt tokens, and a last of up to ${d.lastMost}, x ${keptFloats + 2 * H + Hkv * D} floats, as allocated`);
-    add('decode step working set (one layer)', 'generation', d.decodeBytes, `${G} seqs x ${keptFloats + 2 * H + Hkv * D} floats, as allocated`);
+    add('decode step working set (one layer)', 'generation', d.decodeBytes, `${G} seqs x ${keptFloats + 2 * H + Hkv * D} floats, as allocated, beyond the prefill's (freed before decoding)`);
     const f16Advice = kvDtype === 'f32' ? ', or set grpo.kvCacheDtype f16' : '';
     const partLimit = Math.min(adapter.maxStorageBindingBytes, adapter.maxBufferBytes);
     candidates.push(d.perSlot > partLimit
@@ -301,7 +301,7 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
     add('evaluation sampling logits', 'evaluation', d.logitsBytes, `${d.logitRows} rows x ${V} vocab x 4 B`);
     add('evaluation prefill (one layer)', 'evaluation', d.prefillBytes,
       `${d.passTokens} prompt tokens a pass${d.lastMost ? `, and a last of up to ${d.lastMost},` : ''} x ${keptFloats + 2 * H + Hkv * D} floats, as allocated`);
-    add('evaluation decode step (one layer)', 'evaluation', d.decodeBytes, `${rows} seqs x ${keptFloats + 2 * H + Hkv * D} floats, as allocated`);
+    add('evaluation decode step (one layer)', 'evaluation', d.decodeBytes, `${rows} seqs x ${keptFloats + 2 * H + Hkv * D} floats, as allocated, beyond the prefill's (freed before decoding)`);
   }
 
   const N = train.microBatchRows * train.seqLen;
@@ -474,8 +474,9 @@ function decodingMemory(model: Qwen3Config, adapter: AdapterMemory, d: DecodingS
     return a + full + Math.max(0, ...lastPasses.map(([lo, hi]) => largestBelow(lo, hi, (n) => alloc(n * f * 4), full)));
   }, 0);
   const lastMost = Math.max(0, ...lastPasses.map(([, hi]) => hi));
-  // A decode step runs one layer at a time for every sequence, beside the prefill's pooled buffers.
-  const decodeBytes = layerFloats.reduce((a, f) => a + alloc(d.seqs * f * 4), 0);
+  // A decode step runs one layer at a time for every sequence; generate() frees the prefill's
+  // buffers before it, so only what it takes beyond them counts.
+  const decodeBytes = Math.max(0, layerFloats.reduce((a, f) => a + alloc(d.seqs * f * 4), 0) - prefillBytes);
   const logitsBytes = alloc(logitRows * V * 4);
   return {
     perSlot, parts, kvBytes, logitRows, logitsBytes, promptTokens, passTokens, lastMost, prefillBytes, decodeBytes,
