@@ -91,23 +91,61 @@ describe('memory plan vs the allocations of a real step (validating stand-in dev
 });
 
 describe('memory plan vs the allocations of generation whose decode steps outweigh its prefill (validating stand-in device)', () => {
-  it('0.6B, 64 rollouts of one 16-token prompt: the decode step, wider than the prefill, is counted beyond it', async () => {
+  it('0.6B, 64 rollouts of one 16-token prompt: the decode step, wider than the prefill, is counted beyond it, at every batch size as the rollouts finish', async () => {
     const { rt, log } = validatingRuntime({ bindingBytes: 128 * MiB });
     const cfg = qwen3('0.6B');
     const model = new Qwen3(rt, cfg, zerosLike(rt, cfg, 'w'));
-    const rollouts = 64, promptLen = 16, maxNewTokens = 4;
+    const rollouts = 64, promptLen = 16, maxNewTokens = 70, stop = 7;
     const prompts = Array.from({ length: rollouts }, () => Int32Array.from({ length: promptLen }, (_, i) => (i * 31 + 5) % cfg.vocabSize));
+    const plan = planMemory(cfg, { stages: ['grpo'], microBatchRows: 1, seqLen: promptLen + maxNewTokens, rollouts, batchRows: 1, maxNewTokens, refModel: 'none' },
+      { maxBufferBytes: rt.gpu.maxBufferBytes, maxStorageBindingBytes: rt.gpu.maxStorageBindingBytes });
+    const peakOf = async (finishing: 'together' | 'one a step') => {
+      // The stand-in device samples nothing: its readbacks are ours. One active sequence a step
+      // samples the stop token, so the batch shrinks by one each step (64, 63, ..., 1).
+      const read = rt.readBytes.bind(rt);
+      rt.readBytes = async (t) => {
+        const bytes = await read(t);
+        if (finishing === 'one a step') new Int32Array(bytes)[0] = stop;
+        return bytes;
+      };
+      rt.pool.trim();
+      const before = rt.pool.liveBytes;
+      rt.pool.peakBytes = 0;
+      const gens = await generate(model, prompts, { maxNewTokens, stopIds: [stop], sampling: { temperature: 1, topP: 1, topK: 0, minP: 0, seed: 1 } });
+      rt.readBytes = read;
+      if (finishing === 'one a step') expect(gens.map((g) => g.tokens.length)).toEqual(Array.from({ length: rollouts }, (_, i) => i + 1));
+      return rt.pool.peakBytes - before;
+    };
+    const together = await peakOf('together'), staggered = await peakOf('one a step');
+    expect(log.errors).toEqual([]);
+    const decode = plan.items.find((i) => i.name === 'decode step working set (one layer)')!;
+    console.log(`0.6B generation of ${rollouts} rollouts of one ${promptLen}-token prompt: pool peak ${(together / MiB).toFixed(1)} MiB, ${(staggered / MiB).toFixed(1)} MiB finishing one a step; ` +
+      `plan ${(plan.generationBytes / MiB).toFixed(1)} MiB (decode beyond prefill ${(decode.bytes / MiB).toFixed(1)})`);
+    expect(decode.bytes).toBeGreaterThan(0);
+    expect(staggered).toBeGreaterThan(together);
+    expect(plan.generationBytes).toBeGreaterThanOrEqual(staggered);
+    expect(plan.generationBytes).toBeLessThan(staggered * 1.02);
+  }, 60_000);
+});
+
+describe('memory plan vs the allocations of a GRPO step generated in several calls (validating stand-in device)', () => {
+  it('0.6B, grpo.generationRows 32 of 64 rollouts: the second call, of shorter prompts, does not allocate beside the first one\'s cache', async () => {
+    const { rt, log } = validatingRuntime({ bindingBytes: 128 * MiB });
+    const cfg = qwen3('0.6B');
+    const model = new Qwen3(rt, cfg, zerosLike(rt, cfg, 'w'));
+    const rollouts = 8, maxNewTokens = 4;
+    const call = (promptLen: number) => Array.from({ length: 32 }, (_, g) => Int32Array.from({ length: promptLen }, (_, i) => (i * 31 + Math.floor(g / rollouts)) % cfg.vocabSize));
     rt.pool.trim();
     const before = rt.pool.liveBytes;
     rt.pool.peakBytes = 0;
-    await generate(model, prompts, { maxNewTokens, stopIds: [], sampling: { temperature: 1, topP: 1, topK: 0, minP: 0, seed: 1 } });
+    const sampling = { temperature: 1, topP: 1, topK: 0, minP: 0, seed: 1 };
+    for (const promptLen of [512, 300]) await generate(model, call(promptLen), { maxNewTokens, stopIds: [], sampling });
     expect(log.errors).toEqual([]);
     const peak = rt.pool.peakBytes - before;
-    const plan = planMemory(cfg, { stages: ['grpo'], microBatchRows: 1, seqLen: promptLen + maxNewTokens, rollouts, batchRows: 1, maxNewTokens, refModel: 'none' },
+    // Rows of 8 rollouts, 32 generated at a time: 4 distinct prompts of up to 512 tokens a call.
+    const plan = planMemory(cfg, { stages: ['grpo'], microBatchRows: 1, seqLen: 512 + maxNewTokens, rollouts, batchRows: 8, maxNewTokens, refModel: 'none', generationRows: 32 },
       { maxBufferBytes: rt.gpu.maxBufferBytes, maxStorageBindingBytes: rt.gpu.maxStorageBindingBytes });
-    const decode = plan.items.find((i) => i.name === 'decode step working set (one layer)')!;
-    console.log(`0.6B generation of ${rollouts} rollouts of one ${promptLen}-token prompt: pool peak ${(peak / MiB).toFixed(1)} MiB, plan ${(plan.generationBytes / MiB).toFixed(1)} MiB (decode beyond prefill ${(decode.bytes / MiB).toFixed(1)})`);
-    expect(decode.bytes).toBeGreaterThan(0);
+    console.log(`0.6B generation in two calls of 32 rollouts (512- then 300-token prompts): pool peak ${(peak / MiB).toFixed(0)} MiB, plan ${(plan.generationBytes / MiB).toFixed(0)} MiB`);
     expect(plan.generationBytes).toBeGreaterThanOrEqual(peak);
     expect(plan.generationBytes).toBeLessThan(peak * 1.02);
   }, 60_000);
@@ -152,19 +190,37 @@ describe('memory plan vs the allocations of a real GRPO update (validating stand
 
 describe('memory plan vs the allocations of evaluation during training (validating stand-in device)', () => {
   /** The pool's peak of one evaluation (heldOutEvaluator) whose judge prompts have these token lengths, in order (chosen, rejected, ...). */
-  const evaluationPeak = async (rt: Runtime, model: Qwen3, lengths: readonly number[], o: { maxNewTokens: number; kvBudgetBytes: number }) => {
+  const evaluationPeak = async (rt: Runtime, model: Qwen3, lengths: readonly number[], o: { maxNewTokens: number; kvBudgetBytes: number }, spread = false) => {
     let calls = 0;
+    const stop = 7;
     const tokenizer = {
       // Each prompt of its own (no shared prefill), of the length its turn asks.
       encode: async () => { const c = calls++; return Int32Array.from({ length: lengths[c]! }, (_, i) => (i * 31 + c * 7 + 1) % model.cfg.vocabSize); },
-      decode: () => '', stopIds: [],
+      decode: () => '', stopIds: [stop],
     } as unknown as Tokenizer;
     const pairs: PreferencePair[] = Array.from({ length: lengths.length / 2 }, (_, i) => ({ id: `p${i}`, prompt: `q${i}`, chosen: 'a', rejected: 'b' }));
+    // The stand-in device samples nothing: its readbacks are ours. Spread, the judgments finish a
+    // few a step (the rest at the last), so the decode steps take every batch size on the way.
+    const read = rt.readBytes.bind(rt);
+    let step = 0;
+    if (spread) {
+      rt.readBytes = async (t) => {
+        const bytes = await read(t);
+        const ids = new Int32Array(bytes);
+        const active = ids.length / 2, left = o.maxNewTokens - step++;
+        for (let i = 0; i < Math.ceil(active / left); i++) ids[2 * i] = stop;
+        return bytes;
+      };
+    }
     rt.pool.trim();
     const before = rt.pool.liveBytes;
     rt.pool.peakBytes = 0;
-    const scores = await heldOutEvaluator(pairs, tokenizer, { chat: false, thinking: false }, { seed: 1, ...o })(model);
-    expect(scores.evalFormatErrors).toBe(1); // the stand-in device computes nothing: no judgment parses
+    try {
+      const scores = await heldOutEvaluator(pairs, tokenizer, { chat: false, thinking: false }, { seed: 1, ...o })(model);
+      expect(scores.evalFormatErrors).toBe(1); // the stand-in device computes nothing: no judgment parses
+    } finally {
+      rt.readBytes = read;
+    }
     return rt.pool.peakBytes - before;
   };
   const planFor = (rt: Runtime, cfg: Qwen3Config, evaluation: EvaluationShape) =>
@@ -179,6 +235,8 @@ describe('memory plan vs the allocations of evaluation during training (validati
     const limit = 8, maxNewTokens = 4;
     const evaluation = evaluationShape(evalConfig(limit, maxNewTokens), { pairs: limit, longestPrompt: cfg.maxPositionEmbeddings - 1 })!;
     expect(evaluation).toMatchObject({ judgments: 2 * limit, maxNewTokens, kvBudgetBytes: 4 * 1024 * MiB, longestPrompt: cfg.maxPositionEmbeddings - 1 });
+    const withBudget = { ...evalConfig(limit, maxNewTokens), eval: { ...evalConfig(limit, maxNewTokens).eval, kvMemoryBytes: 123 * MiB } };
+    expect(evaluationShape(withBudget)).toMatchObject({ kvBudgetBytes: 123 * MiB, longestPrompt: 99 }); // eval.kvMemoryBytes; no data: grpo.maxPromptLen
     const plan = planFor(rt, cfg, evaluation);
     const at = plan.evaluationAt!;
     const o = { maxNewTokens, kvBudgetBytes: evaluation.kvBudgetBytes };
@@ -211,10 +269,12 @@ describe('memory plan vs the allocations of evaluation during training (validati
     const lengths = [27, ...Array<number>(57).fill(24), ...Array<number>(86).fill(23)];
     const evaluation = evaluationShape(evalConfig(100, maxNewTokens), { pairs: lengths.length / 2, longestPrompt: 27 })!;
     const plan = planFor(rt, cfg, evaluation);
-    const peaks = [await evaluationPeak(rt, model, lengths, { maxNewTokens, kvBudgetBytes: evaluation.kvBudgetBytes }),
-      await evaluationPeak(rt, model, Array<number>(lengths.length).fill(27), { maxNewTokens, kvBudgetBytes: evaluation.kvBudgetBytes })];
+    const o = { maxNewTokens, kvBudgetBytes: evaluation.kvBudgetBytes };
+    const peaks = [await evaluationPeak(rt, model, lengths, o), await evaluationPeak(rt, model, Array<number>(lengths.length).fill(27), o),
+      await evaluationPeak(rt, model, lengths, o, true)];
     expect(log.errors).toEqual([]);
-    console.log(`14B evaluation of ${lengths.length} judgments: plan ${(plan.evaluationBytes / MiB).toFixed(0)} MiB at ${plan.evaluationAt!.judgments} of ${plan.evaluationAt!.promptLen} tokens; pool peaks mixed ${(peaks[0]! / MiB).toFixed(0)}, all 27 ${(peaks[1]! / MiB).toFixed(0)} MiB`);
+    console.log(`14B evaluation of ${lengths.length} judgments: plan ${(plan.evaluationBytes / MiB).toFixed(0)} MiB at ${plan.evaluationAt!.judgments} of ${plan.evaluationAt!.promptLen} tokens; ` +
+      `pool peaks mixed ${(peaks[0]! / MiB).toFixed(0)}, all 27 ${(peaks[1]! / MiB).toFixed(0)}, mixed and finishing a few a step ${(peaks[2]! / MiB).toFixed(0)} MiB`);
     for (const peak of peaks) expect(peak).toBeLessThanOrEqual(plan.evaluationBytes);
     expect(plan.evaluationBytes).toBeLessThan(Math.max(...peaks) * 1.02);
   }, 120_000);

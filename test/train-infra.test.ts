@@ -222,6 +222,10 @@ describe('planMemory', () => {
     const fullPass = prefillFloats.reduce((a, f) => a + pooled(10922, f), 0);
     expect(widePrefill.bytes).toBeGreaterThan(fullPass);
     expect(widePrefill.bytes).toBeLessThanOrEqual(fullPass + prefillFloats.reduce((a, f) => a + pooled(1366, f), 0));
+    // 10 prompts of up to 2185 tokens: 21850 tokens padded, two full passes and 6 over; but real
+    // prompts may be shorter, so the last pass may hold up to 10921 (a total of 21843, say).
+    const ragged = planMemory(modelConfig('0.6b'), grpo(1, 10, undefined, 2185 + 16, 16), adapter);
+    expect(ragged.items.find((i) => i.name === 'prefill working set (one layer)')!.detail).toBe('passes of 10922 of up to 21850 prompt tokens, and a last of up to 10921, x 25642 floats, as allocated');
     const onePass = planMemory(modelConfig('0.6b'), grpo(2, 16, undefined, 784, 16), { ...adapter, maxBufferBytes: 4 * 1024 * MiB, maxStorageBindingBytes: 4 * 1024 * MiB - 4 });
     expect(onePass.items.find((i) => i.name === 'prefill working set (one layer)')!.detail).toBe('16 distinct prompts x 768 tokens x 25642 floats, as allocated');
     // grpo.generationRows: the same step's rollouts generated 8 at a time (4 prompts a call), in one pass.

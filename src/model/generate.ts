@@ -130,6 +130,9 @@ export async function generate(model: Qwen3, prompts: readonly Int32Array[], opt
   } finally {
     samples.dispose();
     session.dispose();
+    // The cache and the decode steps' buffers (of each size the shrinking batch took) go back to
+    // the device: a later call, of other sizes, would otherwise allocate beside them.
+    rt.trimPool();
   }
   return out.map((o) => ({ tokens: Int32Array.from(o.tokens), logprobs: Float32Array.from(o.logprobs), finish: o.finish }));
 }

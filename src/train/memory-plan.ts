@@ -279,7 +279,7 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
       d.passTokens === d.promptTokens
         ? `${prompts} distinct prompts x ${promptLen} tokens x ${keptFloats + 2 * H + Hkv * D} floats, as allocated`
         : `passes of ${d.passTokens} of up to ${d.promptTokens} prompt tokens, and a last of up to ${d.lastMost}, x ${keptFloats + 2 * H + Hkv * D} floats, as allocated`);
-    add('decode step working set (one layer)', 'generation', d.decodeBytes, `${G} seqs x ${keptFloats + 2 * H + Hkv * D} floats, as allocated, beyond the prefill's (freed before decoding)`);
+    add('decode step working set (one layer)', 'generation', d.decodeBytes, `${G} seqs (and each smaller batch as they finish) x ${keptFloats + 2 * H + Hkv * D} floats and their logits, as allocated, beyond the prefill's (freed before decoding)`);
     const f16Advice = kvDtype === 'f32' ? ', or set grpo.kvCacheDtype f16' : '';
     const partLimit = Math.min(adapter.maxStorageBindingBytes, adapter.maxBufferBytes);
     candidates.push(d.perSlot > partLimit
@@ -301,7 +301,7 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
     add('evaluation sampling logits', 'evaluation', d.logitsBytes, `${d.logitRows} rows x ${V} vocab x 4 B`);
     add('evaluation prefill (one layer)', 'evaluation', d.prefillBytes,
       `${d.passTokens} prompt tokens a pass${d.lastMost ? `, and a last of up to ${d.lastMost},` : ''} x ${keptFloats + 2 * H + Hkv * D} floats, as allocated`);
-    add('evaluation decode step (one layer)', 'evaluation', d.decodeBytes, `${rows} seqs x ${keptFloats + 2 * H + Hkv * D} floats, as allocated, beyond the prefill's (freed before decoding)`);
+    add('evaluation decode step (one layer)', 'evaluation', d.decodeBytes, `${rows} seqs (and each smaller batch as they finish) x ${keptFloats + 2 * H + Hkv * D} floats and their logits, as allocated, beyond the prefill's (freed before decoding)`);
   }
 
   const N = train.microBatchRows * train.seqLen;
@@ -464,7 +464,8 @@ function decodingMemory(model: Qwen3Config, adapter: AdapterMemory, d: DecodingS
   // One sequence past a binding is the plan's largest tensor, and refused there.
   const parts = perSlot <= partLimit ? kvCacheParts(d.seqs, d.positions, kvDim, d.kvDtype, partLimit) : [d.seqs];
   const kvBytes = 2 * L * parts.reduce((sum, n) => sum + (d.exact ? exactBytes(n * perSlot) : alloc(n * perSlot)), 0);
-  const logitRows = Math.max(1, Math.min(d.seqs, Math.floor(adapter.maxStorageBindingBytes / (V * 4))));
+  const bindingRows = Math.max(1, Math.floor(adapter.maxStorageBindingBytes / (V * 4)));
+  const logitRows = Math.min(d.seqs, bindingRows);
   const promptTokens = d.prompts * d.promptLen;
   const passTokens = Math.min(promptTokens, tokensPerBinding(model, adapter.maxStorageBindingBytes));
   const lastPasses = lastPassSizes(d.promptTokensLow, promptTokens, passTokens);
@@ -474,10 +475,14 @@ function decodingMemory(model: Qwen3Config, adapter: AdapterMemory, d: DecodingS
     return a + full + Math.max(0, ...lastPasses.map(([lo, hi]) => largestBelow(lo, hi, (n) => alloc(n * f * 4), full)));
   }, 0);
   const lastMost = Math.max(0, ...lastPasses.map(([, hi]) => hi));
-  // A decode step runs one layer at a time for every sequence; generate() frees the prefill's
-  // buffers before it, so only what it takes beyond them counts.
-  const decodeBytes = Math.max(0, layerFloats.reduce((a, f) => a + alloc(d.seqs * f * 4), 0) - prefillBytes);
+  // The prefill's logits, of every sequence, in chunks of logitRows rows.
   const logitsBytes = alloc(logitRows * V * 4);
+  // A decode step runs one layer at a time for the sequences still active, and their logits, fewer
+  // rows as they finish: each size a step takes stays pooled for the rest of the call, so every size
+  // of 1 .. seqs rows counts. generate() frees the prefill's buffers before decoding, so the decode
+  // phase adds only what it takes beyond the prefill and its logits.
+  const decodePhase = layerFloats.reduce((a, f) => a + classesOfRows(d.seqs, (n) => alloc(n * f * 4)), 0) + classesOfRows(logitRows, (n) => alloc(n * V * 4));
+  const decodeBytes = Math.max(0, decodePhase - prefillBytes - logitsBytes);
   return {
     perSlot, parts, kvBytes, logitRows, logitsBytes, promptTokens, passTokens, lastMost, prefillBytes, decodeBytes,
     total: kvBytes + logitsBytes + prefillBytes + decodeBytes,
@@ -497,6 +502,24 @@ function lastPassSizes(lo: number, hi: number, pass: number): [number, number][]
   const [a, b] = [from % pass, hi % pass];
   const ranges: [number, number][] = a <= b ? [[a, b]] : [[a, pass - 1], [0, b]];
   return ranges.map(([x, y]) => [Math.max(1, x), y] as [number, number]).filter(([x, y]) => x <= y);
+}
+
+/** The sum of the distinct sizes size(n) takes for n in 1..rows (size grows with n): a pool holding one buffer of each. */
+function classesOfRows(rows: number, size: (n: number) => number): number {
+  let total = 0;
+  for (let n = rows; n >= 1;) {
+    const s = size(n);
+    total += s;
+    // The fewest rows of that size: the next smaller size is one row below.
+    let lo = 1, hi = n;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (size(mid) >= s) hi = mid;
+      else lo = mid + 1;
+    }
+    n = lo - 1;
+  }
+  return total;
 }
 
 /** The largest size(n) below `limit` for n in lo..hi (size grows with n), or 0 when none is. */
