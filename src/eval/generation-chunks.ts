@@ -21,7 +21,8 @@ export interface GenerationChunkLimits {
   kvCacheDtype?: KvCacheDtype;
   /**
    * A job whose cache alone exceeds the budget becomes a chunk of its own instead of being refused
-   * (train.js's evaluation during training, which has no --kv-memory to raise). Default false.
+   * (train.js's evaluation during training, where a refusal hours into a run would help nobody).
+   * Default false.
    */
   overBudgetAlone?: boolean;
 }

@@ -62,8 +62,8 @@ export interface MemoryPlanTrain {
 
 /**
  * The greedy judging of held-out pairs between steps (eval/held-out.ts heldOutEvaluator), as its
- * chunking sizes it (eval/generation-chunks.ts). Prompt lengths are the data's, unknown to the plan,
- * which therefore takes the worst prompt length.
+ * chunking sizes it (eval/generation-chunks.ts). The plan takes the worst prompt lengths up to
+ * longestPrompt, a chunk's mixed ones included.
  */
 export interface EvaluationShape {
   /** Judgments in all (2 per pair); Infinity when eval.limit is not set and the data is not at hand. */
