@@ -270,8 +270,9 @@ export function planMemory(model: Qwen3Config, train: MemoryPlanTrain, adapter: 
     // samePromptGroups), see decodingMemory.
     const prompts = mostPromptsPerCall(train.batchRows, train.rollouts, G);
     const promptLen = train.seqLen - train.maxNewTokens;
-    // Real prompts are the data's, of 1 .. maxPromptLen tokens.
-    const d = decodingMemory(model, adapter, { seqs: G, positions: train.seqLen, prompts, promptLen, promptTokensLow: prompts, kvDtype, exact: false });
+    // Real prompts are the data's, of 1 .. maxPromptLen tokens, and a call may hold fewer distinct
+    // ones (its last, or rows with the same judge prompt): any total up to the padded one.
+    const d = decodingMemory(model, adapter, { seqs: G, positions: train.seqLen, prompts, promptLen, promptTokensLow: 1, kvDtype, exact: false });
     add('KV cache', 'generation', d.kvBytes,
       `2 x ${L} layers x ${G} seqs x ${train.seqLen} positions x ${Hkv * D} x ${kvCacheValueBytes(kvDtype)} B (${kvDtype})` + (d.parts.length > 1 ? `, each layer's in ${d.parts.length} parts of up to ${d.parts[0]} seqs` : ''));
     add('sampling logits', 'generation', d.logitsBytes, `${d.logitRows} rows x ${V} vocab x 4 B`);
