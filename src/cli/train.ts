@@ -8,7 +8,7 @@ import { numElements } from '../io/safetensors.js';
 import { GpuOutOfMemoryError } from '../gpu/errors.js';
 import { Runtime } from '../gpu/runtime.js';
 import { loadModelConfig, loadTrainConfig, type Stage, type TrainConfig } from '../train/config.js';
-import { formatBytes, formatPlan, largestMicroBatch, parseBytes, planMemory, trainShapeForStage, type AdapterMemory, type MemoryPlanTrain } from '../train/memory-plan.js';
+import { formatBytes, formatPlan, largestMicroBatch, parseBytes, planMemory, trainShapeForStage, type AdapterMemory, type EvaluationShape, type MemoryPlanTrain } from '../train/memory-plan.js';
 import { decimalInteger } from '../train/number-text.js';
 import { prepareRunData } from '../train/run-data.js';
 import { runTraining } from '../train/trainer.js';
@@ -153,24 +153,31 @@ async function runConfig(flags: CliFlags): Promise<void> {
   const cfg: TrainConfig = loadTrainConfig(flags.config, flags.overrides, { checkPaths: flags.dryRun ? 'model' : true });
   const modelCfg = loadModelConfig(cfg);
   const { memory, name } = await adapterMemory(flags.gpuMemory);
-  // A run plans with its data read (evaluation during training is bounded by the held-out prompts
-  // it has, not by any the context allows); reading it needs no GPU.
-  const data = flags.dryRun ? null : await prepareRunData(cfg, modelCfg);
-  const evaluation = evaluationShape(cfg, data ? { pairs: data.eval.length, longestPrompt: data.evalLongestPrompt } : undefined);
-  let fits = true;
-  for (const stage of cfg.stages as Stage[]) {
-    const shape: MemoryPlanTrain = { ...trainShapeForStage(cfg, stage), ...(evaluation && { evaluation }) };
-    const plan = planMemory(modelCfg, shape, memory);
-    if (flags.dryRun) process.stdout.write(`memory plan for the ${stage} stage on ${name}:\n${formatPlan(plan)}\n${microBatchAdvice(modelCfg, shape, memory, stage)}\n`);
-    if (!plan.fits) {
-      fits = false;
-      if (!flags.dryRun) throw new Error(`the ${stage} stage does not fit this GPU:\n  ${plan.reasons.join('\n  ')}\n(run with --dry-run to see the plan)`);
+  // A real run plans twice: the training and generation phases before reading its data (a stage
+  // that does not fit is refused at once), then evaluation during training bounded by the held-out
+  // prompts read. --dry-run reads no data and bounds evaluation by grpo.maxPromptLen.
+  const planStages = (evaluation: EvaluationShape | undefined): boolean => {
+    let fits = true;
+    for (const stage of cfg.stages as Stage[]) {
+      const shape: MemoryPlanTrain = { ...trainShapeForStage(cfg, stage), ...(evaluation && { evaluation }) };
+      const plan = planMemory(modelCfg, shape, memory);
+      if (flags.dryRun) process.stdout.write(`memory plan for the ${stage} stage on ${name}:\n${formatPlan(plan)}\n${microBatchAdvice(modelCfg, shape, memory, stage)}\n`);
+      if (!plan.fits) {
+        fits = false;
+        if (!flags.dryRun) throw new Error(`the ${stage} stage does not fit this GPU:\n  ${plan.reasons.join('\n  ')}\n(run with --dry-run to see the plan)`);
+      }
     }
-  }
-  if (!data) {
+    return fits;
+  };
+  if (flags.dryRun) {
+    const fits = planStages(evaluationShape(cfg));
     process.stdout.write(`${hostMemoryNote(modelCfg)}\n${fits ? 'everything fits.' : 'some stage does not fit (see the reasons above).'}\n`);
     return;
   }
+  planStages(undefined);
+  const data = await prepareRunData(cfg, modelCfg);
+  const evaluation = evaluationShape(cfg, { pairs: data.eval.length, longestPrompt: data.evalLongestPrompt });
+  if (evaluation) planStages(evaluation);
   const rt = await Runtime.create();
   const evaluator = evaluation && heldOutEvaluator(data.eval, data.tokenizer, data.template, { seed: cfg.seed, maxNewTokens: evaluation.maxNewTokens, kvBudgetBytes: evaluation.kvBudgetBytes });
   const result = await runTraining(rt, cfg, modelCfg, data, { resume: flags.resume, quiet: flags.quiet, handleSignals: true, evaluator });
