@@ -161,9 +161,7 @@ describe('memory plan vs the allocations of a real GRPO update (validating stand
   const cases = [[false, 1, 'f32'], [true, 1, 'f32'], [false, 2, 'f32'], [true, 2, 'f32'], [false, 1, 'bf16'], [true, 2, 'bf16']] as const;
   for (const [recompute, updatesPerBatch, refDtype] of cases) {
     it(`0.6B, 2 pairs x 2 rollouts of 256 tokens, micro-batches of 2${recompute ? ', recomputing' : ''}, ${updatesPerBatch} update(s), ${refDtype} reference: the plan covers the pool's peak`, async () => {
-      const { rt, log } = validatingRuntime({ bindingBytes: 128 * MiB });
-      const cfg = qwen3('0.6B');
-      const model = new Qwen3(rt, cfg, zerosLike(rt, cfg, 'w'));
+      const { rt, log, cfg, model } = zeroWeightModel('0.6B');
       // The bf16 reference packs host weights: zeros, one tensor at a time.
       const shapes = qwen3WeightShapes(cfg);
       const hostZeros = async (name: string) => new Float32Array(shapes.get(name)!.reduce((a, b) => a * b, 1));

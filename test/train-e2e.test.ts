@@ -11,7 +11,8 @@ import { stringify } from 'yaml';
 import { openHfModelFolder } from '../src/io/hf-model.js';
 import { Qwen3 } from '../src/model/qwen3.js';
 import { initRandomWeights, loadHfWeights } from '../src/model/weights.js';
-import { greedyPointwise } from '../src/eval/held-out.js';
+import { evaluationShape, greedyPointwise } from '../src/eval/held-out.js';
+import { planMemory, trainShapeForStage } from '../src/train/memory-plan.js';
 import { makeSplits, SYNTH_RUBRICS, teacherJudgePair } from '../src/synth/index.js';
 import { CONFIG_FILE, configHash, loadModelConfig, loadTrainConfig, type TrainConfig } from '../src/train/config.js';
 import { AdamW } from '../src/train/optimizer.js';
@@ -430,6 +431,31 @@ describe('train.js rejects bad configs before any GPU work', () => {
     }
     expect(r.stdout).toMatch(/everything fits\./);
   });
+
+  it('a run plans evaluation during training with its held-out prompts read, and refuses it when it alone does not fit', async () => {
+    // A 0.6B judge with random weights whose judgments may run 20000 tokens: each decodes alone
+    // (its cache passes the 4 GiB budget), more than a micro-batch of training takes.
+    const cfg = { ...base, stages: ['sft'], model: { init: 'random', config: 'models/qwen3-0.6b.json' }, tokenizer: ws.model,
+      data: { sft: ws.sftData, eval: ws.grpoData }, sft: { batchRows: 2, microBatchRows: 1, maxSeqLen: 200 }, eval: { every: 10, maxNewTokens: 20_000 } };
+    const path = join(ws.dir, 'eval-plan.yaml');
+    writeFileSync(path, stringify(cfg));
+    const config = loadTrainConfig(path, []);
+    const modelCfg = loadModelConfig(config);
+    const data = await prepareRunData(config, modelCfg);
+    const { gpu } = await runtime();
+    const adapter = { maxBufferBytes: gpu.maxBufferBytes, maxStorageBindingBytes: gpu.maxStorageBindingBytes };
+    const evaluation = evaluationShape(config, { pairs: data.eval.length, longestPrompt: data.evalLongestPrompt })!;
+    const withEval = planMemory(modelCfg, { ...trainShapeForStage(config, 'sft'), evaluation }, adapter);
+    const without = planMemory(modelCfg, trainShapeForStage(config, 'sft'), adapter);
+    expect(withEval.evaluationBytes).toBeGreaterThan(withEval.trainingBytes);
+    expect(withEval.evaluationAt!.promptLen).toBeLessThanOrEqual(data.evalLongestPrompt);
+    // A device between the two: training fits, evaluation does not.
+    const device = Math.round((without.totalBytes + withEval.totalBytes) / 2);
+    const r = trainJs(cfg, ['--gpu-memory', `${device}B`]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`the sft stage does not fit this GPU:\\s+evaluation during training \\(eval\\.every\\) needs up to .* \\(1 judgments of ${withEval.evaluationAt!.promptLen}-token prompts decoded together\\)`));
+    expect(r.stderr).not.toMatch(/a micro-batch of/);
+  }, 60_000);
 
   // Flags of the other mode are refused, not ignored: `--dry-run` alone used to start the default
   // job (which replaces runs/default/seed-0), and `--seeds 0` to write an empty results table.
