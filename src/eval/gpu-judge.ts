@@ -45,9 +45,8 @@ export function judgeWithModel(
       });
       // A sampled padding id (past the tokenizer's ids) leaves U+FFFD in the judgment, not a crash.
       gens.forEach((g, j) => { texts[part[j]!.i]![part[j]!.draw] = tokenizer.decode(g.tokens, { outOfVocabulary: 'replace' }); });
-      // The chunk's KV cache went back to the pool; a later chunk of another size would allocate
-      // beside it, and --kv-memory would bound each chunk but not the memory held.
-      model.rt.trimPool();
+      // generate() gave the chunk's KV cache back to the device, so --kv-memory bounds the memory
+      // held, not only each chunk.
       s += size;
     }
     return texts;

@@ -133,9 +133,8 @@ export async function grpoStep(ctx: GrpoContext, pairs: readonly PreferencePair[
       kvCacheDtype: c.kvCacheDtype,
     }));
   }
-  // The KV caches are free now; the update's activations come in other sizes (memory-plan.ts
-  // counts generation and update as phases that do not overlap).
-  model.rt.trimPool();
+  // generate() gave its KV cache back to the device, so the update's activations, of other sizes,
+  // do not allocate beside it (memory-plan.ts counts generation and update as phases that do not overlap).
   const t1 = performance.now();
 
   // 2. Rewards per pair (grouped by pair, never by position), advantages per row group.

@@ -73,7 +73,7 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
   let resumeDir: string | null = null;
   let metricsRowsKept = 0;
   if (opts.resume) {
-    ({ checkpoint: resumeFrom, dir: resumeDir, metricsRowsKept } = await openResume(cfg, opts.resume, hash, dataHash));
+    ({ checkpoint: resumeFrom, dir: resumeDir, metricsRowsKept } = await openResume(cfg, opts.resume, dataHash));
   } else {
     // A fresh run would interleave its checkpoints with another run's and prune the wrong ones.
     const existing = await listCheckpoints(cfg.outDir);
@@ -184,7 +184,6 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
             // Training goes on and the step's checkpoint is still written: an evaluation is a measurement, not the run.
             progress.log(`${stage} step ${step}: the evaluation on data.eval failed (${(err as Error).message}); training goes on without it`);
           }
-          rt.trimPool(); // the evaluation's KV caches are not the training step's sizes
         }
         if (step % cfg.log.every === 0 || step === stageSteps || evaluate) allRows.push(metrics.append(step, stage, row));
         progress.update(step, row);
@@ -294,12 +293,12 @@ const REFERENCE_DIR = 'reference';
  * same data), with the run folder made its branch's: newer checkpoints of another branch set
  * aside, and from a checkpoint outside the folder its own reference and metrics brought in.
  */
-async function openResume(cfg: TrainConfig, resume: string, hash: string, dataHash: string): Promise<{ checkpoint: OpenedCheckpoint; dir: string; metricsRowsKept: number }> {
+async function openResume(cfg: TrainConfig, resume: string, dataHash: string): Promise<{ checkpoint: OpenedCheckpoint; dir: string; metricsRowsKept: number }> {
   const dir = resume === 'latest' ? await latestCheckpoint(cfg.outDir) : resume;
   if (!dir) throw new Error(`--resume latest: no checkpoint in ${cfg.outDir}`);
   const checkpoint = await openCheckpoint(dir);
   try {
-    return { checkpoint, dir, ...(await adoptResumeBranch(cfg, checkpoint.trainer, dir, hash, dataHash)) };
+    return { checkpoint, dir, ...(await adoptResumeBranch(cfg, checkpoint.trainer, dir, dataHash)) };
   } catch (err) {
     await checkpoint.close();
     throw err;
@@ -307,8 +306,8 @@ async function openResume(cfg: TrainConfig, resume: string, hash: string, dataHa
 }
 
 /** Checks that the checkpoint's run is this one and makes the run folder its branch's (openResume). */
-async function adoptResumeBranch(cfg: TrainConfig, state: TrainerState, dir: string, hash: string, dataHash: string): Promise<{ metricsRowsKept: number }> {
-  if (state.configHash !== hash && !acceptedConfigHashes(cfg).includes(state.configHash)) {
+async function adoptResumeBranch(cfg: TrainConfig, state: TrainerState, dir: string, dataHash: string): Promise<{ metricsRowsKept: number }> {
+  if (!acceptedConfigHashes(cfg).includes(state.configHash)) {
     throw new Error(`checkpoint ${dir} was written by a run with different training settings (config hash differs)`);
   }
   if (state.dataHash !== undefined && state.dataHash !== dataHash) {
