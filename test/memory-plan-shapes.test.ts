@@ -289,5 +289,9 @@ describe('kernel families on adapters the stand-in device plays', () => {
     expect(() => resolveAttentionVariant(unknown, 'cpu')).toThrow(/needs the 'subgroups' feature and a reported subgroup size/);
     const known = validatingRuntime({ bindingBytes: 128 * MiB, cpuAdapter: true }).rt;
     expect([resolveMatmulVariant(known, 'auto'), resolveAttentionVariant(known, 'auto')]).toEqual(['cpu', 'cpu']);
+    // A 128-wide subgroup does not fit the matmul's 64-lane workgroups; attention sizes its own.
+    const wide = validatingRuntime({ bindingBytes: 128 * MiB, cpuAdapter: true, subgroupMaxSize: 128 }).rt;
+    expect([resolveMatmulVariant(wide, 'auto'), resolveAttentionVariant(wide, 'auto')]).toEqual(['gpu', 'cpu']);
+    expect(() => resolveMatmulVariant(wide, 'cpu')).toThrow(/subgroup size dividing 64, and this adapter's is 128/);
   });
 });

@@ -58,9 +58,12 @@ export function getMatmulVariant(): MatmulVariant {
 
 /** The family that `matmul` dispatches on this runtime under the current setting. */
 export function resolveMatmulVariant(rt: Runtime, v: MatmulVariant = chosen): ResolvedMatmulVariant {
-  const cpuPossible = hasKnownSubgroups(rt.gpu);
-  if (v === 'auto') return rt.gpu.isCpuAdapter && cpuPossible ? 'cpu' : 'gpu';
-  if (v === 'cpu' && !cpuPossible) throw new Error("matmul variant 'cpu' needs the 'subgroups' feature and a reported subgroup size, which this adapter lacks");
+  const known = hasKnownSubgroups(rt.gpu);
+  // The 'cpu' kernels' workgroups are whole subgroups of at most CPU_MAX_LANES lanes (cpuMatmulLanes).
+  const fits = known && CPU_MAX_LANES % rt.gpu.subgroupMaxSize === 0;
+  if (v === 'auto') return rt.gpu.isCpuAdapter && fits ? 'cpu' : 'gpu';
+  if (v === 'cpu' && !known) throw new Error("matmul variant 'cpu' needs the 'subgroups' feature and a reported subgroup size, which this adapter lacks");
+  if (v === 'cpu' && !fits) throw new Error(`matmul variant 'cpu' needs a subgroup size dividing ${CPU_MAX_LANES}, and this adapter's is ${rt.gpu.subgroupMaxSize}`);
   return v;
 }
 
