@@ -155,6 +155,28 @@ describe('memory plan vs the allocations of a GRPO step generated in several cal
   }, 60_000);
 });
 
+describe('memory plan vs the allocations of a GRPO prefill in several passes (validating stand-in device)', () => {
+  it('0.6B, 2 prompts shorter than grpo.maxPromptLen: a last pass longer than the padded prompts\' remainder is counted', async () => {
+    const { rt, log, cfg, model } = zeroWeightModel('0.6B');
+    const rollouts = 4, rows = 2, maxPromptLen = 10972, maxNewTokens = 4;
+    const plan = planMemory(cfg, { stages: ['grpo'], microBatchRows: 1, seqLen: maxPromptLen + maxNewTokens, rollouts, batchRows: rows, maxNewTokens, refModel: 'none' },
+      { maxBufferBytes: rt.gpu.maxBufferBytes, maxStorageBindingBytes: rt.gpu.maxStorageBindingBytes });
+    // A prefill pass holds 10922 tokens here. Two prompts of the longest allowed length leave a
+    // last pass of 100 tokens; these, 10972 + 9507 (a cache as long as the plan's), one of 9557,
+    // whose MLP-wide tensors take the size class just below a full pass's.
+    const lengths = [maxPromptLen, 9507];
+    const prompts = Array.from({ length: rows * rollouts }, (_, g) => Int32Array.from({ length: lengths[Math.floor(g / rollouts)]! }, (_, i) => (i * 31 + Math.floor(g / rollouts)) % cfg.vocabSize));
+    rt.pool.trim();
+    const before = rt.pool.liveBytes;
+    rt.pool.peakBytes = 0;
+    await generate(model, prompts, { maxNewTokens, stopIds: [], sampling: { temperature: 1, topP: 1, topK: 0, minP: 0, seed: 1 } });
+    expect(log.errors).toEqual([]);
+    const peak = rt.pool.peakBytes - before;
+    console.log(`0.6B generation of ${rows} x ${rollouts} rollouts of ${lengths.join(' and ')}-token prompts: pool peak ${(peak / MiB).toFixed(0)} MiB, plan ${(plan.generationBytes / MiB).toFixed(0)} MiB`);
+    expectCovers(plan.generationBytes, peak);
+  }, 60_000);
+});
+
 describe('memory plan vs the allocations of a real GRPO update (validating stand-in device)', () => {
   // The update of a step's rollouts (updatePolicy): the reference's forward, the policy's forward and
   // backward per micro-batch, AdamW; with the loss inputs kept between updates when there are two.
