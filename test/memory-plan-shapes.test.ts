@@ -301,7 +301,7 @@ describe('memory plan vs the allocations of evaluation during training (validati
 });
 
 describe('kernel families on adapters the stand-in device plays', () => {
-  it("keeps the subgroup-shuffling 'cpu' kernels off an adapter that does not report its subgroup size", () => {
+  it("keeps the subgroup-shuffling 'cpu' kernels off an adapter that does not report its subgroup size, and the 'cpu' matmul off one whose subgroups pass its workgroup", () => {
     // They shuffle across whole subgroups; sized for an unknown width, half a 128-wide subgroup
     // could be inactive and its shuffles undefined.
     const unknown = validatingRuntime({ bindingBytes: 128 * MiB, cpuAdapter: true, subgroupMaxSize: 0 }).rt;

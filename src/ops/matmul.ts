@@ -6,7 +6,8 @@
 //           fallback): tuned for CPU adapters (lavapipe), needs subgroups;
 //   'gpu'   kernels/matmul.wgsl: workgroup-memory tiles for real GPUs;
 //   'naive' kernels/matmul_naive.wgsl: the reference, one output per thread.
-// 'auto' picks 'cpu' on a CPU adapter with subgroups and 'gpu' otherwise. The
+// 'auto' picks 'cpu' on a CPU adapter whose subgroups fit its 64-lane workgroups
+// (a reported size dividing 64) and 'gpu' otherwise. The
 // choice can be forced with setMatmulVariant() or PATARM_MATMUL=cpu|gpu|naive.
 import { hasKnownSubgroups } from '../gpu/device.js';
 import type { RowSplitTensor } from '../gpu/row-split.js';
