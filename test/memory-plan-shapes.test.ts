@@ -17,13 +17,13 @@ import { tinyGrpoStepConfig } from './tiny-grpo.js';
 import { qwen3WeightShapes } from '../src/io/hf-model.js';
 import { Bf16MatricesQwen3 } from '../src/model/bf16-matrices.js';
 import { MiB, qwen3Shape as qwen3 } from './model-shapes.js';
-import { validatingRuntime } from './validating-device.js';
+import { validatingRuntime, type DeviceLog } from './validating-device.js';
 import { evaluationShape, heldOutEvaluator } from '../src/eval/held-out.js';
 import type { PreferencePair } from '../src/data/index.js';
 import type { TrainConfig } from '../src/train/config.js';
 import type { Runtime } from '../src/gpu/runtime.js';
 import type { Qwen3Config } from '../src/io/hf-model.js';
-import type { EvaluationShape } from '../src/train/memory-plan.js';
+import type { EvaluationShape, MemoryPlanTrain } from '../src/train/memory-plan.js';
 
 
 /** A model of `size`'s shapes with zero weights on a validating stand-in device with 128 MiB bindings. */
@@ -38,6 +38,32 @@ function expectCovers(planned: number, peak: number): void {
   expect(planned).toBeGreaterThanOrEqual(peak);
   expect(planned).toBeLessThan(peak * 1.02);
 }
+
+/** GRPO's generation prompts: `rollouts` copies of each row's prompt, row r of lengths[r] tokens. */
+function rowPrompts(cfg: Qwen3Config, rollouts: number, lengths: readonly number[]): Int32Array[] {
+  return Array.from({ length: lengths.length * rollouts }, (_, g) => {
+    const row = Math.floor(g / rollouts);
+    return Int32Array.from({ length: lengths[row]! }, (_, i) => (i * 31 + row) % cfg.vocabSize);
+  });
+}
+
+/** The memory plan of a GRPO-only run on the runtime's adapter. */
+function grpoPlan(rt: Runtime, cfg: Qwen3Config, shape: Omit<MemoryPlanTrain, 'stages' | 'microBatchRows' | 'refModel'>) {
+  return planMemory(cfg, { stages: ['grpo'], microBatchRows: 1, refModel: 'none', ...shape },
+    { maxBufferBytes: rt.gpu.maxBufferBytes, maxStorageBindingBytes: rt.gpu.maxStorageBindingBytes });
+}
+
+/** The pool's peak while `run` generates, beyond what was live before it (the pool emptied first); no device error. */
+async function generationPeak(rt: Runtime, log: DeviceLog, run: () => Promise<unknown>): Promise<number> {
+  rt.pool.trim();
+  const before = rt.pool.liveBytes;
+  rt.pool.peakBytes = 0;
+  await run();
+  expect(log.errors).toEqual([]);
+  return rt.pool.peakBytes - before;
+}
+
+const SAMPLING = { temperature: 1, topP: 1, topK: 0, minP: 0, seed: 1 };
 
 describe('memory plan vs the allocations of a real step (validating stand-in device)', () => {
   for (const [size, cpuAdapter, B, T] of [['0.6B', true, 4, 1024], ['0.6B', false, 4, 1024], ['14B', true, 1, 100], ['14B', false, 2, 300]] as const) {
@@ -84,19 +110,14 @@ describe('memory plan vs the allocations of a real step (validating stand-in dev
   for (const kvCacheDtype of ['f32', 'f16'] as const) it(`0.6B GRPO generation, ${kvCacheDtype} KV cache: rollouts share their prompt in the prefill, and the plan covers the pool's peak without refusing it`, async () => {
     const { rt, log, cfg, model } = zeroWeightModel('0.6B');
     const rollouts = 8, rows = 4, promptLen = 512, maxNewTokens = 4;
-    const prompts = Array.from({ length: rows * rollouts }, (_, g) => Int32Array.from({ length: promptLen }, (_, i) => (i * 31 + Math.floor(g / rollouts)) % cfg.vocabSize));
-    const before = rt.pool.liveBytes;
-    rt.pool.peakBytes = 0;
-    await generate(model, prompts, { maxNewTokens, stopIds: [], sampling: { temperature: 1, topP: 1, topK: 0, minP: 0, seed: 1 }, kvCacheDtype });
-    expect(log.errors).toEqual([]);
-    const generationPeak = rt.pool.peakBytes - before;
-    const plan = planMemory(cfg, { stages: ['grpo'], microBatchRows: 1, seqLen: promptLen + maxNewTokens, rollouts, batchRows: rows, maxNewTokens, refModel: 'none', kvCacheDtype },
-      { maxBufferBytes: rt.gpu.maxBufferBytes, maxStorageBindingBytes: rt.gpu.maxStorageBindingBytes });
-    console.log(`0.6B generation of ${rows} x ${rollouts} rollouts, ${kvCacheDtype} cache: pool peak ${(generationPeak / MiB).toFixed(0)} MiB, plan ${(plan.generationBytes / MiB).toFixed(0)} MiB`);
+    const prompts = rowPrompts(cfg, rollouts, Array(rows).fill(promptLen));
+    const peak = await generationPeak(rt, log, () => generate(model, prompts, { maxNewTokens, stopIds: [], sampling: SAMPLING, kvCacheDtype }));
+    const plan = grpoPlan(rt, cfg, { seqLen: promptLen + maxNewTokens, rollouts, batchRows: rows, maxNewTokens, kvCacheDtype });
+    console.log(`0.6B generation of ${rows} x ${rollouts} rollouts, ${kvCacheDtype} cache: pool peak ${(peak / MiB).toFixed(0)} MiB, plan ${(plan.generationBytes / MiB).toFixed(0)} MiB`);
     // Counted for every rollout, the prefill's [16384 tokens, 3072] activation would pass the
     // 128 MiB binding and the plan would refuse a run that works.
     expect(plan.fits === false && plan.reasons.some((r) => r.includes('prefill'))).toBe(false);
-    expectCovers(plan.generationBytes, generationPeak);
+    expectCovers(plan.generationBytes, peak);
   }, 60_000);
 });
 
@@ -105,8 +126,7 @@ describe('memory plan vs the allocations of generation whose decode steps outwei
     const { rt, log, cfg, model } = zeroWeightModel('0.6B');
     const rollouts = 64, promptLen = 16, maxNewTokens = 70, stop = 7;
     const prompts = Array.from({ length: rollouts }, () => Int32Array.from({ length: promptLen }, (_, i) => (i * 31 + 5) % cfg.vocabSize));
-    const plan = planMemory(cfg, { stages: ['grpo'], microBatchRows: 1, seqLen: promptLen + maxNewTokens, rollouts, batchRows: 1, maxNewTokens, refModel: 'none' },
-      { maxBufferBytes: rt.gpu.maxBufferBytes, maxStorageBindingBytes: rt.gpu.maxStorageBindingBytes });
+    const plan = grpoPlan(rt, cfg, { seqLen: promptLen + maxNewTokens, rollouts, batchRows: 1, maxNewTokens });
     const peakOf = async (finishing: 'together' | 'one a step') => {
       // The stand-in device samples nothing: its readbacks are ours. One active sequence a step
       // samples the stop token, so the batch shrinks by one each step (64, 63, ..., 1).
@@ -116,13 +136,12 @@ describe('memory plan vs the allocations of generation whose decode steps outwei
         if (finishing === 'one a step') new Int32Array(bytes)[0] = stop;
         return bytes;
       };
-      rt.pool.trim();
-      const before = rt.pool.liveBytes;
-      rt.pool.peakBytes = 0;
-      const gens = await generate(model, prompts, { maxNewTokens, stopIds: [stop], sampling: { temperature: 1, topP: 1, topK: 0, minP: 0, seed: 1 } });
+      const peak = await generationPeak(rt, log, async () => {
+        const gens = await generate(model, prompts, { maxNewTokens, stopIds: [stop], sampling: SAMPLING });
+        if (finishing === 'one a step') expect(gens.map((g) => g.tokens.length)).toEqual(Array.from({ length: rollouts }, (_, i) => i + 1));
+      });
       rt.readBytes = read;
-      if (finishing === 'one a step') expect(gens.map((g) => g.tokens.length)).toEqual(Array.from({ length: rollouts }, (_, i) => i + 1));
-      return rt.pool.peakBytes - before;
+      return peak;
     };
     const together = await peakOf('together'), staggered = await peakOf('one a step');
     expect(log.errors).toEqual([]);
@@ -139,17 +158,11 @@ describe('memory plan vs the allocations of a GRPO step generated in several cal
   it('0.6B, grpo.generationRows 32 of 64 rollouts: the second call, of shorter prompts, does not allocate beside the first one\'s cache', async () => {
     const { rt, log, cfg, model } = zeroWeightModel('0.6B');
     const rollouts = 8, maxNewTokens = 4;
-    const call = (promptLen: number) => Array.from({ length: 32 }, (_, g) => Int32Array.from({ length: promptLen }, (_, i) => (i * 31 + Math.floor(g / rollouts)) % cfg.vocabSize));
-    rt.pool.trim();
-    const before = rt.pool.liveBytes;
-    rt.pool.peakBytes = 0;
-    const sampling = { temperature: 1, topP: 1, topK: 0, minP: 0, seed: 1 };
-    for (const promptLen of [512, 300]) await generate(model, call(promptLen), { maxNewTokens, stopIds: [], sampling });
-    expect(log.errors).toEqual([]);
-    const peak = rt.pool.peakBytes - before;
+    const peak = await generationPeak(rt, log, async () => {
+      for (const promptLen of [512, 300]) await generate(model, rowPrompts(cfg, rollouts, [promptLen, promptLen, promptLen, promptLen]), { maxNewTokens, stopIds: [], sampling: SAMPLING });
+    });
     // Rows of 8 rollouts, 32 generated at a time: 4 distinct prompts of up to 512 tokens a call.
-    const plan = planMemory(cfg, { stages: ['grpo'], microBatchRows: 1, seqLen: 512 + maxNewTokens, rollouts, batchRows: 8, maxNewTokens, refModel: 'none', generationRows: 32 },
-      { maxBufferBytes: rt.gpu.maxBufferBytes, maxStorageBindingBytes: rt.gpu.maxStorageBindingBytes });
+    const plan = grpoPlan(rt, cfg, { seqLen: 512 + maxNewTokens, rollouts, batchRows: 8, maxNewTokens, generationRows: 32 });
     console.log(`0.6B generation in two calls of 32 rollouts (512- then 300-token prompts): pool peak ${(peak / MiB).toFixed(0)} MiB, plan ${(plan.generationBytes / MiB).toFixed(0)} MiB`);
     expectCovers(plan.generationBytes, peak);
   }, 60_000);
@@ -159,19 +172,12 @@ describe('memory plan vs the allocations of a GRPO prefill in several passes (va
   it('0.6B, 2 prompts shorter than grpo.maxPromptLen: a last pass longer than the padded prompts\' remainder is counted', async () => {
     const { rt, log, cfg, model } = zeroWeightModel('0.6B');
     const rollouts = 4, rows = 2, maxPromptLen = 10972, maxNewTokens = 4;
-    const plan = planMemory(cfg, { stages: ['grpo'], microBatchRows: 1, seqLen: maxPromptLen + maxNewTokens, rollouts, batchRows: rows, maxNewTokens, refModel: 'none' },
-      { maxBufferBytes: rt.gpu.maxBufferBytes, maxStorageBindingBytes: rt.gpu.maxStorageBindingBytes });
+    const plan = grpoPlan(rt, cfg, { seqLen: maxPromptLen + maxNewTokens, rollouts, batchRows: rows, maxNewTokens });
     // A prefill pass holds 10922 tokens here. Two prompts of the longest allowed length leave a
     // last pass of 100 tokens; these, 10972 + 9507 (a cache as long as the plan's), one of 9557,
     // whose MLP-wide tensors take the size class just below a full pass's.
     const lengths = [maxPromptLen, 9507];
-    const prompts = Array.from({ length: rows * rollouts }, (_, g) => Int32Array.from({ length: lengths[Math.floor(g / rollouts)]! }, (_, i) => (i * 31 + Math.floor(g / rollouts)) % cfg.vocabSize));
-    rt.pool.trim();
-    const before = rt.pool.liveBytes;
-    rt.pool.peakBytes = 0;
-    await generate(model, prompts, { maxNewTokens, stopIds: [], sampling: { temperature: 1, topP: 1, topK: 0, minP: 0, seed: 1 } });
-    expect(log.errors).toEqual([]);
-    const peak = rt.pool.peakBytes - before;
+    const peak = await generationPeak(rt, log, () => generate(model, rowPrompts(cfg, rollouts, lengths), { maxNewTokens, stopIds: [], sampling: SAMPLING }));
     console.log(`0.6B generation of ${rows} x ${rollouts} rollouts of ${lengths.join(' and ')}-token prompts: pool peak ${(peak / MiB).toFixed(0)} MiB, plan ${(plan.generationBytes / MiB).toFixed(0)} MiB`);
     expectCovers(plan.generationBytes, peak);
   }, 60_000);
