@@ -31,3 +31,27 @@ describe('tools/build-tiny-tokenizer.js', () => {
     for (const name of ['--help', '--hepl', 'a', 'b']) expect(existsSync(join(cwd, name)), name).toBe(false);
   });
 });
+
+describe('commands that need no GPU', () => {
+  // As on a machine where the native webgpu binding cannot load: importing it throws.
+  const nodeArgs = ['--import', join(import.meta.dirname, 'block-webgpu.mjs')];
+  const run = (script: string, args: string[]) => runTool(script, args, { nodeArgs });
+
+  it('run without the webgpu binding: help, a memory plan, scoring judgments made elsewhere', () => {
+    expect(run('train.js', ['--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining('node train.js --config FILE') });
+    expect(run('eval.js', ['--help'])).toMatchObject({ code: 0 });
+    const plan = run('train.js', ['--config', 'models/patarm-8b.yaml', '--model.path', 'null', '--model.init', 'random', '--model.config', 'models/qwen3-8b.json', '--dry-run', '--gpu-memory', '80GB']);
+    expect(plan).toMatchObject({ code: 0, stdout: expect.stringContaining('host memory:') });
+    const out = join(cwd, 'no-gpu', 'results.json');
+    const scored = run('eval.js', ['--data', 'test/fixtures/eval/rewardbench.jsonl', '--format', 'rewardbench', '--judgments', 'test/fixtures/eval/rewardbench-judgments.jsonl', '--out', out]);
+    expect(scored.code, scored.stderr).toBe(0);
+    expect(existsSync(out)).toBe(true);
+  });
+
+  it('a command that needs the GPU says the binding did not load, and why', () => {
+    const judged = run('eval.js', ['--data', 'test/fixtures/eval/rewardbench.jsonl', '--format', 'rewardbench', '--model', 'test/fixtures/qwen3-tiny/model', '--out', join(cwd, 'gpu', 'results.json')]);
+    expect(judged.code).not.toBe(0);
+    expect(judged.stderr).toMatch(/No WebGPU adapter is available \(the native module of the npm package webgpu did not load: the webgpu binding is blocked for this test/);
+    expect(existsSync(join(cwd, 'gpu', 'results.json'))).toBe(false);
+  });
+});

@@ -6,10 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SYNTH_RUBRICS } from '../src/synth/rubrics.js';
 
-/** Runs `node <script> ...args` (in `cwd`, default this one); its exit code and output, whether it succeeds or not. */
-export function runTool(script: string, args: string[], options: { cwd?: string } = {}): { code: number; stdout: string; stderr: string } {
+/**
+ * Runs `node ...nodeArgs <script> ...args` (in `cwd`, default this one); its exit code and output,
+ * whether it succeeds or not.
+ */
+export function runTool(script: string, args: string[], options: { cwd?: string; nodeArgs?: string[] } = {}): { code: number; stdout: string; stderr: string } {
   try {
-    return { code: 0, stdout: execFileSync(process.execPath, [script, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], cwd: options.cwd }), stderr: '' };
+    return { code: 0, stdout: execFileSync(process.execPath, [...(options.nodeArgs ?? []), script, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], cwd: options.cwd }), stderr: '' };
   } catch (e) {
     const err = e as { status: number; stdout: string; stderr: string };
     return { code: err.status, stdout: err.stdout, stderr: err.stderr };

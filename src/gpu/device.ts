@@ -2,8 +2,11 @@
 // alive for the whole process: if it is garbage-collected while a device is in
 // use, Dawn segfaults or deadlocks (see docs: webgpu.md). It lives in a module
 // variable for that reason.
+//
+// The native `webgpu` binding loads on the first adapter request, not when this module is
+// imported: commands that need no GPU (scoring judgments made elsewhere, --help, --dry-run)
+// import the GPU layer's types and constants and must work where the binding cannot load.
 import { getPriority } from 'node:os';
-import { create, globals } from 'webgpu';
 import { lowerHostThreadPriority, shouldLowerHostPriority } from './host-priority.js';
 
 const gpuRoots: GPU[] = []; // never released: see above
@@ -75,6 +78,13 @@ function limitsOf(adapter: GPUAdapter): Record<string, number> {
  * or GpuUnavailableError saying how to install a driver.
  */
 export async function requestAdapter(flags = dawnFlagsFromEnv()): Promise<GPUAdapter> {
+  let binding: typeof import('webgpu');
+  try {
+    binding = await import('webgpu');
+  } catch (err) {
+    throw new GpuUnavailableError(`the native module of the npm package webgpu did not load: ${(err as Error).message}`);
+  }
+  const { create, globals } = binding;
   Object.assign(globalThis, globals);
   let adapter: GPUAdapter | null = null;
   try {
