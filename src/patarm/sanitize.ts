@@ -19,8 +19,10 @@
  * show nothing of their own left out: format characters (Unicode category Cf: zero-width space and
  * joiners, soft hyphen, BOM), the other default-ignorable code points (combining grapheme joiner,
  * variation selectors, Hangul fillers) and combining marks. So `<\u200banswer>`, `<ans\u00adwer>`,
- * `<\u034f/response>` and `<\u0301answer>` are caught too. Only the opening bracket of the original
- * text is replaced; everything else is kept as written.
+ * `<\u034f/response>` and `<\u0301answer>` are caught too, as are control characters other than
+ * whitespace (`<\u0000answer>`: a terminal or a log shows nothing for them, and a byte-level tokenizer
+ * may drop them). Only the opening bracket of the original text is replaced; everything else is
+ * kept as written.
  */
 
 /** Tag names of the PaTaRM templates and of the judge output, plus Qwen3's tag-shaped added tokens. */
@@ -46,8 +48,10 @@ const TAG_OPENER = new RegExp(
 );
 /** Characters whose NFKC form is `<`: only text holding one can need escaping. */
 const OPENERS = /[<\uFF1C\uFE64]/;
-/** What a reader does not see as a character of its own: dropped before matching. */
-const SHOWS_NOTHING_OF_ITS_OWN = /^[\p{Cf}\p{Default_Ignorable_Code_Point}\p{Mn}\p{Me}]$/u;
+/** What a reader does not see as a character of its own: dropped before matching. The control
+ * characters that are whitespace (tab, line breaks) are kept: the tag pattern allows whitespace
+ * where it matters (`< /answer`) and nowhere else. */
+const SHOWS_NOTHING_OF_ITS_OWN = /^(?![\t\n\v\f\r])[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\p{Mn}\p{Me}]$/u;
 
 /**
  * The text as a reader takes it, for matching: each code point NFKC-folded, what shows nothing of
@@ -59,7 +63,7 @@ function foldForMatching(text: string): { folded: string; origin: number[] } {
   for (let i = 0; i < text.length; ) {
     const cp = text.codePointAt(i)!;
     const ch = String.fromCodePoint(cp);
-    const form = cp < 0x80 ? ch : dropUnseen(ch.normalize('NFKC'));
+    const form = dropUnseen(cp < 0x80 ? ch : ch.normalize('NFKC'));
     for (let k = 0; k < form.length; k++) origin.push(i);
     folded += form;
     i += ch.length;
