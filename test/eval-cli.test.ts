@@ -297,6 +297,24 @@ describe('eval CLI bad input', () => {
     expect((await run([...rb, '--judgments', join(dir, 'nope.jsonl')])).stderr).toMatch(/cannot read judgments file .*nope\.jsonl/);
   });
 
+  it('refuses a Parquet benchmark whose text is not UTF-8, as the training data loader does', async () => {
+    const parquet = join(dir, 'latin1.parquet');
+    parquetWriteFile({
+      filename: parquet,
+      columnData: [
+        { name: 'prompt', data: ['q'], type: 'STRING' },
+        { name: 'chosen', data: [Uint8Array.from(Buffer.from('caf\u00e9', 'latin1'))], type: 'STRING' },
+        { name: 'rejected', data: ['b'], type: 'STRING' },
+        { name: 'subset', data: ['alpacaeval-easy'], type: 'STRING' },
+      ],
+    });
+    const out = join(dir, 'latin1', 'results.json');
+    const { code, stderr } = await run(['--data', parquet, '--format', 'rewardbench', '--judgments', fixture('rewardbench-judgments.jsonl'), '--out', out]);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`${parquet}: a text column holds bytes that are not UTF-8; write the file with UTF-8 text`);
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('refuses to score judgments that match nothing in the data, writing no results', async () => {
     const out = join(dir, 'mismatch', 'results.json');
     const { code, stderr } = await run([...rb, '--judgments', fixture('rmbench-judgments.jsonl'), '--out', out]);

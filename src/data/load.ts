@@ -103,17 +103,20 @@ const STRICT_TEXT_PARSERS = {
   jsonFromBytes: (bytes: Uint8Array | undefined) => bytes && (JSON.parse(STRICT_UTF8.decode(bytes)) as unknown),
 };
 
-export async function loadParquetPairs(path: string, options: CollectOptions = {}): Promise<LoadedPairs> {
-  let rows: Record<string, unknown>[];
+/** A Parquet file's rows as objects, text decoded as strict UTF-8; PairDataError naming the file otherwise. */
+export async function readParquetRows(path: string): Promise<Record<string, unknown>[]> {
   try {
-    rows = await parquetReadObjects({ file: await asyncBufferFromFile(path), parsers: STRICT_TEXT_PARSERS });
+    return await parquetReadObjects({ file: await asyncBufferFromFile(path), parsers: STRICT_TEXT_PARSERS });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ERR_ENCODING_INVALID_ENCODED_DATA') {
       throw new PairDataError({ file: path }, 'a text column holds bytes that are not UTF-8; write the file with UTF-8 text');
     }
     throw new PairDataError({ file: path }, `cannot read Parquet: ${(err as Error).message}`);
   }
-  return pairsFromRecords(rows, path, options, 'parquet');
+}
+
+export async function loadParquetPairs(path: string, options: CollectOptions = {}): Promise<LoadedPairs> {
+  return pairsFromRecords(await readParquetRows(path), path, options, 'parquet');
 }
 
 /**

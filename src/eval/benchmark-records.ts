@@ -4,18 +4,13 @@
  * 0-based row numbers) and Parquet (`.parquet`, 0-based row numbers). Records are not interpreted
  * here; benchmark.ts turns them into examples.
  */
-import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
-import { PairDataError, pairFileFormat, readDataText, type DecodedRecord, type PairFileFormat } from '../data/index.js';
+import { PairDataError, pairFileFormat, readDataText, readParquetRows, type DecodedRecord, type PairFileFormat } from '../data/index.js';
 
 export async function readBenchmarkRecords(path: string, fileFormat?: PairFileFormat): Promise<{ format: PairFileFormat; records: DecodedRecord[] }> {
   const format = fileFormat ?? pairFileFormat(path);
   if (format === 'parquet') {
-    let rows: Record<string, unknown>[];
-    try {
-      rows = await parquetReadObjects({ file: await asyncBufferFromFile(path) });
-    } catch (err) {
-      throw new PairDataError({ file: path }, `cannot read Parquet: ${(err as Error).message}`);
-    }
+    // Strict UTF-8, as the training data loader: damaged text would be judged as U+FFFD otherwise.
+    const rows = await readParquetRows(path);
     return { format, records: rows.map((record, row) => ({ location: { file: path, row }, record })) };
   }
   const text = readDataText(path);
