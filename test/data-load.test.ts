@@ -129,6 +129,20 @@ describe('bad data (onBadRow: error)', () => {
     expect(notObject.message).toMatch(/^x\.jsonl line 1: expected an object with .* found array$/);
   });
 
+  it('with renamed fields, says what was expected in the names the file was read by', () => {
+    const fields = { id: 'uid', prompt: 'q', chosen: 'good', rejected: 'bad' };
+    const expected =
+      '{q, good, bad} as strings (TRL/RewardBench style) or {good, bad} as message lists [{role, content}] ending in the assistant ' +
+      'response (Skywork style); optional: uid, task, subset, domain, ability, source, and for SFT the teacher judgments chosen_judgment, rejected_judgment';
+    const missing = errorOf(() => pairsFromJsonlText(jsonl({ q: 'x', good: 'a' }), 'c.jsonl', { fields }));
+    expect(missing.message).toBe(`c.jsonl line 1: missing or null field 'bad'; expected ${expected}; found fields [q, good]`);
+    const noPrompt = errorOf(() => pairsFromJsonlText(jsonl({ question: 'x', good: 'a', bad: 'b' }), 'c.jsonl', { fields }));
+    expect(noPrompt.message).toBe(
+      `c.jsonl line 1: missing prompt: no 'q' field and no user turns before the assistant response; expected ${expected}; found fields [question, good, bad]`,
+    );
+    expect(errorOf(() => pairsFromJsonlText('"text"\n', 'c.jsonl', { fields })).message).toBe(`c.jsonl line 1: expected an object with ${expected}; found string`);
+  });
+
   it('refuses task labels that are not strings, ids past 2^53, and responses that are serialised message lists', () => {
     const label = errorOf(() => pairsFromJsonlText(jsonl(trl('a', { task: 5 })), 'x.jsonl'));
     expect(label.message).toBe("x.jsonl line 1: field 'task' must be a string, found number");

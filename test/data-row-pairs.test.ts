@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parquetWriteFile } from 'hyparquet-writer';
 import { afterAll, describe, expect, it } from 'vitest';
 import { errorOf } from './pair-data-errors.js';
-import { loadPairs, pairsFromJsonlText, pairsFromRecords } from '../src/data/index.js';
+import { loadPairs, pairsFromJsonText, pairsFromJsonlText, pairsFromRecords } from '../src/data/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'patarm-row-pairs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -126,6 +126,35 @@ describe('layout row-pairs', () => {
     expect(wholePairs.reason).toMatch(/it holds chosen and rejected, a whole pair: read this file with layout pairs \(its pair's other row, line 2, goes with it\)$/);
     const textOnly = errorOf(() => pairsFromJsonlText(jsonl({ response: 'a' }, { response: 'b' }), 'rl.jsonl', { layout: 'row-pairs' }));
     expect(textOnly.reason).toMatch(/^line 1 and line 2: no 'prompt' field, and 'response' is text, not a conversation that holds the prompt \(with layout row-pairs/);
+    // Conversations of the answer alone hold no prompt either: the reason says what a row holds, in the file's field names.
+    const answerOnly = (answer: string) => ({ output: [{ role: 'assistant', content: answer }] });
+    const noPrompt = errorOf(() => pairsFromJsonlText(jsonl(answerOnly('a'), answerOnly('b')), 'rl.jsonl', { layout: 'row-pairs', fields: { prompt: 'question', response: 'output' } }));
+    expect(noPrompt.reason).toMatch(
+      /^line 1 and line 2: missing prompt: no 'question' field and no user turns before the assistant response; expected with layout row-pairs each row is one response: \{question, output\} /,
+    );
+  });
+
+  it("reports a problem of the rejected row's own response or label at that row, not at the chosen one", () => {
+    const repro = errorOf(() => pairsFromJsonText('[{"prompt":"p","response":"a"},{"prompt":"p","response":5}]', 'f.json', { layout: 'row-pairs' }));
+    expect(repro.location).toEqual({ file: 'f.json', row: 1 });
+    expect(repro.message).toBe("f.json row 1: field 'response' must be a string or a message list, found number (its pair's other row, row 0, goes with it)");
+    const reasons: [unknown, string][] = [
+      ['  ', "'response' is empty"],
+      [[{ role: 'assistant', content: '' }], "'response' is empty"],
+      [[{ from: 'gpt', value: 'x' }], "field 'response' message 0 is not {role: string, content: string} (found keys [from, value])"],
+      [[{ role: 'user', content: 'x' }], "the last message of 'response' has role 'user'; expected the assistant response"],
+      ['bad \ud800', "field 'response' holds a lone UTF-16 surrogate (\\ud800 at character 4), which is not text"],
+    ];
+    for (const [response, reason] of reasons) {
+      const err = errorOf(() => pairsFromJsonlText(jsonl({ prompt: 'q', response: 'good' }, { prompt: 'q', response }), 'rl.jsonl', { layout: 'row-pairs' }));
+      expect([err.location, err.reason]).toEqual([{ file: 'rl.jsonl', line: 2 }, `${reason} (its pair's other row, line 1, goes with it)`]);
+    }
+    const label = errorOf(() => pairsFromJsonlText(jsonl({ prompt: 'q', response: 'good' }, { prompt: 'q', response: 'bad', task: 5 }), 'rl.jsonl', { layout: 'row-pairs' }));
+    expect([label.location.line, label.reason]).toEqual([2, "field 'task' must be a string, found number (its pair's other row, line 1, goes with it)"]);
+    // Skip mode names the same row, and keeps the next pair.
+    const skipped = pairsFromJsonlText(jsonl({ prompt: 'q', response: 'good' }, { prompt: 'q', response: 5 }, ...rows('b')), 'rl.jsonl', { layout: 'row-pairs', onBadRow: 'skip' });
+    expect(skipped.pairs.map((p) => p.id)).toEqual(['b-c']);
+    expect(skipped.skipped.map((s) => [s.where, s.location])).toEqual([['rl.jsonl line 2', { file: 'rl.jsonl', line: 2 }]]);
   });
 
   it('refuses rows that disagree on a task label, but not on source', () => {

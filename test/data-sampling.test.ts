@@ -215,6 +215,22 @@ describe('filterByTeacherMargin', () => {
     expect(dropped[2]!.reason).toMatch(/no valid teacher score for the chosen response/);
     expect(filterByTeacherMargin(items, { threshold: 0 }).kept.map((i) => i.id)).toEqual(['wide', 'exactly2', 'narrow']);
   });
+
+  it('treats a fractional margin that equals the threshold but for float rounding as equal, as PAR does', () => {
+    const items = [
+      { id: 'float2', chosenScore: 4.4, rejectedScore: 2.4 }, // 2.0000000000000004
+      { id: 'int2', chosenScore: 7, rejectedScore: 5 },
+      { id: 'above', chosenScore: 4.5, rejectedScore: 2.4 },
+    ];
+    expect(4.4 - 2.4).toBeGreaterThan(2);
+    const { kept, dropped } = filterByTeacherMargin(items);
+    expect(kept.map((i) => i.id)).toEqual(['above']);
+    expect(dropped.map((d) => [d.item.id, d.margin])).toEqual([['float2', 4.4 - 2.4], ['int2', 2]]);
+    expect(dropped[0]!.reason).toBe('teacher margin 2.0000000000000004 does not exceed 2 (it is within the tie tolerance 1e-9, a rounding error)');
+    expect(dropped[1]!.reason).toBe('teacher margin 2 does not exceed 2');
+    // 0.1 + 0.2 is 0.30000000000000004: a tie with a threshold of 0.3 too
+    expect(filterByTeacherMargin([{ chosenScore: 0.1 + 0.2, rejectedScore: 0 }], { threshold: 0.3 }).kept).toEqual([]);
+  });
 });
 
 describe('injectLabelNoise', () => {
@@ -231,6 +247,20 @@ describe('injectLabelNoise', () => {
     expect(pairs[result.flippedIndices[0]!]!.chosen).toMatch(/^c/); // input untouched
     expect(injectLabelNoise(pairs, { fraction: 0.3, seed: 11 }).flippedIndices).toEqual(result.flippedIndices);
     expect(injectLabelNoise(makePairs(5), { fraction: 0.5, seed: 1 }).flippedIndices).toHaveLength(3); // round(2.5)
+  });
+
+  it("swaps each side's teacher judgment and score with its response, and leaves the rest as it was", () => {
+    const judged: PreferencePair = { id: 'j', prompt: 'q', chosen: 'c', rejected: 'r', task: 'math', chosenJudgment: 'jc <answer>9</answer>', rejectedJudgment: 'jr <answer>2</answer>' };
+    const [flipped] = injectLabelNoise([judged], { fraction: 1, seed: 0 }).pairs;
+    expect(flipped).toEqual({ id: 'j', prompt: 'q', chosen: 'r', rejected: 'c', task: 'math', chosenJudgment: 'jr <answer>2</answer>', rejectedJudgment: 'jc <answer>9</answer>', labelFlipped: true });
+    expect(Object.keys(flipped!)).toEqual([...Object.keys(judged), 'labelFlipped']);
+    // A judgment of one side only moves to the other side's name; none is made up for the side without one.
+    const [oneSided] = injectLabelNoise([{ id: 'o', prompt: 'q', chosen: 'c', rejected: 'r', chosenJudgment: 'jc' }], { fraction: 1, seed: 0 }).pairs;
+    expect(oneSided).toEqual({ id: 'o', prompt: 'q', chosen: 'r', rejected: 'c', rejectedJudgment: 'jc', labelFlipped: true });
+    expect(oneSided).not.toHaveProperty('chosenJudgment');
+    const [scored] = injectLabelNoise([{ id: 's', chosen: 'c', rejected: 'r', chosenScore: 9, rejectedScore: null }], { fraction: 1, seed: 0 }).pairs;
+    expect(scored).toEqual({ id: 's', chosen: 'r', rejected: 'c', chosenScore: null, rejectedScore: 9, labelFlipped: true });
+    expect(injectLabelNoise([judged], { fraction: 0, seed: 0 }).pairs).toEqual([{ ...judged, labelFlipped: false }]);
   });
 
   it('property: the count is always round(fraction * n) and the indices are distinct', () => {

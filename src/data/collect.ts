@@ -24,10 +24,11 @@ export interface CollectOptions {
 
 /**
  * One record as decoded from the file, or the reason it could not be decoded. A record built from
- * rows (row-pairs.ts) carries the field names to read it by and the fields its rows had.
+ * rows (row-pairs.ts) carries the field names to read it by, the fields its rows had, and what its
+ * rows were expected to hold.
  */
 export type DecodedRecord =
-  | { location: RecordLocation; record: unknown; fields?: PairFieldNames; fieldsFound?: readonly string[]; reasonPrefix?: string }
+  | { location: RecordLocation; record: unknown; fields?: PairFieldNames; fieldsFound?: readonly string[]; reasonPrefix?: string; expectedFields?: string }
   | { location: RecordLocation; decodeError: string };
 
 export interface CollectedPairs {
@@ -66,7 +67,10 @@ export function collectPairs(records: Iterable<DecodedRecord>, options: CollectO
     else if (typeof record === 'object' && record !== null && !Array.isArray(record)) {
       for (const key of Object.keys(record)) fieldsFound.add(key);
     }
-    const outcome = pairFromRecord(record, generatedId(location), decoded.fields ?? options.fields, { keepIdenticalResponses: options.keepIdenticalResponses });
+    const outcome = pairFromRecord(record, generatedId(location), decoded.fields ?? options.fields, {
+      keepIdenticalResponses: options.keepIdenticalResponses,
+      expectedFields: decoded.expectedFields,
+    });
     if (!outcome.ok) {
       bad(location, (decoded.reasonPrefix ?? '') + outcome.reason);
       continue;

@@ -1,6 +1,7 @@
 /**
  * Label-noise injection for robustness experiments: swap chosen and rejected in exactly
- * round(fraction * n) pairs, picked by a seeded shuffle, and record which ones.
+ * round(fraction * n) pairs, picked by a seeded shuffle, and record which ones. Everything a pair
+ * holds per side (the teacher's judgment or score of each response) swaps with its response.
  */
 import { seededPermutation } from './prng.js';
 
@@ -24,6 +25,31 @@ export interface LabelNoiseResult<P> {
   flippedIds: string[];
 }
 
+/**
+ * The fields that belong to one side of a pair: PreferencePair's responses and teacher judgments,
+ * and TeacherScored's scores. Left unswapped they would describe the other response.
+ */
+const SIDE_FIELDS = [
+  ['chosen', 'rejected'],
+  ['chosenJudgment', 'rejectedJudgment'],
+  ['chosenScore', 'rejectedScore'],
+] as const;
+
+/** The pair with its sides swapped; a field only one side has moves to the other side's name. */
+function flipSides<P extends FlippablePair>(pair: P): P {
+  const flipped = { ...pair } as Record<string, unknown>;
+  for (const [c, r] of SIDE_FIELDS) {
+    const [hasC, hasR] = [Object.hasOwn(pair, c), Object.hasOwn(pair, r)];
+    const [cValue, rValue] = [flipped[c], flipped[r]];
+    // Assigned in place when both are there, so that the keys keep their order.
+    if (hasC) flipped[r] = cValue;
+    else delete flipped[r];
+    if (hasR) flipped[c] = rValue;
+    else delete flipped[c];
+  }
+  return flipped as P;
+}
+
 export function injectLabelNoise<P extends FlippablePair>(
   pairs: readonly P[],
   options: LabelNoiseOptions,
@@ -38,7 +64,7 @@ export function injectLabelNoise<P extends FlippablePair>(
   return {
     pairs: pairs.map((pair, i) =>
       flipped.has(i)
-        ? { ...pair, chosen: pair.rejected, rejected: pair.chosen, labelFlipped: true }
+        ? { ...flipSides(pair), labelFlipped: true }
         : { ...pair, labelFlipped: false },
     ),
     flippedIndices,

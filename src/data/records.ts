@@ -30,13 +30,30 @@ export interface PairFieldNames {
   judgment?: string;
 }
 
-export const EXPECTED_PAIR_FIELDS =
-  "{prompt, chosen, rejected} as strings (TRL/RewardBench style) or {chosen, rejected} as message lists " +
-  '[{role, content}] ending in the assistant response (Skywork style); optional: id, task, subset, domain, ability, source, ' +
-  'and for SFT the teacher judgments chosen_judgment, rejected_judgment';
+/** The accepted record shapes in the field names a file uses (`fields` renames them), for reasons. */
+export function expectedPairFields(f: Required<Pick<PairFieldNames, 'id' | 'prompt' | 'chosen' | 'rejected'>>): string {
+  return (
+    `{${f.prompt}, ${f.chosen}, ${f.rejected}} as strings (TRL/RewardBench style) or {${f.chosen}, ${f.rejected}} as message lists ` +
+    `[{role, content}] ending in the assistant response (Skywork style); optional: ${f.id}, task, subset, domain, ability, source, ` +
+    'and for SFT the teacher judgments chosen_judgment, rejected_judgment'
+  );
+}
+
+export const EXPECTED_PAIR_FIELDS = expectedPairFields({ id: 'id', prompt: 'prompt', chosen: 'chosen', rejected: 'rejected' });
 
 /** Labels a pair keeps as found; all but `source` name its task. */
 export const PAIR_LABEL_FIELDS = ['task', 'subset', 'domain', 'ability', 'source'] as const;
+
+/**
+ * Why a label's value is unusable, or null. A task label that is a number or a list would vanish
+ * and the pair fall back to the chat rubric unnoticed; `source` only informs, so one that is not a
+ * string is left out.
+ */
+export function labelProblem(label: (typeof PAIR_LABEL_FIELDS)[number], value: unknown): string | null {
+  if (value === undefined || value === null || typeof value === 'string' || label === 'source') return null;
+  return `field '${label}' must be a string, found ${typeName(value)}`;
+}
+
 const JUDGMENT_FIELDS = [
   ['chosenJudgment', ['chosen_judgment', 'chosenJudgment']],
   ['rejectedJudgment', ['rejected_judgment', 'rejectedJudgment']],
@@ -131,6 +148,25 @@ function readResponse(value: unknown, field: string): ResponseSide | string {
   }
   if (side.response.trim() === '') return `'${field}' is empty`;
   return side;
+}
+
+/**
+ * Why a value cannot be one response of a pair, or null: readResponse's checks and lone surrogates
+ * in its messages. For a file that holds the two sides in different rows (row-pairs.ts), so that a
+ * side's problem is found at its own row.
+ */
+export function responseProblem(value: unknown, field: string): string | null {
+  const side = readResponse(value, field);
+  if (typeof side === 'string') return side;
+  const texts: [string, string][] = [
+    ...(side.prefix ?? []).map((m, i): [string, string] => [`field '${field}' message ${i}`, m.content]),
+    [`field '${field}'`, side.response],
+  ];
+  for (const [where, text] of texts) {
+    const broken = loneSurrogateProblem(text, where);
+    if (broken) return broken;
+  }
+  return null;
 }
 
 /** Index of the first message that differs, or -1 when the lists are equal. */
@@ -243,13 +279,21 @@ function readId(value: unknown, idField: string): string | undefined | { error: 
   return { error: `field '${idField}' must be a string or a number, found ${typeof value === 'number' ? String(value) : typeName(value)}` };
 }
 
-export function pairFromRecord(record: unknown, defaultId: string, fields: PairFieldNames = {}, options: { keepIdenticalResponses?: boolean } = {}): RecordOutcome {
+export interface PairFromRecordOptions {
+  keepIdenticalResponses?: boolean;
+  /** What a reason says was expected, when the record was built from another shape (row-pairs.ts); default from `fields`. */
+  expectedFields?: string;
+}
+
+export function pairFromRecord(record: unknown, defaultId: string, fields: PairFieldNames = {}, options: PairFromRecordOptions = {}): RecordOutcome {
   const idField = fields.id ?? 'id';
   const promptField = fields.prompt ?? 'prompt';
   const chosenField = fields.chosen ?? 'chosen';
   const rejectedField = fields.rejected ?? 'rejected';
+  // Said in the names the file was read by, so that a renamed field's message points at it.
+  const expected = options.expectedFields ?? expectedPairFields({ id: idField, prompt: promptField, chosen: chosenField, rejected: rejectedField });
   if (!isRecord(record)) {
-    return { ok: false, reason: `expected an object with ${EXPECTED_PAIR_FIELDS}; found ${typeName(record)}` };
+    return { ok: false, reason: `expected an object with ${expected}; found ${typeName(record)}` };
   }
   const missing = [chosenField, rejectedField].filter((f) => record[f] === undefined || record[f] === null);
   if (missing.length > 0) {
@@ -259,7 +303,7 @@ export function pairFromRecord(record: unknown, defaultId: string, fields: PairF
     const hint = oneResponse ? `; it holds '${responseField}', one response: files of one response per row (rows 2k and 2k+1 one pair) are read with layout row-pairs` : '';
     return {
       ok: false,
-      reason: `missing or null field ${missing.map((f) => `'${f}'`).join(' and ')}; expected ${EXPECTED_PAIR_FIELDS}; found fields [${Object.keys(record).join(', ')}]${hint}`,
+      reason: `missing or null field ${missing.map((f) => `'${f}'`).join(' and ')}; expected ${expected}; found fields [${Object.keys(record).join(', ')}]${hint}`,
     };
   }
   // A broken id column would otherwise load "fine" with generated ids.
@@ -271,7 +315,7 @@ export function pairFromRecord(record: unknown, defaultId: string, fields: PairF
   if (typeof rejected === 'string') return { ok: false, reason: rejected };
   const prompt = readPrompt(record[promptField], { prompt: promptField, chosen: chosenField, rejected: rejectedField }, chosen, rejected);
   if ('error' in prompt) {
-    const fieldsHint = 'absent' in prompt ? `; expected ${EXPECTED_PAIR_FIELDS}; found fields [${Object.keys(record).join(', ')}]` : '';
+    const fieldsHint = 'absent' in prompt ? `; expected ${expected}; found fields [${Object.keys(record).join(', ')}]` : '';
     return { ok: false, reason: prompt.error + fieldsHint };
   }
   // Identical sides carry no preference: SFT and GRPO learn nothing from them, and pointwise
@@ -288,12 +332,9 @@ export function pairFromRecord(record: unknown, defaultId: string, fields: PairF
   };
   for (const label of PAIR_LABEL_FIELDS) {
     const value = record[label];
+    const problem = labelProblem(label, value);
+    if (problem !== null) return { ok: false, reason: problem };
     if (typeof value === 'string') pair[label] = value;
-    // A task label that is a number or a list would vanish and the pair fall back to the chat
-    // rubric unnoticed; `source` only informs, so one that is not a string is left out.
-    else if (value !== undefined && value !== null && label !== 'source') {
-      return { ok: false, reason: `field '${label}' must be a string, found ${typeName(value)}` };
-    }
   }
   // SFT data: the teacher's judgment of each side (its <answer> score gives the teacher margin).
   for (const [side, names] of JUDGMENT_FIELDS) {

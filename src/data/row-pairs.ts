@@ -3,8 +3,9 @@
  * rejected response of pair k (the layout of the paper's released files, patarm.md section 4),
  * each row `{prompt, response}` with optional id, task labels and, for SFT, its teacher
  * `judgment`. The field names are settable (PairFieldNames) because the released files' are not
- * known. Two rows become one pair record that pairFromRecord checks as any other, under keys that
- * name the row (`response of line 4`), so its reasons say which row is wrong.
+ * known. What one row holds alone (its response, judgment and task labels) is checked at that row;
+ * then the two rows become one pair record that pairFromRecord checks as any other, under keys that
+ * name the row (`response of line 4`), for what the rows make together (prompt, id, same responses).
  *
  * Rows pair up by their order among the file's records (a JSONL blank line is no record). A row
  * that cannot be used spoils its pair: both go, reported at the bad row. The order is the only
@@ -14,7 +15,7 @@
  * in a file whose ids are per row or absent, cannot be seen.
  */
 import type { DecodedRecord } from './collect.js';
-import { PAIR_LABEL_FIELDS, loneSurrogateProblem, type PairFieldNames } from './records.js';
+import { PAIR_LABEL_FIELDS, labelProblem, loneSurrogateProblem, responseProblem, type PairFieldNames } from './records.js';
 import type { RecordLocation } from './types.js';
 
 export type PairLayout = 'pairs' | 'row-pairs';
@@ -91,6 +92,13 @@ function rowProblem(row: Row, f: RowFields): string | null {
     const wholePair = Object.hasOwn(row.record, 'chosen') && Object.hasOwn(row.record, 'rejected');
     const hint = wholePair ? '; it holds chosen and rejected, a whole pair: read this file with layout pairs' : '';
     return `no '${f.response}' field (${expectedRowFields(f)}; found fields [${Object.keys(row.record).join(', ')}])${hint}`;
+  }
+  // Checked here, not only in the pair record, so that the problem is reported at this row.
+  const response = responseProblem(value, f.response);
+  if (response !== null) return response;
+  for (const label of PAIR_LABEL_FIELDS) {
+    const problem = labelProblem(label, row.record[label]);
+    if (problem !== null) return problem;
   }
   const judgment = row.record[f.judgment];
   if (absent(judgment)) return null;
@@ -172,6 +180,7 @@ function combine(pair: readonly [DecodedRecord, DecodedRecord], f: RowFields, id
     fields: { id: f.id, prompt: f.prompt, chosen: chosenKey, rejected: rejectedKey },
     fieldsFound: [...new Set([...Object.keys(chosen.record), ...Object.keys(rejected.record)])],
     reasonPrefix: `${names}: `,
+    expectedFields: expectedRowFields(f),
   };
 }
 

@@ -2,7 +2,10 @@
  * Teacher filtering of SFT data: a teacher judged both responses of a pair; keep the pair only when
  * the teacher clearly agrees with the label, i.e. score(chosen) - score(rejected) > threshold
  * (default 2, strictly greater). A pair whose teacher judgment did not parse (null score) is dropped.
+ * Scores may be fractional, and 4.4 - 2.4 is 2.0000000000000004 in floats: a margin within PAR's
+ * tie tolerance of the threshold counts as equal to it, as in PAR's marginReward.
  */
+import { DEFAULT_TIE_TOLERANCE } from '../patarm/par.js';
 
 export interface TeacherScored {
   chosenScore: number | null;
@@ -44,10 +47,11 @@ export function filterByTeacherMargin<T extends TeacherScored>(
       continue;
     }
     const margin = chosenScore - rejectedScore;
-    if (margin > threshold) {
+    if (margin > threshold + DEFAULT_TIE_TOLERANCE) {
       kept.push(item);
     } else {
-      dropped.push({ item, index, margin, reason: `teacher margin ${margin} does not exceed ${threshold}` });
+      const tie = margin > threshold ? ` (it is within the tie tolerance ${DEFAULT_TIE_TOLERANCE}, a rounding error)` : '';
+      dropped.push({ item, index, margin, reason: `teacher margin ${margin} does not exceed ${threshold}${tie}` });
     }
   }
   return { kept, dropped };
