@@ -8,12 +8,19 @@ import {
   bytesPerElement,
   decodeToF32,
   DTypeRangeError,
+  encodeF32,
+  encodeF32InViews,
+  encodeI32,
+  encodeI32InViews,
   f16ToF32,
   f32ToBf16,
   f32ToF16,
   f64ToF32,
   i64ToI32,
+  MAX_ENCODED_VIEW_BYTES,
+  rawBytesInViews,
   type DType,
+  type EncodedBytes,
 } from '../src/io/dtype.js';
 import {
   openSafetensors,
@@ -210,6 +217,38 @@ describe('dtype conversions', () => {
     backing.set(new Uint8Array(new Float32Array([1.5, -2]).buffer), 1);
     expect(Array.from(decodeToF32(backing.subarray(1), 'F32'))).toEqual([1.5, -2]);
   });
+
+  it('encodes a tensor in views no longer than asked, the same bytes as one view (past 4 GiB one Uint8Array is too long for V8)', () => {
+    // The writer draws views of MAX_ENCODED_VIEW_BYTES; the splitting is checked here at a few bytes.
+    const bytesOf = (v: ArrayBufferView) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+    const drawn = (encoded: EncodedBytes, max: number): { views: number; bytes: Buffer } => {
+      const views = [...encoded.views()];
+      for (const view of views) expect(view.byteLength).toBeLessThanOrEqual(max);
+      const bytes = Buffer.concat(views);
+      expect(bytes.byteLength).toBe(encoded.byteLength);
+      return { views: views.length, bytes };
+    };
+    // A subarray, so that the views start inside a larger buffer.
+    const f32 = new Float32Array(Array.from({ length: 40 }, (_, i) => (i - 20) * 1.37 + 1e-3)).subarray(3);
+    const i32 = new Int32Array(Array.from({ length: 40 }, (_, i) => (i - 20) * 100_003)).subarray(3);
+    for (const max of [8, 10, 16, 1000]) {
+      for (const dtype of ['F32', 'F16', 'BF16'] as const) {
+        const split = drawn(encodeF32InViews(f32, dtype, max), max);
+        expect(split.bytes.equals(bytesOf(encodeF32(f32, dtype))), `${dtype} in views of ${max}`).toBe(true);
+        const perView = Math.floor(max / bytesPerElement(dtype));
+        expect(split.views, `${dtype} in views of ${max}`).toBe(Math.ceil(37 / perView));
+      }
+      for (const dtype of ['I32', 'I64'] as const) {
+        expect(drawn(encodeI32InViews(i32, dtype, max), max).bytes.equals(bytesOf(encodeI32(i32, dtype))), `${dtype} in views of ${max}`).toBe(true);
+      }
+      const f64 = new Float64Array([0.1, -2.5, 1e300]);
+      expect(drawn(rawBytesInViews(f64, max), max).bytes.equals(bytesOf(f64))).toBe(true);
+    }
+    expect(MAX_ENCODED_VIEW_BYTES).toBe(2 ** 30);
+    expect(drawn(encodeF32InViews(f32, 'F32'), MAX_ENCODED_VIEW_BYTES).views).toBe(1);
+    expect(drawn(encodeF32InViews(new Float32Array(0), 'BF16', 8), 8)).toEqual({ views: 0, bytes: Buffer.alloc(0) });
+    expect(() => encodeF32InViews(f32, 'F32', 3)).toThrow(RangeError);
+  });
 });
 
 // ---------------------------------------------------------------------------
@@ -298,6 +337,30 @@ describe('safetensors round trip', () => {
     expect(parsed.metadata).toBeUndefined();
     expect(parsed.tensors.find((t) => t.name === 'a')!.byteOffset).toBe(8 + headerLength + 6);
     expect((await readdir(tmp)).filter((n) => n.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('finishes two overlapping writes to one path, leaving one whole file', async () => {
+    // Each write has a temporary of its own: with one per process, the second truncated the first's,
+    // their bytes mixed in it and the first's rename found it gone.
+    const path = tmpPath('overlap.safetensors');
+    const later = (ms: number, values: Float32Array) => async () => {
+      await new Promise((r) => setTimeout(r, ms));
+      return values;
+    };
+    const slow = new Float32Array(1 << 16).fill(1), quick = new Float32Array(1 << 15).fill(2);
+    await Promise.all([
+      writeSafetensors(path, [{ name: 'slow', dtype: 'F32', shape: [slow.length], data: later(50, slow) }]),
+      writeSafetensors(path, [{ name: 'quick', dtype: 'F32', shape: [quick.length], data: later(5, quick) }]),
+    ]);
+    // The slow write renamed last: its file stands, whole.
+    const file = await openSafetensors(path);
+    try {
+      expect(file.tensors.map((t) => t.name)).toEqual(['slow']);
+      expect(await file.readF32('slow')).toEqual(slow);
+    } finally {
+      await file.close();
+    }
+    expect((await readdir(tmp)).filter((n) => n.includes('overlap.safetensors.tmp'))).toEqual([]);
   });
 
   it('overwrites an existing file', async () => {
@@ -651,6 +714,14 @@ describe('Qwen3 config', () => {
     ];
     for (const [params, message] of refused) expect(() => parseQwen3Config({ ...v5, rope_parameters: params }, 'c.json')).toThrow(message);
     expect(() => parseQwen3Config({ ...v5, rope_theta: 1e6, rope_parameters: { rope_theta: 5e5 } }, 'c.json')).toThrow(/"rope_theta" \(1000000\) disagrees with rope_parameters\.rope_theta \(500000\)/);
+  });
+
+  it('names the dtype key its value came from: torch_dtype (transformers 4) or dtype (5)', async () => {
+    const { torch_dtype: _t, ...v5 } = await base();
+    expect(parseQwen3Config({ ...v5, dtype: 'bfloat16' }, 'c.json').torchDtype).toBe('bfloat16');
+    expect(() => parseQwen3Config({ ...v5, dtype: 16 }, 'c.json')).toThrow('c.json: "dtype" must be a string, got 16');
+    expect(() => parseQwen3Config({ ...v5, torch_dtype: null, dtype: 16 }, 'c.json')).toThrow('c.json: "dtype" must be a string, got 16');
+    expect(() => parseQwen3Config({ ...v5, torch_dtype: 16, dtype: 'bfloat16' }, 'c.json')).toThrow('c.json: "torch_dtype" must be a string, got 16');
   });
 
   it('rejects invalid configs naming the source and key', async () => {

@@ -333,6 +333,14 @@ describe('describeConfig and configHash', () => {
     expect(configHash(a)).toMatch(/^[0-9a-f]{16}$/);
   });
 
+  it('data.layout.eval needs data.eval, the file it says how to read', () => {
+    expect(problemsOf(() => loadTrainConfig(null, [...VALID, '--data.layout.eval', 'row-pairs']))).toEqual([
+      'data.layout.eval: only used with data.eval, which is not set',
+    ]);
+    const withEval = loadTrainConfig(null, [...VALID, '--data.eval', grpoData, '--data.layout.eval', 'row-pairs']);
+    expect(evalLayout(withEval)).toBe('row-pairs');
+  });
+
   it('eval.every needs data.eval, its other keys need eval.every, and neither changes the hash', () => {
     expect(problemsOf(() => loadTrainConfig(null, [...VALID, '--eval.every', '10']))).toEqual([
       'data.eval: required because eval.every is set (the held-out pairs evaluated during training)',

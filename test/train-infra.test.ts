@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -618,6 +618,50 @@ describe('checkpoints', () => {
     expect(readdirSync(join(dir, 'ckpt-a'))).toEqual([checkpointName('grpo', 5)]); // no temporaries left
   });
 
+  it("copies a read-only tokenizer file, also for a user its mode binds (the copy keeps the mode; it is fsynced read-only)", async () => {
+    // root opens any file for writing, so the write runs in a child that drops to nobody when root.
+    const run = mkdtempSync(join(tmpdir(), 'patarm-readonly-'));
+    try {
+      chmodSync(run, 0o777);
+      const tokenizer = join(run, 'tokenizer.json');
+      writeFileSync(tokenizer, '{"model":{"type":"BPE"}}');
+      chmodSync(tokenizer, 0o444);
+      const script = join(run, 'write-checkpoint.ts');
+      writeFileSync(
+        script,
+        `import { writeCheckpoint } from ${JSON.stringify(resolve('src/train/checkpoint.ts'))};
+import { qwen3WeightShapes } from ${JSON.stringify(resolve('src/io/hf-model.ts'))};
+const [out, tokenizer] = process.argv.slice(2);
+if (process.getuid?.() === 0) {
+  process.setgroups([65534]);
+  process.setgid(65534);
+  process.setuid(65534);
+}
+const config = ${JSON.stringify(TINY)};
+const make = () => new Map([...qwen3WeightShapes(config)].map(([n, s]) => [n, new Float32Array(s.reduce((a, b) => a * b, 1)).fill(0.5)]));
+const trainer = { stage: 'sft', step: 1, epoch: 0, dataPosition: 0, sampler: null, rng: null, configHash: 'x', metricsRows: 1 };
+try {
+  await writeCheckpoint(out, { config, weights: make(), optimizer: { m: make(), v: make(), step: 1 }, trainer, tokenizerFiles: [tokenizer] });
+  process.stdout.write(\`DONE as uid \${process.getuid?.()}\\n\`);
+} catch (err) {
+  process.stdout.write(\`FAILED: \${err.message}\\n\`);
+}
+`,
+      );
+      const out = join(run, checkpointName('sft', 1));
+      const child = spawn(process.execPath, [resolve('node_modules/vite-node/vite-node.mjs'), script, out, tokenizer], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '', stderr = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      const code = await new Promise<number | null>((r) => child.on('exit', r));
+      expect({ code, stdout }, stderr).toEqual({ code: 0, stdout: `DONE as uid ${process.getuid?.() === 0 ? 65534 : process.getuid?.()}\n` });
+      const back = await readCheckpoint(out);
+      expect(readFileSync(back.tokenizerFiles[0]!, 'utf8')).toBe('{"model":{"type":"BPE"}}');
+    } finally {
+      rmSync(run, { recursive: true, force: true });
+    }
+  });
+
   it('writes weights past checkpoint.maxShardBytes as shards that resume to the same values', async () => {
     const out = join(dir, 'ckpt-sharded', checkpointName('grpo', 5));
     const c = content(5, { tokenizerFiles: [tokenizerJson], maxShardBytes: 300 });
@@ -770,6 +814,28 @@ describe('checkpoints', () => {
     );
     await expect(writeCheckpoint(out, content(1, { trainer: { ...trainerState(1), stage: 'rl' as 'grpo' } }))).rejects.toThrow(/"stage" must be one of sft, grpo/);
     expect(existsSync(join(dir, 'ckpt-refused'))).toBe(false);
+  });
+
+  it('refuses a trainer state with rng undefined, which JSON would drop and the reader then refuse', async () => {
+    const out = join(dir, 'ckpt-rng', checkpointName('grpo', 1));
+    const rng = (value: unknown) => content(1, { trainer: { ...trainerState(1), rng: value as TrainerState['rng'] } });
+    await expect(writeCheckpoint(out, rng(undefined))).rejects.toThrow(`writing checkpoint ${resolve(out)}: "rng" is missing`);
+    expect(existsSync(join(dir, 'ckpt-rng'))).toBe(false);
+    // null says there is no random state, and loads.
+    await writeCheckpoint(out, rng(null));
+    expect((await readCheckpoint(out)).trainer.rng).toBeNull();
+  });
+
+  it("refuses a moment of the wrong size given up front beside weights read later, naming the checkpoint, before writing anything", async () => {
+    const out = join(dir, 'ckpt-moment', checkpointName('grpo', 1));
+    const c = content(1);
+    const lazy = new Map([...c.weights].map(([name, t]) => [name, async () => t]));
+    const m = new Map(c.optimizer.m);
+    m.set('model.norm.weight', new Float32Array(3));
+    await expect(writeCheckpoint(out, { ...c, weights: lazy, optimizer: { m, v: c.optimizer.v, step: 1 } })).rejects.toThrow(
+      `writing checkpoint ${resolve(out)}: optimizer m.model.norm.weight has 3 values, the weight ${TINY.hiddenSize}`,
+    );
+    expect(existsSync(join(dir, 'ckpt-moment'))).toBe(false);
   });
 
   it('overwrites a checkpoint of the same name completely', async () => {

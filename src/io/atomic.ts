@@ -1,6 +1,7 @@
 // Writes that never leave a half-written result behind: files go to an
 // fsynced temporary sibling that is renamed over the target (same directory,
 // so the rename is atomic); folders are built aside and swapped into place.
+import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -22,8 +23,9 @@ async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
  * throws, the temporary file is removed and `path` is left as it was.
  */
 export async function writeFileAtomically(path: string, chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const handle = await open(tmp, 'w');
+  const tmp = uniqueTempName(path);
+  // 'wx': never truncate another writer's temporary, whatever the name's chances of meeting one.
+  const handle = await open(tmp, 'wx');
   try {
     for await (const chunk of chunks) await writeAll(handle, chunk);
     await handle.sync();
@@ -41,6 +43,16 @@ export async function writeFileAtomically(path: string, chunks: Iterable<Uint8Ar
   }
   await syncDirectory(dirname(path));
 }
+
+/**
+ * `<path>.tmp-<pid>-<random>`: the pid alone is shared by overlapping writes to one path in this
+ * process, and by processes in containers (every one pid 1) writing to a shared folder; two
+ * writers on one temporary would interleave their bytes and one rename would find it gone.
+ */
+function uniqueTempName(path: string): string {
+  return `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+}
+
 /** Makes a rename durable; best effort, since some platforms cannot open directories. */
 export async function syncDirectory(dir: string): Promise<void> {
   syncDirectorySync(dir);

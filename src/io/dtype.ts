@@ -253,3 +253,55 @@ export function encodeF32(values: Float32Array, dtype: 'F32' | 'F16' | 'BF16'): 
 export function encodeI32(values: Int32Array, dtype: 'I32' | 'I64'): Uint8Array {
   return dtype === 'I32' ? bytesOf(values) : bytesOf(i32ToI64(values));
 }
+
+/**
+ * Most bytes one encoded view holds. V8 on Node 20 refuses a Uint8Array longer than 2^32 bytes,
+ * so a tensor past 4 GiB cannot be one view; the reader reads F32 in views of a GiB too.
+ */
+export const MAX_ENCODED_VIEW_BYTES = 2 ** 30;
+
+/** A tensor's encoded bytes: their count up front, the bytes themselves in views when drawn. */
+export interface EncodedBytes {
+  byteLength: number;
+  /** The bytes in order; each view is converted (F16, BF16, I64) only when the consumer reaches it. */
+  views(): Iterable<Uint8Array>;
+}
+
+/** What inViews needs of a typed array: its length and subarray(). */
+interface Elements<T> {
+  readonly length: number;
+  subarray(begin: number, end: number): T;
+}
+
+/** `values` encoded `outBytes` bytes per element, in runs whose encoding fits `maxViewBytes`. */
+function inViews<T>(values: Elements<T>, outBytes: number, maxViewBytes: number, encode: (part: T) => Uint8Array): EncodedBytes {
+  if (!Number.isSafeInteger(maxViewBytes) || maxViewBytes < outBytes) {
+    throw new RangeError(`a view of ${maxViewBytes} bytes cannot hold one ${outBytes}-byte element`);
+  }
+  const perView = Math.floor(maxViewBytes / outBytes);
+  return {
+    byteLength: values.length * outBytes,
+    *views() {
+      for (let start = 0; start < values.length; start += perView) yield encode(values.subarray(start, start + perView));
+    },
+  };
+}
+
+/** encodeF32 for a tensor of any size: views of at most `maxViewBytes`, each converted as it is drawn. */
+export function encodeF32InViews(values: Float32Array, dtype: 'F32' | 'F16' | 'BF16', maxViewBytes = MAX_ENCODED_VIEW_BYTES): EncodedBytes {
+  return inViews(values, bytesPerElement(dtype), maxViewBytes, (part) => encodeF32(part, dtype));
+}
+
+/** encodeI32 for a tensor of any size (I64 doubles it), in views of at most `maxViewBytes`. */
+export function encodeI32InViews(values: Int32Array, dtype: 'I32' | 'I64', maxViewBytes = MAX_ENCODED_VIEW_BYTES): EncodedBytes {
+  return inViews(values, bytesPerElement(dtype), maxViewBytes, (part) => encodeI32(part, dtype));
+}
+
+/** The raw bytes of `values`, unconverted, in views of at most `maxViewBytes`. */
+export function rawBytesInViews(
+  values: Uint8Array | Uint16Array | Float64Array | BigInt64Array,
+  maxViewBytes = MAX_ENCODED_VIEW_BYTES,
+): EncodedBytes {
+  const split = values as Elements<ArrayBufferView>; // the four subarray()s differ only in their return type
+  return inViews(split, values.BYTES_PER_ELEMENT, maxViewBytes, bytesOf);
+}

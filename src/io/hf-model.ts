@@ -144,8 +144,10 @@ export function parseQwen3Config(json: unknown, source: string): Qwen3Config {
   // Rotary embeddings rotate pairs of dimensions.
   if (headDim % 2 !== 0) r.fail('head_dim', `(${headDim}) must be even for rotary embeddings`);
 
-  const torchDtype = cfgJson.torch_dtype ?? cfgJson.dtype ?? 'float32';
-  if (typeof torchDtype !== 'string') r.fail('torch_dtype', `must be a string, got ${JSON.stringify(torchDtype)}`);
+  // transformers 5 writes `dtype` where 4.x wrote `torch_dtype`; a problem names the key the value came from.
+  const dtypeKey = cfgJson.torch_dtype !== undefined && cfgJson.torch_dtype !== null ? 'torch_dtype' : 'dtype';
+  const torchDtype = cfgJson[dtypeKey] ?? 'float32';
+  if (typeof torchDtype !== 'string') r.fail(dtypeKey, `must be a string, got ${JSON.stringify(torchDtype)}`);
 
   const config: Qwen3Config = {
     vocabSize: r.positiveInt('vocab_size'),

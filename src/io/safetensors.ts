@@ -13,11 +13,13 @@ import {
   decodeToF32,
   decodeToI32,
   DTypeRangeError,
-  encodeF32,
-  encodeI32,
+  encodeF32InViews,
+  encodeI32InViews,
   isDType,
   isFloatDType,
+  rawBytesInViews,
   type DType,
+  type EncodedBytes,
 } from './dtype.js';
 
 export class SafetensorsError extends Error {
@@ -416,7 +418,8 @@ function tensorBytes(t: TensorToWrite, path: string): number {
   return numElements(t.shape) * bytesPerElement(t.dtype);
 }
 
-function encodeTensor(t: TensorToWrite & { data: TensorData }, path: string): Uint8Array {
+/** The tensor's bytes, their count checked against its shape; drawn in views (one past 4 GiB is no one Uint8Array). */
+function encodeTensor(t: TensorToWrite & { data: TensorData }, path: string): EncodedBytes {
   const where = `safetensors file ${path}: tensor '${t.name}'`;
   const expected = tensorBytes(t, path);
   const bytes = encodeData(t, where);
@@ -426,15 +429,15 @@ function encodeTensor(t: TensorToWrite & { data: TensorData }, path: string): Ui
   return bytes;
 }
 
-function encodeData({ dtype, data }: { dtype: DType; data: TensorData }, where: string): Uint8Array {
-  if (data instanceof Uint8Array) return data;
-  if (data instanceof Float32Array && (dtype === 'F32' || dtype === 'F16' || dtype === 'BF16')) return encodeF32(data, dtype);
-  if (data instanceof Int32Array && (dtype === 'I32' || dtype === 'I64')) return encodeI32(data, dtype);
+function encodeData({ dtype, data }: { dtype: DType; data: TensorData }, where: string): EncodedBytes {
+  if (data instanceof Uint8Array) return rawBytesInViews(data);
+  if (data instanceof Float32Array && (dtype === 'F32' || dtype === 'F16' || dtype === 'BF16')) return encodeF32InViews(data, dtype);
+  if (data instanceof Int32Array && (dtype === 'I32' || dtype === 'I64')) return encodeI32InViews(data, dtype);
   const rawMatches =
     (data instanceof Float64Array && dtype === 'F64') ||
     (data instanceof Uint16Array && (dtype === 'F16' || dtype === 'BF16')) ||
     (data instanceof BigInt64Array && dtype === 'I64');
-  if (rawMatches) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (rawMatches) return rawBytesInViews(data);
   throw new SafetensorsError(`${where}: cannot write ${data.constructor.name} data as ${dtype}`);
 }
 
@@ -474,7 +477,7 @@ export async function writeSafetensors(
   tensors: readonly TensorToWrite[],
   metadata?: Record<string, string>,
 ): Promise<void> {
-  // Values given up front are checked before anything is written.
+  // Values given up front are checked before anything is written (converted only as written).
   const encoded = tensors.map((t) => (typeof t.data === 'function' ? null : encodeTensor({ ...t, data: t.data }, path)));
   const header = buildHeader(tensors, tensors.map((t) => tensorBytes(t, path)), metadata, path);
   const lengthBytes = new Uint8Array(8);
@@ -483,7 +486,7 @@ export async function writeSafetensors(
     yield lengthBytes;
     yield header;
     for (const [i, t] of tensors.entries()) {
-      yield encoded[i] ?? encodeTensor({ ...t, data: await (t.data as () => Promise<TensorData>)() }, path);
+      yield* (encoded[i] ?? encodeTensor({ ...t, data: await (t.data as () => Promise<TensorData>)() }, path)).views();
     }
   }
   await writeFileAtomically(path, chunks());

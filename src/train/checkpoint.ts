@@ -116,19 +116,26 @@ function validateTrainerState(value: unknown, where: string): TrainerState {
   if (typeof s.configHash !== 'string' || s.configHash === '') bad(`"configHash" must be a non-empty string, got ${JSON.stringify(s.configHash)}`);
   if (s.dataHash !== undefined && (typeof s.dataHash !== 'string' || s.dataHash === '')) bad(`"dataHash" must be a non-empty string when present, got ${JSON.stringify(s.dataHash)}`);
   if (s.sampler !== null && (typeof s.sampler !== 'object' || Array.isArray(s.sampler))) bad('"sampler" must be an object or null');
-  if (!('rng' in s)) bad('"rng" is missing');
+  // Checked as a value, not a key: JSON.stringify drops a key whose value is undefined, so a state
+  // written with rng: undefined would be one this check refuses on loading.
+  if (s.rng === undefined) bad('"rng" is missing (null when there is no random state to keep)');
   return value as TrainerState;
 }
 
-function checkOptimizer(dir: string, weights: ReadonlyMap<string, WeightSource>, opt: OptimizerState): void {
+function checkOptimizer(dir: string, config: Qwen3Config, weights: ReadonlyMap<string, WeightSource>, opt: OptimizerState): void {
   if (!Number.isSafeInteger(opt.step) || opt.step < 0) throw new CheckpointError(`writing checkpoint ${dir}: optimizer step must be an integer >= 0, got ${opt.step}`);
+  const shapes = qwen3WeightShapes(config);
   for (const [label, moments] of [['m', opt.m], ['v', opt.v]] as const) {
-    for (const [name, w] of weights) {
+    for (const name of weights.keys()) {
       const t = moments.get(name);
       if (!t) throw new CheckpointError(`writing checkpoint ${dir}: optimizer ${label} has no tensor for weight ${name}`);
-      // Sizes read later are checked against the weight's shape as they are written.
-      if (typeof t !== 'function' && typeof w !== 'function' && t.length !== w.length) {
-        throw new CheckpointError(`writing checkpoint ${dir}: optimizer ${label}.${name} has ${t.length} values, the weight ${w.length}`);
+      // A moment given up front is checked against the config's shape now, even beside a weight read
+      // later: found only when optimizer.safetensors is reached, it would be named by the temporary
+      // folder, after the weights were written. A moment read later is checked as it is written; a
+      // name the config lacks is refused by writeHfModelFiles.
+      const shape = shapes.get(name);
+      if (typeof t !== 'function' && shape !== undefined && t.length !== numElements(shape)) {
+        throw new CheckpointError(`writing checkpoint ${dir}: optimizer ${label}.${name} has ${t.length} values, the weight ${numElements(shape)}`);
       }
     }
     for (const name of moments.keys()) {
@@ -137,8 +144,13 @@ function checkOptimizer(dir: string, weights: ReadonlyMap<string, WeightSource>,
   }
 }
 
+/**
+ * Flushes a file written by someone else's call (copyFile). Opened read-only: fsync needs no write
+ * access on Linux, and a copy keeps its source's mode, so a read-only tokenizer.json gives a copy
+ * its non-root owner may not open for writing.
+ */
 async function fsyncFile(path: string): Promise<void> {
-  const handle = await open(path, 'r+');
+  const handle = await open(path, 'r');
   try {
     await handle.sync();
   } finally {
@@ -152,7 +164,7 @@ async function fsyncFile(path: string): Promise<void> {
 export async function writeCheckpoint(dir: string, content: CheckpointContent): Promise<void> {
   const target = resolve(dir);
   const trainer = validateTrainerState(content.trainer, `writing checkpoint ${target}`);
-  if (content.optimizer) checkOptimizer(target, content.weights, content.optimizer);
+  if (content.optimizer) checkOptimizer(target, content.config, content.weights, content.optimizer);
   const tokenizerFiles = content.tokenizerFiles ?? [];
   const names = tokenizerFiles.map((f) => basename(f));
   for (const name of names) {

@@ -586,6 +586,9 @@ function checkRelations(cfg: TrainConfig, problems: string[], modelOnly = false)
       if (cfg.eval[key] !== undefined) problems.push(`eval.${key}: only used with eval.every, which is not set`);
     }
   }
+  // data.layout.eval says how data.eval is read: without data.eval it would do nothing. (sft's and
+  // grpo's layouts have defaults, so a config cannot be told to have set them.)
+  if (data.layout.eval !== undefined && data.eval === undefined) problems.push('data.layout.eval: only used with data.eval, which is not set');
   // A field name no layout reads would look as if it had renamed something. Checked against the
   // layouts, not the stages run, so a saved config still loads with --stages narrowed (data.eval's
   // only when there is one).
