@@ -1,7 +1,9 @@
 // GRPO loss (clipped policy gradient + a KL estimate to the reference policy), its gradient
 // with respect to the current log-probs, and metric sums. Per token n with A = advantages[n]:
-//   ratio = exp(lp - old)
-//   pg    = max(-A * ratio, -A * clamp(ratio, 1 - eps, 1 + eps))
+//   ratio = exp(clamp(lp - old, -20, 20))                       (verl's clamp; no gradient outside)
+//   pg1   = max(-A * ratio, -A * clamp(ratio, 1 - eps, 1 + eps))
+//   pg    = A < 0 and clipC > 0: min(pg1, -A * clipC)          (verl's dual clip, clip_ratio_c)
+//           else pg1
 //   kl    = klKind 3 (k3, verl's "low_var_kl", the default):
 //             d = clamp(ref - lp, -20, 20), kl = min(exp(d) - d - 1, 10),
 //             dkl = 1 - exp(d) where neither clamp binds (|ref - lp| <= 20 and
@@ -18,13 +20,17 @@
 // whole gradient, a tie splits it half and half, and clamp passes the gradient where
 // 1 - eps <= ratio <= 1 + eps (bounds included). Inside the clip range both branches are the
 // same number, so the halves add up to -A * ratio; where the clipped branch is strictly
-// larger (ratio > 1 + eps with A > 0, ratio < 1 - eps with A < 0) the gradient is zero.
+// larger (ratio > 1 + eps with A > 0, ratio < 1 - eps with A < 0) the gradient is zero. The dual
+// clip is torch.min against a constant: where the constant is strictly smaller (ratio > clipC with
+// A < 0, a token whose probability an earlier update of the same batch already raised clipC-fold)
+// the gradient is zero, at a tie it is halved. With one update per batch the ratio is 1 and
+// neither the dual clip nor the clamp of lp - old ever binds.
 //   stats [4] = sums over the tokens with w != 0 (unweighted) of: clipped indicator (clipped
 //               branch strictly larger), kl, ratio, pg
-// Inputs: logprobs, oldLogprobs, refLogprobs, advantages, mask: [N]. The ratio's exponent is
-// capped at 80 so that f32 stays finite (PyTorch would produce inf there).
+// Inputs: logprobs, oldLogprobs, refLogprobs, advantages, mask: [N]. clipC = 0 turns the dual
+// clip off.
 // One workgroup of 256 lanes, fixed-order tree reduction (deterministic). Grid: [1].
-struct Params { N: u32, invCount: f32, clipEps: f32, klCoef: f32, klKind: u32 }
+struct Params { N: u32, invCount: f32, clipEps: f32, klCoef: f32, klKind: u32, clipC: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> logprobs: array<f32>;
 @group(0) @binding(2) var<storage, read> oldLogprobs: array<f32>;
@@ -36,7 +42,7 @@ struct Params { N: u32, invCount: f32, clipEps: f32, klCoef: f32, klKind: u32 }
 @group(0) @binding(8) var<storage, read_write> stats: array<f32>;
 
 const WG = 256u;
-const MAX_EXP = 80.0;
+const LOG_RATIO_MAX = 20.0; // verl's clamp of lp - old
 const KL_LOG_RATIO_MAX = 20.0; // verl's clamp of ref - lp
 const KL_MAX = 10.0; // verl's clamp of the k3 value (which is >= 0, so only the top binds)
 var<workgroup> redLoss: array<f32, 256>;
@@ -62,18 +68,27 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     if (m == 0.0) { dLogprobs[n] = 0.0; continue; } // padding may hold garbage
     let lp = logprobs[n];
     let A = advantages[n];
-    let ratio = exp(min(lp - oldLogprobs[n], MAX_EXP));
+    let logRatio = lp - oldLogprobs[n];
+    let ratio = exp(clamp(logRatio, -LOG_RATIO_MAX, LOG_RATIO_MAX));
     let clipped = clamp(ratio, lo, hi);
     let a = -A * ratio;
     let b = -A * clipped;
-    let pg = max(a, b);
+    var pg = max(a, b);
     // d pg / d ratio, PyTorch's maximum/clamp backward
     var wa = 0.5;
     var wb = 0.5;
     if (a > b) { wa = 1.0; wb = 0.0; } else if (b > a) { wa = 0.0; wb = 1.0; }
     var dClamp = 0.0;
     if (ratio >= lo && ratio <= hi) { dClamp = 1.0; }
-    let dpg = -A * ratio * (wa + wb * dClamp); // d ratio / d lp = ratio
+    var wDual = 1.0; // share of the gradient the dual clip's torch.min passes to pg1
+    if (A < 0.0 && p.clipC > 0.0) {
+      let c = -A * p.clipC;
+      if (c < pg) { wDual = 0.0; } else if (c == pg) { wDual = 0.5; }
+      pg = min(pg, c);
+    }
+    var dRatio = ratio; // d ratio / d lp, zero where the clamp of lp - old binds
+    if (abs(logRatio) > LOG_RATIO_MAX) { dRatio = 0.0; }
+    let dpg = -A * dRatio * (wa + wb * dClamp) * wDual;
 
     let dRaw = refLogprobs[n] - lp;
     var kl = 0.0;

@@ -61,7 +61,7 @@ describe('grpo.updatesPerBatch', () => {
   // the policy term moves the model. The first update is on-policy (ratio 1: nothing clipped);
   // later ones keep its log-probs as the behaviour policy's, so at a large lr the ratio leaves
   // 1 +/- eps and tokens are clipped. Old log-probs taken afresh each update would clip nothing.
-  async function update(updatesPerBatch: number) {
+  async function update(updatesPerBatch: number, clipRatioC = 3) {
     const rt = await runtime();
     const ctx = await tinyGrpoContext(rt, 8);
     const rollouts: Rollout[] = Array.from({ length: 6 }, (_, i) => ({
@@ -71,7 +71,7 @@ describe('grpo.updatesPerBatch', () => {
       text: '', pairIndex: 0, side: i % 2 ? 'rejected' : 'chosen', advantage: i % 2 ? -1 : 1,
     }));
     try {
-      const m = await updatePolicy(ctx, rollouts, tinyGrpoStepConfig({ lr: 0.05, microBatchRows: 4, updatesPerBatch }));
+      const m = await updatePolicy(ctx, rollouts, tinyGrpoStepConfig({ lr: 0.05, microBatchRows: 4, updatesPerBatch, clipRatioC }));
       return { m, steps: ctx.opt.stepCount };
     } finally {
       ctx.model.dispose();
@@ -88,5 +88,15 @@ describe('grpo.updatesPerBatch', () => {
     // the first update is the same in both: the loss of three is the mean of three, not the first's
     expect(three.m.loss).not.toBe(one.m.loss);
     expect(three.m.entropy).toBe(one.m.entropy); // measured on the first forward only
+  });
+
+  it("verl's dual clip (clipRatioC) changes nothing on-policy, and bounds the later updates", async () => {
+    // A bound just above 1 binds on any token with A < 0 that an earlier update made likelier.
+    const [onPolicy, onPolicyDual] = [await update(1, 0), await update(1, 1.0001)];
+    expect(onPolicyDual.m.loss).toBe(onPolicy.m.loss);
+    expect(onPolicyDual.m.gradNorm).toBe(onPolicy.m.gradNorm);
+    const [three, threeDual] = [await update(3, 0), await update(3, 1.0001)];
+    // The second update's policy term is min(pg, -A * c) <= pg; on these rollouts the mean over three stays below.
+    expect(threeDual.m.loss!).toBeLessThan(three.m.loss!);
   });
 });

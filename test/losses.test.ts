@@ -21,7 +21,8 @@ interface GrpoInputs { old: ArrayLike<number>; ref: ArrayLike<number>; adv: Arra
 /**
  * float64 GRPO loss and the gradient autograd computes: torch.maximum gives the
  * larger input the gradient and splits it at a tie, torch.clamp passes it inside
- * [lo, hi] bounds included. The KL is verl's low_var_kl by default: k3 of clamp(ref - lp,
+ * [lo, hi] bounds included (also verl's clamp of lp - old to [-20, 20]); verl's dual clip is
+ * torch.min against -A * clipRatioC for A < 0. The KL is verl's low_var_kl by default: k3 of clamp(ref - lp,
  * -20, 20), clamped to [-10, 10]; k1 is lp - ref, k2 0.5 (lp - ref)^2. mask holds each
  * token's weight; the stats count each token with a nonzero weight once.
  */
@@ -34,12 +35,20 @@ function refGrpo(lp: ArrayLike<number>, x: GrpoInputs, invCount: number, o: Grpo
     const m = x.mask[n]!;
     if (!m) continue;
     const A = x.adv[n]!;
-    const ratio = Math.exp(lp[n]! - x.old[n]!);
+    const logRatio = lp[n]! - x.old[n]!;
+    const ratio = Math.exp(Math.min(Math.max(logRatio, -20), 20));
     const a = -A * ratio, b = -A * Math.min(Math.max(ratio, lo), hi);
-    const pg = Math.max(a, b);
+    let pg = Math.max(a, b);
     const [wa, wb] = a > b ? [1, 0] : b > a ? [0, 1] : [0.5, 0.5];
     const dClamp = ratio >= lo && ratio <= hi ? 1 : 0;
-    const dpg = -A * ratio * (wa + wb * dClamp);
+    let wDual = 1; // torch.min against -A * clipRatioC
+    if (A < 0 && o.clipRatioC != null) {
+      const c = -A * o.clipRatioC;
+      wDual = c < pg ? 0 : c === pg ? 0.5 : 1;
+      pg = Math.min(pg, c);
+    }
+    const dRatio = Math.abs(logRatio) <= 20 ? ratio : 0; // torch.clamp of lp - old
+    const dpg = -A * dRatio * (wa + wb * dClamp) * wDual;
     const dRaw = x.ref[n]! - lp[n]!;
     let kl: number, dkl: number;
     if (o.klEstimator === 'k1') [kl, dkl] = [lp[n]! - x.ref[n]!, 1];
@@ -203,6 +212,45 @@ describe('GRPO loss', () => {
     expect(gotStats[0]).toBe(want.stats[0]);
     for (let i = 1; i < 4; i++) expect(Math.abs(gotStats[i]! - want.stats[i]!) / Math.abs(want.stats[i]!)).toBeLessThan(1e-5);
     expect(gotDLp[3]).toBe(0);
+  });
+
+  it("verl's dual clip and clamp of lp - old: matches float64, and binds only where it should", async () => {
+    // Tokens as after an earlier update of the same batch: log-ratios from -25 to 25, both signs
+    // of A, so the dual clip (A < 0, ratio > 3) and the clamp (|lp - old| > 20) each bind somewhere.
+    const rt = await runtime();
+    const logRatios = [-25, -21, -3, -0.5, 0.1, 0.7, 1.05, 1.2, 2.5, 21, 30];
+    const n = 2 * logRatios.length;
+    const lp2 = Float32Array.from({ length: n }, (_, i) => -0.5 - 0.05 * i);
+    const old2 = Float32Array.from(lp2, (x, i) => x - logRatios[i % logRatios.length]!);
+    const adv2 = Float32Array.from({ length: n }, (_, i) => (i < logRatios.length ? 0.9 : -1.1));
+    const ref2 = Float32Array.from(lp2, (x, i) => x + 0.3 * Math.sin(i));
+    const inputs2 = { old: old2, ref: ref2, adv: adv2, mask: new Float32Array(n).fill(1) };
+    const dual: GrpoLossOptions = { clipEps: 0.2, klCoef: 0.05, clipRatioC: 3 };
+    const up = (a: Float32Array) => rt.upload(a, [n]);
+    const loss = rt.empty([1]), dLp = rt.empty([n]), stats = rt.empty([4]);
+    // Without the dual clip too: there a token with A < 0 and lp - old > 20 has an unclipped
+    // ratio of e^20, whose gradient only the clamp of lp - old stops.
+    for (const options of [dual, { ...dual, clipRatioC: null }]) {
+      grpoLoss(rt, up(lp2), up(old2), up(ref2), up(adv2), up(inputs2.mask), 1 / n, options, loss, dLp, stats, n);
+      const want = refGrpo(lp2, inputs2, 1 / n, options);
+      expect(Math.abs((await rt.read(loss))[0]! - want.loss) / Math.abs(want.loss)).toBeLessThan(1e-5);
+      expect(relErr(await rt.read(dLp), want.dLp)).toBeLessThan(1e-5);
+    }
+    // The reference's gradient is the loss's (finite differences away from the kinks).
+    const x = toF64(lp2);
+    const coords = Array.from({ length: n }, (_, i) => i);
+    const fd = finiteDiff((y) => refGrpo(y, inputs2, 1 / n, dual).loss, x, coords);
+    expect(relErr(fd, coords.map((i) => refGrpo(x, inputs2, 1 / n, dual).dLp[i]!))).toBeLessThan(1e-6);
+    // Where each part binds: the policy term passes no gradient, and it does without the dual clip.
+    const off = refGrpo(x, inputs2, 1 / n, { ...dual, klCoef: 0, clipRatioC: null }).dLp;
+    const on = refGrpo(x, inputs2, 1 / n, { ...dual, klCoef: 0 }).dLp;
+    logRatios.forEach((r, i) => {
+      const neg = logRatios.length + i; // the same log-ratio with A < 0
+      const dualBinds = Math.exp(Math.min(r, 20)) > 3;
+      expect(on[neg] === 0, `A < 0, log-ratio ${r}`).toBe(dualBinds || Math.abs(r) > 20 || r < Math.log(0.8));
+      expect(off[neg] === 0, `A < 0, log-ratio ${r}, no dual clip`).toBe(Math.abs(r) > 20 || r < Math.log(0.8));
+      expect(on[i] === 0, `A > 0, log-ratio ${r}`).toBe(Math.abs(r) > 20 || r > Math.log(1.2));
+    });
   });
 
   it('the KL of a token far from the reference is capped at 10 and passes no gradient', async () => {

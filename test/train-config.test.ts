@@ -379,6 +379,29 @@ describe('describeConfig and configHash', () => {
   });
 });
 
+describe('grpo.clipRatioC', () => {
+  it("is verl's 3 by default, more than 1 or 0 for none, and hashed only where it can bind", () => {
+    const a = loadTrainConfig(null, VALID);
+    expect(a.grpo.clipRatioC).toBe(3);
+    expect(loadTrainConfig(null, [...VALID, '--grpo.clipRatioC', '0']).grpo.clipRatioC).toBe(0);
+    for (const bad of ['1', '0.5']) {
+      expect(problemsOf(() => loadTrainConfig(null, [...VALID, '--grpo.clipRatioC', bad]))).toEqual([
+        `grpo.clipRatioC (${bad}) must be more than 1 (verl's dual clip bounds -A * ratio from above for A < 0), or 0 for no dual clip`,
+      ]);
+    }
+    // One update per batch: the ratio is 1 and no value binds, so checkpoints from before the key resume.
+    const { clipRatioC: _c, ...before } = a.grpo;
+    expect(configHash({ ...a, grpo: before as TrainConfig['grpo'] })).toBe(configHash(a));
+    expect(configHash(loadTrainConfig(null, [...VALID, '--grpo.clipRatioC', '0']))).toBe(configHash(a));
+    // Several updates per batch: it changes the training, and a run without it (0) hashes as before the key.
+    const two = (c: string) => configHash(loadTrainConfig(null, [...VALID, '--grpo.updatesPerBatch', '2', '--grpo.clipRatioC', c]));
+    expect(two('3')).not.toBe(two('0'));
+    const twoCfg = loadTrainConfig(null, [...VALID, '--grpo.updatesPerBatch', '2', '--grpo.clipRatioC', '0']);
+    const { clipRatioC: _c2, ...twoBefore } = twoCfg.grpo;
+    expect(configHash({ ...twoCfg, grpo: twoBefore as TrainConfig['grpo'] })).toBe(two('0'));
+  });
+});
+
 describe('configHash and the data keys added later', () => {
   it('hashes data.layout and data.fields only away from their defaults, so older checkpoints still resume', () => {
     const a = loadTrainConfig(null, VALID);

@@ -23,12 +23,19 @@ export interface GrpoLossOptions {
   klCoef: number;
   /** Default 'k3', verl's low_var_kl with its clamps. */
   klEstimator?: KlEstimator;
+  /**
+   * verl's dual clip (clip_ratio_c, > 1): for A < 0 the policy term is at most -A * clipRatioC.
+   * Default null, off; the trainer's config defaults to verl's 3. It binds only when an earlier
+   * update of the same batch moved the policy (updates per batch > 1).
+   */
+  clipRatioC?: number | null;
 }
 
 const KL_KIND: Record<KlEstimator, number> = { k1: 1, k2: 2, k3: 3 };
 
 /**
- * GRPO: ratio = exp(lp - old), pg = max(-A * ratio, -A * clip(ratio, 1 - eps, 1 + eps)),
+ * GRPO: ratio = exp(clamp(lp - old, -20, 20)), pg = max(-A * ratio, -A * clip(ratio, 1 - eps, 1 + eps)),
+ * for A < 0 then at most -A * clipRatioC (verl's dual clip, when set),
  * kl the chosen estimate (k3: exp(ref - lp) - (ref - lp) - 1, clamped as verl);
  * loss[0] = sum((pg + klCoef * kl) * weights) * invCount, dLogprobs its derivative (PyTorch
  * semantics at ties: torch.maximum splits the gradient in half, torch.clamp passes it at the
@@ -42,10 +49,12 @@ export function grpoLoss(
   o: GrpoLossOptions, loss: Tensor, dLogprobs: Tensor, stats: Tensor, N: number,
 ): void {
   checkSizes('grpoLoss', N, [logprobs, oldLogprobs, refLogprobs, advantages, mask, dLogprobs], [[loss, 1], [stats, 4]]);
+  const clipC = o.clipRatioC ?? 0; // 0: off, in the kernel
+  if (o.clipRatioC != null && !(o.clipRatioC > 1)) throw new Error(`grpoLoss: clipRatioC must be more than 1 (verl's dual clip), got ${o.clipRatioC}`);
   rt.dispatch(
     rt.kernel('loss_grpo'),
     { logprobs, oldLogprobs, refLogprobs, advantages, mask, loss, dLogprobs, stats },
-    { N, invCount, clipEps: o.clipEps, klCoef: o.klCoef, klKind: KL_KIND[o.klEstimator ?? 'k3'] },
+    { N, invCount, clipEps: o.clipEps, klCoef: o.klCoef, klKind: KL_KIND[o.klEstimator ?? 'k3'], clipC },
     [1],
   );
 }

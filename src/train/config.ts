@@ -148,6 +148,12 @@ export interface GrpoConfig extends OptimizerSettings {
   topK: number;
   /** PPO ratio clip epsilon. Default 0.2. */
   clipEps: number;
+  /**
+   * verl's dual clip (clip_ratio_c): for a negative advantage the policy term is at most
+   * -A * clipRatioC, so a token an earlier update of the batch made clipRatioC times likelier adds
+   * no gradient. More than 1, or 0 for none. Default 3, verl's. Binds only with updatesPerBatch > 1.
+   */
+  clipRatioC: number;
   /** Coefficient of the KL loss to the reference (initial) model; 0 drops the reference model. Default 0.001. */
   klCoef: number;
   /** The KL estimate: 'k3' (default, verl's low_var_kl, clamped), 'k1' (verl's kl), 'k2' (verl's mse). */
@@ -280,6 +286,7 @@ export function defaultTrainConfig(): TrainConfig {
       topP: 1.0,
       topK: 0,
       clipEps: 0.2,
+      clipRatioC: 3,
       klCoef: 0.001,
       klEstimator: 'k3',
       referenceDtype: 'f32',
@@ -370,6 +377,7 @@ const SCHEMA: Spec = section({
     topP: num({ above: 0, max: 1 }),
     topK: int({ min: 0 }),
     clipEps: num({ above: 0, below: 1 }),
+    clipRatioC: num({ min: 0 }),
     klCoef: num({ min: 0 }),
     klEstimator: oneOf(['k1', 'k2', 'k3']),
     referenceDtype: oneOf(['f32', 'bf16']),
@@ -636,6 +644,9 @@ function checkRelations(cfg: TrainConfig, problems: string[], modelOnly = false)
   // 'constant' pays `high` for any positive margin: its `low` and `threshold` are not used.
   if (grpo.reward.f === 'graded' && grpo.reward.low > grpo.reward.high) {
     problems.push(`grpo.reward.low (${grpo.reward.low}) must not exceed grpo.reward.high (${grpo.reward.high})`);
+  }
+  if (grpo.clipRatioC > 0 && grpo.clipRatioC <= 1) {
+    problems.push(`grpo.clipRatioC (${grpo.clipRatioC}) must be more than 1 (verl's dual clip bounds -A * ratio from above for A < 0), or 0 for no dual clip`);
   }
 }
 
@@ -910,7 +921,12 @@ function hashOfTraining(cfg: TrainConfig, withDataEval: boolean): string {
   const { gradientCheckpointing: _g, ...model } = training.model;
   // Keys added after checkpoints were written are hashed only away from their default, so that
   // those checkpoints still resume (their runs computed exactly the default).
-  const grpo = Object.fromEntries(Object.entries(training.grpo).filter(([k, v]) => !(k in GRPO_KEYS_ADDED_LATER) || v !== GRPO_KEYS_ADDED_LATER[k]));
+  const grpo = Object.fromEntries(Object.entries(training.grpo).filter(([k, v]) => {
+    // With one update per batch (absent: a config from before the key, which had one) the ratio is
+    // exactly 1 and the dual clip never binds: any value trains alike.
+    if (k === 'clipRatioC' && (training.grpo.updatesPerBatch ?? 1) === 1) return false;
+    return !(k in GRPO_KEYS_ADDED_LATER) || v !== GRPO_KEYS_ADDED_LATER[k];
+  }));
   // Likewise data.layout and data.fields (read as absent in a config from before them).
   // data.eval (the held-out pairs) is evaluation, like the eval section, and trains nothing.
   const { layout, fields, eval: evalFile, ...data } = training.data as Partial<DataConfig> & Pick<DataConfig, 'format' | 'onBadRow'>;
@@ -923,4 +939,4 @@ function hashOfTraining(cfg: TrainConfig, withDataEval: boolean): string {
 }
 
 /** grpo keys added after checkpoints existed, with the value runs before them computed. */
-const GRPO_KEYS_ADDED_LATER: Readonly<Record<string, unknown>> = { unbiasedStd: true, klEstimator: 'k3', lossAggregation: 'token-mean', updatesPerBatch: 1, referenceDtype: 'f32', kvCacheDtype: 'f32' };
+const GRPO_KEYS_ADDED_LATER: Readonly<Record<string, unknown>> = { unbiasedStd: true, klEstimator: 'k3', lossAggregation: 'token-mean', updatesPerBatch: 1, referenceDtype: 'f32', kvCacheDtype: 'f32', clipRatioC: 0 };

@@ -37,6 +37,8 @@ export interface GrpoStepConfig {
   /** Sampling seed of this step (derive it from the run seed and the step for resumability). */
   seed: number;
   clipEps: number;
+  /** verl's dual clip for A < 0 (GrpoConfig.clipRatioC); 0 or absent: none. */
+  clipRatioC?: number;
   klCoef: number;
   /** The KL estimate (default 'k3', verl's low_var_kl). */
   klEstimator?: KlEstimator;
@@ -266,7 +268,7 @@ export async function updatePolicy(ctx: GrpoContext, rollouts: readonly Rollout[
   const gradNormSqSum = rt.zeros([1]);
   const loss = rt.empty([1]), stats = rt.empty([4]);
   const refMeasured = ref !== null && c.klCoef !== 0;
-  const lossOptions = { clipEps: c.clipEps, klCoef: c.klCoef, klEstimator: c.klEstimator };
+  const lossOptions = { clipEps: c.clipEps, klCoef: c.klCoef, klEstimator: c.klEstimator, clipRatioC: c.clipRatioC || null };
   const microBatches = chunks(rollouts, c.microBatchRows);
   const kept: MicroBatchInputs[] = []; // with more than one update: each micro-batch's, from the first
   let tokens = 0;

@@ -156,7 +156,7 @@ export async function runTraining(rt: Runtime, cfg: TrainConfig, modelCfg: Qwen3
           const r = await grpoStep({ model, ref, opt, tokenizer: data.tokenizer }, batch.pairs as PreferencePair[], {
             rollouts: g.rollouts, microBatchRows: g.microBatchRows, generationRows: g.generationRows, kvCacheDtype: g.kvCacheDtype, maxNewTokens: g.maxNewTokens, maxPromptLen: g.maxPromptLen,
             temperature: g.temperature, topP: g.topP, topK: g.topK, seed: deriveSeed(cfg.seed, 1_000_000 + step),
-            clipEps: g.clipEps, klCoef: g.klCoef, lr, advantageEps: g.advantageEps, normalizeStd: g.normalizeStd, unbiasedStd: g.unbiasedStd, klEstimator: g.klEstimator, lossAggregation: g.lossAggregation, updatesPerBatch: g.updatesPerBatch,
+            clipEps: g.clipEps, clipRatioC: g.clipRatioC, klCoef: g.klCoef, lr, advantageEps: g.advantageEps, normalizeStd: g.normalizeStd, unbiasedStd: g.unbiasedStd, klEstimator: g.klEstimator, lossAggregation: g.lossAggregation, updatesPerBatch: g.updatesPerBatch,
             skipUniformGroups: g.skipUniformGroups, recompute: cfg.model.gradientCheckpointing,
             par: {
               f: g.reward.f === 'graded' ? { kind: 'graded', threshold: g.reward.threshold, high: g.reward.high, low: g.reward.low } : { kind: 'constant', value: g.reward.high },
