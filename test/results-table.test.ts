@@ -1,7 +1,8 @@
 // The default job's results table: means, spreads and the seed-by-seed change over SFT only
 // that the acceptance of the default job is judged by.
 import { describe, expect, it } from 'vitest';
-import { baselineTestSd, changesOverBaseline, formatResultsTable, summarise, type ResultRow } from '../src/demo/results-table.js';
+import { baselineTestSd, changesOverBaseline, formatResultsTable, points, summarise, type ResultRow } from '../src/demo/results-table.js';
+import { pct } from '../src/eval/text-table.js';
 import { pairedClusterBootstrap } from '../src/eval/bootstrap.js';
 
 function row(seed: number, model: string, pointwise: number, voting = 0.5): ResultRow {
@@ -102,5 +103,16 @@ describe('results table', () => {
       const short = new Map([0, 1, 2].map((seed) => [seed, ['a', 'a', 'b']]));
       expect(() => changesOverBaseline(withCredits, short)).toThrow(/seed 0 has 3 test prompts but SFT \+ GRPO \(graded f\) has 4 per-pair credits/);
     });
+  });
+});
+
+describe('percentages in the tables', () => {
+  it('round halves away from zero as written in decimal, not as stored in binary', () => {
+    // 20.5 / 40 * 100 is 51.24999999999999 in binary and 86.25 exact: both are halves.
+    expect([20.5, 11.5, 34.5, 0.5].map((k) => points(k / 40))).toEqual(['51.3', '28.8', '86.3', '1.3']);
+    expect([20.5, 11.5].map((k) => pct((k / 40) * 100))).toEqual(['51.3', '28.8']);
+    expect([-0.25, -0.04, 0.04, 0.96].map((p) => points(p / 100))).toEqual(['-0.3', '0.0', '0.0', '1.0']);
+    expect(points(383 / 400)).toBe('95.8');
+    expect(points(0.4987)).toBe('49.9'); // not a half: ordinary rounding
   });
 });

@@ -3,6 +3,7 @@
 // several seeds, each GRPO recipe's change over SFT only seed by seed: a gain is
 // only worth reporting when it is larger than what changing the seed does. Given the test
 // prompts, each change also gets a confidence interval from a paired bootstrap over the prompts.
+import { fixedHalfAway } from '../train/number-text.js';
 import { pairedClusterBootstrap, type BootstrapInterval } from '../eval/bootstrap.js';
 import type { HeldOutScores } from './evaluate.js';
 
@@ -22,7 +23,7 @@ function pct(x: number): string {
 
 /** A fraction as percentage points with one decimal. */
 export function points(x: number): string {
-  return (100 * x).toFixed(1);
+  return fixedHalfAway(100 * x, 1);
 }
 
 function signedPoints(x: number): string {

@@ -32,10 +32,11 @@ function legend(series: readonly ChartSeries[], x: number, y: number): { svg: st
 function yAxis(left: number, top: number, height: number, width: number, yMin: number, yMax: number): string {
   const ticks: string[] = [];
   const step = (yMax - yMin) / 5;
+  // Labels as exact as the gridlines they name: a fifth of an integer range needs one decimal.
   for (let t = 0; t <= 5; t++) {
     const value = yMin + t * step;
     const y = top + height - (t / 5) * height;
-    ticks.push(`<line x1="${left}" y1="${y}" x2="${left + width}" y2="${y}" stroke="#ddd"/><text x="${left - 6}" y="${y + 4}" text-anchor="end" ${FONT}>${value.toFixed(step < 1 ? 1 : 0)}</text>`);
+    ticks.push(`<line x1="${left}" y1="${y}" x2="${left + width}" y2="${y}" stroke="#ddd"/><text x="${left - 6}" y="${y + 4}" text-anchor="end" ${FONT}>${value.toFixed(Number.isInteger(step) ? 0 : 1)}</text>`);
   }
   return ticks.join('');
 }

@@ -1,4 +1,5 @@
 /** Plain-text tables for the terminal: the first column (and any in `leftAligned`) left-aligned, the others right-aligned. */
+import { fixedHalfAway } from '../train/number-text.js';
 
 export interface TextTableOptions {
   /** Columns followed by a ` |` separator. */
@@ -20,5 +21,5 @@ export function formatTextTable(header: readonly string[], rows: readonly (reado
 
 /** A percentage with one decimal, or '-' when absent. */
 export function pct(value: number | null | undefined): string {
-  return value === null || value === undefined ? '-' : value.toFixed(1);
+  return value === null || value === undefined ? '-' : fixedHalfAway(value, 1);
 }
