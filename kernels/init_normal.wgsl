@@ -18,7 +18,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = gid.x + gid.y * p.rowStride;
   if (i >= p.n) { return; }
   let idx = p.base + i;
-  let h1 = pcg(idx ^ pcg(p.seed));
+  // The seed enters twice, before and after the index is hashed. Keyed once, as pcg(idx ^ pcg(seed)),
+  // two seeds whose hashes differ by c gave out2[j] = out1[j ^ c]: whenever c fell below a tensor's
+  // size, one tensor was a reshuffle of another's values (23 such pairs among Qwen3-0.6B's matrices).
+  let h1 = pcg(pcg(idx ^ pcg(p.seed)) ^ pcg(p.seed + 0x9e3779b9u));
   let h2 = pcg(h1 ^ 0x9e3779b9u);
   // uniforms in (0, 1]: avoid log(0)
   let u1 = (f32(h1 >> 8u) + 1.0) / 16777216.0;
