@@ -2,10 +2,11 @@
 // path and the results table, results.json and the HTML report come out, the same for a seed.
 // (Whether the full-scale job learns is measured by running it; see README "Default job results".)
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { defaultJudgeConfig, DEMO_SCALES, MADE_UP_HELD_OUT, PER_PAIR_FILE, PREVIOUS_RUN_DIR, runDefaultJob, SFT_CANDIDATE_SEED_STRIDE, type SftSelection } from '../src/demo/default-job.js';
+import { defaultJobStopMessage, defaultJudgeConfig, DEMO_SCALES, installDefaultJobStop, MADE_UP_HELD_OUT, PER_PAIR_FILE, PREVIOUS_RUN_DIR, runDefaultJob, SFT_CANDIDATE_SEED_STRIDE, type SftSelection } from '../src/demo/default-job.js';
 import { evaluateHeldOut, greedyPointwiseAccuracy } from '../src/demo/evaluate.js';
 import { Qwen3 } from '../src/model/qwen3.js';
 import { loadHfWeights } from '../src/model/weights.js';
@@ -232,4 +233,49 @@ describe('default job (smoke scale)', () => {
       expect(existsSync(out)).toBe(false);
     }
   }, 60_000);
+});
+
+describe('default job stopped by a signal', () => {
+  it('says on Ctrl-C that it stopped, that it does not resume and where the earlier results are, and exits 130', async () => {
+    // `node train.js` itself, from a folder holding an earlier run; stopped once it has set that run aside.
+    const cwd = mkdtempSync(join(root, 'signalled-'));
+    mkdirSync(join(cwd, 'runs', 'default', 'seed-0'), { recursive: true });
+    writeFileSync(join(cwd, 'runs', 'default', 'seed-0', 'earlier.txt'), 'an earlier run');
+    writeFileSync(join(cwd, 'runs', 'default', 'results.json'), '{}\n');
+    const child = spawn(process.execPath, [resolve('train.js')], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    let signalled = false;
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+      if (!signalled && stderr.includes("the previous run's output is in")) {
+        signalled = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((done) => child.on('close', (c) => done(c)));
+    expect(signalled).toBe(true);
+    expect(code).toBe(130);
+    const previous = join('runs', 'default', PREVIOUS_RUN_DIR);
+    expect(stderr).toContain(`default job: stopped by SIGINT (Ctrl-C). The default job does not resume: running node train.js again starts it over. The previous run's output is kept whole in ${previous}`);
+    expect(readFileSync(join(cwd, previous, 'seed-0', 'earlier.txt'), 'utf8')).toBe('an earlier run');
+  }, 120_000);
+
+  it('names what it left at every point of the job, and exits with the shell\'s code for Ctrl-C', () => {
+    const said: string[] = [];
+    const codes: number[] = [];
+    let previous: string | null | undefined;
+    const before = process.listenerCount('SIGINT');
+    const dispose = installDefaultJobStop((signal) => defaultJobStopMessage('runs/default', previous, signal), { log: (m) => said.push(m), exit: (c) => codes.push(c) });
+    process.emit('SIGINT', 'SIGINT');
+    previous = null;
+    process.emit('SIGINT', 'SIGINT');
+    dispose();
+    expect(process.listenerCount('SIGINT')).toBe(before);
+    expect(codes).toEqual([130, 130]);
+    expect(said).toEqual([
+      'default job: stopped by SIGINT (Ctrl-C) before it replaced anything in runs/default. The default job does not resume: running node train.js again starts it over.',
+      "default job: stopped by SIGINT (Ctrl-C). The default job does not resume: running node train.js again starts it over. No earlier run's output was in runs/default; runs/default/seed-* hold this stopped run's partial output.",
+    ]);
+    expect(defaultJobStopMessage('runs/default', null, 'SIGTERM')).toMatch(/^default job: stopped by SIGTERM\. /);
+  });
 });

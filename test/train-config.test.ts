@@ -2,10 +2,12 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
 import { parseQwen3Config } from '../src/io/hf-model.js';
 import {
   ConfigError,
   acceptedConfigHashes,
+  changedTrainingSettings,
   configHash,
   evalLayout,
   defaultTrainConfig,
@@ -174,6 +176,20 @@ describe('loadTrainConfig: defaults and overrides', () => {
       { key: 'd', text: '-1' },
     ]);
   });
+
+  it('refuses a key that is not true/false given no value, rather than taking it for true', () => {
+    // `--outDir --quiet` trained into a folder named true; `--model.path --dry-run` looked for a model folder named true.
+    expect(problemsOf(() => loadTrainConfig(null, [...VALID, '--outDir']))).toEqual(['command line: --outDir needs a value']);
+    expect(problemsOf(() => loadTrainConfig(null, ['--model.path', '--data.sft', sftData, '--data.grpo', grpoData])))
+      .toContain('command line: --model.path needs a value, got the option --data.sft after it');
+    expect(problemsOf(() => loadTrainConfig(null, [...VALID, '--name', '--seed', '3', '--grpo.steps=']))).toEqual([
+      'command line: --name needs a value, got the option --seed after it',
+      'command line: --grpo.steps needs a value',
+    ]);
+    // A true/false key may still be given bare, and --key=value takes a value that starts with --.
+    const bare = loadTrainConfig(null, [...VALID, '--model.gradientCheckpointing', '--template.chat', '--name=--odd']);
+    expect([bare.model.gradientCheckpointing, bare.template.chat, bare.name]).toEqual([true, true, '--odd']);
+  });
 });
 
 describe('loadTrainConfig: every problem at once, with its key path', () => {
@@ -331,6 +347,33 @@ describe('describeConfig and configHash', () => {
     expect(configHash(b)).toBe(configHash(a));
     expect(configHash(c)).not.toBe(configHash(a));
     expect(configHash(a)).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it("names the hashed settings that differ from a run's saved config, for a refused resume", () => {
+    const run = loadTrainConfig(null, [...VALID, '--seed', '3', '--grpo.steps', '12', '--grpo.lr', '1e-6']);
+    const saved = YAML.parse(describeConfig(run)) as Record<string, unknown>;
+    const now = loadTrainConfig(null, [...VALID, '--seed', '4', '--grpo.lr', '2e-6', '--grpo.updatesPerBatch', '2',
+      '--log.every', '5', '--outDir', 'elsewhere', '--model.gradientCheckpointing', 'true']); // the last three are not hashed
+    const changes = ['grpo.lr: 0.000001 -> 0.000002', 'grpo.steps: 12 -> (not set)', 'grpo.updatesPerBatch: 1 -> 2', 'seed: 3 -> 4'];
+    expect(changedTrainingSettings(saved, now, configHash(run))).toEqual(changes);
+    // A config.yaml from before grpo.updatesPerBatch: its run computed with 1.
+    const grpo = { ...(saved.grpo as Record<string, unknown>) };
+    delete grpo.updatesPerBatch;
+    expect(changedTrainingSettings({ ...saved, grpo }, now, configHash(run))).toEqual(changes);
+    // Not the checkpoint's config, or no config at all: nothing to name.
+    expect(changedTrainingSettings(saved, now, configHash(now))).toBeNull();
+    expect(changedTrainingSettings({ seed: 3 }, now, configHash(run))).toBeNull();
+    expect(changedTrainingSettings('seed: 3', now, configHash(run))).toBeNull();
+    // A checkpoint hashed with data.eval (acceptedConfigHashes' older hash) is compared with it.
+    const evaluated = loadTrainConfig(null, [...VALID, '--data.eval', grpoData]);
+    expect(changedTrainingSettings(YAML.parse(describeConfig(evaluated)), loadTrainConfig(null, VALID), acceptedConfigHashes(evaluated)[1]!))
+      .toEqual([`data.eval: ${JSON.stringify(grpoData)} -> (not set)`]);
+    // At most 8, then how many more.
+    const sft = { epochs: 7, batchRows: 8, lr: 0.5, minLr: 0.25, warmupSteps: 3, gradClip: 0.5, weightDecay: 0.5, eps: 0.5, maxSeqLen: 100, teacherMarginThreshold: 7 };
+    const many = loadTrainConfig(null, [...VALID, ...Object.entries(sft).flatMap(([k, v]) => [`--sft.${k}`, String(v)])]);
+    const named = changedTrainingSettings(saved, { ...many, seed: 3, grpo: run.grpo }, configHash(run))!;
+    expect(named).toHaveLength(9);
+    expect(named[8]).toBe('and 2 more');
   });
 
   it('data.layout.eval needs data.eval, the file it says how to read', () => {

@@ -3,7 +3,7 @@
 // checkpoints are Hugging Face folders. The bad-config paths go through
 // train.js itself.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -267,6 +267,14 @@ describe('training end to end', () => {
     const first = await run(grpoConfig(ws, outDir), { maxStepsThisRun: 2 });
     expect(first.stopped).toBe(true);
     await expect(run(grpoConfig(ws, outDir, { seed: 4 }), { resume: 'latest' })).rejects.toThrow(/different training settings \(config hash differs\)/);
+    // The refusal names what changed since the run's config.yaml, and how to resume it.
+    const changed = run(grpoConfig(ws, outDir, { seed: 4, grpo: { steps: 4, batchPairs: 2, rollouts: 4, microBatchRows: 8, maxNewTokens: 28, maxPromptLen: 200, lr: 2e-3, temperature: 1 } }), { resume: 'latest' });
+    const saved = join(outDir, CONFIG_FILE);
+    await expect(changed).rejects.toThrow(`(config hash differs); changed since that run's ${saved}:\n  grpo.lr: 0.001 -> 0.002\n  seed: 3 -> 4\nresume with its settings (--config ${saved} --resume ...)`);
+    // Without the run's config.yaml, the refusal alone.
+    renameSync(saved, `${saved}.away`);
+    await expect(run(grpoConfig(ws, outDir, { seed: 4 }), { resume: 'latest' })).rejects.toThrow(/\(config hash differs\)$/);
+    renameSync(`${saved}.away`, saved);
     // The same pairs in another order: the same count (all the sampler checks) and the same paths
     // (all the config hash sees), but other batches.
     const lines = readFileSync(ws.sftData, 'utf8').trim().split('\n');
@@ -488,6 +496,23 @@ describe('train.js rejects bad configs before any GPU work', () => {
     ['--shared-held-out-words with --config', ['--config', 'models/patarm-0.6b.yaml', '--shared-held-out-words', '200'], /--shared-held-out-words belong to the default job/],
     ['--resume without the run\'s config', ['--resume', 'latest'], /--resume continues a run with its settings: give them too, e\.g\. --config runs\/NAME\/config\.yaml --resume latest/],
   ];
+  it('refuses a config override given no value before any work, rather than taking it for true', () => {
+    // `--outDir --quiet` trained into ./true; `--model.path --dry-run` said "no such file or folder: true".
+    const cwd = mkdtempSync(join(tmpdir(), 'train-flags-'));
+    const cases: [string[], RegExp][] = [
+      [['--outDir', '--quiet', '--dry-run'], /- command line: --outDir needs a value\n/],
+      [['--model.path', '--dry-run'], /- command line: --model.path needs a value\n/],
+      [['--dry-run', '--name', '--seed', '3'], /- command line: --name needs a value, got the option --seed after it\n/],
+    ];
+    for (const [args, message] of cases) {
+      const r = spawnSync(process.execPath, [resolve('train.js'), '--config', resolve('models/patarm-0.6b.yaml'), ...args], { encoding: 'utf8', cwd, timeout: 60_000 });
+      expect(r.status, args.join(' ')).toBe(1);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/: true\b/);
+    }
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
   for (const flag of ['--sft-made-up-words', '--shared-held-out-words']) {
     it(`passes ${flag} to the job (so many made-up words that the draw refuses them, before any run folder is made)`, () => {
       const cwd = mkdtempSync(join(tmpdir(), 'train-flags-'));

@@ -195,7 +195,7 @@ async function main(): Promise<void> {
   if (defaultJob) {
     const { runDefaultJob } = await import('../demo/default-job.js');
     await runDefaultJob({
-      study: flags.study, quiet: flags.quiet, seeds: flags.seeds, heldOut: flags.heldOut, sftCandidates: flags.sftCandidates, judgeConfig: flags.judgeConfig,
+      handleSignals: true, study: flags.study, quiet: flags.quiet, seeds: flags.seeds, heldOut: flags.heldOut, sftCandidates: flags.sftCandidates, judgeConfig: flags.judgeConfig,
       data: {
         ...(flags.sftMadeUpWords !== undefined && { trainMadeUpWords: flags.sftMadeUpWords }),
         ...(flags.sharedHeldOutWords !== undefined && { sharedHeldOutWords: flags.sharedHeldOutWords }),

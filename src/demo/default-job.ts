@@ -18,6 +18,7 @@ import { REPORT_FILE, writeHtmlReport } from '../train/report-html.js';
 import type { JudgeTemplateOptions } from '../train/prompts.js';
 import { prepareRunData } from '../train/run-data.js';
 import { runTraining } from '../train/trainer.js';
+import { signalExitCode } from '../train/signals.js';
 import type { MetricsRow } from '../train/metrics.js';
 import { CHARACTER_KINDS, checkResponse, type HeldOutWords, type SynthPair } from '../synth/tasks.js';
 import { packageRoot, tinyTokenizerDir } from '../synth/tiny-tokenizer.js';
@@ -53,6 +54,11 @@ export interface DefaultJobOptions {
    * job's longest sequence; both are checked before any GPU work or any run folder is replaced.
    */
   judgeConfig?: string;
+  /**
+   * Say what a Ctrl-C or SIGTERM left and exit with the shell's code for it (train.js; off in
+   * tests): without it the signal ends the process with no word of where the earlier results are.
+   */
+  handleSignals?: boolean;
 }
 
 /** The 3-layer, hidden-64 judge of the README's runs. */
@@ -159,9 +165,29 @@ type Variant = 'graded' | 'constant' | 'noisy';
 export const PER_PAIR_FILE = 'pointwise-per-pair.jsonl';
 
 export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRow[]> {
+  const moved: PreviousRun = {};
+  const disposeSignals = o.handleSignals ? installDefaultJobStop((signal) => defaultJobStopMessage(jobRoot(o), moved.previous, signal)) : () => {};
+  try {
+    return await runJob(o, moved);
+  } finally {
+    disposeSignals();
+  }
+}
+
+/** The job's folder: runs/default, or runs/default-made-up for --held-out made-up. */
+function jobRoot(o: DefaultJobOptions): string {
+  return o.outDir ?? join('runs', o.heldOut === 'made-up' ? 'default-made-up' : 'default');
+}
+
+/** Where the previous run waits (set once the job has set it aside; null when there was none). */
+interface PreviousRun {
+  previous?: string | null;
+}
+
+async function runJob(o: DefaultJobOptions, moved: PreviousRun): Promise<ResultRow[]> {
   const t0 = performance.now();
   const scale = scaleFor(o);
-  const root = o.outDir ?? join('runs', o.heldOut === 'made-up' ? 'default-made-up' : 'default');
+  const root = jobRoot(o);
   const nSeeds = o.seeds ?? (o.study ? 3 : 1);
   if (!Number.isInteger(nSeeds) || nSeeds < 1) throw new Error(`default job: seeds must be a whole number of at least 1, got ${nSeeds}`);
   const nCandidates = o.sftCandidates ?? 1;
@@ -181,6 +207,7 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
   // Every seed's data is drawn first: options it cannot draw are refused before the earlier run moves.
   const draws = Array.from({ length: nSeeds }, (_, seed) => drawDemoData({ seed, ...dataOptions }));
   const previous = setAsidePreviousRun(root);
+  moved.previous = previous;
   if (previous) say(`default job: the previous run's output is in ${previous} until this run completes`);
   try {
     for (let seed = 0; seed < nSeeds; seed++) {
@@ -279,6 +306,47 @@ export async function runDefaultJob(o: DefaultJobOptions = {}): Promise<ResultRo
   process.stdout.write(`results: ${join(root, 'results.json')}\nreport:  ${report}\n`);
   if (previous) rmSync(previous, { recursive: true, force: true });
   return rows;
+}
+
+/**
+ * What the default job says when a signal stops it: that it stopped, that it does not resume, and
+ * where the earlier run's results are. `previous` is undefined before the job has set the previous
+ * run aside (nothing moved yet), null when there was none, else the folder it waits in.
+ */
+export function defaultJobStopMessage(root: string, previous: string | null | undefined, signal: NodeJS.Signals = 'SIGINT'): string {
+  const how = signal === 'SIGINT' ? 'SIGINT (Ctrl-C)' : signal;
+  const again = 'The default job does not resume: running node train.js again starts it over.';
+  if (previous === undefined) return `default job: stopped by ${how} before it replaced anything in ${root}. ${again}`;
+  const partial = `${join(root, 'seed-*')} hold this stopped run's partial output`;
+  return previous === null
+    ? `default job: stopped by ${how}. ${again} No earlier run's output was in ${root}; ${partial}.`
+    : `default job: stopped by ${how}. ${again} The previous run's output is kept whole in ${previous} until a run completes; ${partial}.`;
+}
+
+export interface DefaultJobStopIo {
+  /** Where the message goes; default stderr (after giving a terminal back the cursor a progress bar hid). */
+  log?: (message: string) => void;
+  /** default process.exit */
+  exit?: (code: number) => void;
+}
+
+/**
+ * On SIGINT or SIGTERM: the message, then exit with the shell's code for the signal (130, 143).
+ * At once, not at a step boundary as a --config run stops: the default job keeps no checkpoint to
+ * resume from, and its evaluations run for minutes between training steps. Returns the uninstaller.
+ */
+export function installDefaultJobStop(message: (signal: NodeJS.Signals) => string, io: DefaultJobStopIo = {}): () => void {
+  const log = io.log ?? ((m: string) => process.stderr.write(`${process.stderr.isTTY ? '\x1b[?25h\n' : ''}${m}\n`));
+  const exit = io.exit ?? ((code: number) => process.exit(code));
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+  const handler = (signal: NodeJS.Signals) => {
+    log(message(signal));
+    exit(signalExitCode(signal));
+  };
+  for (const s of signals) process.on(s, handler);
+  return () => {
+    for (const s of signals) process.off(s, handler);
+  };
 }
 
 /** Where the previous run's output waits while a new run replaces it (inside the job's folder). */

@@ -765,7 +765,11 @@ export interface Override {
   text: string;
 }
 
-/** `--a.b value`, `--a.b=value`, or a bare `--flag` (true). */
+/**
+ * `--a.b value`, `--a.b=value`, or a bare `--flag` (true) for a true/false key. A key of another
+ * kind given no value (the end of the line, or the next `--option` after it) is a problem: taking
+ * it for 'true' trained `--outDir` into a folder named true.
+ */
 export function parseOverrideArgs(args: readonly string[], problems: string[] = []): Override[] {
   const out: Override[] = [];
   const seen = new Set<string>();
@@ -780,13 +784,19 @@ export function parseOverrideArgs(args: readonly string[], problems: string[] = 
     // Given twice, one value would win silently (which one the user meant, nobody knows).
     if (seen.has(key)) problems.push(`command line: --${key} is given more than once`);
     seen.add(key);
+    // An unknown key stays in the list, for the unknown-key problem (with its suggestion) to name it.
+    const known = specAt(key.split('.'));
     if (eq > 0) {
-      out.push({ key, text: arg.slice(eq + 1) });
+      const text = arg.slice(eq + 1);
+      if (text === '' && known) problems.push(`command line: --${key} needs a value`);
+      else out.push({ key, text });
       continue;
     }
     const next = args[i + 1];
-    if (next === undefined || next.startsWith('--')) out.push({ key, text: 'true' });
-    else {
+    if (next === undefined || next.startsWith('--')) {
+      if (known && known.kind !== 'boolean') problems.push(`command line: --${key} needs a value` + (next === undefined ? '' : `, got the option ${next} after it`));
+      else out.push({ key, text: 'true' });
+    } else {
       out.push({ key, text: next });
       i++;
     }
@@ -917,6 +927,11 @@ export function acceptedConfigHashes(cfg: TrainConfig): string[] {
 }
 
 function hashOfTraining(cfg: TrainConfig, withDataEval: boolean): string {
+  return createHash('sha256').update(canonicalJson(hashedSettings(cfg, withDataEval))).digest('hex').slice(0, 16);
+}
+
+/** What the config hash covers, normalised as it hashes it (hashOfTraining). */
+function hashedSettings(cfg: TrainConfig, withDataEval: boolean): Json {
   const { name: _n, outDir: _o, log: _l, checkpoint: _c, eval: _e, ...training } = cfg;
   const { gradientCheckpointing: _g, ...model } = training.model;
   // Keys added after checkpoints were written are hashed only away from their default, so that
@@ -935,7 +950,70 @@ function hashOfTraining(cfg: TrainConfig, withDataEval: boolean): string {
   // data.layout.eval, like data.eval, trains nothing.
   const trainedLayout = layout === undefined ? undefined : { sft: layout.sft, grpo: layout.grpo };
   const dataHashed = { ...data, ...(withDataEval && evalFile !== undefined ? { eval: evalFile } : {}), ...(pairsOnly ? {} : { layout: trainedLayout }), ...(renamed ? { fields } : {}) };
-  return createHash('sha256').update(canonicalJson({ ...training, model, grpo, data: dataHashed })).digest('hex').slice(0, 16);
+  return { ...training, model, grpo, data: dataHashed };
+}
+
+/** At most this many changed settings are named when a resume is refused. */
+const MAX_CHANGES_NAMED = 8;
+
+/**
+ * Why a checkpoint whose config hash is `checkpointHash` does not resume with `current`: the hashed
+ * settings that differ between `saved` (the run's config.yaml, parsed; typed loosely, as an older
+ * version may have written it) and `current`, each as `key: old -> new`, at most MAX_CHANGES_NAMED
+ * and then how many more. Null when `saved` is not the checkpoint's config (it hashes to another
+ * value, or is no config at all), or when no difference can be named.
+ */
+export function changedTrainingSettings(saved: unknown, current: TrainConfig, checkpointHash: string): string[] | null {
+  if (!isObject(saved)) return null;
+  let savedSettings: Json, withDataEval: boolean | undefined;
+  try {
+    const savedCfg = saved as unknown as TrainConfig;
+    // The hash the checkpoint carries: with data.eval or without (acceptedConfigHashes).
+    withDataEval = [false, true].find((withEval) => hashOfTraining(savedCfg, withEval) === checkpointHash);
+    if (withDataEval === undefined) return null;
+    savedSettings = hashedSettings(savedCfg, withDataEval);
+  } catch {
+    return null; // not shaped like a config (hashedSettings reads its sections)
+  }
+  const currentSettings = hashedSettings(current, withDataEval);
+  const keys = [...new Set([...settingPaths(savedSettings), ...settingPaths(currentSettings)])].sort();
+  const changes: string[] = [];
+  for (const key of keys) {
+    const [before, after] = [valueAt(savedSettings, key), valueAt(currentSettings, key)];
+    if (canonicalJson(before) === canonicalJson(after)) continue;
+    // A side the normalisation left the key out of shows the value that side's run computed with.
+    const [shownBefore, shownAfter] = [showSetting(before ?? valueAt(saved, key), key), showSetting(after ?? valueAt(current as unknown as Json, key), key)];
+    if (shownBefore !== shownAfter) changes.push(`${key}: ${shownBefore} -> ${shownAfter}`);
+  }
+  if (changes.length === 0) return null;
+  return changes.length > MAX_CHANGES_NAMED
+    ? [...changes.slice(0, MAX_CHANGES_NAMED), `and ${changes.length - MAX_CHANGES_NAMED} more`]
+    : changes;
+}
+
+/** The dotted paths of the leaves of `value` (arrays are leaves, as stages and betas are). */
+function settingPaths(value: Json, prefix = ''): string[] {
+  return Object.entries(value).flatMap(([k, v]) => {
+    if (v === undefined) return [];
+    const path = prefix ? `${prefix}.${k}` : k;
+    return isObject(v) ? settingPaths(v, path) : [path];
+  });
+}
+
+function valueAt(root: Json, path: string): unknown {
+  let node: unknown = root;
+  for (const part of path.split('.')) node = isObject(node) && Object.hasOwn(node, part) ? node[part] : undefined;
+  return node;
+}
+
+function showSetting(value: unknown, key: string): string {
+  if (value === undefined) {
+    const [section, name] = key.split('.');
+    // A grpo key the run's config predates: its run computed with the value hashed as absent.
+    if (section === 'grpo' && name !== undefined && Object.hasOwn(GRPO_KEYS_ADDED_LATER, name)) return canonicalJson(GRPO_KEYS_ADDED_LATER[name]);
+    return '(not set)';
+  }
+  return canonicalJson(value);
 }
 
 /** grpo keys added after checkpoints existed, with the value runs before them computed. */

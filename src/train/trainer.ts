@@ -9,9 +9,10 @@
 // GRPO's KL reference is the policy at the start of the GRPO stage; it is
 // kept on the GPU as a second f32 copy and saved once as <outDir>/reference
 // so a resumed run reloads the same reference.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, cp, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import YAML from 'yaml';
 import { PairSampler, deriveSeed, type PreferencePair } from '../data/index.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { writeTextFileAtomicSync } from '../io/atomic.js';
@@ -22,7 +23,7 @@ import { copyParams, initRandomWeights, loadHfWeights, uploadEach, uploadedParam
 import {
   checkpointName, latestCheckpoint, liesOutside, listCheckpoints, openCheckpoint, pruneCheckpoints, recoverInterruptedWrites, setAsideNewerCheckpoints, writeCheckpoint, type OpenedCheckpoint, type TrainerState,
 } from './checkpoint.js';
-import { acceptedConfigHashes, CONFIG_FILE, configHash, describeConfig, type Stage, type TrainConfig } from './config.js';
+import { acceptedConfigHashes, changedTrainingSettings, CONFIG_FILE, configHash, describeConfig, type Stage, type TrainConfig } from './config.js';
 import { grpoStep } from './grpo.js';
 import { METRICS_FILE, MetricsLog, type MetricsRow } from './metrics.js';
 import { AdamW } from './optimizer.js';
@@ -307,9 +308,7 @@ async function openResume(cfg: TrainConfig, resume: string, dataHash: string): P
 
 /** Checks that the checkpoint's run is this one and makes the run folder its branch's (openResume). */
 async function adoptResumeBranch(cfg: TrainConfig, state: TrainerState, dir: string, dataHash: string): Promise<{ metricsRowsKept: number }> {
-  if (!acceptedConfigHashes(cfg).includes(state.configHash)) {
-    throw new Error(`checkpoint ${dir} was written by a run with different training settings (config hash differs)`);
-  }
+  if (!acceptedConfigHashes(cfg).includes(state.configHash)) throw new Error(differentSettingsMessage(cfg, state, dir));
   if (state.dataHash !== undefined && state.dataHash !== dataHash) {
     throw new Error(`checkpoint ${dir} was written by a run on other data: the data files, rubrics or tokenizer have changed since (data fingerprint differs); a resume would not repeat the same steps`);
   }
@@ -330,6 +329,29 @@ async function adoptResumeBranch(cfg: TrainConfig, state: TrainerState, dir: str
   }
   const metricsRowsKept = home ? await bringBranchFiles(home, cfg.outDir, { reference: !rebuildsReference, metricsRows: state.metricsRows }) : state.metricsRows;
   return { metricsRowsKept };
+}
+
+/**
+ * The refusal of a checkpoint of other training settings, naming the settings that changed since
+ * the run's config.yaml (beside the checkpoint, else in outDir) when one is found whose hash is the
+ * checkpoint's; without one, only that the hash differs.
+ */
+function differentSettingsMessage(cfg: TrainConfig, state: TrainerState, dir: string): string {
+  const refusal = `checkpoint ${dir} was written by a run with different training settings (config hash differs)`;
+  for (const file of new Set([join(dirname(dir), CONFIG_FILE), join(cfg.outDir, CONFIG_FILE)])) {
+    let saved: unknown;
+    try {
+      saved = YAML.parse(readFileSync(file, 'utf8'));
+    } catch {
+      continue; // missing or unreadable: another candidate, or the refusal alone
+    }
+    const changes = changedTrainingSettings(saved, cfg, state.configHash);
+    if (changes) {
+      return `${refusal}; changed since that run's ${file}:\n  ${changes.join('\n  ')}\n` +
+        `resume with its settings (--config ${file} --resume ...), or train the new settings in another outDir`;
+    }
+  }
+  return refusal;
 }
 
 /**
