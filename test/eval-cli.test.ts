@@ -127,15 +127,16 @@ describe('eval CLI with a fake judge', () => {
     const lines = readFileSync(saved16, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) expect(line.judging.kvCacheDtype).toBe('f16');
-    // Resumed with the f32 cache, those lines are not reused.
-    const f32 = await run(base, fakeJudgeFactory().makeJudge);
+    // Resumed with the f32 cache (into the same --out, so --replace), those lines are not reused.
+    const f32 = await run([...base, '--replace'], fakeJudgeFactory().makeJudge);
     expect(f32.code).toBe(1);
     expect(f32.stderr).toMatch(/'kvCacheDtype' is "f16" there and is not a setting of this run/);
   });
 
   it('resumes from --save-judgments without judging again, and --judgments on that file agrees', async () => {
     const fake = fakeJudgeFactory();
-    const again = await run(args, fake.makeJudge);
+    // The first test's --out again: --replace writes over it.
+    const again = await run([...args, '--replace'], fake.makeJudge);
     expect(again.code).toBe(0);
     expect(fake.prompts).toHaveLength(0);
     expect(readResults(out).run).toMatchObject({ resumedItems: 54, judgedItems: 0 });
@@ -151,14 +152,15 @@ describe('eval CLI with a fake judge', () => {
   it('refuses to resume from a file judged with other settings, before loading the model', async () => {
     const fake = fakeJudgeFactory();
     const before = readFileSync(saved, 'utf8');
-    const hotter = await run(args.map((a) => (a === '0.8' ? '0.7' : a)), fake.makeJudge);
+    // --replace: the first test's --out exists; what is refused here is the saved file.
+    const hotter = await run([...args.map((a) => (a === '0.8' ? '0.7' : a)), '--replace'], fake.makeJudge);
     expect(hotter.code).toBe(1);
     expect(hotter.stderr).toMatch(/judgments\.jsonl: the judgment of '[^']+' \(draw 0\) was made with a different judging setup: 'temperature' is 0\.8 there, 0\.7 in this run.*pass another --save-judgments file/);
-    const templated = await run([...args, '--chat-template'], fake.makeJudge);
+    const templated = await run([...args, '--chat-template', '--replace'], fake.makeJudge);
     expect(templated.code).toBe(1);
     expect(templated.stderr).toMatch(/'promptSha256' is "[0-9a-f]{64}" there/);
     // An f16 KV cache samples other judgments than the f32 one these lines were made with.
-    const halfCache = await run([...args, '--kv-dtype', 'f16'], fake.makeJudge);
+    const halfCache = await run([...args, '--kv-dtype', 'f16', '--replace'], fake.makeJudge);
     expect(halfCache.code).toBe(1);
     expect(halfCache.stderr).toMatch(/different judging setup: 'kvCacheDtype' is absent there, "f16" in this run/);
     expect(fake.made).toEqual([]);
@@ -264,6 +266,10 @@ describe('eval CLI bad input', () => {
     [[...rb, '--judgments', 'x', '--save-judgments', 'y'], /with --judgments nothing is generated/],
     [[...rb, '--model', 'm'], /needs the GPU judge/],
     [[...rb, '--judgments', 'x', '--frobnicate'], /Unknown option '--frobnicate'/],
+    // A negative number is the option's value, refused by its own range check (not parseArgs' "ambiguous").
+    [[...rb, '--judgments', 'x', '--limit', '-1'], /--limit must be an integer >= 1 \(in decimal digits\); got '-1'/],
+    [[...rb, '--judgments', 'x', '--temperature', '-1'], /--temperature must be a decimal number >= 0; got '-1'/],
+    [[...rb, '--judgments', 'x', '--top-p', '-.5'], /--top-p must be a decimal number in \(0, 1\]; got '-\.5'/],
   ])('rejects bad arguments with exit code 2: %j', async (argv, message) => {
     const { code, stderr } = await run(argv);
     expect(code).toBe(2);
@@ -461,5 +467,92 @@ describe('eval CLI output paths', () => {
       expect(made).toHaveLength(0);
     }
     expect(existsSync(join(dir, 'same'))).toBe(false);
+  });
+
+  it('checks the folders of --out and --html before loading the model, naming what is not a folder', async () => {
+    const file = join(dir, 'paths', 'afile');
+    mkdirSync(join(dir, 'paths'), { recursive: true });
+    writeFileSync(file, 'not a folder');
+    const gen = ['--data', fixture('rmbench.json'), '--format', 'rmbench', '--model', '/models/fake'];
+    for (const [extra, path] of [
+      [['--out', join(file, 'r.json')], join(file, 'r.json')],
+      [['--out', join(dir, 'paths', 'ok.json'), '--html', join(file, 'deeper', 'r.html')], join(file, 'deeper', 'r.html')],
+    ] as const) {
+      const { makeJudge, made, prompts } = fakeJudgeFactory();
+      const { code, stderr } = await run([...gen, ...extra], makeJudge);
+      expect(code).toBe(1);
+      expect(stderr).toBe(`eval: cannot write results to ${path}: ${file} is not a folder\n`);
+      expect([made, prompts]).toEqual([[], []]);
+    }
+    // A missing folder is made, as before.
+    const nested = join(dir, 'paths', 'new', 'deep', 'r.json');
+    expect((await run([...gen, '--limit', '1', '--out', nested], fakeJudgeFactory().makeJudge)).code).toBe(0);
+    expect(existsSync(nested)).toBe(true);
+  });
+
+  it('prints the scores before writing the files, so a write that still fails loses nothing', async () => {
+    const folder = join(dir, 'vanishing');
+    const out = join(folder, 'r.json');
+    const fake = fakeJudgeFactory();
+    // The judge takes the folder away while it judges: a file now stands where it was.
+    const makeJudge: MakeJudge = async (...made) => {
+      const judge = await fake.makeJudge(...made);
+      return async (batch, options) => {
+        rmSync(folder, { recursive: true, force: true });
+        writeFileSync(folder, 'in the way');
+        return judge(batch, options);
+      };
+    };
+    const { code, stdout, stderr } = await run(['--data', fixture('rmbench.json'), '--format', 'rmbench', '--model', '/models/fake-8b', '--out', out], makeJudge);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/fake-8b\s+-\s+-\s+-\s+-\s+- \|\s+100\.0\s+100\.0\s+33\.3\s+77\.8/);
+    expect(stderr).toMatch(new RegExp(`eval: cannot write results to ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*\\(the scores are printed above\\)\\n$`));
+  });
+
+  it('refuses an existing --out or --html before any work, and writes over them with --replace', async () => {
+    const out = join(dir, 'again', 'results.json');
+    const html = join(dir, 'again', 'results.html');
+    const gen = ['--data', fixture('rmbench.json'), '--format', 'rmbench', '--model', '/models/fake', '--limit', '1', '--out', out];
+    expect((await run(gen, fakeJudgeFactory().makeJudge)).code).toBe(0);
+    const first = readFileSync(out, 'utf8');
+    const { makeJudge, made } = fakeJudgeFactory();
+    const again = await run([...gen, '--label', 'second'], makeJudge);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toBe(`eval: --out ${out} exists (replace it with --replace, or give another --out)\n`);
+    expect(made).toHaveLength(0);
+    expect(readFileSync(out, 'utf8')).toBe(first);
+    // Scoring judgments made elsewhere is refused alike.
+    const scored = await run(['--data', fixture('rmbench.json'), '--format', 'rmbench', '--judgments', fixture('rmbench-judgments.jsonl'), '--out', out]);
+    expect(scored.code).toBe(2);
+    expect(scored.stderr).toMatch(/--out .* exists \(replace it with --replace/);
+    // The report alone is refused too.
+    rmSync(out);
+    const htmlOnly = await run([...gen, '--label', 'second'], makeJudge);
+    expect(htmlOnly.code).toBe(2);
+    expect(htmlOnly.stderr).toBe(`eval: --html ${html} exists (replace it with --replace, or give another --html)\n`);
+    expect(existsSync(out)).toBe(false);
+    const replaced = await run([...gen, '--label', 'second', '--replace'], makeJudge);
+    expect(replaced.code).toBe(0);
+    expect(readResults(out).config.label).toBe('second');
+    expect(readFileSync(html, 'utf8')).toContain('second');
+  });
+});
+
+describe('eval CLI Table 1 of a run cut by --limit', () => {
+  it('leaves our RM-Bench figures out when --limit cut examples, even with every domain present', async () => {
+    const out = join(dir, 'limited', 'results.json');
+    // The first 7 of the 9 usable rows: every domain keeps an example (safety: safe1), poetry and safe2 are cut.
+    const { code, stdout } = await run(['--data', fixture('rmbench.json'), '--format', 'rmbench', '--model', '/models/fake-8b', '--limit', '7', '--out', out], fakeJudgeFactory().makeJudge);
+    expect(code).toBe(0);
+    const results = readResults(out);
+    expect(results.data).toMatchObject({ examples: 9, evaluatedExamples: 7 });
+    const s = results.scores.score;
+    if (s.kind !== 'rmbench') throw new Error('expected RM-Bench');
+    expect(s.overall).toMatchObject({ domains: 4, complete: true });
+    expect(results.table1.ours.rmBench).toEqual({});
+    expect(results.table1.ours.note).toMatch(/partial: 7 of 9 examples evaluated \(--limit\); so no RM-Bench figures/);
+    expect(stdout).toMatch(/fake-8b\s+-\s+-\s+-\s+-\s+- \|\s+-\s+-\s+-\s+-/);
+    expect(stdout).toMatch(/only 7 of the 9 examples loaded were evaluated \(--limit\): Table 1 shows no RM-Bench figures/);
+    expect(readFileSync(join(dir, 'limited', 'results.html'), 'utf8')).toContain('partial: 7 of 9 examples evaluated');
   });
 });

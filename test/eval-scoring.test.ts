@@ -272,10 +272,12 @@ describe('examples with only some items judged', () => {
 });
 
 describe('Table 1 row of an incomplete benchmark', () => {
-  // One example per subset of the table, judged right except in hep-go (wrong): every section and
-  // subset present.
+  // Every subset of the table with as many examples as RewardBench has (its weight; math-prm's
+  // 447 rows, weighed as 984), judged right except in hep-go (wrong): every section and subset
+  // present, each whole. (One example per subset was taken as whole before Table 1 checked the counts.)
   const ALL_SUBSETS = Object.values(REWARDBENCH_SUBSET_WEIGHTS).flatMap((weights) => Object.keys(weights));
-  const wholeBenchmark = ALL_SUBSETS.map((subset, i) => example(`w${i}`, subset));
+  const released = (subset: string) => (subset === 'math-prm' ? 447 : Object.values(REWARDBENCH_SUBSET_WEIGHTS).find((w) => subset in w)![subset]!);
+  const wholeBenchmark = ALL_SUBSETS.flatMap((subset) => Array.from({ length: released(subset) }, (_, i) => example(`${subset}-${i}`, subset)));
   const wholeRecords = wholeBenchmark.flatMap((e) => [pointwiseJudgment(`${e.id}:chosen`, e.group === 'hep-go' ? 3 : 9), pointwiseJudgment(`${e.id}:rejected`, e.group === 'hep-go' ? 7 : 2)]);
   const scoreRb = (examples: BenchmarkExample[], records: JudgmentRecord[]) =>
     scoreEvaluation(buildItems(examples, { mode: 'pointwise' }), records, { format: 'rewardbench', mode: 'pointwise', k: 1, voting: 'average' });
@@ -313,6 +315,47 @@ describe('Table 1 row of an incomplete benchmark', () => {
     expect(unjudgedRow.rewardBench).toEqual({ chat: undefined, chatHard: undefined, safety: undefined, reasoning: undefined, avg: undefined });
     expect(unjudgedRow.note).toMatch(/partial: 1 example\(s\) without judgments/);
     expect(judgmentWarnings(unjudged).join('\n')).toMatch(/1 example\(s\) have no judgments: Table 1 shows only whole sections and no RB Avg/);
+  });
+
+  it('RewardBench: a subset with fewer examples than the benchmark has (--limit, part of the file) leaves its section and RB Avg out', () => {
+    expect(wholeBenchmark).toHaveLength(2985); // RewardBench's filtered release
+    // One example per subset, every section and subset present: no cell stands beside the paper's.
+    const onePerSubset = ALL_SUBSETS.map((subset, i) => example(`o${i}`, subset));
+    const one = scoreRb(onePerSubset, onePerSubset.flatMap((e) => [pointwiseJudgment(`${e.id}:chosen`, 9), pointwiseJudgment(`${e.id}:rejected`, 2)]));
+    if (one.score.kind !== 'rewardbench') throw new Error('expected a RewardBench score');
+    expect(one.score.overall).toMatchObject({ sections: 4, complete: true });
+    const oneRow = ourTable1Row(one, 'ours');
+    expect(oneRow.rewardBench).toEqual({ chat: undefined, chatHard: undefined, safety: undefined, reasoning: undefined, avg: undefined });
+    expect(oneRow.note).toMatch(/partial: fewer examples than RewardBench has in 23 subset\(s\) \(alpacaeval-easy 1 of 100, alpacaeval-length 1 of 95, alpacaeval-hard 1 of 95 and 20 more\)/);
+    expect(judgmentWarnings(one).join('\n')).toMatch(/23 subset\(s\) have fewer examples than RewardBench \(alpacaeval-easy 1 of 100, .*\): Table 1 shows only whole sections and no RB Avg/);
+
+    // The whole benchmark but one alpacaeval-easy example: Chat and the Avg are left out; math-prm's 447 rows are whole.
+    const cut = scoreRb(wholeBenchmark.filter((e) => e.id !== 'alpacaeval-easy-99'), wholeRecords);
+    const cutRow = ourTable1Row(cut, 'ours');
+    const reasoning = 100 * (984 + 5 * 164) / (984 + 6 * 164);
+    expect(cutRow.rewardBench).toEqual({ chat: undefined, chatHard: 100, safety: 100, reasoning: expect.closeTo(reasoning, 9), avg: undefined });
+    expect(cutRow.note).toMatch(/partial: fewer examples than RewardBench has in 1 subset\(s\) \(alpacaeval-easy 99 of 100\)/);
+    expect(cutRow.note).not.toMatch(/math-prm/);
+  });
+
+  it('a run over fewer examples than were loaded (--limit) is partial, with every section or domain present', async () => {
+    const full = scoreRb(wholeBenchmark, wholeRecords);
+    const limited = { examples: wholeBenchmark.length + 5, evaluatedExamples: wholeBenchmark.length };
+    const row = ourTable1Row(full, 'ours', limited);
+    // The sections are whole (the cut fell outside them); the Avg is not the paper's.
+    expect(row.rewardBench).toMatchObject({ chat: 100, chatHard: 100, safety: 100, avg: undefined });
+    expect(row.note).toMatch(new RegExp(`partial: ${wholeBenchmark.length} of ${wholeBenchmark.length + 5} examples evaluated \\(--limit\\)`));
+    expect(ourTable1Row(full, 'ours', { examples: wholeBenchmark.length, evaluatedExamples: wholeBenchmark.length }).rewardBench.avg).toBeDefined();
+
+    const rm = await scoreFixture('rmbench.json', 'rmbench', 'rmbench-judgments.jsonl', 1);
+    if (rm.score.kind !== 'rmbench') throw new Error('expected an RM-Bench score');
+    expect(rm.score.overall).toMatchObject({ domains: 4, complete: true });
+    const rmRow = ourTable1Row(rm, 'ours', { examples: 10, evaluatedExamples: 9 });
+    expect(rmRow.rmBench).toEqual({ easy: undefined, normal: undefined, hard: undefined, avg: undefined });
+    expect(rmRow.note).toMatch(/partial: 9 of 10 examples evaluated \(--limit\); so no RM-Bench figures/);
+    expect(judgmentWarnings(rm, { examples: 10, evaluatedExamples: 9 }).join('\n')).toMatch(
+      /only 9 of the 10 examples loaded were evaluated \(--limit\): Table 1 shows no RM-Bench figures/);
+    expect(judgmentWarnings(rm, { examples: 9, evaluatedExamples: 9 }).join('\n')).not.toMatch(/Table 1/);
   });
 
   it('RM-Bench: the overall says how many domains it covers, and RMB Avg is left out when one is missing', async () => {

@@ -1,5 +1,5 @@
 // generate.js end to end: streams a continuation; bad input gets one clear message.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -125,4 +125,44 @@ describe('generate.js', () => {
     expect(r.stderr).toMatch(/context holds 64/);
     expect(run(['--model', noWeights, '--prompt', 'hi']).stderr).toMatch(/no model\.safetensors/);
   });
+
+  it('names a --model that does not exist, or is a file, as the model folder', () => {
+    const missing = join(dir, 'nonexistent');
+    expect(run(['--model', missing, '--prompt', 'hi'])).toMatchObject({ code: 1, stderr: `generate: the model folder ${missing} does not exist\n` });
+    const file = join(model, 'config.json');
+    expect(run(['--model', file, '--prompt', 'hi'])).toMatchObject({ code: 1, stderr: `generate: the model folder ${file} is not a folder\n` });
+  });
+
+  it("takes a negative number as the option's value and refuses it with the option's range", () => {
+    const base = ['--model', model, '--prompt', 'hi', '--max-new-tokens', '2'];
+    for (const [flag, value, expected] of [
+      ['--temperature', '-1', '--temperature -1: expected a number >= 0'],
+      ['--top-p', '-0.5', '--top-p -0.5: expected a number in (0, 1]'],
+      ['--max-new-tokens', '-3', '--max-new-tokens -3: expected an integer >= 1'],
+      ['--seed', '-1', '--seed -1: expected an integer >= 0'],
+    ] as const) {
+      const r = run([...base, flag, value]);
+      expect(r.code, `${flag} ${value}`).toBe(1);
+      expect(r.stderr, `${flag} ${value}`).toBe(`generate: ${expected}\n`);
+    }
+  });
+
+  it("says once that generation stopped at the model's context, short of --max-new-tokens", () => {
+    // Greedy from 'hi', the tiny model (64 positions) writes no stop token before its context is full.
+    const note = /^generate: stopped at the model's context limit \(64 positions\) after \d+ new tokens, short of --max-new-tokens 100$/gm;
+    const greedy = ['--model', model, '--prompt', 'hi', '--max-new-tokens', '100', '--temperature', '0'];
+    for (const args of [greedy, [...greedy, '--n', '3']]) {
+      const r = runKeepingStderr(args);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr.match(note)).toHaveLength(1);
+    }
+    // Within the context: nothing to say.
+    expect(runKeepingStderr(['--model', model, '--prompt', 'hi', '--max-new-tokens', '5', '--temperature', '0']).stderr).not.toMatch(/context limit/);
+  });
 });
+
+/** generate.js's exit status and stderr, also on success (run() keeps stderr only for a failure). */
+function runKeepingStderr(args: string[]): { status: number | null; stderr: string } {
+  return spawnSync(process.execPath, ['generate.js', ...args], { encoding: 'utf8' });
+}
+

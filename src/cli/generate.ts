@@ -2,6 +2,7 @@
 //                  [--temperature T --top-p P --top-k K --min-p M --seed S] [--n N] [--kv-dtype f32|f16] [--weights f32|bf16]
 // Streams the continuation of one sequence to the terminal; with --n > 1 it
 // samples N sequences in one batch and prints each when done.
+import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { GpuOutOfMemoryError } from '../gpu/errors.js';
 import { Runtime } from '../gpu/runtime.js';
@@ -10,6 +11,7 @@ import { generate } from '../model/generate.js';
 import { KV_CACHE_DTYPES, type KvCacheDtype } from '../ops/decode-attention.js';
 import { INFERENCE_WEIGHTS, loadInferenceModel, type InferenceWeights } from '../model/bf16-matrices.js';
 import { loadTokenizer, renderChat, StreamDecoder } from '../tokenizer/index.js';
+import { joinNegativeValues } from './negative-values.js';
 import { integerOption, numberOption } from './options.js';
 
 const USAGE = `usage: node generate.js --model DIR --prompt TEXT [--chat [--thinking]] [--max-new-tokens N]
@@ -17,15 +19,27 @@ const USAGE = `usage: node generate.js --model DIR --prompt TEXT [--chat [--thin
                         [--kv-dtype f32|f16]   (KV cache precision; f16 takes half the memory)
                         [--weights f32|bf16]   (attention and MLP matrices; bf16 takes half the memory)`;
 
+const OPTIONS = {
+  model: { type: 'string' }, prompt: { type: 'string' }, chat: { type: 'boolean' }, thinking: { type: 'boolean' },
+  'max-new-tokens': { type: 'string' }, temperature: { type: 'string' }, 'top-p': { type: 'string' },
+  'top-k': { type: 'string' }, 'min-p': { type: 'string' }, seed: { type: 'string' }, n: { type: 'string' },
+  'kv-dtype': { type: 'string' }, weights: { type: 'string' }, help: { type: 'boolean' },
+} as const;
+
+/** The model folder, checked first: every file read next would otherwise name its own path. */
+function checkModelFolder(dir: string): void {
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(dir).isDirectory();
+  } catch {
+    throw new Error(`the model folder ${dir} does not exist`);
+  }
+  if (!isDirectory) throw new Error(`the model folder ${dir} is not a folder`);
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      model: { type: 'string' }, prompt: { type: 'string' }, chat: { type: 'boolean' }, thinking: { type: 'boolean' },
-      'max-new-tokens': { type: 'string' }, temperature: { type: 'string' }, 'top-p': { type: 'string' },
-      'top-k': { type: 'string' }, 'min-p': { type: 'string' }, seed: { type: 'string' }, n: { type: 'string' },
-      'kv-dtype': { type: 'string' }, weights: { type: 'string' }, help: { type: 'boolean' },
-    },
-  });
+  // `--temperature -1` reaches the option's range check, not parseArgs' "argument is ambiguous".
+  const { values } = parseArgs({ args: joinNegativeValues(process.argv.slice(2), OPTIONS), options: OPTIONS });
   if (values.help || !values.model || values.prompt === undefined) {
     process.stderr.write(USAGE + '\n');
     process.exit(values.help ? 0 : 2);
@@ -45,6 +59,7 @@ async function main(): Promise<void> {
   if (!(KV_CACHE_DTYPES as readonly string[]).includes(kvCacheDtype)) throw new Error(`--kv-dtype must be one of ${KV_CACHE_DTYPES.join(', ')}; got '${kvCacheDtype}'`);
   const weights = values.weights ?? 'f32';
   if (!(INFERENCE_WEIGHTS as readonly string[]).includes(weights)) throw new Error(`--weights must be one of ${INFERENCE_WEIGHTS.join(', ')}; got '${weights}'`);
+  checkModelFolder(values.model);
   const tokenizer = await loadTokenizer(values.model);
   const text = values.chat
     ? renderChat([{ role: 'user', content: values.prompt }], { addGenerationPrompt: true, enableThinking: values.thinking ?? false })
@@ -78,6 +93,12 @@ async function main(): Promise<void> {
       const ids = g.finish === 'stop' ? g.tokens.subarray(0, -1) : g.tokens;
       process.stdout.write(`--- sample ${i + 1} (${g.finish}) ---\n${tokenizer.decode(ids, { outOfVocabulary: 'replace' })}\n`);
     });
+  }
+  // A sequence the context ran out for ends short of --max-new-tokens as 'length' all the same: say so, once.
+  const cut = gens.filter((g) => g.finish === 'length' && g.tokens.length < maxNewTokens);
+  if (cut.length > 0) {
+    const newTokens = Math.max(...cut.map((g) => g.tokens.length));
+    process.stderr.write(`generate: stopped at the model's context limit (${context} positions) after ${newTokens} new tokens, short of --max-new-tokens ${maxNewTokens}\n`);
   }
   const total = gens.reduce((s, g) => s + g.tokens.length, 0);
   process.stderr.write(`[${total} tokens in ${seconds.toFixed(2)} s, ${(total / seconds).toFixed(1)} tokens/s on ${rt.gpu.name}]\n`);

@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { joinNegativeValues } from '../cli/negative-values.js';
 import { PAIR_LAYOUTS, type PairFileFormat, type PairLayout } from '../data/index.js';
 import { parseBytes } from '../train/memory-plan.js';
 import { decimalInteger, decimalNumber } from '../train/number-text.js';
@@ -50,6 +51,8 @@ export const EVAL_USAGE = `usage: node eval.js --data FILE --format rewardbench|
   --label NAME             name of our row in the tables
   --out FILE               results JSON (default results.json); the HTML report goes beside it
   --html FILE              HTML report path (default: --out with .html)
+  --replace                replace an existing --out and --html (without it they are refused before any
+                           work; they stay as they were if the evaluation fails)
   --help                   this text
 `;
 
@@ -85,6 +88,8 @@ export interface EvalCliOptions {
   rubrics?: string;
   out: string;
   html: string;
+  /** Write over an existing --out / --html (refused before any work without it). */
+  replace: boolean;
 }
 
 function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], option: string): T | undefined {
@@ -119,44 +124,48 @@ function decimal(value: string | undefined, option: string, fallback: number, ok
   return x;
 }
 
+const EVAL_OPTIONS = {
+  data: { type: 'string' },
+  format: { type: 'string' },
+  'data-format': { type: 'string' },
+  layout: { type: 'string' },
+  model: { type: 'string' },
+  judgments: { type: 'string' },
+  'save-judgments': { type: 'string' },
+  mode: { type: 'string' },
+  k: { type: 'string' },
+  voting: { type: 'string' },
+  temperature: { type: 'string' },
+  'top-p': { type: 'string' },
+  'max-new-tokens': { type: 'string' },
+  seed: { type: 'string' },
+  'batch-size': { type: 'string' },
+  'kv-memory': { type: 'string' },
+  'kv-dtype': { type: 'string' },
+  weights: { type: 'string' },
+  limit: { type: 'string' },
+  'chat-template': { type: 'boolean' },
+  rubrics: { type: 'string' },
+  thinking: { type: 'string' },
+  label: { type: 'string' },
+  out: { type: 'string' },
+  html: { type: 'string' },
+  replace: { type: 'boolean' },
+  help: { type: 'boolean' },
+} as const;
+
 /** Parsed options, or null when --help was asked for. */
 export function parseEvalArgs(argv: readonly string[]): EvalCliOptions | null {
   let values: Record<string, string | boolean | undefined>;
   let tokens: { kind: string; name?: string }[];
   try {
     ({ values, tokens } = parseArgs({
-      args: [...argv],
+      // `--limit -1` reaches the range check below, not parseArgs' "argument is ambiguous".
+      args: joinNegativeValues(argv, EVAL_OPTIONS),
       tokens: true,
       strict: true,
       allowPositionals: false,
-      options: {
-        data: { type: 'string' },
-        format: { type: 'string' },
-        'data-format': { type: 'string' },
-        layout: { type: 'string' },
-        model: { type: 'string' },
-        judgments: { type: 'string' },
-        'save-judgments': { type: 'string' },
-        mode: { type: 'string' },
-        k: { type: 'string' },
-        voting: { type: 'string' },
-        temperature: { type: 'string' },
-        'top-p': { type: 'string' },
-        'max-new-tokens': { type: 'string' },
-        seed: { type: 'string' },
-        'batch-size': { type: 'string' },
-        'kv-memory': { type: 'string' },
-        'kv-dtype': { type: 'string' },
-        weights: { type: 'string' },
-        limit: { type: 'string' },
-        'chat-template': { type: 'boolean' },
-        rubrics: { type: 'string' },
-        thinking: { type: 'string' },
-        label: { type: 'string' },
-        out: { type: 'string' },
-        html: { type: 'string' },
-        help: { type: 'boolean' },
-      },
+      options: EVAL_OPTIONS,
     }));
   } catch (err) {
     throw new EvalUsageError((err as Error).message);
@@ -203,6 +212,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalCliOptions | null {
     thinking: thinking === 'on',
     out,
     html: str('html') ?? out.replace(/\.json$/i, '') + '.html',
+    replace: Boolean(values['replace']),
   };
   refuseSharedPaths({ data, rubrics: str('rubrics'), out, html: options.html, judgments, 'save-judgments': saveJudgments });
   const dataFormat = oneOf(str('data-format'), ['jsonl', 'json', 'parquet'] as const, 'data-format');

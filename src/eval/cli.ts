@@ -7,7 +7,8 @@
  * Exit codes: 0 done, 1 bad data or a failed run (message on stderr, nothing half-written),
  * 2 bad arguments (message and usage on stderr).
  */
-import { basename, resolve } from 'node:path';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import { GpuOutOfMemoryError } from '../gpu/errors.js';
 import { loadBenchmark, type LoadedBenchmark } from './benchmark.js';
 import { trainedTemplateWarnings } from './trained-template.js';
@@ -121,7 +122,48 @@ async function generateJudgments(options: EvalCliOptions, items: JudgingItem[], 
   };
 }
 
+/**
+ * null when `dir` is a folder or can be made one; else the file that stands where `dir` or one of
+ * the folders above it should be (the nearest existing path on the way up).
+ */
+function notAFolder(dir: string): string | null {
+  for (let p = resolve(dir); ; p = dirname(p)) {
+    let isDirectory: boolean;
+    try {
+      isDirectory = statSync(p).isDirectory();
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if ((code === 'ENOENT' || code === 'ENOTDIR') && dirname(p) !== p) continue;
+      throw err;
+    }
+    return isDirectory ? null : p;
+  }
+}
+
+/**
+ * Before any work: --out and --html must not exist (unless --replace) and their folders must be
+ * folders (made now if missing), so a judging run of hours never ends in a result it cannot write.
+ */
+function prepareOutputs(options: EvalCliOptions): void {
+  for (const [option, path] of [['out', options.out], ['html', options.html]] as const) {
+    if (existsSync(path)) {
+      if (statSync(path).isDirectory()) throw new Error(`cannot write results to ${path}: it is a folder`);
+      if (!options.replace) throw new EvalUsageError(`--${option} ${path} exists (replace it with --replace, or give another --${option})`);
+    }
+    const dir = dirname(resolve(path));
+    let blocker: string | null;
+    try {
+      blocker = notAFolder(dir);
+      if (blocker === null) mkdirSync(dir, { recursive: true });
+    } catch (err) {
+      throw new Error(`cannot write results to ${path}: ${(err as Error).message}`);
+    }
+    if (blocker !== null) throw new Error(`cannot write results to ${path}: ${blocker} is not a folder`);
+  }
+}
+
 async function evaluate(options: EvalCliOptions, makeJudge: MakeJudge | undefined, io: EvalCliIo): Promise<void> {
+  prepareOutputs(options);
   const benchmark = await loadBenchmark(options.data, options.format, {
     ...(options.dataFormat ? { fileFormat: options.dataFormat } : {}),
     ...(options.layout ? { layout: options.layout } : {}),
@@ -150,7 +192,8 @@ async function evaluate(options: EvalCliOptions, makeJudge: MakeJudge | undefine
     parse: { thinking: options.thinking },
     allKeys,
   });
-  warnings.push(...judgmentWarnings(scores));
+  const coverage = { examples: benchmark.examples.length, evaluatedExamples: examples.length };
+  warnings.push(...judgmentWarnings(scores, coverage));
   if (scores.judgedExamples === 0) {
     const sample = judged.items[0]?.key;
     throw new Error(
@@ -182,16 +225,24 @@ async function evaluate(options: EvalCliOptions, makeJudge: MakeJudge | undefine
   };
   const results = buildResults({
     config,
-    data: { examples: benchmark.examples.length, evaluatedExamples: examples.length, skippedRows: benchmark.skipped, warnings: benchmark.warnings },
+    data: { ...coverage, skippedRows: benchmark.skipped, warnings: benchmark.warnings },
     items: judged.items.length,
     run: judged.run,
     judgmentsFile: judged.judgmentsFile,
     scores,
     warnings,
   });
-  writeResultsJson(options.out, results);
-  writeResultsHtml(options.html, results);
+  // The table first: should a write still fail (a disk full, a folder removed meanwhile), the
+  // scores of the run are on the terminal, not lost with the files.
   io.stdout.write(formatTerminalReport(results));
+  for (const [path, write] of [[options.out, writeResultsJson], [options.html, writeResultsHtml]] as const) {
+    try {
+      write(path, results);
+    } catch (err) {
+      const written = path === options.html ? `; ${options.out} was written` : '';
+      throw new Error(`cannot write results to ${path}: ${(err as Error).message} (the scores are printed above${written})`);
+    }
+  }
   io.stdout.write(`\nwrote ${options.out} and ${options.html}\n`);
 }
 

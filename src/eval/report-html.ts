@@ -6,7 +6,7 @@
 import { writeTextFileAtomicSync as writeFileAtomic } from '../io/atomic.js';
 import { PAPER_ROWS } from './paper.js';
 import { TABLE1_COLUMNS, table1Cells } from './report.js';
-import { ourTable1Row, type EvalResults } from './results.js';
+import type { EvalResults } from './results.js';
 import { REWARDBENCH_SECTIONS } from './rewardbench-sections.js';
 import { RMBENCH_DOMAINS, RMBENCH_STYLES } from './rmbench-domains.js';
 import type { EvaluationScores } from './score.js';
@@ -28,12 +28,12 @@ function htmlTable(header: readonly string[], rows: readonly { cells: readonly s
   return `<table>${head}${body}</table>`;
 }
 
-function rewardBenchCharts(scores: EvaluationScores): string[] {
+function rewardBenchCharts(scores: EvaluationScores, table1: EvalResults['table1']): string[] {
   const s = scores.score;
   if (s.kind !== 'rewardbench') return [];
   const v = scores.primary;
   const paper8b = paperRow('PaTaRM-8B')!.rewardBench;
-  const ours = ourTable1Row(scores, '').rewardBench;
+  const ours = table1.ours.rewardBench;
   const charts = [
     groupedBarChart({
       title: 'RewardBench sections (%)',
@@ -81,12 +81,12 @@ function matrixChart(title: string, m: MatrixScore, v: keyof Metric): string {
   });
 }
 
-function rmBenchCharts(scores: EvaluationScores): string[] {
+function rmBenchCharts(scores: EvaluationScores, table1: EvalResults['table1']): string[] {
   const s = scores.score;
   if (s.kind !== 'rmbench') return [];
   const v = scores.primary;
   const paper8b = paperRow('PaTaRM-8B')!.rmBench;
-  const ours = ourTable1Row(scores, '').rmBench;
+  const ours = table1.ours.rmBench;
   const o = s.overall;
   const charts = [
     groupedBarChart({
@@ -179,7 +179,7 @@ export function renderResultsHtml(results: EvalResults): string {
       ['unparseable comparisons', scores.counts.unparseable],
     ].map(([name, value]) => ({ cells: [String(name), String(value)] })),
   );
-  const charts = [...rewardBenchCharts(scores), ...rmBenchCharts(scores), ...pairsCharts(scores), ...votingChart(scores)];
+  const charts = [...rewardBenchCharts(scores, results.table1), ...rmBenchCharts(scores, results.table1), ...pairsCharts(scores), ...votingChart(scores)];
   const warnings = results.warnings.length > 0 ? `<h2>Warnings</h2><ul>${results.warnings.map((w) => `<li>${escapeXml(w)}</li>`).join('')}</ul>` : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>PaTaRM evaluation: ${escapeXml(config.label)}</title><style>${STYLE}</style></head>

@@ -6,7 +6,7 @@
  */
 import type { Accuracy } from './accuracy.js';
 import type { Table1Row } from './paper.js';
-import { table1Gaps, type EvalResults } from './results.js';
+import { describeShortSubsets, shortRewardBenchSubsets, table1Gaps, type EvalCoverage, type EvalResults } from './results.js';
 import { REWARDBENCH_SECTIONS } from './rewardbench-sections.js';
 import { RMBENCH_DOMAINS, RMBENCH_STYLES } from './rmbench-domains.js';
 import type { EvaluationScores } from './score.js';
@@ -126,9 +126,9 @@ function countLines(results: EvalResults): string[] {
  * The terminal's Table 1 has no note column: say there which of our cells are left out and why
  * (`table1Gaps`: a mean over part of the benchmark is not the paper's figure).
  */
-function table1Warnings(scores: EvaluationScores): string[] {
+function table1Warnings(scores: EvaluationScores, coverage?: EvalCoverage): string[] {
   const s = scores.score;
-  if ((s.kind !== 'rewardbench' && s.kind !== 'rmbench') || table1Gaps(scores).length === 0) return [];
+  if ((s.kind !== 'rewardbench' && s.kind !== 'rmbench') || table1Gaps(scores, coverage).length === 0) return [];
   const parts: string[] = [];
   if (s.kind === 'rewardbench') {
     const missingSections = REWARDBENCH_SECTIONS.filter((sec) => s.sections[sec] === null);
@@ -137,9 +137,14 @@ function table1Warnings(scores: EvaluationScores): string[] {
     }
     const missingSubsets = REWARDBENCH_SECTIONS.flatMap((sec) => s.sections[sec]?.missingSubsets ?? []);
     if (missingSubsets.length > 0) parts.push(`${missingSubsets.length} subset(s) of the sections present are missing (${someOf(missingSubsets)})`);
+    const short = shortRewardBenchSubsets(scores);
+    if (short.length > 0) parts.push(`${short.length} subset(s) have fewer examples than RewardBench (${describeShortSubsets(short)})`);
   } else {
     const missing = RMBENCH_DOMAINS.filter((d) => s.domains[d] === null);
     if (missing.length > 0) parts.push(`RM-Bench covers ${RMBENCH_DOMAINS.length - missing.length} of ${RMBENCH_DOMAINS.length} domains (missing ${missing.join(', ')})`);
+  }
+  if (coverage !== undefined && coverage.evaluatedExamples < coverage.examples) {
+    parts.push(`only ${coverage.evaluatedExamples} of the ${coverage.examples} examples loaded were evaluated (--limit)`);
   }
   if (scores.unjudgedExamples > 0) parts.push(`${scores.unjudgedExamples} example(s) have no judgments`);
   const left = s.kind === 'rewardbench' ? 'shows only whole sections and no RB Avg' : 'shows no RM-Bench figures';
@@ -151,8 +156,11 @@ function someOf(names: readonly string[], shown = 6): string {
   return names.length <= shown ? names.join(', ') : `${names.slice(0, shown).join(', ')} and ${names.length - shown} more`;
 }
 
-/** Warnings about the judgments and what the scores cover, for the terminal and results.json. */
-export function judgmentWarnings(scores: EvaluationScores): string[] {
+/**
+ * Warnings about the judgments and what the scores cover, for the terminal and results.json;
+ * `coverage`: how much of the loaded benchmark the run evaluated (--limit).
+ */
+export function judgmentWarnings(scores: EvaluationScores, coverage?: EvalCoverage): string[] {
   const d = scores.draws;
   const warnings: string[] = [];
   if (d.unknownKeyRecords > 0) {
@@ -172,7 +180,7 @@ export function judgmentWarnings(scores: EvaluationScores): string[] {
       `${scores.unjudgedExamples} example(s) have no judgment for any item and are not scored, e.g. ${scores.unjudgedExampleIds.map((id) => `'${id}'`).join(', ')}`,
     );
   }
-  warnings.push(...table1Warnings(scores));
+  warnings.push(...table1Warnings(scores, coverage));
   return warnings;
 }
 

@@ -9,7 +9,7 @@ import type { BenchmarkFormat } from './benchmark.js';
 import type { EvalMode } from './items.js';
 import type { JudgmentLineProblem } from './judgments.js';
 import { PAPER_ROWS, type Table1Row } from './paper.js';
-import { REWARDBENCH_SECTIONS } from './rewardbench-sections.js';
+import { REWARDBENCH_SECTIONS, rewardBenchSubsetExamples } from './rewardbench-sections.js';
 import { RMBENCH_DOMAINS } from './rmbench-domains.js';
 import type { EvaluationScores } from './score.js';
 import type { Metric, VotingMethod } from './voting.js';
@@ -81,14 +81,40 @@ export interface EvalResults {
 
 const percent = (m: Metric | null | undefined, variant: keyof Metric): number | undefined => (m ? m[variant] * 100 : undefined);
 
+/** How much of the loaded benchmark a run evaluated (EvalResults.data): --limit cuts it. */
+export interface EvalCoverage {
+  examples: number;
+  evaluatedExamples: number;
+}
+
+/**
+ * RewardBench subsets with fewer comparisons than the benchmark has examples of them
+ * (`rewardBenchSubsetExamples`), in sections that have every subset: a section with a subset
+ * missing is left out of Table 1 for that already.
+ */
+export function shortRewardBenchSubsets(scores: EvaluationScores): { subset: string; comparisons: number; examples: number }[] {
+  const s = scores.score;
+  if (s.kind !== 'rewardbench') return [];
+  return REWARDBENCH_SECTIONS.flatMap((sec) => {
+    const section = s.sections[sec];
+    if (section === null || section.missingSubsets.length > 0) return [];
+    return s.subsets
+      .filter((sub) => section.subsets.includes(sub.subset))
+      .map((sub) => ({ subset: sub.subset, comparisons: sub.comparisons, examples: rewardBenchSubsetExamples(sec, sub.subset) }))
+      .filter((sub) => sub.comparisons < sub.examples);
+  });
+}
+
 /**
  * What keeps our scores from standing beside the paper's in Table 1, or [] when nothing does: the
  * paper's section scores are means over all of a section's subsets, its RM-Bench Easy / Normal /
  * Hard and both Avg columns means over every section or domain, and all of them over every
- * example. So a section with missing subsets, a missing section or domain (--limit, a subset of
- * the data) and examples without judgments (a partial judgments file) each leave cells out.
+ * example. So a section with missing subsets or with fewer examples of a subset than RewardBench
+ * has, a missing section or domain (--limit, a subset of the data), examples without judgments (a
+ * partial judgments file) and a run over fewer examples than were loaded (--limit) each leave
+ * cells out.
  */
-export function table1Gaps(scores: EvaluationScores): string[] {
+export function table1Gaps(scores: EvaluationScores, coverage?: EvalCoverage): string[] {
   const gaps: string[] = [];
   const s = scores.score;
   if (s.kind === 'rewardbench') {
@@ -96,30 +122,44 @@ export function table1Gaps(scores: EvaluationScores): string[] {
     if (present.length < REWARDBENCH_SECTIONS.length) gaps.push(`${present.length} of ${REWARDBENCH_SECTIONS.length} sections`);
     const missing = present.flatMap((sec) => s.sections[sec]!.missingSubsets);
     if (missing.length > 0) gaps.push(`subsets missing from ${present.filter((sec) => s.sections[sec]!.missingSubsets.length > 0).join(', ')} (${missing.length})`);
+    const short = shortRewardBenchSubsets(scores);
+    if (short.length > 0) gaps.push(`fewer examples than RewardBench has in ${short.length} subset(s) (${describeShortSubsets(short)})`);
   } else if (s.kind === 'rmbench' && s.overall?.complete !== true) {
     gaps.push(`${s.overall?.domains ?? 0} of ${RMBENCH_DOMAINS.length} domains`);
   }
+  if (coverage !== undefined && coverage.evaluatedExamples < coverage.examples) gaps.push(`${coverage.evaluatedExamples} of ${coverage.examples} examples evaluated (--limit)`);
   if (scores.unjudgedExamples > 0) gaps.push(`${scores.unjudgedExamples} example(s) without judgments`);
   return gaps;
 }
 
+/** 'alpacaeval-easy 12 of 100, ...': the first few short subsets, and how many more. */
+export function describeShortSubsets(short: readonly { subset: string; comparisons: number; examples: number }[], shown = 3): string {
+  const named = short.slice(0, shown).map((sub) => `${sub.subset} ${sub.comparisons} of ${sub.examples}`).join(', ');
+  return short.length > shown ? `${named} and ${short.length - shown} more` : named;
+}
+
 /**
  * Our row of Table 1, in percent, with the mode's main tie rule. A cell is filled only when it
- * averages what the paper's does (`table1Gaps`): a section with all its subsets, Easy / Normal /
- * Hard and the Avg columns over the whole benchmark, every example judged. The note says what is
+ * averages what the paper's does (`table1Gaps`): a section with all its subsets, each with as many
+ * examples as RewardBench has; Easy / Normal / Hard and the Avg columns over the whole benchmark,
+ * every example loaded evaluated and judged. The note says what is
  * missing, so a number of a few subsets never stands beside the paper's.
  */
-export function ourTable1Row(scores: EvaluationScores, label: string): Table1Row {
+export function ourTable1Row(scores: EvaluationScores, label: string, coverage?: EvalCoverage): Table1Row {
   const v = scores.primary;
   const notes = [`ours: ${scores.mode}, ${scores.k > 1 ? `voting@${scores.k} (${scores.voting})` : 'one judgment per item'}`];
   const row: Table1Row = { model: label, note: '', rewardBench: {}, rmBench: {} };
   const s = scores.score;
-  const gaps = table1Gaps(scores);
+  const gaps = table1Gaps(scores, coverage);
+  // A section is shown only over all its subsets, each whole (a cut of --limit shows there), and
+  // every example judged; the Avg columns only when nothing is missing at all.
   const allJudged = scores.unjudgedExamples === 0;
+  const short = new Set(shortRewardBenchSubsets(scores).map((sub) => sub.subset));
   if (s.kind === 'rewardbench') {
     const section = (sec: (typeof REWARDBENCH_SECTIONS)[number]) => {
       const score = s.sections[sec];
-      return allJudged && score !== null && score.missingSubsets.length === 0 ? percent(score, v) : undefined;
+      const whole = score !== null && score.missingSubsets.length === 0 && score.subsets.every((sub) => !short.has(sub));
+      return allJudged && whole ? percent(score, v) : undefined;
     };
     row.rewardBench = {
       chat: section('Chat'),
@@ -143,7 +183,7 @@ export function buildResults(parts: Omit<EvalResults, 'schema' | 'createdAt' | '
     schema: 'patarm-eval/1',
     createdAt: new Date().toISOString(),
     ...parts,
-    table1: { paper: PAPER_ROWS, ours: ourTable1Row(parts.scores, parts.config.label) },
+    table1: { paper: PAPER_ROWS, ours: ourTable1Row(parts.scores, parts.config.label, parts.data) },
   };
 }
 

@@ -35,6 +35,15 @@ export const REWARDBENCH_SUBSET_WEIGHTS: Readonly<Record<RewardBenchSection, Rea
   },
 };
 
+/**
+ * How many examples each subset has in RewardBench's released (filtered) set: its weight, except
+ * math-prm, which has 447 rows and weighs 984. A subset scored on fewer (--limit, part of the file)
+ * is not the subset the paper's figures average.
+ */
+export function rewardBenchSubsetExamples(section: RewardBenchSection, subset: string): number {
+  return subset === 'math-prm' ? 447 : REWARDBENCH_SUBSET_WEIGHTS[section][subset]!;
+}
+
 export interface RewardBenchSubsetInfo {
   /** The subset's name as the table spells it (e.g. `llmbar-adver-GPTInst`). */
   name: string;
