@@ -2,7 +2,7 @@
 //                  [--temperature T --top-p P --top-k K --min-p M --seed S] [--n N] [--kv-dtype f32|f16] [--weights f32|bf16]
 // Streams the continuation of one sequence to the terminal; with --n > 1 it
 // samples N sequences in one batch and prints each when done.
-import { statSync } from 'node:fs';
+import { pathKind } from '../io/path-kind.js';
 import { parseArgs } from 'node:util';
 import { GpuOutOfMemoryError } from '../gpu/errors.js';
 import { Runtime } from '../gpu/runtime.js';
@@ -11,7 +11,7 @@ import { generate } from '../model/generate.js';
 import { KV_CACHE_DTYPES, type KvCacheDtype } from '../ops/decode-attention.js';
 import { INFERENCE_WEIGHTS, loadInferenceModel, type InferenceWeights } from '../model/bf16-matrices.js';
 import { loadTokenizer, renderChat, StreamDecoder } from '../tokenizer/index.js';
-import { joinNegativeValues } from './negative-values.js';
+import { joinNegativeValues } from '../train/number-text.js';
 import { integerOption, numberOption } from './options.js';
 
 const USAGE = `usage: node generate.js --model DIR --prompt TEXT [--chat [--thinking]] [--max-new-tokens N]
@@ -28,13 +28,8 @@ const OPTIONS = {
 
 /** The model folder, checked first: every file read next would otherwise name its own path. */
 function checkModelFolder(dir: string): void {
-  let isDirectory: boolean;
-  try {
-    isDirectory = statSync(dir).isDirectory();
-  } catch {
-    throw new Error(`the model folder ${dir} does not exist`);
-  }
-  if (!isDirectory) throw new Error(`the model folder ${dir} is not a folder`);
+  const kind = pathKind(dir);
+  if (kind !== 'dir') throw new Error(`the model folder ${dir} ${kind === 'missing' ? 'does not exist' : 'is not a folder'}`);
 }
 
 async function main(): Promise<void> {

@@ -5,10 +5,9 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { joinNegativeValues } from '../cli/negative-values.js';
 import { PAIR_LAYOUTS, type PairFileFormat, type PairLayout } from '../data/index.js';
 import { parseBytes } from '../train/memory-plan.js';
-import { decimalInteger, decimalNumber } from '../train/number-text.js';
+import { decimalInteger, decimalNumber, joinNegativeValues } from '../train/number-text.js';
 import { BENCHMARK_FORMATS, type BenchmarkFormat } from './benchmark.js';
 import { KV_CACHE_DTYPES } from '../ops/decode-attention.js';
 import { INFERENCE_WEIGHTS } from '../model/bf16-matrices.js';

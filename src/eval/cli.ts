@@ -7,9 +7,10 @@
  * Exit codes: 0 done, 1 bad data or a failed run (message on stderr, nothing half-written),
  * 2 bad arguments (message and usage on stderr).
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { GpuOutOfMemoryError } from '../gpu/errors.js';
+import { pathKind } from '../io/path-kind.js';
 import { loadBenchmark, type LoadedBenchmark } from './benchmark.js';
 import { trainedTemplateWarnings } from './trained-template.js';
 import { EVAL_USAGE, EvalUsageError, parseEvalArgs, type EvalCliOptions } from './cli-args.js';
@@ -127,17 +128,9 @@ async function generateJudgments(options: EvalCliOptions, items: JudgingItem[], 
  * the folders above it should be (the nearest existing path on the way up).
  */
 function notAFolder(dir: string): string | null {
-  for (let p = resolve(dir); ; p = dirname(p)) {
-    let isDirectory: boolean;
-    try {
-      isDirectory = statSync(p).isDirectory();
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if ((code === 'ENOENT' || code === 'ENOTDIR') && dirname(p) !== p) continue;
-      throw err;
-    }
-    return isDirectory ? null : p;
-  }
+  let p = resolve(dir);
+  while (pathKind(p) === 'missing' && dirname(p) !== p) p = dirname(p);
+  return pathKind(p) === 'file' ? p : null;
 }
 
 /**
@@ -146,8 +139,9 @@ function notAFolder(dir: string): string | null {
  */
 function prepareOutputs(options: EvalCliOptions): void {
   for (const [option, path] of [['out', options.out], ['html', options.html]] as const) {
-    if (existsSync(path)) {
-      if (statSync(path).isDirectory()) throw new Error(`cannot write results to ${path}: it is a folder`);
+    const kind = pathKind(path);
+    if (kind !== 'missing') {
+      if (kind === 'dir') throw new Error(`cannot write results to ${path}: it is a folder`);
       if (!options.replace) throw new EvalUsageError(`--${option} ${path} exists (replace it with --replace, or give another --${option})`);
     }
     const dir = dirname(resolve(path));

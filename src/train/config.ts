@@ -5,7 +5,8 @@
 // config in one round instead of one error per launch.
 import { DECIMAL_NUMBER_TEXT } from './number-text.js';
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { pathKind } from '../io/path-kind.js';
 import { basename, extname, join } from 'node:path';
 import YAML from 'yaml';
 import { DEFAULT_MAX_SHARD_BYTES, parseQwen3Config, type Qwen3Config } from '../io/hf-model.js';
@@ -556,16 +557,6 @@ function checkStages(value: unknown, bad: (what: string) => void): void {
 
 // ---------------------------------------------------------------------------
 // Cross-field checks and files on disk
-
-type PathKind = 'file' | 'dir' | 'missing';
-
-function pathKind(path: string): PathKind {
-  try {
-    return statSync(path).isDirectory() ? 'dir' : 'file';
-  } catch {
-    return 'missing';
-  }
-}
 
 const DATA_EXTENSIONS = new Set(['.jsonl', '.ndjson', '.json', '.parquet']);
 
